@@ -1,0 +1,78 @@
+#include "data/trip_table.h"
+
+namespace bimride::data {
+
+std::string_view TripSourceName(TripSource source) {
+  switch (source) {
+    case TripSource::kUnknown: return "unknown";
+    case TripSource::kTlcGreen: return "tlc_green";
+    case TripSource::kTlcYellow: return "tlc_yellow";
+    case TripSource::kTlcFhv: return "tlc_fhv";
+    case TripSource::kKaggle: return "kaggle";
+    case TripSource::kUber: return "uber";
+    case TripSource::kSimulator: return "simulator";
+  }
+  return "unknown";
+}
+
+#define BIMRIDE_TRIP_COLUMNS(X)                                                              \
+  X(pickup_time_us) X(dropoff_time_us) X(pickup_zone) X(dropoff_zone) X(pickup_lon)          \
+  X(pickup_lat) X(dropoff_lon) X(dropoff_lat) X(distance_miles) X(fare) X(total) X(surge)    \
+  X(passengers) X(vendor) X(rider_id)
+
+void TripTable::Reserve(size_t n) {
+#define X(col) col.reserve(n);
+  BIMRIDE_TRIP_COLUMNS(X)
+#undef X
+}
+
+void TripTable::Clear() {
+#define X(col) col.clear();
+  BIMRIDE_TRIP_COLUMNS(X)
+#undef X
+}
+
+void TripTable::Append(const TripRow& row) {
+#define X(col) col.push_back(row.col);
+  BIMRIDE_TRIP_COLUMNS(X)
+#undef X
+}
+
+TripRow TripTable::Row(size_t i) const {
+  TripRow row;
+#define X(col) row.col = col[i];
+  BIMRIDE_TRIP_COLUMNS(X)
+#undef X
+  return row;
+}
+
+Status TripTable::AppendTable(const TripTable& other) {
+  if (!empty() && source != other.source) {
+    return InvalidArgumentError("cannot append " + std::string(TripSourceName(other.source)) +
+                                " trips to a " + std::string(TripSourceName(source)) + " table");
+  }
+  if (empty()) source = other.source;
+#define X(col) col.insert(col.end(), other.col.begin(), other.col.end());
+  BIMRIDE_TRIP_COLUMNS(X)
+#undef X
+  return OkStatus();
+}
+
+Status TripTable::CheckConsistent() const {
+  const size_t n = size();
+#define X(col)                                                                            \
+  if (col.size() != n) {                                                                  \
+    return InternalError("TripTable column '" #col "' has " + std::to_string(col.size()) + \
+                         " rows, expected " + std::to_string(n));                         \
+  }
+  BIMRIDE_TRIP_COLUMNS(X)
+#undef X
+  return OkStatus();
+}
+
+double TripTable::DurationMinutes(size_t i) const {
+  if (pickup_time_us[i] == kNullTime || dropoff_time_us[i] == kNullTime) return std::nan("");
+  return static_cast<double>(dropoff_time_us[i] - pickup_time_us[i]) / 60e6;
+}
+
+}  // namespace bimride::data
