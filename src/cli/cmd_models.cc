@@ -7,7 +7,6 @@
 #include <sstream>
 
 #include "cli/command.h"
-#include "common/civil_time.h"
 #include "common/file.h"
 #include "registry/registry.h"
 #include "registry/text_table.h"
@@ -20,12 +19,9 @@ using registry::LabelMove;
 using registry::Manifest;
 using registry::ModelRef;
 using registry::Registry;
+using registry::FormatNumber;
+using registry::FormatTimeMs;
 using registry::TextTable;
-
-std::string DefaultRepo() {
-  const char* env = std::getenv("BIMRIDE_MODEL_REPO");
-  return env != nullptr && *env != '\0' ? env : "./model_repo";
-}
 
 void AddRepoFlags(FlagParser& flags, std::string* repo, std::string* db) {
   flags.AddString("repo", repo, "model repository folder (default $BIMRIDE_MODEL_REPO or ./model_repo)");
@@ -36,25 +32,15 @@ void AddRepoFlags(FlagParser& flags, std::string* repo, std::string* db) {
 StatusOr<std::unique_ptr<Registry>> OpenRegistry(const std::string& repo, const std::string& db,
                                                  bool read_only) {
   registry::RegistryOptions options;
-  options.db_path = db.empty() ? repo + "/" + registry::kMetadataDirName + "/registry.db" : db;
+  options.db_path = db.empty() ? registry::DefaultDatabasePath(repo) : db;
   options.read_only = read_only && FileExists(options.db_path);
   return Registry::Open(repo, options);
-}
-
-std::string Ms(int64_t ms) {
-  return ms > 0 ? FormatCivil((ms / 1000) * kMicrosPerSecond) : std::string();
 }
 
 std::string Join(const std::vector<std::string>& parts, const std::string& sep) {
   std::string out;
   for (const std::string& p : parts) out += (out.empty() ? "" : sep) + p;
   return out;
-}
-
-std::string FormatNumber(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.6g", v);
-  return buf;
 }
 
 std::string MetricsText(const std::map<std::string, double>& metrics) {
@@ -75,7 +61,7 @@ std::string MoveText(const LabelMove& m) {
 
 int RunList(const std::vector<std::string>& args) {
   FlagParser flags("bimride models list", "List the models in a repository, one row each.");
-  std::string repo = DefaultRepo(), db;
+  std::string repo = registry::DefaultRepositoryRoot(), db;
   AddRepoFlags(flags, &repo, &db);
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto reg = OpenRegistry(repo, db, true);
@@ -159,7 +145,7 @@ int RunShow(const std::vector<std::string>& args) {
   FlagParser flags("bimride models show",
                    "Show a model's versions (MODEL), or one version in full (MODEL:VERSION or "
                    "MODEL:LABEL), checking every sha256.");
-  std::string repo = DefaultRepo(), db;
+  std::string repo = registry::DefaultRepositoryRoot(), db;
   AddRepoFlags(flags, &repo, &db);
   std::vector<std::string> pos;
   flags.SetPositional("MODEL[:VERSION|:LABEL]", &pos, "what to show", 1, 1);
@@ -205,7 +191,7 @@ int RunShow(const std::vector<std::string>& args) {
 int RunPublish(const std::vector<std::string>& args) {
   FlagParser flags("bimride models publish",
                    "Publish files as the next version of MODEL (atomic; sha256 of every file).");
-  std::string repo = DefaultRepo(), db, task, backend, extra, extra_file, run_id;
+  std::string repo = registry::DefaultRepositoryRoot(), db, task, backend, extra, extra_file, run_id;
   AddRepoFlags(flags, &repo, &db);
   flags.AddString("task", &task, "task (eta, demand, pricing, behaviour, …)", true);
   flags.AddString("backend", &backend, "backend (torchscript, xgboost, native_mlp, …)", true);
@@ -250,7 +236,7 @@ int RunPublish(const std::vector<std::string>& args) {
 int RunPromote(const std::vector<std::string>& args) {
   FlagParser flags("bimride models promote",
                    "Point a label (stable, canary, …) at a version, after checking its files.");
-  std::string repo = DefaultRepo(), db, label, why, who;
+  std::string repo = registry::DefaultRepositoryRoot(), db, label, why, who;
   AddRepoFlags(flags, &repo, &db);
   flags.AddString("label", &label, "label to move", true);
   flags.AddString("why", &why, "reason, kept in the audit log", true);
@@ -272,7 +258,7 @@ int RunPromote(const std::vector<std::string>& args) {
 int RunRollback(const std::vector<std::string>& args) {
   FlagParser flags("bimride models rollback",
                    "Move a label back to the version it pointed at before its last promotion.");
-  std::string repo = DefaultRepo(), db, label, why, who;
+  std::string repo = registry::DefaultRepositoryRoot(), db, label, why, who;
   AddRepoFlags(flags, &repo, &db);
   flags.AddString("label", &label, "label to move back", true);
   flags.AddString("why", &why, "reason, kept in the audit log");
@@ -291,7 +277,7 @@ int RunRollback(const std::vector<std::string>& args) {
 
 int RunHistory(const std::vector<std::string>& args) {
   FlagParser flags("bimride models history", "Every label move of a model, newest first.");
-  std::string repo = DefaultRepo(), db, label;
+  std::string repo = registry::DefaultRepositoryRoot(), db, label;
   AddRepoFlags(flags, &repo, &db);
   flags.AddString("label", &label, "only this label");
   std::vector<std::string> pos;
@@ -309,7 +295,7 @@ int RunHistory(const std::vector<std::string>& args) {
   t.SetRightAligned(3);
   t.SetRightAligned(4);
   for (const LabelMove& m : *history) {
-    t.AddRow({Ms(m.time_ms), m.label, std::string(registry::LabelActionName(m.action)),
+    t.AddRow({FormatTimeMs(m.time_ms), m.label, std::string(registry::LabelActionName(m.action)),
               m.from_version ? std::to_string(*m.from_version) : "", std::to_string(m.to_version),
               m.who, m.why});
   }
@@ -322,7 +308,7 @@ int RunVerify(const std::vector<std::string>& args) {
                    "Check every version's files against its sha256s, index stray versions, and "
                    "report corrupt or partial versions, dangling labels and staging folders. "
                    "Exit 1 when anything is wrong.");
-  std::string repo = DefaultRepo(), db;
+  std::string repo = registry::DefaultRepositoryRoot(), db;
   AddRepoFlags(flags, &repo, &db);
   bool repair = false;
   int64_t stale_minutes = 60;

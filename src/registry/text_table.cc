@@ -1,6 +1,9 @@
 #include "registry/text_table.h"
 
 #include <algorithm>
+#include <cstdio>
+
+#include "common/civil_time.h"
 
 namespace bimride::registry {
 namespace {
@@ -52,6 +55,16 @@ std::string TextTable::Render() const {
   render_row(headers_);
   for (const auto& row : rows_) render_row(row);
   return out;
+}
+
+std::string FormatTimeMs(int64_t ms) {
+  return ms > 0 ? FormatCivil((ms / 1000) * kMicrosPerSecond) : std::string();
+}
+
+std::string FormatNumber(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.6g", v);
+  return buf;
 }
 
 }  // namespace bimride::registry

@@ -13,6 +13,7 @@
 // Thread safety: a value; not synchronised.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -32,5 +33,9 @@ class TextTable {
   std::vector<bool> right_;
   std::vector<std::vector<std::string>> rows_;
 };
+
+// Cell formatting shared by the registry CLIs.
+std::string FormatTimeMs(int64_t ms_since_epoch);  // "2026-11-25 10:40:00" (UTC); "" for 0
+std::string FormatNumber(double value);            // %.6g
 
 }  // namespace bimride::registry
