@@ -375,17 +375,19 @@ StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
         q.surge = static_cast<float>(surge);
         q.accepted = accepted;
         q.served = served;
+        // Drawn for every quote, served or not, so that cities differing only in prices or
+        // supply see the very same requests (common random numbers for what-if comparisons).
+        const double noise = rng.LogNormal(-0.5 * kDurationNoiseSigma * kDurationNoiseSigma,
+                                           kDurationNoiseSigma);
+        static constexpr int16_t kPassengers[10] = {1, 1, 1, 1, 1, 1, 1, 2, 2, 3};
+        int16_t passengers = kPassengers[rng.Below(10)];
+        if (rng.Uniform() < 0.4 && passengers == 3) passengers = 4;
         if (served) {
           ++supply.trips;
-          const double minutes =
-              est_minutes * rng.LogNormal(-0.5 * kDurationNoiseSigma * kDurationNoiseSigma,
-                                          kDurationNoiseSigma);
+          const double minutes = est_minutes * noise;
           const double fare = Cents(Fare(config.tariff, km, minutes, surge));
           const double total = Cents(fare + config.tariff.booking_fee +
                                      fare * config.tariff.tax_rate);
-          static constexpr int16_t kPassengers[10] = {1, 1, 1, 1, 1, 1, 1, 2, 2, 3};
-          int16_t passengers = kPassengers[rng.Below(10)];
-          if (passengers == 3 && rng.Bernoulli(0.4)) passengers = 4;
           data::TripTable& t = city.trips;
           t.pickup_time_us.push_back(p.time_us);
           t.dropoff_time_us.push_back(p.time_us +
