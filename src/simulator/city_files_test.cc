@@ -64,7 +64,8 @@ TEST(CityFilesTest, ReadingTheFilesBackGivesTheSimulatedCity) {
   changed.trips.fare[17] += 0.01f;
   Status diff = CompareCities(city, changed);
   EXPECT_EQ(diff.code(), StatusCode::kDataLoss);
-  EXPECT_NE(diff.message().find("trips row 18: column 'fare'"), std::string::npos) << diff.ToString();
+  EXPECT_NE(diff.message().find("trips row 18: column 'fare'"), std::string::npos)
+      << diff.ToString();
 }
 
 TEST(CityFilesTest, TripsAloneReadWithoutSidecars) {
@@ -84,8 +85,8 @@ TEST(CityFilesTest, SameSeedSameBytesDifferentSeedDifferentBytes) {
   ASSERT_TRUE(WriteSimulatedCity(MustSimulate(SmallCity(5)), dir + "/a.csv").ok());
   ASSERT_TRUE(WriteSimulatedCity(MustSimulate(SmallCity(5)), dir + "/b.csv").ok());
   ASSERT_TRUE(WriteSimulatedCity(MustSimulate(SmallCity(6)), dir + "/c.csv").ok());
-  for (const char* kind : {".csv", ".zones.csv", ".supply.csv", ".requests.csv", ".riders.csv",
-                           ".days.csv"}) {
+  for (const char* kind :
+       {".csv", ".zones.csv", ".supply.csv", ".requests.csv", ".riders.csv", ".days.csv"}) {
     EXPECT_EQ(MustRead(dir + "/a" + kind), MustRead(dir + "/b" + kind)) << kind;
   }
   EXPECT_NE(MustRead(dir + "/a.csv"), MustRead(dir + "/c.csv"));
@@ -138,8 +139,8 @@ TEST(CityFilesTest, ReaderRejectsMalformedTripsNamingFileAndLine) {
     size_t start = 0;
     for (int f = 0; f < field; ++f) start = l.find(',', start) + 1;
     size_t end = l.find(',', start);
-    return with_line(line, l.substr(0, start) + value +
-                               (end == std::string::npos ? "" : l.substr(end)));
+    return with_line(line,
+                     l.substr(0, start) + value + (end == std::string::npos ? "" : l.substr(end)));
   };
   const std::string bad = dir + "/bad.csv";
   EXPECT_NE(ReadError(dir, "").find(bad + ": empty file"), std::string::npos);

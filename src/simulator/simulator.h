@@ -22,12 +22,12 @@ namespace bimride::simulator {
 
 struct SimulatedCity {
   CityConfig config;
-  std::vector<Zone> zones;             // index i holds zone id i+1
-  std::vector<Rider> riders;           // index i holds rider id i+1
-  std::vector<DayConditions> days;     // one per simulated day
-  std::vector<SupplyRecord> supply;    // one per (hour, zone), hour-major
-  std::vector<QuoteRecord> quotes;     // every quote, in time order
-  data::TripTable trips;               // served quotes, in pickup-time order; source kSimulator
+  std::vector<Zone> zones;           // index i holds zone id i+1
+  std::vector<Rider> riders;         // index i holds rider id i+1
+  std::vector<DayConditions> days;   // one per simulated day
+  std::vector<SupplyRecord> supply;  // one per (hour, zone), hour-major
+  std::vector<QuoteRecord> quotes;   // every quote, in time order
+  data::TripTable trips;             // served quotes, in pickup-time order; source kSimulator
 };
 
 // InvalidArgument (naming the field) for a bad config; never fails otherwise.

@@ -180,8 +180,7 @@ TEST(SimulatorTest, MorningTripsHeadToBusinessZonesEveningTripsHome) {
     const int64_t t = city.trips.pickup_time_us[i];
     if (DayOfWeek(t) >= 5) continue;
     const bool to_business =
-        city.zones[static_cast<size_t>(city.trips.dropoff_zone[i] - 1)].type ==
-        ZoneType::kBusiness;
+        city.zones[static_cast<size_t>(city.trips.dropoff_zone[i] - 1)].type == ZoneType::kBusiness;
     const int h = HourOfDay(t);
     if (h >= 7 && h <= 9) morning++, morning_to_business += to_business;
     if (h >= 17 && h <= 19) evening++, evening_to_business += to_business;
