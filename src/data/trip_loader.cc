@@ -9,6 +9,7 @@
 #include "common/logging.h"
 #include "data/csv_reader.h"
 #include "data/trip_csv.h"
+#include "data/trip_parquet.h"
 
 namespace bimride::data {
 namespace {
@@ -76,7 +77,11 @@ StatusOr<OneFile> ReadOneCsv(const std::string& path, bool keep_malformed, LazyZ
 StatusOr<OneFile> ReadOne(const std::string& path, bool keep_malformed, LazyZones* zones) {
   ASSIGN_OR_RETURN(TripFileFormat format, DetectTripFileFormat(path));
   if (format == TripFileFormat::kParquet) {
-    return UnimplementedError(path + ": Parquet trip files need the Parquet reader (src/parquet)");
+    ASSIGN_OR_RETURN(ParquetTrips read, ReadTripsParquet(path));
+    OneFile out;
+    out.format = "parquet " + read.layout;
+    out.trips = std::move(read.trips);
+    return out;
   }
   return ReadOneCsv(path, keep_malformed, zones);
 }
@@ -160,7 +165,8 @@ StatusOr<std::string> DescribeTripFile(const std::string& path, const LoadTripsO
   std::string out = path + "\n";
   ASSIGN_OR_RETURN(TripFileFormat format, DetectTripFileFormat(path));
   if (format == TripFileFormat::kParquet) {
-    return UnimplementedError(path + ": Parquet trip files need the Parquet reader (src/parquet)");
+    ASSIGN_OR_RETURN(std::string schema, DescribeParquetFile(path));
+    out += schema;
   }
   bool gz = false;
   {
@@ -171,10 +177,14 @@ StatusOr<std::string> DescribeTripFile(const std::string& path, const LoadTripsO
   }
   LoadTripsOptions one = options;
   ASSIGN_OR_RETURN(LoadedTrips loaded, LoadTripsWithReport({path}, one));
-  out += "  format: CSV" + std::string(gz ? " (gzip)" : "") + ", layout " +
-         loaded.files[0].format + ", source " + std::string(TripSourceName(loaded.trips.source)) +
-         "\n";
-  out += "  records: " + std::to_string(loaded.report.read) + "\n";
+  if (format == TripFileFormat::kCsv) {
+    out += "  format: CSV" + std::string(gz ? " (gzip)" : "") + ", layout " +
+           loaded.files[0].format + "\n";
+  } else {
+    out += "  layout: " + loaded.files[0].format + "\n";
+  }
+  out += "  source: " + std::string(TripSourceName(loaded.trips.source)) + ", records: " +
+         std::to_string(loaded.report.read) + "\n";
   if (options.validate) {
     std::string report = loaded.report.ToString();
     for (size_t pos = 0; pos < report.size();) {
