@@ -313,7 +313,7 @@ StatusOr<std::string> DescribeParquetFile(const std::string& path) {
   if (reader->num_row_groups() > 0) {
     out += "  codec: " + std::string(pq::CodecName(reader->codec(0, 0))) + "\n";
   }
-  out += "  column                    type                      nulls        min .. max\n";
+  out += "  column                    type                             nulls    min .. max\n";
   for (int c = 0; c < reader->num_columns(); ++c) {
     const pq::ColumnSchema& s = schema[c];
     std::string type(pq::PhysicalTypeName(s.physical));
@@ -365,7 +365,7 @@ StatusOr<std::string> DescribeParquetFile(const std::string& path) {
         range = buf;
       }
     }
-    std::snprintf(line, sizeof(line), "  %-25s %-25s %-12lld %s\n", s.name.c_str(), type.c_str(),
+    std::snprintf(line, sizeof(line), "  %-25s %-32s %-8lld %s\n", s.name.c_str(), type.c_str(),
                   static_cast<long long>(nulls), range.c_str());
     out += line;
   }
