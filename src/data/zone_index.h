@@ -32,7 +32,7 @@ struct ZoneInfo {
 };
 
 struct ZoneIndexOptions {
-  double cell_degrees = 0.002;           // grid cell edge (~170 m × 220 m in NYC)
+  double cell_degrees = 0.001;           // grid cell edge (~85 m × 110 m in NYC)
   double neighbour_tolerance_feet = 10;  // polygons closer than this count as touching
 };
 
