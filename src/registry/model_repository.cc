@@ -10,6 +10,7 @@
 #include <ctime>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 #include <random>
 #include <set>
@@ -346,6 +347,36 @@ StatusOr<ModelScan> ModelRepository::ScanModel(const std::string& model, VerifyM
   }
   std::sort(scan.staging_dirs.begin(), scan.staging_dirs.end());
   return scan;
+}
+
+StatusOr<std::map<std::string, int64_t>> ModelRepository::ReadLabels(
+    const std::string& model) const {
+  std::map<std::string, int64_t> labels;
+  const std::string path = ModelDir(model) + "/" + kLabelsFileName;
+  if (!FileExists(path)) return labels;
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    return InvalidArgumentError(path + ": malformed JSON: " + e.what());
+  }
+  if (!j.is_object()) return InvalidArgumentError(path + ": expected an object of label: version");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 1) {
+      return InvalidArgumentError(path + ": label '" + it.key() +
+                                  "': expected a version number >= 1");
+    }
+    labels[it.key()] = it->get<int64_t>();
+  }
+  return labels;
+}
+
+Status ModelRepository::WriteLabels(const std::string& model,
+                                    const std::map<std::string, int64_t>& labels) const {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [label, version] : labels) j[label] = version;
+  return WriteFileAtomic(ModelDir(model) + "/" + kLabelsFileName, j.dump(2) + "\n");
 }
 
 StagingCleanup ModelRepository::CleanStaging(const std::string& model,

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@ namespace bimride::registry {
 
 constexpr char kStagingPrefix[] = ".staging-";
 constexpr char kMetadataDirName[] = ".bimride";
+constexpr char kLabelsFileName[] = "labels.json";
 
 // One file to publish: copied from `source_path` to `<version>/<name>` (name defaults to the
 // source's file name).
@@ -100,6 +102,13 @@ class ModelRepository {
   // folder.
   StatusOr<ModelScan> ScanModel(const std::string& model,
                                 VerifyMode mode = VerifyMode::kManifestOnly) const;
+
+  // The model's labels as last exported to `<root>/<model>/labels.json` ({"stable": 3}), for
+  // readers that only see the (shared) filesystem, e.g. model server replicas. Empty when the
+  // file is missing; InvalidArgument naming the file when it is malformed.
+  StatusOr<std::map<std::string, int64_t>> ReadLabels(const std::string& model) const;
+  // Replaces labels.json atomically. The caller serialises writers (Registry does, with a lock).
+  Status WriteLabels(const std::string& model, const std::map<std::string, int64_t>& labels) const;
 
   // Removes staging folders of `model` older than `older_than_minutes` (0: all of them; only
   // safe when no publish is running).

@@ -220,3 +220,27 @@ TEST(ParseVersionDirNameTest, AcceptsOnlyCanonicalPositiveIntegers) {
 
 }  // namespace
 }  // namespace bimride::registry
+
+namespace bimride::registry {
+namespace {
+
+TEST(ModelRepositoryLabelsTest, LabelsFileRoundTripAndBadFile) {
+  testing::ScopedTempDir root;
+  ModelRepository repo(root.path());
+  ASSERT_TRUE(MakeDirs(root.path() + "/eta").ok());
+  EXPECT_TRUE(repo.ReadLabels("eta")->empty());
+  ASSERT_TRUE(repo.WriteLabels("eta", {{"stable", 3}, {"canary", 4}}).ok());
+  auto labels = repo.ReadLabels("eta");
+  ASSERT_TRUE(labels.ok());
+  EXPECT_EQ(labels->at("stable"), 3);
+  EXPECT_EQ(labels->at("canary"), 4);
+  ASSERT_TRUE(WriteFileAtomic(root.path() + "/eta/labels.json", R"({"stable": "3"})").ok());
+  auto bad = repo.ReadLabels("eta");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("labels.json: label 'stable': expected a version"),
+            std::string::npos)
+      << bad.status().message();
+}
+
+}  // namespace
+}  // namespace bimride::registry

@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "common/file.h"
@@ -153,9 +152,7 @@ Status Registry::WriteLabelsFile(const std::string& model) {
   std::string dir = repository_.ModelDir(model);
   ASSIGN_OR_RETURN(auto lock, FileLock::Acquire(dir + "/.labels.lock"));
   ASSIGN_OR_RETURN(auto labels, store_->GetLabels(model));
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [label, version] : labels) j[label] = version;
-  return WriteFileAtomic(dir + "/" + kLabelsFileName, j.dump(2) + "\n");
+  return repository_.WriteLabels(model, labels);
 }
 
 StatusOr<LabelMove> Registry::Promote(const std::string& model, int64_t version,

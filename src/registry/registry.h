@@ -33,8 +33,6 @@
 
 namespace bimride::registry {
 
-constexpr char kLabelsFileName[] = "labels.json";
-
 // $BIMRIDE_MODEL_REPO when set, else "./model_repo".
 std::string DefaultRepositoryRoot();
 // <repo>/.bimride/registry.db
