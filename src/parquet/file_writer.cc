@@ -398,7 +398,9 @@ StatusOr<std::unique_ptr<FileWriter>> FileWriter::Open(const std::string& path,
     if (!s.ok()) return s.WithContext(path);
     w->meta_.schema.push_back(std::move(e));
   }
-  for (const auto& [name, enc] : w->options_.column_encodings) {
+  for (const auto& entry : w->options_.column_encodings) {
+    const std::string& name = entry.first;
+    const Encoding enc = entry.second;
     auto it = std::find_if(w->schema_.begin(), w->schema_.end(),
                            [&](const ColumnSchema& c) { return c.name == name; });
     if (it == w->schema_.end()) {
