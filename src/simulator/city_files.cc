@@ -21,7 +21,7 @@ constexpr std::string_view kRequestsHeader =
     "request_datetime,rider_id,pickup_zone,dropoff_zone,estimated_distance,estimated_minutes,"
     "quoted_fare,surge_multiplier,accepted,served,trip_id";
 constexpr std::string_view kRidersHeader =
-    "rider_id,home_zone,profile,trips_per_week,price_sensitivity";
+    "rider_id,home_zone,profile,trips_per_week,price_sensitivity,signup_day,churn_day";
 constexpr std::string_view kDaysHeader =
     "date,weekday,rain,event_zone,event_end_hour,event_attendance";
 
@@ -198,6 +198,15 @@ StatusOr<std::vector<Rider>> ReadRiders(const std::string& path) {
     r.profile = *profile;
     RETURN_IF_ERROR(c.Float(3, &r.trips_per_week));
     RETURN_IF_ERROR(c.Float(4, &r.price_sensitivity));
+    int64_t signup, churn = -1;
+    RETURN_IF_ERROR(c.Int(5, &signup));
+    if (!c.Field(6).empty()) {
+      RETURN_IF_ERROR(c.Int(6, &churn));
+      if (churn <= signup) return c.Error(6, "churn day must come after the signup day, got");
+    }
+    if (signup < -100000 || signup > kMaxDays) return c.Error(5, "day out of range:");
+    r.signup_day = static_cast<int32_t>(signup);
+    r.churn_day = static_cast<int32_t>(std::min<int64_t>(churn, kMaxDays + 1));
     out.push_back(r);
   }
   return out;
@@ -323,6 +332,10 @@ StatusOr<CityFilePaths> WriteSimulatedCity(const SimulatedCity& city,
       w.Fixed(r.trips_per_week, 3);
       w.Comma();
       w.Fixed(r.price_sensitivity, 3);
+      w.Comma();
+      w.Int(r.signup_day);
+      w.Comma();
+      if (r.churn_day >= 0) w.Int(r.churn_day);
       w.EndLine();
     }
   }));
@@ -497,7 +510,8 @@ Status CompareCities(const SimulatedCity& e, const SimulatedCity& a) {
   for (size_t i = 0; i < e.riders.size(); ++i) {
     const Rider &x = e.riders[i], &y = a.riders[i];
     if (x.id != y.id || x.home_zone != y.home_zone || x.profile != y.profile ||
-        x.trips_per_week != y.trips_per_week || x.price_sensitivity != y.price_sensitivity) {
+        x.trips_per_week != y.trips_per_week || x.price_sensitivity != y.price_sensitivity ||
+        x.signup_day != y.signup_day || x.churn_day != y.churn_day) {
       return Differs("riders", i, "*");
     }
   }

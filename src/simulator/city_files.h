@@ -13,7 +13,8 @@
 //   requests: request_datetime,rider_id,pickup_zone,dropoff_zone,estimated_distance,
 //             estimated_minutes,quoted_fare,surge_multiplier,accepted,served,trip_id
 //             (every quote shown; trip_id -1 when no trip followed)
-//   riders:   rider_id,home_zone,profile,trips_per_week,price_sensitivity
+//   riders:   rider_id,home_zone,profile,trips_per_week,price_sensitivity,signup_day,churn_day
+//             (days since the first simulated day; churn_day empty while still riding)
 //   days:     date,weekday,rain,event_zone,event_end_hour,event_attendance
 // Values are written at the precision the simulator keeps, so reading the files back gives the
 // city that was simulated. Thread safety: functions are reentrant.
