@@ -21,6 +21,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "data/trip_table.h"
@@ -34,15 +35,22 @@ struct CityFilePaths {
 // Sidecar paths for a trips path: strips a ".csv" or ".parquet" extension for the stem.
 CityFilePaths CityFilePathsFor(const std::string& trips_path);
 
-// Writes the trips file and all sidecars (creating the parent folder). Each file is written to
-// a temporary name and renamed into place. Fails naming the file that could not be written.
-// Trips are written as CSV; a ".parquet" trips path is refused until the Parquet writer exists.
-StatusOr<CityFilePaths> WriteSimulatedCity(const SimulatedCity& city,
-                                           const std::string& trips_path);
+enum class TripFileFormat { kCsv, kParquet };
+// `format` "csv", "parquet" or "" (by the extension: .parquet, else CSV). InvalidArgument for
+// an unknown format or one that contradicts a .csv/.parquet extension.
+StatusOr<TripFileFormat> ResolveTripFileFormat(std::string_view format, const std::string& path);
 
-// Reads a trips CSV written by WriteSimulatedCity into a TripTable (source kSimulator).
-// InvalidArgument "<path>:<line>: …" for a wrong header, a wrong field count, a bad value or
-// a row that breaks the contract (trip_id not the row number, dropoff before pickup, …).
+// Writes the trips file (CSV, or Parquet with the same columns: ids INT64, times TIMESTAMP(µs,
+// not UTC-adjusted: naive local time), zones and passenger_count INT32, coordinates DOUBLE,
+// distance and money FLOAT; ZSTD) and all sidecars as CSV, creating the parent folder. Each file
+// is written to a temporary name and renamed into place. Fails naming the file.
+StatusOr<CityFilePaths> WriteSimulatedCity(const SimulatedCity& city, const std::string& trips_path,
+                                           TripFileFormat format = TripFileFormat::kCsv);
+
+// Reads a trips file written by WriteSimulatedCity (CSV or Parquet, told apart by the Parquet
+// magic bytes) into a TripTable (source kSimulator). InvalidArgument "<path>:<line>: …" (CSV) or
+// "<path>: row N: …" (Parquet) for a wrong header/schema, a wrong field count, a bad value or a
+// row that breaks the contract (trip_id not the row number, dropoff before pickup, …).
 StatusOr<data::TripTable> ReadSimulatedTrips(const std::string& path);
 
 // Reads the trips and every sidecar present (absent ones stay empty). The config is rebuilt

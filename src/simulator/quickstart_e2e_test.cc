@@ -68,6 +68,17 @@ TEST(QuickstartE2eTest, RunsEndToEndWithNoArgumentsButTheOutputFolder) {
   EXPECT_GT(trips->size(), 10000u);
 }
 
+TEST(QuickstartE2eTest, WritesParquetTripsWhenAsked) {
+  const std::string dir = MakeTempDir();
+  const RunResult r =
+      RunCli("quickstart --days 2 --zones 12 --format parquet --out " + dir + "/qs", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("files match the simulated city"), std::string::npos) << r.out;
+  StatusOr<data::TripTable> trips = ReadSimulatedTrips(dir + "/qs/trips.parquet");
+  ASSERT_TRUE(trips.ok()) << trips.status().ToString();
+  EXPECT_GT(trips->size(), 1000u);
+}
+
 TEST(QuickstartE2eTest, BadFlagsFailWithOneLineError) {
   const std::string dir = MakeTempDir();
   RunResult r = RunCli("quickstart --days 0 --out " + dir + "/qs", dir);
@@ -89,6 +100,14 @@ TEST(SimulateE2eTest, SameSeedSameFilesAndUnwritableOutputFails) {
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("/proc/no_such_dir"), std::string::npos) << bad.err;
   EXPECT_EQ(RunCli("simulate --days 2", dir).exit_code, 2);  // --out is required
+  EXPECT_EQ(RunCli(common + dir + "/c.csv --format parquet", dir).exit_code, 2);
+  ASSERT_EQ(RunCli(common + dir + "/p/city.parquet", dir).exit_code, 0);
+  StatusOr<data::TripTable> parquet = ReadSimulatedTrips(dir + "/p/city.parquet");
+  StatusOr<data::TripTable> csv = ReadSimulatedTrips(dir + "/a/city.csv");
+  ASSERT_TRUE(parquet.ok()) << parquet.status().ToString();
+  ASSERT_TRUE(csv.ok());
+  EXPECT_EQ(parquet->fare, csv->fare);
+  EXPECT_EQ(parquet->pickup_time_us, csv->pickup_time_us);
 }
 
 }  // namespace
