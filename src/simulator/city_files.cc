@@ -476,8 +476,14 @@ std::vector<parquet::ColumnSchema> TripsParquetSchema() {
   for (int i : {kPickupLon, kPickupLat, kDropoffLon, kDropoffLat}) {
     schema[i].physical = PhysicalType::kDouble;
   }
-  for (int i : {kDistance, kFare, kSurge, kTotal}) schema[i].physical = PhysicalType::kFloat;
+  // DOUBLE like TLC, holding the decimal value the CSV shows (6.2, not 6.199999809…).
+  for (int i : {kDistance, kFare, kSurge, kTotal}) schema[i].physical = PhysicalType::kDouble;
   return schema;
+}
+
+// The decimal a float column holds at the precision the simulator keeps (CSV shows the same).
+double Decimal(float v, double scale) {
+  return std::isfinite(v) ? std::round(static_cast<double>(v) * scale) / scale : v;
 }
 
 Status WriteTripsParquet(const data::TripTable& t, const std::string& path) {
@@ -504,10 +510,10 @@ Status WriteTripsParquet(const data::TripTable& t, const std::string& path) {
       cols[kPickupLat].f64.push_back(t.pickup_lat[i]);
       cols[kDropoffLon].f64.push_back(t.dropoff_lon[i]);
       cols[kDropoffLat].f64.push_back(t.dropoff_lat[i]);
-      cols[kDistance].f32.push_back(t.distance_miles[i]);
-      cols[kFare].f32.push_back(t.fare[i]);
-      cols[kSurge].f32.push_back(t.surge[i]);
-      cols[kTotal].f32.push_back(t.total[i]);
+      cols[kDistance].f64.push_back(Decimal(t.distance_miles[i], 100));
+      cols[kFare].f64.push_back(Decimal(t.fare[i], 100));
+      cols[kSurge].f64.push_back(Decimal(t.surge[i], 10));
+      cols[kTotal].f64.push_back(Decimal(t.total[i], 100));
       cols[kPassengers].i32.push_back(t.passengers[i]);
     }
     RETURN_IF_ERROR(w->Write(cols));
@@ -553,10 +559,10 @@ StatusOr<data::TripTable> ReadTripsParquet(const std::string& path) {
       row.pickup_lat = c[kPickupLat].f64[i];
       row.dropoff_lon = c[kDropoffLon].f64[i];
       row.dropoff_lat = c[kDropoffLat].f64[i];
-      row.distance_miles = c[kDistance].f32[i];
-      row.fare = c[kFare].f32[i];
-      row.surge = c[kSurge].f32[i];
-      row.total = c[kTotal].f32[i];
+      row.distance_miles = static_cast<float>(c[kDistance].f64[i]);
+      row.fare = static_cast<float>(c[kFare].f64[i]);
+      row.surge = static_cast<float>(c[kSurge].f64[i]);
+      row.total = static_cast<float>(c[kTotal].f64[i]);
       const int64_t passengers = c[kPassengers].i32[i];
       const int64_t row_number = static_cast<int64_t>(t.size()) + 1;
       const RowProblem problem = CheckTripRow(row, trip_id, row_number, pu, dz, passengers);

@@ -41,8 +41,8 @@ enum class TripFileFormat { kCsv, kParquet };
 StatusOr<TripFileFormat> ResolveTripFileFormat(std::string_view format, const std::string& path);
 
 // Writes the trips file (CSV, or Parquet with the same columns: ids INT64, times TIMESTAMP(µs,
-// not UTC-adjusted: naive local time), zones and passenger_count INT32, coordinates DOUBLE,
-// distance and money FLOAT; ZSTD) and all sidecars as CSV, creating the parent folder. Each file
+// not UTC-adjusted: naive local time), zones and passenger_count INT32, coordinates, distance
+// and money DOUBLE; ZSTD) and all sidecars as CSV, creating the parent folder. Each file
 // is written to a temporary name and renamed into place. Fails naming the file.
 StatusOr<CityFilePaths> WriteSimulatedCity(const SimulatedCity& city, const std::string& trips_path,
                                            TripFileFormat format = TripFileFormat::kCsv);
