@@ -48,7 +48,7 @@ StatusOr<CityFilePaths> WriteSimulatedCity(const SimulatedCity& city, const std:
                                            TripFileFormat format = TripFileFormat::kCsv);
 
 // Reads a trips file written by WriteSimulatedCity (CSV or Parquet, told apart by the Parquet
-// magic bytes) into a TripTable (source kSimulator). InvalidArgument "<path>:<line>: …" (CSV) or
+// magic bytes) into a TripTable (source kSimulator). InvalidArgument "<path>: line N: …" (CSV) or
 // "<path>: row N: …" (Parquet) for a wrong header/schema, a wrong field count, a bad value or a
 // row that breaks the contract (trip_id not the row number, dropoff before pickup, …).
 StatusOr<data::TripTable> ReadSimulatedTrips(const std::string& path);

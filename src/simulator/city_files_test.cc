@@ -198,24 +198,24 @@ TEST(CityFilesTest, ReaderRejectsMalformedTripsNamingFileAndLine) {
   };
   const std::string bad = dir + "/bad.csv";
   EXPECT_NE(ReadError(dir, "").find(bad + ": empty file"), std::string::npos);
-  EXPECT_NE(ReadError(dir, with_line(0, "a,b,c")).find(bad + ":1: header"), std::string::npos);
+  EXPECT_NE(ReadError(dir, with_line(0, "a,b,c")).find(bad + ": line 1: header"), std::string::npos);
   std::string msg = ReadError(dir, with_line(3, "4,5,6"));
-  EXPECT_NE(msg.find(bad + ":4: expected 15 fields, got 3"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(bad + ": line 4: expected 15 fields, got 3"), std::string::npos) << msg;
   msg = ReadError(dir, replace_field(2, 11, "abc"));
-  EXPECT_NE(msg.find(bad + ":3: column 'fare_amount': not a number: 'abc'"), std::string::npos)
+  EXPECT_NE(msg.find(bad + ": line 3: column 'fare_amount': not a number: 'abc'"), std::string::npos)
       << msg;
   msg = ReadError(dir, replace_field(2, 2, "2024-13-01 00:00:00"));
-  EXPECT_NE(msg.find(":3: column 'pickup_datetime'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(": line 3: column 'pickup_datetime'"), std::string::npos) << msg;
   msg = ReadError(dir, replace_field(4, 0, "99"));
-  EXPECT_NE(msg.find(":5: column 'trip_id': trip_id must be the row number 4"), std::string::npos)
+  EXPECT_NE(msg.find(": line 5: column 'trip_id': trip_id must be the row number 4"), std::string::npos)
       << msg;
   msg = ReadError(dir, replace_field(1, 3, "2000-01-01 00:00:00"));
-  EXPECT_NE(msg.find(":2: column 'dropoff_datetime': dropoff before pickup"), std::string::npos)
+  EXPECT_NE(msg.find(": line 2: column 'dropoff_datetime': dropoff before pickup"), std::string::npos)
       << msg;
   msg = ReadError(dir, replace_field(1, 4, "0"));
-  EXPECT_NE(msg.find(":2: column 'pickup_zone': zone out of range"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(": line 2: column 'pickup_zone': zone out of range"), std::string::npos) << msg;
   msg = ReadError(dir, replace_field(1, 14, "2.5"));
-  EXPECT_NE(msg.find(":2: column 'passenger_count': not an integer"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(": line 2: column 'passenger_count': not an integer"), std::string::npos) << msg;
   EXPECT_EQ(ReadSimulatedTrips(dir + "/missing.csv").status().code(), StatusCode::kNotFound);
 }
 
@@ -228,7 +228,7 @@ TEST(CityFilesTest, ReaderRejectsMalformedSidecars) {
   ASSERT_TRUE(WriteFileAtomic(dir + "/city.zones.csv", zones).ok());
   StatusOr<SimulatedCity> back = ReadSimulatedCity(dir + "/city.csv");
   ASSERT_FALSE(back.ok());
-  EXPECT_NE(back.status().message().find("city.zones.csv:2: column 'type'"), std::string::npos)
+  EXPECT_NE(back.status().message().find("city.zones.csv: line 2: column 'type'"), std::string::npos)
       << back.status().ToString();
 }
 
