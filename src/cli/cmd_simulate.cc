@@ -26,6 +26,9 @@ int RunSimulate(const std::vector<std::string>& args) {
                   "mean ride requests per zone and day");
   flags.AddInt("riders", &config.riders, "riders in the city (0: 150 per zone)");
   flags.AddDouble("base-fare", &config.tariff.base_fare, "tariff base fare, USD");
+  flags.AddDouble("rain-probability", &config.rain_probability, "chance that a day is rainy");
+  flags.AddDouble("event-probability", &config.event_probability,
+                  "chance that a day has an event (a burst of requests when it ends)");
   flags.AddDouble("supply-ratio", &config.driver_supply_ratio,
                   "driver capacity relative to mean demand");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
