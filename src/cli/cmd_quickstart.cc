@@ -39,14 +39,19 @@ int RunQuickstart(const std::vector<std::string>& args) {
                    "read them back and summarise them.");
   simulator::CityConfig config;
   int64_t seed = static_cast<int64_t>(config.seed);
-  std::string out = "out/quickstart";
+  std::string out = "out/quickstart", format = "csv";
   flags.AddInt("days", &config.days, "days to simulate");
   flags.AddInt("zones", &config.zones, "number of zones in the city");
   flags.AddInt("seed", &seed, "random seed");
   flags.AddString("out", &out, "output folder");
+  flags.AddString("format", &format, "trips file format: csv or parquet");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   config.seed = static_cast<uint64_t>(seed);
-  const std::string trips_path = out + "/trips.csv";
+  if (format != "csv" && format != "parquet") {
+    return ReportError(InvalidArgumentError("--format: '" + format + "' is not csv or parquet"),
+                       /*usage=*/true);
+  }
+  const std::string trips_path = out + "/trips." + format;
 
   simulator::SimulatedCity city, read_back;
   const std::vector<Step> steps = {
@@ -60,8 +65,11 @@ int RunQuickstart(const std::vector<std::string>& args) {
        }},
       {"write the trips and sidecar files",
        [&]() -> Status {
-         ASSIGN_OR_RETURN(simulator::CityFilePaths paths,
-                          simulator::WriteSimulatedCity(city, trips_path));
+         ASSIGN_OR_RETURN(
+             simulator::CityFilePaths paths,
+             simulator::WriteSimulatedCity(city, trips_path,
+                                           format == "parquet" ? simulator::TripFileFormat::kParquet
+                                                               : simulator::TripFileFormat::kCsv));
          for (const std::string* p : {&paths.trips, &paths.zones, &paths.supply, &paths.requests,
                                       &paths.riders, &paths.days}) {
            std::printf("  wrote %s\n", p->c_str());

@@ -1,10 +1,16 @@
 #include "simulator/city_files.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
 #include <type_traits>
 
 #include "common/civil_time.h"
 #include "common/file.h"
+#include "parquet/file_reader.h"
+#include "parquet/file_writer.h"
 #include "simulator/csv_text.h"
 
 namespace bimride::simulator {
@@ -21,7 +27,7 @@ constexpr std::string_view kRequestsHeader =
     "request_datetime,rider_id,pickup_zone,dropoff_zone,estimated_distance,estimated_minutes,"
     "quoted_fare,surge_multiplier,accepted,served,trip_id";
 constexpr std::string_view kRidersHeader =
-    "rider_id,home_zone,profile,trips_per_week,price_sensitivity";
+    "rider_id,home_zone,profile,trips_per_week,price_sensitivity,signup_day,churn_day";
 constexpr std::string_view kDaysHeader =
     "date,weekday,rain,event_zone,event_end_hour,event_attendance";
 
@@ -82,6 +88,8 @@ Status WriteTrips(const data::TripTable& t, const std::string& path) {
     }
   });
 }
+
+Status WriteTripsParquet(const data::TripTable& t, const std::string& path);  // below
 
 Status ReadFileText(const std::string& path, std::string* text) {
   ASSIGN_OR_RETURN(*text, ReadFile(path));
@@ -198,6 +206,15 @@ StatusOr<std::vector<Rider>> ReadRiders(const std::string& path) {
     r.profile = *profile;
     RETURN_IF_ERROR(c.Float(3, &r.trips_per_week));
     RETURN_IF_ERROR(c.Float(4, &r.price_sensitivity));
+    int64_t signup, churn = -1;
+    RETURN_IF_ERROR(c.Int(5, &signup));
+    if (!c.Field(6).empty()) {
+      RETURN_IF_ERROR(c.Int(6, &churn));
+      if (churn <= signup) return c.Error(6, "churn day must come after the signup day, got");
+    }
+    if (signup < -100000 || signup > kMaxDays) return c.Error(5, "day out of range:");
+    r.signup_day = static_cast<int32_t>(signup);
+    r.churn_day = static_cast<int32_t>(std::min<int64_t>(churn, kMaxDays + 1));
     out.push_back(r);
   }
   return out;
@@ -244,16 +261,17 @@ CityFilePaths CityFilePathsFor(const std::string& trips_path) {
           stem + ".riders.csv", stem + ".days.csv"};
 }
 
-StatusOr<CityFilePaths> WriteSimulatedCity(const SimulatedCity& city,
-                                           const std::string& trips_path) {
+StatusOr<CityFilePaths> WriteSimulatedCity(const SimulatedCity& city, const std::string& trips_path,
+                                           TripFileFormat format) {
   if (trips_path.empty()) return InvalidArgumentError("no output path given for the trips");
-  if (EndsWith(trips_path, ".parquet")) {
-    return UnimplementedError(trips_path + ": Parquet output needs the Parquet writer; use .csv");
-  }
   RETURN_IF_ERROR(city.trips.CheckConsistent());
   const CityFilePaths paths = CityFilePathsFor(trips_path);
   if (const std::string dir = ParentDir(trips_path); !dir.empty()) RETURN_IF_ERROR(MakeDirs(dir));
-  RETURN_IF_ERROR(WriteTrips(city.trips, paths.trips));
+  if (format == TripFileFormat::kParquet) {
+    RETURN_IF_ERROR(WriteTripsParquet(city.trips, paths.trips));
+  } else {
+    RETURN_IF_ERROR(WriteTrips(city.trips, paths.trips));
+  }
   RETURN_IF_ERROR(WriteCsv(paths.zones, kZonesHeader, [&](CsvFileWriter& w) {
     for (const Zone& z : city.zones) {
       w.Int(z.id);
@@ -323,6 +341,10 @@ StatusOr<CityFilePaths> WriteSimulatedCity(const SimulatedCity& city,
       w.Fixed(r.trips_per_week, 3);
       w.Comma();
       w.Fixed(r.price_sensitivity, 3);
+      w.Comma();
+      w.Int(r.signup_day);
+      w.Comma();
+      if (r.churn_day >= 0) w.Int(r.churn_day);
       w.EndLine();
     }
   }));
@@ -345,7 +367,59 @@ StatusOr<CityFilePaths> WriteSimulatedCity(const SimulatedCity& city,
   return paths;
 }
 
-StatusOr<data::TripTable> ReadSimulatedTrips(const std::string& path) {
+namespace {
+
+// Columns of the trips file, in order, for both formats.
+enum TripColumn : int {
+  kTripId = 0,
+  kRiderId,
+  kPickup,
+  kDropoff,
+  kPickupZone,
+  kDropoffZone,
+  kPickupLon,
+  kPickupLat,
+  kDropoffLon,
+  kDropoffLat,
+  kDistance,
+  kFare,
+  kSurge,
+  kTotal,
+  kPassengers,
+  kNumTripColumns
+};
+constexpr const char* kTripColumnNames[kNumTripColumns] = {
+    "trip_id",       "rider_id",    "pickup_datetime",  "dropoff_datetime", "pickup_zone",
+    "dropoff_zone",  "pickup_lon",  "pickup_lat",       "dropoff_lon",      "dropoff_lat",
+    "trip_distance", "fare_amount", "surge_multiplier", "total_amount",     "passenger_count"};
+
+struct RowProblem {
+  int column = -1;   // -1: the row as a whole
+  std::string what;  // empty: no problem
+};
+
+// The contract every trips row keeps, whatever the format. `row_number` is 1-based.
+RowProblem CheckTripRow(const data::TripRow& r, int64_t trip_id, int64_t row_number, int64_t pu,
+                        int64_t dz, int64_t passengers) {
+  if (trip_id != row_number) {
+    return {kTripId, "trip_id must be the row number " + std::to_string(row_number) + ", got"};
+  }
+  if (pu < 1 || pu > kMaxZones) return {kPickupZone, "zone out of range:"};
+  if (dz < 1 || dz > kMaxZones) return {kDropoffZone, "zone out of range:"};
+  if (r.dropoff_time_us < r.pickup_time_us) return {kDropoff, "dropoff before pickup:"};
+  if (!(std::fabs(r.pickup_lon) <= 180 && std::fabs(r.pickup_lat) <= 90)) {
+    return {-1, "pickup coordinates out of range"};
+  }
+  if (!(std::fabs(r.dropoff_lon) <= 180 && std::fabs(r.dropoff_lat) <= 90)) {
+    return {-1, "dropoff coordinates out of range"};
+  }
+  if (!(r.distance_miles >= 0)) return {kDistance, "distance must be >= 0, got"};
+  if (!(r.surge >= 1)) return {kSurge, "surge multiplier must be >= 1, got"};
+  if (passengers < 0 || passengers > 9) return {kPassengers, "passenger count out of 0..9:"};
+  return {};
+}
+
+StatusOr<data::TripTable> ReadTripsCsv(const std::string& path) {
   std::string text;
   RETURN_IF_ERROR(ReadFileText(path, &text));
   ASSIGN_OR_RETURN(CsvCursor c, CsvCursor::Open(path, text, kTripsHeader));
@@ -358,42 +432,188 @@ StatusOr<data::TripTable> ReadSimulatedTrips(const std::string& path) {
     if (!more) break;
     data::TripRow r;
     int64_t trip_id, pu, dz, passengers;
-    RETURN_IF_ERROR(c.Int(0, &trip_id));
-    if (trip_id != static_cast<int64_t>(t.size()) + 1) {
-      return c.Error(0, "trip_id must be the row number " + std::to_string(t.size() + 1) + ", got");
+    RETURN_IF_ERROR(c.Int(kTripId, &trip_id));
+    RETURN_IF_ERROR(c.Int(kRiderId, &r.rider_id));
+    RETURN_IF_ERROR(c.DateTime(kPickup, &r.pickup_time_us));
+    RETURN_IF_ERROR(c.DateTime(kDropoff, &r.dropoff_time_us));
+    RETURN_IF_ERROR(c.Int(kPickupZone, &pu));
+    RETURN_IF_ERROR(c.Int(kDropoffZone, &dz));
+    RETURN_IF_ERROR(c.Double(kPickupLon, &r.pickup_lon));
+    RETURN_IF_ERROR(c.Double(kPickupLat, &r.pickup_lat));
+    RETURN_IF_ERROR(c.Double(kDropoffLon, &r.dropoff_lon));
+    RETURN_IF_ERROR(c.Double(kDropoffLat, &r.dropoff_lat));
+    RETURN_IF_ERROR(c.Float(kDistance, &r.distance_miles));
+    RETURN_IF_ERROR(c.Float(kFare, &r.fare));
+    RETURN_IF_ERROR(c.Float(kSurge, &r.surge));
+    RETURN_IF_ERROR(c.Float(kTotal, &r.total));
+    RETURN_IF_ERROR(c.Int(kPassengers, &passengers));
+    const RowProblem problem =
+        CheckTripRow(r, trip_id, static_cast<int64_t>(t.size()) + 1, pu, dz, passengers);
+    if (!problem.what.empty()) {
+      return problem.column >= 0 ? c.Error(problem.column, problem.what)
+                                 : c.LineError(problem.what);
     }
-    RETURN_IF_ERROR(c.Int(1, &r.rider_id));
-    RETURN_IF_ERROR(c.DateTime(2, &r.pickup_time_us));
-    RETURN_IF_ERROR(c.DateTime(3, &r.dropoff_time_us));
-    RETURN_IF_ERROR(c.Int(4, &pu));
-    RETURN_IF_ERROR(c.Int(5, &dz));
-    RETURN_IF_ERROR(c.Double(6, &r.pickup_lon));
-    RETURN_IF_ERROR(c.Double(7, &r.pickup_lat));
-    RETURN_IF_ERROR(c.Double(8, &r.dropoff_lon));
-    RETURN_IF_ERROR(c.Double(9, &r.dropoff_lat));
-    RETURN_IF_ERROR(c.Float(10, &r.distance_miles));
-    RETURN_IF_ERROR(c.Float(11, &r.fare));
-    RETURN_IF_ERROR(c.Float(12, &r.surge));
-    RETURN_IF_ERROR(c.Float(13, &r.total));
-    RETURN_IF_ERROR(c.Int(14, &passengers));
-    if (pu < 1 || pu > kMaxZones) return c.Error(4, "zone out of range:");
-    if (dz < 1 || dz > kMaxZones) return c.Error(5, "zone out of range:");
-    if (r.dropoff_time_us < r.pickup_time_us) return c.Error(3, "dropoff before pickup:");
-    if (std::fabs(r.pickup_lon) > 180 || std::fabs(r.pickup_lat) > 90) {
-      return c.LineError("pickup coordinates out of range");
-    }
-    if (std::fabs(r.dropoff_lon) > 180 || std::fabs(r.dropoff_lat) > 90) {
-      return c.LineError("dropoff coordinates out of range");
-    }
-    if (!(r.distance_miles >= 0)) return c.Error(10, "distance must be >= 0, got");
-    if (!(r.surge >= 1)) return c.Error(12, "surge multiplier must be >= 1, got");
-    if (passengers < 0 || passengers > 9) return c.Error(14, "passenger count out of 0..9:");
     r.pickup_zone = static_cast<int32_t>(pu);
     r.dropoff_zone = static_cast<int32_t>(dz);
     r.passengers = static_cast<int16_t>(passengers);
     t.Append(r);
   }
   return t;
+}
+
+std::vector<parquet::ColumnSchema> TripsParquetSchema() {
+  using parquet::PhysicalType;
+  std::vector<parquet::ColumnSchema> schema(kNumTripColumns);
+  for (int i = 0; i < kNumTripColumns; ++i) schema[i].name = kTripColumnNames[i];
+  for (int i : {kTripId, kRiderId}) schema[i].physical = PhysicalType::kInt64;
+  for (int i : {kPickup, kDropoff}) {
+    schema[i].physical = PhysicalType::kInt64;
+    schema[i].logical = parquet::LogicalKind::kTimestamp;
+    schema[i].time_unit = parquet::TimeUnit::kMicros;
+    schema[i].utc_adjusted = false;  // naive local time, as TLC publishes it
+  }
+  for (int i : {kPickupZone, kDropoffZone, kPassengers}) schema[i].physical = PhysicalType::kInt32;
+  for (int i : {kPickupLon, kPickupLat, kDropoffLon, kDropoffLat}) {
+    schema[i].physical = PhysicalType::kDouble;
+  }
+  // DOUBLE like TLC, holding the decimal value the CSV shows (6.2, not 6.199999809…).
+  for (int i : {kDistance, kFare, kSurge, kTotal}) schema[i].physical = PhysicalType::kDouble;
+  return schema;
+}
+
+// The decimal a float column holds at the precision the simulator keeps (CSV shows the same).
+double Decimal(float v, double scale) {
+  return std::isfinite(v) ? std::round(static_cast<double>(v) * scale) / scale : v;
+}
+
+Status WriteTripsParquet(const data::TripTable& t, const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<parquet::FileWriter> w,
+                   parquet::FileWriter::Open(path, TripsParquetSchema()));
+  constexpr size_t kChunkRows = 1 << 18;
+  std::vector<parquet::Column> cols(kNumTripColumns);
+  const std::vector<parquet::ColumnSchema> schema = TripsParquetSchema();
+  for (size_t begin = 0; begin < t.size(); begin += kChunkRows) {
+    const size_t end = std::min(t.size(), begin + kChunkRows);
+    for (int c = 0; c < kNumTripColumns; ++c) {
+      cols[c].Clear();
+      cols[c].physical = schema[c].physical;
+      cols[c].num_rows = static_cast<int64_t>(end - begin);
+    }
+    for (size_t i = begin; i < end; ++i) {
+      cols[kTripId].i64.push_back(static_cast<int64_t>(i + 1));
+      cols[kRiderId].i64.push_back(t.rider_id[i]);
+      cols[kPickup].i64.push_back(t.pickup_time_us[i]);
+      cols[kDropoff].i64.push_back(t.dropoff_time_us[i]);
+      cols[kPickupZone].i32.push_back(t.pickup_zone[i]);
+      cols[kDropoffZone].i32.push_back(t.dropoff_zone[i]);
+      cols[kPickupLon].f64.push_back(t.pickup_lon[i]);
+      cols[kPickupLat].f64.push_back(t.pickup_lat[i]);
+      cols[kDropoffLon].f64.push_back(t.dropoff_lon[i]);
+      cols[kDropoffLat].f64.push_back(t.dropoff_lat[i]);
+      cols[kDistance].f64.push_back(Decimal(t.distance_miles[i], 100));
+      cols[kFare].f64.push_back(Decimal(t.fare[i], 100));
+      cols[kSurge].f64.push_back(Decimal(t.surge[i], 10));
+      cols[kTotal].f64.push_back(Decimal(t.total[i], 100));
+      cols[kPassengers].i32.push_back(t.passengers[i]);
+    }
+    RETURN_IF_ERROR(w->Write(cols));
+  }
+  return w->Close();
+}
+
+StatusOr<data::TripTable> ReadTripsParquet(const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<parquet::FileReader> r, parquet::FileReader::Open(path));
+  const std::vector<parquet::ColumnSchema> want = TripsParquetSchema();
+  std::vector<int> indices(kNumTripColumns);
+  for (int c = 0; c < kNumTripColumns; ++c) {
+    ASSIGN_OR_RETURN(indices[c], r->ColumnIndex(want[c].name));
+    const parquet::ColumnSchema& got = r->schema()[indices[c]];
+    if (got.physical != want[c].physical) {
+      return InvalidArgumentError(path + ": column '" + want[c].name + "': type " +
+                                  std::string(parquet::PhysicalTypeName(got.physical)) +
+                                  ", expected " +
+                                  std::string(parquet::PhysicalTypeName(want[c].physical)));
+    }
+  }
+  data::TripTable t;
+  t.source = data::TripSource::kSimulator;
+  t.Reserve(static_cast<size_t>(r->num_rows()));
+  parquet::RowGroupBatch batch;
+  for (int rg = 0; rg < r->num_row_groups(); ++rg) {
+    RETURN_IF_ERROR(r->ReadRowGroup(rg, indices, &batch));
+    const std::vector<parquet::Column>& c = batch.columns;
+    for (int k = 0; k < kNumTripColumns; ++k) {
+      if (c[k].null_count > 0) {
+        return InvalidArgumentError(path + ": row group " + std::to_string(rg) + ": column '" +
+                                    want[k].name + "' has nulls");
+      }
+    }
+    for (int64_t i = 0; i < batch.num_rows; ++i) {
+      data::TripRow row;
+      const int64_t trip_id = c[kTripId].i64[i];
+      row.rider_id = c[kRiderId].i64[i];
+      row.pickup_time_us = c[kPickup].i64[i];
+      row.dropoff_time_us = c[kDropoff].i64[i];
+      const int64_t pu = c[kPickupZone].i32[i], dz = c[kDropoffZone].i32[i];
+      row.pickup_lon = c[kPickupLon].f64[i];
+      row.pickup_lat = c[kPickupLat].f64[i];
+      row.dropoff_lon = c[kDropoffLon].f64[i];
+      row.dropoff_lat = c[kDropoffLat].f64[i];
+      row.distance_miles = static_cast<float>(c[kDistance].f64[i]);
+      row.fare = static_cast<float>(c[kFare].f64[i]);
+      row.surge = static_cast<float>(c[kSurge].f64[i]);
+      row.total = static_cast<float>(c[kTotal].f64[i]);
+      const int64_t passengers = c[kPassengers].i32[i];
+      const int64_t row_number = static_cast<int64_t>(t.size()) + 1;
+      const RowProblem problem = CheckTripRow(row, trip_id, row_number, pu, dz, passengers);
+      if (!problem.what.empty()) {
+        return InvalidArgumentError(
+            path + ": row " + std::to_string(row_number) +
+            (problem.column >= 0
+                 ? std::string(": column '") + kTripColumnNames[problem.column] + "'"
+                 : std::string()) +
+            ": " + problem.what);
+      }
+      row.pickup_zone = static_cast<int32_t>(pu);
+      row.dropoff_zone = static_cast<int32_t>(dz);
+      row.passengers = static_cast<int16_t>(passengers);
+      t.Append(row);
+    }
+  }
+  return t;
+}
+
+// True when the file starts with Parquet's magic "PAR1".
+StatusOr<bool> IsParquetFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return ErrnoError("open", path, errno);
+  char magic[4] = {};
+  const size_t n = std::fread(magic, 1, 4, f);
+  std::fclose(f);
+  return n == 4 && std::memcmp(magic, "PAR1", 4) == 0;
+}
+
+}  // namespace
+
+StatusOr<TripFileFormat> ResolveTripFileFormat(std::string_view format, const std::string& path) {
+  const bool parquet_ext = EndsWith(path, ".parquet");
+  const bool csv_ext = EndsWith(path, ".csv");
+  if (format.empty()) return parquet_ext ? TripFileFormat::kParquet : TripFileFormat::kCsv;
+  if (format == "csv") {
+    if (parquet_ext) return InvalidArgumentError(path + ": format csv, but the name ends .parquet");
+    return TripFileFormat::kCsv;
+  }
+  if (format == "parquet") {
+    if (csv_ext) return InvalidArgumentError(path + ": format parquet, but the name ends .csv");
+    return TripFileFormat::kParquet;
+  }
+  return InvalidArgumentError("unknown trips file format '" + std::string(format) +
+                              "' (want csv or parquet)");
+}
+
+StatusOr<data::TripTable> ReadSimulatedTrips(const std::string& path) {
+  ASSIGN_OR_RETURN(const bool is_parquet, IsParquetFile(path));
+  return is_parquet ? ReadTripsParquet(path) : ReadTripsCsv(path);
 }
 
 StatusOr<SimulatedCity> ReadSimulatedCity(const std::string& trips_path) {
@@ -497,7 +717,8 @@ Status CompareCities(const SimulatedCity& e, const SimulatedCity& a) {
   for (size_t i = 0; i < e.riders.size(); ++i) {
     const Rider &x = e.riders[i], &y = a.riders[i];
     if (x.id != y.id || x.home_zone != y.home_zone || x.profile != y.profile ||
-        x.trips_per_week != y.trips_per_week || x.price_sensitivity != y.price_sensitivity) {
+        x.trips_per_week != y.trips_per_week || x.price_sensitivity != y.price_sensitivity ||
+        x.signup_day != y.signup_day || x.churn_day != y.churn_day) {
       return Differs("riders", i, "*");
     }
   }

@@ -13,13 +13,15 @@
 //   requests: request_datetime,rider_id,pickup_zone,dropoff_zone,estimated_distance,
 //             estimated_minutes,quoted_fare,surge_multiplier,accepted,served,trip_id
 //             (every quote shown; trip_id -1 when no trip followed)
-//   riders:   rider_id,home_zone,profile,trips_per_week,price_sensitivity
+//   riders:   rider_id,home_zone,profile,trips_per_week,price_sensitivity,signup_day,churn_day
+//             (days since the first simulated day; churn_day empty while still riding)
 //   days:     date,weekday,rain,event_zone,event_end_hour,event_attendance
 // Values are written at the precision the simulator keeps, so reading the files back gives the
 // city that was simulated. Thread safety: functions are reentrant.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "data/trip_table.h"
@@ -33,15 +35,22 @@ struct CityFilePaths {
 // Sidecar paths for a trips path: strips a ".csv" or ".parquet" extension for the stem.
 CityFilePaths CityFilePathsFor(const std::string& trips_path);
 
-// Writes the trips file and all sidecars (creating the parent folder). Each file is written to
-// a temporary name and renamed into place. Fails naming the file that could not be written.
-// Trips are written as CSV; a ".parquet" trips path is refused until the Parquet writer exists.
-StatusOr<CityFilePaths> WriteSimulatedCity(const SimulatedCity& city,
-                                           const std::string& trips_path);
+enum class TripFileFormat { kCsv, kParquet };
+// `format` "csv", "parquet" or "" (by the extension: .parquet, else CSV). InvalidArgument for
+// an unknown format or one that contradicts a .csv/.parquet extension.
+StatusOr<TripFileFormat> ResolveTripFileFormat(std::string_view format, const std::string& path);
 
-// Reads a trips CSV written by WriteSimulatedCity into a TripTable (source kSimulator).
-// InvalidArgument "<path>:<line>: …" for a wrong header, a wrong field count, a bad value or
-// a row that breaks the contract (trip_id not the row number, dropoff before pickup, …).
+// Writes the trips file (CSV, or Parquet with the same columns: ids INT64, times TIMESTAMP(µs,
+// not UTC-adjusted: naive local time), zones and passenger_count INT32, coordinates, distance
+// and money DOUBLE; ZSTD) and all sidecars as CSV, creating the parent folder. Each file
+// is written to a temporary name and renamed into place. Fails naming the file.
+StatusOr<CityFilePaths> WriteSimulatedCity(const SimulatedCity& city, const std::string& trips_path,
+                                           TripFileFormat format = TripFileFormat::kCsv);
+
+// Reads a trips file written by WriteSimulatedCity (CSV or Parquet, told apart by the Parquet
+// magic bytes) into a TripTable (source kSimulator). InvalidArgument "<path>: line N: …" (CSV) or
+// "<path>: row N: …" (Parquet) for a wrong header/schema, a wrong field count, a bad value or a
+// row that breaks the contract (trip_id not the row number, dropoff before pickup, …).
 StatusOr<data::TripTable> ReadSimulatedTrips(const std::string& path);
 
 // Reads the trips and every sidecar present (absent ones stay empty). The config is rebuilt

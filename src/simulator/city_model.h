@@ -40,6 +40,11 @@ struct Rider {
   RiderProfile profile = RiderProfile::kOccasional;
   float trips_per_week = 1;     // how often the rider asks for a ride, relative to others
   float price_sensitivity = 1;  // 1 = typical; higher accepts fewer expensive quotes
+  // Days since the first simulated day: joined on signup_day (negative: before the start) and
+  // rides no more from churn_day on (-1: still riding at the end). A churned rider is replaced
+  // by a newcomer the same day, so the active population stays constant.
+  int32_t signup_day = 0;
+  int32_t churn_day = -1;
 };
 
 // Weather and events of one simulated day.

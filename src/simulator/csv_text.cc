@@ -157,58 +157,43 @@ Status CsvFileWriter::Close() {
 }
 
 CsvCursor::CsvCursor(std::string path, std::string_view text, std::string_view header)
-    : path_(std::move(path)), text_(text), names_(SplitHeader(header)) {
+    : path_(std::move(path)), tokenizer_(text, path_), names_(SplitHeader(header)) {
   fields_.reserve(names_.size());
 }
 
 StatusOr<CsvCursor> CsvCursor::Open(std::string path, std::string_view text,
                                     std::string_view header) {
   CsvCursor c(std::move(path), text, header);
-  size_t end = text.find('\n');
-  std::string_view first = text.substr(0, end);
-  if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
-  if (text.empty()) return InvalidArgumentError(c.path_ + ": empty file, expected a header");
-  if (first != header) {
-    return InvalidArgumentError(c.path_ + ":1: header is '" + std::string(first.substr(0, 200)) +
-                                "', expected '" + std::string(header) + "'");
+  ASSIGN_OR_RETURN(const bool has_header, c.tokenizer_.Next(&c.fields_));
+  if (!has_header) return InvalidArgumentError(c.path_ + ": empty file, expected a header");
+  bool same = c.fields_.size() == c.names_.size();
+  for (size_t i = 0; same && i < c.fields_.size(); ++i) same = c.fields_[i] == c.names_[i];
+  if (!same) {
+    return InvalidArgumentError(c.path_ + ": line 1: header is '" +
+                                std::string(c.tokenizer_.raw().substr(0, 200)) + "', expected '" +
+                                std::string(header) + "'");
   }
-  c.pos_ = end == std::string_view::npos ? text.size() : end + 1;
   return c;
 }
 
 StatusOr<bool> CsvCursor::Next() {
-  while (pos_ < text_.size()) {
-    ++line_;
-    size_t end = text_.find('\n', pos_);
-    if (end == std::string_view::npos) end = text_.size();
-    std::string_view line = text_.substr(pos_, end - pos_);
-    pos_ = end + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
-    fields_.clear();
-    size_t start = 0;
-    for (;;) {
-      const size_t comma = line.find(',', start);
-      fields_.push_back(line.substr(start, comma - start));
-      if (comma == std::string_view::npos) break;
-      start = comma + 1;
-    }
-    if (fields_.size() != names_.size()) {
-      return LineError("expected " + std::to_string(names_.size()) + " fields, got " +
-                       std::to_string(fields_.size()));
-    }
-    return true;
+  ASSIGN_OR_RETURN(const bool more, tokenizer_.Next(&fields_));
+  if (!more) return false;
+  if (fields_.size() != names_.size()) {
+    return LineError("expected " + std::to_string(names_.size()) + " fields, got " +
+                     std::to_string(fields_.size()));
   }
-  return false;
+  return true;
 }
 
 Status CsvCursor::LineError(std::string_view what) const {
-  return InvalidArgumentError(path_ + ":" + std::to_string(line_) + ": " + std::string(what));
+  return InvalidArgumentError(path_ + ": line " + std::to_string(line()) + ": " +
+                              std::string(what));
 }
 
 Status CsvCursor::Error(size_t i, std::string_view what) const {
-  return InvalidArgumentError(path_ + ":" + std::to_string(line_) + ": column '" + names_[i] +
-                              "': " + std::string(what) + " '" +
+  return InvalidArgumentError(path_ + ": line " + std::to_string(line()) + ": column '" +
+                              names_[i] + "': " + std::string(what) + " '" +
                               std::string(fields_[i].substr(0, 64)) + "'");
 }
 

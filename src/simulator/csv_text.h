@@ -1,7 +1,7 @@
 // Fast, allocation-free CSV text for the simulator's files: a buffered file writer that formats
-// numbers and civil times itself (no iostreams, no printf per field), and a line/field cursor
-// over a file read into memory that reports errors as "<path>:<line>: …".
-// Fields never contain commas, quotes or newlines (the simulator writes none), so no quoting.
+// numbers and civil times itself (no iostreams, no printf per field), and a typed record cursor
+// over data::CsvTokenizer that reports errors as "<path>: line N: column 'x': …".
+// The writer never quotes: the simulator writes no field with commas, quotes or newlines.
 // Not thread-safe: one writer/reader per thread.
 #pragma once
 
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "data/csv_reader.h"
 
 namespace bimride::simulator {
 
@@ -51,17 +52,17 @@ class CsvFileWriter {
   char cached_date_[10] = {};
 };
 
-// Iterates the lines of a CSV file held in memory, checking the header and the field count.
+// Iterates the records of a CSV file held in memory, checking the header and the field count.
 class CsvCursor {
  public:
-  // `text` must outlive the cursor. Checks the first line equals `header`.
+  // `text` must outlive the cursor. Checks the first record equals `header`.
   static StatusOr<CsvCursor> Open(std::string path, std::string_view text, std::string_view header);
 
-  // Advances to the next non-empty line and splits it; false at the end of the file.
-  // Fails when the line does not have as many fields as the header.
+  // Advances to the next record; false at the end of the file. Fails on malformed quoting or
+  // when the record does not have as many fields as the header.
   StatusOr<bool> Next();
   std::string_view Field(size_t i) const { return fields_[i]; }
-  size_t line() const { return line_; }
+  int64_t line() const { return tokenizer_.line(); }
 
   // Typed field access; errors name the path, line, column and the bad text.
   Status Int(size_t i, int64_t* out) const;
@@ -76,10 +77,8 @@ class CsvCursor {
   CsvCursor(std::string path, std::string_view text, std::string_view header);
 
   std::string path_;
-  std::string_view text_;
+  data::CsvTokenizer tokenizer_;
   std::vector<std::string> names_;
-  size_t pos_ = 0;
-  size_t line_ = 1;
   std::vector<std::string_view> fields_;
 };
 

@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "common/file.h"
 #include "simulator/city_files.h"
@@ -68,6 +70,17 @@ TEST(QuickstartE2eTest, RunsEndToEndWithNoArgumentsButTheOutputFolder) {
   EXPECT_GT(trips->size(), 10000u);
 }
 
+TEST(QuickstartE2eTest, WritesParquetTripsWhenAsked) {
+  const std::string dir = MakeTempDir();
+  const RunResult r =
+      RunCli("quickstart --days 2 --zones 12 --format parquet --out " + dir + "/qs", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("files match the simulated city"), std::string::npos) << r.out;
+  StatusOr<data::TripTable> trips = ReadSimulatedTrips(dir + "/qs/trips.parquet");
+  ASSERT_TRUE(trips.ok()) << trips.status().ToString();
+  EXPECT_GT(trips->size(), 1000u);
+}
+
 TEST(QuickstartE2eTest, BadFlagsFailWithOneLineError) {
   const std::string dir = MakeTempDir();
   RunResult r = RunCli("quickstart --days 0 --out " + dir + "/qs", dir);
@@ -89,6 +102,63 @@ TEST(SimulateE2eTest, SameSeedSameFilesAndUnwritableOutputFails) {
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("/proc/no_such_dir"), std::string::npos) << bad.err;
   EXPECT_EQ(RunCli("simulate --days 2", dir).exit_code, 2);  // --out is required
+  EXPECT_EQ(RunCli(common + dir + "/c.csv --format parquet", dir).exit_code, 2);
+  ASSERT_EQ(RunCli(common + dir + "/p/city.parquet", dir).exit_code, 0);
+  StatusOr<data::TripTable> parquet = ReadSimulatedTrips(dir + "/p/city.parquet");
+  StatusOr<data::TripTable> csv = ReadSimulatedTrips(dir + "/a/city.csv");
+  ASSERT_TRUE(parquet.ok()) << parquet.status().ToString();
+  ASSERT_TRUE(csv.ok());
+  EXPECT_EQ(parquet->fare, csv->fare);
+  EXPECT_EQ(parquet->pickup_time_us, csv->pickup_time_us);
+}
+
+std::vector<std::string> Split(const std::string& line, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t end = line.find(sep, start);
+    out.push_back(line.substr(start, end - start));
+    if (end == std::string::npos) return out;
+    start = end + 1;
+  }
+}
+
+// An independent Parquet reader (hyparquet under node, tests/peers) sees the same trips in our
+// Parquet file as our CSV file holds.
+TEST(SimulateE2eTest, ParquetTripsReadTheSameInHyparquet) {
+  const std::string peers = std::string(BIMRIDE_SOURCE_DIR) + "/tests/peers";
+  ASSERT_TRUE(FileExists(peers + "/node_modules/hyparquet/package.json"))
+      << "hyparquet is not installed: run `npm ci` in " << peers << " (scripts/setup does)";
+  const std::string dir = MakeTempDir();
+  const std::string common = "simulate --days 1 --zones 10 --seed 3 --out ";
+  ASSERT_EQ(RunCli(common + dir + "/c.csv", dir).exit_code, 0);
+  ASSERT_EQ(RunCli(common + dir + "/c.parquet", dir).exit_code, 0);
+  std::FILE* pipe =
+      ::popen(("node '" + peers + "/parquet_dump.mjs' '" + dir + "/c.parquet'").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string dump;
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) dump.append(buf, n);
+  ASSERT_EQ(::pclose(pipe), 0);
+  const std::vector<std::string> peer_lines = Split(dump, '\n');
+  const std::vector<std::string> csv_lines = Split(*ReadFile(dir + "/c.csv"), '\n');
+  ASSERT_GT(csv_lines.size(), 1000u);
+  ASSERT_EQ(peer_lines.size(), csv_lines.size());  // header + rows + final empty line
+  EXPECT_EQ(Split(peer_lines[0], '\t'), Split(csv_lines[0], ','));
+  StatusOr<data::TripTable> trips = ReadSimulatedTrips(dir + "/c.csv");
+  ASSERT_TRUE(trips.ok());
+  for (size_t i = 1; i + 1 < csv_lines.size(); ++i) {
+    const std::vector<std::string> p = Split(peer_lines[i], '\t');
+    const std::vector<std::string> c = Split(csv_lines[i], ',');
+    ASSERT_EQ(p.size(), 15u) << peer_lines[i];
+    for (int k : {0, 1, 4, 5, 14}) ASSERT_EQ(p[k], c[k]) << "row " << i << " column " << k;
+    ASSERT_EQ(std::stoll(p[2]), trips->pickup_time_us[i - 1]) << "row " << i;
+    ASSERT_EQ(std::stoll(p[3]), trips->dropoff_time_us[i - 1]) << "row " << i;
+    for (int k = 6; k <= 13; ++k) {
+      ASSERT_EQ(std::stod(p[k]), std::stod(c[k])) << "row " << i << " column " << k;
+    }
+  }
 }
 
 }  // namespace

@@ -22,6 +22,10 @@ constexpr double kGravityOffsetKm = 0.8;
 constexpr double kHomeZoneShare = 0.55;  // share of requests made by a rider living in the zone
 constexpr double kMinTripKm = 0.3;
 constexpr double kDurationNoiseSigma = 0.25;
+// A rider who turns down a quote at least this many times the usual price, or finds no driver,
+// leaves with probability kBadExperienceChurn × their price sensitivity.
+constexpr double kChurnPriceRatio = 1.5;
+constexpr double kBadExperienceChurn = 0.01;
 
 // Sub-streams of the master seed, so each part draws independently of the others.
 enum Stream : uint64_t { kZonesStream = 1, kRidersStream, kDaysStream, kRequestsStream };
@@ -34,33 +38,118 @@ double RoundTo(double v, double scale) { return std::round(v * scale) / scale; }
 double Cents(double usd) { return RoundTo(usd, 100.0); }
 double Micro(double degrees) { return RoundTo(degrees, 1e6); }
 
-std::vector<Rider> BuildRiders(const CityConfig& config, const std::vector<Zone>& zones, Rng rng) {
-  const int64_t n = config.riders > 0 ? config.riders : 150 * config.zones;
-  std::vector<double> home_weights(zones.size());
-  for (size_t i = 0; i < zones.size(); ++i) {
-    constexpr double kLivesThere[kNumZoneTypes] = {3.0, 0.5, 1.0, 0.0};
-    home_weights[i] = zones[i].weight * kLivesThere[static_cast<int>(zones[i].type)];
+// The riders of the city. The active population stays constant: a rider who churns (by their
+// own clock, or after a bad experience: a quote far above the usual price they turned down, or
+// no driver) is replaced the next day by a newcomer. Requests pick active riders in proportion to
+// how often they ride, half of them among residents of the request's zone.
+// Owns its random stream, so churn never shifts the draws of the request stream.
+class RiderPool {
+ public:
+  RiderPool(const CityConfig& config, const std::vector<Zone>& zones, Rng rng,
+            std::vector<Rider>* riders)
+      : riders_(riders), rng_(rng), num_zones_(zones.size()) {
+    days_ = static_cast<int32_t>(config.days);
+    churn_on_day_.resize(static_cast<size_t>(days_));
+    std::vector<double> home_weights(zones.size());
+    for (size_t i = 0; i < zones.size(); ++i) {
+      constexpr double kLivesThere[kNumZoneTypes] = {3.0, 0.5, 1.0, 0.0};
+      home_weights[i] = zones[i].weight * kLivesThere[static_cast<int>(zones[i].type)];
+    }
+    homes_ = AliasTable(home_weights);
+    if (homes_.empty()) homes_ = AliasTable(std::vector<double>(zones.size(), 1.0));
+    profiles_ = AliasTable(std::vector<double>{0.35, 0.25, 0.30, 0.10});
+    const int64_t n = config.riders > 0 ? config.riders : 150 * config.zones;
+    riders_->reserve(static_cast<size_t>(n + n / 8));
+    // Riders present at the start joined during the year before it.
+    for (int64_t i = 0; i < n; ++i) {
+      AddRider(-1 - static_cast<int32_t>(rng_.Below(365)));
+    }
   }
-  AliasTable homes(home_weights);
-  if (homes.empty()) homes = AliasTable(std::vector<double>(zones.size(), 1.0));
-  // Profile shares and their (median trips per week, median price sensitivity).
-  const AliasTable profiles(std::vector<double>{0.35, 0.25, 0.30, 0.10});
-  constexpr double kTripsPerWeek[kNumRiderProfiles] = {6.0, 3.0, 0.8, 2.5};
-  constexpr double kSensitivity[kNumRiderProfiles] = {0.7, 1.1, 1.0, 1.7};
-  std::vector<Rider> riders(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    Rider& r = riders[static_cast<size_t>(i)];
-    r.id = i + 1;
-    r.home_zone = static_cast<int32_t>(homes.Sample(rng)) + 1;
-    const uint32_t p = profiles.Sample(rng);
+
+  // Replaces the riders who churn today and rebuilds the sampling tables when anything changed.
+  void StartDay(int32_t day) {
+    for (size_t idx : churn_on_day_[static_cast<size_t>(day)]) {
+      if ((*riders_)[idx].churn_day == day) {
+        AddRider(day);
+        dirty_ = true;
+      }
+    }
+    if (!dirty_) return;
+    dirty_ = false;
+    std::vector<double> all_weights;
+    std::vector<std::vector<double>> zone_weights(num_zones_);
+    active_.clear();
+    zone_members_.assign(num_zones_, {});
+    for (size_t i = 0; i < riders_->size(); ++i) {
+      const Rider& r = (*riders_)[i];
+      if (r.signup_day > day || (r.churn_day >= 0 && r.churn_day <= day)) continue;
+      active_.push_back(i);
+      all_weights.push_back(r.trips_per_week);
+      zone_members_[static_cast<size_t>(r.home_zone - 1)].push_back(i);
+      zone_weights[static_cast<size_t>(r.home_zone - 1)].push_back(r.trips_per_week);
+    }
+    all_ = AliasTable(all_weights);
+    zone_tables_.clear();
+    for (size_t z = 0; z < num_zones_; ++z) zone_tables_.emplace_back(zone_weights[z]);
+  }
+
+  // Index into the riders of an active rider for a request from `zone_id`. Uses the same number
+  // of draws from `rng` whatever the pool holds (common random numbers).
+  size_t Pick(int32_t zone_id, Rng& rng) const {
+    const size_t z = static_cast<size_t>(zone_id - 1);
+    const bool local = rng.Bernoulli(kHomeZoneShare);
+    if (local && !zone_tables_[z].empty()) return zone_members_[z][zone_tables_[z].Sample(rng)];
+    return active_[all_.Sample(rng)];
+  }
+
+  // After a bad experience the rider may leave: from tomorrow on they ride no more.
+  void MaybeChurn(size_t idx, int32_t day, double probability) {
+    Rider& r = (*riders_)[idx];
+    if (r.churn_day >= 0 && r.churn_day <= day + 1) return;
+    if (rng_.Uniform() >= probability) return;
+    r.churn_day = day + 1;
+    if (day + 1 < days_) churn_on_day_[static_cast<size_t>(day + 1)].push_back(idx);
+  }
+
+ private:
+  void AddRider(int32_t signup_day) {
+    // Median trips per week, median price sensitivity and weekly churn of each profile.
+    constexpr double kTripsPerWeek[kNumRiderProfiles] = {6.0, 3.0, 0.8, 2.5};
+    constexpr double kSensitivity[kNumRiderProfiles] = {0.7, 1.1, 1.0, 1.7};
+    constexpr double kWeeklyChurn[kNumRiderProfiles] = {0.01, 0.02, 0.04, 0.03};
+    Rider r;
+    r.id = static_cast<int64_t>(riders_->size()) + 1;
+    r.home_zone = static_cast<int32_t>(homes_.Sample(rng_)) + 1;
+    const uint32_t p = profiles_.Sample(rng_);
     r.profile = static_cast<RiderProfile>(p);
-    r.trips_per_week =
-        static_cast<float>(RoundTo(rng.LogNormal(std::log(kTripsPerWeek[p]), 0.4), 1000.0));
+    r.trips_per_week = static_cast<float>(
+        std::max(0.001, RoundTo(rng_.LogNormal(std::log(kTripsPerWeek[p]), 0.4), 1000.0)));
     r.price_sensitivity = static_cast<float>(
-        RoundTo(std::clamp(rng.LogNormal(std::log(kSensitivity[p]), 0.3), 0.2, 4.0), 1000.0));
+        RoundTo(std::clamp(rng_.LogNormal(std::log(kSensitivity[p]), 0.3), 0.2, 4.0), 1000.0));
+    r.signup_day = signup_day;
+    // Price-sensitive riders leave sooner.
+    const double daily_hazard = kWeeklyChurn[p] / 7.0 * (0.5 + 0.5 * r.price_sensitivity);
+    const double churn = std::max(signup_day, 0) + 1 + std::floor(rng_.Exponential(daily_hazard));
+    r.churn_day = churn < days_ ? static_cast<int32_t>(churn) : -1;
+    if (r.churn_day >= 0) {
+      churn_on_day_[static_cast<size_t>(r.churn_day)].push_back(riders_->size());
+    }
+    riders_->push_back(r);
+    dirty_ = true;
   }
-  return riders;
-}
+
+  std::vector<Rider>* riders_;
+  Rng rng_;
+  size_t num_zones_;
+  int32_t days_ = 0;
+  AliasTable homes_, profiles_;
+  std::vector<std::vector<size_t>> churn_on_day_;  // rider indices whose churn clock rings
+  bool dirty_ = true;
+  std::vector<size_t> active_;
+  AliasTable all_;
+  std::vector<std::vector<size_t>> zone_members_;
+  std::vector<AliasTable> zone_tables_;
+};
 
 std::vector<DayConditions> BuildDays(const CityConfig& config, const std::vector<Zone>& zones,
                                      int64_t start_us, Rng rng) {
@@ -234,7 +323,7 @@ StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
   SimulatedCity city;
   city.config = config;
   city.zones = BuildZones(config);
-  city.riders = BuildRiders(config, city.zones, master.Fork(kRidersStream));
+  RiderPool riders(config, city.zones, master.Fork(kRidersStream), &city.riders);
   city.days = BuildDays(config, city.zones, start_us, master.Fork(kDaysStream));
   Rng rng = master.Fork(kRequestsStream);
 
@@ -267,21 +356,6 @@ StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
         config.driver_supply_ratio * mean_hourly / kRidesPerDriverHour / driver_week_mean;
   }
 
-  // Riders: per home zone and city-wide, drawn in proportion to how often they ride.
-  std::vector<std::vector<double>> home_weights(nz);
-  std::vector<std::vector<int64_t>> home_riders(nz);
-  std::vector<double> all_weights(city.riders.size());
-  for (size_t i = 0; i < city.riders.size(); ++i) {
-    const Rider& r = city.riders[i];
-    all_weights[i] = r.trips_per_week;
-    home_weights[static_cast<size_t>(r.home_zone - 1)].push_back(r.trips_per_week);
-    home_riders[static_cast<size_t>(r.home_zone - 1)].push_back(r.id);
-  }
-  const AliasTable all_riders(all_weights);
-  std::vector<AliasTable> riders_of_zone;
-  riders_of_zone.reserve(nz);
-  for (size_t z = 0; z < nz; ++z) riders_of_zone.emplace_back(home_weights[z]);
-
   const Tariff reference_tariff;  // what riders consider a normal price
   const double expected_requests = config.requests_per_zone_day * static_cast<double>(nz) *
                                    static_cast<double>(config.days) * 1.1;
@@ -292,7 +366,10 @@ StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
 
   std::vector<PendingRequest> pending;
   std::vector<int32_t> capacity_units(nz);
-  for (const DayConditions& day : city.days) {
+  for (size_t day_index = 0; day_index < city.days.size(); ++day_index) {
+    const DayConditions& day = city.days[day_index];
+    const int32_t day_number = static_cast<int32_t>(day_index);
+    riders.StartDay(day_number);
     const int weekday = DayOfWeek(day.day_start_us);
     const double demand_weather = day.rain ? 1.25 : 1.0;
     const double supply_weather = day.rain ? 0.9 : 1.0;
@@ -333,13 +410,8 @@ StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
       for (const PendingRequest& p : pending) {
         const size_t zi = static_cast<size_t>(p.zone - 1);
         SupplyRecord& supply = city.supply[static_cast<size_t>(p.supply_index)];
-        const Rider* rider;
-        if (!riders_of_zone[zi].empty() && rng.Bernoulli(kHomeZoneShare)) {
-          rider = &city.riders[static_cast<size_t>(home_riders[zi][riders_of_zone[zi].Sample(rng)] -
-                                                   1)];
-        } else {
-          rider = &city.riders[all_riders.Sample(rng)];
-        }
+        const size_t rider_index = riders.Pick(p.zone, rng);
+        const Rider* rider = &city.riders[rider_index];
         const int32_t dest = destinations.Sample(weekday, hour, p.zone, rng);
         const Zone& from = zones[zi];
         const Zone& to = zones[static_cast<size_t>(dest - 1)];
@@ -362,6 +434,10 @@ StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
         const bool accepted =
             rng.Bernoulli(AcceptProbability(quote / reference, rider->price_sensitivity));
         const bool served = accepted && supply.trips < capacity_units[zi];
+        if ((!accepted && quote >= kChurnPriceRatio * reference) || (accepted && !served)) {
+          riders.MaybeChurn(rider_index, day_number,
+                            kBadExperienceChurn * rider->price_sensitivity);
+        }
 
         QuoteRecord q;
         q.request_time_us = p.time_us;

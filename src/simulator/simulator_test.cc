@@ -133,6 +133,53 @@ TEST(SimulatorTest, HigherBaseFareYieldsFewerTrips) {
   EXPECT_LT(static_cast<double>(b.trips.size()), 0.9 * static_cast<double>(a.trips.size()));
 }
 
+bool ActiveOn(const Rider& r, int32_t day) {
+  return r.signup_day <= day && (r.churn_day < 0 || day < r.churn_day);
+}
+
+TEST(SimulatorTest, RidersRideOnlyWhileActiveAndChurnedRidersAreReplaced) {
+  const SimulatedCity city = MustSimulate(SmallCity());
+  const int64_t start = city.days[0].day_start_us;
+  for (const QuoteRecord& q : city.quotes) {
+    const Rider& r = city.riders[static_cast<size_t>(q.rider_id - 1)];
+    const int32_t day = static_cast<int32_t>((q.request_time_us - start) / kMicrosPerDay);
+    ASSERT_TRUE(ActiveOn(r, day)) << "rider " << r.id << " on day " << day;
+  }
+  int64_t churned = 0;
+  for (const Rider& r : city.riders) churned += r.churn_day >= 0;
+  EXPECT_GT(churned, 0);
+  EXPECT_GT(city.riders.size(), 12u * 150);  // newcomers joined
+  for (int32_t day = 0; day < 14; ++day) {
+    int64_t active = 0;
+    for (const Rider& r : city.riders) active += ActiveOn(r, day);
+    EXPECT_EQ(active, 12 * 150) << "day " << day;
+  }
+}
+
+// Share of riders (present at the start) who churned, among those `pick` selects.
+template <typename Pred>
+double ChurnShare(const SimulatedCity& city, Pred pick) {
+  int64_t n = 0, churned = 0;
+  for (const Rider& r : city.riders) {
+    if (r.signup_day >= 0 || !pick(r)) continue;
+    ++n;
+    churned += r.churn_day >= 0;
+  }
+  return n > 0 ? static_cast<double>(churned) / static_cast<double>(n) : 0;
+}
+
+TEST(SimulatorTest, HighPricesAndPriceSensitivityDriveRidersAway) {
+  CityConfig cheap = SmallCity();
+  CityConfig dear = SmallCity();
+  dear.tariff.base_fare = cheap.tariff.base_fare + 12.0;
+  const SimulatedCity a = MustSimulate(cheap);
+  const SimulatedCity b = MustSimulate(dear);
+  auto everyone = [](const Rider&) { return true; };
+  EXPECT_GT(ChurnShare(b, everyone), 1.3 * ChurnShare(a, everyone));
+  EXPECT_GT(ChurnShare(a, [](const Rider& r) { return r.price_sensitivity > 1.4f; }),
+            1.5 * ChurnShare(a, [](const Rider& r) { return r.price_sensitivity < 0.8f; }));
+}
+
 TEST(SimulatorTest, RainRaisesDemand) {
   CityConfig dry = SmallCity();
   CityConfig wet = SmallCity();
