@@ -103,13 +103,15 @@ StatusOr<bool> CsvTokenizer::Next(std::vector<std::string_view>* fields) {
     // One field starting at i.
     if (i < n && p[i] == '"') {
       ++i;
-      const size_t start_line = line_;
       size_t seg = i;
       bool escaped = false;
       size_t scratch_begin = scratch_.size();
       for (;;) {
         if (i >= n) {
-          line_ = start_line;
+          // Resume on the line after the record's first line, so that one stray quote costs
+          // one line rather than the rest of the file.
+          i = record_begin;
+          line_ = record_line_;
           return fail("unterminated quoted field");
         }
         char c = p[i];

@@ -78,6 +78,12 @@ TEST(CsvTokenizerTest, UnterminatedQuoteIsAnErrorNamingFileAndLine) {
   StatusOr<bool> r = tok.Next(&f);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "bad.csv: line 2: unterminated quoted field");
+  EXPECT_EQ(tok.raw(), "1,\"oops");
+  // Reading resumes on the next line.
+  r = tok.Next(&f);
+  ASSERT_TRUE(r.ok() && *r);
+  EXPECT_EQ(tok.line(), 3);
+  EXPECT_EQ(f[1], "3");
 }
 
 TEST(CsvTokenizerTest, StrayQuoteIsAnErrorAndReadingResumesOnTheNextLine) {

@@ -147,17 +147,13 @@ StatusOr<TripTable> LoadTrips(const std::vector<std::string>& paths,
 
 Status SaveTrips(const TripTable& trips, const std::string& path) {
   if (EndsWith(path, ".csv")) return WriteTripsCsv(trips, path);
-  if (EndsWith(path, ".parquet")) {
-    return UnimplementedError(path + ": writing Parquet needs the Parquet writer (src/parquet)");
-  }
+  if (EndsWith(path, ".parquet")) return WriteTripsParquet(trips, path);
   return InvalidArgumentError(path + ": unknown output format (want .csv or .parquet)");
 }
 
 Status SaveQuarantine(const Quarantine& quarantine, const std::string& path) {
   if (EndsWith(path, ".csv")) return WriteQuarantineCsv(quarantine, path);
-  if (EndsWith(path, ".parquet")) {
-    return UnimplementedError(path + ": writing Parquet needs the Parquet writer (src/parquet)");
-  }
+  if (EndsWith(path, ".parquet")) return WriteQuarantineParquet(quarantine, path);
   return InvalidArgumentError(path + ": unknown quarantine format (want .csv or .parquet)");
 }
 

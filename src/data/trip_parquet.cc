@@ -8,6 +8,7 @@
 
 #include "common/civil_time.h"
 #include "parquet/file_reader.h"
+#include "parquet/file_writer.h"
 
 namespace bimride::data {
 namespace {
@@ -25,6 +26,13 @@ enum class Target {
   kPassengers,
   kVendor,
   kBase,
+  kPickupLon,
+  kPickupLat,
+  kDropoffLon,
+  kDropoffLat,
+  kSurge,
+  kRiderId,
+  kSource,
 };
 
 struct Binding {
@@ -41,6 +49,25 @@ struct ParquetLayout {
 
 const std::vector<ParquetLayout>& Layouts() {
   static const std::vector<ParquetLayout> kLayouts = {
+      {"bimride",
+       TripSource::kUnknown,
+       {"source", "pickup_time", "dropoff_time", "pickup_zone", "dropoff_zone"},
+       {{"source", Target::kSource},
+        {"pickup_time", Target::kPickupTime},
+        {"dropoff_time", Target::kDropoffTime},
+        {"pickup_zone", Target::kPickupZone},
+        {"dropoff_zone", Target::kDropoffZone},
+        {"pickup_lon", Target::kPickupLon},
+        {"pickup_lat", Target::kPickupLat},
+        {"dropoff_lon", Target::kDropoffLon},
+        {"dropoff_lat", Target::kDropoffLat},
+        {"distance_miles", Target::kDistance},
+        {"fare", Target::kFare},
+        {"total", Target::kTotal},
+        {"surge", Target::kSurge},
+        {"passengers", Target::kPassengers},
+        {"vendor", Target::kVendor},
+        {"rider_id", Target::kRiderId}}},
       {"tlc_green",
        TripSource::kTlcGreen,
        {"lpep_pickup_datetime", "lpep_dropoff_datetime"},
@@ -185,7 +212,7 @@ StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path) {
                                     std::string(pq::PhysicalTypeName(s.physical)) +
                                     " is not a timestamp with a known unit");
       }
-    } else if (b.target == Target::kBase) {
+    } else if (b.target == Target::kBase || b.target == Target::kSource) {
       if (s.physical != pq::PhysicalType::kByteArray) {
         return InvalidArgumentError(path + ": column '" + s.name + "': want a string");
       }
@@ -223,6 +250,7 @@ StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path) {
 
   pq::RowGroupBatch batch;
   size_t base = 0;
+  bool source_seen = false;
   for (int rg = 0; rg < reader->num_row_groups(); ++rg) {
     RETURN_IF_ERROR(reader->ReadRowGroup(rg, columns, &batch));
     const int64_t n = batch.num_rows;
@@ -273,6 +301,58 @@ StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path) {
           }
           break;
         }
+        case Target::kPickupLon:
+        case Target::kPickupLat:
+        case Target::kDropoffLon:
+        case Target::kDropoffLat: {
+          double* dst = (target == Target::kPickupLon    ? t.pickup_lon
+                         : target == Target::kPickupLat  ? t.pickup_lat
+                         : target == Target::kDropoffLon ? t.dropoff_lon
+                                                         : t.dropoff_lat)
+                            .data() + base;
+          for (int64_t i = 0; i < n; ++i) {
+            if (!c.IsNull(i)) dst[i] = NumberAt(c, i);
+          }
+          break;
+        }
+        case Target::kSurge: {
+          float* dst = t.surge.data() + base;
+          for (int64_t i = 0; i < n; ++i) {
+            if (!c.IsNull(i)) dst[i] = static_cast<float>(NumberAt(c, i));
+          }
+          break;
+        }
+        case Target::kRiderId: {
+          int64_t* dst = t.rider_id.data() + base;
+          for (int64_t i = 0; i < n; ++i) {
+            if (c.IsNull(i)) continue;
+            dst[i] = c.physical == pq::PhysicalType::kInt64 ? c.i64[i]
+                                                            : static_cast<int64_t>(NumberAt(c, i));
+          }
+          break;
+        }
+        case Target::kSource: {
+          // One source per table: the first non-null value decides, any other is an error.
+          for (int64_t i = 0; i < n; ++i) {
+            if (c.IsNull(i)) continue;
+            std::string_view v = c.ByteValue(i);
+            if (source_seen && v == TripSourceName(t.source)) continue;
+            TripSource found = TripSource::kUnknown;
+            for (int k = 0; k <= static_cast<int>(TripSource::kSimulator); ++k) {
+              if (TripSourceName(static_cast<TripSource>(k)) == v) {
+                found = static_cast<TripSource>(k);
+              }
+            }
+            if (source_seen || (found == TripSource::kUnknown && v != "unknown")) {
+              return InvalidArgumentError(path + ": column 'source': row " +
+                                          std::to_string(base + i + 1) + ": '" + std::string(v) +
+                                          "' is not the file's trip source");
+            }
+            t.source = found;
+            source_seen = true;
+          }
+          break;
+        }
         case Target::kBase: {
           int16_t* dst = t.vendor.data() + base;
           for (int64_t i = 0; i < n; ++i) {
@@ -298,6 +378,166 @@ StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path) {
                          " rows but the footer says " + std::to_string(total));
   }
   return out;
+}
+
+namespace {
+
+pq::ColumnSchema Field(const char* name, pq::PhysicalType physical,
+                       pq::LogicalKind logical = pq::LogicalKind::kNone) {
+  pq::ColumnSchema s;
+  s.name = name;
+  s.physical = physical;
+  s.logical = logical;
+  s.optional = true;
+  if (logical == pq::LogicalKind::kTimestamp) {
+    s.time_unit = pq::TimeUnit::kMicros;
+    s.utc_adjusted = false;  // naive local wall-clock time
+  }
+  return s;
+}
+
+std::vector<pq::ColumnSchema> TripSchema() {
+  using P = pq::PhysicalType;
+  using L = pq::LogicalKind;
+  return {Field("source", P::kByteArray, L::kString),
+          Field("pickup_time", P::kInt64, L::kTimestamp),
+          Field("dropoff_time", P::kInt64, L::kTimestamp),
+          Field("pickup_zone", P::kInt32),
+          Field("dropoff_zone", P::kInt32),
+          Field("pickup_lon", P::kDouble),
+          Field("pickup_lat", P::kDouble),
+          Field("dropoff_lon", P::kDouble),
+          Field("dropoff_lat", P::kDouble),
+          Field("distance_miles", P::kFloat),
+          Field("fare", P::kFloat),
+          Field("total", P::kFloat),
+          Field("surge", P::kFloat),
+          Field("passengers", P::kInt32),
+          Field("vendor", P::kInt32),
+          Field("rider_id", P::kInt64)};
+}
+
+// A column of `n` rows whose row i is null when null(i), else value(i); `pad` leading rows
+// are null (the quarantine's malformed records).
+template <typename Vec, typename Src, typename IsNull>
+pq::Column MakeColumn(pq::PhysicalType physical, Vec pq::Column::*values, size_t pad,
+                      const Src& src, IsNull is_null) {
+  pq::Column c;
+  c.physical = physical;
+  c.num_rows = static_cast<int64_t>(pad + src.size());
+  Vec& v = c.*values;
+  v.resize(pad + src.size());
+  c.validity.assign(pad + src.size(), 1);
+  for (size_t i = 0; i < pad; ++i) c.validity[i] = 0;
+  for (size_t i = 0; i < src.size(); ++i) {
+    if (is_null(src[i])) {
+      c.validity[pad + i] = 0;
+    } else {
+      v[pad + i] = static_cast<typename Vec::value_type>(src[i]);
+    }
+  }
+  c.null_count = std::count(c.validity.begin(), c.validity.end(), 0);
+  if (c.null_count == 0) c.validity.clear();
+  return c;
+}
+
+pq::Column StringColumn(const std::vector<std::string_view>& values,
+                        const std::vector<bool>& null) {
+  pq::Column c;
+  c.physical = pq::PhysicalType::kByteArray;
+  c.num_rows = static_cast<int64_t>(values.size());
+  c.offsets.reserve(values.size() + 1);
+  c.offsets.push_back(0);
+  c.validity.assign(values.size(), 1);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (null[i]) {
+      c.validity[i] = 0;
+    } else {
+      c.bytes.append(values[i]);
+    }
+    c.offsets.push_back(static_cast<int64_t>(c.bytes.size()));
+  }
+  c.null_count = std::count(c.validity.begin(), c.validity.end(), 0);
+  if (c.null_count == 0) c.validity.clear();
+  return c;
+}
+
+// The trip columns of `t`, after `pad` all-null rows.
+std::vector<pq::Column> TripColumns(const TripTable& t, size_t pad) {
+  using P = pq::PhysicalType;
+  auto nan = [](auto v) { return std::isnan(v); };
+  auto no_time = [](int64_t v) { return v == kNullTime; };
+  auto no_zone = [](int32_t v) { return v == kUnknownZone; };
+  auto negative = [](auto v) { return v < 0; };
+  std::vector<std::string_view> source(pad + t.size(), TripSourceName(t.source));
+  std::vector<bool> source_null(pad + t.size(), false);
+  for (size_t i = 0; i < pad; ++i) source_null[i] = true;
+  std::vector<pq::Column> cols;
+  cols.push_back(StringColumn(source, source_null));
+  cols.push_back(MakeColumn(P::kInt64, &pq::Column::i64, pad, t.pickup_time_us, no_time));
+  cols.push_back(MakeColumn(P::kInt64, &pq::Column::i64, pad, t.dropoff_time_us, no_time));
+  cols.push_back(MakeColumn(P::kInt32, &pq::Column::i32, pad, t.pickup_zone, no_zone));
+  cols.push_back(MakeColumn(P::kInt32, &pq::Column::i32, pad, t.dropoff_zone, no_zone));
+  cols.push_back(MakeColumn(P::kDouble, &pq::Column::f64, pad, t.pickup_lon, nan));
+  cols.push_back(MakeColumn(P::kDouble, &pq::Column::f64, pad, t.pickup_lat, nan));
+  cols.push_back(MakeColumn(P::kDouble, &pq::Column::f64, pad, t.dropoff_lon, nan));
+  cols.push_back(MakeColumn(P::kDouble, &pq::Column::f64, pad, t.dropoff_lat, nan));
+  cols.push_back(MakeColumn(P::kFloat, &pq::Column::f32, pad, t.distance_miles, nan));
+  cols.push_back(MakeColumn(P::kFloat, &pq::Column::f32, pad, t.fare, nan));
+  cols.push_back(MakeColumn(P::kFloat, &pq::Column::f32, pad, t.total, nan));
+  cols.push_back(MakeColumn(P::kFloat, &pq::Column::f32, pad, t.surge, nan));
+  cols.push_back(MakeColumn(P::kInt32, &pq::Column::i32, pad, t.passengers, negative));
+  cols.push_back(MakeColumn(P::kInt32, &pq::Column::i32, pad, t.vendor, negative));
+  cols.push_back(MakeColumn(P::kInt64, &pq::Column::i64, pad, t.rider_id, negative));
+  return cols;
+}
+
+Status WriteColumns(const std::string& path, std::vector<pq::ColumnSchema> schema,
+                    const std::vector<pq::Column>& columns) {
+  ASSIGN_OR_RETURN(std::unique_ptr<pq::FileWriter> w, pq::FileWriter::Open(path, std::move(schema)));
+  if (!columns.empty() && columns[0].num_rows > 0) RETURN_IF_ERROR(w->Write(columns));
+  return w->Close();
+}
+
+}  // namespace
+
+Status WriteTripsParquet(const TripTable& trips, const std::string& path) {
+  RETURN_IF_ERROR(trips.CheckConsistent());
+  return WriteColumns(path, TripSchema(), TripColumns(trips, 0));
+}
+
+Status WriteQuarantineParquet(const Quarantine& q, const std::string& path) {
+  RETURN_IF_ERROR(q.trips.CheckConsistent());
+  const size_t pad = q.malformed.size(), n = pad + q.trips.size();
+  std::vector<std::string> origin_text(pad);
+  std::vector<std::string_view> rule(n), origin(n), problem(n), raw(n);
+  std::vector<bool> no(n, false), problem_null(n, true);
+  for (size_t i = 0; i < pad; ++i) {
+    const RejectedRecord& r = q.malformed[i];
+    size_t slash = r.file.find_last_of('/');
+    origin_text[i] = (slash == std::string::npos ? r.file : r.file.substr(slash + 1)) +
+                     " line " + std::to_string(r.line);
+    rule[i] = TripRuleName(TripRule::kMalformedRecord);
+    origin[i] = origin_text[i];
+    problem[i] = r.problem;
+    raw[i] = r.raw;
+    problem_null[i] = false;
+  }
+  for (size_t i = 0; i < q.trips.size(); ++i) {
+    rule[pad + i] = TripRuleName(q.rules[i]);
+    origin[pad + i] = q.origins[i];
+  }
+  std::vector<pq::ColumnSchema> schema = {
+      Field("rule", pq::PhysicalType::kByteArray, pq::LogicalKind::kString),
+      Field("origin", pq::PhysicalType::kByteArray, pq::LogicalKind::kString),
+      Field("problem", pq::PhysicalType::kByteArray, pq::LogicalKind::kString),
+      Field("raw", pq::PhysicalType::kByteArray, pq::LogicalKind::kString)};
+  std::vector<pq::Column> columns = {StringColumn(rule, no), StringColumn(origin, no),
+                                     StringColumn(problem, problem_null),
+                                     StringColumn(raw, problem_null)};
+  for (pq::ColumnSchema& s : TripSchema()) schema.push_back(std::move(s));
+  for (pq::Column& c : TripColumns(q.trips, pad)) columns.push_back(std::move(c));
+  return WriteColumns(path, std::move(schema), columns);
 }
 
 StatusOr<std::string> DescribeParquetFile(const std::string& path) {

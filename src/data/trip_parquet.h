@@ -1,8 +1,8 @@
 // TLC Parquet trip files → TripTable, on the general Parquet reader (src/parquet).
 //
 // The layout is chosen from the schema: green (lpep_*), yellow (tpep_*), high-volume FHV
-// (hvfhs_license_num, …) or FHV (pickup_datetime, dropOff_datetime, PUlocationID, …); column
-// names match case-insensitively. Only the columns a TripTable needs are read, one row group at
+// (hvfhs_license_num, …), FHV (pickup_datetime, dropOff_datetime, PUlocationID, …) or this
+// project's own layout (WriteTripsParquet); column names match case-insensitively. Only the columns a TripTable needs are read, one row group at
 // a time. Timestamps may be INT64 milli/micro/nanoseconds (unit from the schema) or INT96; they
 // are TLC's naive local times and are kept as such. Nulls stay nulls (TripTable's null values);
 // numeric columns may be stored as any integer or floating type.
@@ -15,16 +15,26 @@
 
 #include "common/status.h"
 #include "data/trip_table.h"
+#include "data/trip_validation.h"
 
 namespace bimride::data {
 
 struct ParquetTrips {
-  std::string layout;  // "tlc_green", "tlc_yellow", "tlc_fhv", "tlc_fhvhv"
+  std::string layout;  // "tlc_green", "tlc_yellow", "tlc_fhv", "tlc_fhvhv", "bimride"
   TripTable trips;
   int row_groups = 0;
 };
 
 StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path);
+
+// This project's Parquet layout: the columns of TripsCsvHeader() (source as a string, times as
+// INT64 timestamp[us] of naive local time, zones/passengers/vendor INT32, coordinates DOUBLE,
+// money and distance FLOAT, rider_id INT64), every column OPTIONAL with TripTable's nulls
+// written as Parquet nulls; ZSTD. Reads back losslessly with ReadTripsParquet.
+Status WriteTripsParquet(const TripTable& trips, const std::string& path);
+// The quarantine: string columns rule, origin, problem, raw, then the trip columns (null for
+// malformed records, which never became rows).
+Status WriteQuarantineParquet(const Quarantine& quarantine, const std::string& path);
 
 // For `bimride data inspect`: schema with types, rows, row groups, and per column the nulls and
 // min/max over all values (times formatted as civil time).
