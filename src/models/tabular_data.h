@@ -37,6 +37,7 @@ struct TrainingProgress {
   double valid_metric = 0;   // validation loss/metric; NaN without validation data
   double rows_per_second = 0;  // training rows processed per second in this epoch
   bool improved = false;     // valid_metric is the best so far (what early stopping keeps)
+  int output = 0;            // XGBoost trains one model per output: the one this record is for
 };
 using TrainingProgressCallback = std::function<void(const TrainingProgress&)>;
 

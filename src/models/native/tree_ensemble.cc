@@ -1,8 +1,10 @@
 #include "models/native/tree_ensemble.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
 
 #include "common/file.h"
 
@@ -195,11 +197,48 @@ StatusOr<TreeEnsemble> ParseXgboostJson(const std::string& json_text, const std:
   return e;
 }
 
+StatusOr<std::vector<std::string>> XgboostModelFiles(const std::string& artifact_path) {
+  struct stat st;
+  if (stat(artifact_path.c_str(), &st) != 0) return ErrnoError("stat", artifact_path, errno);
+  if (!S_ISDIR(st.st_mode)) return std::vector<std::string>{artifact_path};
+  std::vector<std::string> files;
+  for (int k = 0;; ++k) {
+    std::string file = artifact_path + "/output_" + std::to_string(k) + ".json";
+    if (!FileExists(file)) break;
+    files.push_back(file);
+  }
+  if (files.empty()) {
+    return NotFoundError(artifact_path + ": folder holds no output_0.json (XGBoost model)");
+  }
+  return files;
+}
+
 StatusOr<std::unique_ptr<Model>> LoadNativeTreesModel(const std::string& artifact_path,
                                                       const LoadOptions& options) {
-  ASSIGN_OR_RETURN(std::string text, ReadFile(artifact_path));
-  ASSIGN_OR_RETURN(TreeEnsemble ensemble, ParseXgboostJson(text, artifact_path));
-  return std::unique_ptr<Model>(new NativeTreesModel(std::move(ensemble)));
+  ASSIGN_OR_RETURN(std::vector<std::string> files, XgboostModelFiles(artifact_path));
+  TreeEnsemble merged;
+  for (size_t i = 0; i < files.size(); ++i) {
+    ASSIGN_OR_RETURN(std::string text, ReadFile(files[i]));
+    ASSIGN_OR_RETURN(TreeEnsemble e, ParseXgboostJson(text, files[i]));
+    if (i == 0) {
+      merged = std::move(e);
+      continue;
+    }
+    if (e.num_features != merged.num_features || e.transform != merged.transform) {
+      return InvalidArgumentError(files[i] + ": differs from " + files[0] +
+                                  " in num_feature or objective transform");
+    }
+    const int64_t node_base = static_cast<int64_t>(merged.nodes.size());
+    merged.nodes.insert(merged.nodes.end(), e.nodes.begin(), e.nodes.end());
+    for (size_t t = 0; t < e.tree_offset.size(); ++t) {
+      merged.tree_offset.push_back(node_base + e.tree_offset[t]);
+      merged.tree_output.push_back(merged.num_outputs + e.tree_output[t]);
+    }
+    merged.base_margin.insert(merged.base_margin.end(), e.base_margin.begin(),
+                              e.base_margin.end());
+    merged.num_outputs += e.num_outputs;
+  }
+  return std::unique_ptr<Model>(new NativeTreesModel(std::move(merged)));
 }
 
 }  // namespace bimride::models::native

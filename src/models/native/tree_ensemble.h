@@ -44,7 +44,15 @@ struct TreeEnsemble {
 // Parses XGBoost JSON model text; `name` names the source in errors.
 StatusOr<TreeEnsemble> ParseXgboostJson(const std::string& json_text, const std::string& name);
 
-// The "native_trees" backend loader: `artifact_path` is an XGBoost JSON model file.
+// An XGBoost artifact is either one JSON model file (single- or multi-target) or a folder of
+// one model per output, output_0.json, output_1.json, … (outputs in that order; what
+// xgboost_backend::SaveXgboostModel writes for multi-output models whose objective XGBoost
+// cannot train multi-target, e.g. count:poisson). Returns the files in output order;
+// NotFound when the path does not exist or the folder holds no output_0.json.
+StatusOr<std::vector<std::string>> XgboostModelFiles(const std::string& artifact_path);
+
+// The "native_trees" backend loader: `artifact_path` as in XgboostModelFiles. Models of one
+// folder must share the output transform.
 StatusOr<std::unique_ptr<Model>> LoadNativeTreesModel(const std::string& artifact_path,
                                                       const LoadOptions& options);
 

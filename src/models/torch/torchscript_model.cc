@@ -74,11 +74,18 @@ class TorchScriptModel final : public Model {
 
 StatusOr<int> IntAttribute(const ::torch::jit::Module& module, const char* name, int from_options,
                            const std::string& path) {
-  if (from_options > 0) return from_options;
   if (module.hasattr(name)) {
     c10::IValue v = module.attr(name);
-    if (v.isInt() && v.toInt() > 0) return static_cast<int>(v.toInt());
+    if (v.isInt() && v.toInt() > 0) {
+      if (from_options > 0 && from_options != v.toInt()) {
+        return InvalidArgumentError(path + ": module has " + name + " = " +
+                                    std::to_string(v.toInt()) + "; expected " +
+                                    std::to_string(from_options));
+      }
+      return static_cast<int>(v.toInt());
+    }
   }
+  if (from_options > 0) return from_options;
   return InvalidArgumentError(path + ": the module has no positive int attribute '" +
                               std::string(name) + "'; pass LoadOptions::" + name);
 }

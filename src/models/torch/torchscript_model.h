@@ -2,9 +2,10 @@
 // [rows, num_features] to [rows, num_outputs] (or [rows] when num_outputs == 1) — ours
 // (ExportTabularNet) or one saved by Python's torch.jit.save.
 //
-// Shapes: LoadOptions::num_features / num_outputs when set (> 0), else the module's int
-// attributes `num_features` / `num_outputs` (ExportTabularNet writes them; a Python module gets
-// them from class annotations `num_features: int = 6`). Neither → InvalidArgument.
+// Shapes: the module's int attributes `num_features` / `num_outputs` (ExportTabularNet writes
+// them; a Python module declares them as class annotations `num_features: int` set in
+// __init__), else LoadOptions::num_features / num_outputs. Neither, or both disagreeing →
+// InvalidArgument.
 // Loading: torch::jit::load, eval, then (LoadOptions::optimize) freeze + optimize_for_inference,
 // falling back to the plain module when the module cannot be frozen. Predict runs under
 // c10::InferenceMode. LibTorch's intra-op thread count is process-wide: the loader sets it to
