@@ -24,6 +24,11 @@ namespace bimride::models {
 struct LoadOptions {
   int num_threads = 1;   // intra-op threads for backends that have them
   bool optimize = true;  // freeze / optimize for inference where the backend supports it
+  // Expected input/output widths, for artifacts that do not state them (a TorchScript module
+  // saved by Python without num_features/num_outputs attributes). 0 = take them from the
+  // artifact; when both are known and disagree, loading fails with InvalidArgument.
+  int num_features = 0;
+  int num_outputs = 0;
 };
 
 class Model {

@@ -1,0 +1,98 @@
+#include "models/native/native_mlp_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "common/file.h"
+#include "models/model_test_util.h"
+#include "models/native/mlp_net.h"
+
+namespace bimride::models::native {
+namespace {
+
+// Column 0: id with cardinality 3 (embedding dim 2); column 1: numeric (mean 1, std 2).
+// h = [e0, e1, z] → relu(W0 h + b0) → W1 · + b1.
+MlpNet HandNet() {
+  MlpNet net;
+  net.num_features = 2;
+  net.categorical = {{0, 3, 2}};
+  net.embeddings = {{0, 0, 1, 2, 3, 4}};
+  net.numeric_columns = {1};
+  net.numeric_mean = {1};
+  net.numeric_std = {2};
+  net.layers.push_back({3, 2, {1, 0, 1, 0, 1, -1}, {0, -10}});
+  net.layers.push_back({2, 1, {1, 1}, {0.5f}});
+  return net;
+}
+
+TEST(NativeMlpTest, ComputesTheDocumentedForwardPass) {
+  auto model = MakeNativeMlpModel(HandNet());
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  // id 1, z = 2 → [1+2, 2-2-10 → 0] → 3.5; id 2.9 → 2, z = -1 → [2, 0] → 2.5;
+  // NaN and negative ids → 0, z = 1 → [1, 0] → 1.5; id 7 clamps to 2, z = 0 → [3, 0] → 3.5.
+  auto y = (*model)->Predict({1, 5, 2.9f, -1, NAN, 3, -4, 3, 7, 1});
+  ASSERT_TRUE(y.ok());
+  EXPECT_EQ(*y, (std::vector<float>{3.5f, 2.5f, 1.5f, 1.5f, 3.5f}));
+}
+
+TEST(NativeMlpTest, ExpTransformForPoissonNets) {
+  MlpNet net = HandNet();
+  net.output_transform = OutputTransform::kExp;
+  auto model = MakeNativeMlpModel(net);
+  ASSERT_TRUE(model.ok());
+  auto y = (*model)->Predict({1, 5});
+  ASSERT_TRUE(y.ok());
+  EXPECT_FLOAT_EQ((*y)[0], std::exp(3.5f));
+}
+
+TEST(NativeMlpTest, WriteThenReadGivesTheSameNet) {
+  std::string dir = testing::MakeTempDir("mlp");
+  MlpNet net = HandNet();
+  net.output_transform = OutputTransform::kExp;
+  ASSERT_TRUE(WriteMlpNet(net, dir).ok());
+  for (std::string path : {dir, dir + "/net.json"}) {
+    auto read = ReadMlpNet(path);
+    ASSERT_TRUE(read.ok()) << read.status().ToString();
+    EXPECT_EQ(read->num_features, 2);
+    EXPECT_EQ(read->embeddings, net.embeddings);
+    EXPECT_EQ(read->numeric_columns, net.numeric_columns);
+    EXPECT_EQ(read->numeric_std, net.numeric_std);
+    ASSERT_EQ(read->layers.size(), 2u);
+    EXPECT_EQ(read->layers[0].weight, net.layers[0].weight);
+    EXPECT_EQ(read->layers[1].bias, net.layers[1].bias);
+    EXPECT_EQ(read->output_transform, OutputTransform::kExp);
+  }
+}
+
+TEST(NativeMlpTest, DamagedFilesAreClearErrors) {
+  std::string dir = testing::MakeTempDir("mlp");
+  EXPECT_EQ(ReadMlpNet(dir).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(WriteMlpNet(HandNet(), dir).ok());
+  auto bytes = ReadFile(dir + "/weights.bin");
+  ASSERT_TRUE(bytes.ok());
+  ASSERT_TRUE(WriteFileAtomic(dir + "/weights.bin", bytes->substr(0, bytes->size() - 4)).ok());
+  auto r = ReadMlpNet(dir);
+  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(r.status().message().find("weights.bin"), std::string::npos) << r.status().message();
+
+  ASSERT_TRUE(WriteFileAtomic(dir + "/net.json", "{\"format\": \"bimride_mlp\", \"ver").ok());
+  EXPECT_EQ(ReadMlpNet(dir).status().code(), StatusCode::kDataLoss);
+  ASSERT_TRUE(WriteFileAtomic(dir + "/net.json", "{\"format\": \"onnx\"}").ok());
+  EXPECT_EQ(ReadMlpNet(dir).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(NativeMlpTest, InconsistentNetsAreRejected) {
+  MlpNet net = HandNet();
+  net.layers[1].in = 3;
+  EXPECT_EQ(MakeNativeMlpModel(net).status().code(), StatusCode::kInvalidArgument);
+  net = HandNet();
+  net.numeric_columns = {0};  // also the categorical column
+  EXPECT_EQ(MakeNativeMlpModel(net).status().code(), StatusCode::kInvalidArgument);
+  net = HandNet();
+  net.numeric_std = {0};
+  EXPECT_EQ(MakeNativeMlpModel(net).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace bimride::models::native

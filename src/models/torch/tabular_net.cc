@@ -1,0 +1,401 @@
+#include "models/torch/tabular_net.h"
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "common/file.h"
+
+namespace bimride::models::torch_backend {
+namespace {
+
+using native::CategoricalColumn;
+using native::MlpNet;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The eager training module; its forward takes pre-split inputs (ids, standardised numerics)
+// and returns the raw output (log-rate for the Poisson loss).
+struct TabularModuleImpl : ::torch::nn::Module {
+  TabularModuleImpl(const TabularNetOptions& options, int num_numeric, int num_outputs)
+      : dropout(options.dropout) {
+    int width = num_numeric;
+    for (size_t k = 0; k < options.categorical.size(); ++k) {
+      const CategoricalColumn& c = options.categorical[k];
+      embeddings.push_back(register_module(
+          "emb" + std::to_string(k), ::torch::nn::Embedding(c.cardinality, c.embedding_dim)));
+      width += c.embedding_dim;
+    }
+    std::vector<int> sizes = options.hidden_sizes;
+    sizes.push_back(num_outputs);
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      layers.push_back(
+          register_module("fc" + std::to_string(i), ::torch::nn::Linear(width, sizes[i])));
+      width = sizes[i];
+    }
+  }
+
+  ::torch::Tensor forward(const ::torch::Tensor& ids, const ::torch::Tensor& numeric) {
+    std::vector<::torch::Tensor> parts;
+    for (size_t k = 0; k < embeddings.size(); ++k) {
+      parts.push_back(embeddings[k]->forward(ids.select(1, static_cast<int64_t>(k))));
+    }
+    if (numeric.size(1) > 0) parts.push_back(numeric);
+    ::torch::Tensor h = parts.size() == 1 ? parts[0] : ::torch::cat(parts, 1);
+    for (size_t i = 0; i + 1 < layers.size(); ++i) {
+      h = ::torch::relu(layers[i]->forward(h));
+      if (dropout > 0) h = ::torch::dropout(h, dropout, is_training());
+    }
+    return layers.back()->forward(h);
+  }
+
+  std::vector<::torch::nn::Embedding> embeddings;
+  std::vector<::torch::nn::Linear> layers;
+  double dropout;
+};
+TORCH_MODULE(TabularModule);
+
+// Inputs split once into tensors so batches are index_selects.
+struct PreparedData {
+  ::torch::Tensor ids;      // rows × K, int64
+  ::torch::Tensor numeric;  // rows × M, float, standardised
+  ::torch::Tensor targets;  // rows × O, float
+};
+
+Status CheckOptions(const TabularData& train, const TabularNetOptions& o) {
+  std::vector<char> used(train.num_features, 0);
+  for (const CategoricalColumn& c : o.categorical) {
+    if (c.column < 0 || c.column >= train.num_features || used[c.column]) {
+      return InvalidArgumentError("tabular net: categorical column " + std::to_string(c.column) +
+                                  " is out of range or listed twice");
+    }
+    used[c.column] = 1;
+    if (c.cardinality <= 0 || c.embedding_dim <= 0) {
+      return InvalidArgumentError("tabular net: categorical column " + std::to_string(c.column) +
+                                  ": cardinality and embedding_dim must be positive");
+    }
+  }
+  for (int h : o.hidden_sizes) {
+    if (h <= 0) return InvalidArgumentError("tabular net: hidden sizes must be positive");
+  }
+  if (o.batch_size <= 0 || o.epochs <= 0 || o.learning_rate <= 0 || o.num_threads <= 0 ||
+      o.dropout < 0 || o.dropout >= 1 || o.patience < 0) {
+    return InvalidArgumentError(
+        "tabular net: need batch_size, epochs, learning_rate, num_threads > 0, "
+        "0 <= dropout < 1, patience >= 0");
+  }
+  return OkStatus();
+}
+
+std::vector<int> NumericColumns(int num_features, const TabularNetOptions& o) {
+  std::vector<char> categorical(num_features, 0);
+  for (const CategoricalColumn& c : o.categorical) categorical[c.column] = 1;
+  std::vector<int> numeric;
+  for (int i = 0; i < num_features; ++i) {
+    if (!categorical[i]) numeric.push_back(i);
+  }
+  return numeric;
+}
+
+StatusOr<PreparedData> Prepare(const TabularData& data, const std::string& what,
+                               const TabularNetOptions& o, const std::vector<int>& numeric_columns,
+                               const std::vector<float>& mean, const std::vector<float>& stddev) {
+  const int64_t n = data.rows;
+  const int k = static_cast<int>(o.categorical.size());
+  const int m = static_cast<int>(numeric_columns.size());
+  ::torch::Tensor ids = ::torch::empty({n, k}, ::torch::kLong);
+  ::torch::Tensor numeric = ::torch::empty({n, m}, ::torch::kFloat);
+  int64_t* id = ids.data_ptr<int64_t>();
+  float* z = numeric.data_ptr<float>();
+  for (int64_t r = 0; r < n; ++r) {
+    for (int c = 0; c < k; ++c) {
+      const CategoricalColumn& col = o.categorical[c];
+      float v = data.feature(r, col.column);
+      if (!(v >= 0 && v < static_cast<float>(col.cardinality))) {
+        return InvalidArgumentError(what + ": row " + std::to_string(r) + ": column " +
+                                    std::to_string(col.column) + ": id " + std::to_string(v) +
+                                    " is outside 0.." + std::to_string(col.cardinality - 1));
+      }
+      id[r * k + c] = static_cast<int64_t>(v);
+    }
+    for (int c = 0; c < m; ++c) {
+      float v = data.feature(r, numeric_columns[c]);
+      if (!std::isfinite(v)) {
+        return InvalidArgumentError(what + ": row " + std::to_string(r) + ": numeric column " +
+                                    std::to_string(numeric_columns[c]) + " is not finite");
+      }
+      z[r * m + c] = (v - mean[c]) / stddev[c];
+    }
+  }
+  if (o.loss == TabularLoss::kPoisson) {
+    for (size_t i = 0; i < data.targets.size(); ++i) {
+      if (data.targets[i] < 0) {
+        return InvalidArgumentError(what + ": row " + std::to_string(i / data.num_outputs) +
+                                    ": negative target with the Poisson loss");
+      }
+    }
+  }
+  ::torch::Tensor targets =
+      ::torch::from_blob(const_cast<float*>(data.targets.data()), {n, data.num_outputs},
+                         ::torch::kFloat)
+          .clone();
+  return PreparedData{ids, numeric, targets};
+}
+
+::torch::Tensor Loss(const TabularNetOptions& o, const ::torch::Tensor& raw,
+                     const ::torch::Tensor& target) {
+  switch (o.loss) {
+    case TabularLoss::kPoisson:
+      return ::torch::poisson_nll_loss(raw, target, /*log_input=*/true, /*full=*/false,
+                                       /*eps=*/1e-8, at::Reduction::Mean);
+    case TabularLoss::kHuber:
+      return ::torch::huber_loss(raw, target, at::Reduction::Mean, o.huber_delta);
+    case TabularLoss::kMse:
+      break;
+  }
+  return ::torch::mse_loss(raw, target);
+}
+
+double EvalLoss(TabularModule& module, const TabularNetOptions& o, const PreparedData& d) {
+  ::torch::NoGradGuard no_grad;
+  module->eval();
+  const int64_t n = d.ids.size(0);
+  const int64_t chunk = 16384;
+  double total = 0;
+  for (int64_t s = 0; s < n; s += chunk) {
+    int64_t e = std::min(n, s + chunk);
+    ::torch::Tensor raw = module->forward(d.ids.slice(0, s, e), d.numeric.slice(0, s, e));
+    total += Loss(o, raw, d.targets.slice(0, s, e)).item<double>() * static_cast<double>(e - s);
+  }
+  return total / static_cast<double>(n);
+}
+
+std::vector<float> ToVector(const ::torch::Tensor& t) {
+  ::torch::Tensor c = t.detach().to(::torch::kFloat).contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+::torch::Tensor ToTensor(const std::vector<float>& v, std::vector<int64_t> shape) {
+  return ::torch::from_blob(const_cast<float*>(v.data()), shape, ::torch::kFloat).clone();
+}
+
+std::string FloatLiteral(double v) {
+  std::ostringstream s;
+  s.precision(9);
+  s << std::fixed << v;
+  return s.str();
+}
+
+}  // namespace
+
+StatusOr<TrainedTabularNet> TrainTabularNet(const TabularData& train, const TabularData* valid,
+                                            const TabularNetOptions& options,
+                                            const TrainingProgressCallback& progress) {
+  RETURN_IF_ERROR(ValidateTabularData(train, "train"));
+  RETURN_IF_ERROR(CheckOptions(train, options));
+  if (valid != nullptr) {
+    RETURN_IF_ERROR(ValidateTabularData(*valid, "valid"));
+    if (valid->num_features != train.num_features || valid->num_outputs != train.num_outputs) {
+      return InvalidArgumentError("valid: shape differs from train");
+    }
+  }
+  try {
+    ::torch::set_num_threads(options.num_threads);
+    ::torch::manual_seed(options.seed);
+    const std::vector<int> numeric_columns = NumericColumns(train.num_features, options);
+    const int m = static_cast<int>(numeric_columns.size());
+    // Standardisation statistics from the training rows (population std; constant → 1).
+    std::vector<float> mean(m, 0.0f), stddev(m, 1.0f);
+    for (int c = 0; c < m; ++c) {
+      double sum = 0, sum2 = 0;
+      for (int64_t r = 0; r < train.rows; ++r) {
+        double v = train.feature(r, numeric_columns[c]);
+        sum += v;
+        sum2 += v * v;
+      }
+      double mu = sum / train.rows;
+      double var = std::max(0.0, sum2 / train.rows - mu * mu);
+      mean[c] = static_cast<float>(mu);
+      stddev[c] = var > 1e-12 ? static_cast<float>(std::sqrt(var)) : 1.0f;
+    }
+    ASSIGN_OR_RETURN(PreparedData tr, Prepare(train, "train", options, numeric_columns, mean, stddev));
+    std::optional<PreparedData> va;
+    if (valid != nullptr) {
+      ASSIGN_OR_RETURN(va, Prepare(*valid, "valid", options, numeric_columns, mean, stddev));
+    }
+
+    TabularModule module(options, m, train.num_outputs);
+    ::torch::optim::Adam optimizer(
+        module->parameters(),
+        ::torch::optim::AdamOptions(options.learning_rate).weight_decay(options.weight_decay));
+
+    TrainedTabularNet result;
+    TabularTrainingReport& report = result.report;
+    report.num_threads = ::torch::get_num_threads();
+    report.best_valid_loss = kNaN;
+    std::vector<::torch::Tensor> best_weights;
+    std::mt19937_64 rng(options.seed);
+    std::vector<int64_t> order(train.rows);
+    std::iota(order.begin(), order.end(), 0);
+    int epochs_without_improvement = 0;
+    const auto start = std::chrono::steady_clock::now();
+
+    for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+      const auto epoch_start = std::chrono::steady_clock::now();
+      std::shuffle(order.begin(), order.end(), rng);
+      ::torch::Tensor perm = ::torch::from_blob(order.data(), {train.rows}, ::torch::kLong);
+      module->train();
+      double loss_sum = 0;
+      for (int64_t s = 0; s < train.rows; s += options.batch_size) {
+        const int64_t e = std::min(train.rows, s + options.batch_size);
+        ::torch::Tensor idx = perm.slice(0, s, e);
+        optimizer.zero_grad();
+        ::torch::Tensor raw =
+            module->forward(tr.ids.index_select(0, idx), tr.numeric.index_select(0, idx));
+        ::torch::Tensor loss = Loss(options, raw, tr.targets.index_select(0, idx));
+        loss.backward();
+        optimizer.step();
+        loss_sum += loss.item<double>() * static_cast<double>(e - s);
+      }
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+      TrainingProgress p;
+      p.epoch = epoch;
+      p.train_loss = loss_sum / static_cast<double>(train.rows);
+      p.rows_per_second = seconds > 0 ? static_cast<double>(train.rows) / seconds : 0;
+      p.valid_metric = kNaN;
+      report.epochs_run = epoch;
+      report.final_train_loss = p.train_loss;
+      if (va) {
+        p.valid_metric = EvalLoss(module, options, *va);
+        if (std::isnan(report.best_valid_loss) ||
+            p.valid_metric < report.best_valid_loss - options.min_delta) {
+          p.improved = true;
+          report.best_valid_loss = p.valid_metric;
+          report.best_epoch = epoch;
+          epochs_without_improvement = 0;
+          best_weights.clear();
+          for (const ::torch::Tensor& t : module->parameters()) {
+            best_weights.push_back(t.detach().clone());
+          }
+        } else {
+          ++epochs_without_improvement;
+        }
+      } else {
+        p.improved = true;
+        report.best_epoch = epoch;
+      }
+      if (progress) progress(p);
+      if (va && epochs_without_improvement > options.patience) {
+        report.stopped_early = epoch < options.epochs;
+        break;
+      }
+    }
+    report.train_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    report.rows_per_second = report.train_seconds > 0 ? static_cast<double>(train.rows) *
+                                                            report.epochs_run /
+                                                            report.train_seconds
+                                                      : 0;
+    if (!best_weights.empty()) {
+      ::torch::NoGradGuard no_grad;
+      std::vector<::torch::Tensor> params = module->parameters();
+      for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_weights[i]);
+    }
+
+    MlpNet& net = result.net;
+    net.num_features = train.num_features;
+    net.categorical = options.categorical;
+    for (const auto& emb : module->embeddings) net.embeddings.push_back(ToVector(emb->weight));
+    net.numeric_columns = numeric_columns;
+    net.numeric_mean = mean;
+    net.numeric_std = stddev;
+    for (const auto& layer : module->layers) {
+      native::DenseLayer d;
+      d.in = static_cast<int>(layer->weight.size(1));
+      d.out = static_cast<int>(layer->weight.size(0));
+      d.weight = ToVector(layer->weight);
+      d.bias = ToVector(layer->bias);
+      net.layers.push_back(std::move(d));
+    }
+    net.output_transform = options.loss == TabularLoss::kPoisson ? native::OutputTransform::kExp
+                                                                 : native::OutputTransform::kIdentity;
+    RETURN_IF_ERROR(native::ValidateMlpNet(net));
+    return result;
+  } catch (const std::exception& e) {  // c10::Error derives from std::exception
+    return InternalError(std::string("tabular net training: ") + e.what());
+  }
+}
+
+Status WriteTorchScriptNet(const MlpNet& net, const std::string& path) {
+  RETURN_IF_ERROR(native::ValidateMlpNet(net));
+  try {
+    ::torch::jit::Module module("BimrideTabularNet");
+    module.register_attribute("num_features", c10::IntType::get(),
+                              static_cast<int64_t>(net.num_features));
+    module.register_attribute("num_outputs", c10::IntType::get(),
+                              static_cast<int64_t>(net.num_outputs()));
+    std::ostringstream src;
+    src << "def forward(self, x):\n";
+    std::vector<std::string> parts;
+    for (size_t k = 0; k < net.categorical.size(); ++k) {
+      const native::CategoricalColumn& c = net.categorical[k];
+      std::string name = "emb" + std::to_string(k);
+      module.register_parameter(name, ToTensor(net.embeddings[k], {c.cardinality, c.embedding_dim}),
+                                /*is_buffer=*/false);
+      // NaN → 0, then clamp into the table, then truncate: the contract of mlp_net.h.
+      src << "    e" << k << " = torch.embedding(self." << name
+          << ", torch.clamp(torch.nan_to_num(x[:, " << c.column << "], 0.0), 0.0, "
+          << FloatLiteral(c.cardinality - 1) << ").long())\n";
+      parts.push_back("e" + std::to_string(k));
+    }
+    if (!net.numeric_columns.empty()) {
+      std::vector<int64_t> cols(net.numeric_columns.begin(), net.numeric_columns.end());
+      module.register_buffer("num_idx", ::torch::tensor(cols, ::torch::kLong));
+      const int64_t m = static_cast<int64_t>(cols.size());
+      module.register_buffer("num_mean", ToTensor(net.numeric_mean, {m}));
+      module.register_buffer("num_std", ToTensor(net.numeric_std, {m}));
+      src << "    z = (torch.index_select(x, 1, self.num_idx) - self.num_mean) / self.num_std\n";
+      parts.push_back("z");
+    }
+    src << "    h = torch.cat([";
+    for (size_t i = 0; i < parts.size(); ++i) src << (i ? ", " : "") << parts[i];
+    src << "], 1)\n";
+    for (size_t i = 0; i < net.layers.size(); ++i) {
+      const native::DenseLayer& l = net.layers[i];
+      std::string w = "w" + std::to_string(i), b = "b" + std::to_string(i);
+      module.register_parameter(w, ToTensor(l.weight, {l.out, l.in}), false);
+      module.register_parameter(b, ToTensor(l.bias, {l.out}), false);
+      std::string affine = "torch.addmm(self." + b + ", h, self." + w + ".t())";
+      if (i + 1 < net.layers.size()) {
+        src << "    h = torch.relu(" << affine << ")\n";
+      } else {
+        src << "    h = " << affine << "\n";
+      }
+    }
+    src << (net.output_transform == native::OutputTransform::kExp ? "    return torch.exp(h)\n"
+                                                                   : "    return h\n");
+    module.define(src.str());
+    module.eval();
+    // Save to a temporary name, then rename: readers never see half a file.
+    std::ostringstream bytes;
+    module.save(bytes);
+    return WriteFileAtomic(path, bytes.str());
+  } catch (const std::exception& e) {
+    return InternalError(path + ": writing TorchScript: " + e.what());
+  }
+}
+
+Status ExportTabularNet(const MlpNet& net, const std::string& dir) {
+  RETURN_IF_ERROR(native::WriteMlpNet(net, dir));
+  return WriteTorchScriptNet(net, dir + "/model.pt");
+}
+
+}  // namespace bimride::models::torch_backend
