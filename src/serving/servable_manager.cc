@@ -237,7 +237,7 @@ void ServableManager::ReconcileModel(const std::string& model,
       VersionMetrics* vm = metrics_->For(model, d.version);
       const auto t0 = std::chrono::steady_clock::now();
       StatusOr<std::unique_ptr<Servable>> loaded = [&]() -> StatusOr<std::unique_ptr<Servable>> {
-        ASSIGN_OR_RETURN(ServableSpec spec, ReadServableSpec(model, d.version, d.dir));
+        ASSIGN_OR_RETURN(ServableSpec spec, LoadServableSpec(config_.model_repo, model, d.version));
         models::LoadOptions lo;
         lo.num_threads = static_cast<int>(config_.model_threads);
         return Servable::Load(std::move(spec), lo, mc.batching, vm);

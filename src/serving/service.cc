@@ -86,7 +86,10 @@ StatusOr<std::vector<float>> Service::BuildFeatures(const Servable& servable,
       }
     }
     input.raw.rows = input.rows;
-    ASSIGN_OR_RETURN(FeatureAdapter adapter, FindFeatureAdapter(spec.feature_spec));
+    StatusOr<FeatureAdapter> adapter_or = FindFeatureAdapter(
+        spec.feature_spec + "@" + std::to_string(spec.feature_spec_version));
+    if (!adapter_or.ok()) adapter_or = FindFeatureAdapter(spec.feature_spec);
+    ASSIGN_OR_RETURN(FeatureAdapter adapter, std::move(adapter_or));
     ASSIGN_OR_RETURN(std::vector<float> features, adapter(input.raw, width));
     if (static_cast<int64_t>(features.size()) != input.rows * width) {
       return InternalError("feature spec '" + spec.feature_spec + "' produced " +

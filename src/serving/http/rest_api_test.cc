@@ -108,7 +108,7 @@ TEST_F(RestApiTest, TfsStatusShowsFailedLoadWithError) {
   EXPECT_EQ(j["model_version_status"][0]["state"], "END");
   EXPECT_EQ(j["model_version_status"][0]["status"]["error_code"], "DATA_LOSS");
   EXPECT_NE(j["model_version_status"][0]["status"]["error_message"].get<std::string>().find(
-                "sha256 mismatch"),
+                "model.json"),
             std::string::npos);
   // Versions 1 and 2 still serve.
   auto r = Post("/v1/models/eta:predict", R"({"instances": [[1, 1, 1]]})");
@@ -229,7 +229,7 @@ TEST_F(RestApiTest, KserveHealthMetadataAndReadiness) {
   json j = J(Get("/v2/models/eta"));
   EXPECT_EQ(j["name"], "eta");
   EXPECT_EQ(j["versions"], json::parse(R"(["1", "2"])"));
-  EXPECT_EQ(j["platform"], "bimride_test_linear");
+  EXPECT_EQ(j["platform"], "bimride_baseline");
   EXPECT_EQ(j["inputs"][0], json::parse(R"({"name": "features", "datatype": "FP32",
                                               "shape": [-1, 3]})"));
   EXPECT_EQ(j["outputs"][0]["name"], "eta_seconds");

@@ -9,7 +9,7 @@
 #include "common/file.h"
 #include "models/model.h"
 #include "serving/feature_adapter.h"
-#include "serving/model_source.h"
+#include "registry/model_repository.h"
 
 namespace bimride::serving::testing {
 namespace {
@@ -21,7 +21,7 @@ class LinearModel : public models::Model {
   LinearModel(std::vector<std::vector<float>> w, std::vector<float> b, int64_t delay_us,
               bool fail)
       : w_(std::move(w)), b_(std::move(b)), delay_us_(delay_us), fail_(fail) {}
-  std::string_view backend() const override { return "test_linear"; }
+  std::string_view backend() const override { return "baseline"; }
   int num_features() const override { return static_cast<int>(w_[0].size()); }
   int num_outputs() const override { return static_cast<int>(w_.size()); }
   Status Predict(const float* x, int64_t rows, float* out) const override {
@@ -103,7 +103,7 @@ StatusOr<std::vector<float>> TestTripFeatures(const RawBatch& batch, int num_fea
 
 void RegisterTestBackendAndFeatures() {
   static const bool once = [] {
-    models::RegisterModelBackend("test_linear", LoadLinear);
+    models::RegisterModelBackend("baseline", LoadLinear);
     RegisterFeatureAdapter("test_trip_v1", TestTripFeatures);
     return true;
   }();
@@ -112,39 +112,38 @@ void RegisterTestBackendAndFeatures() {
 
 Status WriteTestVersion(const std::string& repo, const std::string& model, int64_t version,
                         const TestVersionOptions& o) {
-  const std::string dir = repo + "/" + model + "/" + std::to_string(version);
-  const std::string tmp = repo + "/." + model + "." + std::to_string(version) + ".tmp";
-  std::filesystem::remove_all(tmp);
-  RETURN_IF_ERROR(MakeDirs(tmp));
+  const std::string scratch = MakeTempDir("bimride_test_artifact");
   json artifact = {{"weights", o.weights}, {"bias", o.bias},
                    {"predict_delay_us", o.predict_delay_us}, {"fail_predict", o.fail_predict}};
-  RETURN_IF_ERROR(WriteFileAtomic(tmp + "/model.json", artifact.dump()));
-  ASSIGN_OR_RETURN(std::string digest, Sha256File(tmp + "/model.json"));
-  if (o.corrupt_digest) digest = std::string(64, '0');
-  json outputs = json::array();
-  for (const auto& n : o.output_names) outputs.push_back({{"name", n}});
-  json manifest = {{"name", model},
-                   {"version", version},
-                   {"task", "test"},
-                   {"backend", o.backend},
-                   {"files", {{{"path", "model.json"}, {"sha256", digest}}}},
-                   {"inputs",
-                    {{{"name", "features"},
-                      {"datatype", "FP32"},
-                      {"shape", {-1, static_cast<int64_t>(o.weights[0].size())}}}}},
-                   {"outputs", outputs}};
-  if (!o.feature_spec.empty()) {
-    manifest["feature_spec"] = {
-        {"name", o.feature_spec},
-        {"raw_fields", {"pickup_zone", "trip_distance", "pickup_datetime"}}};
+  RETURN_IF_ERROR(WriteFileAtomic(scratch + "/model.json", artifact.dump()));
+  registry::Manifest m;
+  m.name = model;
+  m.task = "test";
+  m.backend = o.backend;
+  m.inputs = {{"features", registry::DType::kFloat32,
+               {-1, static_cast<int64_t>(o.weights[0].size())}}};
+  for (const std::string& n : o.output_names) {
+    m.outputs.push_back({n, registry::DType::kFloat32, {-1, 1}});
   }
-  RETURN_IF_ERROR(WriteFileAtomic(tmp + "/manifest.json", manifest.dump(2)));
-  // Publish the version folder in one rename, like the registry does, so pollers never see a
-  // half-written version.
-  RETURN_IF_ERROR(MakeDirs(repo + "/" + model));
-  std::error_code ec;
-  std::filesystem::rename(tmp, dir, ec);
-  if (ec) return InternalError(dir + ": rename: " + ec.message());
+  if (!o.feature_spec.empty()) {
+    m.feature_spec =
+        registry::FeatureSpecRef{o.feature_spec, 1, {"pickup_zone", "trip_distance",
+                                                     "pickup_datetime"}};
+  }
+  registry::ModelRepository repository(repo);
+  ASSIGN_OR_RETURN(registry::Manifest published,
+                   repository.Publish({{scratch + "/model.json", ""}}, m));
+  std::filesystem::remove_all(scratch);
+  if (published.version != version) {
+    return InternalError("published " + model + " as version " +
+                         std::to_string(published.version) + ", test wanted " +
+                         std::to_string(version));
+  }
+  if (o.corrupt_digest) {
+    const std::string path = repository.VersionDir(model, version) + "/model.json";
+    ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+    RETURN_IF_ERROR(WriteFileAtomic(path, text + " "));  // still valid JSON, different digest
+  }
   return OkStatus();
 }
 

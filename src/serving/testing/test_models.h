@@ -1,12 +1,14 @@
 // Test-only helpers for the model server's tests and benchmark (never linked into `bimride`):
 //
-//  - backend "test_linear": artifact is JSON {"weights": [[…], …], "bias": […],
+//  - backend "baseline" (a name the registry accepts; test binaries only — it replaces any real
+//    "baseline" backend in the process): artifact is JSON {"weights": [[…], …], "bias": […],
 //    "predict_delay_us": 0, "fail_predict": false}; output o of a row x is
 //    bias[o] + Σ_j weights[o][j]·x[j]. Loading fails with the backend's message when the JSON
 //    is bad, which is how tests provoke backend errors.
 //  - feature spec "test_trip_v1": raw fields pickup_zone (number), trip_distance (number),
 //    pickup_datetime ("YYYY-MM-DD HH:MM:SS") → features [pickup_zone, trip_distance, hour].
-//  - WriteTestVersion: writes <repo>/<model>/<version>/{model.json, manifest.json} with sha256.
+//  - WriteTestVersion: publishes <repo>/<model>/<version>/ through the registry's
+//    ModelRepository (so the layout, manifest and digests are the real ones).
 //
 // Thread safety: the backend's Predict is thread-safe; the writers are for test set-up.
 #pragma once
@@ -29,10 +31,11 @@ struct TestVersionOptions {
   std::string feature_spec;        // e.g. "test_trip_v1"
   int64_t predict_delay_us = 0;
   bool fail_predict = false;       // backend errors on every Predict (so warm-up fails)
-  bool corrupt_digest = false;     // manifest promises a wrong sha256
-  std::string backend = "test_linear";
+  bool corrupt_digest = false;     // model.json altered after publishing (sha256 mismatch)
+  std::string backend = "baseline";
 };
 
+// `version` must be the next free version number of the model (the registry assigns it).
 Status WriteTestVersion(const std::string& repo, const std::string& model, int64_t version,
                         const TestVersionOptions& options = {});
 

@@ -1,0 +1,138 @@
+// The simulated city's model: its configuration, what it produces (zones, riders, daily
+// conditions, driver supply, quotes, trips) and the pure functions that encode its behaviour
+// (seasonality, congestion, gravity, tariff, price response). Simulate() in simulator.h drives
+// these; tests check the behaviour through them and through whole simulated cities.
+// All functions here are pure and thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "data/trip_table.h"
+
+namespace bimride::simulator {
+
+enum class ZoneType : uint8_t { kResidential = 0, kBusiness, kNightlife, kAirport };
+inline constexpr int kNumZoneTypes = 4;
+std::string_view ZoneTypeName(ZoneType type);
+StatusOr<ZoneType> ParseZoneType(std::string_view name);
+
+struct Zone {
+  int32_t id = 0;  // 1..zones (0 is "unknown", as in TripTable)
+  std::string name;
+  double lon = 0;
+  double lat = 0;
+  ZoneType type = ZoneType::kResidential;
+  double weight = 1;  // population / attractiveness: scales both requests from and trips to it
+};
+
+enum class RiderProfile : uint8_t { kCommuter = 0, kLeisure, kOccasional, kStudent };
+inline constexpr int kNumRiderProfiles = 4;
+std::string_view RiderProfileName(RiderProfile profile);
+StatusOr<RiderProfile> ParseRiderProfile(std::string_view name);
+
+struct Rider {
+  int64_t id = 0;  // 1..riders
+  int32_t home_zone = 0;
+  RiderProfile profile = RiderProfile::kOccasional;
+  float trips_per_week = 1;     // how often the rider asks for a ride, relative to others
+  float price_sensitivity = 1;  // 1 = typical; higher accepts fewer expensive quotes
+};
+
+// Weather and events of one simulated day.
+struct DayConditions {
+  int64_t day_start_us = 0;  // local midnight
+  bool rain = false;         // rain raises demand and slows traffic all day
+  int32_t event_zone = 0;    // 0 = no event that day
+  int32_t event_end_hour = -1;
+  int32_t event_attendance = 0;
+};
+
+// Drivers online and requests seen in one zone and hour.
+struct SupplyRecord {
+  int64_t hour_start_us = 0;
+  int32_t zone = 0;
+  int32_t drivers = 0;
+  int32_t requests = 0;  // quotes shown
+  int32_t trips = 0;     // accepted quotes a driver served
+  float surge = 1;
+};
+
+// One price quote shown to a rider, and what happened.
+struct QuoteRecord {
+  int64_t request_time_us = 0;
+  int64_t rider_id = 0;
+  int32_t pickup_zone = 0;
+  int32_t dropoff_zone = 0;
+  float estimated_miles = 0;
+  float estimated_minutes = 0;
+  float quoted_fare = 0;  // including surge
+  float surge = 1;
+  bool accepted = false;
+  bool served = false;    // a driver was free; a trip row exists
+  int64_t trip_id = -1;   // 1-based row number in the trips table when served, else -1
+};
+
+// Fare = max(minimum, base + per_km·km + per_minute·minutes) · surge; total adds the booking fee
+// and sales tax on the fare.
+struct Tariff {
+  double base_fare = 2.50;
+  double per_km = 1.10;
+  double per_minute = 0.40;
+  double minimum_fare = 7.00;
+  double booking_fee = 2.75;
+  double tax_rate = 0.08875;
+};
+
+struct CityConfig {
+  int64_t days = 7;
+  int64_t zones = 40;
+  uint64_t seed = 42;
+  std::string start_date = "2024-03-04";  // YYYY-MM-DD, local midnight of the first day
+  double requests_per_zone_day = 400;     // mean quotes per zone per day, before weather/events
+  int64_t riders = 0;                     // 0: 150 per zone
+  Tariff tariff;
+  double gravity_beta = 1.6;          // destination ∝ attractiveness / (distance + 0.8 km)^β
+  double rain_probability = 0.2;      // per day
+  double event_probability = 0.3;     // per day
+  double driver_supply_ratio = 1.3;   // fleet capacity relative to mean demand
+  double max_surge = 3.0;
+};
+
+inline constexpr int64_t kMaxDays = 3660;
+inline constexpr int64_t kMaxZones = 1000;
+inline constexpr double kMaxExpectedRequests = 200e6;
+
+// InvalidArgument naming the field when a value is out of range.
+Status ValidateCityConfig(const CityConfig& config);
+
+// ---- Behaviour of the city (used by Simulate; exposed so tests can check each part) ----
+
+// Relative request rate leaving a zone of `type` at local `hour` on ISO `weekday` (0 = Monday).
+// Weekday morning and evening peaks, quiet 3–5 am, late-night peaks on weekend nights.
+double RequestRateFactor(ZoneType type, int weekday, int hour);
+// Relative share of the fleet online at `hour` on `weekday` (drivers follow their own pattern).
+double DriverOnlineFactor(int weekday, int hour);
+// Destination attractiveness multiplier for a zone of `type` at this time (mornings pull towards
+// business zones, evenings towards residential ones, weekend nights towards nightlife).
+double DestinationFactor(ZoneType type, int weekday, int hour);
+// Mean car speed in km/h for a trip of `km` at this time (congestion at rush hour, slower in
+// rain, faster for long trips that use highways).
+double MeanSpeedKmh(int weekday, int hour, bool rain, double km);
+// Expected door-to-door minutes (no noise): pickup/dropoff overhead plus km / speed.
+double ExpectedMinutes(double km, int weekday, int hour, bool rain);
+// Road distance between two points: great-circle distance times a detour factor.
+double RoadKm(double lon1, double lat1, double lon2, double lat2);
+double Fare(const Tariff& tariff, double km, double minutes, double surge);
+// Probability that a rider accepts a quote `price_ratio` times the price of the same trip at the
+// reference tariff without surge. Falls with price_ratio × sensitivity.
+double AcceptProbability(double price_ratio, double sensitivity);
+// Surge multiplier (1 … max_surge, 0.1 steps) for `requests` against `capacity` rides an hour.
+double SurgeMultiplier(double requests, double capacity, double max_surge);
+
+inline constexpr double kMilesPerKm = 0.621371;
+
+}  // namespace bimride::simulator

@@ -1,0 +1,415 @@
+#include "simulator/simulator.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+
+#include "common/civil_time.h"
+#include "simulator/random.h"
+
+namespace bimride::simulator {
+namespace {
+
+constexpr double kCentreLon = -73.985;  // Midtown Manhattan
+constexpr double kCentreLat = 40.748;
+constexpr double kCityRadiusKm = 14.0;
+constexpr double kAirportEastKm = 17.0;  // JFK-like: east-south-east of the centre
+constexpr double kAirportSouthKm = 11.5;
+constexpr double kKmPerDegLat = 111.32;
+constexpr double kGoldenAngle = 2.399963229728653;
+constexpr double kGravityOffsetKm = 0.8;
+constexpr double kHomeZoneShare = 0.55;  // share of requests made by a rider living in the zone
+constexpr double kMinTripKm = 0.3;
+constexpr double kDurationNoiseSigma = 0.25;
+
+// Sub-streams of the master seed, so each part draws independently of the others.
+enum Stream : uint64_t { kZonesStream = 1, kRidersStream, kDaysStream, kRequestsStream };
+
+double KmPerDegLon() { return kKmPerDegLat * std::cos(kCentreLat * M_PI / 180.0); }
+
+// Values are rounded to the precision the CSV files carry, so a city read back from its files
+// equals the one simulated in memory.
+double RoundTo(double v, double scale) { return std::round(v * scale) / scale; }
+double Cents(double usd) { return RoundTo(usd, 100.0); }
+double Micro(double degrees) { return RoundTo(degrees, 1e6); }
+
+std::vector<Rider> BuildRiders(const CityConfig& config, const std::vector<Zone>& zones,
+                               Rng rng) {
+  const int64_t n = config.riders > 0 ? config.riders : 150 * config.zones;
+  std::vector<double> home_weights(zones.size());
+  for (size_t i = 0; i < zones.size(); ++i) {
+    constexpr double kLivesThere[kNumZoneTypes] = {3.0, 0.5, 1.0, 0.0};
+    home_weights[i] = zones[i].weight * kLivesThere[static_cast<int>(zones[i].type)];
+  }
+  AliasTable homes(home_weights);
+  if (homes.empty()) homes = AliasTable(std::vector<double>(zones.size(), 1.0));
+  // Profile shares and their (median trips per week, median price sensitivity).
+  const AliasTable profiles(std::vector<double>{0.35, 0.25, 0.30, 0.10});
+  constexpr double kTripsPerWeek[kNumRiderProfiles] = {6.0, 3.0, 0.8, 2.5};
+  constexpr double kSensitivity[kNumRiderProfiles] = {0.7, 1.1, 1.0, 1.7};
+  std::vector<Rider> riders(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    Rider& r = riders[static_cast<size_t>(i)];
+    r.id = i + 1;
+    r.home_zone = static_cast<int32_t>(homes.Sample(rng)) + 1;
+    const uint32_t p = profiles.Sample(rng);
+    r.profile = static_cast<RiderProfile>(p);
+    r.trips_per_week =
+        static_cast<float>(RoundTo(rng.LogNormal(std::log(kTripsPerWeek[p]), 0.4), 1000.0));
+    r.price_sensitivity = static_cast<float>(
+        RoundTo(std::clamp(rng.LogNormal(std::log(kSensitivity[p]), 0.3), 0.2, 4.0), 1000.0));
+  }
+  return riders;
+}
+
+std::vector<DayConditions> BuildDays(const CityConfig& config, const std::vector<Zone>& zones,
+                                     int64_t start_us, Rng rng) {
+  std::vector<double> venue_weights(zones.size());
+  for (size_t i = 0; i < zones.size(); ++i) {
+    constexpr double kVenue[kNumZoneTypes] = {0.2, 2.0, 3.0, 0.0};
+    venue_weights[i] = zones[i].weight * kVenue[static_cast<int>(zones[i].type)];
+  }
+  AliasTable venues(venue_weights);
+  if (venues.empty()) venues = AliasTable(std::vector<double>(zones.size(), 1.0));
+  std::vector<DayConditions> days(static_cast<size_t>(config.days));
+  for (int64_t d = 0; d < config.days; ++d) {
+    DayConditions& day = days[static_cast<size_t>(d)];
+    day.day_start_us = start_us + d * kMicrosPerDay;
+    day.rain = rng.Bernoulli(config.rain_probability);
+    if (rng.Bernoulli(config.event_probability)) {
+      day.event_zone = static_cast<int32_t>(venues.Sample(rng)) + 1;
+      const bool weekend = DayOfWeek(day.day_start_us) >= 5;
+      static constexpr int kWeekdayEnds[] = {21, 22, 23};
+      static constexpr int kWeekendEnds[] = {16, 17, 22, 23};
+      day.event_end_hour = weekend ? kWeekendEnds[rng.Below(4)] : kWeekdayEnds[rng.Below(3)];
+      day.event_attendance = 5000 + static_cast<int32_t>(rng.Below(15001));
+    }
+  }
+  return days;
+}
+
+// Destination sampling tables: the destination factors of the 168 (weekday, hour) slots collapse
+// into a few distinct classes; each class holds one cumulative distribution per origin.
+struct DestinationTables {
+  int num_zones = 0;
+  std::array<std::array<int, 24>, 7> class_of{};
+  std::vector<std::vector<float>> cdf;  // [class][origin * num_zones + dest]
+
+  int32_t Sample(int weekday, int hour, int32_t origin_id, Rng& rng) const {
+    const float* row = cdf[class_of[weekday][hour]].data() +
+                       static_cast<size_t>(origin_id - 1) * num_zones;
+    const float u = static_cast<float>(rng.Uniform()) * row[num_zones - 1];
+    const float* it = std::upper_bound(row, row + num_zones, u);
+    return static_cast<int32_t>(std::min<ptrdiff_t>(it - row, num_zones - 1)) + 1;
+  }
+};
+
+DestinationTables BuildDestinationTables(const std::vector<Zone>& zones, double beta) {
+  DestinationTables t;
+  t.num_zones = static_cast<int>(zones.size());
+  std::map<std::array<double, kNumZoneTypes>, int> classes;
+  std::vector<std::pair<int, int>> representative;  // (weekday, hour) of each class
+  for (int wd = 0; wd < 7; ++wd) {
+    for (int h = 0; h < 24; ++h) {
+      std::array<double, kNumZoneTypes> key;
+      for (int ty = 0; ty < kNumZoneTypes; ++ty) {
+        key[ty] = DestinationFactor(static_cast<ZoneType>(ty), wd, h);
+      }
+      auto [it, inserted] = classes.emplace(key, static_cast<int>(classes.size()));
+      if (inserted) representative.emplace_back(wd, h);
+      t.class_of[wd][h] = it->second;
+    }
+  }
+  const size_t n = zones.size();
+  t.cdf.resize(representative.size());
+  for (size_t c = 0; c < representative.size(); ++c) {
+    t.cdf[c].resize(n * n);
+    for (size_t o = 0; o < n; ++o) {
+      std::vector<double> w = DestinationWeights(zones, static_cast<int32_t>(o + 1),
+                                                 representative[c].first,
+                                                 representative[c].second, beta);
+      double sum = 0;
+      for (size_t d = 0; d < n; ++d) {
+        sum += w[d];
+        t.cdf[c][o * n + d] = static_cast<float>(sum);
+      }
+    }
+  }
+  return t;
+}
+
+// Typical distance to the nearest other zone: how far pickups spread around a zone's centre.
+std::vector<double> ZoneSpreadKm(const std::vector<Zone>& zones) {
+  std::vector<double> spread(zones.size(), 1.0);
+  for (size_t i = 0; i < zones.size(); ++i) {
+    double nearest = 1e9;
+    for (size_t j = 0; j < zones.size(); ++j) {
+      if (i != j) nearest = std::min(nearest, RoadKm(zones[i].lon, zones[i].lat, zones[j].lon,
+                                                     zones[j].lat));
+    }
+    spread[i] = std::clamp(0.35 * nearest, 0.2, 1.5);
+  }
+  return spread;
+}
+
+// A pending request within the current hour, before it is served in time order.
+struct PendingRequest {
+  int64_t time_us;
+  int32_t zone;
+  int32_t supply_index;
+  bool operator<(const PendingRequest& o) const {
+    return time_us != o.time_us ? time_us < o.time_us : zone < o.zone;
+  }
+};
+
+}  // namespace
+
+std::vector<Zone> BuildZones(const CityConfig& config) {
+  Rng rng = Rng(config.seed).Fork(kZonesStream);
+  const int64_t total = config.zones;
+  const bool has_airport = total >= 10;
+  const int64_t n = has_airport ? total - 1 : total;
+  const int64_t num_business = std::max<int64_t>(1, std::llround(0.2 * static_cast<double>(n)));
+  const int64_t num_nightlife = std::llround(0.15 * static_cast<double>(n));
+  const double km_per_deg_lon = KmPerDegLon();
+  std::vector<Zone> zones;
+  zones.reserve(static_cast<size_t>(total));
+  int counts[kNumZoneTypes] = {0, 0, 0, 0};
+  for (int64_t i = 0; i < n; ++i) {
+    // Sunflower spiral with radius growing faster than sqrt: zones are dense in the core.
+    const double u = (static_cast<double>(i) + 0.5) / static_cast<double>(n);
+    const double r = kCityRadiusKm * std::pow(u, 0.75) * (1.0 + 0.08 * rng.Normal());
+    const double angle = static_cast<double>(i) * kGoldenAngle + 0.15 * rng.Normal();
+    Zone z;
+    z.id = static_cast<int32_t>(i + 1);
+    z.lon = Micro(kCentreLon + r * std::cos(angle) / km_per_deg_lon);
+    z.lat = Micro(kCentreLat + r * std::sin(angle) / kKmPerDegLat);
+    z.type = i < num_business                   ? ZoneType::kBusiness
+             : i < num_business + num_nightlife ? ZoneType::kNightlife
+                                                : ZoneType::kResidential;
+    constexpr double kTypeWeight[kNumZoneTypes] = {1.0, 3.0, 2.0, 4.0};
+    z.weight = RoundTo(kTypeWeight[static_cast<int>(z.type)] * std::exp(-r / 10.0) *
+                           rng.LogNormal(0.0, 0.35),
+                       1e4);
+    zones.push_back(std::move(z));
+  }
+  if (has_airport) {
+    Zone a;
+    a.id = static_cast<int32_t>(total);
+    a.lon = Micro(kCentreLon + kAirportEastKm / km_per_deg_lon);
+    a.lat = Micro(kCentreLat - kAirportSouthKm / kKmPerDegLat);
+    a.type = ZoneType::kAirport;
+    a.weight = 2.0;
+    zones.push_back(std::move(a));
+  }
+  for (Zone& z : zones) {
+    static constexpr const char* kNames[kNumZoneTypes] = {"Residential", "Business", "Nightlife",
+                                                          "Airport"};
+    const int k = ++counts[static_cast<int>(z.type)];
+    z.name = std::string(kNames[static_cast<int>(z.type)]) + " " + std::to_string(k);
+  }
+  return zones;
+}
+
+std::vector<double> DestinationWeights(const std::vector<Zone>& zones, int32_t origin_id,
+                                       int weekday, int hour, double beta) {
+  std::vector<double> w(zones.size(), 0.0);
+  if (origin_id < 1 || origin_id > static_cast<int32_t>(zones.size())) return w;
+  const Zone& o = zones[static_cast<size_t>(origin_id - 1)];
+  for (size_t j = 0; j < zones.size(); ++j) {
+    const Zone& d = zones[j];
+    const double km = RoadKm(o.lon, o.lat, d.lon, d.lat);
+    w[j] = d.weight * DestinationFactor(d.type, weekday, hour) /
+           std::pow(km + kGravityOffsetKm, beta);
+    if (d.id == o.id) w[j] *= d.type == ZoneType::kAirport ? 0.0 : 0.3;  // few intra-zone rides
+  }
+  if (zones.size() == 1) w[0] = 1.0;
+  return w;
+}
+
+StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
+  RETURN_IF_ERROR(ValidateCityConfig(config));
+  ASSIGN_OR_RETURN(const int64_t start_us, ParseCivil(config.start_date));
+  const Rng master(config.seed);
+  SimulatedCity city;
+  city.config = config;
+  city.zones = BuildZones(config);
+  city.riders = BuildRiders(config, city.zones, master.Fork(kRidersStream));
+  city.days = BuildDays(config, city.zones, start_us, master.Fork(kDaysStream));
+  Rng rng = master.Fork(kRequestsStream);
+
+  const std::vector<Zone>& zones = city.zones;
+  const size_t nz = zones.size();
+  const DestinationTables destinations = BuildDestinationTables(zones, config.gravity_beta);
+  const std::vector<double> spread_km = ZoneSpreadKm(zones);
+  const double km_per_deg_lon = KmPerDegLon();
+
+  // Scale so that a dry, event-free week averages requests_per_zone_day per zone and day.
+  std::vector<double> weekly_factor(nz, 0.0);
+  double weekly_total = 0;
+  for (size_t z = 0; z < nz; ++z) {
+    for (int wd = 0; wd < 7; ++wd) {
+      for (int h = 0; h < 24; ++h) weekly_factor[z] += RequestRateFactor(zones[z].type, wd, h);
+    }
+    weekly_total += zones[z].weight * weekly_factor[z];
+  }
+  const double rate_scale =
+      config.requests_per_zone_day * 7.0 * static_cast<double>(nz) / weekly_total;
+  double driver_week_mean = 0;
+  for (int wd = 0; wd < 7; ++wd) {
+    for (int h = 0; h < 24; ++h) driver_week_mean += DriverOnlineFactor(wd, h) / 168.0;
+  }
+  constexpr double kRidesPerDriverHour = 2.0;
+  std::vector<double> drivers_scale(nz);
+  for (size_t z = 0; z < nz; ++z) {
+    const double mean_hourly = rate_scale * zones[z].weight * weekly_factor[z] / 168.0;
+    drivers_scale[z] =
+        config.driver_supply_ratio * mean_hourly / kRidesPerDriverHour / driver_week_mean;
+  }
+
+  // Riders: per home zone and city-wide, drawn in proportion to how often they ride.
+  std::vector<std::vector<double>> home_weights(nz);
+  std::vector<std::vector<int64_t>> home_riders(nz);
+  std::vector<double> all_weights(city.riders.size());
+  for (size_t i = 0; i < city.riders.size(); ++i) {
+    const Rider& r = city.riders[i];
+    all_weights[i] = r.trips_per_week;
+    home_weights[static_cast<size_t>(r.home_zone - 1)].push_back(r.trips_per_week);
+    home_riders[static_cast<size_t>(r.home_zone - 1)].push_back(r.id);
+  }
+  const AliasTable all_riders(all_weights);
+  std::vector<AliasTable> riders_of_zone;
+  riders_of_zone.reserve(nz);
+  for (size_t z = 0; z < nz; ++z) riders_of_zone.emplace_back(home_weights[z]);
+
+  const Tariff reference_tariff;  // what riders consider a normal price
+  const double expected_requests = config.requests_per_zone_day * static_cast<double>(nz) *
+                                   static_cast<double>(config.days) * 1.1;
+  city.quotes.reserve(static_cast<size_t>(expected_requests));
+  city.trips.Reserve(static_cast<size_t>(expected_requests * 0.85));
+  city.trips.source = data::TripSource::kSimulator;
+  city.supply.reserve(static_cast<size_t>(config.days) * 24 * nz);
+
+  std::vector<PendingRequest> pending;
+  std::vector<int32_t> capacity_units(nz);
+  for (const DayConditions& day : city.days) {
+    const int weekday = DayOfWeek(day.day_start_us);
+    const double demand_weather = day.rain ? 1.25 : 1.0;
+    const double supply_weather = day.rain ? 0.9 : 1.0;
+    const double rides_per_driver = day.rain ? 1.6 : kRidesPerDriverHour;
+    for (int hour = 0; hour < 24; ++hour) {
+      const int64_t hour_start = day.day_start_us + hour * kMicrosPerHour;
+      const size_t supply_base = city.supply.size();
+      pending.clear();
+      for (size_t z = 0; z < nz; ++z) {
+        const Zone& zone = zones[z];
+        double lambda = rate_scale * zone.weight * RequestRateFactor(zone.type, weekday, hour) *
+                        demand_weather;
+        if (day.event_zone == zone.id) {
+          if (hour == day.event_end_hour) lambda += 0.06 * day.event_attendance;
+          if (hour == day.event_end_hour + 1) lambda += 0.015 * day.event_attendance;
+        }
+        const int64_t requests = rng.Poisson(lambda);
+        const int64_t drivers =
+            rng.Poisson(drivers_scale[z] * DriverOnlineFactor(weekday, hour) * supply_weather);
+        const double capacity = static_cast<double>(drivers) * rides_per_driver;
+        SupplyRecord s;
+        s.hour_start_us = hour_start;
+        s.zone = zone.id;
+        s.drivers = static_cast<int32_t>(drivers);
+        s.requests = static_cast<int32_t>(requests);
+        s.surge = static_cast<float>(
+            SurgeMultiplier(static_cast<double>(requests), capacity, config.max_surge));
+        city.supply.push_back(s);
+        capacity_units[z] = static_cast<int32_t>(std::floor(capacity)) +
+                            (rng.Uniform() < capacity - std::floor(capacity) ? 1 : 0);
+        for (int64_t k = 0; k < requests; ++k) {
+          const int64_t second = static_cast<int64_t>(rng.Below(3600));
+          pending.push_back({hour_start + second * kMicrosPerSecond, zone.id,
+                             static_cast<int32_t>(supply_base + z)});
+        }
+      }
+      std::sort(pending.begin(), pending.end());
+      for (const PendingRequest& p : pending) {
+        const size_t zi = static_cast<size_t>(p.zone - 1);
+        SupplyRecord& supply = city.supply[static_cast<size_t>(p.supply_index)];
+        const Rider* rider;
+        if (!riders_of_zone[zi].empty() && rng.Bernoulli(kHomeZoneShare)) {
+          rider = &city.riders[static_cast<size_t>(
+              home_riders[zi][riders_of_zone[zi].Sample(rng)] - 1)];
+        } else {
+          rider = &city.riders[all_riders.Sample(rng)];
+        }
+        const int32_t dest = destinations.Sample(weekday, hour, p.zone, rng);
+        const Zone& from = zones[zi];
+        const Zone& to = zones[static_cast<size_t>(dest - 1)];
+        const double from_spread = spread_km[zi];
+        const double to_spread = spread_km[static_cast<size_t>(dest - 1)];
+        const double pu_lon = Micro(from.lon + from_spread * rng.Normal() / km_per_deg_lon);
+        const double pu_lat = Micro(from.lat + from_spread * rng.Normal() / kKmPerDegLat);
+        const double do_lon = Micro(to.lon + to_spread * rng.Normal() / km_per_deg_lon);
+        const double do_lat = Micro(to.lat + to_spread * rng.Normal() / kKmPerDegLat);
+        // Metered distance in whole hundredths of a mile, as the CSV carries it.
+        const double miles = std::max(
+            0.01, RoundTo(std::max(kMinTripKm, RoadKm(pu_lon, pu_lat, do_lon, do_lat)) *
+                              kMilesPerKm,
+                          100.0));
+        const double km = miles / kMilesPerKm;
+        const double est_minutes = RoundTo(ExpectedMinutes(km, weekday, hour, day.rain), 100.0);
+        const double surge = supply.surge;
+        const double quote = Cents(Fare(config.tariff, km, est_minutes, surge));
+        const double reference = Fare(reference_tariff, km, est_minutes, 1.0);
+        const bool accepted =
+            rng.Bernoulli(AcceptProbability(quote / reference, rider->price_sensitivity));
+        const bool served = accepted && supply.trips < capacity_units[zi];
+
+        QuoteRecord q;
+        q.request_time_us = p.time_us;
+        q.rider_id = rider->id;
+        q.pickup_zone = p.zone;
+        q.dropoff_zone = dest;
+        q.estimated_miles = static_cast<float>(miles);
+        q.estimated_minutes = static_cast<float>(est_minutes);
+        q.quoted_fare = static_cast<float>(quote);
+        q.surge = static_cast<float>(surge);
+        q.accepted = accepted;
+        q.served = served;
+        if (served) {
+          ++supply.trips;
+          const double minutes =
+              est_minutes * rng.LogNormal(-0.5 * kDurationNoiseSigma * kDurationNoiseSigma,
+                                          kDurationNoiseSigma);
+          const double fare = Cents(Fare(config.tariff, km, minutes, surge));
+          const double total = Cents(fare + config.tariff.booking_fee +
+                                     fare * config.tariff.tax_rate);
+          static constexpr int16_t kPassengers[10] = {1, 1, 1, 1, 1, 1, 1, 2, 2, 3};
+          int16_t passengers = kPassengers[rng.Below(10)];
+          if (passengers == 3 && rng.Bernoulli(0.4)) passengers = 4;
+          data::TripTable& t = city.trips;
+          t.pickup_time_us.push_back(p.time_us);
+          t.dropoff_time_us.push_back(p.time_us +
+                                      std::llround(minutes * 60.0) * kMicrosPerSecond);
+          t.pickup_zone.push_back(p.zone);
+          t.dropoff_zone.push_back(dest);
+          t.pickup_lon.push_back(pu_lon);
+          t.pickup_lat.push_back(pu_lat);
+          t.dropoff_lon.push_back(do_lon);
+          t.dropoff_lat.push_back(do_lat);
+          t.distance_miles.push_back(static_cast<float>(miles));
+          t.fare.push_back(static_cast<float>(fare));
+          t.total.push_back(static_cast<float>(total));
+          t.surge.push_back(static_cast<float>(surge));
+          t.passengers.push_back(passengers);
+          t.vendor.push_back(-1);
+          t.rider_id.push_back(rider->id);
+          q.trip_id = static_cast<int64_t>(t.size());
+        }
+        city.quotes.push_back(q);
+      }
+    }
+  }
+  return city;
+}
+
+}  // namespace bimride::simulator
