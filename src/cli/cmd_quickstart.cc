@@ -72,8 +72,7 @@ int RunQuickstart(const std::vector<std::string>& args) {
        [&]() -> Status {
          ASSIGN_OR_RETURN(read_back, simulator::ReadSimulatedCity(trips_path));
          RETURN_IF_ERROR(simulator::CompareCities(city, read_back));
-         std::printf("  read %zu trips; files match the simulated city\n",
-                     read_back.trips.size());
+         std::printf("  read %zu trips; files match the simulated city\n", read_back.trips.size());
          return OkStatus();
        }},
       {"summarise",

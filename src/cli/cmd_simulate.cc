@@ -38,8 +38,8 @@ int RunSimulate(const std::vector<std::string>& args) {
   StatusOr<simulator::CityFilePaths> paths = simulator::WriteSimulatedCity(*city, out);
   if (!paths.ok()) return ReportError(paths.status());
   std::printf("wrote %zu trips to %s (%zu quotes, %zu riders, %zu zones in sidecars)\n",
-              city->trips.size(), paths->trips.c_str(), city->quotes.size(),
-              city->riders.size(), city->zones.size());
+              city->trips.size(), paths->trips.c_str(), city->quotes.size(), city->riders.size(),
+              city->zones.size());
   return kExitOk;
 }
 

@@ -58,6 +58,17 @@ Status TripTable::AppendTable(const TripTable& other) {
   return OkStatus();
 }
 
+TripTable TripTable::Take(const std::vector<size_t>& rows) const {
+  TripTable out;
+  out.source = source;
+#define X(col)                                \
+  out.col.resize(rows.size());                \
+  for (size_t i = 0; i < rows.size(); ++i) out.col[i] = col[rows[i]];
+  BIMRIDE_TRIP_COLUMNS(X)
+#undef X
+  return out;
+}
+
 Status TripTable::CheckConsistent() const {
   const size_t n = size();
 #define X(col)                                                                            \

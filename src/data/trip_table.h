@@ -84,6 +84,8 @@ struct TripTable {
   Status AppendTable(const TripTable& other);
   // Internal error naming the column when column lengths disagree.
   Status CheckConsistent() const;
+  // A table of the given rows, in the given order (indices must be < size()).
+  TripTable Take(const std::vector<size_t>& rows) const;
   // Trip duration in minutes for row i (NaN when either time is missing).
   double DurationMinutes(size_t i) const;
 };

@@ -38,6 +38,24 @@ TEST(TripTableTest, AppendTableRefusesMixedSources) {
   EXPECT_EQ(c.size(), 1u);
 }
 
+TEST(TripTableTest, TakeSelectsRowsInOrder) {
+  TripTable t;
+  t.source = TripSource::kTlcYellow;
+  for (int i = 0; i < 4; ++i) {
+    TripRow r;
+    r.pickup_zone = 10 + i;
+    r.fare = static_cast<float>(i);
+    t.Append(r);
+  }
+  TripTable s = t.Take({3, 1});
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s.source, TripSource::kTlcYellow);
+  EXPECT_EQ(s.pickup_zone[0], 13);
+  EXPECT_EQ(s.pickup_zone[1], 11);
+  EXPECT_FLOAT_EQ(s.fare[1], 1.0f);
+  EXPECT_TRUE(s.CheckConsistent().ok());
+}
+
 TEST(TripTableTest, InconsistentColumnsAreReported) {
   TripTable t;
   t.Append(TripRow{});

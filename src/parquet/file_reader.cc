@@ -611,9 +611,14 @@ Status FileReader::DecodeChunk(int row_group, int column, Column* out, int* page
   }
 
   Scratch& sc = *scratch_;
-  out->Clear();
+  // Every slot of the value vector is overwritten below (values, or zero for nulls), so a
+  // reused Column keeps its vector as is and skips re-zeroing it.
+  if (out->physical != schema.physical) out->Clear();
   out->physical = schema.physical;
   out->num_rows = rows;
+  out->null_count = 0;
+  out->bytes.clear();
+  out->validity.clear();
   Allocate(out, rows);
   sc.dict.Clear();
   sc.dict.physical = schema.physical;

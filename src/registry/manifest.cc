@@ -632,6 +632,25 @@ StatusOr<Manifest> ManifestFromJson(std::string_view text, std::string_view sour
   return m;
 }
 
+StatusOr<Manifest> MergeManifestJson(const Manifest& base, std::string_view patch_json,
+                                     std::string_view source) {
+  json patch;
+  try {
+    patch = json::parse(patch_json.begin(), patch_json.end());
+  } catch (const json::parse_error& e) {
+    return InvalidArgumentError(std::string(source) + ": malformed JSON at byte " +
+                                std::to_string(e.byte) + ": " + e.what());
+  }
+  if (!patch.is_object()) {
+    return InvalidArgumentError(std::string(source) + ": expected a JSON object, got " +
+                                JsonTypeName(patch));
+  }
+  json doc = json::parse(ManifestToJson(base));
+  doc.merge_patch(patch);
+  for (const char* key : {"version", "files", "created_at"}) doc.erase(key);
+  return ManifestFromJson(doc.dump(), source, /*require_version=*/false);
+}
+
 StatusOr<Manifest> ReadManifest(const std::string& path) {
   ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   return ManifestFromJson(text, path);

@@ -143,6 +143,12 @@ std::string ManifestToJson(const Manifest& manifest);
 StatusOr<Manifest> ManifestFromJson(std::string_view json, std::string_view source,
                                     bool require_version = true);
 
+// Applies `patch_json` (an RFC 7386 JSON merge patch, e.g. {"metrics": {"mae": 3.2},
+// "inputs": [...]}) to `base` and parses the result as an unpublished manifest (version, files
+// and created_at are dropped: Publish sets them). Errors name `source` and the field.
+StatusOr<Manifest> MergeManifestJson(const Manifest& base, std::string_view patch_json,
+                                     std::string_view source);
+
 // Reads and parses `path` (errors name the path).
 StatusOr<Manifest> ReadManifest(const std::string& path);
 

@@ -228,3 +228,44 @@ TEST(FeatureStatsTest, ConstantAndEmptyColumns) {
 
 }  // namespace
 }  // namespace bimride::registry
+
+namespace bimride::registry {
+namespace {
+
+TEST(MergeManifestJsonTest, PatchAddsSignatureAndMetrics) {
+  Manifest base;
+  base.name = "eta";
+  base.task = "eta";
+  base.backend = "xgboost";
+  base.artifacts = {"model.json"};
+  auto m = MergeManifestJson(
+      base,
+      R"({"inputs": [{"name": "x", "dtype": "float32", "shape": [-1, 4]}],
+          "metrics": {"val_mae": 2.5}, "feature_spec": {"name": "eta_booking", "version": 2,
+          "request_fields": ["pickup_zone"]}})",
+      "--manifest-extra");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->inputs.size(), 1u);
+  EXPECT_EQ(m->metrics.at("val_mae"), 2.5);
+  EXPECT_EQ(m->feature_spec->ToString(), "eta_booking@2");
+  EXPECT_EQ(m->version, 0);
+}
+
+TEST(MergeManifestJsonTest, BadPatchNamesTheSourceAndField) {
+  Manifest base;
+  base.name = "eta";
+  base.task = "eta";
+  base.backend = "xgboost";
+  base.artifacts = {"model.json"};
+  auto bad = MergeManifestJson(base, R"({"backend": "caffe"})", "--manifest-extra");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("--manifest-extra: backend: unknown backend 'caffe'"),
+            std::string::npos)
+      << bad.status().message();
+  auto broken = MergeManifestJson(base, "{", "--manifest-extra");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().message().find("--manifest-extra: malformed JSON"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bimride::registry

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -101,11 +102,18 @@ StatusOr<int64_t> RollbackTarget(const std::vector<LabelMove>& history) {
   return FailedPreconditionError("every promotion of the label has been rolled back already");
 }
 
+std::string DefaultRepositoryRoot() {
+  const char* env = std::getenv("BIMRIDE_MODEL_REPO");
+  return env != nullptr && *env != '\0' ? env : "./model_repo";
+}
+
+std::string DefaultDatabasePath(const std::string& repo_root) {
+  return repo_root + "/" + kMetadataDirName + "/registry.db";
+}
+
 StatusOr<std::unique_ptr<Registry>> Registry::Open(const std::string& repo_root,
                                                    const RegistryOptions& options) {
-  std::string db = options.db_path.empty()
-                       ? repo_root + "/" + kMetadataDirName + "/registry.db"
-                       : options.db_path;
+  std::string db = options.db_path.empty() ? DefaultDatabasePath(repo_root) : options.db_path;
   SqliteMetadataStore::Options store_options;
   store_options.read_only = options.read_only;
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteMetadataStore> store,

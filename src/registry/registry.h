@@ -35,6 +35,11 @@ namespace bimride::registry {
 
 constexpr char kLabelsFileName[] = "labels.json";
 
+// $BIMRIDE_MODEL_REPO when set, else "./model_repo".
+std::string DefaultRepositoryRoot();
+// <repo>/.bimride/registry.db
+std::string DefaultDatabasePath(const std::string& repo_root);
+
 struct RegistryOptions {
   std::string db_path;  // empty: <repo>/.bimride/registry.db
   bool read_only = false;

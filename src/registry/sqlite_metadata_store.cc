@@ -1,6 +1,9 @@
 #include "registry/sqlite_metadata_store.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <chrono>
 #include <filesystem>
@@ -102,6 +105,20 @@ CREATE INDEX label_audit_by_label ON label_audit(model, label, id);
 constexpr const char* kMigrations[] = {kSchemaV1};
 static_assert(std::size(kMigrations) == kMetadataSchemaVersion);
 
+std::string UriEscape(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == '?' || c == '#' || c == '%') {
+      char buf[4];
+      std::snprintf(buf, sizeof(buf), "%%%02X", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -189,6 +206,11 @@ class SqliteMetadataStore::Stmt {
 Status SqliteMetadataStore::Error(const char* what, int rc) const {
   std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
   if ((rc & 0xff) == SQLITE_NOTADB) msg = "not an SQLite database (" + msg + ")";
+  int sys = db_ ? sqlite3_system_errno(db_) : 0;
+  if ((rc & 0xff) == SQLITE_CANTOPEN && sys != 0) {
+    // Say why the OS refused (read-only file system, permission, no such folder).
+    return ErrnoError(std::string(what) + ": " + msg, path_, sys);
+  }
   return Status(CodeForSqlite(rc), path_ + ": " + what + ": " + msg);
 }
 
@@ -199,6 +221,8 @@ Status SqliteMetadataStore::Exec(const char* sql) {
     std::string msg = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
     if ((rc & 0xff) == SQLITE_NOTADB) msg = "not an SQLite database (" + msg + ")";
+    int sys = sqlite3_system_errno(db_);
+    if ((rc & 0xff) == SQLITE_CANTOPEN && sys != 0) return ErrnoError(msg, path_, sys);
     return Status(CodeForSqlite(rc), path_ + ": " + msg);
   }
   return OkStatus();
@@ -221,19 +245,38 @@ StatusOr<std::unique_ptr<SqliteMetadataStore>> SqliteMetadataStore::Open(
     if (!FileExists(path)) return NotFoundError(path + ": no registry database");
   } else {
     std::filesystem::path parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty()) RETURN_IF_ERROR(MakeDirs(parent.string()));
+    if (parent.empty()) parent = ".";
+    RETURN_IF_ERROR(MakeDirs(parent.string()));
+    if (::access(parent.c_str(), W_OK) != 0) {
+      // SQLite would quietly open read-only and fail later with a vaguer message.
+      return ErrnoError("open for writing", path, errno);
+    }
   }
-  sqlite3* db = nullptr;
-  int flags = SQLITE_OPEN_FULLMUTEX |
-              (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
-  std::unique_ptr<SqliteMetadataStore> store(new SqliteMetadataStore(path, db));
-  if (rc != SQLITE_OK) return store->Error("open", rc);
-  sqlite3_busy_timeout(db, options.busy_timeout_ms);
-  sqlite3_extended_result_codes(db, 1);
-  // Reading the schema fails here with SQLITE_NOTADB for a file that is not SQLite.
-  RETURN_IF_ERROR(store->Exec("SELECT count(*) FROM sqlite_master"));
-  RETURN_IF_ERROR(store->Exec("PRAGMA foreign_keys = ON"));
+  auto open = [&](bool immutable) -> StatusOr<std::unique_ptr<SqliteMetadataStore>> {
+    sqlite3* db = nullptr;
+    int flags = SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_URI |
+                (options.read_only ? SQLITE_OPEN_READONLY
+                                   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    // immutable=1 reads a WAL database on read-only media, where SQLite cannot create the
+    // -shm file; nothing can change the file there anyway.
+    std::string uri = "file:" + UriEscape(path) + (immutable ? "?immutable=1" : "");
+    int rc = sqlite3_open_v2(uri.c_str(), &db, flags, nullptr);
+    std::unique_ptr<SqliteMetadataStore> store(new SqliteMetadataStore(path, db));
+    if (rc != SQLITE_OK) return store->Error("open", rc);
+    sqlite3_busy_timeout(db, options.busy_timeout_ms);
+    sqlite3_extended_result_codes(db, 1);
+    // Reading the schema fails here with SQLITE_NOTADB for a file that is not SQLite.
+    RETURN_IF_ERROR(store->Exec("SELECT count(*) FROM sqlite_master"));
+    RETURN_IF_ERROR(store->Exec("PRAGMA foreign_keys = ON"));
+    return store;
+  };
+  StatusOr<std::unique_ptr<SqliteMetadataStore>> opened = open(false);
+  if (!opened.ok() && options.read_only && ::access(path.c_str(), R_OK) == 0 &&
+      ::access(std::filesystem::path(path).parent_path().c_str(), W_OK) != 0) {
+    opened = open(true);
+  }
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<SqliteMetadataStore> store = std::move(*opened);
   if (!options.read_only) {
     RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode = WAL"));
     RETURN_IF_ERROR(store->Exec("PRAGMA synchronous = FULL"));

@@ -26,8 +26,8 @@ constexpr std::string_view kDaysHeader =
     "date,weekday,rain,event_zone,event_end_hour,event_attendance";
 
 bool EndsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(),
-                                                suffix.data(), suffix.size()) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix.data(), suffix.size()) == 0;
 }
 
 std::string ParentDir(const std::string& path) {
@@ -99,7 +99,8 @@ StatusOr<std::vector<Zone>> ReadZones(const std::string& path) {
     Zone z;
     int64_t id;
     RETURN_IF_ERROR(c.Int(0, &id));
-    if (id != static_cast<int64_t>(zones.size()) + 1) return c.Error(0, "expected zone ids 1, 2, …, got");
+    if (id != static_cast<int64_t>(zones.size()) + 1)
+      return c.Error(0, "expected zone ids 1, 2, …, got");
     z.id = static_cast<int32_t>(id);
     z.name = std::string(c.Field(1));
     RETURN_IF_ERROR(c.Double(2, &z.lon));
@@ -187,7 +188,8 @@ StatusOr<std::vector<Rider>> ReadRiders(const std::string& path) {
     Rider r;
     int64_t home;
     RETURN_IF_ERROR(c.Int(0, &r.id));
-    if (r.id != static_cast<int64_t>(out.size()) + 1) return c.Error(0, "expected rider ids 1, 2, …, got");
+    if (r.id != static_cast<int64_t>(out.size()) + 1)
+      return c.Error(0, "expected rider ids 1, 2, …, got");
     RETURN_IF_ERROR(c.Int(1, &home));
     if (home < 1 || home > kMaxZones) return c.Error(1, "zone out of range:");
     r.home_zone = static_cast<int32_t>(home);
@@ -238,8 +240,8 @@ CityFilePaths CityFilePathsFor(const std::string& trips_path) {
       break;
     }
   }
-  return {trips_path,         stem + ".zones.csv",  stem + ".supply.csv",
-          stem + ".requests.csv", stem + ".riders.csv", stem + ".days.csv"};
+  return {trips_path,           stem + ".zones.csv", stem + ".supply.csv", stem + ".requests.csv",
+          stem + ".riders.csv", stem + ".days.csv"};
 }
 
 StatusOr<CityFilePaths> WriteSimulatedCity(const SimulatedCity& city,
@@ -358,8 +360,7 @@ StatusOr<data::TripTable> ReadSimulatedTrips(const std::string& path) {
     int64_t trip_id, pu, dz, passengers;
     RETURN_IF_ERROR(c.Int(0, &trip_id));
     if (trip_id != static_cast<int64_t>(t.size()) + 1) {
-      return c.Error(0, "trip_id must be the row number " + std::to_string(t.size() + 1) +
-                            ", got");
+      return c.Error(0, "trip_id must be the row number " + std::to_string(t.size() + 1) + ", got");
     }
     RETURN_IF_ERROR(c.Int(1, &r.rider_id));
     RETURN_IF_ERROR(c.DateTime(2, &r.pickup_time_us));
@@ -415,7 +416,8 @@ StatusOr<SimulatedCity> ReadSimulatedCity(const std::string& trips_path) {
   if (FileExists(paths.days)) {
     ASSIGN_OR_RETURN(city.days, ReadDays(paths.days));
     city.config.days = static_cast<int64_t>(city.days.size());
-    if (!city.days.empty()) city.config.start_date = FormatCivil(city.days[0].day_start_us).substr(0, 10);
+    if (!city.days.empty())
+      city.config.start_date = FormatCivil(city.days[0].day_start_us).substr(0, 10);
   }
   return city;
 }
@@ -444,8 +446,8 @@ Status CompareCities(const SimulatedCity& e, const SimulatedCity& a) {
                          std::to_string(want));
   };
   if (e.trips.size() != a.trips.size()) return count("trips", e.trips.size(), a.trips.size());
-#define BIMRIDE_CHECK_COLUMN(col)                                        \
-  for (size_t i = 0; i < e.trips.size(); ++i) {                         \
+#define BIMRIDE_CHECK_COLUMN(col)                                                \
+  for (size_t i = 0; i < e.trips.size(); ++i) {                                  \
     if (!Same(e.trips.col[i], a.trips.col[i])) return Differs("trips", i, #col); \
   }
   BIMRIDE_CHECK_COLUMN(pickup_time_us)
@@ -466,8 +468,8 @@ Status CompareCities(const SimulatedCity& e, const SimulatedCity& a) {
   if (e.zones.size() != a.zones.size()) return count("zones", e.zones.size(), a.zones.size());
   for (size_t i = 0; i < e.zones.size(); ++i) {
     const Zone &x = e.zones[i], &y = a.zones[i];
-    if (x.id != y.id || x.name != y.name || x.lon != y.lon || x.lat != y.lat ||
-        x.type != y.type || x.weight != y.weight) {
+    if (x.id != y.id || x.name != y.name || x.lon != y.lon || x.lat != y.lat || x.type != y.type ||
+        x.weight != y.weight) {
       return Differs("zones", i, "*");
     }
   }
@@ -479,7 +481,8 @@ Status CompareCities(const SimulatedCity& e, const SimulatedCity& a) {
       return Differs("supply", i, "*");
     }
   }
-  if (e.quotes.size() != a.quotes.size()) return count("requests", e.quotes.size(), a.quotes.size());
+  if (e.quotes.size() != a.quotes.size())
+    return count("requests", e.quotes.size(), a.quotes.size());
   for (size_t i = 0; i < e.quotes.size(); ++i) {
     const QuoteRecord &x = e.quotes[i], &y = a.quotes[i];
     if (x.request_time_us != y.request_time_us || x.rider_id != y.rider_id ||

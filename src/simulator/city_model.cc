@@ -40,10 +40,14 @@ constexpr double kDetourFactor = 1.3;
 
 std::string_view ZoneTypeName(ZoneType type) {
   switch (type) {
-    case ZoneType::kResidential: return "residential";
-    case ZoneType::kBusiness: return "business";
-    case ZoneType::kNightlife: return "nightlife";
-    case ZoneType::kAirport: return "airport";
+    case ZoneType::kResidential:
+      return "residential";
+    case ZoneType::kBusiness:
+      return "business";
+    case ZoneType::kNightlife:
+      return "nightlife";
+    case ZoneType::kAirport:
+      return "airport";
   }
   return "residential";
 }
@@ -57,10 +61,14 @@ StatusOr<ZoneType> ParseZoneType(std::string_view name) {
 
 std::string_view RiderProfileName(RiderProfile profile) {
   switch (profile) {
-    case RiderProfile::kCommuter: return "commuter";
-    case RiderProfile::kLeisure: return "leisure";
-    case RiderProfile::kOccasional: return "occasional";
-    case RiderProfile::kStudent: return "student";
+    case RiderProfile::kCommuter:
+      return "commuter";
+    case RiderProfile::kLeisure:
+      return "leisure";
+    case RiderProfile::kOccasional:
+      return "occasional";
+    case RiderProfile::kStudent:
+      return "student";
   }
   return "occasional";
 }
@@ -100,9 +108,9 @@ Status ValidateCityConfig(const CityConfig& c) {
   if (c.riders < 0 || c.riders > 100'000'000) return bad("riders must be in 0..1e8");
   const Tariff& t = c.tariff;
   if (!(t.base_fare >= 0) || !(t.per_km >= 0) || !(t.per_minute >= 0) || !(t.minimum_fare >= 0) ||
-      !(t.booking_fee >= 0) || !(t.tax_rate >= 0) || !std::isfinite(t.base_fare + t.per_km +
-                                                                    t.per_minute + t.minimum_fare +
-                                                                    t.booking_fee + t.tax_rate)) {
+      !(t.booking_fee >= 0) || !(t.tax_rate >= 0) ||
+      !std::isfinite(t.base_fare + t.per_km + t.per_minute + t.minimum_fare + t.booking_fee +
+                     t.tax_rate)) {
     return bad("tariff values must be finite and >= 0");
   }
   if (!(c.gravity_beta >= 0 && c.gravity_beta <= 5)) return bad("gravity beta must be in 0..5");
@@ -211,9 +219,8 @@ double ExpectedMinutes(double km, int weekday, int hour, bool rain) {
 double RoadKm(double lon1, double lat1, double lon2, double lat2) {
   const double p1 = lat1 * kDegToRad, p2 = lat2 * kDegToRad;
   const double dp = p2 - p1, dl = (lon2 - lon1) * kDegToRad;
-  const double h =
-      std::sin(dp / 2) * std::sin(dp / 2) + std::cos(p1) * std::cos(p2) * std::sin(dl / 2) *
-                                                std::sin(dl / 2);
+  const double h = std::sin(dp / 2) * std::sin(dp / 2) +
+                   std::cos(p1) * std::cos(p2) * std::sin(dl / 2) * std::sin(dl / 2);
   return kDetourFactor * 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(h)));
 }
 

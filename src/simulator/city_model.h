@@ -72,8 +72,8 @@ struct QuoteRecord {
   float quoted_fare = 0;  // including surge
   float surge = 1;
   bool accepted = false;
-  bool served = false;    // a driver was free; a trip row exists
-  int64_t trip_id = -1;   // 1-based row number in the trips table when served, else -1
+  bool served = false;   // a driver was free; a trip row exists
+  int64_t trip_id = -1;  // 1-based row number in the trips table when served, else -1
 };
 
 // Fare = max(minimum, base + per_km·km + per_minute·minutes) · surge; total adds the booking fee
@@ -95,10 +95,10 @@ struct CityConfig {
   double requests_per_zone_day = 400;     // mean quotes per zone per day, before weather/events
   int64_t riders = 0;                     // 0: 150 per zone
   Tariff tariff;
-  double gravity_beta = 1.6;          // destination ∝ attractiveness / (distance + 0.8 km)^β
-  double rain_probability = 0.2;      // per day
-  double event_probability = 0.3;     // per day
-  double driver_supply_ratio = 1.3;   // fleet capacity relative to mean demand
+  double gravity_beta = 1.6;         // destination ∝ attractiveness / (distance + 0.8 km)^β
+  double rain_probability = 0.2;     // per day
+  double event_probability = 0.3;    // per day
+  double driver_supply_ratio = 1.3;  // fleet capacity relative to mean demand
   double max_surge = 3.0;
 };
 

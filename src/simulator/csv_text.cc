@@ -14,8 +14,8 @@ namespace bimride::simulator {
 namespace {
 
 constexpr size_t kFlushBytes = 1 << 20;
-constexpr int64_t kPow10[10] = {1,         10,         100,         1000,        10000,
-                                100000,    1000000,    10000000,    100000000,   1000000000};
+constexpr int64_t kPow10[10] = {1,      10,      100,      1000,      10000,
+                                100000, 1000000, 10000000, 100000000, 1000000000};
 
 void Two(char* p, int v) {
   p[0] = static_cast<char>('0' + v / 10);
@@ -142,7 +142,8 @@ void CsvFileWriter::EndLine() {
 }
 
 Status CsvFileWriter::Close() {
-  if (file_ == nullptr) return status_.ok() ? FailedPreconditionError(path_ + ": not open") : status_;
+  if (file_ == nullptr)
+    return status_.ok() ? FailedPreconditionError(path_ + ": not open") : status_;
   Flush();
   if (status_.ok() && std::fflush(file_) != 0) status_ = ErrnoError("write", path_, errno);
   if (status_.ok() && ::fsync(::fileno(file_)) != 0) status_ = ErrnoError("fsync", path_, errno);

@@ -55,8 +55,7 @@ class CsvFileWriter {
 class CsvCursor {
  public:
   // `text` must outlive the cursor. Checks the first line equals `header`.
-  static StatusOr<CsvCursor> Open(std::string path, std::string_view text,
-                                  std::string_view header);
+  static StatusOr<CsvCursor> Open(std::string path, std::string_view text, std::string_view header);
 
   // Advances to the next non-empty line and splits it; false at the end of the file.
   // Fails when the line does not have as many fields as the header.

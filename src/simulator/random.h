@@ -27,9 +27,9 @@ class Rng {
   // Uniform integer in [0, n); n > 0. Lemire's multiply-shift (bias below 2^-32 for our n).
   uint64_t Below(uint64_t n);
   bool Bernoulli(double p) { return Uniform() < p; }
-  double Normal();                                   // mean 0, sd 1 (Box–Muller)
-  double LogNormal(double mu, double sigma);         // exp(N(mu, sigma²))
-  double Exponential(double rate);                   // mean 1/rate
+  double Normal();                            // mean 0, sd 1 (Box–Muller)
+  double LogNormal(double mu, double sigma);  // exp(N(mu, sigma²))
+  double Exponential(double rate);            // mean 1/rate
   // Poisson(lambda) for lambda >= 0: inversion by multiplication below 10, Hörmann's PTRS
   // transformed rejection above (exact, O(1) expected time).
   int64_t Poisson(double lambda);

@@ -34,8 +34,7 @@ double RoundTo(double v, double scale) { return std::round(v * scale) / scale; }
 double Cents(double usd) { return RoundTo(usd, 100.0); }
 double Micro(double degrees) { return RoundTo(degrees, 1e6); }
 
-std::vector<Rider> BuildRiders(const CityConfig& config, const std::vector<Zone>& zones,
-                               Rng rng) {
+std::vector<Rider> BuildRiders(const CityConfig& config, const std::vector<Zone>& zones, Rng rng) {
   const int64_t n = config.riders > 0 ? config.riders : 150 * config.zones;
   std::vector<double> home_weights(zones.size());
   for (size_t i = 0; i < zones.size(); ++i) {
@@ -97,8 +96,8 @@ struct DestinationTables {
   std::vector<std::vector<float>> cdf;  // [class][origin * num_zones + dest]
 
   int32_t Sample(int weekday, int hour, int32_t origin_id, Rng& rng) const {
-    const float* row = cdf[class_of[weekday][hour]].data() +
-                       static_cast<size_t>(origin_id - 1) * num_zones;
+    const float* row =
+        cdf[class_of[weekday][hour]].data() + static_cast<size_t>(origin_id - 1) * num_zones;
     const float u = static_cast<float>(rng.Uniform()) * row[num_zones - 1];
     const float* it = std::upper_bound(row, row + num_zones, u);
     return static_cast<int32_t>(std::min<ptrdiff_t>(it - row, num_zones - 1)) + 1;
@@ -126,9 +125,9 @@ DestinationTables BuildDestinationTables(const std::vector<Zone>& zones, double 
   for (size_t c = 0; c < representative.size(); ++c) {
     t.cdf[c].resize(n * n);
     for (size_t o = 0; o < n; ++o) {
-      std::vector<double> w = DestinationWeights(zones, static_cast<int32_t>(o + 1),
-                                                 representative[c].first,
-                                                 representative[c].second, beta);
+      std::vector<double> w =
+          DestinationWeights(zones, static_cast<int32_t>(o + 1), representative[c].first,
+                             representative[c].second, beta);
       double sum = 0;
       for (size_t d = 0; d < n; ++d) {
         sum += w[d];
@@ -145,8 +144,8 @@ std::vector<double> ZoneSpreadKm(const std::vector<Zone>& zones) {
   for (size_t i = 0; i < zones.size(); ++i) {
     double nearest = 1e9;
     for (size_t j = 0; j < zones.size(); ++j) {
-      if (i != j) nearest = std::min(nearest, RoadKm(zones[i].lon, zones[i].lat, zones[j].lon,
-                                                     zones[j].lat));
+      if (i != j)
+        nearest = std::min(nearest, RoadKm(zones[i].lon, zones[i].lat, zones[j].lon, zones[j].lat));
     }
     spread[i] = std::clamp(0.35 * nearest, 0.2, 1.5);
   }
@@ -189,9 +188,9 @@ std::vector<Zone> BuildZones(const CityConfig& config) {
              : i < num_business + num_nightlife ? ZoneType::kNightlife
                                                 : ZoneType::kResidential;
     constexpr double kTypeWeight[kNumZoneTypes] = {1.0, 3.0, 2.0, 4.0};
-    z.weight = RoundTo(kTypeWeight[static_cast<int>(z.type)] * std::exp(-r / 10.0) *
-                           rng.LogNormal(0.0, 0.35),
-                       1e4);
+    z.weight = RoundTo(
+        kTypeWeight[static_cast<int>(z.type)] * std::exp(-r / 10.0) * rng.LogNormal(0.0, 0.35),
+        1e4);
     zones.push_back(std::move(z));
   }
   if (has_airport) {
@@ -220,8 +219,8 @@ std::vector<double> DestinationWeights(const std::vector<Zone>& zones, int32_t o
   for (size_t j = 0; j < zones.size(); ++j) {
     const Zone& d = zones[j];
     const double km = RoadKm(o.lon, o.lat, d.lon, d.lat);
-    w[j] = d.weight * DestinationFactor(d.type, weekday, hour) /
-           std::pow(km + kGravityOffsetKm, beta);
+    w[j] =
+        d.weight * DestinationFactor(d.type, weekday, hour) / std::pow(km + kGravityOffsetKm, beta);
     if (d.id == o.id) w[j] *= d.type == ZoneType::kAirport ? 0.0 : 0.3;  // few intra-zone rides
   }
   if (zones.size() == 1) w[0] = 1.0;
@@ -304,8 +303,8 @@ StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
       pending.clear();
       for (size_t z = 0; z < nz; ++z) {
         const Zone& zone = zones[z];
-        double lambda = rate_scale * zone.weight * RequestRateFactor(zone.type, weekday, hour) *
-                        demand_weather;
+        double lambda =
+            rate_scale * zone.weight * RequestRateFactor(zone.type, weekday, hour) * demand_weather;
         if (day.event_zone == zone.id) {
           if (hour == day.event_end_hour) lambda += 0.06 * day.event_attendance;
           if (hour == day.event_end_hour + 1) lambda += 0.015 * day.event_attendance;
@@ -336,8 +335,8 @@ StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
         SupplyRecord& supply = city.supply[static_cast<size_t>(p.supply_index)];
         const Rider* rider;
         if (!riders_of_zone[zi].empty() && rng.Bernoulli(kHomeZoneShare)) {
-          rider = &city.riders[static_cast<size_t>(
-              home_riders[zi][riders_of_zone[zi].Sample(rng)] - 1)];
+          rider = &city.riders[static_cast<size_t>(home_riders[zi][riders_of_zone[zi].Sample(rng)] -
+                                                   1)];
         } else {
           rider = &city.riders[all_riders.Sample(rng)];
         }
@@ -352,9 +351,9 @@ StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
         const double do_lat = Micro(to.lat + to_spread * rng.Normal() / kKmPerDegLat);
         // Metered distance in whole hundredths of a mile, as the CSV carries it.
         const double miles = std::max(
-            0.01, RoundTo(std::max(kMinTripKm, RoadKm(pu_lon, pu_lat, do_lon, do_lat)) *
-                              kMilesPerKm,
-                          100.0));
+            0.01,
+            RoundTo(std::max(kMinTripKm, RoadKm(pu_lon, pu_lat, do_lon, do_lat)) * kMilesPerKm,
+                    100.0));
         const double km = miles / kMilesPerKm;
         const double est_minutes = RoundTo(ExpectedMinutes(km, weekday, hour, day.rain), 100.0);
         const double surge = supply.surge;
@@ -375,21 +374,22 @@ StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
         q.surge = static_cast<float>(surge);
         q.accepted = accepted;
         q.served = served;
+        // Drawn for every quote, served or not, so that cities differing only in prices or
+        // supply see the very same requests (common random numbers for what-if comparisons).
+        const double noise =
+            rng.LogNormal(-0.5 * kDurationNoiseSigma * kDurationNoiseSigma, kDurationNoiseSigma);
+        static constexpr int16_t kPassengers[10] = {1, 1, 1, 1, 1, 1, 1, 2, 2, 3};
+        int16_t passengers = kPassengers[rng.Below(10)];
+        if (rng.Uniform() < 0.4 && passengers == 3) passengers = 4;
         if (served) {
           ++supply.trips;
-          const double minutes =
-              est_minutes * rng.LogNormal(-0.5 * kDurationNoiseSigma * kDurationNoiseSigma,
-                                          kDurationNoiseSigma);
+          const double minutes = est_minutes * noise;
           const double fare = Cents(Fare(config.tariff, km, minutes, surge));
-          const double total = Cents(fare + config.tariff.booking_fee +
-                                     fare * config.tariff.tax_rate);
-          static constexpr int16_t kPassengers[10] = {1, 1, 1, 1, 1, 1, 1, 2, 2, 3};
-          int16_t passengers = kPassengers[rng.Below(10)];
-          if (passengers == 3 && rng.Bernoulli(0.4)) passengers = 4;
+          const double total =
+              Cents(fare + config.tariff.booking_fee + fare * config.tariff.tax_rate);
           data::TripTable& t = city.trips;
           t.pickup_time_us.push_back(p.time_us);
-          t.dropoff_time_us.push_back(p.time_us +
-                                      std::llround(minutes * 60.0) * kMicrosPerSecond);
+          t.dropoff_time_us.push_back(p.time_us + std::llround(minutes * 60.0) * kMicrosPerSecond);
           t.pickup_zone.push_back(p.zone);
           t.dropoff_zone.push_back(dest);
           t.pickup_lon.push_back(pu_lon);

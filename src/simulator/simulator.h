@@ -6,6 +6,9 @@
 // (see random.h). Requests are drawn per (zone, hour) as Poisson counts; each request gets a
 // rider, a destination (gravity model), a quote (tariff × surge) that the rider accepts with a
 // probability falling with price × their sensitivity, and, if a driver is free, a trip.
+// Every request consumes the same random draws whatever the rider answers, so two configs that
+// differ only in tariff or supply see the very same requests (common random numbers): their
+// difference in trips is the effect of price/supply alone.
 // Thread safety: Simulate is reentrant (no shared state).
 #pragma once
 
@@ -19,12 +22,12 @@ namespace bimride::simulator {
 
 struct SimulatedCity {
   CityConfig config;
-  std::vector<Zone> zones;             // index i holds zone id i+1
-  std::vector<Rider> riders;           // index i holds rider id i+1
-  std::vector<DayConditions> days;     // one per simulated day
-  std::vector<SupplyRecord> supply;    // one per (hour, zone), hour-major
-  std::vector<QuoteRecord> quotes;     // every quote, in time order
-  data::TripTable trips;               // served quotes, in pickup-time order; source kSimulator
+  std::vector<Zone> zones;           // index i holds zone id i+1
+  std::vector<Rider> riders;         // index i holds rider id i+1
+  std::vector<DayConditions> days;   // one per simulated day
+  std::vector<SupplyRecord> supply;  // one per (hour, zone), hour-major
+  std::vector<QuoteRecord> quotes;   // every quote, in time order
+  data::TripTable trips;             // served quotes, in pickup-time order; source kSimulator
 };
 
 // InvalidArgument (naming the field) for a bad config; never fails otherwise.

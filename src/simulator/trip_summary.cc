@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cinttypes>
-#include <cstdarg>
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
 
 #include "common/civil_time.h"
@@ -14,9 +14,9 @@ namespace {
 // Nearest-rank quantile of the finite values; NaN when there are none. Reorders `values`.
 double Quantile(std::vector<double>& values, double q) {
   if (values.empty()) return std::nan("");
-  const size_t k = std::min(values.size() - 1,
-                            static_cast<size_t>(std::ceil(q * static_cast<double>(values.size()))) -
-                                (q > 0 ? 1 : 0));
+  const size_t k = std::min(
+      values.size() - 1,
+      static_cast<size_t>(std::ceil(q * static_cast<double>(values.size()))) - (q > 0 ? 1 : 0));
   std::nth_element(values.begin(), values.begin() + static_cast<ptrdiff_t>(k), values.end());
   return values[k];
 }
@@ -32,9 +32,9 @@ std::string Format(const char* fmt, ...) {
 }
 
 std::string Percent(int64_t part, int64_t whole) {
-  return whole > 0 ? Format("%.1f%%", 100.0 * static_cast<double>(part) /
-                                          static_cast<double>(whole))
-                   : "n/a";
+  return whole > 0
+             ? Format("%.1f%%", 100.0 * static_cast<double>(part) / static_cast<double>(whole))
+             : "n/a";
 }
 
 }  // namespace

@@ -1,0 +1,144 @@
+// Reading the eight TLC green Parquet files into TripTable, side by side with our own raw
+// Parquet decode of the same files in the same run (the peers: all 20 columns decoded; the 9
+// columns TripTable needs decoded; pages decompressed only = the floor). Then CSV: the Uber
+// April 2014 gzip CSV into TripTable (with zone lookups) against gunzip alone and gunzip +
+// tokenizing alone.
+//   build/bench/trip_read_bench [DATA_DIR]
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+#include "data/csv_reader.h"
+#include "data/trip_csv.h"
+#include "data/trip_parquet.h"
+#include "data/zone_index.h"
+#include "parquet/file_reader.h"
+
+namespace {
+
+namespace pq = bimride::parquet;
+
+double Best(int reps, const std::function<void()>& fn) {
+  double best = 1e9;
+  for (int r = 0; r < reps; ++r) {
+    auto t = std::chrono::steady_clock::now();
+    fn();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
+  }
+  return best;
+}
+
+void Die(const bimride::Status& s) {
+  std::fprintf(stderr, "%s\n", s.ToString().c_str());
+  std::exit(1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string data = argc > 1 ? argv[1] : BIMRIDE_DATA_DIR;
+  const char* months[] = {"2021-01", "2021-02", "2021-03", "2022-01",
+                          "2022-02", "2023-01", "2023-02", "2023-03"};
+  std::vector<std::string> files;
+  double file_mb = 0;
+  for (const char* m : months) {
+    files.push_back(data + "/tlc_green/green_tripdata_" + std::string(m) + ".parquet");
+    struct stat st;
+    if (stat(files.back().c_str(), &st) != 0) Die(bimride::NotFoundError(files.back()));
+    file_mb += st.st_size / 1e6;
+  }
+  int64_t rows = 0;
+  auto trip_table = [&] {
+    rows = 0;
+    for (const auto& f : files) {
+      auto r = bimride::data::ReadTripsParquet(f);
+      if (!r.ok()) Die(r.status());
+      rows += static_cast<int64_t>(r->trips.size());
+    }
+  };
+  auto raw = [&](bool all_columns, bool decompress_only) {
+    for (const auto& f : files) {
+      auto reader = pq::FileReader::Open(f);
+      if (!reader.ok()) Die(reader.status());
+      std::vector<int> cols;
+      for (int c = 0; c < (*reader)->num_columns(); ++c) {
+        const std::string& n = (*reader)->schema()[c].name;
+        bool needed = n == "lpep_pickup_datetime" || n == "lpep_dropoff_datetime" ||
+                      n == "PULocationID" || n == "DOLocationID" || n == "trip_distance" ||
+                      n == "fare_amount" || n == "total_amount" || n == "passenger_count" ||
+                      n == "VendorID";
+        if (all_columns || needed) cols.push_back(c);
+      }
+      pq::RowGroupBatch batch;
+      for (int rg = 0; rg < (*reader)->num_row_groups(); ++rg) {
+        if (decompress_only) {
+          auto n = (*reader)->DecompressOnly(rg, cols);
+          if (!n.ok()) Die(n.status());
+        } else if (auto s = (*reader)->ReadRowGroup(rg, cols, &batch); !s.ok()) {
+          Die(s);
+        }
+      }
+    }
+  };
+  const int reps = 5;
+  double t_table = Best(reps, trip_table);
+  double t_all = Best(reps, [&] { raw(true, false); });
+  double t_needed = Best(reps, [&] { raw(false, false); });
+  double t_floor = Best(reps, [&] { raw(false, true); });
+  std::printf("eight TLC green Parquet files: %lld rows, %.1f MB on disk, best of %d\n",
+              static_cast<long long>(rows), file_mb, reps);
+  auto line = [&](const char* what, double s) {
+    std::printf("  %-52s %7.1f ms  %6.2f M rows/s  %6.1f MB/s  (%.2fx TripTable time)\n", what,
+                s * 1e3, rows / s / 1e6, file_mb / s, s / t_table);
+  };
+  line("TripTable (ReadTripsParquet, 9 needed columns)", t_table);
+  line("peer: raw decode, all 20 columns", t_all);
+  line("peer: raw decode, the 9 needed columns", t_needed);
+  line("floor: decompress the 9 needed columns' pages only", t_floor);
+
+  // CSV.
+  auto zones = bimride::data::ZoneIndex::Load(data + "/zones");
+  if (!zones.ok()) Die(zones.status());
+  const std::string uber = data + "/uber/uber-raw-data-apr14.csv.gz";
+  std::string text;
+  int64_t csv_rows = 0, fields = 0;
+  double t_gunzip = Best(3, [&] {
+    auto t = bimride::data::ReadMaybeGzipFile(uber);
+    if (!t.ok()) Die(t.status());
+    text = std::move(*t);
+  });
+  double t_tokenize = Best(3, [&] {
+    auto t = bimride::data::ReadMaybeGzipFile(uber);
+    if (!t.ok()) Die(t.status());
+    bimride::data::CsvTokenizer tok(*t, uber);
+    std::vector<std::string_view> f;
+    fields = 0;
+    for (;;) {
+      auto more = tok.Next(&f);
+      if (!more.ok()) Die(more.status());
+      if (!*more) break;
+      fields += static_cast<int64_t>(f.size());
+    }
+  });
+  double t_csv = Best(3, [&] {
+    bimride::data::CsvReadOptions o;
+    o.zones = &*zones;
+    auto r = bimride::data::ReadTripsCsv(uber, o);
+    if (!r.ok()) Die(r.status());
+    csv_rows = static_cast<int64_t>(r->trips.size());
+  });
+  double text_mb = text.size() / 1e6;
+  std::printf("Uber Apr 2014 gzip CSV: %lld rows, %.1f MB of text, best of 3\n",
+              static_cast<long long>(csv_rows), text_mb);
+  auto cline = [&](const char* what, double s) {
+    std::printf("  %-52s %7.1f ms  %6.2f M rows/s  %6.1f MB/s of text  (%.2fx TripTable time)\n",
+                what, s * 1e3, csv_rows / s / 1e6, text_mb / s, s / t_csv);
+  };
+  cline("TripTable (ReadTripsCsv: gunzip, parse, zone lookup)", t_csv);
+  cline("peer: gunzip + tokenize only", t_tokenize);
+  cline("floor: gunzip only (zlib)", t_gunzip);
+  return fields > 0 ? 0 : 1;
+}

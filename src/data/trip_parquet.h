@@ -1,0 +1,33 @@
+// TLC Parquet trip files → TripTable, on the general Parquet reader (src/parquet).
+//
+// The layout is chosen from the schema: green (lpep_*), yellow (tpep_*), high-volume FHV
+// (hvfhs_license_num, …) or FHV (pickup_datetime, dropOff_datetime, PUlocationID, …); column
+// names match case-insensitively. Only the columns a TripTable needs are read, one row group at
+// a time. Timestamps may be INT64 milli/micro/nanoseconds (unit from the schema) or INT96; they
+// are TLC's naive local times and are kept as such. Nulls stay nulls (TripTable's null values);
+// numeric columns may be stored as any integer or floating type.
+// What can fail: errors of the Parquet reader (naming file, column, row group, page);
+// InvalidArgument for an unknown layout or a column of an unusable type.
+// Thread safety: free functions; each call opens its own reader.
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+#include "data/trip_table.h"
+
+namespace bimride::data {
+
+struct ParquetTrips {
+  std::string layout;  // "tlc_green", "tlc_yellow", "tlc_fhv", "tlc_fhvhv"
+  TripTable trips;
+  int row_groups = 0;
+};
+
+StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path);
+
+// For `bimride data inspect`: schema with types, rows, row groups, and per column the nulls and
+// min/max over all values (times formatted as civil time).
+StatusOr<std::string> DescribeParquetFile(const std::string& path);
+
+}  // namespace bimride::data
