@@ -1,0 +1,75 @@
+// `bimride serve`: the model server (TF Serving REST + KServe v2) over a model repository.
+#include <csignal>
+#include <cstdio>
+
+#include "cli/command.h"
+#include "common/config.h"
+#include "serving/http/model_server.h"
+
+namespace bimride::cli {
+namespace {
+
+int RunServe(const std::vector<std::string>& args) {
+  FlagParser flags("bimride serve",
+                   "Serve the models of a repository (<repo>/<model>/<version>/manifest.json) over "
+                   "TF Serving REST (/v1) and KServe v2 (/v2), with /metrics for Prometheus.");
+  std::string repo, host = "127.0.0.1", config_path, access_log;
+  int64_t port = 8501, io_threads = 0, poll_ms = -1;
+  flags.AddString("model-repo", &repo, "model repository folder");
+  flags.AddString("host", &host, "address to bind (loopback unless told)");
+  flags.AddInt("port", &port, "port to listen on; 0 picks a free one (printed on stdout)");
+  flags.AddString("config", &config_path, "JSON config file (server, models: policies, labels, "
+                                          "batching, routing)");
+  flags.AddInt("io-threads", &io_threads, "HTTP I/O threads (0: one per core)");
+  flags.AddInt("poll-interval-ms", &poll_ms, "repository polling interval (0: off)");
+  flags.AddString("access-log", &access_log, "access log: off, stderr or a file path");
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
+
+  serving::ServerConfig config;
+  if (!config_path.empty()) {
+    auto cfg = Config::Load(config_path);
+    if (!cfg.ok()) return ReportError(cfg.status());
+    Status st = serving::ApplyConfigFile(*cfg, &config);
+    if (!st.ok()) return ReportError(st);
+  }
+  // Flags given on the command line win over the config file.
+  if (flags.WasSet("model-repo") || config.model_repo.empty()) config.model_repo = repo;
+  if (flags.WasSet("host")) config.host = host;
+  if (flags.WasSet("port")) config.port = port;
+  if (flags.WasSet("io-threads")) config.io_threads = io_threads;
+  if (flags.WasSet("poll-interval-ms")) config.poll_interval_ms = poll_ms;
+  if (flags.WasSet("access-log")) config.access_log = access_log;
+  if (config.model_repo.empty()) {
+    std::fprintf(stderr, "bimride serve: --model-repo is required (or server.model_repo)\n");
+    return kExitUsage;
+  }
+  if (config.port < 0 || config.port > 65535) {
+    std::fprintf(stderr, "bimride serve: --port must be 0..65535\n");
+    return kExitUsage;
+  }
+
+  // Block the stop signals before any thread starts, so only sigwait below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto server = serving::http::ModelServer::Start(config);
+  if (!server.ok()) return ReportError(server.status());
+  std::printf("bimride serve: listening on %s:%d\n", config.host.c_str(), (*server)->port());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::fprintf(stderr, "bimride serve: %s received, draining\n",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*server)->Shutdown();
+  return kExitOk;
+}
+
+}  // namespace
+
+BIMRIDE_COMMAND("serve", "serve models over TF Serving REST and KServe v2", RunServe);
+
+}  // namespace bimride::cli

@@ -1,0 +1,71 @@
+// HttpServer: a small HTTP/1.1 server on Boost.Beast + Boost.Asio: keep-alive, a fixed pool of
+// I/O threads (no thread per connection), a body-size limit (413), asynchronous responses (a
+// handler may answer later, from any thread), and a draining shutdown.
+//
+// It knows nothing about models: it hands each complete request to an HttpHandler.
+// Thread safety: Start/Shutdown from one controlling thread; handlers run on I/O threads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "serving/service.h"
+
+namespace bimride::serving::http {
+
+// A complete request. Valid until the handler's `respond` has been called.
+class HttpRequest : public RequestHeaders {
+ public:
+  virtual std::string_view method() const = 0;
+  virtual std::string_view target() const = 0;  // path + query as sent
+  virtual const std::string& body() const = 0;
+  virtual std::string_view remote_address() const = 0;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+// Must be called exactly once per request, from any thread.
+using HttpRespond = std::function<void(HttpResponse)>;
+
+class HttpHandler {
+ public:
+  virtual ~HttpHandler() = default;
+  virtual void Handle(const HttpRequest& request, HttpRespond respond) = 0;
+};
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;                      // 0: pick a free port
+  int io_threads = 0;                // 0: one per core
+  int64_t max_body_bytes = 4 << 20;  // larger → 413 and the connection is closed
+  int idle_timeout_seconds = 60;     // keep-alive connections idle this long are closed
+};
+
+class HttpServer {
+ public:
+  // Binds, listens and starts the I/O threads. `handler` must outlive the server.
+  static StatusOr<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
+                                                     HttpHandler* handler);
+  ~HttpServer();  // Shutdown(0)
+
+  int port() const;
+  // Stops accepting, waits up to `drain_ms` for in-flight requests to be answered and written,
+  // then closes every connection and joins the I/O threads. Idempotent.
+  void Shutdown(int drain_ms = 10000);
+
+  struct Impl;
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bimride::serving::http

@@ -1,0 +1,19 @@
+// Small JSON text writers for the HTTP adapter's hot path (responses are built by appending to
+// one string; no DOM). Thread-compatible free functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace bimride::serving::http {
+
+// Appends `s` as a quoted JSON string with escapes.
+void AppendJsonString(std::string* out, std::string_view s);
+// Appends the shortest decimal text that reads back as the same float (finite values only).
+void AppendFloat(std::string* out, float v);
+void AppendInt(std::string* out, int64_t v);
+// {"error": "<message>"}
+std::string ErrorBody(std::string_view message);
+
+}  // namespace bimride::serving::http

@@ -1,0 +1,278 @@
+#include "serving/http/kserve_codec.h"
+
+#include <cmath>
+
+#include "common/version.h"
+#include "serving/http/json_text.h"
+#include "serving/http/request_json.h"
+
+namespace bimride::serving::http {
+namespace {
+
+using nlohmann::json;
+
+enum class Kind { kBool, kInt, kUint, kFloat, kBytes, kUnsupported, kUnknown };
+
+Kind KindOf(const std::string& dt) {
+  if (dt == "BOOL") return Kind::kBool;
+  if (dt == "INT8" || dt == "INT16" || dt == "INT32" || dt == "INT64") return Kind::kInt;
+  if (dt == "UINT8" || dt == "UINT16" || dt == "UINT32" || dt == "UINT64") return Kind::kUint;
+  if (dt == "FP32" || dt == "FP64") return Kind::kFloat;
+  if (dt == "BYTES") return Kind::kBytes;
+  if (dt == "FP16" || dt == "BF16") return Kind::kUnsupported;
+  return Kind::kUnknown;
+}
+
+// Appends the leaves of `data` (flat or nested) checking each against the datatype.
+Status CollectLeaves(const json& data, Kind kind, const std::string& what,
+                     std::vector<const json*>* out, int depth = 0) {
+  if (!data.is_array()) {
+    out->push_back(&data);
+    return OkStatus();
+  }
+  if (depth >= 16) return InvalidArgumentError(what + ": data nested too deeply");
+  for (const json& x : data) {
+    if (x.is_array()) {
+      RETURN_IF_ERROR(CollectLeaves(x, kind, what, out, depth + 1));
+    } else {
+      out->push_back(&x);
+    }
+  }
+  return OkStatus();
+}
+
+Status CheckLeaf(const json& v, Kind kind, const std::string& what) {
+  switch (kind) {
+    case Kind::kBool:
+      if (!v.is_boolean()) return InvalidArgumentError(what + ": BOOL data must be true/false");
+      return OkStatus();
+    case Kind::kInt:
+      if (!v.is_number_integer()) return InvalidArgumentError(what + ": data must be integers");
+      return OkStatus();
+    case Kind::kUint:
+      if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0)) {
+        return InvalidArgumentError(what + ": data must be non-negative integers");
+      }
+      return OkStatus();
+    case Kind::kFloat:
+      if (!v.is_number()) return InvalidArgumentError(what + ": data must be numbers");
+      return OkStatus();
+    case Kind::kBytes:
+      if (!v.is_string()) return InvalidArgumentError(what + ": BYTES data must be strings");
+      return OkStatus();
+    default:
+      return InvalidArgumentError(what + ": unsupported datatype");
+  }
+}
+
+double LeafNumber(const json& v) { return v.is_boolean() ? (v.get<bool>() ? 1.0 : 0.0) : v.get<double>(); }
+
+struct ParsedTensor {
+  std::string name;
+  Kind kind;
+  std::vector<int64_t> shape;
+  std::vector<const json*> leaves;
+};
+
+StatusOr<ParsedTensor> ParseTensor(const json& t, size_t index, int64_t max_rows) {
+  std::string what = "inputs[" + std::to_string(index) + "]";
+  if (!t.is_object()) return InvalidArgumentError(what + ": must be an object");
+  ParsedTensor p;
+  auto name = t.find("name");
+  if (name == t.end() || !name->is_string() || name->get<std::string>().empty()) {
+    return InvalidArgumentError(what + ": 'name' (a non-empty string) is required");
+  }
+  p.name = name->get<std::string>();
+  what = "input '" + p.name + "'";
+  auto dt = t.find("datatype");
+  if (dt == t.end() || !dt->is_string()) {
+    return InvalidArgumentError(what + ": 'datatype' (a string) is required");
+  }
+  p.kind = KindOf(dt->get<std::string>());
+  if (p.kind == Kind::kUnknown) {
+    return InvalidArgumentError(what + ": unknown datatype '" + dt->get<std::string>() + "'");
+  }
+  if (p.kind == Kind::kUnsupported) {
+    return InvalidArgumentError(what + ": datatype " + dt->get<std::string>() +
+                                " is not supported; send FP32 or FP64");
+  }
+  auto shape = t.find("shape");
+  if (shape == t.end() || !shape->is_array() || shape->empty()) {
+    return InvalidArgumentError(what + ": 'shape' (a non-empty array) is required");
+  }
+  int64_t count = 1;
+  for (const json& d : *shape) {
+    if (!d.is_number_integer() || d.get<int64_t>() < 0 || d.get<int64_t>() > (int64_t{1} << 31)) {
+      return InvalidArgumentError(what + ": 'shape' must hold non-negative integers");
+    }
+    p.shape.push_back(d.get<int64_t>());
+    count *= d.get<int64_t>();
+    if (count > (int64_t{1} << 31)) return OutOfRangeError(what + ": tensor too large");
+  }
+  if (p.shape[0] > max_rows) {
+    return OutOfRangeError(what + ": has " + std::to_string(p.shape[0]) +
+                           " rows; the limit is " + std::to_string(max_rows));
+  }
+  auto data = t.find("data");
+  if (data == t.end()) return InvalidArgumentError(what + ": 'data' is required");
+  if (auto params = t.find("parameters"); params != t.end() && !params->is_object()) {
+    return InvalidArgumentError(what + ": 'parameters' must be an object");
+  }
+  RETURN_IF_ERROR(CollectLeaves(*data, p.kind, what, &p.leaves));
+  if (static_cast<int64_t>(p.leaves.size()) != count) {
+    return InvalidArgumentError(what + ": 'data' has " + std::to_string(p.leaves.size()) +
+                                " elements but shape implies " + std::to_string(count));
+  }
+  for (const json* leaf : p.leaves) RETURN_IF_ERROR(CheckLeaf(*leaf, p.kind, what));
+  return p;
+}
+
+}  // namespace
+
+StatusOr<KserveInferRequest> ParseKserveInferRequest(std::string_view body, int64_t max_rows) {
+  ASSIGN_OR_RETURN(json doc, ParseJsonBody(body));
+  if (!doc.is_object()) return InvalidArgumentError("request body must be a JSON object");
+  KserveInferRequest req;
+  if (auto id = doc.find("id"); id != doc.end()) {
+    if (!id->is_string()) return InvalidArgumentError("'id' must be a string");
+    req.id = id->get<std::string>();
+    req.has_id = true;
+  }
+  if (auto params = doc.find("parameters"); params != doc.end() && !params->is_object()) {
+    return InvalidArgumentError("'parameters' must be an object");
+  }
+  if (auto outs = doc.find("outputs"); outs != doc.end()) {
+    if (!outs->is_array()) return InvalidArgumentError("'outputs' must be an array");
+    for (const json& o : *outs) {
+      if (!o.is_object() || !o.contains("name") || !o["name"].is_string()) {
+        return InvalidArgumentError("each of 'outputs' needs a string 'name'");
+      }
+      req.requested_outputs.push_back(o["name"].get<std::string>());
+    }
+  }
+  auto inputs = doc.find("inputs");
+  if (inputs == doc.end() || !inputs->is_array() || inputs->empty()) {
+    return InvalidArgumentError("'inputs' must be a non-empty array");
+  }
+  std::vector<ParsedTensor> tensors;
+  for (size_t i = 0; i < inputs->size(); ++i) {
+    ASSIGN_OR_RETURN(ParsedTensor t, ParseTensor((*inputs)[i], i, max_rows));
+    for (const ParsedTensor& other : tensors) {
+      if (other.name == t.name) return InvalidArgumentError("input '" + t.name + "' given twice");
+    }
+    tensors.push_back(std::move(t));
+  }
+  ModelInput& in = req.input;
+  const ParsedTensor& t0 = tensors[0];
+  if (tensors.size() == 1 && t0.kind != Kind::kBytes &&
+      (t0.shape.size() >= 2 || t0.name == "features")) {
+    // The feature tensor: [N, W…] → N rows of prod(W…) values.
+    in.tensor_name = t0.name;
+    in.rows = t0.shape[0];
+    if (in.rows == 0) return InvalidArgumentError("input '" + t0.name + "': has no rows");
+    in.width = static_cast<int64_t>(t0.leaves.size()) / in.rows;
+    in.values.reserve(t0.leaves.size());
+    for (const json* leaf : t0.leaves) in.values.push_back(ToFloat(LeafNumber(*leaf)));
+    return req;
+  }
+  // Raw fields: one tensor per field, shape [N] or [N, 1].
+  for (const ParsedTensor& t : tensors) {
+    if (t.shape.size() > 2 || (t.shape.size() == 2 && t.shape[1] != 1)) {
+      return InvalidArgumentError("input '" + t.name + "': raw fields have shape [N] or [N, 1]");
+    }
+    if (t.shape[0] != t0.shape[0]) {
+      return InvalidArgumentError("input '" + t.name + "': has " + std::to_string(t.shape[0]) +
+                                  " rows; input '" + t0.name + "' has " +
+                                  std::to_string(t0.shape[0]));
+    }
+    RawColumn c{t.name, {}};
+    c.values.reserve(t.leaves.size());
+    for (const json* leaf : t.leaves) {
+      if (t.kind == Kind::kBytes) {
+        c.values.emplace_back(leaf->get<std::string>());
+      } else {
+        c.values.emplace_back(LeafNumber(*leaf));
+      }
+    }
+    in.raw.columns.push_back(std::move(c));
+  }
+  in.rows = t0.shape[0];
+  in.raw.rows = in.rows;
+  if (in.rows == 0) return InvalidArgumentError("inputs have no rows");
+  return req;
+}
+
+StatusOr<std::string> RenderKserveInferResponse(const PredictResult& result,
+                                                const KserveInferRequest& request) {
+  const std::vector<std::string>& names = result.output_names();
+  const size_t outs = names.size();
+  std::vector<size_t> chosen;
+  if (request.requested_outputs.empty()) {
+    for (size_t o = 0; o < outs; ++o) chosen.push_back(o);
+  } else {
+    for (const std::string& want : request.requested_outputs) {
+      size_t o = 0;
+      while (o < outs && names[o] != want) ++o;
+      if (o == outs) {
+        return NotFoundError("model '" + result.model() + "' has no output '" + want + "'");
+      }
+      chosen.push_back(o);
+    }
+  }
+  std::string out;
+  out.reserve(96 + result.values.size() * 12);
+  out += "{\"model_name\": ";
+  AppendJsonString(&out, result.model());
+  out += ", \"model_version\": \"";
+  AppendInt(&out, result.version());
+  out += "\"";
+  if (request.has_id) {
+    out += ", \"id\": ";
+    AppendJsonString(&out, request.id);
+  }
+  out += ", \"outputs\": [";
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    size_t o = chosen[i];
+    if (i) out += ", ";
+    out += "{\"name\": ";
+    AppendJsonString(&out, names[o]);
+    out += ", \"datatype\": \"FP32\", \"shape\": [";
+    AppendInt(&out, result.rows);
+    out += "], \"data\": [";
+    for (int64_t r = 0; r < result.rows; ++r) {
+      if (r) out += ", ";
+      AppendFloat(&out, result.values[r * outs + o]);
+    }
+    out += "]}";
+  }
+  out += "]}";
+  return out;
+}
+
+std::string RenderKserveModelMetadata(const ModelDescription& d) {
+  const ServableSpec& s = d.spec;
+  json versions = json::array();
+  for (int64_t v : d.available_versions) versions.push_back(std::to_string(v));
+  json inputs = json::array();
+  inputs.push_back({{"name", s.input_name}, {"datatype", "FP32"}, {"shape", {-1, s.num_features}}});
+  json outputs = json::array();
+  for (const std::string& name : s.output_names) {
+    outputs.push_back({{"name", name}, {"datatype", "FP32"}, {"shape", {-1}}});
+  }
+  json doc = {{"name", s.model},
+              {"versions", versions},
+              {"platform", "bimride_" + s.backend},
+              {"inputs", inputs},
+              {"outputs", outputs}};
+  if (!s.feature_spec.empty()) {
+    doc["parameters"] = {{"feature_spec", s.feature_spec}, {"raw_fields", s.raw_fields}};
+  }
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string RenderKserveServerMetadata() {
+  return std::string("{\"name\": \"bimride\", \"version\": \"") + kVersion +
+         "\", \"extensions\": [\"model_repository\"]}";
+}
+
+}  // namespace bimride::serving::http

@@ -1,0 +1,58 @@
+#include "serving/http/request_json.h"
+
+#include <limits>
+
+namespace bimride::serving::http {
+
+using nlohmann::json;
+
+float ToFloat(double d) {
+  constexpr double kMax = 3.4028234663852886e38;
+  if (d > kMax) return std::numeric_limits<float>::infinity();
+  if (d < -kMax) return -std::numeric_limits<float>::infinity();
+  return static_cast<float>(d);
+}
+
+Status FlattenNumbers(const json& v, const std::string& what, std::vector<float>* out,
+                      int depth) {
+  if (v.is_number()) {
+    out->push_back(ToFloat(v.get<double>()));
+    return OkStatus();
+  }
+  if (!v.is_array()) {
+    return InvalidArgumentError(what + ": expected numbers, got " + std::string(v.type_name()));
+  }
+  if (depth >= 16) return InvalidArgumentError(what + ": arrays nested too deeply");
+  for (const json& x : v) {
+    if (x.is_number()) {
+      out->push_back(ToFloat(x.get<double>()));
+    } else {
+      RETURN_IF_ERROR(FlattenNumbers(x, what, out, depth + 1));
+    }
+  }
+  return OkStatus();
+}
+
+StatusOr<RawValue> ToRawValue(const json& v, const std::string& what) {
+  if (v.is_number()) return RawValue(v.get<double>());
+  if (v.is_string()) return RawValue(v.get<std::string>());
+  if (v.is_boolean()) return RawValue(v.get<bool>() ? 1.0 : 0.0);
+  return InvalidArgumentError(what + ": expected a number or a string, got " +
+                              std::string(v.type_name()));
+}
+
+StatusOr<json> ParseJsonBody(std::string_view body) {
+  json doc = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    // Re-parse with exceptions only to get the position for the message (error path only).
+    try {
+      json ignored = json::parse(body.begin(), body.end());
+    } catch (const json::exception& e) {
+      return InvalidArgumentError(std::string("malformed JSON: ") + e.what());
+    }
+    return InvalidArgumentError("malformed JSON");
+  }
+  return doc;
+}
+
+}  // namespace bimride::serving::http

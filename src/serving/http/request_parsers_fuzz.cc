@@ -1,0 +1,37 @@
+// libFuzzer target over the model server's request parsers (TF Serving predict bodies, KServe
+// v2 infer bodies, server config files). Built only with -DBIMRIDE_FUZZ=ON under clang; run it
+// with scripts/fuzz-serving. Any crash, sanitizer report or exception escaping is a bug: the
+// parsers must turn every input into a request or an error Status.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "common/config.h"
+#include "serving/http/kserve_codec.h"
+#include "serving/http/tfs_codec.h"
+#include "serving/server_config.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view body(reinterpret_cast<const char*>(data), size);
+  using namespace bimride::serving;
+  auto tfs = http::ParseTfsPredictRequest(body, 1024);
+  if (tfs.ok()) {
+    const ModelInput& in = tfs->input;
+    // Invariants the service relies on.
+    if (!in.is_raw() && static_cast<int64_t>(in.values.size()) != in.rows * in.width) __builtin_trap();
+    for (const RawColumn& c : in.raw.columns) {
+      if (static_cast<int64_t>(c.values.size()) != in.rows) __builtin_trap();
+    }
+  }
+  auto kserve = http::ParseKserveInferRequest(body, 1024);
+  if (kserve.ok()) {
+    const ModelInput& in = kserve->input;
+    if (!in.is_raw() && static_cast<int64_t>(in.values.size()) != in.rows * in.width) __builtin_trap();
+  }
+  auto config = bimride::Config::Parse(std::string(body), "fuzz.json");
+  if (config.ok()) {
+    ServerConfig sc;
+    (void)ApplyConfigFile(*config, &sc);
+  }
+  return 0;
+}

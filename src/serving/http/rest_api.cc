@@ -1,0 +1,346 @@
+#include "serving/http/rest_api.h"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "common/logging.h"
+#include "serving/http/json_text.h"
+#include "serving/http/kserve_codec.h"
+#include "serving/http/request_json.h"
+#include "serving/http/tfs_codec.h"
+#include "serving/model_source.h"
+
+namespace bimride::serving::http {
+namespace {
+
+HttpResponse ErrorResponse(const Status& status) {
+  return HttpResponse{HttpStatusFor(status.code()), ErrorBody(status.message())};
+}
+
+HttpResponse Json(std::string body) { return HttpResponse{200, std::move(body)}; }
+
+bool ConsumePrefix(std::string_view* s, std::string_view prefix) {
+  if (s->substr(0, prefix.size()) != prefix) return false;
+  s->remove_prefix(prefix.size());
+  return true;
+}
+
+// Next path segment (up to '/' or end), consumed with its leading '/' already removed.
+std::string_view NextSegment(std::string_view* s) {
+  size_t slash = s->find('/');
+  std::string_view seg = s->substr(0, slash);
+  s->remove_prefix(slash == std::string_view::npos ? s->size() : slash);
+  return seg;
+}
+
+bool ParseVersion(std::string_view text, int64_t* v) {
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *v);
+  return ec == std::errc() && ptr == text.data() + text.size() && *v > 0;
+}
+
+// Parses "{m}[/versions/{v}|/labels/{l}]" from the front of `rest`, leaving the remainder.
+Status ParseModelPath(std::string_view* rest, std::string* model, VersionSelector* selector,
+                      bool allow_labels) {
+  std::string_view name = NextSegment(rest);
+  if (name.empty()) return InvalidArgumentError("missing model name in the path");
+  *model = std::string(name);
+  if (ConsumePrefix(rest, "/versions/")) {
+    std::string_view v = NextSegment(rest);
+    int64_t version = 0;
+    if (!ParseVersion(v, &version)) {
+      return InvalidArgumentError("version '" + std::string(v) + "' is not a positive integer");
+    }
+    selector->version = version;
+  } else if (allow_labels && ConsumePrefix(rest, "/labels/")) {
+    std::string_view l = NextSegment(rest);
+    if (l.empty()) return InvalidArgumentError("missing label in the path");
+    selector->label = std::string(l);
+  }
+  return OkStatus();
+}
+
+class TimedRespond {
+ public:
+  TimedRespond(HttpRespond respond, ServingMetrics* metrics, AccessLog* log,
+               const HttpRequest& req, const char* api, int64_t start_ns)
+      : respond_(std::move(respond)), metrics_(metrics), log_(log), api_(api), start_(start_ns) {
+    if (log_->enabled()) {
+      method_ = std::string(req.method());
+      target_ = std::string(req.target());
+      remote_ = std::string(req.remote_address());
+    }
+  }
+  void operator()(HttpResponse r) {
+    metrics_->CountHttp(api_, r.status);
+    if (log_->enabled()) {
+      log_->Write(remote_, method_, target_, r.status, r.body.size(),
+                  (MonotonicNanos() - start_) / 1000);
+    }
+    respond_(std::move(r));
+  }
+
+ private:
+  HttpRespond respond_;
+  ServingMetrics* metrics_;
+  AccessLog* log_;
+  const char* api_;
+  int64_t start_;
+  std::string method_, target_, remote_;
+};
+
+void RecordLatency(const PredictResult& r, int64_t start_ns) {
+  VersionMetrics* vm = r.servable->metrics();
+  double total = (MonotonicNanos() - start_ns) * 1e-9;
+  vm->total_seconds.Observe(total);
+  vm->overhead_seconds.Observe(total - r.timing.compute_ns * 1e-9);
+}
+
+}  // namespace
+
+int HttpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kFailedPrecondition:
+      return 400;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+      return 409;
+    case StatusCode::kOutOfRange:
+      return 413;
+    case StatusCode::kResourceExhausted:
+      return 429;
+    case StatusCode::kUnimplemented:
+      return 501;
+    case StatusCode::kUnavailable:
+    case StatusCode::kCancelled:
+      return 503;
+    case StatusCode::kDeadlineExceeded:
+      return 504;
+    case StatusCode::kDataLoss:
+    case StatusCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+RestApi::RestApi(Service* service, const ServerConfig& config, AccessLog* access_log)
+    : service_(service),
+      max_batch_rows_(config.max_batch_rows),
+      admin_token_(config.admin_token),
+      loopback_only_(IsLoopbackHost(config.host)),
+      access_log_(access_log) {}
+
+void RestApi::Handle(const HttpRequest& req, HttpRespond raw_respond) {
+  const int64_t start = MonotonicNanos();
+  std::string_view target = req.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  const char* api = path.substr(0, 4) == "/v1/" ? "tfs" : path.substr(0, 3) == "/v2" ? "kserve"
+                                                                                      : "other";
+  TimedRespond timed(std::move(raw_respond), &service_->metrics(), access_log_, req, api, start);
+  HttpRespond respond = std::move(timed);
+  if (path == "/metrics") {
+    if (req.method() != "GET") return respond(ErrorResponse(UnimplementedError("use GET")));
+    return respond(HttpResponse{200, service_->MetricsText(), "text/plain; version=0.0.4"});
+  }
+  if (ConsumePrefix(&path, "/v1/models/")) return HandleTfs(req, path, std::move(respond), start);
+  if (path == "/v2" || path.substr(0, 4) == "/v2/") {
+    path.remove_prefix(3);
+    return HandleKserve(req, path, std::move(respond), start);
+  }
+  respond(HttpResponse{404, ErrorBody("unknown path '" + std::string(path) + "'")});
+}
+
+void RestApi::HandleTfs(const HttpRequest& req, std::string_view path, HttpRespond respond,
+                        int64_t start) {
+  // A trailing ":verb" (":predict") belongs to the last segment.
+  std::string_view verb;
+  if (size_t colon = path.rfind(':'); colon != std::string_view::npos &&
+                                      path.find('/', colon) == std::string_view::npos) {
+    verb = path.substr(colon + 1);
+    path = path.substr(0, colon);
+  }
+  std::string model;
+  VersionSelector selector;
+  Status st = ParseModelPath(&path, &model, &selector, /*allow_labels=*/true);
+  if (!st.ok()) return respond(ErrorResponse(st));
+  bool metadata = false;
+  if (path == "/metadata" && verb.empty()) {
+    metadata = true;
+  } else if (!path.empty()) {
+    return respond(HttpResponse{404, ErrorBody("unknown path '/v1/models/" + model +
+                                               std::string(path) + "'")});
+  }
+  if (!verb.empty()) {
+    if (verb == "classify" || verb == "regress") {
+      return respond(ErrorResponse(UnimplementedError(
+          "':" + std::string(verb) + "' is not supported; use ':predict'")));
+    }
+    if (verb != "predict") {
+      return respond(HttpResponse{404, ErrorBody("unknown method ':" + std::string(verb) + "'")});
+    }
+    if (req.method() != "POST") {
+      return respond(HttpResponse{405, ErrorBody("':predict' needs POST")});
+    }
+    StatusOr<TfsPredictRequest> parsed = ParseTfsPredictRequest(req.body(), max_batch_rows_);
+    if (!parsed.ok()) return respond(ErrorResponse(parsed.status()));
+    const bool columnar = parsed->columnar;
+    PredictRequest pr{std::move(model), std::move(selector), std::move(parsed->input), &req};
+    service_->Predict(std::move(pr), [respond = std::move(respond), columnar,
+                                      start](StatusOr<PredictResult> r) {
+      if (!r.ok()) return respond(ErrorResponse(r.status()));
+      std::string body = RenderTfsPredictResponse(*r, columnar);
+      RecordLatency(*r, start);
+      respond(Json(std::move(body)));
+    });
+    return;
+  }
+  if (req.method() != "GET") return respond(HttpResponse{405, ErrorBody("use GET")});
+  if (metadata) {
+    auto d = service_->DescribeModel(model, selector);
+    if (!d.ok()) return respond(ErrorResponse(d.status()));
+    return respond(Json(RenderTfsModelMetadata(*d)));
+  }
+  auto status = service_->GetModelStatus(model, selector);
+  if (!status.ok()) return respond(ErrorResponse(status.status()));
+  respond(Json(RenderTfsModelStatus(*status)));
+}
+
+void RestApi::HandleKserve(const HttpRequest& req, std::string_view path, HttpRespond respond,
+                           int64_t start) {
+  const bool get = req.method() == "GET";
+  if (path.empty() || path == "/") {
+    if (!get) return respond(HttpResponse{405, ErrorBody("use GET")});
+    return respond(Json(RenderKserveServerMetadata()));
+  }
+  if (path == "/health/live") {
+    return respond(HttpResponse{service_->Live() ? 200 : 503, ""});
+  }
+  if (path == "/health/ready") {
+    return respond(HttpResponse{service_->Ready() ? 200 : 503, ""});
+  }
+  if (path.substr(0, 12) == "/repository/") return HandleRepository(req, path, respond);
+  if (!ConsumePrefix(&path, "/models/")) {
+    return respond(HttpResponse{404, ErrorBody("unknown path '/v2" + std::string(path) + "'")});
+  }
+  std::string model;
+  VersionSelector selector;
+  Status st = ParseModelPath(&path, &model, &selector, /*allow_labels=*/true);
+  if (!st.ok()) return respond(ErrorResponse(st));
+  if (path == "/infer") {
+    if (req.method() != "POST") return respond(HttpResponse{405, ErrorBody("/infer needs POST")});
+    auto parsed = std::make_shared<StatusOr<KserveInferRequest>>(
+        ParseKserveInferRequest(req.body(), max_batch_rows_));
+    if (!parsed->ok()) return respond(ErrorResponse(parsed->status()));
+    PredictRequest pr{std::move(model), std::move(selector), std::move((*parsed)->input), &req};
+    service_->Predict(std::move(pr), [respond = std::move(respond), parsed,
+                                      start](StatusOr<PredictResult> r) {
+      if (!r.ok()) return respond(ErrorResponse(r.status()));
+      StatusOr<std::string> body = RenderKserveInferResponse(*r, **parsed);
+      if (!body.ok()) return respond(ErrorResponse(body.status()));
+      RecordLatency(*r, start);
+      respond(Json(std::move(body).value()));
+    });
+    return;
+  }
+  if (!get) return respond(HttpResponse{405, ErrorBody("use GET")});
+  if (path == "/ready") {
+    Status ready = service_->ModelReady(model, selector);
+    if (ready.code() == StatusCode::kNotFound) return respond(ErrorResponse(ready));
+    return respond(HttpResponse{ready.ok() ? 200 : 503, ""});
+  }
+  if (!path.empty()) {
+    return respond(HttpResponse{404, ErrorBody("unknown path '/v2/models/" + model +
+                                               std::string(path) + "'")});
+  }
+  auto d = service_->DescribeModel(model, selector);
+  if (!d.ok()) return respond(ErrorResponse(d.status()));
+  respond(Json(RenderKserveModelMetadata(*d)));
+}
+
+Status RestApi::Authorize(const HttpRequest& req) const {
+  if (admin_token_.empty()) {
+    if (loopback_only_) return OkStatus();
+    return PermissionDeniedError(
+        "repository control is disabled: the server listens beyond loopback and no admin token "
+        "is configured (set BIMRIDE_ADMIN_TOKEN or server.admin_token)");
+  }
+  std::string_view auth = req.Get("authorization");
+  if (auth != "Bearer " + admin_token_) {
+    return PermissionDeniedError("repository control needs 'Authorization: Bearer <token>'");
+  }
+  return OkStatus();
+}
+
+void RestApi::HandleRepository(const HttpRequest& req, std::string_view path,
+                               HttpRespond& respond) {
+  if (req.method() != "POST") return respond(HttpResponse{405, ErrorBody("use POST")});
+  Status auth = Authorize(req);
+  if (!auth.ok()) {
+    bool missing = !admin_token_.empty();
+    return respond(HttpResponse{missing ? 401 : 403, ErrorBody(auth.message())});
+  }
+  ServableManager& manager = service_->manager();
+  if (path == "/repository/index") {
+    bool ready_only = false;
+    if (!req.body().empty()) {
+      auto doc = ParseJsonBody(req.body());
+      if (!doc.ok()) return respond(ErrorResponse(doc.status()));
+      if (!doc->is_object()) return respond(HttpResponse{400, ErrorBody("body must be an object")});
+      if (auto r = doc->find("ready"); r != doc->end()) {
+        if (!r->is_boolean()) return respond(HttpResponse{400, ErrorBody("'ready' is a boolean")});
+        ready_only = r->get<bool>();
+      }
+    }
+    nlohmann::json out = nlohmann::json::array();
+    for (const std::string& name : manager.ModelNames()) {
+      auto versions = manager.GetStatus(name);
+      if (!versions.ok()) continue;
+      for (const VersionStatus& v : *versions) {
+        const char* state = v.state == VersionState::kAvailable   ? "READY"
+                            : v.state == VersionState::kLoading   ? "LOADING"
+                            : v.state == VersionState::kUnloading ? "UNLOADING"
+                                                                  : "UNAVAILABLE";
+        if (ready_only && v.state != VersionState::kAvailable) continue;
+        out.push_back({{"name", name},
+                       {"version", std::to_string(v.version)},
+                       {"state", state},
+                       {"reason", v.status.message()}});
+      }
+    }
+    return respond(Json(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+  }
+  std::string_view rest = path;
+  if (!ConsumePrefix(&rest, "/repository/models/")) {
+    return respond(HttpResponse{404, ErrorBody("unknown repository path")});
+  }
+  std::string model(NextSegment(&rest));
+  if (!IsValidModelName(model)) {
+    return respond(HttpResponse{400, ErrorBody("invalid model name '" + model + "'")});
+  }
+  if (rest == "/load") {
+    Status st = manager.LoadModel(model);
+    return respond(st.ok() ? HttpResponse{200, ""} : ErrorResponse(st));
+  }
+  if (rest == "/unload") {
+    Status st = manager.UnloadModel(model);
+    return respond(st.ok() ? HttpResponse{200, ""} : ErrorResponse(st));
+  }
+  if (ConsumePrefix(&rest, "/labels/") && !rest.empty() && rest.find('/') == std::string::npos) {
+    auto doc = ParseJsonBody(req.body());
+    if (!doc.ok()) return respond(ErrorResponse(doc.status()));
+    auto v = doc->is_object() ? doc->find("version") : doc->end();
+    if (v == doc->end() || !v->is_number_integer()) {
+      return respond(HttpResponse{400, ErrorBody("body must be {\"version\": <number>}")});
+    }
+    Status st = manager.SetLabel(model, std::string(rest), v->get<int64_t>());
+    return respond(st.ok() ? HttpResponse{200, ""} : ErrorResponse(st));
+  }
+  respond(HttpResponse{404, ErrorBody("unknown repository path")});
+}
+
+}  // namespace bimride::serving::http

@@ -1,0 +1,51 @@
+// RestApi: the HTTP endpoints of the model server, each one handler method over the Service.
+//
+// TF Serving REST:  GET  /v1/models/{m}[/versions/{v}|/labels/{l}]            model status
+//                   GET  /v1/models/{m}[/versions/{v}|/labels/{l}]/metadata   signature_def
+//                   POST /v1/models/{m}[/versions/{v}|/labels/{l}]:predict    instances|inputs
+// KServe v2:        GET  /v2, /v2/health/live, /v2/health/ready
+//                   GET  /v2/models/{m}[/versions/{v}], …/ready; POST …/infer
+//   repository:     POST /v2/repository/index, /v2/repository/models/{m}/load|unload
+//   (bimride)       POST /v2/repository/models/{m}/labels/{l}  {"version": N}   label move
+// Prometheus:       GET  /metrics
+//
+// Errors are {"error": "…"} with the HTTP status mapped from the Status code in one place
+// (HttpStatusFor). Repository calls need `Authorization: Bearer <admin_token>` when a token is
+// configured, and are refused when the server listens beyond loopback without one.
+// Thread safety: Handle may be called from many I/O threads at once.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "serving/http/access_log.h"
+#include "serving/http/http_server.h"
+#include "serving/server_config.h"
+#include "serving/service.h"
+
+namespace bimride::serving::http {
+
+int HttpStatusFor(StatusCode code);
+
+class RestApi : public HttpHandler {
+ public:
+  // `service` and `access_log` must outlive the RestApi.
+  RestApi(Service* service, const ServerConfig& config, AccessLog* access_log);
+  void Handle(const HttpRequest& request, HttpRespond respond) override;
+
+ private:
+  void HandleTfs(const HttpRequest& req, std::string_view path, HttpRespond respond,
+                 int64_t start_ns);
+  void HandleKserve(const HttpRequest& req, std::string_view path, HttpRespond respond,
+                    int64_t start_ns);
+  void HandleRepository(const HttpRequest& req, std::string_view path, HttpRespond& respond);
+  Status Authorize(const HttpRequest& req) const;
+
+  Service* const service_;
+  const int64_t max_batch_rows_;
+  const std::string admin_token_;
+  const bool loopback_only_;
+  AccessLog* const access_log_;
+};
+
+}  // namespace bimride::serving::http

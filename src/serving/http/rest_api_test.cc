@@ -1,0 +1,451 @@
+// End-to-end tests of every HTTP endpoint, against an in-process server on a free loopback port.
+#include "serving/http/rest_api.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/file.h"
+#include "serving/http/model_server.h"
+#include "serving/testing/http_client.h"
+#include "serving/testing/test_models.h"
+
+namespace bimride::serving::http {
+namespace {
+
+using nlohmann::json;
+using testing::HttpClient;
+
+class RestApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::RegisterTestBackendAndFeatures();
+    repo_ = testing::MakeTempDir("rest_api_test");
+    // eta: y = x0 + 2 x1 + 3 x2 + version  (versions 1 and 2)
+    for (int v = 1; v <= 2; ++v) {
+      testing::TestVersionOptions o;
+      o.weights = {{1, 2, 3}};
+      o.bias = {static_cast<float>(v)};
+      o.output_names = {"eta_seconds"};
+      ASSERT_TRUE(testing::WriteTestVersion(repo_, "eta", v, o).ok());
+    }
+    // trip: raw fields → [zone, distance, hour]; outputs a = zone + hour, b = distance
+    testing::TestVersionOptions t;
+    t.weights = {{1, 0, 1}, {0, 1, 0}};
+    t.bias = {0, 0};
+    t.output_names = {"a", "b"};
+    t.feature_spec = "test_trip_v1";
+    ASSERT_TRUE(testing::WriteTestVersion(repo_, "trip", 1, t).ok());
+    config_.model_repo = repo_;
+    config_.port = 0;
+    config_.io_threads = 2;
+    config_.poll_interval_ms = 0;
+    config_.max_body_bytes = 64 * 1024;
+    config_.max_batch_rows = 100;
+    config_.access_log = repo_ + "/access.log";
+    config_.models["eta"].labels = {{"stable", 1}, {"canary", 2}};
+    config_.models["eta"].policy.latest = 2;
+  }
+  void Start() {
+    auto s = ModelServer::Start(config_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(s).value();
+    client_ = std::make_unique<HttpClient>("127.0.0.1", server_->port());
+  }
+  testing::ClientResponse Get(const std::string& target) {
+    auto r = client_->Get(target);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : testing::ClientResponse{};
+  }
+  testing::ClientResponse Post(const std::string& target, const std::string& body,
+                               const std::map<std::string, std::string>& headers = {}) {
+    auto r = client_->Send("POST", target, body, headers);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : testing::ClientResponse{};
+  }
+  static json J(const testing::ClientResponse& r) { return json::parse(r.body, nullptr, false); }
+  static std::string Error(const testing::ClientResponse& r) {
+    json j = J(r);
+    return j.is_object() && j.contains("error") ? j["error"].get<std::string>() : "<no error>";
+  }
+
+  std::string repo_;
+  ServerConfig config_;
+  std::unique_ptr<ModelServer> server_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+TEST_F(RestApiTest, TfsModelStatusForModelVersionAndLabel) {
+  Start();
+  auto r = Get("/v1/models/eta");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = J(r);
+  ASSERT_EQ(j["model_version_status"].size(), 2u);
+  EXPECT_EQ(j["model_version_status"][0]["version"], "1");
+  EXPECT_EQ(j["model_version_status"][0]["state"], "AVAILABLE");
+  EXPECT_EQ(j["model_version_status"][0]["status"]["error_code"], "OK");
+  j = J(Get("/v1/models/eta/versions/2"));
+  ASSERT_EQ(j["model_version_status"].size(), 1u);
+  EXPECT_EQ(j["model_version_status"][0]["version"], "2");
+  j = J(Get("/v1/models/eta/labels/stable"));
+  EXPECT_EQ(j["model_version_status"][0]["version"], "1");
+  EXPECT_EQ(Get("/v1/models/nope").status, 404);
+  EXPECT_EQ(Get("/v1/models/eta/versions/7").status, 404);
+  EXPECT_EQ(Get("/v1/models/eta/labels/blue").status, 404);
+  r = Get("/v1/models/eta/versions/abc");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(Error(r).find("not a positive integer"), std::string::npos);
+}
+
+TEST_F(RestApiTest, TfsStatusShowsFailedLoadWithError) {
+  testing::TestVersionOptions bad;
+  bad.corrupt_digest = true;
+  ASSERT_TRUE(testing::WriteTestVersion(repo_, "eta", 3, bad).ok());
+  Start();
+  json j = J(Get("/v1/models/eta/versions/3"));
+  EXPECT_EQ(j["model_version_status"][0]["state"], "END");
+  EXPECT_EQ(j["model_version_status"][0]["status"]["error_code"], "DATA_LOSS");
+  EXPECT_NE(j["model_version_status"][0]["status"]["error_message"].get<std::string>().find(
+                "model.json"),
+            std::string::npos);
+  // Versions 1 and 2 still serve.
+  auto r = Post("/v1/models/eta:predict", R"({"instances": [[1, 1, 1]]})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(server_->service().MetricsText().find(
+                "bimride_model_load_failures_total{model=\"eta\",version=\"3\"} 1"),
+            std::string::npos);
+}
+
+TEST_F(RestApiTest, TfsMetadataDescribesSignature) {
+  Start();
+  auto r = Get("/v1/models/eta/versions/2/metadata");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = J(r);
+  EXPECT_EQ(j["model_spec"]["name"], "eta");
+  EXPECT_EQ(j["model_spec"]["version"], "2");
+  json sig = j["metadata"]["signature_def"]["signature_def"]["serving_default"];
+  EXPECT_EQ(sig["inputs"]["features"]["dtype"], "DT_FLOAT");
+  EXPECT_EQ(sig["inputs"]["features"]["tensor_shape"]["dim"][1]["size"], "3");
+  EXPECT_TRUE(sig["outputs"].contains("eta_seconds"));
+  EXPECT_EQ(sig["method_name"], "tensorflow/serving/predict");
+  EXPECT_EQ(J(Get("/v1/models/trip/metadata"))["bimride"]["feature_spec"], "test_trip_v1");
+}
+
+TEST_F(RestApiTest, TfsPredictRowAndColumnarFormats) {
+  Start();
+  // Default route = stable label = version 1: y = 1 + 2 + 3 + 1 = 7.
+  auto r = Post("/v1/models/eta:predict", R"({"instances": [[1, 1, 1], [0, 0, 0]]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(J(r), json::parse(R"({"predictions": [7.0, 1.0]})"));
+  r = Post("/v1/models/eta/versions/2:predict",
+           R"({"signature_name": "serving_default", "instances": [{"features": [1, 1, 1]}]})");
+  EXPECT_EQ(J(r), json::parse(R"({"predictions": [8.0]})")) << r.body;
+  r = Post("/v1/models/eta/labels/canary:predict", R"({"inputs": [[1, 0, 0], [0, 1, 0]]})");
+  EXPECT_EQ(J(r), json::parse(R"({"outputs": [3.0, 4.0]})")) << r.body;
+  r = Post("/v1/models/eta:predict", R"({"inputs": {"features": [[0, 0, 1]]}})");
+  EXPECT_EQ(J(r), json::parse(R"({"outputs": [4.0]})")) << r.body;
+}
+
+TEST_F(RestApiTest, TfsPredictRawFieldsThroughFeatureSpecWithSeveralOutputs) {
+  Start();
+  auto r = Post("/v1/models/trip:predict",
+                R"({"instances": [{"pickup_zone": 132, "trip_distance": 2.5,
+                                   "pickup_datetime": "2024-01-05 08:30:00"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(J(r), json::parse(R"({"predictions": [{"a": 140.0, "b": 2.5}]})"));
+  r = Post("/v1/models/trip:predict",
+           R"({"inputs": {"pickup_zone": [1, 2], "trip_distance": [0.5, 1.5],
+                          "pickup_datetime": ["2024-01-05 10:00:00", "2024-01-05 23:59:00"]}})");
+  EXPECT_EQ(J(r), json::parse(R"({"outputs": {"a": [11.0, 25.0], "b": [0.5, 1.5]}})")) << r.body;
+  r = Post("/v1/models/trip:predict",
+           R"({"instances": [{"pickup_zone": 1, "trip_distance": 2}]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(Error(r).find("missing raw field 'pickup_datetime'"), std::string::npos) << r.body;
+  r = Post("/v1/models/trip:predict",
+           R"({"instances": [{"pickup_zone": 1, "trip_distance": 2, "pickup_datetime": "soon"}]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(Error(r).find("pickup_datetime"), std::string::npos) << r.body;
+  r = Post("/v1/models/eta:predict", R"({"instances": [{"pickup_zone": 1}]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(Error(r).find("no feature spec"), std::string::npos) << r.body;
+}
+
+TEST_F(RestApiTest, TfsPredictRejectsBadInputWithClearErrors) {
+  Start();
+  struct Case {
+    std::string body;
+    int status;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {"{\"instances\": [[1, 2", 400, "malformed JSON"},
+      {"[1, 2, 3]", 400, "must be a JSON object"},
+      {"{}", 400, "exactly one of"},
+      {R"({"instances": [[1,1,1]], "inputs": [[1,1,1]]})", 400, "exactly one of"},
+      {R"({"instances": []})", 400, "non-empty"},
+      {R"({"instances": [[1, 2]]})", 400, "expects 3"},
+      {R"({"instances": [[1, 2, 3], [1, 2]]})", 400, "instances[1]"},
+      {R"({"instances": [["a", "b", "c"]]})", 400, "expected numbers"},
+      {R"({"instances": [[1, 2, 1e999]]})", 400, "number overflow"},
+      {R"({"instances": [[1, 2, 1e39]]})", 400, "NaN/Inf"},
+      {R"({"instances": [{"pixels": [1, 2, 3]}]})", 400, "unknown input 'pixels'"},
+      {R"({"signature_name": "classify", "instances": [[1, 2, 3]]})", 400, "signature_name"},
+      {R"({"instances": [[1,2,3]], "extra": 1})", 400, "unknown key 'extra'"},
+      {R"({"inputs": [[1, 2, 3], [1, 2]]})", 400, "rows have different lengths"},
+  };
+  for (const Case& c : cases) {
+    auto r = Post("/v1/models/eta:predict", c.body);
+    EXPECT_EQ(r.status, c.status) << c.body << " -> " << r.body;
+    EXPECT_NE(Error(r).find(c.message), std::string::npos) << c.body << " -> " << r.body;
+  }
+  std::string many = R"({"instances": [)";
+  for (int i = 0; i < 101; ++i) many += std::string(i ? "," : "") + "[1,2,3]";
+  many += "]}";
+  auto r = Post("/v1/models/eta:predict", many);
+  EXPECT_EQ(r.status, 413) << r.body;
+  r = Post("/v1/models/eta:predict", std::string(70 * 1024, ' '));
+  EXPECT_EQ(r.status, 413) << r.body;
+  EXPECT_EQ(Post("/v1/models/nope:predict", R"({"instances": [[1,2,3]]})").status, 404);
+  EXPECT_EQ(Post("/v1/models/eta/versions/9:predict", R"({"instances": [[1,2,3]]})").status, 404);
+  EXPECT_EQ(Post("/v1/models/eta:classify", R"({"instances": [[1,2,3]]})").status, 501);
+  EXPECT_EQ(Get("/v1/models/eta:predict").status, 405);
+  EXPECT_EQ(Get("/nope").status, 404);
+  auto raw = client_->SendRaw("GARBAGE\r\n\r\n");
+  ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+  EXPECT_EQ(raw->status, 400);
+  // The server is still fine.
+  EXPECT_EQ(Post("/v1/models/eta:predict", R"({"instances": [[1,2,3]]})").status, 200);
+}
+
+TEST_F(RestApiTest, KserveHealthMetadataAndReadiness) {
+  Start();
+  auto r = Get("/v2");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(J(r)["name"], "bimride");
+  EXPECT_EQ(Get("/v2/health/live").status, 200);
+  EXPECT_EQ(Get("/v2/health/ready").status, 200);
+  json j = J(Get("/v2/models/eta"));
+  EXPECT_EQ(j["name"], "eta");
+  EXPECT_EQ(j["versions"], json::parse(R"(["1", "2"])"));
+  EXPECT_EQ(j["platform"], "bimride_baseline");
+  EXPECT_EQ(j["inputs"][0], json::parse(R"({"name": "features", "datatype": "FP32",
+                                              "shape": [-1, 3]})"));
+  EXPECT_EQ(j["outputs"][0]["name"], "eta_seconds");
+  EXPECT_EQ(Get("/v2/models/eta/versions/2").status, 200);
+  EXPECT_EQ(Get("/v2/models/eta/ready").status, 200);
+  EXPECT_EQ(Get("/v2/models/eta/versions/2/ready").status, 200);
+  EXPECT_EQ(Get("/v2/models/eta/versions/5/ready").status, 404);
+  EXPECT_EQ(Get("/v2/models/nope").status, 404);
+  EXPECT_EQ(Get("/v2/models/nope/ready").status, 404);
+}
+
+TEST_F(RestApiTest, KserveInferWithFlatAndNestedDataEchoesId) {
+  Start();
+  auto r = Post("/v2/models/eta/versions/2/infer",
+                R"({"id": "req-7", "parameters": {"x": 1},
+                    "inputs": [{"name": "features", "shape": [2, 3], "datatype": "FP32",
+                                "data": [1, 1, 1, 0, 0, 0]}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(J(r), json::parse(R"({"model_name": "eta", "model_version": "2", "id": "req-7",
+                                   "outputs": [{"name": "eta_seconds", "datatype": "FP32",
+                                                "shape": [2], "data": [8.0, 2.0]}]})"));
+  r = Post("/v2/models/eta/infer",
+           R"({"inputs": [{"name": "features", "shape": [1, 3], "datatype": "INT64",
+                           "data": [[0, 0, 1]]}], "outputs": [{"name": "eta_seconds"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(J(r)["outputs"][0]["data"], json::parse("[4.0]"));
+  EXPECT_FALSE(J(r).contains("id"));
+  r = Post("/v2/models/trip/infer",
+           R"({"inputs": [{"name": "pickup_zone", "shape": [1], "datatype": "INT32", "data": [5]},
+                          {"name": "trip_distance", "shape": [1, 1], "datatype": "FP64",
+                           "data": [[3.5]]},
+                          {"name": "pickup_datetime", "shape": [1], "datatype": "BYTES",
+                           "data": ["2024-02-01 07:15:00"]}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(J(r)["outputs"][0]["data"], json::parse("[12.0]"));
+  EXPECT_EQ(J(r)["outputs"][1]["data"], json::parse("[3.5]"));
+}
+
+TEST_F(RestApiTest, KserveInferRejectsBadTensors) {
+  Start();
+  struct Case {
+    std::string body;
+    int status;
+    std::string message;
+  };
+  auto tensor = [](const std::string& fields) {
+    return R"({"inputs": [{"name": "features", )" + fields + "}]}";
+  };
+  std::vector<Case> cases = {
+      {"nope", 400, "malformed JSON"},
+      {R"({"inputs": []})", 400, "non-empty"},
+      {tensor(R"("shape": [1, 3], "datatype": "FP32", "data": [1, 2])"), 400,
+       "shape implies 3"},
+      {tensor(R"("shape": [1, 2], "datatype": "FP32", "data": [1, 2])"), 400, "expects 3"},
+      {tensor(R"("shape": [1, 3], "datatype": "FP16", "data": [1, 2, 3])"), 400, "not supported"},
+      {tensor(R"("shape": [1, 3], "datatype": "FLOAT", "data": [1, 2, 3])"), 400,
+       "unknown datatype"},
+      {tensor(R"("shape": [1, 3], "datatype": "INT32", "data": [1, 2.5, 3])"), 400, "integers"},
+      {tensor(R"("shape": [1, 3], "datatype": "FP32", "data": [1, "2", 3])"), 400, "numbers"},
+      {tensor(R"("shape": [1, 3], "datatype": "FP64", "data": [1, 2, 1e300])"), 400, "NaN/Inf"},
+      {tensor(R"("shape": [-1, 3], "datatype": "FP32", "data": [1, 2, 3])"), 400, "shape"},
+      {tensor(R"("shape": [1, 3], "datatype": "FP32")"), 400, "'data' is required"},
+      {tensor(R"("shape": [101, 1], "datatype": "FP32", "data": [])"), 413, "limit"},
+      {R"({"inputs": [{"shape": [1], "datatype": "FP32", "data": [1]}]})", 400, "'name'"},
+      {R"({"id": 5, "inputs": [{"name": "features", "shape": [1, 3], "datatype": "FP32",
+           "data": [1, 2, 3]}]})",
+       400, "'id' must be a string"},
+  };
+  for (const Case& c : cases) {
+    auto r = Post("/v2/models/eta/infer", c.body);
+    EXPECT_EQ(r.status, c.status) << c.body << " -> " << r.body;
+    EXPECT_NE(Error(r).find(c.message), std::string::npos) << c.body << " -> " << r.body;
+  }
+  auto r = Post("/v2/models/eta/infer",
+                R"({"inputs": [{"name": "features", "shape": [1, 3], "datatype": "FP32",
+                                "data": [1, 2, 3]}], "outputs": [{"name": "nope"}]})");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_EQ(Get("/v2/models/eta/infer").status, 405);
+}
+
+TEST_F(RestApiTest, RepositoryIndexUnloadLoadAndLabelMove) {
+  Start();
+  auto r = Post("/v2/repository/index", "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json idx = J(r);
+  EXPECT_EQ(idx.size(), 3u);  // eta 1, eta 2, trip 1
+  EXPECT_EQ(idx[0], json::parse(R"({"name": "eta", "version": "1", "state": "READY",
+                                     "reason": ""})"));
+  EXPECT_EQ(Post("/v2/repository/models/trip/unload", "").status, 200);
+  EXPECT_EQ(Get("/v2/models/trip/ready").status, 503);
+  EXPECT_EQ(J(Post("/v2/repository/index", R"({"ready": true})")).size(), 2u);
+  EXPECT_EQ(Post("/v1/models/trip:predict", R"({"instances": [{"pickup_zone": 1}]})").status,
+            503);
+  EXPECT_EQ(Post("/v2/repository/models/trip/load", "").status, 200);
+  EXPECT_EQ(Get("/v2/models/trip/ready").status, 200);
+  EXPECT_EQ(Post("/v2/repository/models/nope/load", "").status, 404);
+  // Rollback/promotion = a label move, effective for the next request.
+  EXPECT_EQ(J(Post("/v1/models/eta:predict", R"({"instances": [[0,0,0]]})"))["predictions"][0],
+            1.0);
+  EXPECT_EQ(Post("/v2/repository/models/eta/labels/stable", R"({"version": 2})").status, 200);
+  EXPECT_EQ(J(Post("/v1/models/eta:predict", R"({"instances": [[0,0,0]]})"))["predictions"][0],
+            2.0);
+  EXPECT_EQ(Post("/v2/repository/models/eta/labels/stable", R"({"version": 7})").status, 400);
+  EXPECT_EQ(Post("/v2/repository/models/eta/labels/stable", R"({"v": 1})").status, 400);
+  EXPECT_EQ(Get("/v2/repository/index").status, 405);
+}
+
+TEST_F(RestApiTest, RepositoryControlNeedsTokenWhenConfigured) {
+  config_.admin_token = "s3cret";
+  Start();
+  EXPECT_EQ(Post("/v2/repository/index", "").status, 401);
+  EXPECT_EQ(Post("/v2/repository/index", "", {{"Authorization", "Bearer wrong"}}).status, 401);
+  EXPECT_EQ(Post("/v2/repository/index", "", {{"Authorization", "Bearer s3cret"}}).status, 200);
+}
+
+TEST_F(RestApiTest, FullBatchQueueAnswers429WithClearError) {
+  testing::TestVersionOptions slow;
+  slow.predict_delay_us = 20000;
+  ASSERT_TRUE(testing::WriteTestVersion(repo_, "slow", 1, slow).ok());
+  config_.models["slow"].batching = {.max_batch_size = 1, .max_queue_delay_us = 0,
+                                     .max_queue_size = 1};
+  config_.io_threads = 4;
+  Start();
+  std::atomic<int> ok{0}, too_many{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      HttpClient c("127.0.0.1", server_->port());
+      auto r = c.Post("/v1/models/slow:predict", R"({"instances": [[1, 1, 1]]})");
+      if (!r.ok()) {
+        other++;
+      } else if (r->status == 200) {
+        ok++;
+      } else if (r->status == 429 && r->body.find("queue full") != std::string::npos) {
+        too_many++;
+      } else {
+        other++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_GE(ok.load(), 1);
+  EXPECT_GE(too_many.load(), 1);
+  EXPECT_EQ(other.load(), 0);
+}
+
+TEST_F(RestApiTest, ShadowVersionGetsMirroredTrafficButNeverAnswers) {
+  config_.models["eta"].routing.shadow = {"canary"};
+  Start();
+  for (int i = 0; i < 5; ++i) {
+    auto r = Post("/v1/models/eta:predict", R"({"instances": [[0, 0, 0]]})");
+    EXPECT_EQ(J(r)["predictions"][0], 1.0) << "stable answers; the canary only shadows";
+  }
+  server_->service().FlushShadows();
+  VersionMetrics* canary = server_->service().metrics().For("eta", 2);
+  EXPECT_EQ(canary->shadow_abs_diff.count(), 5u);
+  EXPECT_EQ(canary->shadow_abs_diff.Quantile(0.5), 1.0) << "versions differ by 1";
+}
+
+TEST_F(RestApiTest, CanarySplitIsStickyByHeader) {
+  config_.models["eta"].routing.split = {{"stable", 50}, {"canary", 50}};
+  config_.models["eta"].routing.sticky_header = "x-rider-id";
+  Start();
+  std::set<float> seen;
+  for (int rider = 0; rider < 40; ++rider) {
+    std::map<std::string, std::string> h = {{"x-rider-id", "rider-" + std::to_string(rider)}};
+    float first = J(Post("/v1/models/eta:predict", R"({"instances": [[0,0,0]]})", h))
+                      ["predictions"][0];
+    for (int k = 0; k < 3; ++k) {
+      EXPECT_EQ(J(Post("/v1/models/eta:predict", R"({"instances": [[0,0,0]]})", h))
+                    ["predictions"][0],
+                first);
+    }
+    seen.insert(first);
+  }
+  EXPECT_EQ(seen, (std::set<float>{1.0f, 2.0f})) << "both sides get riders";
+}
+
+TEST_F(RestApiTest, MetricsAndAccessLog) {
+  Start();
+  Post("/v1/models/eta:predict", R"({"instances": [[1, 2, 3]]})");
+  Post("/v1/models/eta:predict", R"({"instances": [[1, 2]]})");
+  auto r = Get("/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "text/plain; version=0.0.4");
+  for (const char* want :
+       {"bimride_predict_requests_total{model=\"eta\",version=\"1\",code=\"OK\"} 1",
+        "bimride_predict_requests_total{model=\"eta\",version=\"1\",code=\"INVALID_ARGUMENT\"} 1",
+        "bimride_model_version_loaded{model=\"eta\",version=\"2\"} 1",
+        "bimride_predict_total_seconds_count{model=\"eta\",version=\"1\"} 1",
+        "bimride_predict_overhead_seconds_bucket", "bimride_predict_compute_seconds_bucket",
+        "bimride_batch_rows_bucket", "bimride_http_requests_total{api=\"tfs\",code=\"400\"} 1"}) {
+    EXPECT_NE(r.body.find(want), std::string::npos) << want;
+  }
+  auto log = ReadFile(repo_ + "/access.log");
+  ASSERT_TRUE(log.ok());
+  EXPECT_NE(log->find("\"POST /v1/models/eta:predict\" 200"), std::string::npos) << *log;
+  EXPECT_NE(log->find("\"POST /v1/models/eta:predict\" 400"), std::string::npos) << *log;
+}
+
+TEST_F(RestApiTest, ShutdownDrainsInFlightRequests) {
+  testing::TestVersionOptions slow;
+  slow.predict_delay_us = 200000;
+  ASSERT_TRUE(testing::WriteTestVersion(repo_, "slow", 1, slow).ok());
+  Start();
+  std::atomic<int> status{0};
+  std::thread t([&] {
+    HttpClient c("127.0.0.1", server_->port());
+    auto r = c.Post("/v1/models/slow:predict", R"({"instances": [[1, 1, 1]]})");
+    status = r.ok() ? r->status : -1;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  server_->Shutdown();
+  t.join();
+  EXPECT_EQ(status.load(), 200);
+}
+
+}  // namespace
+}  // namespace bimride::serving::http

@@ -1,0 +1,129 @@
+// Zero failed requests while labels move (rollback) and versions hot-swap under load.
+// (Steps use EXPECT so the client threads are always stopped and joined.)
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "serving/http/model_server.h"
+#include "serving/testing/http_client.h"
+#include "serving/testing/test_models.h"
+
+namespace bimride::serving::http {
+namespace {
+
+class RolloutTest : public ::testing::TestWithParam<bool> {};
+
+Status Publish(const std::string& repo, int64_t version, bool corrupt = false) {
+  testing::TestVersionOptions o;
+  o.bias = {static_cast<float>(version)};  // the answer for a zero row names the version
+  o.corrupt_digest = corrupt;
+  return testing::WriteTestVersion(repo, "eta", version, o);
+}
+
+TEST_P(RolloutTest, NoFailedRequestsWhileLabelsMoveAndVersionsSwap) {
+  const bool batching = GetParam();
+  testing::RegisterTestBackendAndFeatures();
+  const std::string repo = testing::MakeTempDir("rollout_test");
+  ASSERT_TRUE(Publish(repo, 1).ok());
+  ASSERT_TRUE(Publish(repo, 2).ok());
+  ServerConfig config;
+  config.model_repo = repo;
+  config.port = 0;
+  config.io_threads = 2;
+  config.poll_interval_ms = 0;
+  ModelConfig& mc = config.models["eta"];
+  mc.labels = {{"stable", 1}, {"canary", 2}};
+  mc.routing.split = {{"stable", 90}, {"canary", 10}};
+  mc.routing.shadow = {"canary"};
+  if (batching) mc.batching = {.max_batch_size = 8, .max_queue_delay_us = 300,
+                               .max_queue_size = 4096};
+  auto server = ModelServer::Start(config);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const int port = (*server)->port();
+  ServableManager& manager = (*server)->manager();
+
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> ok{0}, failed{0};
+  std::mutex mu;
+  std::map<int, int64_t> answers_by_version;
+  std::string first_failure;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      testing::HttpClient client("127.0.0.1", port);
+      std::map<int, int64_t> mine;
+      const std::string targets[] = {"/v1/models/eta:predict",
+                                     "/v1/models/eta/labels/stable:predict"};
+      for (int i = 0; !stop.load(); ++i) {
+        auto r = client.Post(targets[(i + c) % 2], R"({"instances": [[0, 0, 0]]})");
+        if (r.ok() && r->status == 200) {
+          ok++;
+          auto j = nlohmann::json::parse(r->body);
+          mine[static_cast<int>(j["predictions"][0].get<float>())]++;
+        } else {
+          failed++;
+          std::lock_guard<std::mutex> lock(mu);
+          if (first_failure.empty()) {
+            first_failure = r.ok() ? std::to_string(r->status) + " " + r->body
+                                   : r.status().ToString();
+          }
+        }
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto [v, n] : mine) answers_by_version[v] += n;
+    });
+  }
+  auto pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(15)); };
+  // Label flips: promote the canary, roll back, again and again.
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(manager.SetLabel("eta", "stable", i % 2 ? 1 : 2).ok());
+    pause();
+  }
+  // Hot swap: version 3 arrives; labels move onto it; version 1 loses its label and unloads.
+  EXPECT_TRUE(Publish(repo, 3).ok());
+  EXPECT_TRUE(manager.ReconcileAll().ok());
+  pause();
+  EXPECT_TRUE(manager.SetLabel("eta", "canary", 3).ok());
+  EXPECT_TRUE(manager.SetLabel("eta", "stable", 2).ok());
+  pause();
+  EXPECT_TRUE(manager.ReconcileAll().ok());  // 1 is neither latest nor labelled → unloaded
+  pause();
+  // Stable moves to 3; the previous stable stays loaded as canary, ready for a rollback.
+  EXPECT_TRUE(manager.SetLabel("eta", "stable", 3).ok());
+  EXPECT_TRUE(manager.SetLabel("eta", "canary", 2).ok());
+  // A corrupt version 4 fails to load and changes nothing.
+  EXPECT_TRUE(Publish(repo, 4, /*corrupt=*/true).ok());
+  EXPECT_TRUE(manager.ReconcileAll().ok());
+  pause();
+  // Rollback.
+  EXPECT_TRUE(manager.SetLabel("eta", "stable", 2).ok());
+  EXPECT_TRUE(manager.ReconcileAll().ok());
+  pause();
+  stop = true;
+  for (auto& t : clients) t.join();
+
+  EXPECT_EQ(failed.load(), 0) << "first failure: " << first_failure;
+  EXPECT_GT(ok.load(), 200);
+  EXPECT_GT(answers_by_version[1], 0);
+  EXPECT_GT(answers_by_version[2], 0);
+  EXPECT_GT(answers_by_version[3], 0);
+  EXPECT_EQ(answers_by_version.count(4), 0u);
+  auto status = manager.GetStatus("eta");
+  ASSERT_TRUE(status.ok());
+  std::map<int64_t, VersionState> states;
+  for (const auto& v : *status) states[v.version] = v.state;
+  EXPECT_EQ(states[1], VersionState::kEnd);
+  EXPECT_EQ(states[2], VersionState::kAvailable);
+  EXPECT_EQ(states[3], VersionState::kAvailable);
+  EXPECT_EQ(states[4], VersionState::kEnd);
+  (*server)->Shutdown();
+}
+
+INSTANTIATE_TEST_SUITE_P(BatchingOffAndOn, RolloutTest, ::testing::Bool());
+
+}  // namespace
+}  // namespace bimride::serving::http

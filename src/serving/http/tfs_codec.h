@@ -1,0 +1,36 @@
+// TF Serving REST codec: parses `:predict` bodies and renders predict, status and metadata
+// answers in the shapes TensorFlow Serving's REST API documents.
+//
+// Predict request: {"signature_name": "serving_default"?, "instances": [...]} (row format) or
+// {"inputs": ...} (columnar format). Rows are numbers (width-1 models), arrays of numbers
+// (nested arrays are flattened per row), or objects: {"features": [...]} for the named numeric
+// input, or raw fields {"pickup_zone": 132, "pickup_datetime": "2024-01-05 08:30:00", …}.
+// Columnar: a (nested) array, or an object of name → column.
+// Response: {"predictions": [...]} for rows, {"outputs": ...} for columns; one output gives
+// plain values, several give objects keyed by output name.
+//
+// Pure functions; thread-safe. Parse errors are InvalidArgument naming the offending part;
+// more than `max_rows` rows is OutOfRange.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "serving/service.h"
+
+namespace bimride::serving::http {
+
+struct TfsPredictRequest {
+  std::string signature_name;
+  bool columnar = false;
+  ModelInput input;
+};
+
+StatusOr<TfsPredictRequest> ParseTfsPredictRequest(std::string_view body, int64_t max_rows);
+std::string RenderTfsPredictResponse(const PredictResult& result, bool columnar);
+std::string RenderTfsModelStatus(const std::vector<VersionStatus>& versions);
+std::string RenderTfsModelMetadata(const ModelDescription& description);
+
+}  // namespace bimride::serving::http

@@ -1,0 +1,48 @@
+// Servable: one loaded, warmed-up model version (TF Serving's "servable"), with its batcher.
+//
+// Ownership: the ServableManager creates servables and hands out shared_ptr copies through
+// snapshots; a request keeps its servable alive until it is answered, so unloading never cuts
+// an in-flight request.
+// Thread safety: Predict may be called from any thread.
+#pragma once
+
+#include <memory>
+
+#include "common/status.h"
+#include "models/model.h"
+#include "serving/dynamic_batcher.h"
+#include "serving/servable_spec.h"
+#include "serving/serving_metrics.h"
+
+namespace bimride::serving {
+
+class Servable {
+ public:
+  // Verifies digests, loads the model, warms it up with a zero batch of 1 row and of
+  // max(1, max_batch_size) rows, and starts the batcher when batching is on. Any failure
+  // is returned naming the version folder.
+  static StatusOr<std::unique_ptr<Servable>> Load(ServableSpec spec,
+                                                  const models::LoadOptions& load_options,
+                                                  const BatchingOptions& batching,
+                                                  VersionMetrics* metrics);
+  ~Servable();
+
+  const ServableSpec& spec() const { return spec_; }
+  const models::Model& model() const { return *model_; }
+  VersionMetrics* metrics() const { return metrics_; }
+  bool batching() const { return batcher_ != nullptr; }
+
+  // Runs `rows` rows through the model: inline on this thread when batching is off, otherwise
+  // through the batcher (then `done` runs on the batcher thread). When the batcher refuses
+  // (queue full), `done` is called here with the error.
+  void Predict(std::vector<float> features, int64_t rows, RowsDone done) const;
+
+ private:
+  Servable() = default;
+  ServableSpec spec_;
+  std::unique_ptr<models::Model> model_;
+  std::unique_ptr<DynamicBatcher> batcher_;
+  VersionMetrics* metrics_ = nullptr;
+};
+
+}  // namespace bimride::serving

@@ -1,0 +1,208 @@
+#include "serving/servable_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/file.h"
+#include "serving/canary_router.h"
+#include "serving/testing/test_models.h"
+
+namespace bimride::serving {
+namespace {
+
+class ServableManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::RegisterTestBackendAndFeatures();
+    config_.model_repo = testing::MakeTempDir("servable_manager_test");
+    config_.poll_interval_ms = 0;  // tests reconcile explicitly
+  }
+  // A version whose output is `bias` for all-zero input: tells versions apart in answers.
+  void Write(const std::string& model, int64_t version, testing::TestVersionOptions o = {}) {
+    if (o.bias == std::vector<float>{0}) o.bias = {static_cast<float>(version)};
+    ASSERT_TRUE(testing::WriteTestVersion(config_.model_repo, model, version, o).ok());
+  }
+  std::vector<int64_t> Available(ServableManager& m, const std::string& model) {
+    std::vector<int64_t> out;
+    for (const auto& [v, s] : m.Snapshot(model)->available) out.push_back(v);
+    return out;
+  }
+  ServerConfig config_;
+  ServingMetrics metrics_;
+};
+
+TEST_F(ServableManagerTest, LatestPolicyServesNewestAndSwapsOnNewVersion) {
+  Write("eta", 1);
+  Write("eta", 2);
+  ServableManager m(config_, &metrics_);
+  ASSERT_TRUE(m.Start().ok());
+  EXPECT_TRUE(m.Ready());
+  EXPECT_EQ(Available(m, "eta"), (std::vector<int64_t>{2}));
+  auto old = m.Snapshot("eta")->available.at(2);  // an in-flight request's reference
+  Write("eta", 3);
+  ASSERT_TRUE(m.ReconcileAll().ok());
+  EXPECT_EQ(Available(m, "eta"), (std::vector<int64_t>{3}));
+  auto status = m.GetStatus("eta");
+  ASSERT_TRUE(status.ok());
+  ASSERT_EQ(status->size(), 2u) << "version 1 was never aspired, so never tracked";
+  EXPECT_EQ(status->at(0).version, 2);
+  EXPECT_EQ(status->at(0).state, VersionState::kUnloading) << "held by a request";
+  EXPECT_EQ(old->spec().version, 2) << "the in-flight request keeps a working servable";
+  old.reset();
+  ASSERT_TRUE(m.ReconcileAll().ok());
+  EXPECT_EQ(m.GetStatus("eta")->at(0).state, VersionState::kEnd);
+}
+
+TEST_F(ServableManagerTest, SpecificAndAllPolicies) {
+  for (int v = 1; v <= 3; ++v) Write("eta", v);
+  config_.models["eta"].policy.kind = VersionPolicy::Kind::kSpecific;
+  config_.models["eta"].policy.specific = {1, 3};
+  {
+    ServableManager m(config_, &metrics_);
+    ASSERT_TRUE(m.Start().ok());
+    EXPECT_EQ(Available(m, "eta"), (std::vector<int64_t>{1, 3}));
+  }
+  config_.models["eta"].policy.kind = VersionPolicy::Kind::kAll;
+  ServableManager m(config_, &metrics_);
+  ASSERT_TRUE(m.Start().ok());
+  EXPECT_EQ(Available(m, "eta"), (std::vector<int64_t>{1, 2, 3}));
+}
+
+TEST_F(ServableManagerTest, FailedLoadKeepsPreviousVersionServingAndReportsError) {
+  Write("eta", 1);
+  ServableManager m(config_, &metrics_);
+  ASSERT_TRUE(m.Start().ok());
+  testing::TestVersionOptions bad;
+  bad.corrupt_digest = true;
+  Write("eta", 2, bad);
+  testing::TestVersionOptions failing;
+  failing.fail_predict = true;
+  Write("eta", 3, failing);
+  ASSERT_TRUE(m.ReconcileAll().ok());
+  EXPECT_EQ(Available(m, "eta"), (std::vector<int64_t>{1}));
+  auto status = *m.GetStatus("eta");
+  ASSERT_EQ(status.size(), 3u);
+  EXPECT_EQ(status[1].state, VersionState::kEnd);
+  EXPECT_EQ(status[1].status.code(), StatusCode::kDataLoss);
+  EXPECT_EQ(status[2].state, VersionState::kEnd);
+  EXPECT_NE(status[2].status.message().find("warm-up"), std::string::npos)
+      << status[2].status.message();
+  EXPECT_EQ(metrics_.For("eta", 2)->load_failures.load(), 1u);
+  // Unchanged manifests are not retried on every poll.
+  ASSERT_TRUE(m.ReconcileAll().ok());
+  EXPECT_EQ(metrics_.For("eta", 2)->load_failures.load(), 1u);
+  EXPECT_TRUE(m.Ready());
+  // A fixed version 4 replaces 1.
+  Write("eta", 4);
+  ASSERT_TRUE(m.ReconcileAll().ok());
+  EXPECT_EQ(Available(m, "eta"), (std::vector<int64_t>{4}));
+}
+
+TEST_F(ServableManagerTest, LabelsLoadTheirVersionsAndMoveInstantly) {
+  for (int v = 1; v <= 3; ++v) Write("eta", v);
+  config_.models["eta"].labels = {{"stable", 1}, {"canary", 2}};
+  ServableManager m(config_, &metrics_);
+  ASSERT_TRUE(m.Start().ok());
+  EXPECT_EQ(Available(m, "eta"), (std::vector<int64_t>{1, 2, 3}))
+      << "latest (3) plus the labelled versions";
+  auto route = RouteRequest(*m.Snapshot("eta"), {}, "");
+  ASSERT_TRUE(route.ok());
+  EXPECT_EQ(route->primary->spec().version, 1) << "default route is the stable label";
+  ASSERT_TRUE(m.SetLabel("eta", "stable", 3).ok());
+  EXPECT_EQ(RouteRequest(*m.Snapshot("eta"), {}, "")->primary->spec().version, 3);
+  EXPECT_EQ(m.SetLabel("eta", "stable", 9).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(m.SetLabel("nope", "stable", 1).code(), StatusCode::kNotFound);
+}
+
+TEST_F(ServableManagerTest, LabelFileInRepositoryIsFollowedOnPoll) {
+  Write("eta", 1);
+  Write("eta", 2);
+  ServableManager m(config_, &metrics_);
+  ASSERT_TRUE(m.Start().ok());
+  ASSERT_TRUE(WriteFileAtomic(config_.model_repo + "/eta/labels.json", R"({"stable": 1})").ok());
+  ASSERT_TRUE(m.ReconcileAll().ok());
+  EXPECT_EQ(Available(m, "eta"), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(RouteRequest(*m.Snapshot("eta"), {}, "")->primary->spec().version, 1);
+}
+
+TEST_F(ServableManagerTest, UnloadAndLoadThroughRepositoryApi) {
+  Write("eta", 1);
+  ServableManager m(config_, &metrics_);
+  ASSERT_TRUE(m.Start().ok());
+  ASSERT_TRUE(m.UnloadModel("eta").ok());
+  EXPECT_TRUE(m.Snapshot("eta")->available.empty());
+  EXPECT_TRUE(m.Ready()) << "an unloaded model does not make the server unready";
+  ASSERT_TRUE(m.ReconcileAll().ok());
+  EXPECT_TRUE(m.Snapshot("eta")->available.empty()) << "stays unloaded across polls";
+  ASSERT_TRUE(m.LoadModel("eta").ok());
+  EXPECT_EQ(Available(m, "eta"), (std::vector<int64_t>{1}));
+  EXPECT_EQ(m.LoadModel("nope").code(), StatusCode::kNotFound);
+  EXPECT_EQ(m.UnloadModel("nope").code(), StatusCode::kNotFound);
+}
+
+TEST_F(ServableManagerTest, VersionRemovedFromDiskIsUnloaded) {
+  Write("eta", 1);
+  Write("eta", 2);
+  ServableManager m(config_, &metrics_);
+  ASSERT_TRUE(m.Start().ok());
+  std::filesystem::remove_all(config_.model_repo + "/eta/2");
+  ASSERT_TRUE(m.ReconcileAll().ok());
+  EXPECT_EQ(Available(m, "eta"), (std::vector<int64_t>{1}));
+}
+
+TEST_F(ServableManagerTest, PollingPicksUpNewVersions) {
+  Write("eta", 1);
+  config_.poll_interval_ms = 20;
+  ServableManager m(config_, &metrics_);
+  ASSERT_TRUE(m.Start().ok());
+  Write("eta", 2);
+  for (int i = 0; i < 200 && Available(m, "eta") != std::vector<int64_t>{2}; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(Available(m, "eta"), (std::vector<int64_t>{2}));
+}
+
+TEST_F(ServableManagerTest, SplitRoutesByWeightAndStickyKey) {
+  Write("eta", 1);
+  Write("eta", 2);
+  ModelConfig& mc = config_.models["eta"];
+  mc.labels = {{"stable", 1}, {"canary", 2}};
+  mc.routing.split = {{"stable", 90}, {"canary", 10}};
+  mc.routing.shadow = {"canary"};
+  ServableManager m(config_, &metrics_);
+  ASSERT_TRUE(m.Start().ok());
+  auto snap = m.Snapshot("eta");
+  int canary = 0;
+  for (int i = 0; i < 10000; ++i) {
+    auto r = RouteRequest(*snap, {}, "rider-" + std::to_string(i));
+    ASSERT_TRUE(r.ok());
+    canary += r->primary->spec().version == 2;
+    // Sticky: the same key lands on the same side every time.
+    EXPECT_EQ(RouteRequest(*snap, {}, "rider-" + std::to_string(i))->primary,
+              r->primary);
+    if (r->primary->spec().version == 1) {
+      ASSERT_EQ(r->shadows.size(), 1u);
+      EXPECT_EQ(r->shadows[0]->spec().version, 2);
+    } else {
+      EXPECT_TRUE(r->shadows.empty()) << "a version never shadows itself";
+    }
+  }
+  EXPECT_NEAR(canary, 1000, 150);
+  int unkeyed = 0;
+  for (int i = 0; i < 10000; ++i) unkeyed += RouteRequest(*snap, {}, "")->primary->spec().version == 2;
+  EXPECT_NEAR(unkeyed, 1000, 150);
+  // Explicit selectors bypass the split; unknown ones are NotFound.
+  VersionSelector v2;
+  v2.version = 2;
+  EXPECT_EQ(RouteRequest(*snap, v2, "x")->primary->spec().version, 2);
+  VersionSelector v9;
+  v9.version = 9;
+  EXPECT_EQ(RouteRequest(*snap, v9, "").status().code(), StatusCode::kNotFound);
+  VersionSelector missing_label;
+  missing_label.label = "blue";
+  EXPECT_EQ(RouteRequest(*snap, missing_label, "").status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace bimride::serving

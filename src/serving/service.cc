@@ -1,0 +1,307 @@
+#include "serving/service.h"
+
+#include <cmath>
+
+#include "common/logging.h"
+
+namespace bimride::serving {
+namespace {
+
+std::string RawToText(const RawValue& v) {
+  if (const std::string* s = std::get_if<std::string>(&v)) return *s;
+  double d = std::get<double>(v);
+  if (d == std::floor(d) && std::fabs(d) < 1e15) return std::to_string(static_cast<int64_t>(d));
+  return std::to_string(d);
+}
+
+std::string VersionName(const Servable& s) {
+  return "model '" + s.spec().model + "' version " + std::to_string(s.spec().version);
+}
+
+}  // namespace
+
+Service::Service(ServableManager* manager, ServingMetrics* metrics, int64_t max_batch_rows)
+    : manager_(manager), metrics_(metrics), max_batch_rows_(max_batch_rows) {
+  shadow_thread_ = std::thread([this] { ShadowLoop(); });
+}
+
+Service::~Service() {
+  {
+    std::lock_guard<std::mutex> lock(shadow_mu_);
+    shadow_stop_ = true;
+  }
+  shadow_cv_.notify_all();
+  shadow_thread_.join();
+}
+
+StatusOr<std::vector<float>> Service::BuildFeatures(const Servable& servable,
+                                                    ModelInput& input) const {
+  const ServableSpec& spec = servable.spec();
+  const int width = servable.model().num_features();
+  if (input.rows <= 0) return InvalidArgumentError("request has no rows");
+  if (input.rows > max_batch_rows_) {
+    return OutOfRangeError("request has " + std::to_string(input.rows) + " rows; the limit is " +
+                           std::to_string(max_batch_rows_));
+  }
+  // A single numeric column named like the model's input is a width-1 tensor, not raw fields.
+  if (input.is_raw() && spec.feature_spec.empty() && input.raw.columns.size() == 1 &&
+      input.raw.columns[0].name == spec.input_name) {
+    RawColumn& c = input.raw.columns[0];
+    std::vector<float> values;
+    for (const RawValue& v : c.values) {
+      const double* d = std::get_if<double>(&v);
+      if (d == nullptr) {
+        return InvalidArgumentError("input '" + c.name + "' must be numeric");
+      }
+      values.push_back(static_cast<float>(*d));
+    }
+    input.tensor_name = c.name;
+    input.values = std::move(values);
+    input.width = 1;
+    input.raw.columns.clear();
+  }
+  if (input.is_raw()) {
+    if (spec.feature_spec.empty()) {
+      return InvalidArgumentError(VersionName(servable) + " takes a numeric input '" +
+                                  spec.input_name + "' of " + std::to_string(width) +
+                                  " values per row; it has no feature spec for raw fields");
+    }
+    for (const std::string& field : spec.raw_fields) {
+      if (input.raw.Find(field) == nullptr) {
+        return InvalidArgumentError("missing raw field '" + field + "' (feature spec '" +
+                                    spec.feature_spec + "' of " + VersionName(servable) + ")");
+      }
+    }
+    for (const RawColumn& c : input.raw.columns) {
+      if (static_cast<int64_t>(c.values.size()) != input.rows) {
+        return InvalidArgumentError("raw field '" + c.name + "' has " +
+                                    std::to_string(c.values.size()) + " values, expected " +
+                                    std::to_string(input.rows));
+      }
+      for (size_t r = 0; r < c.values.size(); ++r) {
+        if (const double* d = std::get_if<double>(&c.values[r]); d && !std::isfinite(*d)) {
+          return InvalidArgumentError("raw field '" + c.name + "' row " + std::to_string(r) +
+                                      ": NaN/Inf is not allowed");
+        }
+      }
+    }
+    input.raw.rows = input.rows;
+    StatusOr<FeatureAdapter> adapter_or = FindFeatureAdapter(
+        spec.feature_spec + "@" + std::to_string(spec.feature_spec_version));
+    if (!adapter_or.ok()) adapter_or = FindFeatureAdapter(spec.feature_spec);
+    ASSIGN_OR_RETURN(FeatureAdapter adapter, std::move(adapter_or));
+    ASSIGN_OR_RETURN(std::vector<float> features, adapter(input.raw, width));
+    if (static_cast<int64_t>(features.size()) != input.rows * width) {
+      return InternalError("feature spec '" + spec.feature_spec + "' produced " +
+                           std::to_string(features.size()) + " values for " +
+                           std::to_string(input.rows) + " rows of width " + std::to_string(width));
+    }
+    return features;
+  }
+  if (!input.tensor_name.empty() && input.tensor_name != spec.input_name) {
+    return InvalidArgumentError("unknown input '" + input.tensor_name + "'; " +
+                                VersionName(servable) + " takes '" + spec.input_name + "'" +
+                                (spec.feature_spec.empty() ? "" : " or raw fields"));
+  }
+  if (input.width != width) {
+    return InvalidArgumentError("input '" + spec.input_name + "' has " +
+                                std::to_string(input.width) + " values per row; " +
+                                VersionName(servable) + " expects " + std::to_string(width));
+  }
+  for (size_t i = 0; i < input.values.size(); ++i) {
+    if (!std::isfinite(input.values[i])) {
+      return InvalidArgumentError("input '" + spec.input_name + "' row " +
+                                  std::to_string(i / width) + " column " +
+                                  std::to_string(i % width) +
+                                  ": NaN/Inf (or a value beyond float range) is not allowed");
+    }
+  }
+  return std::move(input.values);
+}
+
+void Service::Predict(PredictRequest request, PredictDone done) {
+  auto snapshot = manager_->Snapshot(request.model);
+  if (!snapshot) {
+    metrics_->For("", 0)->CountRequest(StatusCode::kNotFound);
+    done(NotFoundError("model '" + request.model + "' not found"));
+    return;
+  }
+  std::string key;
+  const RoutingConfig& rc = snapshot->routing;
+  if (!rc.sticky_header.empty() && request.headers != nullptr) {
+    key = std::string(request.headers->Get(rc.sticky_header));
+  }
+  if (key.empty() && !rc.sticky_field.empty()) {
+    if (const RawColumn* c = request.input.raw.Find(rc.sticky_field); c && !c->values.empty()) {
+      key = RawToText(c->values[0]);
+    }
+  }
+  StatusOr<Route> route = RouteRequest(*snapshot, request.selector, key);
+  if (!route.ok()) {
+    metrics_->For(request.model, 0)->CountRequest(route.status().code());
+    done(route.status());
+    return;
+  }
+  std::shared_ptr<const Servable> primary = std::move(route->primary);
+  VersionMetrics* vm = primary->metrics();
+  StatusOr<std::vector<float>> features = BuildFeatures(*primary, request.input);
+  if (!features.ok()) {
+    vm->CountRequest(features.status().code());
+    done(features.status());
+    return;
+  }
+  const int64_t rows = request.input.rows;
+  std::vector<float> shadow_features;
+  if (!route->shadows.empty()) shadow_features = *features;
+  auto shadows = std::move(route->shadows);
+  const Servable* p = primary.get();
+  p->Predict(
+      std::move(features).value(), rows,
+      [this, primary = std::move(primary), done = std::move(done), rows,
+       shadows = std::move(shadows), shadow_features = std::move(shadow_features)](
+          Status status, std::vector<float> outputs, PredictTiming timing) mutable {
+        VersionMetrics* vm = primary->metrics();
+        if (status.ok()) {
+          for (size_t i = 0; i < outputs.size(); ++i) {
+            if (!std::isfinite(outputs[i])) {
+              status = InternalError(VersionName(*primary) + " produced a non-finite output at row " +
+                                     std::to_string(i / primary->spec().output_names.size()));
+              break;
+            }
+          }
+        } else if (status.code() != StatusCode::kResourceExhausted &&
+                   status.code() != StatusCode::kUnavailable) {
+          status = InternalError(VersionName(*primary) + ": " + status.message());
+        }
+        vm->CountRequest(status.code());
+        if (!status.ok()) {
+          done(status);
+          return;
+        }
+        vm->queue_seconds.Observe(timing.queue_ns * 1e-9);
+        vm->compute_seconds.Observe(timing.compute_ns * 1e-9);
+        if (!shadows.empty()) {
+          QueueShadows(shadows, primary->spec().model, primary->spec().version, shadow_features,
+                       rows, outputs);
+        }
+        PredictResult result;
+        result.servable = std::move(primary);
+        result.rows = rows;
+        result.values = std::move(outputs);
+        result.timing = timing;
+        done(std::move(result));
+      });
+}
+
+void Service::QueueShadows(const std::vector<std::shared_ptr<const Servable>>& shadows,
+                           const std::string& model, int64_t primary_version,
+                           const std::vector<float>& features, int64_t rows,
+                           const std::vector<float>& outputs) {
+  constexpr size_t kMaxShadowQueue = 1024;
+  std::lock_guard<std::mutex> lock(shadow_mu_);
+  for (const auto& s : shadows) {
+    if (shadow_queue_.size() >= kMaxShadowQueue) {
+      s->metrics()->shadow_dropped.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    shadow_queue_.push_back({s, model, primary_version, features, rows, outputs});
+  }
+  shadow_cv_.notify_one();
+}
+
+void Service::ShadowLoop() {
+  std::unique_lock<std::mutex> lock(shadow_mu_);
+  for (;;) {
+    shadow_cv_.wait(lock, [&] { return shadow_stop_ || !shadow_queue_.empty(); });
+    if (shadow_queue_.empty()) return;
+    ShadowJob job = std::move(shadow_queue_.front());
+    shadow_queue_.pop_front();
+    shadow_busy_ = true;
+    lock.unlock();
+    const models::Model& model = job.shadow->model();
+    std::vector<float> out(static_cast<size_t>(job.rows) * model.num_outputs());
+    Status st = model.Predict(job.features.data(), job.rows, out.data());
+    VersionMetrics* vm = job.shadow->metrics();
+    if (!st.ok() || out.size() != job.primary_outputs.size()) {
+      vm->CountRequest(st.ok() ? StatusCode::kInvalidArgument : StatusCode::kInternal);
+      BIMRIDE_LOG(WARN) << "shadow model " << job.model << " version "
+                        << job.shadow->spec().version << " vs " << job.primary_version << ": "
+                        << (st.ok() ? "output width differs" : st.message());
+    } else {
+      double max_abs = 0, max_rel = 0;
+      for (size_t i = 0; i < out.size(); ++i) {
+        double a = std::fabs(static_cast<double>(out[i]) - job.primary_outputs[i]);
+        double rel = a / std::max(1e-12, std::fabs(static_cast<double>(job.primary_outputs[i])));
+        if (!(a <= max_abs)) max_abs = a;  // NaN propagates as the max
+        if (!(rel <= max_rel)) max_rel = rel;
+      }
+      vm->CountRequest(StatusCode::kOk);
+      vm->shadow_abs_diff.Observe(max_abs);
+      vm->shadow_rel_diff.Observe(max_rel);
+      BIMRIDE_LOG(DEBUG) << "shadow model " << job.model << " version "
+                         << job.shadow->spec().version << " vs version " << job.primary_version
+                         << ": max abs diff " << max_abs << ", max rel diff " << max_rel;
+    }
+    job.shadow.reset();  // may be the last reference to an unloaded version: fine, own thread
+    lock.lock();
+    shadow_busy_ = false;
+    shadow_cv_.notify_all();
+  }
+}
+
+void Service::FlushShadows() {
+  std::unique_lock<std::mutex> lock(shadow_mu_);
+  shadow_cv_.wait(lock, [&] { return shadow_queue_.empty() && !shadow_busy_; });
+}
+
+StatusOr<std::vector<VersionStatus>> Service::GetModelStatus(
+    const std::string& model, const VersionSelector& selector) const {
+  ASSIGN_OR_RETURN(std::vector<VersionStatus> all, manager_->GetStatus(model));
+  if (!selector.version.has_value() && selector.label.empty()) return all;
+  int64_t version = selector.version.value_or(0);
+  if (!selector.label.empty()) {
+    auto snap = manager_->Snapshot(model);
+    auto it = snap->labels.find(selector.label);
+    if (it == snap->labels.end()) {
+      return NotFoundError("model '" + model + "' has no label '" + selector.label + "'");
+    }
+    version = it->second;
+  }
+  for (const VersionStatus& v : all) {
+    if (v.version == version) return std::vector<VersionStatus>{v};
+  }
+  return NotFoundError("model '" + model + "' has no version " + std::to_string(version));
+}
+
+StatusOr<ModelDescription> Service::DescribeModel(const std::string& model,
+                                                  const VersionSelector& selector) const {
+  auto snap = manager_->Snapshot(model);
+  if (!snap) return NotFoundError("model '" + model + "' not found");
+  std::shared_ptr<const Servable> s;
+  if (selector.version.has_value() || !selector.label.empty()) {
+    ASSIGN_OR_RETURN(Route r, RouteRequest(*snap, selector, ""));
+    s = r.primary;
+  } else {
+    s = ResolveTarget(*snap, "stable");
+    if (!s && !snap->available.empty()) s = snap->available.rbegin()->second;
+  }
+  if (!s) return UnavailableError("model '" + model + "' has no AVAILABLE version");
+  ModelDescription d;
+  d.spec = s->spec();
+  for (const auto& [v, unused] : snap->available) d.available_versions.push_back(v);
+  d.labels = snap->labels;
+  return d;
+}
+
+Status Service::ModelReady(const std::string& model, const VersionSelector& selector) const {
+  auto snap = manager_->Snapshot(model);
+  if (!snap) return NotFoundError("model '" + model + "' not found");
+  ASSIGN_OR_RETURN(Route r, RouteRequest(*snap, selector, ""));
+  return OkStatus();
+}
+
+std::string Service::MetricsText() const {
+  return metrics_->RenderPrometheus(manager_->LoadedVersions());
+}
+
+}  // namespace bimride::serving

@@ -1,0 +1,132 @@
+// Service: the transport-agnostic model server API. HTTP (and later gRPC) adapters parse
+// requests into these structs, call one method, and render the answer; every policy — routing,
+// canary, shadow, batching, feature computation, validation, metrics — lives here or below.
+//
+// Thread safety: all methods may be called from any thread. Predict's `done` runs on the
+// caller's thread (batching off) or on a batcher thread (batching on); it must not block.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "serving/canary_router.h"
+#include "serving/feature_adapter.h"
+#include "serving/servable_manager.h"
+#include "serving/serving_metrics.h"
+
+namespace bimride::serving {
+
+// A request's inputs before they meet a model: either a numeric rows × width matrix, or raw
+// fields column-wise (computed into features by the manifest's feature spec).
+struct ModelInput {
+  std::string tensor_name;  // numeric input's name as sent ("" when unnamed)
+  int64_t rows = 0;
+  int64_t width = -1;
+  std::vector<float> values;
+  RawBatch raw;
+  bool is_raw() const { return !raw.columns.empty(); }
+};
+
+// Lets the router read a header (for sticky canary routing) without knowing the transport.
+class RequestHeaders {
+ public:
+  virtual ~RequestHeaders() = default;
+  virtual std::string_view Get(std::string_view name) const = 0;
+};
+
+struct PredictRequest {
+  std::string model;
+  VersionSelector selector;
+  ModelInput input;
+  const RequestHeaders* headers = nullptr;  // may be null; must outlive the Predict call only
+};
+
+struct PredictResult {
+  std::shared_ptr<const Servable> servable;  // the version that answered
+  int64_t rows = 0;
+  std::vector<float> values;  // rows × output_names().size()
+  PredictTiming timing;
+
+  const std::string& model() const { return servable->spec().model; }
+  int64_t version() const { return servable->spec().version; }
+  const std::vector<std::string>& output_names() const { return servable->spec().output_names; }
+};
+
+using PredictDone = std::function<void(StatusOr<PredictResult>)>;
+
+// Metadata of one model version, for the TF Serving and KServe metadata endpoints.
+struct ModelDescription {
+  ServableSpec spec;
+  std::vector<int64_t> available_versions;
+  std::map<std::string, int64_t> labels;
+};
+
+class Service {
+ public:
+  // `manager` and `metrics` must outlive the Service.
+  Service(ServableManager* manager, ServingMetrics* metrics, int64_t max_batch_rows);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Errors: NotFound (model/version/label), Unavailable (not loaded yet), InvalidArgument
+  // (shape, dtype, NaN/Inf, missing raw field), OutOfRange (too many rows),
+  // ResourceExhausted (batch queue full), Internal (backend failure, non-finite output).
+  void Predict(PredictRequest request, PredictDone done);
+
+  StatusOr<std::vector<VersionStatus>> GetModelStatus(const std::string& model,
+                                                      const VersionSelector& selector) const;
+  StatusOr<ModelDescription> DescribeModel(const std::string& model,
+                                           const VersionSelector& selector) const;
+  // OK when the (selected or default) version can serve; the reason otherwise.
+  Status ModelReady(const std::string& model, const VersionSelector& selector) const;
+
+  bool Live() const { return true; }
+  bool Ready() const { return manager_->Ready(); }
+
+  ServableManager& manager() { return *manager_; }
+  ServingMetrics& metrics() { return *metrics_; }
+  std::string MetricsText() const;
+
+  // Blocks until the shadow queue is empty (tests and shutdown).
+  void FlushShadows();
+
+ private:
+  struct ShadowJob {
+    std::shared_ptr<const Servable> shadow;
+    std::string model;
+    int64_t primary_version;
+    std::vector<float> features;
+    int64_t rows;
+    std::vector<float> primary_outputs;
+  };
+  StatusOr<std::vector<float>> BuildFeatures(const Servable& servable, ModelInput& input) const;
+  void QueueShadows(const std::vector<std::shared_ptr<const Servable>>& shadows,
+                    const std::string& model, int64_t primary_version,
+                    const std::vector<float>& features, int64_t rows,
+                    const std::vector<float>& outputs);
+  void ShadowLoop();
+
+  ServableManager* const manager_;
+  ServingMetrics* const metrics_;
+  const int64_t max_batch_rows_;
+
+  std::mutex shadow_mu_;
+  std::condition_variable shadow_cv_;
+  std::deque<ShadowJob> shadow_queue_;
+  bool shadow_busy_ = false;
+  bool shadow_stop_ = false;
+  std::thread shadow_thread_;
+};
+
+}  // namespace bimride::serving

@@ -1,0 +1,78 @@
+// ServingMetrics: the model server's Prometheus metrics, per model and version: requests by
+// status code, latency histograms (queue, compute, total, server overhead = total − compute),
+// batch sizes, shadow-comparison differences, load attempts; rendered as Prometheus text.
+//
+// Thread safety: every method may be called from any thread. Recording is lock-free (atomics);
+// `For()` takes a mutex only the first time a (model, version) pair is seen. Pointers returned
+// by `For()` stay valid for the life of the ServingMetrics object.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace bimride::serving {
+
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> upper_bounds);
+  void Observe(double value);
+  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  // Value below which `q` of the observations fall, estimated from bucket bounds (upper bound of
+  // the bucket holding the q-quantile); 0 when empty. For tests and the benchmark report.
+  double Quantile(double q) const;
+  // Appends `<name>_bucket{<labels>,le="…"} n` lines plus _sum and _count.
+  void AppendPrometheus(std::string* out, const std::string& name,
+                        const std::string& labels) const;
+
+ private:
+  std::vector<double> bounds_;
+  std::unique_ptr<std::atomic<uint64_t>[]> buckets_;  // bounds_.size() + 1 (+Inf)
+  std::atomic<uint64_t> count_{0};
+  std::atomic<double> sum_{0};
+};
+
+constexpr int kNumStatusCodes = 14;  // StatusCode values 0..13
+
+struct VersionMetrics {
+  VersionMetrics();
+  void CountRequest(StatusCode code) {
+    requests[static_cast<int>(code)].fetch_add(1, std::memory_order_relaxed);
+  }
+  std::atomic<uint64_t> requests[kNumStatusCodes] = {};
+  Histogram queue_seconds;
+  Histogram compute_seconds;
+  Histogram total_seconds;
+  Histogram overhead_seconds;
+  Histogram batch_rows;
+  Histogram shadow_abs_diff;  // recorded on the shadow version
+  Histogram shadow_rel_diff;
+  std::atomic<uint64_t> shadow_dropped{0};
+  std::atomic<uint64_t> load_failures{0};
+  std::atomic<uint64_t> loads{0};
+};
+
+class ServingMetrics {
+ public:
+  // Version 0 collects requests that never reached a version (unknown version, bad input).
+  VersionMetrics* For(const std::string& model, int64_t version);
+  // Requests the HTTP layer answered, by API ("tfs", "kserve", "other") and HTTP status.
+  void CountHttp(const std::string& api, int http_status);
+
+  // Prometheus text exposition; `loaded` lists the (model, version) pairs now AVAILABLE.
+  std::string RenderPrometheus(const std::vector<std::pair<std::string, int64_t>>& loaded) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, int64_t>, std::unique_ptr<VersionMetrics>> versions_;
+  std::map<std::pair<std::string, int>, uint64_t> http_;
+};
+
+}  // namespace bimride::serving
