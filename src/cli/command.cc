@@ -12,7 +12,27 @@ std::vector<CommandInfo>& Registry() {
   return registry;
 }
 
+std::vector<std::pair<std::string, CommandInfo>>& VerbRegistry() {
+  static std::vector<std::pair<std::string, CommandInfo>> registry;
+  return registry;
+}
+
 }  // namespace
+
+bool RegisterVerb(const char* command, const char* verb, const char* summary, CommandFn fn) {
+  VerbRegistry().push_back({command, {verb, summary, fn}});
+  return true;
+}
+
+std::vector<CommandInfo> RegisteredVerbs(const std::string& command) {
+  std::vector<CommandInfo> out;
+  for (const auto& [cmd, info] : VerbRegistry()) {
+    if (cmd == command) out.push_back(info);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const CommandInfo& a, const CommandInfo& b) { return a.name < b.name; });
+  return out;
+}
 
 bool RegisterCommand(const char* name, const char* summary, CommandFn fn) {
   Registry().push_back({name, summary, fn});

@@ -45,8 +45,20 @@ int ReportError(const Status& status, bool usage = false);
 int DispatchVerbs(const std::string& command, const std::string& summary,
                   const std::vector<CommandInfo>& verbs, const std::vector<std::string>& args);
 
+// Verbs that other files add to a command, so each task keeps its verbs in its own file:
+// cmd_eta.cc registers `train eta` and `eval eta`, cmd_demand.cc `train demand`, …
+//
+//   BIMRIDE_VERB("train", "eta", "train an ETA model", RunTrainEta);
+bool RegisterVerb(const char* command, const char* verb, const char* summary, CommandFn fn);
+// The verbs registered for `command`, sorted by name.
+std::vector<CommandInfo> RegisteredVerbs(const std::string& command);
+
 }  // namespace bimride::cli
 
 #define BIMRIDE_COMMAND(name, summary, fn)                                            \
   static const bool BIMRIDE_CONCAT(bimride_command_registered_, __LINE__) [[maybe_unused]] = \
       ::bimride::cli::RegisterCommand(name, summary, fn)
+
+#define BIMRIDE_VERB(command, verb, summary, fn)                                          \
+  static const bool BIMRIDE_CONCAT(bimride_verb_registered_, __LINE__) [[maybe_unused]] = \
+      ::bimride::cli::RegisterVerb(command, verb, summary, fn)
