@@ -10,9 +10,9 @@ std::mutex& Mu() {
   static std::mutex mu;
   return mu;
 }
-std::map<std::string, FeatureAdapter>& Adapters() {
-  static std::map<std::string, FeatureAdapter> adapters;
-  return adapters;
+std::map<std::string, FeatureAdapterFactory>& Factories() {
+  static std::map<std::string, FeatureAdapterFactory> factories;
+  return factories;
 }
 
 }  // namespace
@@ -24,20 +24,36 @@ const RawColumn* RawBatch::Find(const std::string& name) const {
   return nullptr;
 }
 
-bool RegisterFeatureAdapter(const std::string& feature_spec, FeatureAdapter adapter) {
+bool RegisterFeatureAdapterFactory(const std::string& feature_spec,
+                                   FeatureAdapterFactory factory) {
   std::lock_guard<std::mutex> lock(Mu());
-  Adapters()[feature_spec] = std::move(adapter);
+  Factories()[feature_spec] = std::move(factory);
   return true;
 }
 
-StatusOr<FeatureAdapter> FindFeatureAdapter(const std::string& feature_spec) {
-  std::lock_guard<std::mutex> lock(Mu());
-  auto it = Adapters().find(feature_spec);
-  if (it != Adapters().end()) return it->second;
-  std::string known;
-  for (const auto& [name, unused] : Adapters()) known += (known.empty() ? "" : ", ") + name;
-  return NotFoundError("no feature adapter registered for feature spec '" + feature_spec +
-                       "' (known: " + (known.empty() ? "none" : known) + ")");
+bool RegisterFeatureAdapter(const std::string& feature_spec, FeatureAdapter adapter) {
+  return RegisterFeatureAdapterFactory(
+      feature_spec, [adapter = std::move(adapter)](const FeatureAdapterContext&)
+                        -> StatusOr<FeatureAdapter> { return adapter; });
+}
+
+StatusOr<FeatureAdapter> MakeFeatureAdapter(const FeatureAdapterContext& context) {
+  FeatureAdapterFactory factory;
+  {
+    std::lock_guard<std::mutex> lock(Mu());
+    auto it = Factories().find(context.feature_spec + "@" +
+                               std::to_string(context.feature_spec_version));
+    if (it == Factories().end()) it = Factories().find(context.feature_spec);
+    if (it == Factories().end()) {
+      std::string known;
+      for (const auto& [name, unused] : Factories()) known += (known.empty() ? "" : ", ") + name;
+      return NotFoundError("no feature adapter registered for feature spec '" +
+                           context.feature_spec + "' (known: " +
+                           (known.empty() ? "none" : known) + ")");
+    }
+    factory = it->second;
+  }
+  return factory(context);
 }
 
 }  // namespace bimride::serving

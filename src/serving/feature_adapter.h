@@ -1,11 +1,14 @@
 // Feature adapters: turn raw request fields (pickup_zone, dropoff_zone, pickup_datetime,
 // trip_distance, …) into the model's feature matrix, with the same feature code training used.
-// A manifest names its feature spec; the adapter registered under that name is used for every
-// request that sends raw fields instead of a numeric tensor.
+// A manifest names its feature spec; when a version loads, the factory registered under that
+// name builds the version's adapter from the version folder (which may carry what the features
+// need: zone centroids, a weather table, encodings learned in training). The adapter then turns
+// every request that sends raw fields instead of a numeric tensor into features.
 //
-// features/ registers its specs here (one line per spec); tests may register their own.
-// Thread safety: registration is meant for static initialisation or test set-up; lookups are
-// safe from any thread once registration is done. Adapters must be thread-safe.
+// Each task's serving glue registers its specs (serving/feature_specs.h); tests register their
+// own. A spec registered as "name@version" is preferred over plain "name".
+// Thread safety: registration is meant for start-up or test set-up; lookups are safe from any
+// thread once registration is done. Adapters must be thread-safe (they are shared by requests).
 #pragma once
 
 #include <cstdint>
@@ -38,9 +41,23 @@ struct RawBatch {
 using FeatureAdapter =
     std::function<StatusOr<std::vector<float>>(const RawBatch& batch, int num_features)>;
 
-// Replaces any adapter registered under the same name. Returns true (for static registration).
+// What a factory gets to build one version's adapter.
+struct FeatureAdapterContext {
+  std::string version_dir;      // <repo>/<model>/<version>
+  std::string feature_spec;     // the manifest's feature spec name
+  int64_t feature_spec_version = 1;
+  std::vector<std::string> raw_fields;  // the manifest's request fields
+};
+// Errors (a missing or bad context file) fail the version's load, naming the file.
+using FeatureAdapterFactory =
+    std::function<StatusOr<FeatureAdapter>(const FeatureAdapterContext& context)>;
+
+// Replaces any factory registered under the same name. Returns true (for static registration).
+bool RegisterFeatureAdapterFactory(const std::string& feature_spec, FeatureAdapterFactory factory);
+// An adapter that needs no per-version context.
 bool RegisterFeatureAdapter(const std::string& feature_spec, FeatureAdapter adapter);
-// NotFound naming the spec and the known ones when none is registered.
-StatusOr<FeatureAdapter> FindFeatureAdapter(const std::string& feature_spec);
+// Builds the adapter for a version: the factory of "spec@version", else of "spec". NotFound
+// naming the spec and the known ones when none is registered.
+StatusOr<FeatureAdapter> MakeFeatureAdapter(const FeatureAdapterContext& context);
 
 }  // namespace bimride::serving

@@ -13,6 +13,12 @@ StatusOr<std::unique_ptr<Servable>> Servable::Load(ServableSpec spec,
   std::unique_ptr<Servable> s(new Servable());
   ASSIGN_OR_RETURN(s->model_, LoadServableModel(&spec, load_options));
   s->spec_ = std::move(spec);
+  if (!s->spec_.feature_spec.empty()) {
+    StatusOr<FeatureAdapter> adapter = MakeFeatureAdapter(
+        {s->spec_.dir, s->spec_.feature_spec, s->spec_.feature_spec_version, s->spec_.raw_fields});
+    if (!adapter.ok()) return adapter.status().WithContext(s->spec_.dir);
+    s->feature_adapter_ = std::move(adapter).value();
+  }
   s->metrics_ = metrics;
   // Warm-up: the first Predict of some backends allocates or JIT-compiles; pay it now, before
   // the version takes traffic.

@@ -11,6 +11,7 @@
 #include "common/status.h"
 #include "models/model.h"
 #include "serving/dynamic_batcher.h"
+#include "serving/feature_adapter.h"
 #include "serving/servable_spec.h"
 #include "serving/serving_metrics.h"
 
@@ -18,7 +19,8 @@ namespace bimride::serving {
 
 class Servable {
  public:
-  // Verifies digests, loads the model, warms it up with a zero batch of 1 row and of
+  // Verifies digests, loads the model, builds the feature adapter when the spec names a feature
+  // spec (serving/feature_adapter.h), warms it up with a zero batch of 1 row and of
   // max(1, max_batch_size) rows, and starts the batcher when batching is on. Any failure
   // is returned naming the version folder.
   static StatusOr<std::unique_ptr<Servable>> Load(ServableSpec spec,
@@ -31,6 +33,10 @@ class Servable {
   const models::Model& model() const { return *model_; }
   VersionMetrics* metrics() const { return metrics_; }
   bool batching() const { return batcher_ != nullptr; }
+  // The adapter for raw request fields; null when the version has no feature spec.
+  const FeatureAdapter* feature_adapter() const {
+    return feature_adapter_ ? &feature_adapter_ : nullptr;
+  }
 
   // Runs `rows` rows through the model: inline on this thread when batching is off, otherwise
   // through the batcher (then `done` runs on the batcher thread). When the batcher refuses
@@ -42,6 +48,7 @@ class Servable {
   ServableSpec spec_;
   std::unique_ptr<models::Model> model_;
   std::unique_ptr<DynamicBatcher> batcher_;
+  FeatureAdapter feature_adapter_;
   VersionMetrics* metrics_ = nullptr;
 };
 

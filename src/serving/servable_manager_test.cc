@@ -99,6 +99,36 @@ TEST_F(ServableManagerTest, FailedLoadKeepsPreviousVersionServingAndReportsError
   EXPECT_EQ(Available(m, "eta"), (std::vector<int64_t>{4}));
 }
 
+TEST_F(ServableManagerTest, VersionWhoseFeatureAdapterCannotBeBuiltIsRefused) {
+  RegisterFeatureAdapterFactory("needs_context_v1", [](const FeatureAdapterContext& c)
+                                    -> StatusOr<FeatureAdapter> {
+    return NotFoundError(c.version_dir + "/context.json: no such file");
+  });
+  testing::TestVersionOptions raw;
+  raw.feature_spec = "test_trip_v1";
+  Write("trip", 1, raw);
+  ServableManager m(config_, &metrics_);
+  ASSERT_TRUE(m.Start().ok());
+  testing::TestVersionOptions unknown;
+  unknown.feature_spec = "no_such_spec";
+  Write("trip", 2, unknown);
+  testing::TestVersionOptions failing;
+  failing.feature_spec = "needs_context_v1";
+  Write("trip", 3, failing);
+  ASSERT_TRUE(m.ReconcileAll().ok());
+  EXPECT_EQ(Available(m, "trip"), (std::vector<int64_t>{1}));
+  auto status = *m.GetStatus("trip");
+  ASSERT_EQ(status.size(), 3u);
+  EXPECT_EQ(status[1].status.code(), StatusCode::kNotFound);
+  EXPECT_NE(status[1].status.message().find("no feature adapter registered for feature spec "
+                                            "'no_such_spec'"),
+            std::string::npos)
+      << status[1].status.message();
+  EXPECT_NE(status[2].status.message().find("/3/context.json: no such file"), std::string::npos)
+      << status[2].status.message();
+  EXPECT_NE(m.Snapshot("trip")->available.at(1)->feature_adapter(), nullptr);
+}
+
 TEST_F(ServableManagerTest, LabelsLoadTheirVersionsAndMoveInstantly) {
   for (int v = 1; v <= 3; ++v) Write("eta", v);
   config_.models["eta"].labels = {{"stable", 1}, {"canary", 2}};

@@ -86,11 +86,12 @@ StatusOr<std::vector<float>> Service::BuildFeatures(const Servable& servable,
       }
     }
     input.raw.rows = input.rows;
-    StatusOr<FeatureAdapter> adapter_or = FindFeatureAdapter(
-        spec.feature_spec + "@" + std::to_string(spec.feature_spec_version));
-    if (!adapter_or.ok()) adapter_or = FindFeatureAdapter(spec.feature_spec);
-    ASSIGN_OR_RETURN(FeatureAdapter adapter, std::move(adapter_or));
-    ASSIGN_OR_RETURN(std::vector<float> features, adapter(input.raw, width));
+    const FeatureAdapter* adapter = servable.feature_adapter();
+    if (adapter == nullptr) {
+      return InternalError(VersionName(servable) + " has feature spec '" + spec.feature_spec +
+                           "' but no feature adapter");
+    }
+    ASSIGN_OR_RETURN(std::vector<float> features, (*adapter)(input.raw, width));
     if (static_cast<int64_t>(features.size()) != input.rows * width) {
       return InternalError("feature spec '" + spec.feature_spec + "' produced " +
                            std::to_string(features.size()) + " values for " +
