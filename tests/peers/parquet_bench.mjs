@@ -1,6 +1,8 @@
 // Times hyparquet reading Parquet files, all columns decoded (columnar onChunk API, no row
 // assembly), for bench/parquet_bench.cc. Each iteration reads every file from disk and decodes.
-// Usage: node parquet_bench.mjs ITERATIONS FILE...   Prints JSON: {"seconds": [...], "rows": N}
+// Usage: node parquet_bench.mjs ITERATIONS FILE...
+// Prints JSON: {"seconds": [...], "cpu_seconds": [...], "rows": N} (cpu: process user+system,
+// which counts node's helper threads too).
 import { readFileSync } from 'node:fs'
 import { parquetRead, parquetMetadata } from 'hyparquet'
 import { compressors } from 'hyparquet-compressors'
@@ -8,9 +10,11 @@ import { compressors } from 'hyparquet-compressors'
 const iterations = Number(process.argv[2])
 const files = process.argv.slice(3)
 const seconds = []
+const cpuSeconds = []
 let rows = 0
 for (let it = 0; it < iterations; ++it) {
   const start = process.hrtime.bigint()
+  const cpuStart = process.cpuUsage()
   rows = 0
   for (const path of files) {
     const buf = readFileSync(path)
@@ -27,5 +31,7 @@ for (let it = 0; it < iterations; ++it) {
     }
   }
   seconds.push(Number(process.hrtime.bigint() - start) / 1e9)
+  const cpu = process.cpuUsage(cpuStart)
+  cpuSeconds.push((cpu.user + cpu.system) / 1e6)
 }
-console.log(JSON.stringify({ seconds, rows }))
+console.log(JSON.stringify({ seconds, cpu_seconds: cpuSeconds, rows }))
