@@ -25,6 +25,9 @@ struct ParquetTrips {
   int row_groups = 0;
 };
 
+// Memory: the whole TripTable, plus one decode batch (the needed columns of the largest row group
+// read so far) that each calling thread keeps for its next call, so reading many files does not
+// fault in fresh pages for every one.
 StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path);
 
 // This project's Parquet layout: the columns of TripsCsvHeader() (source as a string, times as
