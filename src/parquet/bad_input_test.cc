@@ -385,7 +385,8 @@ TEST(BadInputTest, UnsupportedFeaturesAreUnimplemented) {
                                  });
   s = OpenAndRead("nested.parquet", nested);
   EXPECT_EQ(s.code(), StatusCode::kUnimplemented);
-  EXPECT_THAT(s.message(), HasSubstr("nested.parquet: nested schema (group 'trip')"));
+  EXPECT_THAT(s.message(), HasSubstr("nested.parquet: column 'trip': nested columns (struct, "
+                                     "list, map) are not supported"));
   std::string repeated = BuildFile({DataPage(plain, 3, Encoding::kPlain)}, 3,
                                    Codec::kUncompressed,
                                    [](FileMetaData* m) { m->schema[1].repetition_type = 2; });

@@ -222,6 +222,13 @@ LogicalKind FoldLogical(const SchemaElement& e, ColumnSchema* c) {
   }
 }
 
+// A group in the schema: a struct, list or map column (the reader reads flat schemas only).
+Status NestedColumnError(const std::string& file, const std::string& column) {
+  return UnimplementedError(file + ": column '" + column +
+                            "': nested columns (struct, list, map) are not supported; the "
+                            "reader reads flat schemas only");
+}
+
 }  // namespace
 
 FileReader::FileReader(std::string name, ReaderOptions options)
@@ -308,8 +315,7 @@ Status FileReader::Init() {
         static_cast<size_t>(root.num_children) != meta_.schema.size() - 1) {
       for (size_t i = 1; i < meta_.schema.size(); ++i) {
         if (meta_.schema[i].num_children > 0 || !meta_.schema[i].type) {
-          return UnimplementedError(name_ + ": nested schema (group '" + meta_.schema[i].name +
-                                    "') is not supported");
+          return NestedColumnError(name_, meta_.schema[i].name);
         }
       }
       return DataLossError(name_ + ": schema root has " + std::to_string(root.num_children) +
@@ -318,10 +324,7 @@ Status FileReader::Init() {
     }
     for (size_t i = 1; i < meta_.schema.size(); ++i) {
       const SchemaElement& e = meta_.schema[i];
-      if (e.num_children > 0 || !e.type) {
-        return UnimplementedError(name_ + ": nested schema (group '" + e.name +
-                                  "') is not supported");
-      }
+      if (e.num_children > 0 || !e.type) return NestedColumnError(name_, e.name);
       if (e.repetition_type && *e.repetition_type == 2) {
         return UnimplementedError(name_ + ": column '" + e.name +
                                   "': repeated fields are not supported");
