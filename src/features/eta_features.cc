@@ -373,7 +373,7 @@ StatusOr<EtaFeatureContext> BuildEtaFeatureContext(EtaFeatureSet set, const data
   EtaFeatureContext c;
   c.set = set;
   c.options = options;
-  int32_t max_zone = zones != nullptr ? 265 : 1;
+  int32_t max_zone = std::max(zones != nullptr ? 265 : 1, options.min_max_zone);
   if (zones != nullptr) {
     for (int32_t id : zones->ZoneIds()) max_zone = std::max(max_zone, id);
   }

@@ -95,8 +95,9 @@ struct EtaContextOptions {
   double shrinkage = 5;
   // Pairs seen fewer times are not kept (the fallback answers for them).
   int64_t min_pair_count = 1;
-  // Coverage of the weather table copied into the context: all of it (so a server can answer
-  // for any day the table had at training time).
+  // Zone ids up to at least this are valid (0: from the zone index and the trips). Out-of-fold
+  // contexts use the full context's range so their pair keys and zone tables line up.
+  int32_t min_max_zone = 0;
 };
 
 // What the features need beyond the request. Build with BuildEtaFeatureContext, persist with
