@@ -21,6 +21,9 @@ using nlohmann::json;
 
 constexpr double kKmPerMile = 1.609344;
 constexpr float kNaNf = std::numeric_limits<float>::quiet_NaN();
+constexpr double kMaxTripMiles = 100;
+constexpr double kMaxRatio = 10;
+constexpr double kMaxMinutes = 240;
 constexpr char kContextFile[] = "eta_context.json";
 constexpr char kPairsFile[] = "eta_zone_pairs.csv";
 constexpr char kWeatherFile[] = "eta_weather.csv";
@@ -193,14 +196,20 @@ void RawFeatures(const EtaFeatureContext& c, const EtaRequest& r, float* f) {
   f[k++] = pair_distance;
   f[k++] = pair_speed;
   f[k++] = hour_speed;
-  f[k++] = static_cast<float>(pair_distance / std::max(1.0, static_cast<double>(hour_speed)) * 60);
+  f[k++] = static_cast<float>(
+      std::min(kMaxMinutes, pair_distance / std::max(1.0, static_cast<double>(hour_speed)) * 60));
   if (c.set == EtaFeatureSet::kWithDistance) {
-    const double d = r.trip_distance_miles;
+    // Meters go wrong (thousands of miles on a 10-minute trip): clip so one bad value cannot
+    // dominate a standardised input; trees split the same either way.
+    const double d = std::min(r.trip_distance_miles, kMaxTripMiles);
     f[k++] = static_cast<float>(d);
-    f[k++] = static_cast<float>(d / std::max(0.05, miles));
-    f[k++] = static_cast<float>(d / std::max(0.05, static_cast<double>(pair_distance)));
-    f[k++] = static_cast<float>(d / std::max(1.0, static_cast<double>(pair_speed)) * 60);
-    f[k++] = static_cast<float>(d / std::max(1.0, static_cast<double>(hour_speed)) * 60);
+    f[k++] = static_cast<float>(std::min(kMaxRatio, d / std::max(0.05, miles)));
+    f[k++] = static_cast<float>(
+        std::min(kMaxRatio, d / std::max(0.05, static_cast<double>(pair_distance))));
+    f[k++] = static_cast<float>(
+        std::min(kMaxMinutes, d / std::max(1.0, static_cast<double>(pair_speed)) * 60));
+    f[k++] = static_cast<float>(
+        std::min(kMaxMinutes, d / std::max(1.0, static_cast<double>(hour_speed)) * 60));
   }
 }
 
@@ -499,7 +508,16 @@ StatusOr<EtaFeatureContext> BuildEtaFeatureContext(EtaFeatureSet set, const data
     }
   }
   c.defaults.resize(width);
+  c.lower.assign(width, -std::numeric_limits<float>::infinity());
+  c.upper.assign(width, std::numeric_limits<float>::infinity());
   for (int k = 0; k < width; ++k) {
+    if (!columns[k].empty() && k > kEtaColWeekday) {  // ids are not clipped
+      const auto [lo, hi] = std::minmax_element(columns[k].begin(), columns[k].end());
+      // Down to 0 at least: counts and amounts start there whatever the training rows had
+      // (an unseen pair's log count 0 must stay 0).
+      c.lower[k] = std::min(*lo, 0.0f);
+      c.upper[k] = *hi;
+    }
     const float m = Median(columns[k]);
     c.defaults[k] = std::isfinite(m) ? m : 0.0f;
   }
@@ -509,7 +527,9 @@ StatusOr<EtaFeatureContext> BuildEtaFeatureContext(EtaFeatureSet set, const data
 Status ComputeEtaFeatures(const EtaFeatureContext& context, std::span<const EtaRequest> rows,
                           float* out) {
   const int width = EtaFeatureCount(context.set);
-  if (static_cast<int>(context.defaults.size()) != width) {
+  if (static_cast<int>(context.defaults.size()) != width ||
+      static_cast<int>(context.lower.size()) != width ||
+      static_cast<int>(context.upper.size()) != width) {
     return FailedPreconditionError("ETA context has no feature defaults (not built or loaded)");
   }
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -517,7 +537,8 @@ Status ComputeEtaFeatures(const EtaFeatureContext& context, std::span<const EtaR
     float* f = out + i * width;
     RawFeatures(context, rows[i], f);
     for (int k = 0; k < width; ++k) {
-      if (!std::isfinite(f[k])) f[k] = context.defaults[k];
+      f[k] = std::isfinite(f[k]) ? std::clamp(f[k], context.lower[k], context.upper[k])
+                                 : context.defaults[k];
     }
   }
   return OkStatus();
@@ -624,6 +645,8 @@ Status SaveEtaFeatureContext(const EtaFeatureContext& c, const std::string& dir)
   j["global"] = StatsToJson(c.global);
   j["hour_of_week_speed_mph"] = FloatsToJson(c.hour_of_week_speed_mph);
   j["defaults"] = FloatsToJson(c.defaults);
+  j["lower"] = FloatsToJson(c.lower);
+  j["upper"] = FloatsToJson(c.upper);
   json zones = json::array();
   for (int32_t z = 0; z <= c.max_zone; ++z) {
     zones.push_back({z, DoubleText(c.zone_lon[z]), DoubleText(c.zone_lat[z]), c.zone_borough[z],
@@ -679,6 +702,16 @@ StatusOr<EtaFeatureContext> LoadEtaFeatureContext(const std::string& dir) {
                                     path + ": hour_of_week_speed_mph"));
     ASSIGN_OR_RETURN(c.defaults, FloatsFromJson(j.at("defaults"), EtaFeatureCount(c.set),
                                                 path + ": defaults"));
+    ASSIGN_OR_RETURN(c.lower, FloatsFromJson(j.at("lower"), EtaFeatureCount(c.set),
+                                             path + ": lower"));
+    ASSIGN_OR_RETURN(c.upper, FloatsFromJson(j.at("upper"), EtaFeatureCount(c.set),
+                                             path + ": upper"));
+    for (size_t k = 0; k < c.lower.size(); ++k) {
+      if (!(c.lower[k] <= c.upper[k])) {
+        return InvalidArgumentError(path + ": lower/upper: feature " + std::to_string(k) +
+                                    " has an empty range");
+      }
+    }
     const json& zones = j.at("zones");
     const size_t nz = static_cast<size_t>(c.max_zone) + 1;
     if (!zones.is_array() || zones.size() != nz) {

@@ -16,6 +16,7 @@
 // back by the server (LoadEtaFeatureContext), so training, evaluation and serving compute
 // bit-identical features for the same request.
 //
+// Numeric features are clipped into the range the training rows had (see lower/upper).
 // Every feature is finite: a value that cannot be computed (a zone without a centroid, a day
 // the weather table lacks) takes the context's default for that feature (its median over the
 // training rows), so models that cannot take NaN (the LibTorch net) see the same rows as
@@ -116,6 +117,10 @@ struct EtaFeatureContext {
   std::vector<std::pair<int64_t, EtaPairStats>> pairs;  // key pu * (max_zone + 1) + do, sorted
   std::vector<float> hour_of_week_speed_mph;  // 168: weekday * 24 + hour
   std::vector<float> defaults;                // per feature: training median
+  // Per feature: the range seen in training; numeric features are clipped into it (models
+  // cannot extrapolate — a snowstorm after a snowless training month must not send a net's
+  // standardised input to 50σ; trees answer the same either way).
+  std::vector<float> lower, upper;
   int64_t training_rows = 0;
 
   // Stats of one pair; nullptr when the pair was not seen in training.

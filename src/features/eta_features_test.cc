@@ -270,6 +270,9 @@ TEST(EtaFeaturesTest, CoordinatesGiveDistanceAndBearingDirectly) {
   const data::TripTable trips = MakeTrips(500, 7);
   auto ctx = BuildEtaFeatureContext(EtaFeatureSet::kBooking, trips, nullptr, nullptr);
   ASSERT_TRUE(ctx.ok());
+  // Training trips all ran east-west; open the clipping range to see the raw geometry.
+  ctx->lower.assign(ctx->lower.size(), -INFINITY);
+  ctx->upper.assign(ctx->upper.size(), INFINITY);
   EtaRequest r;
   r.pickup_zone = 1;
   r.dropoff_zone = 1;
@@ -285,6 +288,28 @@ TEST(EtaFeaturesTest, CoordinatesGiveDistanceAndBearingDirectly) {
   EXPECT_NEAR((*f)[Col(s, "manhattan_km")], 1.112, 0.01);
   EXPECT_NEAR((*f)[Col(s, "bearing_cos")], 1.0, 1e-6);
   EXPECT_EQ((*f)[Col(s, "same_zone")], 1);
+}
+
+TEST(EtaFeaturesTest, NumericFeaturesAreClippedToTheTrainingRange) {
+  const data::TripTable trips = MakeTrips(800, 9);
+  const WeatherTable weather = MakeWeather();  // max temperatures 31..50 °F
+  auto ctx = BuildEtaFeatureContext(EtaFeatureSet::kWithDistance, trips, nullptr, &weather);
+  ASSERT_TRUE(ctx.ok());
+  const EtaFeatureSet s = EtaFeatureSet::kWithDistance;
+  EXPECT_EQ(ctx->upper[Col(s, "max_temp_f")], 50);
+  EXPECT_EQ(ctx->lower[Col(s, "max_temp_f")], 0);  // ranges start at 0 at least
+  EtaRequest r;
+  r.pickup_zone = 1;
+  r.dropoff_zone = 2;
+  r.pickup_time_us = *ParseCivil("2021-01-20 08:00:00");  // max temp 50
+  r.trip_distance_miles = 5000;  // a broken meter
+  auto f = ComputeEtaFeatures(*ctx, std::span<const EtaRequest>(&r, 1));
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ((*f)[Col(s, "max_temp_f")], 50);
+  EXPECT_EQ((*f)[Col(s, "trip_distance_miles")], ctx->upper[Col(s, "trip_distance_miles")]);
+  EXPECT_LT((*f)[Col(s, "trip_distance_miles")], 5);
+  // Ids are never clipped.
+  EXPECT_EQ(ctx->lower[kEtaColPickupZone], -INFINITY);
 }
 
 TEST(EtaFeaturesTest, LoadRejectsMissingAndCorruptContextFiles) {
