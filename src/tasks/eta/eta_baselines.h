@@ -39,6 +39,7 @@ class EtaBaselineModel : public models::Model {
   int num_features() const override { return num_features_; }
   int num_outputs() const override { return 1; }
   Status Predict(const float* features, int64_t rows, float* out) const override;
+  using models::Model::Predict;
   EtaBaselineKind kind() const { return kind_; }
 
   Status Save(const std::string& path) const;

@@ -136,8 +136,8 @@ EtaTrainConfig DefaultEtaTrainConfig(EtaFeatureSet set, EtaModelKind model) {
   t.loss = models::torch_backend::TabularLoss::kMse;
   t.learning_rate = 2e-3;
   t.batch_size = 512;
-  t.epochs = 40;
-  t.patience = 5;
+  t.epochs = 30;
+  t.patience = 4;
   t.seed = 42;
   return c;
 }
@@ -202,6 +202,15 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
     if (metered == 0) {
       return InvalidArgumentError(
           "train: the source has no metered trip_distance; use --features booking");
+    }
+  }
+  if (zones == nullptr) {
+    size_t with_coordinates = 0;
+    for (double lon : train.trips.pickup_lon) with_coordinates += std::isfinite(lon) ? 1 : 0;
+    if (with_coordinates == 0) {
+      return InvalidArgumentError(
+          "train: the trips have zones but no coordinates; the ETA features need the taxi zone "
+          "shapefile for zone centroids (--zones DIR)");
     }
   }
   const auto start = std::chrono::steady_clock::now();
