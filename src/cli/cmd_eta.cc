@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -187,7 +188,12 @@ int RunTrainEta(const std::vector<std::string>& args) {
 
   auto reg = registry::Registry::Open(repo);
   if (!reg.ok()) return ReportError(reg.status());
-  auto run = (*reg)->StartRun("eta", {}, {{"model_name", name}});
+  // The code that runs is the binary's checkout, wherever the user stands.
+  registry::RunOptions run_options;
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  run_options.code_dir = ec ? "." : exe.parent_path().string();
+  auto run = (*reg)->StartRun("eta", {}, {{"model_name", name}}, run_options);
   if (!run.ok()) return ReportError(run.status());
   std::vector<std::string> inputs = train_files;
   inputs.insert(inputs.end(), valid_files.begin(), valid_files.end());
