@@ -27,7 +27,11 @@ struct SharedFlags {
   std::string zones = DataDirDefault("zones");
   double min_minutes = 1, max_minutes = 60;
   int64_t threads = 2;
+  bool no_validate = false;
   void Add(FlagParser& flags) {
+    flags.AddBool("no-validate", &no_validate,
+                  "keep every row the reader parses (no quarantine of unknown zones, implausible "
+                  "speeds, …); the duration filter still applies");
     flags.AddString("zones", &zones,
                     "taxi zone shapefile folder, or 'none' (default $BIMRIDE_DATA_DIR/zones)");
     flags.AddDouble("min-minutes", &min_minutes, "duration filter: shortest trip kept (minutes)");
@@ -49,6 +53,7 @@ StatusOr<EtaDataset> LoadDataset(const char* what, const std::vector<std::string
   o.min_minutes = f.min_minutes;
   o.max_minutes = f.max_minutes;
   o.apply_duration_filter = filter;
+  o.validate = !f.no_validate;
   ASSIGN_OR_RETURN(EtaDataset d, tasks::eta::LoadEtaDataset(files, zones, o));
   std::printf("%s: %s\n", what, d.report.ToString().c_str());
   return d;

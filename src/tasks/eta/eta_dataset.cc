@@ -57,6 +57,7 @@ StatusOr<EtaDataset> LoadEtaDataset(const std::vector<std::string>& paths,
                                     const EtaDatasetOptions& options) {
   data::LoadTripsOptions lo;
   lo.zones = zones;
+  lo.validate = options.validate;
   ASSIGN_OR_RETURN(data::LoadedTrips loaded, data::LoadTripsWithReport(paths, lo));
   ASSIGN_OR_RETURN(EtaDataset d, MakeEtaDataset(loaded.trips, options));
   d.report.loader_quarantined = loaded.report.quarantined;

@@ -20,6 +20,10 @@ struct EtaDatasetOptions {
   // Rows outside [min_minutes, max_minutes] are removed when true (training and the issue's
   // evaluation protocol); false keeps every row with a duration (evaluating on all trips).
   bool apply_duration_filter = true;
+  // Loader validation (data/trip_validation.h: unknown zones 264/265, implausible speeds, rows
+  // outside the file's month, bad fares → quarantined). Off: every row the reader parses is
+  // kept, as the public baseline's pandas code reads the files.
+  bool validate = true;
 };
 
 struct EtaDatasetReport {
