@@ -45,7 +45,8 @@ double Rate(int64_t n, int64_t batch, Fn fn) {
 
 int main(int argc, char** argv) {
   FlagParser flags("eta_infer_bench", "ETA inference rows/s per backend and batch size.");
-  std::string data_dir = BIMRIDE_DATA_DIR, torch_dir, xgb_dir, work = "/tmp/bimride_eta_infer_bench";
+  std::string data_dir = BIMRIDE_DATA_DIR, torch_dir, xgb_dir,
+              work = "/tmp/bimride_eta_infer_bench";
   flags.AddString("torch-model", &torch_dir, "folder from `train eta --model torch`", true);
   flags.AddString("xgboost-model", &xgb_dir, "folder from `train eta --model xgboost`", true);
   flags.AddString("data", &data_dir, "shared data folder");
@@ -57,18 +58,21 @@ int main(int argc, char** argv) {
   }
   auto zones = data::ZoneIndex::Load(data_dir + "/zones");
   if (!zones.ok()) return Fail(zones.status());
-  auto valid = tasks::eta::LoadEtaDataset(
-      {data_dir + "/tlc_green/green_tripdata_2021-02.parquet"}, &*zones, {});
+  auto valid = tasks::eta::LoadEtaDataset({data_dir + "/tlc_green/green_tripdata_2021-02.parquet"},
+                                          &*zones, {});
   if (!valid.ok()) return Fail(valid.status());
   const auto requests = features::EtaRequestsFromTrips(valid->trips);
   const int64_t n = static_cast<int64_t>(requests.size());
-  std::printf("rows: %lld trips of green 2021-02; 1 thread everywhere\n", static_cast<long long>(n));
+  std::printf("rows: %lld trips of green 2021-02; 1 thread everywhere\n",
+              static_cast<long long>(n));
 
   struct Case {
     std::string dir, backend;
   };
-  const Case cases[] = {{torch_dir, "torchscript"}, {torch_dir, "native_mlp"},
-                        {xgb_dir, "xgboost"}, {xgb_dir, "native_trees"}};
+  const Case cases[] = {{torch_dir, "torchscript"},
+                        {torch_dir, "native_mlp"},
+                        {xgb_dir, "xgboost"},
+                        {xgb_dir, "native_trees"}};
   std::filesystem::create_directories(work);
   for (const Case& c : cases) {
     auto m = tasks::eta::LoadEtaModel(c.dir, 1, c.backend);
@@ -77,17 +81,17 @@ int main(int argc, char** argv) {
     if (!x.ok()) return Fail(x.status());
     const int f = m->model->num_features();
     if (c.backend == "torchscript" || c.backend == "xgboost") {
-      st = WriteFileAtomic(work + "/x_" + c.backend + ".bin",
-                           std::string_view(reinterpret_cast<const char*>(x->data()),
-                                            x->size() * sizeof(float)));
+      st = WriteFileAtomic(
+          work + "/x_" + c.backend + ".bin",
+          std::string_view(reinterpret_cast<const char*>(x->data()), x->size() * sizeof(float)));
       if (!st.ok()) return Fail(st);
     }
     std::vector<float> out(static_cast<size_t>(n));
     for (int64_t batch : {int64_t{1}, int64_t{256}}) {
-      const double r = Rate(batch == 1 ? std::min<int64_t>(n, 20000) : n, batch,
-                            [&](int64_t s, int64_t b) {
-                              return m->model->Predict(x->data() + s * f, b, out.data() + s).ok();
-                            });
+      const double r =
+          Rate(batch == 1 ? std::min<int64_t>(n, 20000) : n, batch, [&](int64_t s, int64_t b) {
+            return m->model->Predict(x->data() + s * f, b, out.data() + s).ok();
+          });
       std::printf("%-12s batch %3lld: %10.0f rows/s\n", c.backend.c_str(),
                   static_cast<long long>(batch), r);
       std::fflush(stdout);
@@ -95,14 +99,13 @@ int main(int argc, char** argv) {
     if (c.backend == "torchscript") {
       std::vector<float> row(static_cast<size_t>(f) * 256);
       for (int64_t batch : {int64_t{1}, int64_t{256}}) {
-        const double r = Rate(batch == 1 ? std::min<int64_t>(n, 20000) : n, batch,
-                              [&](int64_t s, int64_t b) {
-                                return features::ComputeEtaFeatures(
-                                           m->context,
-                                           std::span<const features::EtaRequest>(&requests[s], b),
-                                           row.data())
-                                    .ok();
-                              });
+        const double r =
+            Rate(batch == 1 ? std::min<int64_t>(n, 20000) : n, batch, [&](int64_t s, int64_t b) {
+              return features::ComputeEtaFeatures(
+                         m->context, std::span<const features::EtaRequest>(&requests[s], b),
+                         row.data())
+                  .ok();
+            });
         std::printf("%-12s batch %3lld: %10.0f rows/s\n", "eta features",
                     static_cast<long long>(batch), r);
       }
@@ -119,8 +122,8 @@ int main(int argc, char** argv) {
   }
   std::filesystem::copy_file(work + "/x_torchscript.bin", work + "/x.bin",
                              std::filesystem::copy_options::overwrite_existing);
-  const std::string cmd = "/usr/bin/python3 " + peer + " " + work + " " + torch_dir +
-                          "/model.pt " + xgb_dir + "/model.json " +
-                          std::to_string(tm->model->num_features()) + " 2>&1";
+  const std::string cmd = "/usr/bin/python3 " + peer + " " + work + " " + torch_dir + "/model.pt " +
+                          xgb_dir + "/model.json " + std::to_string(tm->model->num_features()) +
+                          " 2>&1";
   return std::system(cmd.c_str()) == 0 ? 0 : 1;
 }

@@ -19,8 +19,8 @@ using namespace bimride;
 namespace {
 
 Status WriteFloats(const std::string& path, const std::vector<float>& v) {
-  return WriteFileAtomic(path, std::string_view(reinterpret_cast<const char*>(v.data()),
-                                                v.size() * sizeof(float)));
+  return WriteFileAtomic(
+      path, std::string_view(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)));
 }
 
 int Fail(const Status& s) {
@@ -48,8 +48,8 @@ int main(int argc, char** argv) {
   if (!zones.ok()) return Fail(zones.status());
   auto weather = features::WeatherTable::Load(data_dir + "/weather/central_park_weather.csv");
   if (!weather.ok()) return Fail(weather.status());
-  auto train = tasks::eta::LoadEtaDataset(
-      {data_dir + "/tlc_green/green_tripdata_2021-01.parquet"}, &*zones, {});
+  auto train = tasks::eta::LoadEtaDataset({data_dir + "/tlc_green/green_tripdata_2021-01.parquet"},
+                                          &*zones, {});
   if (!train.ok()) return Fail(train.status());
   const auto set = features::EtaFeatureSet::kWithDistance;
   auto context = features::BuildEtaFeatureContext(set, train->trips, &*zones, &*weather);
@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
   auto data = tasks::eta::MakeEtaTabularData(*context, *train);
   if (!data.ok()) return Fail(data.status());
 
-  tasks::eta::EtaTrainConfig config = tasks::eta::DefaultEtaTrainConfig(set, tasks::eta::EtaModelKind::kTorch);
+  tasks::eta::EtaTrainConfig config =
+      tasks::eta::DefaultEtaTrainConfig(set, tasks::eta::EtaModelKind::kTorch);
   models::torch_backend::TabularNetOptions o = config.torch;
   const int zone_card = context->max_zone + 1;
   o.categorical = {{features::kEtaColPickupZone, zone_card, config.zone_embedding_dim},
@@ -71,9 +72,13 @@ int main(int argc, char** argv) {
   o.num_threads = static_cast<int>(threads);
 
   std::filesystem::create_directories(work);
-  nlohmann::json cfg = {{"num_features", data->num_features}, {"threads", threads},
-                        {"seed", 42}, {"lr", o.learning_rate}, {"batch_size", batch_size},
-                        {"epochs", epochs}, {"hidden", o.hidden_sizes}};
+  nlohmann::json cfg = {{"num_features", data->num_features},
+                        {"threads", threads},
+                        {"seed", 42},
+                        {"lr", o.learning_rate},
+                        {"batch_size", batch_size},
+                        {"epochs", epochs},
+                        {"hidden", o.hidden_sizes}};
   nlohmann::json cat = nlohmann::json::array();
   for (const auto& c : o.categorical) cat.push_back({c.column, c.cardinality, c.embedding_dim});
   cfg["categorical"] = cat;

@@ -65,9 +65,9 @@ void PrintProgress(const models::TrainingProgress& p, EtaModelKind kind) {
     std::printf("round %5d  train_rmse %.4f  valid_rmse %.4f%s  %.0f rows/s\n", p.epoch,
                 p.train_loss, p.valid_metric, p.improved ? " *" : "  ", p.rows_per_second);
   } else {
-    std::printf("epoch %3d  train_loss %.4f  valid_loss %.4f (rmse %.4f)%s  %.0f rows/s\n",
-                p.epoch, p.train_loss, p.valid_metric, std::sqrt(p.valid_metric),
-                p.improved ? " *" : "  ", p.rows_per_second);
+    std::printf("epoch %3d  train_loss %.4f  valid_loss %.4f (rmse %.4f)%s  %.0f rows/s\n", p.epoch,
+                p.train_loss, p.valid_metric, std::sqrt(p.valid_metric), p.improved ? " *" : "  ",
+                p.rows_per_second);
   }
   std::fflush(stdout);
 }
@@ -204,8 +204,8 @@ int RunTrainEta(const std::vector<std::string>& args) {
   inputs.insert(inputs.end(), valid_files.begin(), valid_files.end());
   std::vector<std::string> all_inputs = inputs;
   if (weather_table) all_inputs.push_back(weather);
-  Status st = (*run)->SetDataFingerprint(all_inputs, "train: " + train->report.filter +
-                                                         "; valid: " + valid->report.filter);
+  Status st = (*run)->SetDataFingerprint(
+      all_inputs, "train: " + train->report.filter + "; valid: " + valid->report.filter);
   if (!st.ok()) return ReportError(st);
   std::printf("run %s: training %s on %s\n", (*run)->run_id().c_str(), model.c_str(),
               std::string(features::EtaFeatureSpecName(*set)).c_str());

@@ -29,19 +29,39 @@ constexpr char kPairsFile[] = "eta_zone_pairs.csv";
 constexpr char kWeatherFile[] = "eta_weather.csv";
 
 const std::vector<std::string>& BookingNames() {
-  static const std::vector<std::string> names = {
-      "pickup_zone", "dropoff_zone", "pickup_borough", "dropoff_borough", "hour", "weekday",
-      "same_zone", "distance_km", "manhattan_km", "bearing_sin", "bearing_cos", "minute_of_day",
-      "holiday", "precipitation_in", "snowfall_in", "snow_depth_in", "max_temp_f", "wind_mph",
-      "weather_missing", "pair_log_count", "pair_median_minutes", "pickup_zone_median_minutes",
-      "dropoff_zone_median_minutes", "pair_median_distance_miles", "pair_median_speed_mph",
-      "hour_of_week_speed_mph", "expected_minutes_booking"};
+  static const std::vector<std::string> names = {"pickup_zone",
+                                                 "dropoff_zone",
+                                                 "pickup_borough",
+                                                 "dropoff_borough",
+                                                 "hour",
+                                                 "weekday",
+                                                 "same_zone",
+                                                 "distance_km",
+                                                 "manhattan_km",
+                                                 "bearing_sin",
+                                                 "bearing_cos",
+                                                 "minute_of_day",
+                                                 "holiday",
+                                                 "precipitation_in",
+                                                 "snowfall_in",
+                                                 "snow_depth_in",
+                                                 "max_temp_f",
+                                                 "wind_mph",
+                                                 "weather_missing",
+                                                 "pair_log_count",
+                                                 "pair_median_minutes",
+                                                 "pickup_zone_median_minutes",
+                                                 "dropoff_zone_median_minutes",
+                                                 "pair_median_distance_miles",
+                                                 "pair_median_speed_mph",
+                                                 "hour_of_week_speed_mph",
+                                                 "expected_minutes_booking"};
   return names;
 }
 const std::vector<std::string>& DistanceNames() {
-  static const std::vector<std::string> names = {
-      "trip_distance_miles", "detour_ratio", "distance_vs_pair", "expected_minutes_pair_speed",
-      "expected_minutes_hour_speed"};
+  static const std::vector<std::string> names = {"trip_distance_miles", "detour_ratio",
+                                                 "distance_vs_pair", "expected_minutes_pair_speed",
+                                                 "expected_minutes_hour_speed"};
   return names;
 }
 
@@ -59,7 +79,8 @@ float Median(std::vector<float>& v) {
 float Shrink(int64_t n, float m, float fallback, double k) {
   if (n <= 0 || !std::isfinite(m)) return fallback;
   if (!std::isfinite(fallback)) return m;
-  return static_cast<float>((static_cast<double>(n) * m + k * fallback) / (static_cast<double>(n) + k));
+  return static_cast<float>((static_cast<double>(n) * m + k * fallback) /
+                            (static_cast<double>(n) + k));
 }
 
 struct Accumulator {
@@ -184,7 +205,8 @@ void RawFeatures(const EtaFeatureContext& c, const EtaRequest& r, float* f) {
         Shrink(reverse->count, reverse->median_distance_miles, distance_fallback, shrink);
   }
   const int64_t n = pair ? pair->count : 0;
-  const float pair_minutes = Shrink(n, pair ? pair->median_minutes : kNaNf, minutes_fallback, shrink);
+  const float pair_minutes =
+      Shrink(n, pair ? pair->median_minutes : kNaNf, minutes_fallback, shrink);
   const float pair_distance =
       Shrink(n, pair ? pair->median_distance_miles : kNaNf, distance_fallback, shrink);
   const float pair_speed = Shrink(n, pair ? pair->median_speed_mph : kNaNf, speed_fallback, shrink);
@@ -426,9 +448,9 @@ StatusOr<EtaFeatureContext> BuildEtaFeatureContext(EtaFeatureSet set, const data
   }
   if (weather != nullptr && !weather->empty()) {
     // Round trip through the bundled CSV so training sees exactly what a server loads.
-    ASSIGN_OR_RETURN(c.weather, WeatherTable::Parse(weather->ToCsv(weather->first_day(),
-                                                                    weather->last_day()),
-                                                    "weather"));
+    ASSIGN_OR_RETURN(
+        c.weather,
+        WeatherTable::Parse(weather->ToCsv(weather->first_day(), weather->last_day()), "weather"));
   }
 
   // Learned statistics, from rows with a positive duration only.
@@ -449,7 +471,8 @@ StatusOr<EtaFeatureContext> BuildEtaFeatureContext(EtaFeatureSet set, const data
     used.push_back(i);
     double lon1 = c.zone_lon[r.pickup_zone], lat1 = c.zone_lat[r.pickup_zone];
     double lon2 = c.zone_lon[r.dropoff_zone], lat2 = c.zone_lat[r.dropoff_zone];
-    if (HasCoordinates(r)) lon1 = r.pickup_lon, lat1 = r.pickup_lat, lon2 = r.dropoff_lon, lat2 = r.dropoff_lat;
+    if (HasCoordinates(r))
+      lon1 = r.pickup_lon, lat1 = r.pickup_lat, lon2 = r.dropoff_lon, lat2 = r.dropoff_lat;
     const double line_miles = HaversineKm(lon1, lat1, lon2, lat2) / kKmPerMile;
     double distance = train.distance_miles[i];
     if (!std::isfinite(distance)) distance = line_miles;
@@ -458,7 +481,8 @@ StatusOr<EtaFeatureContext> BuildEtaFeatureContext(EtaFeatureSet set, const data
     }
     const float m = static_cast<float>(minutes);
     const float d = static_cast<float>(distance);
-    const float speed = std::isfinite(distance) ? static_cast<float>(distance / (minutes / 60)) : kNaNf;
+    const float speed =
+        std::isfinite(distance) ? static_cast<float>(distance / (minutes / 60)) : kNaNf;
     auto add = [&](Accumulator& a) {
       a.minutes.push_back(m);
       if (std::isfinite(d)) a.distance.push_back(d);
@@ -655,16 +679,17 @@ Status SaveEtaFeatureContext(const EtaFeatureContext& c, const std::string& dir)
   j["zones"] = zones;
   RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + kContextFile, j.dump(1) + "\n"));
 
-  std::string pairs = "pickup_zone,dropoff_zone,count,median_minutes,median_distance_miles,median_speed_mph\n";
+  std::string pairs =
+      "pickup_zone,dropoff_zone,count,median_minutes,median_distance_miles,median_speed_mph\n";
   for (const auto& [key, s] : c.pairs) {
     pairs += std::to_string(key / (c.max_zone + 1)) + "," + std::to_string(key % (c.max_zone + 1)) +
              "," + std::to_string(s.count) + "," + FloatText(s.median_minutes) + "," +
              FloatText(s.median_distance_miles) + "," + FloatText(s.median_speed_mph) + "\n";
   }
   RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + kPairsFile, pairs));
-  const std::string weather =
-      c.weather.empty() ? std::string("DATE,PRCP,SNOW,SNWD,TMAX,TMIN,AWND\n")
-                        : c.weather.ToCsv(c.weather.first_day(), c.weather.last_day());
+  const std::string weather = c.weather.empty()
+                                  ? std::string("DATE,PRCP,SNOW,SNWD,TMAX,TMIN,AWND\n")
+                                  : c.weather.ToCsv(c.weather.first_day(), c.weather.last_day());
   return WriteFileAtomic(dir + "/" + kWeatherFile, weather);
 }
 
@@ -697,15 +722,14 @@ StatusOr<EtaFeatureContext> LoadEtaFeatureContext(const std::string& dir) {
     c.options.min_pair_count = j.at("min_pair_count").get<int64_t>();
     c.training_rows = j.at("training_rows").get<int64_t>();
     ASSIGN_OR_RETURN(c.global, StatsFromJson(j.at("global"), path + ": global"));
-    ASSIGN_OR_RETURN(c.hour_of_week_speed_mph,
-                     FloatsFromJson(j.at("hour_of_week_speed_mph"), 168,
-                                    path + ": hour_of_week_speed_mph"));
-    ASSIGN_OR_RETURN(c.defaults, FloatsFromJson(j.at("defaults"), EtaFeatureCount(c.set),
-                                                path + ": defaults"));
-    ASSIGN_OR_RETURN(c.lower, FloatsFromJson(j.at("lower"), EtaFeatureCount(c.set),
-                                             path + ": lower"));
-    ASSIGN_OR_RETURN(c.upper, FloatsFromJson(j.at("upper"), EtaFeatureCount(c.set),
-                                             path + ": upper"));
+    ASSIGN_OR_RETURN(c.hour_of_week_speed_mph, FloatsFromJson(j.at("hour_of_week_speed_mph"), 168,
+                                                              path + ": hour_of_week_speed_mph"));
+    ASSIGN_OR_RETURN(c.defaults,
+                     FloatsFromJson(j.at("defaults"), EtaFeatureCount(c.set), path + ": defaults"));
+    ASSIGN_OR_RETURN(c.lower,
+                     FloatsFromJson(j.at("lower"), EtaFeatureCount(c.set), path + ": lower"));
+    ASSIGN_OR_RETURN(c.upper,
+                     FloatsFromJson(j.at("upper"), EtaFeatureCount(c.set), path + ": upper"));
     for (size_t k = 0; k < c.lower.size(); ++k) {
       if (!(c.lower[k] <= c.upper[k])) {
         return InvalidArgumentError(path + ": lower/upper: feature " + std::to_string(k) +

@@ -79,7 +79,7 @@ struct EtaRequest {
   int32_t pickup_zone = 0;
   int32_t dropoff_zone = 0;
   int64_t pickup_time_us = data::kNullTime;  // naive local time (common/civil_time.h)
-  double trip_distance_miles = kNone;         // metered; needed by eta_with_distance only
+  double trip_distance_miles = kNone;        // metered; needed by eta_with_distance only
   double pickup_lon = kNone, pickup_lat = kNone, dropoff_lon = kNone, dropoff_lat = kNone;
 };
 
@@ -105,18 +105,18 @@ struct EtaContextOptions {
 // Save/LoadEtaFeatureContext.
 struct EtaFeatureContext {
   EtaFeatureSet set = EtaFeatureSet::kBooking;
-  int32_t max_zone = 265;                 // valid request zones are 1..max_zone
+  int32_t max_zone = 265;                  // valid request zones are 1..max_zone
   std::vector<double> zone_lon, zone_lat;  // per zone id 0..max_zone; NaN when unknown
   std::vector<int32_t> zone_borough;       // EtaBoroughId per zone id
   WeatherTable weather;                    // may be empty (then weather features are defaults)
   EtaContextOptions options;
   // Learned from the training trips:
   EtaPairStats global;
-  std::vector<EtaPairStats> pickup_zone_stats;   // per zone id
-  std::vector<EtaPairStats> dropoff_zone_stats;  // per zone id
+  std::vector<EtaPairStats> pickup_zone_stats;          // per zone id
+  std::vector<EtaPairStats> dropoff_zone_stats;         // per zone id
   std::vector<std::pair<int64_t, EtaPairStats>> pairs;  // key pu * (max_zone + 1) + do, sorted
-  std::vector<float> hour_of_week_speed_mph;  // 168: weekday * 24 + hour
-  std::vector<float> defaults;                // per feature: training median
+  std::vector<float> hour_of_week_speed_mph;            // 168: weekday * 24 + hour
+  std::vector<float> defaults;                          // per feature: training median
   // Per feature: the range seen in training; numeric features are clipped into it (models
   // cannot extrapolate — a snowstorm after a snowless training month must not send a net's
   // standardised input to 50σ; trees answer the same either way).

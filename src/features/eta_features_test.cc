@@ -51,7 +51,8 @@ data::TripTable MakeTrips(int n, uint64_t seed, bool with_coordinates = true) {
     if (!with_coordinates) r.pickup_lon = r.pickup_lat = r.dropoff_lon = r.dropoff_lat = NAN;
     r.pickup_time_us = start + minute(rng) * kMicrosPerMinute;
     const double km = std::abs(r.pickup_zone - r.dropoff_zone) * 0.84 + 0.5;
-    const double minutes = 3 * km + (HourOfDay(r.pickup_time_us) / 6) + 2 + std::abs(noise(rng)) * 1000;
+    const double minutes =
+        3 * km + (HourOfDay(r.pickup_time_us) / 6) + 2 + std::abs(noise(rng)) * 1000;
     r.dropoff_time_us = r.pickup_time_us + static_cast<int64_t>(minutes * kMicrosPerMinute);
     r.distance_miles = static_cast<float>(km / 1.609344 * 1.3);
     t.Append(r);
@@ -302,7 +303,7 @@ TEST(EtaFeaturesTest, NumericFeaturesAreClippedToTheTrainingRange) {
   r.pickup_zone = 1;
   r.dropoff_zone = 2;
   r.pickup_time_us = *ParseCivil("2021-01-20 08:00:00");  // max temp 50
-  r.trip_distance_miles = 5000;  // a broken meter
+  r.trip_distance_miles = 5000;                           // a broken meter
   auto f = ComputeEtaFeatures(*ctx, std::span<const EtaRequest>(&r, 1));
   ASSERT_TRUE(f.ok());
   EXPECT_EQ((*f)[Col(s, "max_temp_f")], 50);

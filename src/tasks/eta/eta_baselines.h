@@ -22,9 +22,8 @@
 namespace bimride::tasks::eta {
 
 enum class EtaBaselineKind { kMean, kPairMedian, kSpeed };
-inline constexpr EtaBaselineKind kAllEtaBaselines[] = {EtaBaselineKind::kMean,
-                                                       EtaBaselineKind::kPairMedian,
-                                                       EtaBaselineKind::kSpeed};
+inline constexpr EtaBaselineKind kAllEtaBaselines[] = {
+    EtaBaselineKind::kMean, EtaBaselineKind::kPairMedian, EtaBaselineKind::kSpeed};
 std::string_view EtaBaselineName(EtaBaselineKind kind);  // "mean", "pair-median", "speed"
 StatusOr<EtaBaselineKind> ParseEtaBaselineKind(std::string_view text);
 

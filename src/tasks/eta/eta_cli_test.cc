@@ -60,8 +60,8 @@ class EtaCliTest : public ::testing::Test {
 };
 
 TEST_F(EtaCliTest, TrainsEvaluatesAndPublishesXgboostAndTorchOnGreenSamples) {
-  RunResult x = Run("train eta " + Common() + " --model xgboost --features with-distance --rounds 60 --out " +
-                    dir_ + "/xgb");
+  RunResult x = Run("train eta " + Common() +
+                    " --model xgboost --features with-distance --rounds 60 --out " + dir_ + "/xgb");
   ASSERT_EQ(x.exit_code, 0) << x.out << x.err;
   EXPECT_NE(x.out.find("train: 1255 rows loaded"), std::string::npos) << x.out;
   EXPECT_NE(x.out.find("round     1  train_rmse"), std::string::npos) << x.out;
@@ -70,9 +70,10 @@ TEST_F(EtaCliTest, TrainsEvaluatesAndPublishesXgboostAndTorchOnGreenSamples) {
   EXPECT_NE(x.out.find(">=10 mi"), std::string::npos);
   EXPECT_NE(x.out.find("published eta version 1"), std::string::npos) << x.out;
 
-  RunResult t = Run("train eta " + Common() +
-                    " --model torch --features booking --epochs 2 --hidden 16 --name eta_net --out " +
-                    dir_ + "/net");
+  RunResult t =
+      Run("train eta " + Common() +
+          " --model torch --features booking --epochs 2 --hidden 16 --name eta_net --out " + dir_ +
+          "/net");
   ASSERT_EQ(t.exit_code, 0) << t.out << t.err;
   EXPECT_NE(t.out.find("epoch   1  train_loss"), std::string::npos) << t.out;
   EXPECT_NE(t.out.find("rows/s"), std::string::npos);
@@ -80,8 +81,8 @@ TEST_F(EtaCliTest, TrainsEvaluatesAndPublishesXgboostAndTorchOnGreenSamples) {
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/net/model.pt"));
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/repo/eta_net/1/eta_context.json"));
 
-  RunResult b = Run("train eta " + Common() + " --model baseline --baseline speed --out " + dir_ +
-                    "/speed");
+  RunResult b =
+      Run("train eta " + Common() + " --model baseline --baseline speed --out " + dir_ + "/speed");
   ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
 
   // One comparison table over the folders and a registry version.
@@ -109,8 +110,8 @@ TEST_F(EtaCliTest, TrainsEvaluatesAndPublishesXgboostAndTorchOnGreenSamples) {
 }
 
 TEST_F(EtaCliTest, BadInputFailsWithOneLineNamingItAndBadUsageExitsTwo) {
-  RunResult r = Run("train eta --train " + dir_ + "/missing.parquet --valid " + feb_ +
-                    " --repo " + dir_ + "/repo");
+  RunResult r = Run("train eta --train " + dir_ + "/missing.parquet --valid " + feb_ + " --repo " +
+                    dir_ + "/repo");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("missing.parquet"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
@@ -147,10 +148,14 @@ TEST_F(EtaCliTest, BadInputFailsWithOneLineNamingItAndBadUsageExitsTwo) {
 }
 
 TEST_F(EtaCliTest, TrainsOnASimulatedCityWithoutTheShapefile) {
-  ASSERT_EQ(Run("simulate --days 14 --zones 12 --seed 3 --start 2025-03-03 --out " + dir_ +
-                "/jan.csv").exit_code, 0);
-  ASSERT_EQ(Run("simulate --days 7 --zones 12 --seed 4 --start 2025-03-17 --out " + dir_ +
-                "/feb.csv").exit_code, 0);
+  ASSERT_EQ(
+      Run("simulate --days 14 --zones 12 --seed 3 --start 2025-03-03 --out " + dir_ + "/jan.csv")
+          .exit_code,
+      0);
+  ASSERT_EQ(
+      Run("simulate --days 7 --zones 12 --seed 4 --start 2025-03-17 --out " + dir_ + "/feb.csv")
+          .exit_code,
+      0);
   RunResult r = Run("train eta --zones none --weather none --threads 1 --repo " + dir_ +
                     "/repo --train " + dir_ + "/jan.csv --valid " + dir_ +
                     "/feb.csv --model xgboost --rounds 40 --out " + dir_ + "/sim");

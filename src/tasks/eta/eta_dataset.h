@@ -27,11 +27,11 @@ struct EtaDatasetOptions {
 };
 
 struct EtaDatasetReport {
-  int64_t loaded = 0;              // rows the loader kept (after its own validation)
-  int64_t loader_quarantined = 0;  // rows the loader's validation set aside
-  int64_t removed_no_duration = 0;  // missing pickup or dropoff time
-  int64_t removed_too_short = 0;    // duration < min_minutes
-  int64_t removed_too_long = 0;     // duration > max_minutes
+  int64_t loaded = 0;                // rows the loader kept (after its own validation)
+  int64_t loader_quarantined = 0;    // rows the loader's validation set aside
+  int64_t removed_no_duration = 0;   // missing pickup or dropoff time
+  int64_t removed_too_short = 0;     // duration < min_minutes
+  int64_t removed_too_long = 0;      // duration > max_minutes
   int64_t removed_unknown_zone = 0;  // pickup or dropoff zone unknown (0)
   int64_t kept = 0;
   std::string filter;  // "1 <= duration_min <= 60"
@@ -51,8 +51,7 @@ StatusOr<EtaDataset> MakeEtaDataset(const data::TripTable& trips, const EtaDatas
 // Loads files (data::LoadTripsWithReport, validation on) and makes the dataset; the loader's
 // quarantine count goes into the report. Errors name the file.
 StatusOr<EtaDataset> LoadEtaDataset(const std::vector<std::string>& paths,
-                                    const data::ZoneIndex* zones,
-                                    const EtaDatasetOptions& options);
+                                    const data::ZoneIndex* zones, const EtaDatasetOptions& options);
 
 // Trip-length band of a metered distance in miles (NaN → the straight-line distance decides
 // upstream): 0 "<1 mi", 1 "1-2 mi", 2 "2-5 mi", 3 "5-10 mi", 4 ">=10 mi".

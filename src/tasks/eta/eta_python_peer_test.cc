@@ -12,10 +12,13 @@ namespace bimride::tasks::eta {
 namespace {
 
 TEST(EtaPythonPeerTest, PythonTorchJitLoadsTheExportedEtaNetAndPredictsTheSame) {
-  auto train = MakeEtaDataset(testing::SyntheticTrips(2000, 21, DaysFromCivil(2021, 1, 1), 28, true), {});
-  auto valid = MakeEtaDataset(testing::SyntheticTrips(300, 22, DaysFromCivil(2021, 2, 1), 28, true), {});
+  auto train =
+      MakeEtaDataset(testing::SyntheticTrips(2000, 21, DaysFromCivil(2021, 1, 1), 28, true), {});
+  auto valid =
+      MakeEtaDataset(testing::SyntheticTrips(300, 22, DaysFromCivil(2021, 2, 1), 28, true), {});
   ASSERT_TRUE(train.ok() && valid.ok());
-  EtaTrainConfig c = DefaultEtaTrainConfig(features::EtaFeatureSet::kWithDistance, EtaModelKind::kTorch);
+  EtaTrainConfig c =
+      DefaultEtaTrainConfig(features::EtaFeatureSet::kWithDistance, EtaModelKind::kTorch);
   c.torch.epochs = 2;
   c.torch.hidden_sizes = {32, 16};
   c.threads = 1;
@@ -24,8 +27,8 @@ TEST(EtaPythonPeerTest, PythonTorchJitLoadsTheExportedEtaNetAndPredictsTheSame) 
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   auto loaded = LoadEtaModel(dir);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-  auto x = features::ComputeEtaFeatures(loaded->context,
-                                        features::EtaRequestsFromTrips(valid->trips));
+  auto x =
+      features::ComputeEtaFeatures(loaded->context, features::EtaRequestsFromTrips(valid->trips));
   ASSERT_TRUE(x.ok());
   auto ours = PredictEta(*loaded, valid->trips);
   ASSERT_TRUE(ours.ok());

@@ -25,23 +25,24 @@ class EtaServingTest : public ::testing::Test {
   void SetUp() override {
     serving::RegisterBuiltinFeatureSpecs();
     repo_ = testing::TempDir("serving_repo");
-    auto train = MakeEtaDataset(
-        testing::SyntheticTrips(2500, 11, DaysFromCivil(2021, 1, 1), 28, true), {});
-    auto valid = MakeEtaDataset(
-        testing::SyntheticTrips(400, 12, DaysFromCivil(2021, 2, 1), 28, true), {});
+    auto train =
+        MakeEtaDataset(testing::SyntheticTrips(2500, 11, DaysFromCivil(2021, 1, 1), 28, true), {});
+    auto valid =
+        MakeEtaDataset(testing::SyntheticTrips(400, 12, DaysFromCivil(2021, 2, 1), 28, true), {});
     ASSERT_TRUE(train.ok() && valid.ok());
     train_ = *train;
     valid_ = *valid;
     // What riders send: zones, time and (for with-distance) the meter — no coordinates, so the
     // zone centroids learned in training answer.
-    evaluated_ = *MakeEtaDataset(
-        testing::SyntheticTrips(300, 13, DaysFromCivil(2021, 2, 1), 28, false), {});
+    evaluated_ =
+        *MakeEtaDataset(testing::SyntheticTrips(300, 13, DaysFromCivil(2021, 2, 1), 28, false), {});
   }
   void TearDown() override { std::filesystem::remove_all(repo_); }
 
   // Trains `kind` on `set`, publishes it as `name`; returns the offline predictions for
   // evaluated_ computed from the published version folder.
-  std::vector<float> TrainAndPublish(EtaFeatureSet set, EtaModelKind kind, const std::string& name) {
+  std::vector<float> TrainAndPublish(EtaFeatureSet set, EtaModelKind kind,
+                                     const std::string& name) {
     EtaTrainConfig c = DefaultEtaTrainConfig(set, kind);
     c.xgboost.rounds = 40;
     c.torch.epochs = 2;
@@ -84,10 +85,10 @@ class EtaServingTest : public ::testing::Test {
 };
 
 TEST_F(EtaServingTest, ServedRawFieldRequestsGiveExactlyTheOfflinePredictions) {
-  const std::vector<float> xgb = TrainAndPublish(EtaFeatureSet::kWithDistance,
-                                                 EtaModelKind::kXgboost, "eta_xgb");
-  const std::vector<float> net = TrainAndPublish(EtaFeatureSet::kBooking, EtaModelKind::kTorch,
-                                                 "eta_torch");
+  const std::vector<float> xgb =
+      TrainAndPublish(EtaFeatureSet::kWithDistance, EtaModelKind::kXgboost, "eta_xgb");
+  const std::vector<float> net =
+      TrainAndPublish(EtaFeatureSet::kBooking, EtaModelKind::kTorch, "eta_torch");
   ASSERT_EQ(xgb.size(), evaluated_.trips.size());
   ASSERT_EQ(net.size(), evaluated_.trips.size());
   serving::ServerConfig config;

@@ -2,12 +2,13 @@
 // grows with distance and rush hour), so unit tests need no outside data.
 #pragma once
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <random>
 #include <string>
-#include <unistd.h>
 
 #include "common/civil_time.h"
 #include "data/trip_table.h"
@@ -28,7 +29,8 @@ inline data::TripTable SyntheticTrips(int n, uint64_t seed, int64_t first_day, i
     r.dropoff_zone = zone(rng);
     r.pickup_time_us = first_day * kMicrosPerDay + minute(rng) * kMicrosPerMinute;
     const int hour = HourOfDay(r.pickup_time_us);
-    const double km = std::abs(r.pickup_zone - r.dropoff_zone) * 1.2 + 0.6 + std::abs(noise(rng)) * 0.3;
+    const double km =
+        std::abs(r.pickup_zone - r.dropoff_zone) * 1.2 + 0.6 + std::abs(noise(rng)) * 0.3;
     const double rush = (hour >= 7 && hour <= 9) || (hour >= 16 && hour <= 18) ? 1.6 : 1.0;
     const double minutes = std::max(1.5, 2.5 * km * rush + 2 + noise(rng));
     r.dropoff_time_us = r.pickup_time_us + static_cast<int64_t>(minutes * kMicrosPerMinute);

@@ -56,10 +56,10 @@ std::map<std::string, std::string> ConfigParams(const EtaTrainConfig& c) {
     for (int h : t.hidden_sizes) hidden.push_back(std::to_string(h));
     p["torch.hidden_sizes"] = Join(hidden, ",");
     p["torch.dropout"] = Num(t.dropout);
-    p["torch.loss"] = t.loss == models::torch_backend::TabularLoss::kHuber
-                          ? "huber(" + Num(t.huber_delta) + ")"
-                          : (t.loss == models::torch_backend::TabularLoss::kPoisson ? "poisson"
-                                                                                   : "mse");
+    p["torch.loss"] =
+        t.loss == models::torch_backend::TabularLoss::kHuber
+            ? "huber(" + Num(t.huber_delta) + ")"
+            : (t.loss == models::torch_backend::TabularLoss::kPoisson ? "poisson" : "mse");
     p["torch.learning_rate"] = Num(t.learning_rate);
     p["torch.weight_decay"] = Num(t.weight_decay);
     p["torch.batch_size"] = std::to_string(t.batch_size);
@@ -148,15 +148,16 @@ StatusOr<models::TabularData> MakeEtaTabularData(const features::EtaFeatureConte
   d.rows = static_cast<int64_t>(dataset.trips.size());
   d.num_features = features::EtaFeatureCount(context.set);
   d.num_outputs = 1;
-  ASSIGN_OR_RETURN(d.features,
-                   features::ComputeEtaFeatures(context, features::EtaRequestsFromTrips(dataset.trips)));
+  ASSIGN_OR_RETURN(d.features, features::ComputeEtaFeatures(
+                                   context, features::EtaRequestsFromTrips(dataset.trips)));
   d.targets = dataset.minutes;
   return d;
 }
 
-StatusOr<models::TabularData> MakeOutOfFoldTabularData(
-    const EtaDataset& train, const features::EtaFeatureContext& full, int folds,
-    const data::ZoneIndex* zones, const features::WeatherTable* weather) {
+StatusOr<models::TabularData> MakeOutOfFoldTabularData(const EtaDataset& train,
+                                                       const features::EtaFeatureContext& full,
+                                                       int folds, const data::ZoneIndex* zones,
+                                                       const features::WeatherTable* weather) {
   ASSIGN_OR_RETURN(models::TabularData d, MakeEtaTabularData(full, train));
   if (folds <= 1) return d;
   const size_t n = train.trips.size();
@@ -176,9 +177,9 @@ StatusOr<models::TabularData> MakeOutOfFoldTabularData(
     fold_context.zone_lon = full.zone_lon;  // centroids from all training trips
     fold_context.zone_lat = full.zone_lat;
     const data::TripTable fold_trips = train.trips.Take(in_fold);
-    ASSIGN_OR_RETURN(std::vector<float> x,
-                     features::ComputeEtaFeatures(fold_context,
-                                                  features::EtaRequestsFromTrips(fold_trips)));
+    ASSIGN_OR_RETURN(
+        std::vector<float> x,
+        features::ComputeEtaFeatures(fold_context, features::EtaRequestsFromTrips(fold_trips)));
     for (size_t j = 0; j < in_fold.size(); ++j) {
       std::copy(x.begin() + j * width, x.begin() + (j + 1) * width,
                 d.features.begin() + in_fold[j] * width);
@@ -261,7 +262,8 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
     case EtaModelKind::kXgboost: {
       models::xgboost_backend::XgboostOptions o = config.xgboost;
       o.nthread = config.threads;
-      ASSIGN_OR_RETURN(auto trained, models::xgboost_backend::TrainXgboost(tr, &va, o, on_progress));
+      ASSIGN_OR_RETURN(auto trained,
+                       models::xgboost_backend::TrainXgboost(tr, &va, o, on_progress));
       RETURN_IF_ERROR(models::xgboost_backend::SaveXgboostModel(trained, out_dir + "/model.json"));
       manifest.backend = "xgboost";
       artifacts = {"model.json"};
@@ -290,8 +292,7 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
       const auto& r = trained.report;
       summary << "torch: " << r.epochs_run << " epochs, best epoch " << r.best_epoch
               << " (valid loss " << Num(r.best_valid_loss) << "), " << Num(r.train_seconds)
-              << " s, " << Num(r.rows_per_second) << " rows/s, " << r.num_threads
-              << " threads\n";
+              << " s, " << Num(r.rows_per_second) << " rows/s, " << r.num_threads << " threads\n";
       manifest.properties["best_epoch"] = std::to_string(r.best_epoch);
       manifest.properties["train_rows_per_second"] = Num(r.rows_per_second);
       break;
@@ -302,10 +303,9 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
   manifest.artifacts = artifacts;
   manifest.inputs = {{"features", registry::DType::kFloat32, {-1, tr.num_features}}};
   manifest.outputs = {{"eta_minutes", registry::DType::kFloat32, {-1, 1}}};
-  manifest.feature_spec =
-      registry::FeatureSpecRef{std::string(features::EtaFeatureSpecName(config.features)),
-                               features::kEtaFeatureSpecVersion,
-                               features::EtaRequestFields(config.features)};
+  manifest.feature_spec = registry::FeatureSpecRef{
+      std::string(features::EtaFeatureSpecName(config.features)), features::kEtaFeatureSpecVersion,
+      features::EtaRequestFields(config.features)};
   if (run != nullptr) manifest.run_id = run->run_id();
   const std::vector<std::string> names = features::EtaFeatureNames(config.features);
   std::vector<float> column(static_cast<size_t>(tr.rows));
@@ -326,7 +326,8 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
   // Evaluate through the written folder: the artifact and context a server would load.
   ASSIGN_OR_RETURN(LoadedEtaModel loaded, LoadEtaModel(out_dir, config.threads));
   ASSIGN_OR_RETURN(std::vector<float> predicted, PredictEta(loaded, valid.trips));
-  result.comparison.push_back({ModelLabel(config), EvaluateEta(predicted, valid.minutes, valid.trips)});
+  result.comparison.push_back(
+      {ModelLabel(config), EvaluateEta(predicted, valid.minutes, valid.trips)});
   std::map<std::string, double> metrics;
   AddMetrics("valid_", result.comparison[0].second.overall, &metrics);
   for (EtaBaselineKind kind : kAllEtaBaselines) {
@@ -346,8 +347,8 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
                                   registry::ManifestToJson(manifest)));
   if (run != nullptr) {
     RETURN_IF_ERROR(run->LogMetrics(metrics, 0));
-    RETURN_IF_ERROR(run->SetTags({{"feature_spec", manifest.feature_spec->ToString()},
-                                  {"backend", manifest.backend}}));
+    RETURN_IF_ERROR(run->SetTags(
+        {{"feature_spec", manifest.feature_spec->ToString()}, {"backend", manifest.backend}}));
   }
   result.manifest = manifest;
   result.summary = summary.str();
@@ -361,11 +362,10 @@ StatusOr<LoadedEtaModel> LoadEtaModel(const std::string& dir, int threads,
   LoadedEtaModel m;
   ASSIGN_OR_RETURN(m.manifest, registry::ManifestFromJson(text, path, /*require_version=*/false));
   if (m.manifest.task != "eta" || !m.manifest.feature_spec) {
-    return InvalidArgumentError(path + ": not an ETA model (task '" + m.manifest.task +
-                                "', feature spec " +
-                                (m.manifest.feature_spec ? m.manifest.feature_spec->ToString()
-                                                         : std::string("none")) +
-                                ")");
+    return InvalidArgumentError(
+        path + ": not an ETA model (task '" + m.manifest.task + "', feature spec " +
+        (m.manifest.feature_spec ? m.manifest.feature_spec->ToString() : std::string("none")) +
+        ")");
   }
   ASSIGN_OR_RETURN(EtaFeatureSet set, features::ParseEtaFeatureSet(m.manifest.feature_spec->name));
   ASSIGN_OR_RETURN(m.context, features::LoadEtaFeatureContext(dir));
@@ -397,8 +397,8 @@ StatusOr<LoadedEtaModel> LoadEtaModel(const std::string& dir, int threads,
 }
 
 StatusOr<std::vector<float>> PredictEta(const LoadedEtaModel& model, const data::TripTable& trips) {
-  ASSIGN_OR_RETURN(std::vector<float> x,
-                   features::ComputeEtaFeatures(model.context, features::EtaRequestsFromTrips(trips)));
+  ASSIGN_OR_RETURN(std::vector<float> x, features::ComputeEtaFeatures(
+                                             model.context, features::EtaRequestsFromTrips(trips)));
   std::vector<float> out(trips.size());
   RETURN_IF_ERROR(model.model->Predict(x.data(), static_cast<int64_t>(trips.size()), out.data()));
   return out;

@@ -55,7 +55,7 @@ struct EtaTrainConfig {
   // context built on the other folds, so a row never sees its own label. 0/1 = off (the full
   // training context, which leaks each row's own duration into its pair median).
   int encoding_folds = 5;
-  int threads = 2;                // XGBoost nthread, LibTorch threads, inference threads
+  int threads = 2;                 // XGBoost nthread, LibTorch threads, inference threads
   std::string model_name = "eta";  // manifest name
 };
 
@@ -98,9 +98,10 @@ StatusOr<std::vector<float>> PredictEta(const LoadedEtaModel& model, const data:
 
 // Training features with out-of-fold encodings: row i belongs to fold i % folds and gets the
 // features of a context built from the other folds (folds <= 1: `full` for every row).
-StatusOr<models::TabularData> MakeOutOfFoldTabularData(
-    const EtaDataset& train, const features::EtaFeatureContext& full, int folds,
-    const data::ZoneIndex* zones, const features::WeatherTable* weather);
+StatusOr<models::TabularData> MakeOutOfFoldTabularData(const EtaDataset& train,
+                                                       const features::EtaFeatureContext& full,
+                                                       int folds, const data::ZoneIndex* zones,
+                                                       const features::WeatherTable* weather);
 
 // Builds the training features of a dataset with a context (TabularData, label = minutes).
 StatusOr<models::TabularData> MakeEtaTabularData(const features::EtaFeatureContext& context,

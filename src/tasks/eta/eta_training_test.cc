@@ -50,13 +50,13 @@ TEST(EtaDatasetTest, FilterCountsEveryRemovedRowByReason) {
                                             : t0 + static_cast<int64_t>(minutes * kMicrosPerMinute);
     t.Append(r);
   };
-  add(0.5, 1);   // too short
-  add(1.0, 1);   // kept (bounds are inclusive)
-  add(30, 1);    // kept
-  add(60, 1);    // kept
-  add(61, 1);    // too long
-  add(NAN, 1);   // no duration
-  add(10, 0);    // unknown zone
+  add(0.5, 1);  // too short
+  add(1.0, 1);  // kept (bounds are inclusive)
+  add(30, 1);   // kept
+  add(60, 1);   // kept
+  add(61, 1);   // too long
+  add(NAN, 1);  // no duration
+  add(10, 0);   // unknown zone
   auto d = MakeEtaDataset(t, {});
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->report.loaded, 7);
@@ -111,17 +111,19 @@ TEST(EtaBaselineTest, BaselinesReadTheirFeatureAndRoundTrip) {
 }
 
 // Every model kind on both feature sets: writes a folder that loads back, predicts what the
-// training reported, and the learned models beat the mean (XGBoost every baseline) on this synthetic task.
+// training reported, and the learned models beat the mean (XGBoost every baseline) on this
+// synthetic task.
 TEST(EtaTrainingTest, EveryModelKindTrainsWritesALoadableFolderAndBeatsTheMean) {
   const EtaDataset train = Dataset(3000, 1, kJan1);
   const EtaDataset valid = Dataset(800, 2, kFeb1);
   for (EtaFeatureSet set : {EtaFeatureSet::kBooking, EtaFeatureSet::kWithDistance}) {
-    for (EtaModelKind kind : {EtaModelKind::kBaseline, EtaModelKind::kXgboost, EtaModelKind::kTorch}) {
+    for (EtaModelKind kind :
+         {EtaModelKind::kBaseline, EtaModelKind::kXgboost, EtaModelKind::kTorch}) {
       SCOPED_TRACE(std::string(features::EtaFeatureSpecName(set)) + " " +
                    std::string(EtaModelKindName(kind)));
       const std::string dir = testing::TempDir("train");
-      auto result = TrainEtaModel(train, valid, nullptr, nullptr, SmallConfig(set, kind), dir,
-                                  nullptr);
+      auto result =
+          TrainEtaModel(train, valid, nullptr, nullptr, SmallConfig(set, kind), dir, nullptr);
       ASSERT_TRUE(result.ok()) << result.status().ToString();
       ASSERT_EQ(result->comparison.size(), 4u);
       const double model_rmse = result->comparison[0].second.overall.rmse;
@@ -191,9 +193,9 @@ TEST(EtaTrainingTest, TrackedRunRecordsParamsEpochMetricsAndRunIdInManifest) {
   auto run = (*reg)->StartRun("eta", {}, {});
   ASSERT_TRUE(run.ok());
   const std::string dir = repo + "/out";
-  auto result = TrainEtaModel(train, valid, nullptr, nullptr,
-                              SmallConfig(EtaFeatureSet::kBooking, EtaModelKind::kTorch), dir,
-                              run->get());
+  auto result =
+      TrainEtaModel(train, valid, nullptr, nullptr,
+                    SmallConfig(EtaFeatureSet::kBooking, EtaModelKind::kTorch), dir, run->get());
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->manifest.run_id, (*run)->run_id());
   ASSERT_TRUE((*run)->EndRun(registry::RunStatus::kFinished).ok());
