@@ -188,6 +188,46 @@ TEST(EtaFeaturesTest, RawRequestFieldsGiveTheSameFeaturesAsTheTripTable) {
   EXPECT_EQ(std::memcmp(offline->data(), online->data(), offline->size() * sizeof(float)), 0);
 }
 
+TEST(EtaFeaturesTest, RawCoordinatesGiveTheSameFeaturesAsTheTripTable) {
+  const data::TripTable trips = MakeTrips(200, 10);  // Kaggle / simulator: coordinates
+  auto ctx = BuildEtaFeatureContext(EtaFeatureSet::kBooking, trips, nullptr, nullptr);
+  ASSERT_TRUE(ctx.ok());
+  auto offline = ComputeEtaFeatures(*ctx, EtaRequestsFromTrips(trips));
+  ASSERT_TRUE(offline.ok());
+  std::vector<RawFieldValue> pu, dz, when, plon, plat, dlon, dlat;
+  for (size_t i = 0; i < trips.size(); ++i) {
+    pu.emplace_back(static_cast<double>(trips.pickup_zone[i]));
+    dz.emplace_back(static_cast<double>(trips.dropoff_zone[i]));
+    when.emplace_back(FormatCivil(trips.pickup_time_us[i]));
+    plon.emplace_back(trips.pickup_lon[i]);
+    plat.emplace_back(trips.pickup_lat[i]);
+    dlon.emplace_back(trips.dropoff_lon[i]);
+    dlat.emplace_back(trips.dropoff_lat[i]);
+  }
+  EtaRawColumns raw;
+  raw.rows = static_cast<int64_t>(trips.size());
+  raw.pickup_zone = &pu;
+  raw.dropoff_zone = &dz;
+  raw.pickup_datetime = &when;
+  raw.pickup_longitude = &plon;
+  raw.pickup_latitude = &plat;
+  raw.dropoff_longitude = &dlon;
+  raw.dropoff_latitude = &dlat;
+  auto requests = ParseEtaRequests(EtaFeatureSet::kBooking, raw);
+  ASSERT_TRUE(requests.ok()) << requests.status().ToString();
+  auto online = ComputeEtaFeatures(*ctx, *requests);
+  ASSERT_TRUE(online.ok());
+  EXPECT_EQ(std::memcmp(offline->data(), online->data(), offline->size() * sizeof(float)), 0);
+  // The coordinates, not the zone centroids, gave the distances.
+  const int km = Col(EtaFeatureSet::kBooking, "distance_km");
+  EtaRequest centroid_only = (*requests)[0];
+  centroid_only.pickup_lon = centroid_only.pickup_lat = NAN;
+  centroid_only.dropoff_lon = centroid_only.dropoff_lat = NAN;
+  auto c = ComputeEtaFeatures(*ctx, std::span<const EtaRequest>(&centroid_only, 1));
+  ASSERT_TRUE(c.ok());
+  EXPECT_NE((*c)[km], (*online)[km]);
+}
+
 TEST(EtaFeaturesTest, SavedAndLoadedContextComputesBitIdenticalFeatures) {
   const data::TripTable trips = MakeTrips(1500, 4);
   const WeatherTable weather = MakeWeather();

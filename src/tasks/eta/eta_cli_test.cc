@@ -147,6 +147,19 @@ TEST_F(EtaCliTest, BadInputFailsWithOneLineNamingItAndBadUsageExitsTwo) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
+TEST_F(EtaCliTest, TrainsOnKaggleCoordinatesAtBookingTimeOnly) {
+  const std::string k = data_ + "/kaggle_trip_duration_sample/";
+  RunResult r =
+      Run("train eta --threads 1 --repo " + dir_ + "/repo --train " + k + "train.csv --valid " + k +
+          "val.csv --model xgboost --rounds 40 --out " + dir_ + "/kaggle");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("published eta version 1"), std::string::npos) << r.out;
+  r = Run("train eta --threads 1 --repo " + dir_ + "/repo --train " + k + "train.csv --valid " + k +
+          "val.csv --features with-distance --out " + dir_ + "/kaggle2");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no metered trip_distance"), std::string::npos) << r.err;
+}
+
 TEST_F(EtaCliTest, TrainsOnASimulatedCityWithoutTheShapefile) {
   ASSERT_EQ(
       Run("simulate --days 14 --zones 12 --seed 3 --start 2025-03-03 --out " + dir_ + "/jan.csv")
