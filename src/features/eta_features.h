@@ -110,14 +110,16 @@ struct EtaFeatureContext {
   std::vector<int32_t> zone_borough;       // EtaBoroughId per zone id
   WeatherTable weather;                    // may be empty (then weather features are defaults)
   EtaContextOptions options;
-  // Learned from the training trips:
+  // Learned from the training trips. global.median_distance_miles holds the typical detour
+  // factor instead (metered ÷ straight-line distance; 1 without a meter).
   EtaPairStats global;
   std::vector<EtaPairStats> pickup_zone_stats;          // per zone id
   std::vector<EtaPairStats> dropoff_zone_stats;         // per zone id
   std::vector<std::pair<int64_t, EtaPairStats>> pairs;  // key pu * (max_zone + 1) + do, sorted
   std::vector<float> hour_of_week_speed_mph;            // 168: weekday * 24 + hour
   std::vector<float> defaults;                          // per feature: training median
-  // Per feature: the range seen in training; numeric features are clipped into it (models
+  // Per feature: the range seen in training, its lower end lowered to 0 at least (an unseen
+  // pair's count stays 0); ids ±inf. Numeric features are clipped into it (models
   // cannot extrapolate — a snowstorm after a snowless training month must not send a net's
   // standardised input to 50σ; trees answer the same either way).
   std::vector<float> lower, upper;
