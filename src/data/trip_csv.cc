@@ -64,6 +64,24 @@ const std::vector<LayoutSpec>& Layouts() {
         {"passengers", Target::kPassengers},
         {"vendor", Target::kVendor},
         {"rider_id", Target::kRiderId}}},
+      {CsvLayout::kSimulator,
+       TripSource::kSimulator,
+       {"trip_id", "rider_id", "pickup_datetime", "dropoff_datetime", "pickup_zone",
+        "dropoff_zone", "surge_multiplier"},
+       {{"pickup_datetime", Target::kPickupTime},
+        {"dropoff_datetime", Target::kDropoffTime},
+        {"pickup_zone", Target::kPickupZone},
+        {"dropoff_zone", Target::kDropoffZone},
+        {"pickup_lon", Target::kPickupLon},
+        {"pickup_lat", Target::kPickupLat},
+        {"dropoff_lon", Target::kDropoffLon},
+        {"dropoff_lat", Target::kDropoffLat},
+        {"trip_distance", Target::kDistance},
+        {"fare_amount", Target::kFare},
+        {"total_amount", Target::kTotal},
+        {"surge_multiplier", Target::kSurge},
+        {"passenger_count", Target::kPassengers},
+        {"rider_id", Target::kRiderId}}},
       {CsvLayout::kTlcYellow,
        TripSource::kTlcYellow,
        {"tpep_pickup_datetime", "tpep_dropoff_datetime"},
@@ -287,6 +305,7 @@ std::string_view CsvLayoutName(CsvLayout layout) {
     case CsvLayout::kKaggle: return "kaggle_trip_duration";
     case CsvLayout::kUber: return "uber_2014";
     case CsvLayout::kBimride: return "bimride";
+    case CsvLayout::kSimulator: return "simulator";
   }
   return "unknown";
 }

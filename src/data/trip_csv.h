@@ -37,6 +37,7 @@ enum class CsvLayout : uint8_t {
   kKaggle,
   kUber,
   kBimride,
+  kSimulator,  // `bimride simulate` trips files (simulator/city_files.h)
 };
 std::string_view CsvLayoutName(CsvLayout layout);
 

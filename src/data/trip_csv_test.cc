@@ -51,6 +51,27 @@ TEST(TripCsvTest, ReadsYellowAndFhvLayoutsByHeader) {
   EXPECT_EQ(f->trips.dropoff_time_us[2], T("2021-01-01 00:21:26"));
 }
 
+TEST(TripCsvTest, ReadsSimulatorTripsFiles) {
+  const std::string text =
+      "trip_id,rider_id,pickup_datetime,dropoff_datetime,pickup_zone,dropoff_zone,pickup_lon,"
+      "pickup_lat,dropoff_lon,dropoff_lat,trip_distance,fare_amount,surge_multiplier,"
+      "total_amount,passenger_count\n"
+      "1,17,2025-03-03 08:01:00,2025-03-03 08:15:30,3,7,-73.99,40.71,-73.95,40.75,2.5,11.25,"
+      "1.2,13.5,1\n";
+  StatusOr<CsvTrips> r = ParseTripsCsv(text, "city.csv");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->layout, CsvLayout::kSimulator);
+  EXPECT_EQ(CsvLayoutName(r->layout), "simulator");
+  EXPECT_EQ(r->trips.source, TripSource::kSimulator);
+  ASSERT_EQ(r->trips.size(), 1u);
+  EXPECT_EQ(r->trips.dropoff_time_us[0], T("2025-03-03 08:15:30"));
+  EXPECT_EQ(r->trips.dropoff_zone[0], 7);
+  EXPECT_DOUBLE_EQ(r->trips.pickup_lat[0], 40.71);
+  EXPECT_FLOAT_EQ(r->trips.distance_miles[0], 2.5f);
+  EXPECT_FLOAT_EQ(r->trips.surge[0], 1.2f);
+  EXPECT_EQ(r->trips.rider_id[0], 17);
+}
+
 TEST(TripCsvTest, CoordinateLayoutsNeedAZoneIndex) {
   StatusOr<CsvTrips> r = ReadTripsCsv(kFixtures + "uber_apr14_head.csv");
   ASSERT_FALSE(r.ok());

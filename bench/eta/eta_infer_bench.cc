@@ -1,0 +1,129 @@
+// ETA inference speed: rows/s at batch 1 and batch 256 for the four backends loading the same
+// exported artifacts (torchscript and native_mlp: the LibTorch net's model.pt / net.json;
+// xgboost and native_trees: model.json), one thread, on the ETA feature rows of green
+// 2021-02; the Python peers (torch.jit + xgboost, eta_infer_peer.py) on the same files and
+// rows in the same run. Also the feature computation itself (features/eta_features.h).
+//
+//   build/bench/eta/eta_infer_bench --torch-model DIR --xgboost-model DIR
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "common/file.h"
+#include "common/flags.h"
+#include "tasks/eta/eta_training.h"
+
+using namespace bimride;
+
+namespace {
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "eta_infer_bench: %s\n", s.ToString().c_str());
+  return 1;
+}
+
+// Rows per second of fn(first_row, rows) over `n` rows in batches of `batch`, repeated ≥ 1 s.
+template <typename Fn>
+double Rate(int64_t n, int64_t batch, Fn fn) {
+  n -= n % batch;
+  int64_t done = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (true) {
+    for (int64_t s = 0; s < n; s += batch) {
+      if (!fn(s, batch)) return 0;
+    }
+    done += n;
+    const double sec =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (sec >= 1.0) return static_cast<double>(done) / sec;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  FlagParser flags("eta_infer_bench", "ETA inference rows/s per backend and batch size.");
+  std::string data_dir = BIMRIDE_DATA_DIR, torch_dir, xgb_dir,
+              work = "/tmp/bimride_eta_infer_bench";
+  flags.AddString("torch-model", &torch_dir, "folder from `train eta --model torch`", true);
+  flags.AddString("xgboost-model", &xgb_dir, "folder from `train eta --model xgboost`", true);
+  flags.AddString("data", &data_dir, "shared data folder");
+  flags.AddString("work", &work, "scratch folder for the peer's inputs");
+  Status st = flags.Parse(std::vector<std::string>(argv + 1, argv + argc));
+  if (!st.ok() || flags.help_requested()) {
+    std::fprintf(stderr, "%s\n%s", st.ToString().c_str(), flags.Help().c_str());
+    return st.ok() ? 0 : 2;
+  }
+  auto zones = data::ZoneIndex::Load(data_dir + "/zones");
+  if (!zones.ok()) return Fail(zones.status());
+  auto valid = tasks::eta::LoadEtaDataset({data_dir + "/tlc_green/green_tripdata_2021-02.parquet"},
+                                          &*zones, {});
+  if (!valid.ok()) return Fail(valid.status());
+  const auto requests = features::EtaRequestsFromTrips(valid->trips);
+  const int64_t n = static_cast<int64_t>(requests.size());
+  std::printf("rows: %lld trips of green 2021-02; 1 thread everywhere\n",
+              static_cast<long long>(n));
+
+  struct Case {
+    std::string dir, backend;
+  };
+  const Case cases[] = {{torch_dir, "torchscript"},
+                        {torch_dir, "native_mlp"},
+                        {xgb_dir, "xgboost"},
+                        {xgb_dir, "native_trees"}};
+  std::filesystem::create_directories(work);
+  for (const Case& c : cases) {
+    auto m = tasks::eta::LoadEtaModel(c.dir, 1, c.backend);
+    if (!m.ok()) return Fail(m.status());
+    auto x = features::ComputeEtaFeatures(m->context, requests);
+    if (!x.ok()) return Fail(x.status());
+    const int f = m->model->num_features();
+    if (c.backend == "torchscript" || c.backend == "xgboost") {
+      st = WriteFileAtomic(
+          work + "/x_" + c.backend + ".bin",
+          std::string_view(reinterpret_cast<const char*>(x->data()), x->size() * sizeof(float)));
+      if (!st.ok()) return Fail(st);
+    }
+    std::vector<float> out(static_cast<size_t>(n));
+    for (int64_t batch : {int64_t{1}, int64_t{256}}) {
+      const double r =
+          Rate(batch == 1 ? std::min<int64_t>(n, 20000) : n, batch, [&](int64_t s, int64_t b) {
+            return m->model->Predict(x->data() + s * f, b, out.data() + s).ok();
+          });
+      std::printf("%-12s batch %3lld: %10.0f rows/s\n", c.backend.c_str(),
+                  static_cast<long long>(batch), r);
+      std::fflush(stdout);
+    }
+    if (c.backend == "torchscript") {
+      std::vector<float> row(static_cast<size_t>(f) * 256);
+      for (int64_t batch : {int64_t{1}, int64_t{256}}) {
+        const double r =
+            Rate(batch == 1 ? std::min<int64_t>(n, 20000) : n, batch, [&](int64_t s, int64_t b) {
+              return features::ComputeEtaFeatures(
+                         m->context, std::span<const features::EtaRequest>(&requests[s], b),
+                         row.data())
+                  .ok();
+            });
+        std::printf("%-12s batch %3lld: %10.0f rows/s\n", "eta features",
+                    static_cast<long long>(batch), r);
+      }
+    }
+  }
+  // The Python peers on the same files and rows (each model's own feature matrix).
+  const std::string peer = std::string(BIMRIDE_SOURCE_DIR) + "/bench/eta/eta_infer_peer.py";
+  auto tm = tasks::eta::LoadEtaModel(torch_dir, 1);
+  auto xm = tasks::eta::LoadEtaModel(xgb_dir, 1);
+  if (!tm.ok() || !xm.ok()) return Fail(tm.ok() ? xm.status() : tm.status());
+  if (tm->model->num_features() != xm->model->num_features()) {
+    std::printf("python peers skipped: the two models take different feature sets\n");
+    return 0;
+  }
+  std::filesystem::copy_file(work + "/x_torchscript.bin", work + "/x.bin",
+                             std::filesystem::copy_options::overwrite_existing);
+  const std::string cmd = "/usr/bin/python3 " + peer + " " + work + " " + torch_dir + "/model.pt " +
+                          xgb_dir + "/model.json " + std::to_string(tm->model->num_features()) +
+                          " 2>&1";
+  return std::system(cmd.c_str()) == 0 ? 0 : 1;
+}

@@ -1,0 +1,407 @@
+#include "tasks/eta/eta_training.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "common/file.h"
+#include "models/native/native_mlp_model.h"
+#include "models/native/tree_ensemble.h"
+
+namespace bimride::tasks::eta {
+namespace {
+
+using features::EtaFeatureSet;
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+std::string Join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : sep) + p;
+  return out;
+}
+
+std::map<std::string, std::string> ConfigParams(const EtaTrainConfig& c) {
+  std::map<std::string, std::string> p = {
+      {"features", std::string(features::EtaFeatureSpecName(c.features))},
+      {"model", std::string(EtaModelKindName(c.model))},
+      {"threads", std::to_string(c.threads)},
+      {"context.shrinkage", Num(c.context.shrinkage)},
+      {"context.min_pair_count", std::to_string(c.context.min_pair_count)},
+      {"encoding_folds", std::to_string(c.encoding_folds)}};
+  if (c.model == EtaModelKind::kBaseline) p["baseline"] = std::string(EtaBaselineName(c.baseline));
+  if (c.model == EtaModelKind::kXgboost) {
+    const auto& x = c.xgboost;
+    p["xgboost.objective"] = x.objective;
+    p["xgboost.tree_method"] = x.tree_method;
+    p["xgboost.max_depth"] = std::to_string(x.max_depth);
+    p["xgboost.eta"] = Num(x.eta);
+    p["xgboost.subsample"] = Num(x.subsample);
+    p["xgboost.colsample_bytree"] = Num(x.colsample_bytree);
+    p["xgboost.min_child_weight"] = Num(x.min_child_weight);
+    p["xgboost.lambda"] = Num(x.lambda);
+    p["xgboost.rounds"] = std::to_string(x.rounds);
+    p["xgboost.early_stopping_rounds"] = std::to_string(x.early_stopping_rounds);
+    p["xgboost.seed"] = std::to_string(x.seed);
+    for (const auto& [k, v] : x.extra_params) p["xgboost." + k] = v;
+  }
+  if (c.model == EtaModelKind::kTorch) {
+    const auto& t = c.torch;
+    std::vector<std::string> hidden;
+    for (int h : t.hidden_sizes) hidden.push_back(std::to_string(h));
+    p["torch.hidden_sizes"] = Join(hidden, ",");
+    p["torch.dropout"] = Num(t.dropout);
+    p["torch.loss"] =
+        t.loss == models::torch_backend::TabularLoss::kHuber
+            ? "huber(" + Num(t.huber_delta) + ")"
+            : (t.loss == models::torch_backend::TabularLoss::kPoisson ? "poisson" : "mse");
+    p["torch.learning_rate"] = Num(t.learning_rate);
+    p["torch.weight_decay"] = Num(t.weight_decay);
+    p["torch.batch_size"] = std::to_string(t.batch_size);
+    p["torch.epochs"] = std::to_string(t.epochs);
+    p["torch.patience"] = std::to_string(t.patience);
+    p["torch.seed"] = std::to_string(t.seed);
+    p["torch.zone_embedding_dim"] = std::to_string(c.zone_embedding_dim);
+  }
+  return p;
+}
+
+void AddMetrics(const std::string& prefix, const train::Metrics& m,
+                std::map<std::string, double>* out) {
+  (*out)[prefix + "rmse"] = m.rmse;
+  (*out)[prefix + "mae"] = m.mae;
+  (*out)[prefix + "rmsle"] = m.rmsle;
+  (*out)[prefix + "mape"] = m.mape;
+  (*out)[prefix + "bias"] = m.bias;
+  (*out)[prefix + "rows"] = static_cast<double>(m.count);
+}
+
+std::string ModelLabel(const EtaTrainConfig& c) {
+  switch (c.model) {
+    case EtaModelKind::kBaseline:
+      return "baseline " + std::string(EtaBaselineName(c.baseline));
+    case EtaModelKind::kXgboost:
+      return "xgboost";
+    case EtaModelKind::kTorch:
+      return "torch";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string_view EtaModelKindName(EtaModelKind kind) {
+  switch (kind) {
+    case EtaModelKind::kBaseline:
+      return "baseline";
+    case EtaModelKind::kXgboost:
+      return "xgboost";
+    case EtaModelKind::kTorch:
+      return "torch";
+  }
+  return "?";
+}
+
+StatusOr<EtaModelKind> ParseEtaModelKind(std::string_view text) {
+  for (EtaModelKind k : {EtaModelKind::kBaseline, EtaModelKind::kXgboost, EtaModelKind::kTorch}) {
+    if (text == EtaModelKindName(k)) return k;
+  }
+  return InvalidArgumentError("unknown ETA model '" + std::string(text) +
+                              "' (xgboost | torch | baseline)");
+}
+
+EtaTrainConfig DefaultEtaTrainConfig(EtaFeatureSet set, EtaModelKind model) {
+  EtaTrainConfig c;
+  c.features = set;
+  c.model = model;
+  auto& x = c.xgboost;
+  x.objective = "reg:squarederror";
+  x.tree_method = "hist";
+  x.max_depth = 8;
+  x.eta = 0.05;
+  x.subsample = 0.8;
+  x.colsample_bytree = 0.8;
+  x.min_child_weight = 5;
+  x.lambda = 1;
+  x.rounds = 3000;
+  x.early_stopping_rounds = 50;
+  auto& t = c.torch;
+  t.hidden_sizes = {256, 128, 64};
+  t.dropout = 0.0;
+  t.loss = models::torch_backend::TabularLoss::kMse;
+  t.learning_rate = 2e-3;
+  t.batch_size = 512;
+  t.epochs = 30;
+  t.patience = 4;
+  t.seed = 42;
+  return c;
+}
+
+StatusOr<models::TabularData> MakeEtaTabularData(const features::EtaFeatureContext& context,
+                                                 const EtaDataset& dataset) {
+  models::TabularData d;
+  d.rows = static_cast<int64_t>(dataset.trips.size());
+  d.num_features = features::EtaFeatureCount(context.set);
+  d.num_outputs = 1;
+  ASSIGN_OR_RETURN(d.features, features::ComputeEtaFeatures(
+                                   context, features::EtaRequestsFromTrips(dataset.trips)));
+  d.targets = dataset.minutes;
+  return d;
+}
+
+StatusOr<models::TabularData> MakeOutOfFoldTabularData(const EtaDataset& train,
+                                                       const features::EtaFeatureContext& full,
+                                                       int folds, const data::ZoneIndex* zones,
+                                                       const features::WeatherTable* weather) {
+  ASSIGN_OR_RETURN(models::TabularData d, MakeEtaTabularData(full, train));
+  if (folds <= 1) return d;
+  const size_t n = train.trips.size();
+  const int width = d.num_features;
+  for (int k = 0; k < folds; ++k) {
+    std::vector<size_t> in_fold, rest;
+    for (size_t i = 0; i < n; ++i) (static_cast<int>(i % folds) == k ? in_fold : rest).push_back(i);
+    if (in_fold.empty() || rest.empty()) continue;
+    features::EtaContextOptions options = full.options;
+    options.min_max_zone = full.max_zone;  // same zone range and pair keys as the full context
+    ASSIGN_OR_RETURN(features::EtaFeatureContext fold_context,
+                     features::BuildEtaFeatureContext(full.set, train.trips.Take(rest), zones,
+                                                      weather, options));
+    if (fold_context.max_zone != full.max_zone) {
+      return InternalError("out-of-fold context has a different zone range");
+    }
+    fold_context.zone_lon = full.zone_lon;  // centroids from all training trips
+    fold_context.zone_lat = full.zone_lat;
+    const data::TripTable fold_trips = train.trips.Take(in_fold);
+    ASSIGN_OR_RETURN(
+        std::vector<float> x,
+        features::ComputeEtaFeatures(fold_context, features::EtaRequestsFromTrips(fold_trips)));
+    for (size_t j = 0; j < in_fold.size(); ++j) {
+      std::copy(x.begin() + j * width, x.begin() + (j + 1) * width,
+                d.features.begin() + in_fold[j] * width);
+    }
+  }
+  return d;
+}
+
+StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset& valid,
+                                       const data::ZoneIndex* zones,
+                                       const features::WeatherTable* weather,
+                                       const EtaTrainConfig& config, const std::string& out_dir,
+                                       registry::RunTracker* run,
+                                       const EtaProgressCallback& progress) {
+  if (train.trips.empty()) return InvalidArgumentError("train: no trips left after the filter");
+  if (valid.trips.empty()) return InvalidArgumentError("valid: no trips left after the filter");
+  if (config.threads <= 0) return InvalidArgumentError("threads must be > 0");
+  if (config.features == EtaFeatureSet::kWithDistance) {
+    size_t metered = 0;
+    for (float d : train.trips.distance_miles) metered += std::isfinite(d) ? 1 : 0;
+    if (metered == 0) {
+      return InvalidArgumentError(
+          "train: the source has no metered trip_distance; use --features booking");
+    }
+  }
+  if (zones == nullptr) {
+    size_t with_coordinates = 0;
+    for (double lon : train.trips.pickup_lon) with_coordinates += std::isfinite(lon) ? 1 : 0;
+    if (with_coordinates == 0) {
+      return InvalidArgumentError(
+          "train: the trips have zones but no coordinates; the ETA features need the taxi zone "
+          "shapefile for zone centroids (--zones DIR)");
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  EtaTrainResult result;
+  result.model_dir = out_dir;
+  std::ostringstream summary;
+  ASSIGN_OR_RETURN(features::EtaFeatureContext context,
+                   features::BuildEtaFeatureContext(config.features, train.trips, zones, weather,
+                                                    config.context));
+  ASSIGN_OR_RETURN(models::TabularData tr,
+                   MakeOutOfFoldTabularData(train, context, config.encoding_folds, zones, weather));
+  ASSIGN_OR_RETURN(models::TabularData va, MakeEtaTabularData(context, valid));
+  summary << "features: " << features::EtaFeatureSpecName(config.features) << " ("
+          << tr.num_features << " columns), context from " << context.training_rows
+          << " training trips, " << context.pairs.size() << " zone pairs\n";
+  RETURN_IF_ERROR(MakeDirs(out_dir));
+  RETURN_IF_ERROR(features::SaveEtaFeatureContext(context, out_dir));
+  if (run != nullptr) RETURN_IF_ERROR(run->LogParams(ConfigParams(config)));
+
+  double mean = 0;
+  for (float y : train.minutes) mean += y;
+  mean /= static_cast<double>(train.minutes.size());
+
+  Status progress_status;
+  auto on_progress = [&](const models::TrainingProgress& p) {
+    if (run != nullptr && progress_status.ok()) {
+      std::map<std::string, double> m = {{"train_loss", p.train_loss},
+                                         {"rows_per_second", p.rows_per_second}};
+      if (std::isfinite(p.valid_metric)) m["valid_metric"] = p.valid_metric;
+      progress_status = run->LogMetrics(m, p.epoch);
+    }
+    if (progress) progress(p);
+  };
+
+  registry::Manifest manifest;
+  manifest.name = config.model_name;
+  manifest.task = "eta";
+  std::vector<std::string> artifacts;
+  switch (config.model) {
+    case EtaModelKind::kBaseline: {
+      auto b = EtaBaselineModel::Make(config.baseline, config.features, static_cast<float>(mean));
+      RETURN_IF_ERROR(b->Save(out_dir + "/baseline.json"));
+      manifest.backend = "baseline";
+      artifacts = {"baseline.json"};
+      summary << "baseline " << EtaBaselineName(config.baseline) << "\n";
+      break;
+    }
+    case EtaModelKind::kXgboost: {
+      models::xgboost_backend::XgboostOptions o = config.xgboost;
+      o.nthread = config.threads;
+      ASSIGN_OR_RETURN(auto trained,
+                       models::xgboost_backend::TrainXgboost(tr, &va, o, on_progress));
+      RETURN_IF_ERROR(models::xgboost_backend::SaveXgboostModel(trained, out_dir + "/model.json"));
+      manifest.backend = "xgboost";
+      artifacts = {"model.json"};
+      const auto& out = trained.outputs[0];
+      summary << "xgboost: " << out.rounds_run << " rounds, best round " << out.best_round
+              << " (valid " << trained.metric_name << " " << Num(out.best_valid_metric) << "), "
+              << Num(trained.train_seconds) << " s, " << o.nthread << " threads\n";
+      manifest.properties["best_round"] = std::to_string(out.best_round);
+      break;
+    }
+    case EtaModelKind::kTorch: {
+      models::torch_backend::TabularNetOptions o = config.torch;
+      const int zone_card = context.max_zone + 1;
+      o.categorical = {{features::kEtaColPickupZone, zone_card, config.zone_embedding_dim},
+                       {features::kEtaColDropoffZone, zone_card, config.zone_embedding_dim},
+                       {features::kEtaColPickupBorough, features::kEtaBoroughCount, 3},
+                       {features::kEtaColDropoffBorough, features::kEtaBoroughCount, 3},
+                       {features::kEtaColHour, 24, 4},
+                       {features::kEtaColWeekday, 7, 3}};
+      o.num_threads = config.threads;
+      ASSIGN_OR_RETURN(auto trained,
+                       models::torch_backend::TrainTabularNet(tr, &va, o, on_progress));
+      RETURN_IF_ERROR(models::torch_backend::ExportTabularNet(trained.net, out_dir));
+      manifest.backend = "torchscript";
+      artifacts = {"model.pt", "net.json", "weights.bin"};
+      const auto& r = trained.report;
+      summary << "torch: " << r.epochs_run << " epochs, best epoch " << r.best_epoch
+              << " (valid loss " << Num(r.best_valid_loss) << "), " << Num(r.train_seconds)
+              << " s, " << Num(r.rows_per_second) << " rows/s, " << r.num_threads << " threads\n";
+      manifest.properties["best_epoch"] = std::to_string(r.best_epoch);
+      manifest.properties["train_rows_per_second"] = Num(r.rows_per_second);
+      break;
+    }
+  }
+  RETURN_IF_ERROR(progress_status);
+  for (const std::string& f : features::EtaContextFileNames()) artifacts.push_back(f);
+  manifest.artifacts = artifacts;
+  manifest.inputs = {{"features", registry::DType::kFloat32, {-1, tr.num_features}}};
+  manifest.outputs = {{"eta_minutes", registry::DType::kFloat32, {-1, 1}}};
+  manifest.feature_spec = registry::FeatureSpecRef{
+      std::string(features::EtaFeatureSpecName(config.features)), features::kEtaFeatureSpecVersion,
+      features::EtaRequestFields(config.features)};
+  if (run != nullptr) manifest.run_id = run->run_id();
+  const std::vector<std::string> names = features::EtaFeatureNames(config.features);
+  std::vector<float> column(static_cast<size_t>(tr.rows));
+  for (int k = 0; k < tr.num_features; ++k) {
+    for (int64_t r = 0; r < tr.rows; ++r) column[r] = tr.feature(r, k);
+    manifest.feature_stats[names[k]] = registry::ComputeFeatureStats(column);
+  }
+  manifest.properties["feature_names"] = Join(names, ",");
+  manifest.properties["train_filter"] = train.report.filter;
+  manifest.properties["train_rows"] = std::to_string(train.report.kept);
+  manifest.properties["valid_rows"] = std::to_string(valid.report.kept);
+  manifest.properties["train_report"] = train.report.ToString();
+  manifest.properties["valid_report"] = valid.report.ToString();
+  manifest.created_at = registry::NowRfc3339();
+  RETURN_IF_ERROR(WriteFileAtomic(out_dir + "/" + registry::kManifestFileName,
+                                  registry::ManifestToJson(manifest)));
+
+  // Evaluate through the written folder: the artifact and context a server would load.
+  ASSIGN_OR_RETURN(LoadedEtaModel loaded, LoadEtaModel(out_dir, config.threads));
+  ASSIGN_OR_RETURN(std::vector<float> predicted, PredictEta(loaded, valid.trips));
+  result.comparison.push_back(
+      {ModelLabel(config), EvaluateEta(predicted, valid.minutes, valid.trips)});
+  std::map<std::string, double> metrics;
+  AddMetrics("valid_", result.comparison[0].second.overall, &metrics);
+  for (EtaBaselineKind kind : kAllEtaBaselines) {
+    auto b = EtaBaselineModel::Make(kind, config.features, static_cast<float>(mean));
+    std::vector<float> p(static_cast<size_t>(va.rows));
+    RETURN_IF_ERROR(b->Predict(va.features.data(), va.rows, p.data()));
+    result.comparison.push_back({"baseline " + std::string(EtaBaselineName(kind)),
+                                 EvaluateEta(p, valid.minutes, valid.trips)});
+    metrics["baseline_" + std::string(EtaBaselineName(kind)) + "_valid_rmse"] =
+        result.comparison.back().second.overall.rmse;
+  }
+  metrics["train_rows"] = static_cast<double>(tr.rows);
+  metrics["train_seconds"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  manifest.metrics = metrics;
+  RETURN_IF_ERROR(WriteFileAtomic(out_dir + "/" + registry::kManifestFileName,
+                                  registry::ManifestToJson(manifest)));
+  if (run != nullptr) {
+    RETURN_IF_ERROR(run->LogMetrics(metrics, 0));
+    RETURN_IF_ERROR(run->SetTags(
+        {{"feature_spec", manifest.feature_spec->ToString()}, {"backend", manifest.backend}}));
+  }
+  result.manifest = manifest;
+  result.summary = summary.str();
+  return result;
+}
+
+StatusOr<LoadedEtaModel> LoadEtaModel(const std::string& dir, int threads,
+                                      const std::string& backend) {
+  const std::string path = dir + "/" + registry::kManifestFileName;
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  LoadedEtaModel m;
+  ASSIGN_OR_RETURN(m.manifest, registry::ManifestFromJson(text, path, /*require_version=*/false));
+  if (m.manifest.task != "eta" || !m.manifest.feature_spec) {
+    return InvalidArgumentError(
+        path + ": not an ETA model (task '" + m.manifest.task + "', feature spec " +
+        (m.manifest.feature_spec ? m.manifest.feature_spec->ToString() : std::string("none")) +
+        ")");
+  }
+  ASSIGN_OR_RETURN(EtaFeatureSet set, features::ParseEtaFeatureSet(m.manifest.feature_spec->name));
+  ASSIGN_OR_RETURN(m.context, features::LoadEtaFeatureContext(dir));
+  if (m.context.set != set) {
+    return InvalidArgumentError(dir + ": context is " +
+                                std::string(features::EtaFeatureSpecName(m.context.set)) +
+                                " but the manifest says " + m.manifest.feature_spec->name);
+  }
+  const std::string b = backend.empty() ? m.manifest.backend : backend;
+  models::LoadOptions lo;
+  lo.num_threads = threads;
+  if (b == "baseline") {
+    ASSIGN_OR_RETURN(auto baseline, EtaBaselineModel::Load(dir + "/" + m.manifest.artifacts[0]));
+    m.model = std::move(baseline);
+  } else if (b == "native_mlp") {
+    ASSIGN_OR_RETURN(m.model, models::LoadModel(b, dir + "/net.json", lo));
+  } else if (b == "native_trees") {
+    ASSIGN_OR_RETURN(m.model, models::LoadModel(b, dir + "/model.json", lo));
+  } else {
+    ASSIGN_OR_RETURN(m.model, models::LoadModel(b, dir + "/" + m.manifest.artifacts[0], lo));
+  }
+  if (m.model->num_features() != features::EtaFeatureCount(set) || m.model->num_outputs() != 1) {
+    return InvalidArgumentError(dir + ": model takes " + std::to_string(m.model->num_features()) +
+                                " features and gives " + std::to_string(m.model->num_outputs()) +
+                                " outputs; " + m.manifest.feature_spec->name + " makes " +
+                                std::to_string(features::EtaFeatureCount(set)) + " and ETA is 1");
+  }
+  return m;
+}
+
+StatusOr<std::vector<float>> PredictEta(const LoadedEtaModel& model, const data::TripTable& trips) {
+  ASSIGN_OR_RETURN(std::vector<float> x, features::ComputeEtaFeatures(
+                                             model.context, features::EtaRequestsFromTrips(trips)));
+  std::vector<float> out(trips.size());
+  RETURN_IF_ERROR(model.model->Predict(x.data(), static_cast<int64_t>(trips.size()), out.data()));
+  return out;
+}
+
+}  // namespace bimride::tasks::eta

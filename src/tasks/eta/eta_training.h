@@ -1,0 +1,110 @@
+// ETA training: builds the feature context from the training trips only, computes features for
+// the training and validation trips with the one ETA feature path, trains a model (baseline,
+// XGBoost through models/xgboost, or the LibTorch tabular net through models/torch), writes a
+// self-contained model folder, reloads it through the serving backend and evaluates it on the
+// validation trips next to all three baselines (same rows, same features).
+//
+// Model folder (also what a registry version holds):
+//   manifest.json        registry::Manifest (unpublished: version 0, no digests) with inputs,
+//                        outputs, feature_spec {name, version, request_fields}, metrics,
+//                        feature_stats of the training features, run_id, properties
+//   model.json           XGBoost JSON model            (backend "xgboost"; native_trees too)
+//   model.pt             TorchScript module            (backend "torchscript")
+//   net.json weights.bin the same net for native_mlp   (with the TorchScript model)
+//   baseline.json        a baseline                    (backend "baseline")
+//   eta_context.json eta_zone_pairs.csv eta_weather.csv   the feature context
+//
+// Errors: InvalidArgument for bad options/data (naming the part), Internal from a backend.
+// Thread safety: one training at a time per process (LibTorch's thread count is global).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "data/zone_index.h"
+#include "features/eta_features.h"
+#include "features/weather.h"
+#include "models/model.h"
+#include "models/tabular_data.h"
+#include "models/torch/tabular_net.h"
+#include "models/xgboost/xgboost_trainer.h"
+#include "registry/manifest.h"
+#include "registry/run_tracker.h"
+#include "tasks/eta/eta_baselines.h"
+#include "tasks/eta/eta_dataset.h"
+#include "tasks/eta/eta_evaluation.h"
+
+namespace bimride::tasks::eta {
+
+enum class EtaModelKind { kBaseline, kXgboost, kTorch };
+std::string_view EtaModelKindName(EtaModelKind kind);  // "baseline", "xgboost", "torch"
+StatusOr<EtaModelKind> ParseEtaModelKind(std::string_view text);
+
+struct EtaTrainConfig {
+  features::EtaFeatureSet features = features::EtaFeatureSet::kBooking;
+  EtaModelKind model = EtaModelKind::kXgboost;
+  EtaBaselineKind baseline = EtaBaselineKind::kPairMedian;  // with model == kBaseline
+  features::EtaContextOptions context;
+  models::xgboost_backend::XgboostOptions xgboost;
+  models::torch_backend::TabularNetOptions torch;  // categorical columns are filled in
+  int zone_embedding_dim = 16;
+  // Training rows get their learned encodings (zone-pair medians, …) out of fold: from a
+  // context built on the other folds, so a row never sees its own label. 0/1 = off (the full
+  // training context, which leaks each row's own duration into its pair median).
+  int encoding_folds = 5;
+  int threads = 2;                 // XGBoost nthread, LibTorch threads, inference threads
+  std::string model_name = "eta";  // manifest name
+};
+
+// The tuned defaults (results/eta.md) for a feature set and model kind.
+EtaTrainConfig DefaultEtaTrainConfig(features::EtaFeatureSet set, EtaModelKind model);
+
+struct EtaTrainResult {
+  std::string model_dir;
+  registry::Manifest manifest;              // as written to model_dir/manifest.json
+  std::vector<NamedEvaluation> comparison;  // the model, then the three baselines (validation)
+  std::string summary;                      // training details, one line each
+};
+
+// One progress record per epoch / boosting round.
+using EtaProgressCallback = std::function<void(const models::TrainingProgress&)>;
+
+// Trains, writes `out_dir` (created; files replaced atomically), evaluates. `valid` is used for
+// early stopping and the reported metrics (the protocol: the later month). `run` (may
+// be null) gets params, metrics by epoch and the final metrics; its id goes into the manifest.
+StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset& valid,
+                                       const data::ZoneIndex* zones,
+                                       const features::WeatherTable* weather,
+                                       const EtaTrainConfig& config, const std::string& out_dir,
+                                       registry::RunTracker* run,
+                                       const EtaProgressCallback& progress = nullptr);
+
+// A model folder loaded for prediction: manifest, feature context and the model.
+struct LoadedEtaModel {
+  registry::Manifest manifest;
+  features::EtaFeatureContext context;
+  std::unique_ptr<models::Model> model;
+};
+// Reads <dir>/manifest.json (a training output or a registry version folder), the context and
+// the model through its backend (`backend` overrides the manifest's, e.g. "native_trees").
+StatusOr<LoadedEtaModel> LoadEtaModel(const std::string& dir, int threads = 1,
+                                      const std::string& backend = "");
+
+// Features (the one path) + Predict: one ETA in minutes per trip.
+StatusOr<std::vector<float>> PredictEta(const LoadedEtaModel& model, const data::TripTable& trips);
+
+// Training features with out-of-fold encodings: row i belongs to fold i % folds and gets the
+// features of a context built from the other folds (folds <= 1: `full` for every row).
+StatusOr<models::TabularData> MakeOutOfFoldTabularData(const EtaDataset& train,
+                                                       const features::EtaFeatureContext& full,
+                                                       int folds, const data::ZoneIndex* zones,
+                                                       const features::WeatherTable* weather);
+
+// Builds the training features of a dataset with a context (TabularData, label = minutes).
+StatusOr<models::TabularData> MakeEtaTabularData(const features::EtaFeatureContext& context,
+                                                 const EtaDataset& dataset);
+
+}  // namespace bimride::tasks::eta
