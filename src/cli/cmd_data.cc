@@ -17,7 +17,7 @@ int RunInspect(const std::vector<std::string>& args) {
   bool no_validate = false;
   flags.SetPositional("FILE", &files, "trip files (Parquet, CSV, gzip CSV)", 1);
   flags.AddString("zones", &zones,
-                  "taxi-zone folder for coordinate sources (default $BIMRIDE_DATA_DIR/zones)");
+                  "taxi-zone folder for coordinate sources (default $BIMRIDE_DATA_DIR/zones, else the shared data folder)");
   flags.AddBool("no-validate", &no_validate, "skip validation (malformed records are errors)");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   data::LoadTripsOptions options;
@@ -52,7 +52,7 @@ int RunConvert(const std::vector<std::string>& args) {
   flags.SetPositional("IN... OUT", &paths, "input files, then the output file", 2);
   flags.AddString("quarantine", &quarantine, "where quarantined rows go (.csv or .parquet)");
   flags.AddString("zones", &zones,
-                  "taxi-zone folder for coordinate sources (default $BIMRIDE_DATA_DIR/zones)");
+                  "taxi-zone folder for coordinate sources (default $BIMRIDE_DATA_DIR/zones, else the shared data folder)");
   flags.AddBool("no-validate", &no_validate, "keep every row (malformed records are errors)");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   const std::string out = paths.back();

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "common/data_dir.h"
 #include "common/file.h"
 #include "registry/registry.h"
 #include "tasks/eta/eta_training.h"
@@ -19,8 +20,8 @@ using tasks::eta::EtaDataset;
 using tasks::eta::EtaModelKind;
 
 std::string DataDirDefault(const std::string& rel) {
-  const char* env = std::getenv("BIMRIDE_DATA_DIR");
-  return env != nullptr && *env ? std::string(env) + "/" + rel : std::string("none");
+  const std::string path = DefaultDataPath(rel);
+  return path.empty() ? std::string("none") : path;
 }
 
 struct SharedFlags {
@@ -33,7 +34,7 @@ struct SharedFlags {
                   "keep every row the reader parses (no quarantine of unknown zones, implausible "
                   "speeds, …); the duration filter still applies");
     flags.AddString("zones", &zones,
-                    "taxi zone shapefile folder, or 'none' (default $BIMRIDE_DATA_DIR/zones)");
+                    "taxi zone shapefile folder, or 'none' (default $BIMRIDE_DATA_DIR/zones, else the shared data folder)");
     flags.AddDouble("min-minutes", &min_minutes, "duration filter: shortest trip kept (minutes)");
     flags.AddDouble("max-minutes", &max_minutes, "duration filter: longest trip kept (minutes)");
     flags.AddInt("threads", &threads, "threads for training and inference");

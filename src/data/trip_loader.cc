@@ -5,6 +5,7 @@
 #include <fstream>
 #include <memory>
 
+#include "common/data_dir.h"
 #include "common/file.h"
 #include "common/logging.h"
 #include "data/csv_reader.h"
@@ -26,14 +27,11 @@ class LazyZones {
     if (options_.zones) return options_.zones;
     if (!owned_) {
       std::string dir = options_.zones_dir;
+      if (dir.empty()) dir = DefaultDataPath("zones");
       if (dir.empty()) {
-        const char* data = std::getenv("BIMRIDE_DATA_DIR");
-        if (data == nullptr) {
-          return FailedPreconditionError(
-              "coordinates need a taxi-zone shapefile: give a zones folder (--zones) or set "
-              "BIMRIDE_DATA_DIR");
-        }
-        dir = std::string(data) + "/zones";
+        return FailedPreconditionError(
+            "coordinates need a taxi-zone shapefile: give a zones folder (--zones) or set "
+            "BIMRIDE_DATA_DIR");
       }
       StatusOr<ZoneIndex> z = ZoneIndex::Load(dir);
       if (!z.ok()) return z.status();
