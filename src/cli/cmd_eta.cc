@@ -223,9 +223,7 @@ int RunTrainEta(const std::vector<std::string>& args) {
   std::printf("\nmodel written to %s\n", out.c_str());
 
   if (!no_publish && *kind != EtaModelKind::kBaseline) {
-    std::vector<registry::ArtifactFile> files;
-    for (const std::string& a : result->manifest.artifacts) files.push_back({out + "/" + a, a});
-    auto published = (*reg)->Publish(files, result->manifest);
+    auto published = (*reg)->PublishFolder(out);
     if (!published.ok()) return ReportError(published.status().WithContext("publish " + name));
     std::printf("published %s version %lld to %s\n", name.c_str(),
                 static_cast<long long>(published->version), repo.c_str());

@@ -147,6 +147,19 @@ StatusOr<Manifest> Registry::Publish(const std::vector<ArtifactFile>& files,
   return published;
 }
 
+StatusOr<Manifest> Registry::PublishFolder(const std::string& dir, const std::string& name,
+                                           const PublishOptions& options) {
+  const std::string path = dir + "/" + kManifestFileName;
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  ASSIGN_OR_RETURN(Manifest manifest, ManifestFromJson(text, path, /*require_version=*/false));
+  if (!name.empty()) manifest.name = name;
+  std::vector<ArtifactFile> files;
+  for (const std::string& artifact : manifest.artifacts) {
+    files.push_back({dir + "/" + artifact, artifact});
+  }
+  return Publish(files, manifest, options);
+}
+
 Status Registry::WriteLabelsFile(const std::string& model) {
   // Under a lock, read the store and write the file, so the last writer writes the newest state.
   std::string dir = repository_.ModelDir(model);

@@ -97,6 +97,11 @@ class Registry {
   // Publishes the files as the next version of manifest.name and indexes it.
   StatusOr<Manifest> Publish(const std::vector<ArtifactFile>& files, const Manifest& manifest,
                              const PublishOptions& options = {});
+  // Publishes a model folder as trainers write it: <dir>/manifest.json (unpublished: no
+  // version or digests needed) and the artifacts it lists, all in <dir>. `name` (when not
+  // empty) replaces the manifest's model name. Errors name the folder.
+  StatusOr<Manifest> PublishFolder(const std::string& dir, const std::string& name = "",
+                                   const PublishOptions& options = {});
 
   // Points `label` at `version` (after a full check of it), logged with why and who.
   StatusOr<LabelMove> Promote(const std::string& model, int64_t version, const std::string& label,

@@ -59,6 +59,32 @@ TEST_F(RegistryTest, PromoteResolveAndLabelsFile) {
   EXPECT_EQ(*registry_->Resolve(*ParseModelRef("eta:1")), 1);
 }
 
+TEST_F(RegistryTest, PublishFolderTakesTheTrainersManifestAndArtifacts) {
+  const std::string dir = tmp_.path() + "/trained";
+  fs::create_directories(dir);
+  WriteTestFile(dir, "model.json", "{\"trees\": []}");
+  WriteTestFile(dir, "context.json", "{\"zones\": 3}");
+  Manifest draft = DraftManifest("eta");
+  draft.artifacts = {"model.json", "context.json"};
+  ASSERT_TRUE(WriteFileAtomic(dir + "/manifest.json", ManifestToJson(draft)).ok());
+  auto m = registry_->PublishFolder(dir, "eta_booking");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->name, "eta_booking");
+  EXPECT_EQ(m->version, 1);
+  EXPECT_EQ(m->files.size(), 2u);
+  EXPECT_EQ(*ReadFile(repo_path_ + "/eta_booking/1/context.json"), "{\"zones\": 3}");
+  EXPECT_TRUE(registry_->Show("eta_booking", 1).ok());
+
+  fs::remove(dir + "/context.json");
+  auto missing = registry_->PublishFolder(dir);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("context.json"), std::string::npos)
+      << missing.status().message();
+  auto no_manifest = registry_->PublishFolder(tmp_.path() + "/nothing");
+  EXPECT_EQ(no_manifest.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(no_manifest.status().message().find("nothing/manifest.json"), std::string::npos);
+}
+
 TEST_F(RegistryTest, RollbackWalksBackThroughPromotions) {
   for (int i = 1; i <= 3; ++i) {
     ASSERT_EQ(PublishVersion("eta", "v" + std::to_string(i)), i);

@@ -9,14 +9,14 @@
 
 #include "common/file.h"
 #include "serving/http/model_server.h"
-#include "serving/testing/http_client.h"
+#include "serving/http/http_client.h"
 #include "serving/testing/test_models.h"
 
 namespace bimride::serving::http {
 namespace {
 
 using nlohmann::json;
-using testing::HttpClient;
+using http::HttpClient;
 
 class RestApiTest : public ::testing::Test {
  protected:
@@ -54,19 +54,19 @@ class RestApiTest : public ::testing::Test {
     server_ = std::move(s).value();
     client_ = std::make_unique<HttpClient>("127.0.0.1", server_->port());
   }
-  testing::ClientResponse Get(const std::string& target) {
+  http::ClientResponse Get(const std::string& target) {
     auto r = client_->Get(target);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : testing::ClientResponse{};
+    return r.ok() ? *r : http::ClientResponse{};
   }
-  testing::ClientResponse Post(const std::string& target, const std::string& body,
+  http::ClientResponse Post(const std::string& target, const std::string& body,
                                const std::map<std::string, std::string>& headers = {}) {
     auto r = client_->Send("POST", target, body, headers);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : testing::ClientResponse{};
+    return r.ok() ? *r : http::ClientResponse{};
   }
-  static json J(const testing::ClientResponse& r) { return json::parse(r.body, nullptr, false); }
-  static std::string Error(const testing::ClientResponse& r) {
+  static json J(const http::ClientResponse& r) { return json::parse(r.body, nullptr, false); }
+  static std::string Error(const http::ClientResponse& r) {
     json j = J(r);
     return j.is_object() && j.contains("error") ? j["error"].get<std::string>() : "<no error>";
   }

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "serving/http/model_server.h"
-#include "serving/testing/http_client.h"
+#include "serving/http/http_client.h"
 #include "serving/testing/test_models.h"
 
 namespace bimride::serving::http {
@@ -54,7 +54,7 @@ TEST_P(RolloutTest, NoFailedRequestsWhileLabelsMoveAndVersionsSwap) {
   std::vector<std::thread> clients;
   for (int c = 0; c < 4; ++c) {
     clients.emplace_back([&, c] {
-      testing::HttpClient client("127.0.0.1", port);
+      http::HttpClient client("127.0.0.1", port);
       std::map<int, int64_t> mine;
       const std::string targets[] = {"/v1/models/eta:predict",
                                      "/v1/models/eta/labels/stable:predict"};

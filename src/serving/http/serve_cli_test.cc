@@ -11,7 +11,7 @@
 #include <string>
 #include <thread>
 
-#include "serving/testing/http_client.h"
+#include "serving/http/http_client.h"
 #include "serving/testing/test_models.h"
 
 namespace bimride::serving::http {
@@ -62,7 +62,7 @@ TEST(ServeCliTest, ServesOnAFreePortAnswersAndStopsOnSigterm) {
   ASSERT_GT(p.port, 0) << "first stdout line: " << p.first_line;
   EXPECT_NE(p.first_line.find("listening on 127.0.0.1:"), std::string::npos) << p.first_line;
 
-  testing::HttpClient client("127.0.0.1", p.port);
+  http::HttpClient client("127.0.0.1", p.port);
   auto live = client.Get("/v2/health/live");
   ASSERT_TRUE(live.ok()) << live.status().ToString();
   EXPECT_EQ(live->status, 200);

@@ -10,7 +10,7 @@
 #include "registry/registry.h"
 #include "serving/feature_specs.h"
 #include "serving/http/model_server.h"
-#include "serving/testing/http_client.h"
+#include "serving/http/http_client.h"
 #include "tasks/eta/eta_test_util.h"
 #include "tasks/eta/eta_training.h"
 
@@ -99,7 +99,7 @@ TEST_F(EtaServingTest, ServedRawFieldRequestsGiveExactlyTheOfflinePredictions) {
   config.max_batch_rows = 1000;
   auto server = serving::http::ModelServer::Start(config);
   ASSERT_TRUE(server.ok()) << server.status().ToString();
-  serving::testing::HttpClient client("127.0.0.1", (*server)->port());
+  serving::http::HttpClient client("127.0.0.1", (*server)->port());
   struct Case {
     std::string model;
     bool with_distance;

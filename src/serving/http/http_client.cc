@@ -1,4 +1,4 @@
-#include "serving/testing/http_client.h"
+#include "serving/http/http_client.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -7,7 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <optional>
 
-namespace bimride::serving::testing {
+namespace bimride::serving::http {
 
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
@@ -96,4 +96,4 @@ StatusOr<ClientResponse> HttpClient::SendRaw(const std::string& bytes) {
   return res;
 }
 
-}  // namespace bimride::serving::testing
+}  // namespace bimride::serving::http

@@ -1,4 +1,5 @@
-// A tiny synchronous HTTP/1.1 keep-alive client for tests and the benchmark (Boost.Beast).
+// A small synchronous HTTP/1.1 keep-alive client (Boost.Beast): `bimride quickstart` asks the
+// server it started for a prediction with it, and the tests and benchmarks drive servers with it.
 // Not thread-safe: one client per thread.
 #pragma once
 
@@ -8,7 +9,7 @@
 
 #include "common/status.h"
 
-namespace bimride::serving::testing {
+namespace bimride::serving::http {
 
 struct ClientResponse {
   int status = 0;
@@ -36,4 +37,4 @@ class HttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace bimride::serving::testing
+}  // namespace bimride::serving::http
