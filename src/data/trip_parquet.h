@@ -1,8 +1,9 @@
 // TLC Parquet trip files → TripTable, on the general Parquet reader (src/parquet).
 //
 // The layout is chosen from the schema: green (lpep_*), yellow (tpep_*), high-volume FHV
-// (hvfhs_license_num, …), FHV (pickup_datetime, dropOff_datetime, PUlocationID, …) or this
-// project's own layout (WriteTripsParquet); column names match case-insensitively. Only the columns a TripTable needs are read, one row group at
+// (hvfhs_license_num, …), FHV (pickup_datetime, dropOff_datetime, PUlocationID, …), the
+// simulator's trips (`bimride simulate --format parquet`) or this project's own layout
+// (WriteTripsParquet); column names match case-insensitively. Only the columns a TripTable needs are read, one row group at
 // a time. Timestamps may be INT64 milli/micro/nanoseconds (unit from the schema) or INT96; they
 // are TLC's naive local times and are kept as such. Nulls stay nulls (TripTable's null values);
 // numeric columns may be stored as any integer or floating type.

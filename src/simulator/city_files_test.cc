@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "common/file.h"
+#include "data/trip_loader.h"
 #include "parquet/file_writer.h"
 
 namespace bimride::simulator {
@@ -82,6 +83,29 @@ TEST(CityFilesTest, ParquetTripsReadBackLikeCsvTrips) {
   ASSERT_TRUE(WriteSimulatedCity(city, dir + "/city.csv").ok());
   EXPECT_EQ(MustRead(dir + "/city.parquet"), MustRead(dir + "/again.parquet"));
   EXPECT_LT(MustRead(dir + "/city.parquet").size(), MustRead(dir + "/city.csv").size() / 2);
+}
+
+TEST(CityFilesTest, LoadTripsReadsSimulatedParquetAndCsvTripsAlike) {
+  const std::string dir = MakeTempDir();
+  const SimulatedCity city = MustSimulate(SmallCity());
+  ASSERT_TRUE(WriteSimulatedCity(city, dir + "/city.parquet", TripFileFormat::kParquet).ok());
+  ASSERT_TRUE(WriteSimulatedCity(city, dir + "/city.csv").ok());
+  data::LoadTripsOptions options;
+  options.validate = false;
+  StatusOr<data::TripTable> from_parquet = data::LoadTrips({dir + "/city.parquet"}, options);
+  StatusOr<data::TripTable> from_csv = data::LoadTrips({dir + "/city.csv"}, options);
+  ASSERT_TRUE(from_parquet.ok()) << from_parquet.status().ToString();
+  ASSERT_TRUE(from_csv.ok()) << from_csv.status().ToString();
+  EXPECT_EQ(from_parquet->source, data::TripSource::kSimulator);
+  ASSERT_EQ(from_parquet->size(), city.trips.size());
+  ASSERT_EQ(from_csv->size(), city.trips.size());
+  EXPECT_EQ(from_parquet->pickup_time_us, city.trips.pickup_time_us);
+  EXPECT_EQ(from_parquet->dropoff_zone, city.trips.dropoff_zone);
+  EXPECT_EQ(from_parquet->rider_id, city.trips.rider_id);
+  EXPECT_EQ(from_parquet->pickup_lon, from_csv->pickup_lon);
+  EXPECT_EQ(from_parquet->fare, from_csv->fare);
+  EXPECT_EQ(from_parquet->surge, from_csv->surge);
+  EXPECT_EQ(from_parquet->passengers, from_csv->passengers);
 }
 
 TEST(CityFilesTest, ParquetReaderChecksSchemaAndRows) {
