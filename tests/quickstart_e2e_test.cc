@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/file.h"
+#include "registry/registry.h"
 #include "simulator/city_files.h"
 
 namespace bimride::simulator {
@@ -52,7 +53,7 @@ TEST(QuickstartE2eTest, RunsEndToEndWithNoArgumentsButTheOutputFolder) {
   const std::string out = dir + "/qs";
   const RunResult r = RunCli("quickstart --out " + out, dir);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("step 1/4: simulate a city"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("step 1/8: simulate a city"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("files match the simulated city"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("trips by hour of day:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("busiest pickup zones:"), std::string::npos) << r.out;
@@ -68,14 +69,42 @@ TEST(QuickstartE2eTest, RunsEndToEndWithNoArgumentsButTheOutputFolder) {
             std::string::npos)
       << r.out;
   EXPECT_GT(trips->size(), 10000u);
+
+  // simulate → train → register → serve → one prediction over HTTP.
+  EXPECT_NE(r.out.find("baseline pair-median"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("published eta:1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("-> HTTP 200 {\"predictions\": ["), std::string::npos) << r.out;
+  const size_t eta = r.out.find("  ETA ");
+  ASSERT_NE(eta, std::string::npos) << r.out;
+  const double minutes = std::strtod(r.out.c_str() + eta + 6, nullptr);
+  EXPECT_GT(minutes, 0.5) << r.out.substr(eta, 80);
+  EXPECT_LT(minutes, 120) << r.out.substr(eta, 80);
+  auto registry = registry::Registry::Open(out + "/model_repo");
+  ASSERT_TRUE(registry.ok()) << registry.status().ToString();
+  auto stable = (*registry)->ResolveLabel("eta", "stable");
+  ASSERT_TRUE(stable.ok()) << stable.status().ToString();
+  EXPECT_EQ(*stable, 1);
+  auto manifest = (*registry)->Show("eta", 1);
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  EXPECT_EQ(manifest->backend, "xgboost");
+  ASSERT_TRUE(manifest->feature_spec.has_value());
+  EXPECT_EQ(manifest->feature_spec->name, "eta_booking");
+  EXPECT_FALSE(manifest->run_id.empty());
+  EXPECT_TRUE(manifest->metrics.count("valid_rmse")) << "validation metrics are recorded";
+
+  // A second run publishes the next version and moves the label to it.
+  const RunResult again = RunCli("quickstart --days 2 --zones 8 --rounds 20 --out " + out, dir);
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(*(*registry)->ResolveLabel("eta", "stable"), 2);
 }
 
 TEST(QuickstartE2eTest, WritesParquetTripsWhenAsked) {
   const std::string dir = MakeTempDir();
-  const RunResult r =
-      RunCli("quickstart --days 2 --zones 12 --format parquet --out " + dir + "/qs", dir);
+  const RunResult r = RunCli(
+      "quickstart --days 2 --zones 12 --rounds 50 --format parquet --out " + dir + "/qs", dir);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("files match the simulated city"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("-> HTTP 200"), std::string::npos) << r.out;
   StatusOr<data::TripTable> trips = ReadSimulatedTrips(dir + "/qs/trips.parquet");
   ASSERT_TRUE(trips.ok()) << trips.status().ToString();
   EXPECT_GT(trips->size(), 1000u);
@@ -89,6 +118,14 @@ TEST(QuickstartE2eTest, BadFlagsFailWithOneLineError) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   r = RunCli("quickstart --zones lots", dir);
   EXPECT_EQ(r.exit_code, 2);
+  r = RunCli("quickstart --rounds 0 --out " + dir + "/qs", dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--rounds"), std::string::npos) << r.err;
+  // One day leaves nothing to train on: a clear error naming the step, not a crash.
+  r = RunCli("quickstart --days 1 --zones 5 --out " + dir + "/one", dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("train an ETA model"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--days 2+"), std::string::npos) << r.err;
 }
 
 TEST(SimulateE2eTest, SameSeedSameFilesAndUnwritableOutputFails) {
