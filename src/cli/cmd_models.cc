@@ -190,43 +190,64 @@ int RunShow(const std::vector<std::string>& args) {
 
 int RunPublish(const std::vector<std::string>& args) {
   FlagParser flags("bimride models publish",
-                   "Publish files as the next version of MODEL (atomic; sha256 of every file).");
+                   "Publish files as the next version of MODEL (atomic; sha256 of every file), "
+                   "or with --from the model folder a trainer wrote (its manifest.json and "
+                   "artifacts), optionally as another backend that loads the same files.");
   std::string repo = registry::DefaultRepositoryRoot(), db, task, backend, extra, extra_file, run_id;
+  std::string from, artifact;
   AddRepoFlags(flags, &repo, &db);
-  flags.AddString("task", &task, "task (eta, demand, pricing, behaviour, …)", true);
-  flags.AddString("backend", &backend, "backend (torchscript, xgboost, native_mlp, …)", true);
+  flags.AddString("task", &task, "task (eta, demand, pricing, behaviour, …); required with FILEs");
+  flags.AddString("backend", &backend,
+                  "backend (torchscript, xgboost, native_mlp, …); required with FILEs, with "
+                  "--from it replaces the folder's");
+  flags.AddString("from", &from, "a model folder written by `bimride train` (manifest.json + files)");
+  flags.AddString("artifact", &artifact, "with --from: the artifact the backend loads first");
   flags.AddString("manifest-extra", &extra,
                   "JSON merged into the manifest (inputs, outputs, metrics, feature_spec, …)");
   flags.AddString("manifest-extra-file", &extra_file, "file holding such JSON");
   flags.AddString("run-id", &run_id, "the training run that produced the files");
   std::vector<std::string> pos;
-  flags.SetPositional("MODEL FILE…", &pos, "model name, then the files (the first is loaded)", 2);
+  flags.SetPositional("MODEL FILE…", &pos, "model name, then the files (the first is loaded)", 1);
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
+  const bool folder = !from.empty();
+  if (folder && (pos.size() > 1 || !task.empty() || !extra.empty() || !extra_file.empty())) {
+    return ReportError(InvalidArgumentError("--from takes the files and the manifest from the "
+                                            "folder: give only MODEL (and --backend, --artifact)"),
+                       true);
+  }
+  if (!folder && (pos.size() < 2 || task.empty() || backend.empty() || !artifact.empty())) {
+    return ReportError(InvalidArgumentError("publish needs MODEL FILE… with --task and --backend, "
+                                            "or MODEL --from DIR"),
+                       true);
+  }
   Manifest draft;
-  draft.name = pos[0];
-  draft.task = task;
-  draft.backend = backend;
-  draft.run_id = run_id;
   std::vector<ArtifactFile> files;
-  for (size_t i = 1; i < pos.size(); ++i) {
-    files.push_back({pos[i], ""});
-    draft.artifacts.push_back(std::filesystem::path(pos[i]).filename().string());
-  }
-  if (!extra_file.empty()) {
-    auto text = ReadFile(extra_file);
-    if (!text.ok()) return ReportError(text.status());
-    auto merged = registry::MergeManifestJson(draft, *text, extra_file);
-    if (!merged.ok()) return ReportError(merged.status());
-    draft = *merged;
-  }
-  if (!extra.empty()) {
-    auto merged = registry::MergeManifestJson(draft, extra, "--manifest-extra");
-    if (!merged.ok()) return ReportError(merged.status());
-    draft = *merged;
+  if (!folder) {
+    draft.name = pos[0];
+    draft.task = task;
+    draft.backend = backend;
+    draft.run_id = run_id;
+    for (size_t i = 1; i < pos.size(); ++i) {
+      files.push_back({pos[i], ""});
+      draft.artifacts.push_back(std::filesystem::path(pos[i]).filename().string());
+    }
+    std::vector<std::pair<std::string, std::string>> patches;  // (JSON, where it came from)
+    if (!extra_file.empty()) {
+      auto text = ReadFile(extra_file);
+      if (!text.ok()) return ReportError(text.status());
+      patches.push_back({*text, extra_file});
+    }
+    if (!extra.empty()) patches.push_back({extra, "--manifest-extra"});
+    for (const auto& [json, source] : patches) {
+      auto merged = registry::MergeManifestJson(draft, json, source);
+      if (!merged.ok()) return ReportError(merged.status());
+      draft = *merged;
+    }
   }
   auto reg = OpenRegistry(repo, db, false);
   if (!reg.ok()) return ReportError(reg.status());
-  auto m = (*reg)->Publish(files, draft);
+  auto m = folder ? (*reg)->PublishFolder(from, {pos[0], backend, artifact})
+                  : (*reg)->Publish(files, draft);
   if (!m.ok()) return ReportError(m.status());
   std::printf("published %s:%lld  %s\n", m->name.c_str(), static_cast<long long>(m->version),
               (*reg)->repository().VersionDir(m->name, m->version).c_str());

@@ -147,12 +147,23 @@ StatusOr<Manifest> Registry::Publish(const std::vector<ArtifactFile>& files,
   return published;
 }
 
-StatusOr<Manifest> Registry::PublishFolder(const std::string& dir, const std::string& name,
+StatusOr<Manifest> Registry::PublishFolder(const std::string& dir,
+                                           const FolderOverrides& overrides,
                                            const PublishOptions& options) {
   const std::string path = dir + "/" + kManifestFileName;
   ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   ASSIGN_OR_RETURN(Manifest manifest, ManifestFromJson(text, path, /*require_version=*/false));
-  if (!name.empty()) manifest.name = name;
+  if (!overrides.name.empty()) manifest.name = overrides.name;
+  if (!overrides.backend.empty()) manifest.backend = overrides.backend;
+  if (!overrides.first_artifact.empty()) {
+    auto it = std::find(manifest.artifacts.begin(), manifest.artifacts.end(),
+                        overrides.first_artifact);
+    if (it == manifest.artifacts.end()) {
+      return InvalidArgumentError(path + ": artifact '" + overrides.first_artifact +
+                                  "' is not one of the manifest's artifacts");
+    }
+    std::rotate(manifest.artifacts.begin(), it, it + 1);
+  }
   std::vector<ArtifactFile> files;
   for (const std::string& artifact : manifest.artifacts) {
     files.push_back({dir + "/" + artifact, artifact});

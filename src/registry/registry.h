@@ -74,6 +74,14 @@ struct VerifyReport {
   bool ok() const { return issues.empty(); }
 };
 
+// What PublishFolder may change in the folder's manifest (empty: keep it).
+struct FolderOverrides {
+  std::string name;     // the model name
+  std::string backend;  // another backend that loads the same files (native_mlp for a net)
+  // The artifact the backend loads (moved to the front of the list; it must be listed).
+  std::string first_artifact;
+};
+
 // "eta" (latest), "eta:3" or "eta:stable".
 struct ModelRef {
   std::string model;
@@ -98,9 +106,8 @@ class Registry {
   StatusOr<Manifest> Publish(const std::vector<ArtifactFile>& files, const Manifest& manifest,
                              const PublishOptions& options = {});
   // Publishes a model folder as trainers write it: <dir>/manifest.json (unpublished: no
-  // version or digests needed) and the artifacts it lists, all in <dir>. `name` (when not
-  // empty) replaces the manifest's model name. Errors name the folder.
-  StatusOr<Manifest> PublishFolder(const std::string& dir, const std::string& name = "",
+  // version or digests needed) and the artifacts it lists, all in <dir>. Errors name the file.
+  StatusOr<Manifest> PublishFolder(const std::string& dir, const FolderOverrides& overrides = {},
                                    const PublishOptions& options = {});
 
   // Points `label` at `version` (after a full check of it), logged with why and who.

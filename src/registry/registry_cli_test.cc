@@ -372,6 +372,36 @@ TEST_F(RegistryCliTest, RunsListShowAndCompareSideBySide) {
   EXPECT_NE(missing.err.find("no run 'ffff'"), std::string::npos) << missing.err;
 }
 
+TEST_F(RegistryCliTest, PublishFromATrainersFolderAsAnotherBackend) {
+  const std::string dir = tmp_.path() + "/trained";
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  WriteTestFile(dir, "model.pt", "torchscript bytes");
+  WriteTestFile(dir, "net.json", "{\"layers\": []}");
+  Manifest draft = testing::DraftManifest("eta", "torchscript");
+  draft.artifacts = {"model.pt", "net.json"};
+  ASSERT_TRUE(WriteFileAtomic(dir + "/manifest.json", ManifestToJson(draft)).ok());
+  auto torch = Run({"models", "publish", "eta", "--from", dir});
+  ASSERT_EQ(torch.exit_code, 0) << torch.err;
+  EXPECT_NE(torch.out.find("published eta:1"), std::string::npos) << torch.out;
+  auto native = Run({"models", "publish", "eta_native", "--from", dir, "--backend", "native_mlp",
+                     "--artifact", "net.json"});
+  ASSERT_EQ(native.exit_code, 0) << native.err;
+  auto show = Run({"models", "show", "eta_native:1"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("native_mlp"), std::string::npos) << show.out;
+  auto reg = Registry::Open(repo_);
+  ASSERT_TRUE(reg.ok());
+  auto m = (*reg)->Show("eta_native", 1);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->artifacts.front(), "net.json");
+  EXPECT_EQ(*ReadFile(repo_ + "/eta_native/1/model.pt"), "torchscript bytes");
+  auto unlisted = Run({"models", "publish", "eta", "--from", dir, "--artifact", "weights.bin"});
+  EXPECT_EQ(unlisted.exit_code, 1);
+  EXPECT_NE(unlisted.err.find("'weights.bin' is not one of the manifest's artifacts"),
+            std::string::npos)
+      << unlisted.err;
+}
+
 TEST_F(RegistryCliTest, BadInputGivesClearErrors) {
   std::string file = WriteTestFile(tmp_.path(), "model.json", "{}");
   auto malformed = Run({"models", "publish", "eta", "--task", "eta", "--backend", "xgboost",
@@ -391,6 +421,17 @@ TEST_F(RegistryCliTest, BadInputGivesClearErrors) {
                       tmp_.path() + "/nope.json"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("nope.json: no such file"), std::string::npos) << missing.err;
+  auto no_task = Run({"models", "publish", "eta", "--backend", "xgboost", file});
+  EXPECT_EQ(no_task.exit_code, 2);
+  EXPECT_NE(no_task.err.find("--task and --backend, or MODEL --from DIR"), std::string::npos)
+      << no_task.err;
+  auto from_and_files =
+      Run({"models", "publish", "eta", "--from", tmp_.path(), "--backend", "xgboost", file});
+  EXPECT_EQ(from_and_files.exit_code, 2);
+  auto from_nothing = Run({"models", "publish", "eta", "--from", tmp_.path() + "/no_folder"});
+  EXPECT_EQ(from_nothing.exit_code, 1);
+  EXPECT_NE(from_nothing.err.find("no_folder/manifest.json"), std::string::npos)
+      << from_nothing.err;
   auto usage = Run({"models", "promote", "eta", "v1", "--label", "stable", "--why", "x"});
   EXPECT_EQ(usage.exit_code, 2);
   EXPECT_NE(usage.err.find("'v1' is not a version number"), std::string::npos) << usage.err;

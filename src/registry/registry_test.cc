@@ -67,13 +67,25 @@ TEST_F(RegistryTest, PublishFolderTakesTheTrainersManifestAndArtifacts) {
   Manifest draft = DraftManifest("eta");
   draft.artifacts = {"model.json", "context.json"};
   ASSERT_TRUE(WriteFileAtomic(dir + "/manifest.json", ManifestToJson(draft)).ok());
-  auto m = registry_->PublishFolder(dir, "eta_booking");
+  auto m = registry_->PublishFolder(dir, {.name = "eta_booking"});
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_EQ(m->name, "eta_booking");
   EXPECT_EQ(m->version, 1);
   EXPECT_EQ(m->files.size(), 2u);
   EXPECT_EQ(*ReadFile(repo_path_ + "/eta_booking/1/context.json"), "{\"zones\": 3}");
   EXPECT_TRUE(registry_->Show("eta_booking", 1).ok());
+
+  // The same files as another backend, loading another artifact first.
+  auto other = registry_->PublishFolder(
+      dir, {.name = "eta_trees", .backend = "native_trees", .first_artifact = "context.json"});
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_EQ(other->backend, "native_trees");
+  EXPECT_EQ(other->artifacts, (std::vector<std::string>{"context.json", "model.json"}));
+  auto unlisted = registry_->PublishFolder(dir, {.first_artifact = "weights.bin"});
+  EXPECT_EQ(unlisted.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(unlisted.status().message().find("'weights.bin' is not one of"), std::string::npos);
+  auto bad_backend = registry_->PublishFolder(dir, {.backend = "tensorflow"});
+  EXPECT_FALSE(bad_backend.ok());
 
   fs::remove(dir + "/context.json");
   auto missing = registry_->PublishFolder(dir);
