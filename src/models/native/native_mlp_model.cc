@@ -68,15 +68,36 @@ class NativeMlpModel final : public Model {
   }
 
  private:
-  // y = W x + b as a sum of scaled weight rows (axpy form: vectorises without reassociation).
-  static void DenseForward(const Layer& layer, const float* __restrict x, float* __restrict y,
-                           bool relu) {
+  // y = W x + b as a sum of scaled weight rows, added in input order (axpy form: vectorises
+  // without reassociation, so every build gives the same floats). Inputs that are exactly
+  // zero — half of a ReLU layer's, typically — add nothing and are skipped; the others go four
+  // rows at a time, which reads and writes y a quarter as often. (((y + a) + b) + c) + d
+  // rounds exactly as four single steps. Compiled at -O3 (CMakeLists.txt) and cloned for
+  // AVX-512 / AVX2, chosen once by the CPU: a batch-1 request is this loop and little else.
+  __attribute__((target_clones("avx512f", "avx2", "default"))) static void DenseForward(
+      const Layer& layer, const float* __restrict x, float* __restrict y, bool relu) {
     const int n = layer.out;
     std::copy(layer.bias.begin(), layer.bias.end(), y);
     const float* w = layer.weight_t.data();
+    thread_local std::vector<int> nonzero;
+    nonzero.clear();
     for (int i = 0; i < layer.in; ++i) {
-      const float xi = x[i];
-      const float* wi = w + static_cast<size_t>(i) * n;
+      if (x[i] != 0.0f) nonzero.push_back(i);
+    }
+    const size_t m = nonzero.size();
+    size_t k = 0;
+    for (; k + 4 <= m; k += 4) {
+      const int i0 = nonzero[k], i1 = nonzero[k + 1], i2 = nonzero[k + 2], i3 = nonzero[k + 3];
+      const float x0 = x[i0], x1 = x[i1], x2 = x[i2], x3 = x[i3];
+      const float* __restrict w0 = w + static_cast<size_t>(i0) * n;
+      const float* __restrict w1 = w + static_cast<size_t>(i1) * n;
+      const float* __restrict w2 = w + static_cast<size_t>(i2) * n;
+      const float* __restrict w3 = w + static_cast<size_t>(i3) * n;
+      for (int o = 0; o < n; ++o) y[o] = y[o] + x0 * w0[o] + x1 * w1[o] + x2 * w2[o] + x3 * w3[o];
+    }
+    for (; k < m; ++k) {
+      const float xi = x[nonzero[k]];
+      const float* __restrict wi = w + static_cast<size_t>(nonzero[k]) * n;
       for (int o = 0; o < n; ++o) y[o] += xi * wi[o];
     }
     if (relu) {

@@ -36,6 +36,60 @@ TEST(NativeMlpTest, ComputesTheDocumentedForwardPass) {
   EXPECT_EQ(*y, (std::vector<float>{3.5f, 2.5f, 1.5f, 1.5f, 3.5f}));
 }
 
+// The forward pass written the plainest way: every layer output is its bias plus the inputs'
+// products added in input order, in floats — the order native_mlp promises.
+std::vector<float> ReferenceForward(const MlpNet& net, const std::vector<float>& x) {
+  std::vector<float> h(net.numeric_columns.size());
+  for (size_t i = 0; i < h.size(); ++i) {
+    h[i] = (x[net.numeric_columns[i]] - net.numeric_mean[i]) / net.numeric_std[i];
+  }
+  for (size_t l = 0; l < net.layers.size(); ++l) {
+    const DenseLayer& layer = net.layers[l];
+    std::vector<float> y(layer.out);
+    for (int o = 0; o < layer.out; ++o) {
+      float acc = layer.bias[o];
+      for (int i = 0; i < layer.in; ++i) acc += h[i] * layer.weight[o * layer.in + i];
+      y[o] = l + 1 < net.layers.size() && acc < 0 ? 0 : acc;
+    }
+    h = y;
+  }
+  return h;
+}
+
+TEST(NativeMlpTest, WideLayersGiveExactlyThePlainForwardPass) {
+  // Widths that are not multiples of the vector or block sizes, ReLU zeros in every hidden
+  // layer, and inputs that are exactly zero.
+  MlpNet net;
+  net.num_features = 37;
+  for (int c = 0; c < 37; ++c) {
+    net.numeric_columns.push_back(c);
+    net.numeric_mean.push_back(c % 3 == 0 ? 0.0f : 0.5f);
+    net.numeric_std.push_back(1.0f + c % 5);
+  }
+  uint32_t state = 12345;
+  auto next = [&state] {
+    state = state * 1664525u + 1013904223u;
+    return static_cast<float>(static_cast<int>(state >> 8) % 2001 - 1000) / 997.0f;
+  };
+  int in = 37;
+  for (int out : {67, 33, 3}) {
+    DenseLayer layer{in, out, {}, {}};
+    for (int k = 0; k < in * out; ++k) layer.weight.push_back(next());
+    for (int o = 0; o < out; ++o) layer.bias.push_back(next());
+    net.layers.push_back(layer);
+    in = out;
+  }
+  auto model = MakeNativeMlpModel(net);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  for (int row = 0; row < 20; ++row) {
+    std::vector<float> x(37);
+    for (int c = 0; c < 37; ++c) x[c] = (c + row) % 3 == 0 ? net.numeric_mean[c] : next() * 3;
+    auto y = (*model)->Predict(x);
+    ASSERT_TRUE(y.ok());
+    EXPECT_EQ(*y, ReferenceForward(net, x)) << "row " << row;
+  }
+}
+
 TEST(NativeMlpTest, ExpTransformForPoissonNets) {
   MlpNet net = HandNet();
   net.output_transform = OutputTransform::kExp;
