@@ -292,6 +292,18 @@ void ServableManager::ReconcileModel(const std::string& model,
       ++it;
     }
   }
+  // A label moved between loaded versions (a promotion or rollback) changes no version: the
+  // snapshot must still be republished, or requests would follow the old label.
+  if (entry.snapshot && entry.snapshot->labels != EffectiveLabelsLocked(model, entry)) {
+    for (const auto& [label, version] : EffectiveLabelsLocked(model, entry)) {
+      auto old = entry.snapshot->labels.find(label);
+      if (old == entry.snapshot->labels.end() || old->second != version) {
+        BIMRIDE_LOG(INFO) << "model " << model << ": label '" << label << "' -> version "
+                          << version;
+      }
+    }
+    changed = true;
+  }
   if (changed || !entry.snapshot) PublishLocked(model, entry);
 }
 

@@ -156,6 +156,25 @@ TEST_F(ServableManagerTest, LabelFileInRepositoryIsFollowedOnPoll) {
   EXPECT_EQ(RouteRequest(*m.Snapshot("eta"), {}, "")->primary->spec().version, 1);
 }
 
+TEST_F(ServableManagerTest, LabelMoveBetweenLoadedVersionsIsFollowedOnPoll) {
+  // Both versions stay loaded whatever the label says, so moving it loads and unloads nothing;
+  // the next poll must still route by it (a rollback is exactly this).
+  config_.model_defaults.policy.latest = 2;
+  Write("eta", 1);
+  Write("eta", 2);
+  ASSERT_TRUE(WriteFileAtomic(config_.model_repo + "/eta/labels.json", R"({"stable": 1})").ok());
+  ServableManager m(config_, &metrics_);
+  ASSERT_TRUE(m.Start().ok());
+  EXPECT_EQ(Available(m, "eta"), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(RouteRequest(*m.Snapshot("eta"), {}, "")->primary->spec().version, 1);
+  ASSERT_TRUE(WriteFileAtomic(config_.model_repo + "/eta/labels.json", R"({"stable": 2})").ok());
+  ASSERT_TRUE(m.ReconcileAll().ok());
+  EXPECT_EQ(RouteRequest(*m.Snapshot("eta"), {}, "")->primary->spec().version, 2);
+  ASSERT_TRUE(WriteFileAtomic(config_.model_repo + "/eta/labels.json", R"({"stable": 1})").ok());
+  ASSERT_TRUE(m.ReconcileAll().ok());
+  EXPECT_EQ(RouteRequest(*m.Snapshot("eta"), {}, "")->primary->spec().version, 1);
+}
+
 TEST_F(ServableManagerTest, UnloadAndLoadThroughRepositoryApi) {
   Write("eta", 1);
   ServableManager m(config_, &metrics_);
