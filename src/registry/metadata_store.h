@@ -89,7 +89,7 @@ struct RunFilter {
 struct VersionRecord {
   std::string model;
   int64_t version = 0;
-  std::string path;
+  std::string path;  // the version folder relative to the repository root ("eta/3")
   std::string run_id;
   std::string task;
   std::string backend;

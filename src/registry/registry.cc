@@ -127,7 +127,9 @@ Status Registry::Index(const Manifest& m) {
   VersionRecord r;
   r.model = m.name;
   r.version = m.version;
-  r.path = repository_.VersionDir(m.name, m.version);
+  // Relative to the repository root, so the same repository opened by another path (relative
+  // or absolute, another mount point) is the same registry.
+  r.path = m.name + "/" + std::to_string(m.version);
   r.run_id = m.run_id;
   r.task = m.task;
   r.backend = m.backend;
@@ -307,10 +309,11 @@ StatusOr<VerifyReport> Registry::VerifyAll(bool repair, int64_t stale_staging_mi
     }
     ASSIGN_OR_RETURN(std::vector<VersionRecord> recorded, store_->ListVersions(model));
     for (const VersionRecord& r : recorded) {
-      if (!FileExists(r.path)) {
+      const std::string dir = repository_.VersionDir(r.model, r.version);
+      if (!FileExists(dir)) {
         report.issues.push_back(
-            {r.path, DataLossError(r.path + ": registered version " + std::to_string(r.version) +
-                                   " of " + model + " is missing on disk")});
+            {dir, DataLossError(dir + ": registered version " + std::to_string(r.version) +
+                                " of " + model + " is missing on disk")});
       }
     }
     ASSIGN_OR_RETURN(auto labels, store_->GetLabels(model));

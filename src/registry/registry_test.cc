@@ -97,6 +97,31 @@ TEST_F(RegistryTest, PublishFolderTakesTheTrainersManifestAndArtifacts) {
   EXPECT_NE(no_manifest.status().message().find("nothing/manifest.json"), std::string::npos);
 }
 
+TEST_F(RegistryTest, SameRepositoryByAnotherPathIsTheSameRegistry) {
+  ASSERT_EQ(PublishVersion("eta", "one"), 1);
+  // The same folder through a relative path (as `cd` + `--repo model_repo` gives) and through
+  // a symlink (another mount point of a shared repository).
+  const fs::path cwd = fs::current_path();
+  fs::current_path(tmp_.path());
+  auto relative = Registry::Open("repo");
+  ASSERT_TRUE(relative.ok()) << relative.status().ToString();
+  auto p2 = (*relative)->Publish({{WriteTestFile(tmp_.path(), "m2.json", "two"), "model.json"}},
+                                 DraftManifest("eta"));
+  ASSERT_TRUE(p2.ok()) << p2.status().ToString();
+  EXPECT_TRUE((*relative)->Promote("eta", 1, "stable", "first", "ana").ok());
+  fs::current_path(cwd);
+  fs::create_directory_symlink(repo_path_, tmp_.path() + "/mounted");
+  auto mounted = Registry::Open(tmp_.path() + "/mounted");
+  ASSERT_TRUE(mounted.ok());
+  auto move = (*mounted)->Promote("eta", 2, "stable", "second", "bo");
+  ASSERT_TRUE(move.ok()) << move.status().ToString();
+  auto report = (*mounted)->VerifyAll(/*repair=*/false);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok()) << report->issues.front().status.ToString();
+  EXPECT_EQ(report->good_versions, 2);
+  EXPECT_EQ(*registry_->ResolveLabel("eta", "stable"), 2);
+}
+
 TEST_F(RegistryTest, RollbackWalksBackThroughPromotions) {
   for (int i = 1; i <= 3; ++i) {
     ASSERT_EQ(PublishVersion("eta", "v" + std::to_string(i)), i);
