@@ -14,14 +14,17 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr int kWeatherValues = 6;
+// Precipitation, snowfall and snow depth: events within the range of any training period.
+// Temperatures (and wind) are left out on purpose: they drift with the season, so a model
+// trained on January and February would meet March temperatures it never saw (trees flatten
+// them out, nets extrapolate them linearly — badly).
+constexpr int kWeatherValues = 3;
 
 std::array<float, kWeatherValues> WeatherValues(const DailyWeather& w) {
-  return {w.precipitation_in, w.snowfall_in, w.snow_depth_in,
-          w.max_temp_f,       w.min_temp_f,  w.wind_mph};
+  return {w.precipitation_in, w.snowfall_in, w.snow_depth_in};
 }
-constexpr const char* kWeatherNames[kWeatherValues] = {
-    "weather_prcp", "weather_snow", "weather_snwd", "weather_tmax", "weather_tmin", "weather_awnd"};
+constexpr const char* kWeatherNames[kWeatherValues] = {"weather_prcp", "weather_snow",
+                                                       "weather_snwd"};
 
 float Log1p(double v) { return static_cast<float>(std::log1p(v)); }
 
@@ -141,8 +144,7 @@ StatusOr<DemandBaselines> DemandBaselines::FromJson(std::string_view text,
     return InvalidArgumentError(source + ": 'weather_fill' is missing or not an object");
   }
   float* fill[kWeatherValues] = {&b.weather_fill.precipitation_in, &b.weather_fill.snowfall_in,
-                                 &b.weather_fill.snow_depth_in,    &b.weather_fill.max_temp_f,
-                                 &b.weather_fill.min_temp_f,       &b.weather_fill.wind_mph};
+                                 &b.weather_fill.snow_depth_in};
   for (int k = 0; k < kWeatherValues; ++k) {
     const json& f = j["weather_fill"];
     if (!f.contains(kWeatherNames[k]) || !f[kWeatherNames[k]].is_number() ||
@@ -153,6 +155,44 @@ StatusOr<DemandBaselines> DemandBaselines::FromJson(std::string_view text,
     *fill[k] = f[kWeatherNames[k]].get<float>();
   }
   return b;
+}
+
+std::string DemandContextToJson(const DemandContext& context) {
+  json j = json::parse(context.baselines.ToJson());
+  j["feature_config"] = {{"bucket_minutes", context.config.bucket_minutes},
+                         {"horizons", context.config.horizons},
+                         {"recent_lags", context.config.recent_lags},
+                         {"spec", std::string(kDemandFeatureSpecName) + "@" +
+                                      std::to_string(kDemandFeatureSpecVersion)}};
+  return j.dump() + "\n";
+}
+
+StatusOr<DemandContext> DemandContextFromJson(std::string_view text, const std::string& source) {
+  DemandContext c;
+  ASSIGN_OR_RETURN(c.baselines, DemandBaselines::FromJson(text, source));
+  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.contains("feature_config") || !j["feature_config"].is_object()) {
+    return InvalidArgumentError(source + ": 'feature_config' is missing or not an object");
+  }
+  const json& f = j["feature_config"];
+  for (auto [name, out] : {std::pair{"bucket_minutes", &c.config.bucket_minutes},
+                           std::pair{"horizons", &c.config.horizons},
+                           std::pair{"recent_lags", &c.config.recent_lags}}) {
+    if (!f.contains(name) || !f[name].is_number_integer()) {
+      return InvalidArgumentError(source + ": 'feature_config." + name +
+                                  "' is missing or not an integer");
+    }
+    *out = f[name].get<int>();
+  }
+  if (Status s = ValidateDemandFeatureConfig(c.config); !s.ok()) {
+    return InvalidArgumentError(source + ": " + s.message());
+  }
+  if (c.config.bucket_minutes != c.baselines.bucket_minutes) {
+    return InvalidArgumentError(source +
+                                ": feature_config.bucket_minutes differs from "
+                                "bucket_minutes");
+  }
+  return c;
 }
 
 StatusOr<DemandBaselines> ComputeDemandBaselines(const DemandGrid& grid, int64_t begin, int64_t end,
@@ -219,8 +259,7 @@ StatusOr<DemandBaselines> ComputeDemandBaselines(const DemandGrid& grid, int64_t
         if (std::isfinite(v[k])) sum[k] += v[k], n[k] += 1;
       }
     }
-    float* f[kWeatherValues] = {&fill.precipitation_in, &fill.snowfall_in, &fill.snow_depth_in,
-                                &fill.max_temp_f,       &fill.min_temp_f,  &fill.wind_mph};
+    float* f[kWeatherValues] = {&fill.precipitation_in, &fill.snowfall_in, &fill.snow_depth_in};
     for (int k = 0; k < kWeatherValues; ++k) {
       if (n[k] > 0) *f[k] = static_cast<float>(sum[k] / n[k]);
     }
@@ -238,15 +277,15 @@ StatusOr<DemandFeatures> DemandFeatures::Create(const DemandFeatureConfig& confi
   auto& n = f.names_;
   n.push_back("zone");
   for (int k = 1; k <= config.recent_lags; ++k) n.push_back("lag_" + std::to_string(k));
-  for (const char* name : {"mean_day", "mean_week", "level_recent", "level_day", "zone_mean",
-                           "origin_slot", "origin_weekday", "origin_holiday"}) {
+  for (const char* name : {"mean_day", "mean_week", "level_recent", "level_day", "level_week",
+                           "zone_mean", "origin_slot", "origin_holiday"}) {
     n.push_back(name);
   }
   for (const char* name : kWeatherNames) n.push_back(name);
   for (int h = 1; h <= config.horizons; ++h) {
     const std::string s = "_h" + std::to_string(h);
-    for (const char* name : {"target_slot", "target_weekday", "target_holiday", "yesterday",
-                             "last_week", "ha_weekday_slot", "ha_slot"}) {
+    for (const char* name : {"target_slot", "target_holiday", "yesterday", "last_week",
+                             "ha_weekday_slot", "ha_slot", "expected_day", "expected_week"}) {
       n.push_back(name + s);
     }
   }
@@ -299,32 +338,36 @@ Status DemandFeatures::Compute(const DemandBaselines& baselines, size_t zone_pos
   int col = 0;
   out[col++] = static_cast<float>(zone_pos);
   for (int k = 0; k < config_.recent_lags; ++k) out[col++] = Log1p(count_back(k));
-  double day_sum = 0, week_sum = 0, recent_sum = 0, recent_ha = 0, day_ha = 0;
+  double day_sum = 0, week_sum = 0, recent_sum = 0, recent_ha = 0, day_ha = 0, week_ha = 0;
   for (int i = 0; i < week; ++i) {
+    // Weekday and slot only (no holiday rules): this loop runs for every past bucket.
+    const int64_t start = t - width * (i + 1);
+    const int64_t day = DayIndex(start);
+    const int slot = static_cast<int>((start - day * kMicrosPerDay) / width);
+    const float ha = baselines.WeekdaySlotMean(zone_pos, WeekdayOfDay(day), slot);
     week_sum += count_back(i);
+    week_ha += ha;
     if (i < per_day) {
       day_sum += count_back(i);
-      // Weekday and slot only (no holiday rules): this loop runs for every past bucket.
-      const int64_t start = t - width * (i + 1);
-      const int64_t day = DayIndex(start);
-      const int slot = static_cast<int>((start - day * kMicrosPerDay) / width);
-      const float ha = baselines.WeekdaySlotMean(zone_pos, WeekdayOfDay(day), slot);
       day_ha += ha;
-      if (i < config_.recent_lags) {
-        recent_sum += count_back(i);
-        recent_ha += ha;
-      }
+    }
+    if (i < config_.recent_lags) {
+      recent_sum += count_back(i);
+      recent_ha += ha;
     }
   }
+  // What happened over what the averages expected (smoothed): the zone's level right now.
+  const double ratio_recent = (recent_sum + 1.0) / (recent_ha + 1.0);
+  const double ratio_day = (day_sum + 1.0) / (day_ha + 1.0);
+  const double ratio_week = (week_sum + 1.0) / (week_ha + 1.0);
   out[col++] = Log1p(day_sum / per_day);
   out[col++] = Log1p(week_sum / week);
-  // Smoothed log ratio of what happened to what the averages expected: today's "level".
-  out[col++] = static_cast<float>(std::log((recent_sum + 1.0) / (recent_ha + 1.0)));
-  out[col++] = static_cast<float>(std::log((day_sum + 1.0) / (day_ha + 1.0)));
+  out[col++] = static_cast<float>(std::log(ratio_recent));
+  out[col++] = static_cast<float>(std::log(ratio_day));
+  out[col++] = static_cast<float>(std::log(ratio_week));
   out[col++] = Log1p(baselines.zone_mean[zone_pos]);
   const BucketCalendar next = cal_of(1);
   out[col++] = static_cast<float>(next.slot_of_day);
-  out[col++] = static_cast<float>(next.weekday);
   out[col++] = next.holiday ? 1.0f : 0.0f;
   const DailyWeather w = weather_ != nullptr ? weather_->Get(DayIndex(t) - 1) : DailyWeather{};
   const auto wv = WeatherValues(w);
@@ -332,13 +375,17 @@ Status DemandFeatures::Compute(const DemandBaselines& baselines, size_t zone_pos
   for (int k = 0; k < kWeatherValues; ++k) out[col++] = std::isfinite(wv[k]) ? wv[k] : fv[k];
   for (int h = 1; h <= config_.horizons; ++h) {
     const BucketCalendar c = cal_of(h);
+    const float ha = baselines.WeekdaySlotMean(zone_pos, c.weekday, c.slot_of_day);
     out[col++] = static_cast<float>(c.slot_of_day);
-    out[col++] = static_cast<float>(c.weekday);
     out[col++] = c.holiday ? 1.0f : 0.0f;
     out[col++] = Log1p(count_back(per_day - h));  // bucket a + h - B
     out[col++] = Log1p(count_back(week - h));     // bucket a + h - W
-    out[col++] = Log1p(baselines.WeekdaySlotMean(zone_pos, c.weekday, c.slot_of_day));
+    out[col++] = Log1p(ha);
     out[col++] = Log1p(baselines.SlotMean(zone_pos, c.slot_of_day));
+    // The target's average scaled by the zone's current level: a zone-free "expected count"
+    // that one global model can map to counts for every zone, also past the training levels.
+    out[col++] = Log1p(ha * ratio_day);
+    out[col++] = Log1p(ha * ratio_week);
   }
   return OkStatus();
 }

@@ -11,7 +11,9 @@
 //   baselines  per-zone averages learned from TRAINING data only (historical average per
 //              (zone, weekday, bucket of day), per (zone, bucket of day), per zone), bundled with
 //              a model as a context file (demand_baselines.json);
-//   weather    daily weather (features/weather.h) of the day BEFORE the day of t: a daily value
+//   weather    daily precipitation, snowfall and snow depth (features/weather.h; temperatures
+//              drift with the season out of a short training range, so they are left out) of
+//              the day BEFORE the day of t: a daily value
 //              is only complete once its day is over, so today's is not known at t. Missing days
 //              take the training means stored in the baselines (features are always finite).
 //
@@ -19,9 +21,11 @@
 // tame inputs; trees are indifferent):
 //   zone; lag_1 … lag_K (buckets a, a-1, …); mean_day, mean_week (last B / W buckets);
 //   level_recent, level_day (recent / day counts over their historical averages, smoothed);
-//   zone_mean; origin calendar (slot, weekday, holiday of bucket a+1); weather (6 values);
-//   per horizon h: target slot, weekday, holiday; same bucket yesterday (a+h-B) and last week
-//   (a+h-W); historical averages of the target (zone, weekday, slot) and (zone, slot).
+//   level_week, zone_mean; origin calendar (slot, holiday of bucket a+1); weather (3 values);
+//   per horizon h: target slot, holiday; same bucket yesterday (a+h-B) and last week
+//   (a+h-W); historical averages of the target (zone, weekday, slot) and (zone, slot); the
+//   target's average scaled by the zone's level over the last day and week ("expected").
+//   (Weekdays enter through the (zone, weekday, slot) averages.)
 // Every lag is known at t because horizons ≤ B (a day of buckets) is required.
 //
 // What can fail: InvalidArgument naming the input (bad config, a history of the wrong length or
@@ -86,6 +90,16 @@ struct DemandBaselines {
 StatusOr<DemandBaselines> ComputeDemandBaselines(const DemandGrid& grid, int64_t begin, int64_t end,
                                                  int64_t exclude_begin, int64_t exclude_end,
                                                  const WeatherTable* weather);
+
+// The context file a published demand model carries (kDemandBaselinesFile): the feature config
+// and the baselines, so that the server computes exactly the training features.
+struct DemandContext {
+  DemandFeatureConfig config;
+  DemandBaselines baselines;
+};
+std::string DemandContextToJson(const DemandContext& context);
+// InvalidArgument naming `source` and the field for a bad file.
+StatusOr<DemandContext> DemandContextFromJson(std::string_view json, const std::string& source);
 
 class DemandFeatures {
  public:

@@ -92,12 +92,24 @@ TEST_F(DemandFeaturesTest, LagsYesterdayLastWeekAndAveragesReadTheRightBuckets) 
     EXPECT_FLOAT_EQ(Feature(row, "last_week" + s), std::log1p(grid_.count(1, a + h - 168)));
     const BucketCalendar c = grid_.Calendar(a + h);
     EXPECT_EQ(Feature(row, "target_slot" + s), c.slot_of_day);
-    EXPECT_EQ(Feature(row, "target_weekday" + s), c.weekday);
+    EXPECT_EQ(Feature(row, "target_holiday" + s), c.holiday ? 1 : 0);
     EXPECT_FLOAT_EQ(Feature(row, "ha_weekday_slot" + s),
                     std::log1p(baselines_.WeekdaySlotMean(1, c.weekday, c.slot_of_day)));
   }
   EXPECT_EQ(Feature(row, "target_slot_h1"), 8);
-  EXPECT_EQ(Feature(row, "origin_weekday"), 3) << "2021-03-11 is a Thursday";
+  EXPECT_EQ(Feature(row, "origin_slot"), 8);
+  // The level: the last day's pickups over what the averages expected for those buckets.
+  double day_ha = 0;
+  for (int64_t b = a - 23; b <= a; ++b) {
+    const BucketCalendar c = grid_.Calendar(b);
+    day_ha += baselines_.WeekdaySlotMean(1, c.weekday, c.slot_of_day);
+  }
+  const double ratio_day = (grid_.ZoneTotal(1, a - 23, a + 1) + 1) / (day_ha + 1);
+  EXPECT_NEAR(Feature(row, "level_day"), std::log(ratio_day), 1e-5);
+  const BucketCalendar c1 = grid_.Calendar(a + 1);
+  EXPECT_NEAR(Feature(row, "expected_day_h1"),
+              std::log1p(baselines_.WeekdaySlotMean(1, c1.weekday, c1.slot_of_day) * ratio_day),
+              1e-5);
   EXPECT_FLOAT_EQ(Feature(row, "mean_day"), std::log1p(grid_.ZoneTotal(1, a - 23, a + 1) / 24));
   EXPECT_FLOAT_EQ(Feature(row, "mean_week"), std::log1p(grid_.ZoneTotal(1, a - 167, a + 1) / 168));
   for (float v : row) EXPECT_TRUE(std::isfinite(v));
@@ -220,7 +232,7 @@ TEST(DemandBaselinesTest, JsonRoundTripAndBadFiles) {
   EXPECT_EQ(back->zone_mean, b->zone_mean);
   EXPECT_EQ(back->train_begin_us, b->train_begin_us);
   EXPECT_EQ(back->train_end_us, b->train_end_us);
-  EXPECT_FLOAT_EQ(back->weather_fill.max_temp_f, b->weather_fill.max_temp_f);
+  EXPECT_FLOAT_EQ(back->weather_fill.snow_depth_in, b->weather_fill.snow_depth_in);
 
   const auto error = [](std::string_view text) {
     return DemandBaselines::FromJson(text, "demand_baselines.json").status().message();
