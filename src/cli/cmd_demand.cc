@@ -24,15 +24,15 @@ struct DemandFlags {
   std::vector<std::string> trips;
   std::string weather, zones_dir, train_begin, train_end;
   int64_t bucket_minutes = 60, horizons = 6, lags = 6, threads = 2, seed = 42;
-  double valid_days = 7;
+  double valid_days = 7, level_augment = 0.3;
   std::string target_shrink = "auto";
   bool refit = true;
   std::string xgb_objective = "count:poisson";
   int64_t xgb_depth = 6, xgb_rounds = 600;
   double xgb_eta = 0.1, xgb_min_child_weight = 5;
-  int64_t torch_epochs = 30, torch_batch = 512, torch_ensemble = 3;
-  double torch_lr = 1e-3;
-  std::string torch_hidden = "128,64";
+  int64_t torch_epochs = 30, torch_batch = 1024, torch_ensemble = 3;
+  double torch_lr = 2e-3;
+  std::string torch_hidden = "64,32";
   std::string repo = registry::DefaultRepositoryRoot();
 
   void Add(FlagParser& f) {
@@ -51,6 +51,8 @@ struct DemandFlags {
     f.AddString("target-shrink", &target_shrink,
                 "c: refit learned models on max(count - c, 0), a point forecast for WAPE on "
                 "sparse counts (0 = the mean; auto = chosen on the validation slice)");
+    f.AddDouble("level-augment", &level_augment,
+                "train on counts scaled per zone and day by exp(sigma·AR(1)): levels that persist");
     f.AddBool("refit", &refit, "retrain on the whole training period after early stopping");
     f.AddString("xgb-objective", &xgb_objective, "count:poisson | reg:tweedie | reg:squarederror");
     f.AddInt("xgb-depth", &xgb_depth, "XGBoost max tree depth");
@@ -77,6 +79,7 @@ struct DemandFlags {
     RETURN_IF_ERROR(features::ValidateDemandFeatureConfig(o.features));
     o.valid_days = valid_days;
     o.refit = refit;
+    o.level_augment_sigma = level_augment;
     if (target_shrink == "auto") {
       o.target_shrink = demand::kAutoShrink;
     } else {
@@ -179,6 +182,16 @@ int RunBacktestDemand(const std::vector<std::string>& args) {
     auto t = ParseTimeFlag(flag, text);
     if (!t.ok()) return ReportError(t.status(), true);
     *out_us = *t;
+  }
+  if (bo.train_end_us <= bo.train_begin_us || bo.test_end_us <= bo.test_begin_us) {
+    return ReportError(InvalidArgumentError("--train-end/--test-end must be after their begin"),
+                       true);
+  }
+  if (bo.test_begin_us < bo.train_end_us) {
+    return ReportError(
+        InvalidArgumentError("--test-begin " + test_begin +
+                             " starts before the training period ends (" + df.train_end + ")"),
+        true);
   }
   auto weather = LoadWeather(df.weather);
   if (!weather.ok()) return ReportError(weather.status());

@@ -246,6 +246,16 @@ std::string DemandBacktest::ToMarkdown(const std::map<int32_t, std::string>& zon
       "sMAPE, " + std::to_string(volume_zones) + " zones averaging ≥ 1 pickup per bucket",
       [](const DemandHorizonScores& h) { return h.volume.smape; }, 3);
 
+  md += "**Training** (per model: seconds, and what training reported)\n\n";
+  for (const DemandModelScores& m : models) {
+    md += "- " + m.name + ": " + Fixed(m.train_seconds, 1) + " s";
+    for (const auto& [k, v] : m.train_info) {
+      if (k.rfind("valid_", 0) == 0 && k != "valid_loss") continue;  // per-horizon detail
+      md += "; " + k + " " + Fixed(v, std::fabs(v) >= 100 ? 0 : 3);
+    }
+    md += "\n";
+  }
+  md += "\n";
   md += "**Per zone at h=1 (busiest zones): WAPE / MAE**\n\n| zone | mean/bucket |";
   for (const DemandModelScores& m : models) md += " " + m.name + " |";
   md += "\n|---|---:|";

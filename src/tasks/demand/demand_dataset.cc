@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
 
 #include "common/civil_time.h"
 
@@ -63,7 +64,13 @@ StatusOr<DemandRows> BuildForecastRows(const DemandGrid& grid, const DemandFeatu
 StatusOr<DemandRows> BuildTrainingRows(const DemandGrid& grid, const DemandFeatures& features,
                                        int64_t begin, int64_t end,
                                        const features::WeatherTable* weather,
-                                       TrainingBaselines mode) {
+                                       TrainingBaselines mode, const DemandGrid* rows_grid) {
+  if (rows_grid != nullptr &&
+      (rows_grid->zones() != grid.zones() || rows_grid->num_buckets() != grid.num_buckets() ||
+       rows_grid->start_us() != grid.start_us())) {
+    return InvalidArgumentError("demand training rows: rows grid differs from the grid");
+  }
+  const DemandGrid& source = rows_grid != nullptr ? *rows_grid : grid;
   const int64_t week = features.history_buckets();
   const int horizons = features.config().horizons;
   begin = std::max<int64_t>(begin, 0);
@@ -92,9 +99,29 @@ StatusOr<DemandRows> BuildTrainingRows(const DemandGrid& grid, const DemandFeatu
             ? features::ComputeDemandBaselines(grid, begin, end, fold_begin, fold_end + horizons,
                                                weather)
             : features::ComputeDemandBaselines(grid, begin, fold_begin, 0, 0, weather));
-    RETURN_IF_ERROR(AppendRows(grid, features, fold_baselines, o_begin, o_end, &rows));
+    RETURN_IF_ERROR(AppendRows(source, features, fold_baselines, o_begin, o_end, &rows));
   }
   return rows;
+}
+
+DemandGrid LevelAugmentedGrid(const DemandGrid& grid, double sigma, double rho, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0, 1);
+  std::vector<float> counts = grid.counts();
+  const int64_t per_day = grid.buckets_per_day();
+  const int64_t days = (grid.num_buckets() + per_day - 1) / per_day;
+  for (size_t z = 0; z < grid.num_zones(); ++z) {
+    double e = normal(rng);
+    for (int64_t d = 0; d < days; ++d) {
+      if (d > 0) e = rho * e + std::sqrt(1 - rho * rho) * normal(rng);
+      const float k = static_cast<float>(std::exp(sigma * e));
+      for (int64_t b = d * per_day; b < std::min((d + 1) * per_day, grid.num_buckets()); ++b) {
+        counts[z * grid.num_buckets() + b] *= k;
+      }
+    }
+  }
+  return *DemandGrid::FromCounts(grid.bucket_minutes(), grid.start_us(), grid.zones(),
+                                 grid.num_buckets(), std::move(counts));
 }
 
 DemandRows TakeRows(const DemandRows& rows, const std::vector<int64_t>& indices) {

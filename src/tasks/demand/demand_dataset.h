@@ -47,10 +47,21 @@ enum class TrainingBaselines {
 // Training rows for the period [begin, end) of buckets: every origin with a full week of
 // history inside the grid and all H targets inside [begin, end), with baselines per 7-day fold
 // as `mode` says (see above). `weather` is the one the features use (for the fill values).
+// With `rows_grid` (same zones and buckets), features and targets are read from it while the
+// baselines still come from `grid`.
 StatusOr<DemandRows> BuildTrainingRows(const features::DemandGrid& grid,
                                        const features::DemandFeatures& features, int64_t begin,
                                        int64_t end, const features::WeatherTable* weather,
-                                       TrainingBaselines mode = TrainingBaselines::kOutOfFold);
+                                       TrainingBaselines mode = TrainingBaselines::kOutOfFold,
+                                       const features::DemandGrid* rows_grid = nullptr);
+
+// Level augmentation: a copy of the grid whose counts of each (zone, day) are multiplied by
+// exp(sigma·e), e a per-zone AR(1) series over days (correlation `rho`, unit variance). Rows
+// built on it (BuildTrainingRows's rows_grid) with the baselines of the real grid show levels
+// that drift away from the averages and stay away for a while — as they do when demand grows
+// or shifts (Uber in spring 2014) — which a few stationary weeks would never teach.
+features::DemandGrid LevelAugmentedGrid(const features::DemandGrid& grid, double sigma, double rho,
+                                        uint64_t seed);
 
 // The rows of `rows` with the given indices (for shuffles and subsets).
 DemandRows TakeRows(const DemandRows& rows, const std::vector<int64_t>& indices);

@@ -221,10 +221,16 @@ StatusOr<TrainedDemandModel> TrainDemandModel(DemandModelKind kind, const Demand
                                 std::to_string(options.valid_days) +
                                 " days leaves too little of the training period");
   }
+  std::optional<DemandGrid> augmented;
+  if (options.level_augment_sigma > 0) {
+    augmented = LevelAugmentedGrid(grid, options.level_augment_sigma, options.level_augment_rho,
+                                   options.seed);
+  }
+  const DemandGrid* rows_grid = augmented ? &*augmented : nullptr;
   // Fit rows: [train_begin, valid_begin) with out-of-fold baselines. Validation rows: targets in
   // [valid_begin, train_end), seen through the fit period's baselines — as the test will be.
-  ASSIGN_OR_RETURN(DemandRows fit,
-                   BuildTrainingRows(grid, feats, train_begin, valid_begin, weather));
+  ASSIGN_OR_RETURN(DemandRows fit, BuildTrainingRows(grid, feats, train_begin, valid_begin, weather,
+                                                     TrainingBaselines::kOutOfFold, rows_grid));
   ASSIGN_OR_RETURN(DemandBaselines fit_baselines,
                    features::ComputeDemandBaselines(grid, train_begin, valid_begin, 0, 0, weather));
   const int64_t horizons = options.features.horizons;
@@ -232,7 +238,8 @@ StatusOr<TrainedDemandModel> TrainDemandModel(DemandModelKind kind, const Demand
                                                        train_end - horizons));
   std::optional<DemandRows> full;
   if (options.refit) {
-    ASSIGN_OR_RETURN(full, BuildTrainingRows(grid, feats, train_begin, train_end, weather));
+    ASSIGN_OR_RETURN(full, BuildTrainingRows(grid, feats, train_begin, train_end, weather,
+                                             TrainingBaselines::kOutOfFold, rows_grid));
   }
   if (!std::isfinite(options.target_shrink) ||
       (options.target_shrink < 0 && options.target_shrink != kAutoShrink)) {

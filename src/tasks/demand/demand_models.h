@@ -54,13 +54,13 @@ struct DemandXgboostSettings {
 };
 
 struct DemandTorchSettings {
-  std::vector<int> hidden_sizes = {128, 64};
+  std::vector<int> hidden_sizes = {64, 32};
   int zone_embedding_dim = 16;
   int slot_embedding_dim = 4;
-  double learning_rate = 1e-3;
+  double learning_rate = 2e-3;
   double weight_decay = 0;
   double dropout = 0;
-  int batch_size = 512;
+  int batch_size = 1024;
   int epochs = 30;
   int patience = 3;
   bool poisson = true;  // Poisson NLL (log link); false: MSE
@@ -81,6 +81,10 @@ struct DemandTrainOptions {
   // little shrink lowers WAPE a lot and RMSE a little. 0 = forecast the mean.
   // kAutoShrink: chosen on the validation slice from {0, 0.1, …, 0.5} (needs `refit`).
   double target_shrink = kAutoShrink;
+  // Learned models train on rows of a level-augmented grid (LevelAugmentedGrid) with this
+  // sigma (0: the real counts) and day-to-day correlation; validation stays on real counts.
+  double level_augment_sigma = 0.3;
+  double level_augment_rho = 0.8;
   DemandXgboostSettings xgboost;
   DemandTorchSettings torch;
   int threads = 1;  // small nets train fastest on one intra-op thread here
