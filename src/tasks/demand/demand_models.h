@@ -87,7 +87,7 @@ struct DemandTrainOptions {
   double level_augment_rho = 0.8;
   DemandXgboostSettings xgboost;
   DemandTorchSettings torch;
-  int threads = 1;  // small nets train fastest on one intra-op thread here
+  int threads = 2;  // XGBoost nthread and LibTorch intra-op threads
   uint64_t seed = 42;
   std::string work_dir;  // scratch folder for model files (empty: a temp folder)
 };

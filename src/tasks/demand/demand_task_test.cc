@@ -41,6 +41,9 @@ DemandGrid SyntheticGrid(uint32_t seed = 5) {
 DemandTrainOptions FastOptions() {
   DemandTrainOptions o;
   o.valid_days = 4;
+  // The synthetic city is stationary: no level shifts to augment, forecast the mean.
+  o.level_augment_sigma = 0;
+  o.target_shrink = 0;
   o.xgboost.rounds = 40;
   o.xgboost.max_depth = 4;
   o.torch.epochs = 40;
@@ -91,6 +94,46 @@ TEST(DemandDatasetTest, TrainingRowsSeeBaselinesWithoutTheirOwnWeek) {
     }
   }
   EXPECT_FALSE(BuildTrainingRows(grid, *feats, 0, 7 * 24, nullptr).ok()) << "no week of history";
+}
+
+TEST(DemandDatasetTest, LevelAugmentationScalesWholeZoneDaysAndKeepsRealBaselines) {
+  const DemandGrid grid = SyntheticGrid();
+  const DemandGrid aug = LevelAugmentedGrid(grid, 0.3, 0.8, 1);
+  ASSERT_EQ(aug.counts().size(), grid.counts().size());
+  std::vector<double> log_factor;
+  for (int64_t d = 0; d < 35; ++d) {
+    double k = -1;
+    for (int64_t b = d * 24; b < (d + 1) * 24; ++b) {
+      if (grid.count(3, b) == 0) {
+        EXPECT_EQ(aug.count(3, b), 0) << "a zero stays a zero";
+        continue;
+      }
+      const double r = aug.count(3, b) / grid.count(3, b);
+      if (k < 0) k = r;
+      EXPECT_NEAR(r, k, 1e-5) << "one factor per zone and day";
+    }
+    log_factor.push_back(std::log(k));
+  }
+  double same_sign = 0;
+  for (size_t d = 1; d < log_factor.size(); ++d) same_sign += log_factor[d] * log_factor[d - 1] > 0;
+  EXPECT_GT(same_sign, 0.6 * (log_factor.size() - 1)) << "levels persist from day to day";
+  auto feats = features::DemandFeatures::Create({}, nullptr);
+  auto real = BuildTrainingRows(grid, *feats, 0, 28 * 24, nullptr);
+  auto rows = BuildTrainingRows(grid, *feats, 0, 28 * 24, nullptr, TrainingBaselines::kOutOfFold,
+                                &aug);
+  ASSERT_TRUE(real.ok() && rows.ok());
+  const auto& names = feats->names();
+  const auto col = [&](const char* n) {
+    return static_cast<int>(std::find(names.begin(), names.end(), n) - names.begin());
+  };
+  for (int64_t r = 0; r < rows->data.rows; r += 97) {
+    EXPECT_EQ(rows->data.feature(r, col("ha_weekday_slot_h1")),
+              real->data.feature(r, col("ha_weekday_slot_h1")))
+        << "baselines from the real counts";
+    EXPECT_FLOAT_EQ(rows->data.feature(r, col("lag_1")),
+                    std::log1p(aug.count(rows->zone_pos[r], rows->origin[r])));
+    EXPECT_FLOAT_EQ(rows->data.targets[r * 6], aug.count(rows->zone_pos[r], rows->origin[r] + 1));
+  }
 }
 
 TEST(DemandModelsTest, BaselinesForecastTheirDefinitions) {
