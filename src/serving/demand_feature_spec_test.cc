@@ -46,6 +46,8 @@ class DemandServingTest : public ::testing::TestWithParam<demand::DemandModelKin
                 .string();
     demand::DemandTrainOptions o;
     o.valid_days = 4;
+    o.threads = 1;
+    o.level_augment_sigma = 0;
     o.xgboost.rounds = 30;
     o.torch.epochs = 5;
     o.torch.hidden_sizes = {16};

@@ -41,6 +41,7 @@ DemandGrid SyntheticGrid(uint32_t seed = 5) {
 DemandTrainOptions FastOptions() {
   DemandTrainOptions o;
   o.valid_days = 4;
+  o.threads = 1;
   // The synthetic city is stationary: no level shifts to augment, forecast the mean.
   o.level_augment_sigma = 0;
   o.target_shrink = 0;
