@@ -2,6 +2,7 @@
 // registry) and `bimride backtest demand …` (rolling-origin comparison of all demand models).
 // Thin: flags → tasks/demand library calls; runs are tracked in the registry's store.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/command.h"
@@ -312,6 +313,8 @@ int RunTrainDemand(const std::vector<std::string>& args) {
   if (Status s = (*run)->LogMetrics(po.metrics, 0); !s.ok()) return ReportError(s);
   auto manifest = demand::PublishDemandModel(**reg, *model, grid, w, po);
   if (!manifest.ok()) return ReportError(manifest.status());
+  std::error_code ignored;  // the registry holds its own copy of the files now
+  std::filesystem::remove_all(model->artifact_dir, ignored);
   if (Status s = (*run)->SetTags(
           {{"model", manifest->name}, {"version", std::to_string(manifest->version)}});
       !s.ok()) {

@@ -17,7 +17,7 @@
 //              is only complete once its day is over, so today's is not known at t. Missing days
 //              take the training means stored in the baselines (features are always finite).
 //
-// Features (names from FeatureNames(); count-valued ones are log1p(count) so that nets get
+// Features (names from names(); count-valued ones are log1p(count) so that nets get
 // tame inputs; trees are indifferent):
 //   zone; lag_1 … lag_K (buckets a, a-1, …); mean_day, mean_week (last B / W buckets);
 //   level_recent, level_day (recent / day counts over their historical averages, smoothed);

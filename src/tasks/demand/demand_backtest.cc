@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "common/civil_time.h"
 
@@ -194,6 +195,10 @@ StatusOr<DemandBacktest> RunDemandBacktest(const DemandGrid& grid,
     ASSIGN_OR_RETURN(TrainedDemandModel model,
                      TrainDemandModel(kind, grid, weather, t.tb, t.te, options.train, progress));
     ASSIGN_OR_RETURN(std::vector<float> pred, model.Predict(grid, t.rows));
+    if (!model.artifact_dir.empty()) {  // scratch model files: the backtest keeps none
+      std::error_code ignored;
+      std::filesystem::remove_all(model.artifact_dir, ignored);
+    }
     DemandModelScores scores = Score(model, grid, t.rows, pred, t.sb, t.se, zs);
     scores.train_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
