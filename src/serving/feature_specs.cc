@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "features/eta_features.h"
+#include "serving/demand_feature_spec.h"
 #include "serving/feature_adapter.h"
 
 namespace bimride::serving {
@@ -57,6 +58,7 @@ void RegisterEtaSpec(features::EtaFeatureSet set) {
 void RegisterBuiltinFeatureSpecs() {
   RegisterEtaSpec(features::EtaFeatureSet::kBooking);
   RegisterEtaSpec(features::EtaFeatureSet::kWithDistance);
+  RegisterDemandFeatureSpecs();
 }
 
 }  // namespace bimride::serving

@@ -89,6 +89,102 @@ Status ValidateMlpNet(const MlpNet& net) {
   return OkStatus();
 }
 
+StatusOr<MlpNet> AverageMlpNets(const std::vector<MlpNet>& nets) {
+  if (nets.empty()) return InvalidArgumentError("average mlp nets: no net");
+  for (const MlpNet& n : nets) RETURN_IF_ERROR(ValidateMlpNet(n));
+  const MlpNet& a = nets[0];
+  for (size_t n = 1; n < nets.size(); ++n) {
+    const MlpNet& b = nets[n];
+    const std::string which = "average mlp nets: net " + std::to_string(n) + " ";
+    if (b.num_features != a.num_features || b.num_outputs() != a.num_outputs() ||
+        b.output_transform != a.output_transform || b.layers.size() != a.layers.size()) {
+      return InvalidArgumentError(which + "differs in features, outputs, transform or depth");
+    }
+    if (b.categorical.size() != a.categorical.size() || b.numeric_columns != a.numeric_columns ||
+        b.numeric_mean != a.numeric_mean || b.numeric_std != a.numeric_std) {
+      return InvalidArgumentError(which + "differs in its inputs or their standardisation");
+    }
+    for (size_t k = 0; k < a.categorical.size(); ++k) {
+      if (b.categorical[k].column != a.categorical[k].column ||
+          b.categorical[k].cardinality != a.categorical[k].cardinality) {
+        return InvalidArgumentError(which + "differs in categorical column " + std::to_string(k));
+      }
+    }
+  }
+  const size_t count = nets.size();
+  MlpNet m;
+  m.num_features = a.num_features;
+  m.numeric_columns = a.numeric_columns;
+  m.numeric_mean = a.numeric_mean;
+  m.numeric_std = a.numeric_std;
+  m.output_transform = a.output_transform;
+  // Embeddings: per column, the nets' vectors side by side. in_pos[n][j] = where input j of
+  // net n's first layer sits in the merged input.
+  std::vector<std::vector<int>> in_pos(count);
+  int merged_offset = 0;
+  for (size_t k = 0; k < a.categorical.size(); ++k) {
+    CategoricalColumn c = a.categorical[k];
+    c.embedding_dim = 0;
+    for (const MlpNet& n : nets) c.embedding_dim += n.categorical[k].embedding_dim;
+    std::vector<float> table(static_cast<size_t>(c.cardinality) * c.embedding_dim);
+    int part = 0;
+    for (size_t n = 0; n < count; ++n) {
+      const int dim = nets[n].categorical[k].embedding_dim;
+      for (int r = 0; r < c.cardinality; ++r) {
+        for (int d = 0; d < dim; ++d) {
+          table[static_cast<size_t>(r) * c.embedding_dim + part + d] =
+              nets[n].embeddings[k][static_cast<size_t>(r) * dim + d];
+        }
+      }
+      for (int d = 0; d < dim; ++d) in_pos[n].push_back(merged_offset + part + d);
+      part += dim;
+    }
+    merged_offset += c.embedding_dim;
+    m.categorical.push_back(c);
+    m.embeddings.push_back(std::move(table));
+  }
+  for (size_t j = 0; j < a.numeric_columns.size(); ++j) {
+    for (size_t n = 0; n < count; ++n) in_pos[n].push_back(merged_offset + static_cast<int>(j));
+  }
+  const int merged_in0 = merged_offset + static_cast<int>(a.numeric_columns.size());
+  const size_t depth = a.layers.size();
+  std::vector<int> prev_offset(count, 0);  // where net n's previous-layer outputs start
+  int prev_width = merged_in0;
+  for (size_t i = 0; i < depth; ++i) {
+    const bool last = i + 1 == depth;
+    DenseLayer l;
+    l.in = prev_width;
+    l.out = last ? a.layers[i].out : 0;
+    if (!last) {
+      for (const MlpNet& n : nets) l.out += n.layers[i].out;
+    }
+    l.weight.assign(static_cast<size_t>(l.out) * l.in, 0.0f);
+    l.bias.assign(l.out, 0.0f);
+    std::vector<int> offset(count, 0);
+    int out_base = 0;
+    for (size_t n = 0; n < count; ++n) {
+      const DenseLayer& src = nets[n].layers[i];
+      const float scale = last ? 1.0f / static_cast<float>(count) : 1.0f;
+      const int row_base = last ? 0 : out_base;
+      for (int r = 0; r < src.out; ++r) {
+        for (int j = 0; j < src.in; ++j) {
+          const int col = i == 0 ? in_pos[n][j] : prev_offset[n] + j;
+          l.weight[static_cast<size_t>(row_base + r) * l.in + col] +=
+              scale * src.weight[static_cast<size_t>(r) * src.in + j];
+        }
+        l.bias[row_base + r] += scale * src.bias[r];
+      }
+      offset[n] = out_base;
+      out_base += src.out;
+    }
+    prev_offset = offset;
+    prev_width = l.out;
+    m.layers.push_back(std::move(l));
+  }
+  RETURN_IF_ERROR(ValidateMlpNet(m));
+  return m;
+}
+
 Status WriteMlpNet(const MlpNet& net, const std::string& dir) {
   RETURN_IF_ERROR(ValidateMlpNet(net));
   RETURN_IF_ERROR(MakeDirs(dir));
@@ -190,8 +286,8 @@ StatusOr<MlpNet> ReadMlpNet(const std::string& path) {
     net.numeric_columns = numeric.at("columns").get<std::vector<int>>();
     RETURN_IF_ERROR(slice(numeric.at("mean_offset").get<size_t>(), net.numeric_columns.size(),
                           net.numeric_mean));
-    RETURN_IF_ERROR(slice(numeric.at("std_offset").get<size_t>(), net.numeric_columns.size(),
-                          net.numeric_std));
+    RETURN_IF_ERROR(
+        slice(numeric.at("std_offset").get<size_t>(), net.numeric_columns.size(), net.numeric_std));
     for (const Json& l : j.at("layers")) {
       DenseLayer layer;
       layer.in = l.at("in").get<int>();

@@ -63,6 +63,14 @@ struct MlpNet {
 // do not chain, non-positive std, …).
 Status ValidateMlpNet(const MlpNet& net);
 
+// One net computing the mean of the nets' last-layer outputs (before the output transform, so
+// for Poisson nets the geometric mean of their rates): embeddings are concatenated per column,
+// hidden layers placed block-diagonally, the last layers averaged. The nets must share inputs
+// (num_features, categorical columns and cardinalities, numeric columns and standardisation),
+// depth, outputs and transform — as nets trained on the same data with different seeds do.
+// InvalidArgument naming the first difference.
+StatusOr<MlpNet> AverageMlpNets(const std::vector<MlpNet>& nets);
+
 // Writes net.json and weights.bin into `dir` (created if missing), each atomically.
 Status WriteMlpNet(const MlpNet& net, const std::string& dir);
 // Reads a net from a folder holding net.json, or from the path of net.json itself.

@@ -1,5 +1,3 @@
-#include "models/native/native_mlp_model.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,6 +5,7 @@
 #include "common/file.h"
 #include "models/model_test_util.h"
 #include "models/native/mlp_net.h"
+#include "models/native/native_mlp_model.h"
 
 namespace bimride::models::native {
 namespace {
@@ -98,6 +97,36 @@ TEST(NativeMlpTest, ExpTransformForPoissonNets) {
   auto y = (*model)->Predict({1, 5});
   ASSERT_TRUE(y.ok());
   EXPECT_FLOAT_EQ((*y)[0], std::exp(3.5f));
+}
+
+TEST(NativeMlpTest, AveragedNetsGiveTheMeanOfTheirOutputsBeforeTheTransform) {
+  MlpNet a = HandNet(), b = HandNet();
+  b.embeddings = {{1, -1, 0.5f, 2, -3, 1}};
+  b.layers[0].weight = {0.5f, 2, -1, 1, 0, 1};
+  b.layers[0].bias = {1, 0};
+  b.layers[1] = {2, 1, {2, -1}, {0.25f}};
+  for (OutputTransform t : {OutputTransform::kIdentity, OutputTransform::kExp}) {
+    a.output_transform = b.output_transform = t;
+    auto merged = AverageMlpNets({a, b});
+    ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+    EXPECT_EQ(merged->categorical[0].embedding_dim, 4);
+    const std::vector<float> x = {1, 5, 2, -1, 0, 3, 2, 0.5f};
+    std::vector<float> ya = *(*MakeNativeMlpModel(a))->Predict(x);
+    std::vector<float> yb = *(*MakeNativeMlpModel(b))->Predict(x);
+    std::vector<float> ym = *(*MakeNativeMlpModel(*merged))->Predict(x);
+    ASSERT_EQ(ym.size(), 4u);
+    for (size_t i = 0; i < ym.size(); ++i) {
+      const float expected =
+          t == OutputTransform::kExp ? std::sqrt(ya[i] * yb[i]) : (ya[i] + yb[i]) / 2;
+      EXPECT_NEAR(ym[i], expected, 1e-4 * std::max(1.0f, std::fabs(expected))) << i;
+    }
+  }
+  MlpNet other = HandNet();
+  other.output_transform = a.output_transform;
+  ASSERT_TRUE(AverageMlpNets({a, other}).ok());
+  other.numeric_mean = {2};
+  EXPECT_FALSE(AverageMlpNets({a, other}).ok());
+  EXPECT_FALSE(AverageMlpNets({}).ok());
 }
 
 TEST(NativeMlpTest, WriteThenReadGivesTheSameNet) {

@@ -1,10 +1,11 @@
 #include "models/native/tree_ensemble.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
 
 #include "common/file.h"
 
@@ -149,9 +150,8 @@ StatusOr<TreeEnsemble> ParseXgboostJson(const std::string& json_text, const std:
       return UnimplementedError(name + ": booster '" + booster_name + "' (only gbtree)");
     }
     e.num_features = static_cast<int>(NumberParam(params, "num_feature"));
-    const int num_class = params.contains("num_class")
-                              ? static_cast<int>(NumberParam(params, "num_class"))
-                              : 0;
+    const int num_class =
+        params.contains("num_class") ? static_cast<int>(NumberParam(params, "num_class")) : 0;
     if (num_class > 1) return UnimplementedError(name + ": multi-class models");
     e.num_outputs = params.contains("num_target")
                         ? std::max(1, static_cast<int>(NumberParam(params, "num_target")))
@@ -200,10 +200,18 @@ StatusOr<TreeEnsemble> ParseXgboostJson(const std::string& json_text, const std:
 StatusOr<std::vector<std::string>> XgboostModelFiles(const std::string& artifact_path) {
   struct stat st;
   if (stat(artifact_path.c_str(), &st) != 0) return ErrnoError("stat", artifact_path, errno);
-  if (!S_ISDIR(st.st_mode)) return std::vector<std::string>{artifact_path};
+  std::string folder = artifact_path;
+  if (!S_ISDIR(st.st_mode)) {
+    // A registry artifact is a file: "<folder>/output_0.json" names the whole per-output set.
+    const size_t slash = artifact_path.find_last_of('/');
+    const std::string base =
+        slash == std::string::npos ? artifact_path : artifact_path.substr(slash + 1);
+    if (base != "output_0.json") return std::vector<std::string>{artifact_path};
+    folder = slash == std::string::npos ? "." : artifact_path.substr(0, slash);
+  }
   std::vector<std::string> files;
   for (int k = 0;; ++k) {
-    std::string file = artifact_path + "/output_" + std::to_string(k) + ".json";
+    std::string file = folder + "/output_" + std::to_string(k) + ".json";
     if (!FileExists(file)) break;
     files.push_back(file);
   }
@@ -234,8 +242,7 @@ StatusOr<std::unique_ptr<Model>> LoadNativeTreesModel(const std::string& artifac
       merged.tree_offset.push_back(node_base + e.tree_offset[t]);
       merged.tree_output.push_back(merged.num_outputs + e.tree_output[t]);
     }
-    merged.base_margin.insert(merged.base_margin.end(), e.base_margin.begin(),
-                              e.base_margin.end());
+    merged.base_margin.insert(merged.base_margin.end(), e.base_margin.begin(), e.base_margin.end());
     merged.num_outputs += e.num_outputs;
   }
   return std::unique_ptr<Model>(new NativeTreesModel(std::move(merged)));

@@ -47,7 +47,10 @@ StatusOr<TreeEnsemble> ParseXgboostJson(const std::string& json_text, const std:
 // An XGBoost artifact is either one JSON model file (single- or multi-target) or a folder of
 // one model per output, output_0.json, output_1.json, … (outputs in that order; what
 // xgboost_backend::SaveXgboostModel writes for multi-output models whose objective XGBoost
-// cannot train multi-target, e.g. count:poisson). Returns the files in output order;
+// cannot train multi-target, e.g. count:poisson). The path of a file named output_0.json
+// stands for its whole set (output_0.json, output_1.json, … beside it), so a registry manifest,
+// whose artifacts are files, can name a per-output model by its first file. Returns the files
+// in output order;
 // NotFound when the path does not exist or the folder holds no output_0.json.
 StatusOr<std::vector<std::string>> XgboostModelFiles(const std::string& artifact_path);
 

@@ -52,6 +52,28 @@ TEST(TreeEnsembleTest, AppliesTheObjectivesTransform) {
   EXPECT_FLOAT_EQ((*y)[0], 1.0f / (1.0f + std::exp(1.0f)));  // logit(0.5) - 1 = -1
 }
 
+TEST(TreeEnsembleTest, FirstFileOfAPerOutputSetLoadsEveryOutput) {
+  // A registry manifest names files, not folders: model/output_0.json must stand for the set.
+  const std::string dir = testing::MakeTempDir("trees_set") + "/model";
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir + "/output_0.json", ModelJson("reg:squarederror")).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir + "/output_1.json", ModelJson("reg:squarederror")).ok());
+  for (const std::string& path : {dir, dir + "/output_0.json"}) {
+    auto files = XgboostModelFiles(path);
+    ASSERT_TRUE(files.ok()) << files.status().ToString();
+    EXPECT_EQ(files->size(), 2u) << path;
+    auto m = LoadNativeTreesModel(path, LoadOptions{});
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    EXPECT_EQ((*m)->num_outputs(), 2) << path;
+  }
+  // Any other file name is a single model, even beside a set.
+  ASSERT_TRUE(WriteFileAtomic(dir + "/single.json", ModelJson("reg:squarederror")).ok());
+  auto single = LoadNativeTreesModel(dir + "/output_1.json", LoadOptions{});
+  ASSERT_TRUE(single.ok());
+  EXPECT_EQ((*single)->num_outputs(), 1);
+  EXPECT_EQ(XgboostModelFiles(dir + "/single.json")->size(), 1u);
+}
+
 TEST(TreeEnsembleTest, RejectsBrokenOrUnsupportedModels) {
   EXPECT_EQ(Load("{\"learner\": ").status().code(), StatusCode::kDataLoss);
   EXPECT_EQ(Load("[1, 2]").status().code(), StatusCode::kDataLoss);
@@ -61,10 +83,9 @@ TEST(TreeEnsembleTest, RejectsBrokenOrUnsupportedModels) {
   EXPECT_EQ(cyclic.status().code(), StatusCode::kDataLoss) << cyclic.status().ToString();
   EXPECT_NE(cyclic.status().message().find("reached twice"), std::string::npos);
   EXPECT_EQ(Load(ModelJson("reg:squarederror", "", "1")).status().code(), StatusCode::kDataLoss);
-  EXPECT_EQ(Load(ModelJson("reg:squarederror", R"(, "split_type": [1, 0, 0, 0, 0])"))
-                .status()
-                .code(),
-            StatusCode::kUnimplemented);
+  EXPECT_EQ(
+      Load(ModelJson("reg:squarederror", R"(, "split_type": [1, 0, 0, 0, 0])")).status().code(),
+      StatusCode::kUnimplemented);
   EXPECT_EQ(Load(ModelJson("rank:pairwise")).status().code(), StatusCode::kUnimplemented);
   EXPECT_EQ(LoadNativeTreesModel("/nonexistent/m.json", LoadOptions{}).status().code(),
             StatusCode::kNotFound);

@@ -1,5 +1,6 @@
 #include "models/torch/tabular_net.h"
 
+#include <dlfcn.h>
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -21,16 +22,59 @@ using native::MlpNet;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// oneDNN's sgemm (row-major C = alpha·op(A)·op(B) + beta·C), looked up at run time in the
+// oneDNN library LibTorch already links: no build dependency, and nullptr where it is absent.
+using SgemmFn = int (*)(char transa, char transb, int64_t m, int64_t n, int64_t k, float alpha,
+                        const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                        float* c, int64_t ldc);
+SgemmFn OneDnnSgemm() {
+  static const SgemmFn fn = reinterpret_cast<SgemmFn>(dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
+  return fn;
+}
+
+// C (m × n) = op(A) · op(B) for contiguous float matrices; op = transpose when t is set.
+::torch::Tensor Gemm(const ::torch::Tensor& a, bool ta, const ::torch::Tensor& b, bool tb) {
+  const int64_t m = ta ? a.size(1) : a.size(0), k = ta ? a.size(0) : a.size(1);
+  const int64_t n = tb ? b.size(0) : b.size(1);
+  ::torch::Tensor c = ::torch::empty({m, n}, a.options());
+  OneDnnSgemm()(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a.data_ptr<float>(), a.size(1),
+                b.data_ptr<float>(), b.size(1), 0.0f, c.data_ptr<float>(), n);
+  return c;
+}
+
+// y = x·Wᵀ + b with its backward, the GEMMs on oneDNN. The same math as torch::nn::Linear;
+// stock Linear runs on the system BLAS, which on Debian can be the (slow) reference BLAS.
+struct OneDnnLinear : public ::torch::autograd::Function<OneDnnLinear> {
+  static ::torch::Tensor forward(::torch::autograd::AutogradContext* ctx, ::torch::Tensor x,
+                                 ::torch::Tensor w, ::torch::Tensor b) {
+    x = x.contiguous();
+    w = w.contiguous();
+    ctx->save_for_backward({x, w});
+    ::torch::Tensor y = Gemm(x, false, w, true);
+    y.add_(b);
+    return y;
+  }
+  static ::torch::autograd::variable_list backward(::torch::autograd::AutogradContext* ctx,
+                                                   ::torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const ::torch::Tensor& x = saved[0];
+    const ::torch::Tensor& w = saved[1];
+    ::torch::Tensor g = grads[0].contiguous();
+    ::torch::Tensor gx = ctx->needs_input_grad(0) ? Gemm(g, false, w, false) : ::torch::Tensor();
+    return {gx, Gemm(g, true, x, false), g.sum(0)};
+  }
+};
+
 // The eager training module; its forward takes pre-split inputs (ids, standardised numerics)
 // and returns the raw output (log-rate for the Poisson loss).
 struct TabularModuleImpl : ::torch::nn::Module {
   TabularModuleImpl(const TabularNetOptions& options, int num_numeric, int num_outputs)
-      : dropout(options.dropout) {
+      : dropout(options.dropout), onednn(options.onednn_gemm && OneDnnSgemm() != nullptr) {
     int width = num_numeric;
     for (size_t k = 0; k < options.categorical.size(); ++k) {
       const CategoricalColumn& c = options.categorical[k];
-      embeddings.push_back(register_module(
-          "emb" + std::to_string(k), ::torch::nn::Embedding(c.cardinality, c.embedding_dim)));
+      embeddings.push_back(register_module("emb" + std::to_string(k),
+                                           ::torch::nn::Embedding(c.cardinality, c.embedding_dim)));
       width += c.embedding_dim;
     }
     std::vector<int> sizes = options.hidden_sizes;
@@ -49,16 +93,21 @@ struct TabularModuleImpl : ::torch::nn::Module {
     }
     if (numeric.size(1) > 0) parts.push_back(numeric);
     ::torch::Tensor h = parts.size() == 1 ? parts[0] : ::torch::cat(parts, 1);
+    const auto linear = [&](size_t i, const ::torch::Tensor& in) {
+      return onednn ? OneDnnLinear::apply(in, layers[i]->weight, layers[i]->bias)
+                    : layers[i]->forward(in);
+    };
     for (size_t i = 0; i + 1 < layers.size(); ++i) {
-      h = ::torch::relu(layers[i]->forward(h));
+      h = ::torch::relu(linear(i, h));
       if (dropout > 0) h = ::torch::dropout(h, dropout, is_training());
     }
-    return layers.back()->forward(h);
+    return linear(layers.size() - 1, h);
   }
 
   std::vector<::torch::nn::Embedding> embeddings;
   std::vector<::torch::nn::Linear> layers;
   double dropout;
+  bool onednn;
 };
 TORCH_MODULE(TabularModule);
 
@@ -142,10 +191,9 @@ StatusOr<PreparedData> Prepare(const TabularData& data, const std::string& what,
       }
     }
   }
-  ::torch::Tensor targets =
-      ::torch::from_blob(const_cast<float*>(data.targets.data()), {n, data.num_outputs},
-                         ::torch::kFloat)
-          .clone();
+  ::torch::Tensor targets = ::torch::from_blob(const_cast<float*>(data.targets.data()),
+                                               {n, data.num_outputs}, ::torch::kFloat)
+                                .clone();
   return PreparedData{ids, numeric, targets};
 }
 
@@ -225,7 +273,8 @@ StatusOr<TrainedTabularNet> TrainTabularNet(const TabularData& train, const Tabu
       mean[c] = static_cast<float>(mu);
       stddev[c] = var > 1e-12 ? static_cast<float>(std::sqrt(var)) : 1.0f;
     }
-    ASSIGN_OR_RETURN(PreparedData tr, Prepare(train, "train", options, numeric_columns, mean, stddev));
+    ASSIGN_OR_RETURN(PreparedData tr,
+                     Prepare(train, "train", options, numeric_columns, mean, stddev));
     std::optional<PreparedData> va;
     if (valid != nullptr) {
       ASSIGN_OR_RETURN(va, Prepare(*valid, "valid", options, numeric_columns, mean, stddev));
@@ -239,6 +288,7 @@ StatusOr<TrainedTabularNet> TrainTabularNet(const TabularData& train, const Tabu
     TrainedTabularNet result;
     TabularTrainingReport& report = result.report;
     report.num_threads = ::torch::get_num_threads();
+    report.gemm = module->onednn ? "onednn" : "blas";
     report.best_valid_loss = kNaN;
     std::vector<::torch::Tensor> best_weights;
     std::mt19937_64 rng(options.seed);
@@ -301,8 +351,7 @@ StatusOr<TrainedTabularNet> TrainTabularNet(const TabularData& train, const Tabu
     report.train_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     report.rows_per_second = report.train_seconds > 0 ? static_cast<double>(train.rows) *
-                                                            report.epochs_run /
-                                                            report.train_seconds
+                                                            report.epochs_run / report.train_seconds
                                                       : 0;
     if (!best_weights.empty()) {
       ::torch::NoGradGuard no_grad;
@@ -325,8 +374,9 @@ StatusOr<TrainedTabularNet> TrainTabularNet(const TabularData& train, const Tabu
       d.bias = ToVector(layer->bias);
       net.layers.push_back(std::move(d));
     }
-    net.output_transform = options.loss == TabularLoss::kPoisson ? native::OutputTransform::kExp
-                                                                 : native::OutputTransform::kIdentity;
+    net.output_transform = options.loss == TabularLoss::kPoisson
+                               ? native::OutputTransform::kExp
+                               : native::OutputTransform::kIdentity;
     RETURN_IF_ERROR(native::ValidateMlpNet(net));
     return result;
   } catch (const std::exception& e) {  // c10::Error derives from std::exception
@@ -381,7 +431,7 @@ Status WriteTorchScriptNet(const MlpNet& net, const std::string& path) {
       }
     }
     src << (net.output_transform == native::OutputTransform::kExp ? "    return torch.exp(h)\n"
-                                                                   : "    return h\n");
+                                                                  : "    return h\n");
     module.define(src.str());
     module.eval();
     // Save to a temporary name, then rename: readers never see half a file.

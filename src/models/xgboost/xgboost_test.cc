@@ -31,9 +31,9 @@ double Rmse(const std::vector<float>& pred, const std::vector<float>& y) {
 std::unique_ptr<Model> SaveAndLoad(const TrainedXgboost& trained, const std::string& backend_name,
                                    const std::string& path) {
   EXPECT_TRUE(SaveXgboostModel(trained, path).ok());
-  StatusOr<std::unique_ptr<Model>> m =
-      backend_name == "xgboost" ? LoadXgboostModel(path, LoadOptions{})
-                                : native::LoadNativeTreesModel(path, LoadOptions{});
+  StatusOr<std::unique_ptr<Model>> m = backend_name == "xgboost"
+                                           ? LoadXgboostModel(path, LoadOptions{})
+                                           : native::LoadNativeTreesModel(path, LoadOptions{});
   EXPECT_TRUE(m.ok()) << m.status().ToString();
   return m.ok() ? std::move(m).value() : nullptr;
 }
@@ -58,7 +58,8 @@ TEST(XgboostTest, TrainsMultiTargetModelThatBeatsTheMean) {
   ASSERT_TRUE(pred.ok()) << pred.status().ToString();
   double mean = 0;
   for (float y : valid.targets) mean += y;
-  std::vector<float> baseline(valid.targets.size(), static_cast<float>(mean / valid.targets.size()));
+  std::vector<float> baseline(valid.targets.size(),
+                              static_cast<float>(mean / valid.targets.size()));
   EXPECT_LT(Rmse(*pred, valid.targets), 0.3 * Rmse(baseline, valid.targets));
   // Output 0's own validation RMSE is what its early stopping saw.
   std::vector<float> pred0, y0;
@@ -67,6 +68,21 @@ TEST(XgboostTest, TrainsMultiTargetModelThatBeatsTheMean) {
     y0.push_back(valid.targets[i]);
   }
   EXPECT_NEAR(Rmse(pred0, y0), trained->outputs[0].best_valid_metric, 1e-4);
+}
+
+TEST(XgboostTest, PerOutputModelLoadsFromItsFirstFileAsARegistryArtifact) {
+  XgboostOptions o = SmallOptions();
+  o.objective = "count:poisson";
+  TabularData train = MakeSyntheticData(500, 2, 6, true);
+  auto trained = TrainXgboost(train, nullptr, o);
+  ASSERT_TRUE(trained.ok()) << trained.status().ToString();
+  const std::string dir = testing::MakeTempDir("xgb_set") + "/model";
+  auto from_folder = SaveAndLoad(*trained, "xgboost", dir);
+  ASSERT_NE(from_folder, nullptr);
+  auto from_file = LoadXgboostModel(dir + "/output_0.json", LoadOptions{});
+  ASSERT_TRUE(from_file.ok()) << from_file.status().ToString();
+  EXPECT_EQ((*from_file)->num_outputs(), 2);
+  EXPECT_EQ(*(*from_file)->Predict(train.features), *from_folder->Predict(train.features));
 }
 
 TEST(XgboostTest, EarlyStoppingKeepsTheBestRound) {
@@ -78,8 +94,8 @@ TEST(XgboostTest, EarlyStoppingKeepsTheBestRound) {
   o.rounds = 200;
   o.early_stopping_rounds = 3;
   std::vector<TrainingProgress> rounds;
-  auto trained = TrainXgboost(train, &valid, o,
-                              [&](const TrainingProgress& p) { rounds.push_back(p); });
+  auto trained =
+      TrainXgboost(train, &valid, o, [&](const TrainingProgress& p) { rounds.push_back(p); });
   ASSERT_TRUE(trained.ok()) << trained.status().ToString();
   const TrainedXgboostOutput& out = trained->outputs[0];
   EXPECT_LT(out.rounds_run, 200);

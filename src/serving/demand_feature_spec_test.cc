@@ -1,0 +1,192 @@
+// A published demand model served through serving::Service: raw requests (zone, time, recent
+// counts) get the same forecasts as the offline model; bad raw fields are clear errors.
+#include "serving/demand_feature_spec.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <future>
+#include <random>
+
+#include "common/civil_time.h"
+#include "features/demand_features.h"
+#include "registry/registry.h"
+#include "serving/servable_manager.h"
+#include "serving/service.h"
+#include "tasks/demand/demand_dataset.h"
+#include "tasks/demand/demand_models.h"
+#include "tasks/demand/demand_publish.h"
+
+namespace bimride::serving {
+namespace {
+
+namespace demand = tasks::demand;
+
+int64_t T(const char* text) { return *ParseCivil(text); }
+
+features::DemandGrid SyntheticGrid() {
+  const int64_t buckets = 35 * 24;
+  std::mt19937 rng(11);
+  std::vector<float> counts;
+  for (int z = 0; z < 3; ++z) {
+    for (int64_t b = 0; b < buckets; ++b) {
+      const double rate = (z + 1) * (1.2 + std::sin((b % 24 - 6) * M_PI / 12));
+      counts.push_back(static_cast<float>(std::poisson_distribution<int>(rate)(rng)));
+    }
+  }
+  return *features::DemandGrid::FromCounts(60, T("2021-03-01"), {3, 8, 21}, buckets, counts);
+}
+
+class DemandServingTest : public ::testing::TestWithParam<demand::DemandModelKind> {
+ protected:
+  void SetUp() override {
+    RegisterDemandFeatureSpecs();
+    grid_ = SyntheticGrid();
+    repo_ = (std::filesystem::temp_directory_path() / ("demand_serving_" + registry::NewRunId()))
+                .string();
+    demand::DemandTrainOptions o;
+    o.valid_days = 4;
+    o.threads = 1;
+    o.level_augment_sigma = 0;
+    o.xgboost.rounds = 30;
+    o.torch.epochs = 5;
+    o.torch.hidden_sizes = {16};
+    o.torch.ensemble = 2;
+    o.work_dir = repo_ + "_work";
+    auto model = demand::TrainDemandModel(GetParam(), grid_, nullptr, 0, 28 * 24, o);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    model_ = std::make_unique<demand::TrainedDemandModel>(std::move(*model));
+    auto reg = registry::Registry::Open(repo_);
+    ASSERT_TRUE(reg.ok());
+    auto manifest = demand::PublishDemandModel(**reg, *model_, grid_, nullptr, {});
+    ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+    config_.model_repo = repo_;
+    config_.poll_interval_ms = 0;
+    manager_ = std::make_unique<ServableManager>(config_, &metrics_);
+    ASSERT_TRUE(manager_->Start().ok());
+    ASSERT_TRUE(manager_->Ready()) << "the demand version must load with its adapter";
+    service_ = std::make_unique<Service>(manager_.get(), &metrics_, 1024);
+  }
+  void TearDown() override {
+    service_.reset();
+    if (manager_) manager_->Stop();
+  }
+  StatusOr<PredictResult> Predict(RawBatch raw) {
+    PredictRequest request;
+    request.model = "demand";
+    request.input.rows = raw.rows;
+    request.input.raw = std::move(raw);
+    std::promise<StatusOr<PredictResult>> done;
+    service_->Predict(std::move(request),
+                      [&](StatusOr<PredictResult> r) { done.set_value(std::move(r)); });
+    return done.get_future().get();
+  }
+  // Raw rows for every zone at the forecast times `ts`, their histories read off the grid.
+  RawBatch Requests(const std::vector<int64_t>& ts) {
+    RawBatch raw;
+    raw.columns = {{"zone", {}}, {"time", {}}, {"recent_counts", {}}};
+    for (int64_t t : ts) {
+      for (size_t z = 0; z < grid_.num_zones(); ++z) {
+        const auto week = grid_.ZoneCounts(z).subspan(grid_.BucketOf(t) - 168, 168);
+        raw.columns[0].values.emplace_back(std::in_place_type<double>, grid_.zones()[z]);
+        raw.columns[1].values.emplace_back(std::in_place_type<std::string>, FormatCivil(t));
+        raw.columns[2].values.emplace_back(std::in_place_type<std::string>,
+                                           features::FormatRecentCounts(week));
+        ++raw.rows;
+      }
+    }
+    return raw;
+  }
+  features::DemandGrid grid_;
+  std::string repo_;
+  std::unique_ptr<demand::TrainedDemandModel> model_;
+  ServerConfig config_;
+  ServingMetrics metrics_;
+  std::unique_ptr<ServableManager> manager_;
+  std::unique_ptr<Service> service_;
+};
+
+TEST_P(DemandServingTest, RawRequestsGetTheOfflineForecasts) {
+  const std::vector<int64_t> ts = {T("2021-03-29 00:00"), T("2021-03-30 08:00"),
+                                   T("2021-04-02 17:00")};
+  auto served = Predict(Requests(ts));
+  ASSERT_TRUE(served.ok()) << served.status().ToString();
+  EXPECT_EQ(served->output_names().front(), "demand_h1");
+  ASSERT_EQ(served->values.size(), ts.size() * 3 * 6);
+  auto feats = features::DemandFeatures::Create({}, nullptr);
+  size_t row = 0;
+  for (int64_t t : ts) {
+    auto rows = demand::BuildForecastRows(grid_, *feats, model_->baselines, grid_.BucketOf(t) - 1,
+                                          grid_.BucketOf(t));
+    ASSERT_TRUE(rows.ok());
+    auto offline = model_->Predict(grid_, *rows);
+    ASSERT_TRUE(offline.ok());
+    for (int64_t r = 0; r < rows->data.rows; ++r, ++row) {
+      for (int h = 0; h < 6; ++h) {
+        const float o = (*offline)[r * 6 + h];
+        EXPECT_NEAR(served->values[row * 6 + h], o, 1e-4f * (1 + o))
+            << "zone " << grid_.zones()[rows->zone_pos[r]] << " at " << FormatCivil(t);
+      }
+    }
+  }
+}
+
+TEST_P(DemandServingTest, TimeIsFlooredToTheBucket) {
+  RawBatch exact = Requests({T("2021-03-30 08:00")});
+  RawBatch later = exact;
+  for (RawValue& v : later.columns[1].values) v = std::string("2021-03-30 08:59:59");
+  auto a = Predict(exact), b = Predict(later);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->values, b->values);
+}
+
+TEST_P(DemandServingTest, BadRawFieldsAreInvalidArgumentNamingFieldAndRow) {
+  const auto error = [&](int column, RawValue value) {
+    RawBatch raw = Requests({T("2021-03-30 08:00")});
+    raw.columns[column].values[1] = std::move(value);
+    auto r = Predict(std::move(raw));
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    return r.status().message();
+  };
+  EXPECT_NE(error(0, 99.0).find("row 1: field 'zone': zone 99 is not one the model was trained"),
+            std::string::npos);
+  EXPECT_NE(error(0, 3.5).find("row 1: field 'zone'"), std::string::npos);
+  EXPECT_NE(error(0, std::string("x")).find("field 'zone'"), std::string::npos);
+  EXPECT_NE(error(1, std::string("tomorrow")).find("row 1: field 'time'"), std::string::npos);
+  EXPECT_NE(error(1, 5.0).find("field 'time'"), std::string::npos);
+  EXPECT_NE(error(2, std::string("1,2,3")).find("3 counts, expected 168"), std::string::npos);
+  EXPECT_NE(error(2, 1.0).find("field 'recent_counts'"), std::string::npos);
+  RawBatch missing = Requests({T("2021-03-30 08:00")});
+  missing.columns.pop_back();
+  auto r = Predict(std::move(missing));
+  EXPECT_NE(r.status().message().find("missing raw field 'recent_counts'"), std::string::npos)
+      << r.status().message();
+}
+
+TEST(DemandFeatureAdapterTest, MissingOrBadContextFileFailsTheLoadNamingIt) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("demand_ctx_" + registry::NewRunId())).string();
+  std::filesystem::create_directories(dir);
+  FeatureAdapterContext c;
+  c.version_dir = dir;
+  c.feature_spec = features::kDemandFeatureSpecName;
+  auto missing = MakeDemandFeatureAdapter(c);
+  EXPECT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("demand_baselines.json"), std::string::npos);
+  std::FILE* f = std::fopen((dir + "/demand_baselines.json").c_str(), "w");
+  std::fputs("{\"format\": \"bimride_demand_baselines\"}", f);
+  std::fclose(f);
+  auto bad = MakeDemandFeatureAdapter(c);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find(dir + "/demand_baselines.json"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DemandServingTest,
+                         ::testing::Values(demand::DemandModelKind::kXgboost,
+                                           demand::DemandModelKind::kTorch),
+                         [](const auto& info) {
+                           return std::string(demand::DemandModelName(info.param));
+                         });
+
+}  // namespace
+}  // namespace bimride::serving
