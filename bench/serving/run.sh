@@ -24,9 +24,10 @@ wait_http() {  # PORT: until the port answers
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done
   echo "nothing listens on port $1" >&2; return 1
 }
-run_wrk() {  # CONNECTIONS URL BODY [DELAY_MS] [SECONDS]
-  BODY=$3 DELAY_MS=${4:-} wrk -t1 -c"$1" -d"${5:-5}s" --latency -s "$LUA" "$2" |
-    grep -E "Requests/sec|non-2xx|latency p50"
+run_wrk() {  # CONNECTIONS URL BODY [DELAY_MS] [SECONDS]; the rate lands in $RATE
+  BODY=$3 DELAY_MS=${4:-} wrk -t1 -c"$1" -d"${5:-5}s" --latency -s "$LUA" "$2" > "$W/wrk.txt"
+  grep -E "Requests/sec|non-2xx|latency p50" "$W/wrk.txt"
+  RATE=$(awk '/Requests\/sec/ {print int($2)}' "$W/wrk.txt")
 }
 
 # 1. The models (once): the with-distance LibTorch net and XGBoost model of results/eta.md.
@@ -86,10 +87,20 @@ for target in "eta features" "eta_native features" "eta_native raw" "eta_xgb fea
 done
 section "bimride serve's own histograms for the runs above"
 curl -s http://127.0.0.1:18082/metrics | $SUMMARY | grep -E "total|compute|overhead"
+kill -TERM "$ours"; wait "$ours" || true
 
-# 6. Latency at about half the maximum rate: eta_native with raw fields, 16 connections paced.
-section "bimride serve, eta_native raw, paced (16 connections, 2 ms between requests), 10 s"
-run_wrk 16 "http://127.0.0.1:18082/v1/models/eta_native:predict" "$RAW" 2 10
+# 6. The server as `bimride serve` runs by default (one I/O thread per core), then latency at
+# about half of that maximum rate: each connection waits 1 ms after each answer (wrk's delay()
+# has millisecond steps), with as many connections as half the rate needs.
+"$B" serve --model-repo "$REPO" --port 18085 --poll-interval-ms 0 > "$W/serve_default.log" 2>&1 & ours=$!
+wait_http 18085
+section "bimride serve (default: 2 I/O threads), eta_native raw, wrk -t1 -c16 -d5s"
+run_wrk 16 "http://127.0.0.1:18085/v1/models/eta_native:predict" "$RAW"
+max=$RATE
+paced=$(( max * 6 / 10000 + 1 ))   # ~830 req/s per connection: 1 ms wait + the answer
+section "bimride serve (default), eta_native raw, paced to about half of $max req/s: $paced connections, 1 ms between requests, 10 s"
+run_wrk "$paced" "http://127.0.0.1:18085/v1/models/eta_native:predict" "$RAW" 1 10
+echo "paced rate: $RATE req/s = $(( 100 * RATE / max ))% of the maximum"
 kill -TERM "$ours"; wait "$ours" || true
 
 # 7. The Python peer: the same model.pt, same feature body.

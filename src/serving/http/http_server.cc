@@ -1,5 +1,6 @@
 #include "serving/http/http_server.h"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -20,6 +21,12 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+// Each connection runs on its own strand (a handler may answer from another thread). The
+// concrete executor type, not Asio's type-erased any_io_executor, keeps every read and write
+// free of the erasure's copies and virtual calls — on a batch-1 request they were a tenth of
+// the server's CPU time.
+using Executor = net::strand<net::io_context::executor_type>;
+using Stream = beast::basic_stream<tcp, Executor>;
 
 }  // namespace
 
@@ -44,7 +51,7 @@ std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 
 class Session : public std::enable_shared_from_this<Session>, public HttpRequest {
  public:
-  Session(tcp::socket&& socket, HttpServer::Impl* server)
+  Session(net::basic_stream_socket<tcp, Executor>&& socket, HttpServer::Impl* server)
       : stream_(std::move(socket)), server_(server) {
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
@@ -111,18 +118,34 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
     Write(HttpResponse{status, std::move(body), "application/json"}, /*keep_alive=*/false);
   }
 
+  // The response head is four fixed fields, written by hand into a reused buffer and sent
+  // with the body in one gathered write (Beast's serializer allocates a field list per
+  // response). HTTP/1.1 keeps the connection open unless told; a 1.0 client that asked for
+  // keep-alive gets it said back.
   void Write(HttpResponse response, bool keep_alive) {
-    res_ = {};
-    res_.version(11);
-    res_.result(static_cast<unsigned>(response.status));
-    res_.set(bhttp::field::server, "bimride");
-    res_.set(bhttp::field::content_type, response.content_type);
-    res_.keep_alive(keep_alive && !server_->draining.load(std::memory_order_relaxed));
-    res_.body() = std::move(response.body);
-    res_.prepare_payload();
+    keep_alive_ = keep_alive && !server_->draining.load(std::memory_order_relaxed);
+    const unsigned status = static_cast<unsigned>(response.status);
+    const beast::string_view reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+    head_.clear();
+    head_ += "HTTP/1.1 ";
+    head_ += std::to_string(status);
+    head_ += ' ';
+    head_.append(reason.data(), reason.size());
+    head_ += "\r\nServer: bimride\r\nContent-Type: ";
+    head_ += response.content_type;
+    head_ += "\r\nContent-Length: ";
+    head_ += std::to_string(response.body.size());
+    if (!keep_alive_) {
+      head_ += "\r\nConnection: close";
+    } else if (req_.version() < 11) {
+      head_ += "\r\nConnection: keep-alive";
+    }
+    head_ += "\r\n\r\n";
+    body_ = std::move(response.body);
     stream_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
-    bhttp::async_write(stream_, res_,
-                       beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+    const std::array<net::const_buffer, 2> buffers = {net::buffer(head_), net::buffer(body_)};
+    net::async_write(stream_, buffers,
+                     beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
   }
 
   void OnWrite(beast::error_code ec, std::size_t) {
@@ -131,7 +154,7 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
       server_->in_flight.fetch_sub(1, std::memory_order_relaxed);
     }
     if (ec) return;
-    if (!res_.keep_alive()) return Close();
+    if (!keep_alive_) return Close();
     Read();
   }
 
@@ -140,12 +163,14 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   HttpServer::Impl* server_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::request<bhttp::string_body> req_;
-  bhttp::response<bhttp::string_body> res_;
+  std::string head_;  // the response's status line and fields
+  std::string body_;
+  bool keep_alive_ = true;
   std::string remote_;
   bool counted_ = false;
 };
@@ -153,7 +178,8 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec,
+                                                       net::basic_stream_socket<tcp, Executor> socket) {
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
       BIMRIDE_LOG(WARN) << "accept: " << ec.message();
