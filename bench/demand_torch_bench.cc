@@ -23,10 +23,8 @@ int Fail(const Status& s) {
   return 1;
 }
 
-// `env` prefixes the command (e.g. to point libblas.so.3 at OpenBLAS for the peer only).
-double RunPeer(const std::string& data, int epochs, int batch, int threads,
-               const std::string& env = "") {
-  const std::string cmd = env + " /usr/bin/python3 '" + std::string(BIMRIDE_SOURCE_DIR) +
+double RunPeer(const std::string& data, int epochs, int batch, int threads) {
+  const std::string cmd = "/usr/bin/python3 '" + std::string(BIMRIDE_SOURCE_DIR) +
                           "/bench/demand_torch_peer.py' --data '" + data + "' --epochs " +
                           std::to_string(epochs) + " --batch " + std::to_string(batch) +
                           " --threads " + std::to_string(threads);
@@ -111,31 +109,14 @@ int main(int argc, char** argv) {
       "epochs, %d thread(s), Adam, Poisson NLL, hidden 64,32\n",
       static_cast<long long>(d.rows), d.num_features, d.num_outputs, batch, epochs, threads);
   for (int r = 0; r < repeats; ++r) {
-    // The trainer as the demand task runs it (GEMMs on oneDNN), the same trainer on the stock
-    // torch::nn::Linear path (system BLAS), and the Python peer — interleaved in one run.
-    t.onednn_gemm = true;
-    auto fast = models::torch_backend::TrainTabularNet(d, nullptr, t);
-    if (!fast.ok()) return Fail(fast.status());
-    t.onednn_gemm = false;
-    auto stock = models::torch_backend::TrainTabularNet(d, nullptr, t);
-    if (!stock.ok()) return Fail(stock.status());
+    // The trainer as the demand task runs it, then the Python peer: interleaved in one run.
+    auto ours = models::torch_backend::TrainTabularNet(d, nullptr, t);
+    if (!ours.ok()) return Fail(ours.status());
     const double py = peer ? RunPeer(file, epochs, batch, threads) : 0;
-    // The peer once more with OpenBLAS as its libblas.so.3 (this machine's default is the
-    // reference BLAS): Python at its best on this machine.
-    const double py_openblas =
-        peer ? RunPeer(file, epochs, batch, threads,
-                       "LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread "
-                       "OPENBLAS_NUM_THREADS=" + std::to_string(threads))
-             : 0;
-    const double a = fast->report.rows_per_second, b = stock->report.rows_per_second;
-    std::printf("repeat %d: LibTorch+%s %.0f/s (loss %.4f) | LibTorch+%s %.0f/s (loss %.4f) | "
-                "PyTorch %.0f/s | PyTorch+OpenBLAS %.0f/s | C++ %s / PyTorch %.2fx, / "
-                "PyTorch+OpenBLAS %.2fx | C++ %s / PyTorch %.2fx\n",
-                r + 1, fast->report.gemm.c_str(), a, fast->report.final_train_loss,
-                stock->report.gemm.c_str(), b, stock->report.final_train_loss, py, py_openblas,
-                fast->report.gemm.c_str(), py > 0 ? a / py : 0.0,
-                py_openblas > 0 ? a / py_openblas : 0.0, stock->report.gemm.c_str(),
-                py > 0 ? b / py : 0.0);
+    const double a = ours->report.rows_per_second;
+    std::printf("repeat %d: LibTorch %.0f/s (loss %.4f) | PyTorch %.0f/s | LibTorch / PyTorch "
+                "%.2fx\n",
+                r + 1, a, ours->report.final_train_loss, py, py > 0 ? a / py : 0.0);
     std::fflush(stdout);
   }
   return 0;

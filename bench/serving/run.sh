@@ -97,7 +97,7 @@ wait_http 18085
 section "bimride serve (default: 2 I/O threads), eta_native raw, wrk -t1 -c16 -d5s"
 run_wrk 16 "http://127.0.0.1:18085/v1/models/eta_native:predict" "$RAW"
 max=$RATE
-paced=$(( max * 6 / 10000 + 1 ))   # ~830 req/s per connection: 1 ms wait + the answer
+paced=$(( max / 1000 + 1 ))   # ~500 req/s per connection: a 1 ms timer tick + the answer
 section "bimride serve (default), eta_native raw, paced to about half of $max req/s: $paced connections, 1 ms between requests, 10 s"
 run_wrk "$paced" "http://127.0.0.1:18085/v1/models/eta_native:predict" "$RAW" 1 10
 echo "paced rate: $RATE req/s = $(( 100 * RATE / max ))% of the maximum"

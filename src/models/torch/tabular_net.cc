@@ -1,6 +1,5 @@
 #include "models/torch/tabular_net.h"
 
-#include <dlfcn.h>
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -22,54 +21,11 @@ using native::MlpNet;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// oneDNN's sgemm (row-major C = alpha·op(A)·op(B) + beta·C), looked up at run time in the
-// oneDNN library LibTorch already links: no build dependency, and nullptr where it is absent.
-using SgemmFn = int (*)(char transa, char transb, int64_t m, int64_t n, int64_t k, float alpha,
-                        const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
-                        float* c, int64_t ldc);
-SgemmFn OneDnnSgemm() {
-  static const SgemmFn fn = reinterpret_cast<SgemmFn>(dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
-  return fn;
-}
-
-// C (m × n) = op(A) · op(B) for contiguous float matrices; op = transpose when t is set.
-::torch::Tensor Gemm(const ::torch::Tensor& a, bool ta, const ::torch::Tensor& b, bool tb) {
-  const int64_t m = ta ? a.size(1) : a.size(0), k = ta ? a.size(0) : a.size(1);
-  const int64_t n = tb ? b.size(0) : b.size(1);
-  ::torch::Tensor c = ::torch::empty({m, n}, a.options());
-  OneDnnSgemm()(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a.data_ptr<float>(), a.size(1),
-                b.data_ptr<float>(), b.size(1), 0.0f, c.data_ptr<float>(), n);
-  return c;
-}
-
-// y = x·Wᵀ + b with its backward, the GEMMs on oneDNN. The same math as torch::nn::Linear;
-// stock Linear runs on the system BLAS, which on Debian can be the (slow) reference BLAS.
-struct OneDnnLinear : public ::torch::autograd::Function<OneDnnLinear> {
-  static ::torch::Tensor forward(::torch::autograd::AutogradContext* ctx, ::torch::Tensor x,
-                                 ::torch::Tensor w, ::torch::Tensor b) {
-    x = x.contiguous();
-    w = w.contiguous();
-    ctx->save_for_backward({x, w});
-    ::torch::Tensor y = Gemm(x, false, w, true);
-    y.add_(b);
-    return y;
-  }
-  static ::torch::autograd::variable_list backward(::torch::autograd::AutogradContext* ctx,
-                                                   ::torch::autograd::variable_list grads) {
-    const auto saved = ctx->get_saved_variables();
-    const ::torch::Tensor& x = saved[0];
-    const ::torch::Tensor& w = saved[1];
-    ::torch::Tensor g = grads[0].contiguous();
-    ::torch::Tensor gx = ctx->needs_input_grad(0) ? Gemm(g, false, w, false) : ::torch::Tensor();
-    return {gx, Gemm(g, true, x, false), g.sum(0)};
-  }
-};
-
 // The eager training module; its forward takes pre-split inputs (ids, standardised numerics)
 // and returns the raw output (log-rate for the Poisson loss).
 struct TabularModuleImpl : ::torch::nn::Module {
   TabularModuleImpl(const TabularNetOptions& options, int num_numeric, int num_outputs)
-      : dropout(options.dropout), onednn(options.onednn_gemm && OneDnnSgemm() != nullptr) {
+      : dropout(options.dropout) {
     int width = num_numeric;
     for (size_t k = 0; k < options.categorical.size(); ++k) {
       const CategoricalColumn& c = options.categorical[k];
@@ -93,21 +49,16 @@ struct TabularModuleImpl : ::torch::nn::Module {
     }
     if (numeric.size(1) > 0) parts.push_back(numeric);
     ::torch::Tensor h = parts.size() == 1 ? parts[0] : ::torch::cat(parts, 1);
-    const auto linear = [&](size_t i, const ::torch::Tensor& in) {
-      return onednn ? OneDnnLinear::apply(in, layers[i]->weight, layers[i]->bias)
-                    : layers[i]->forward(in);
-    };
     for (size_t i = 0; i + 1 < layers.size(); ++i) {
-      h = ::torch::relu(linear(i, h));
+      h = ::torch::relu(layers[i]->forward(h));
       if (dropout > 0) h = ::torch::dropout(h, dropout, is_training());
     }
-    return linear(layers.size() - 1, h);
+    return layers.back()->forward(h);
   }
 
   std::vector<::torch::nn::Embedding> embeddings;
   std::vector<::torch::nn::Linear> layers;
   double dropout;
-  bool onednn;
 };
 TORCH_MODULE(TabularModule);
 
@@ -288,7 +239,6 @@ StatusOr<TrainedTabularNet> TrainTabularNet(const TabularData& train, const Tabu
     TrainedTabularNet result;
     TabularTrainingReport& report = result.report;
     report.num_threads = ::torch::get_num_threads();
-    report.gemm = module->onednn ? "onednn" : "blas";
     report.best_valid_loss = kNaN;
     std::vector<::torch::Tensor> best_weights;
     std::mt19937_64 rng(options.seed);

@@ -43,11 +43,6 @@ struct TabularNetOptions {
   double min_delta = 0.0;
   uint64_t seed = 42;  // weights init, dropout and shuffling: same seed → same net
   int num_threads = 1;
-  // Linear layers run their GEMMs (forward and backward) on oneDNN's sgemm, found at run time
-  // in the oneDNN library LibTorch links, instead of the system BLAS behind torch::nn::Linear
-  // (Debian's libblas.so.3 may be the unoptimised reference BLAS). Same math; falls back to
-  // torch::nn::Linear when oneDNN is absent. The report says which one ran.
-  bool onednn_gemm = true;
 };
 
 struct TabularTrainingReport {
@@ -57,7 +52,6 @@ struct TabularTrainingReport {
   double final_train_loss = 0;
   bool stopped_early = false;
   int num_threads = 1;        // torch::get_num_threads() during training
-  std::string gemm = "blas";  // "onednn" or "blas" (see TabularNetOptions::onednn_gemm)
   double train_seconds = 0;
   double rows_per_second = 0;  // training rows processed per second, over all epochs
 };
