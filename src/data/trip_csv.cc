@@ -189,11 +189,11 @@ bool ParseInteger(std::string_view s, T* out) {
     *out = static_cast<T>(v);
     return true;
   }
+  // T's range as exact doubles: [-2^digits, 2^digits). (max() itself, 2^63 - 1 for int64,
+  // rounds up to 2^63 as a double, which does not fit.)
+  const double limit = std::ldexp(1.0, std::numeric_limits<T>::digits);
   double d = 0;
-  if (!ParseNumber(s, &d) || d != std::floor(d) || d < std::numeric_limits<T>::min() ||
-      d > std::numeric_limits<T>::max()) {
-    return false;
-  }
+  if (!ParseNumber(s, &d) || d != std::floor(d) || d < -limit || d >= limit) return false;
   *out = static_cast<T>(d);
   return true;
 }

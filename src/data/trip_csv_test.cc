@@ -72,6 +72,33 @@ TEST(TripCsvTest, ReadsSimulatorTripsFiles) {
   EXPECT_EQ(r->trips.rider_id[0], 17);
 }
 
+TEST(TripCsvTest, IntegerFieldsTakeIntegralDecimalsButNothingOutOfRange) {
+  const std::string header =
+      "trip_id,rider_id,pickup_datetime,dropoff_datetime,pickup_zone,dropoff_zone,pickup_lon,"
+      "pickup_lat,dropoff_lon,dropoff_lat,trip_distance,fare_amount,surge_multiplier,"
+      "total_amount,passenger_count\n";
+  auto parse = [&](const std::string& rider) {
+    return ParseTripsCsv(header + "1," + rider +
+                             ",2025-03-03 08:01:00,2025-03-03 08:15:30,3,7,-73.99,40.71,-73.95,"
+                             "40.75,2.5,11.25,1.2,13.5,1\n",
+                         "city.csv");
+  };
+  StatusOr<CsvTrips> r = parse("9223372036854775807");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->trips.rider_id[0], INT64_MAX);
+  r = parse("17.0");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->trips.rider_id[0], 17);
+  // 2^63 written as a decimal is one past INT64_MAX; 1e19 and 17.5 are not ids either.
+  for (const char* bad : {"9223372036854775808.0", "1e19", "-1e19", "17.5"}) {
+    r = parse(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("city.csv: line 2"), std::string::npos)
+        << r.status().message();
+    EXPECT_NE(r.status().message().find("rider id"), std::string::npos) << r.status().message();
+  }
+}
+
 TEST(TripCsvTest, CoordinateLayoutsNeedAZoneIndex) {
   StatusOr<CsvTrips> r = ReadTripsCsv(kFixtures + "uber_apr14_head.csv");
   ASSERT_FALSE(r.ok());
