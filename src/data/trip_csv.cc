@@ -7,34 +7,13 @@
 #include "common/civil_time.h"
 #include "common/file.h"
 #include "data/csv_reader.h"
+#include "data/trip_layouts.h"
 
 namespace bimride::data {
 namespace {
 
-enum class Target : uint8_t {
-  kPickupTime,
-  kDropoffTime,
-  kPickupZone,
-  kDropoffZone,
-  kPickupLon,
-  kPickupLat,
-  kDropoffLon,
-  kDropoffLat,
-  kDistance,
-  kFare,
-  kTotal,
-  kSurge,
-  kPassengers,
-  kVendor,
-  kBase,  // "B02512" → vendor 2512
-  kRiderId,
-  kSource,
-};
-
-struct Binding {
-  const char* column;
-  Target target;
-};
+using Target = layouts::TripColumn;
+using Binding = layouts::ColumnBinding;
 
 struct LayoutSpec {
   CsvLayout layout;
@@ -45,43 +24,10 @@ struct LayoutSpec {
 
 const std::vector<LayoutSpec>& Layouts() {
   static const std::vector<LayoutSpec> kLayouts = {
-      {CsvLayout::kBimride,
-       TripSource::kUnknown,
-       {"source", "pickup_time", "dropoff_time", "pickup_zone", "dropoff_zone"},
-       {{"source", Target::kSource},
-        {"pickup_time", Target::kPickupTime},
-        {"dropoff_time", Target::kDropoffTime},
-        {"pickup_zone", Target::kPickupZone},
-        {"dropoff_zone", Target::kDropoffZone},
-        {"pickup_lon", Target::kPickupLon},
-        {"pickup_lat", Target::kPickupLat},
-        {"dropoff_lon", Target::kDropoffLon},
-        {"dropoff_lat", Target::kDropoffLat},
-        {"distance_miles", Target::kDistance},
-        {"fare", Target::kFare},
-        {"total", Target::kTotal},
-        {"surge", Target::kSurge},
-        {"passengers", Target::kPassengers},
-        {"vendor", Target::kVendor},
-        {"rider_id", Target::kRiderId}}},
-      {CsvLayout::kSimulator,
-       TripSource::kSimulator,
-       {"trip_id", "rider_id", "pickup_datetime", "dropoff_datetime", "pickup_zone",
-        "dropoff_zone", "surge_multiplier"},
-       {{"pickup_datetime", Target::kPickupTime},
-        {"dropoff_datetime", Target::kDropoffTime},
-        {"pickup_zone", Target::kPickupZone},
-        {"dropoff_zone", Target::kDropoffZone},
-        {"pickup_lon", Target::kPickupLon},
-        {"pickup_lat", Target::kPickupLat},
-        {"dropoff_lon", Target::kDropoffLon},
-        {"dropoff_lat", Target::kDropoffLat},
-        {"trip_distance", Target::kDistance},
-        {"fare_amount", Target::kFare},
-        {"total_amount", Target::kTotal},
-        {"surge_multiplier", Target::kSurge},
-        {"passenger_count", Target::kPassengers},
-        {"rider_id", Target::kRiderId}}},
+      {CsvLayout::kBimride, TripSource::kUnknown, layouts::BimrideLayout().signature,
+       layouts::BimrideLayout().bindings},
+      {CsvLayout::kSimulator, TripSource::kSimulator, layouts::SimulatorLayout().signature,
+       layouts::SimulatorLayout().bindings},
       {CsvLayout::kTlcYellow,
        TripSource::kTlcYellow,
        {"tpep_pickup_datetime", "tpep_dropoff_datetime"},

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "common/civil_time.h"
+#include "data/trip_layouts.h"
 #include "parquet/file_reader.h"
 #include "parquet/file_writer.h"
 
@@ -15,30 +16,8 @@ namespace {
 
 namespace pq = ::bimride::parquet;
 
-enum class Target {
-  kPickupTime,
-  kDropoffTime,
-  kPickupZone,
-  kDropoffZone,
-  kDistance,
-  kFare,
-  kTotal,
-  kPassengers,
-  kVendor,
-  kBase,
-  kPickupLon,
-  kPickupLat,
-  kDropoffLon,
-  kDropoffLat,
-  kSurge,
-  kRiderId,
-  kSource,
-};
-
-struct Binding {
-  const char* column;
-  Target target;
-};
+using Target = layouts::TripColumn;
+using Binding = layouts::ColumnBinding;
 
 struct ParquetLayout {
   const char* name;
@@ -49,44 +28,10 @@ struct ParquetLayout {
 
 const std::vector<ParquetLayout>& Layouts() {
   static const std::vector<ParquetLayout> kLayouts = {
-      {"bimride",
-       TripSource::kUnknown,
-       {"source", "pickup_time", "dropoff_time", "pickup_zone", "dropoff_zone"},
-       {{"source", Target::kSource},
-        {"pickup_time", Target::kPickupTime},
-        {"dropoff_time", Target::kDropoffTime},
-        {"pickup_zone", Target::kPickupZone},
-        {"dropoff_zone", Target::kDropoffZone},
-        {"pickup_lon", Target::kPickupLon},
-        {"pickup_lat", Target::kPickupLat},
-        {"dropoff_lon", Target::kDropoffLon},
-        {"dropoff_lat", Target::kDropoffLat},
-        {"distance_miles", Target::kDistance},
-        {"fare", Target::kFare},
-        {"total", Target::kTotal},
-        {"surge", Target::kSurge},
-        {"passengers", Target::kPassengers},
-        {"vendor", Target::kVendor},
-        {"rider_id", Target::kRiderId}}},
-      // `bimride simulate --format parquet` (simulator/city_files.h), as its CSV layout.
-      {"simulator",
-       TripSource::kSimulator,
-       {"trip_id", "rider_id", "pickup_datetime", "dropoff_datetime", "pickup_zone",
-        "dropoff_zone", "surge_multiplier"},
-       {{"pickup_datetime", Target::kPickupTime},
-        {"dropoff_datetime", Target::kDropoffTime},
-        {"pickup_zone", Target::kPickupZone},
-        {"dropoff_zone", Target::kDropoffZone},
-        {"pickup_lon", Target::kPickupLon},
-        {"pickup_lat", Target::kPickupLat},
-        {"dropoff_lon", Target::kDropoffLon},
-        {"dropoff_lat", Target::kDropoffLat},
-        {"trip_distance", Target::kDistance},
-        {"fare_amount", Target::kFare},
-        {"total_amount", Target::kTotal},
-        {"surge_multiplier", Target::kSurge},
-        {"passenger_count", Target::kPassengers},
-        {"rider_id", Target::kRiderId}}},
+      {"bimride", TripSource::kUnknown, layouts::BimrideLayout().signature,
+       layouts::BimrideLayout().bindings},
+      {"simulator", TripSource::kSimulator, layouts::SimulatorLayout().signature,
+       layouts::SimulatorLayout().bindings},
       {"tlc_green",
        TripSource::kTlcGreen,
        {"lpep_pickup_datetime", "lpep_dropoff_datetime"},
