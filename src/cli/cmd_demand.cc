@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "common/civil_time.h"
+#include "common/data_dir.h"
 #include "common/file.h"
 #include "data/zone_index.h"
 #include "features/weather.h"
@@ -43,7 +44,7 @@ struct DemandFlags {
     f.AddString("weather", &weather, "NOAA daily weather CSV (optional)");
     f.AddString("zones-dir", &zones_dir,
                 "taxi zone shapefile folder for coordinate sources (default "
-                "$BIMRIDE_DATA_DIR/zones)");
+                "$BIMRIDE_DATA_DIR/zones, else the shared data folder)");
     f.AddInt("bucket-minutes", &bucket_minutes, "bucket width: 15, 30 or 60");
     f.AddInt("horizons", &horizons, "forecast horizons H (buckets ahead)");
     f.AddInt("lags", &lags, "recent bucket counts as lag features");
@@ -133,12 +134,8 @@ StatusOr<features::WeatherTable> LoadWeather(const std::string& path) {
 // Zone names for tables (best effort: the lookup CSV beside the shapefile).
 std::map<int32_t, std::string> ZoneNames(const std::string& zones_dir) {
   std::map<int32_t, std::string> names;
-  std::string dir = zones_dir;
-  if (dir.empty()) {
-    const char* data = std::getenv("BIMRIDE_DATA_DIR");
-    if (data == nullptr) return names;
-    dir = std::string(data) + "/zones";
-  }
+  const std::string dir = zones_dir.empty() ? DefaultDataPath("zones") : zones_dir;
+  if (dir.empty()) return names;
   auto index = data::ZoneIndex::Load(dir);
   if (!index.ok()) return names;
   for (int32_t id : index->ZoneIds()) names[id] = index->Zone(id)->name;
