@@ -1,7 +1,10 @@
 #include "models/native/native_mlp_model.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <immintrin.h>
+#include <vector>
 
 namespace bimride::models::native {
 namespace {
@@ -12,6 +15,150 @@ struct Layer {
   std::vector<float> weight_t;  // in × out: column j of PyTorch's out × in weight is contiguous
   std::vector<float> bias;
 };
+
+// One dense layer over the `m` nonzero inputs (`index[k]`, `value[k]`) of weights stored in × n:
+// y[o] = relu?(fma(value[m-1], w[index[m-1]][o], ... fma(value[0], w[index[0]][o], bias[o]))).
+using DenseKernel = void (*)(const float* w, const float* bias, int n, const int* index,
+                             const float* value, int m, float* y, bool relu);
+
+void DensePortable(const float* w, const float* bias, int n, const int* index,
+                   const float* value, int m, float* y, bool relu) {
+  std::copy(bias, bias + n, y);
+  for (int k = 0; k < m; ++k) {
+    const float v = value[k];
+    const float* wk = w + static_cast<size_t>(index[k]) * n;
+    for (int o = 0; o < n; ++o) y[o] = std::fma(v, wk[o], y[o]);
+  }
+  if (relu) {
+    for (int o = 0; o < n; ++o) y[o] = y[o] > 0 ? y[o] : 0;
+  }
+}
+
+// GCC 12's avx512fintrin.h trips its own -Wmaybe-uninitialized in _mm512_set1_ps at -O3.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// A tile of 16 * V outputs from o0 (the last vector masked to the layer's end), held in V
+// registers while every input is added: a weight row is read once per tile and the outputs are
+// written once.
+__attribute__((target("avx512f"), always_inline)) inline __m512 LoadAvx512(bool masked,
+                                                                          __mmask16 mask,
+                                                                          const float* p) {
+  return masked ? _mm512_maskz_loadu_ps(mask, p) : _mm512_loadu_ps(p);
+}
+
+template <int V>
+__attribute__((target("avx512f"), always_inline)) inline void TileAvx512(
+    const float* w, const float* bias, int n, int o0, const int* index, const float* value,
+    int m, float* y, bool relu) {
+  const int left = std::clamp(n - o0 - 16 * (V - 1), 0, 16);
+  const __mmask16 last = static_cast<__mmask16>((1u << left) - 1);
+  __m512 acc[V];
+#pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) acc[j] = LoadAvx512(j == V - 1, last, bias + o0 + 16 * j);
+  for (int k = 0; k < m; ++k) {
+    const __m512 v = _mm512_set1_ps(value[k]);
+    const float* wk = w + static_cast<size_t>(index[k]) * n + o0;
+#pragma GCC unroll 8
+    for (int j = 0; j < V; ++j) acc[j] = _mm512_fmadd_ps(v, LoadAvx512(j == V - 1, last, wk + 16 * j), acc[j]);
+  }
+#pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) {
+    // max(a, 0) is a > 0 ? a : 0 (NaN and -0 give 0), as in the portable kernel.
+    const __m512 out = relu ? _mm512_max_ps(acc[j], _mm512_setzero_ps()) : acc[j];
+    if (j == V - 1) {
+      _mm512_mask_storeu_ps(y + o0 + 16 * j, last, out);
+    } else {
+      _mm512_storeu_ps(y + o0 + 16 * j, out);
+    }
+  }
+}
+
+// Tiles of 128 outputs (eight registers of 16); the last tile only as wide as it needs.
+__attribute__((target("avx512f"))) void DenseAvx512(const float* w, const float* bias, int n,
+                                                    const int* index, const float* value, int m,
+                                                    float* y, bool relu) {
+  int o0 = 0;
+  for (; o0 + 128 <= n; o0 += 128) TileAvx512<8>(w, bias, n, o0, index, value, m, y, relu);
+  switch ((n - o0 + 15) / 16) {
+    case 0: break;
+    case 1: TileAvx512<1>(w, bias, n, o0, index, value, m, y, relu); break;
+    case 2: TileAvx512<2>(w, bias, n, o0, index, value, m, y, relu); break;
+    case 3: TileAvx512<3>(w, bias, n, o0, index, value, m, y, relu); break;
+    case 4: TileAvx512<4>(w, bias, n, o0, index, value, m, y, relu); break;
+    case 5: TileAvx512<5>(w, bias, n, o0, index, value, m, y, relu); break;
+    case 6: TileAvx512<6>(w, bias, n, o0, index, value, m, y, relu); break;
+    default: TileAvx512<8>(w, bias, n, o0, index, value, m, y, relu); break;
+  }
+}
+#pragma GCC diagnostic pop
+
+// The same with 8-float registers: tiles of 64 outputs.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 LoadAvx2(bool masked,
+                                                                         __m256i mask,
+                                                                         const float* p) {
+  return masked ? _mm256_maskload_ps(p, mask) : _mm256_loadu_ps(p);
+}
+
+template <int V>
+__attribute__((target("avx2,fma"), always_inline)) inline void TileAvx2(
+    const float* w, const float* bias, int n, int o0, const int* index, const float* value,
+    int m, float* y, bool relu) {
+  const int left = std::clamp(n - o0 - 8 * (V - 1), 0, 8);
+  const __m256i last = _mm256_cmpgt_epi32(_mm256_set1_epi32(left),
+                                          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  __m256 acc[V];
+#pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) acc[j] = LoadAvx2(j == V - 1, last, bias + o0 + 8 * j);
+  for (int k = 0; k < m; ++k) {
+    const __m256 v = _mm256_set1_ps(value[k]);
+    const float* wk = w + static_cast<size_t>(index[k]) * n + o0;
+#pragma GCC unroll 8
+    for (int j = 0; j < V; ++j) acc[j] = _mm256_fmadd_ps(v, LoadAvx2(j == V - 1, last, wk + 8 * j), acc[j]);
+  }
+#pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) {
+    const __m256 out = relu ? _mm256_max_ps(acc[j], _mm256_setzero_ps()) : acc[j];
+    if (j == V - 1) {
+      _mm256_maskstore_ps(y + o0 + 8 * j, last, out);
+    } else {
+      _mm256_storeu_ps(y + o0 + 8 * j, out);
+    }
+  }
+}
+
+__attribute__((target("avx2,fma"))) void DenseAvx2(const float* w, const float* bias, int n,
+                                                   const int* index, const float* value, int m,
+                                                   float* y, bool relu) {
+  int o0 = 0;
+  for (; o0 + 64 <= n; o0 += 64) TileAvx2<8>(w, bias, n, o0, index, value, m, y, relu);
+  switch ((n - o0 + 7) / 8) {
+    case 0: break;
+    case 1: TileAvx2<1>(w, bias, n, o0, index, value, m, y, relu); break;
+    case 2: TileAvx2<2>(w, bias, n, o0, index, value, m, y, relu); break;
+    case 3: TileAvx2<3>(w, bias, n, o0, index, value, m, y, relu); break;
+    case 4: TileAvx2<4>(w, bias, n, o0, index, value, m, y, relu); break;
+    default: TileAvx2<8>(w, bias, n, o0, index, value, m, y, relu); break;
+  }
+}
+
+struct NamedKernel {
+  std::string_view name;
+  DenseKernel kernel;
+};
+
+// The kernels this CPU can run, widest first.
+std::vector<NamedKernel> CpuKernels() {
+  __builtin_cpu_init();
+  std::vector<NamedKernel> kernels;
+  if (__builtin_cpu_supports("avx512f")) kernels.push_back({"avx512", DenseAvx512});
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    kernels.push_back({"avx2", DenseAvx2});
+  }
+  kernels.push_back({"portable", DensePortable});
+  return kernels;
+}
+
+std::atomic<DenseKernel> g_dense_kernel{CpuKernels().front().kernel};
 
 class NativeMlpModel final : public Model {
  public:
@@ -68,41 +215,25 @@ class NativeMlpModel final : public Model {
   }
 
  private:
-  // y = W x + b as a sum of scaled weight rows, added in input order (axpy form: vectorises
-  // without reassociation, so every build gives the same floats). Inputs that are exactly
-  // zero — half of a ReLU layer's, typically — add nothing and are skipped; the others go four
-  // rows at a time, which reads and writes y a quarter as often. (((y + a) + b) + c) + d
-  // rounds exactly as four single steps. Compiled at -O3 (CMakeLists.txt) and cloned for
-  // AVX-512 / AVX2, chosen once by the CPU: a batch-1 request is this loop and little else.
-  __attribute__((target_clones("avx512f", "avx2", "default"))) static void DenseForward(
-      const Layer& layer, const float* __restrict x, float* __restrict y, bool relu) {
-    const int n = layer.out;
-    std::copy(layer.bias.begin(), layer.bias.end(), y);
-    const float* w = layer.weight_t.data();
-    thread_local std::vector<int> nonzero;
-    nonzero.clear();
+  // y = W x + b: every output is its bias plus the products of the layer's nonzero inputs,
+  // each added with one fused multiply-add, in input order. Inputs that are exactly zero —
+  // half of a ReLU layer's, typically — add nothing and are skipped. DenseForward picks the
+  // widest kernel the CPU has; all of them do the same operations in the same order, so every
+  // CPU gives the same floats (the tests hold them to a plain loop of std::fma).
+  static void DenseForward(const Layer& layer, const float* x, float* y, bool relu) {
+    thread_local std::vector<int> nonzero_index;
+    thread_local std::vector<float> nonzero_value;
+    nonzero_index.resize(layer.in);
+    nonzero_value.resize(layer.in);
+    int* index = nonzero_index.data();
+    float* value = nonzero_value.data();
+    int m = 0;
     for (int i = 0; i < layer.in; ++i) {
-      if (x[i] != 0.0f) nonzero.push_back(i);
+      index[m] = i;
+      value[m] = x[i];
+      m += x[i] != 0.0f;
     }
-    const size_t m = nonzero.size();
-    size_t k = 0;
-    for (; k + 4 <= m; k += 4) {
-      const int i0 = nonzero[k], i1 = nonzero[k + 1], i2 = nonzero[k + 2], i3 = nonzero[k + 3];
-      const float x0 = x[i0], x1 = x[i1], x2 = x[i2], x3 = x[i3];
-      const float* __restrict w0 = w + static_cast<size_t>(i0) * n;
-      const float* __restrict w1 = w + static_cast<size_t>(i1) * n;
-      const float* __restrict w2 = w + static_cast<size_t>(i2) * n;
-      const float* __restrict w3 = w + static_cast<size_t>(i3) * n;
-      for (int o = 0; o < n; ++o) y[o] = y[o] + x0 * w0[o] + x1 * w1[o] + x2 * w2[o] + x3 * w3[o];
-    }
-    for (; k < m; ++k) {
-      const float xi = x[nonzero[k]];
-      const float* __restrict wi = w + static_cast<size_t>(nonzero[k]) * n;
-      for (int o = 0; o < n; ++o) y[o] += xi * wi[o];
-    }
-    if (relu) {
-      for (int o = 0; o < n; ++o) y[o] = y[o] > 0 ? y[o] : 0;
-    }
+    g_dense_kernel.load(std::memory_order_relaxed)(layer.weight_t.data(), layer.bias.data(), layer.out, index, value, m, y, relu);
   }
 
   MlpNet net_;
@@ -111,6 +242,23 @@ class NativeMlpModel final : public Model {
 };
 
 }  // namespace
+
+std::vector<std::string> DenseKernelNames() {
+  std::vector<std::string> names;
+  for (const NamedKernel& k : CpuKernels()) names.emplace_back(k.name);
+  return names;
+}
+
+Status UseDenseKernel(std::string_view name) {
+  for (const NamedKernel& k : CpuKernels()) {
+    if (k.name == name) {
+      g_dense_kernel.store(k.kernel);
+      return OkStatus();
+    }
+  }
+  return InvalidArgumentError("native_mlp: no dense kernel '" + std::string(name) +
+                              "' on this CPU");
+}
 
 StatusOr<std::unique_ptr<Model>> MakeNativeMlpModel(const MlpNet& net) {
   RETURN_IF_ERROR(ValidateMlpNet(net));

@@ -36,7 +36,8 @@ TEST(NativeMlpTest, ComputesTheDocumentedForwardPass) {
 }
 
 // The forward pass written the plainest way: every layer output is its bias plus the inputs'
-// products added in input order, in floats — the order native_mlp promises.
+// products, each added with one fused multiply-add, in input order — what native_mlp promises
+// on every CPU (its AVX-512, AVX2 and portable kernels alike).
 std::vector<float> ReferenceForward(const MlpNet& net, const std::vector<float>& x) {
   std::vector<float> h(net.numeric_columns.size());
   for (size_t i = 0; i < h.size(); ++i) {
@@ -47,7 +48,7 @@ std::vector<float> ReferenceForward(const MlpNet& net, const std::vector<float>&
     std::vector<float> y(layer.out);
     for (int o = 0; o < layer.out; ++o) {
       float acc = layer.bias[o];
-      for (int i = 0; i < layer.in; ++i) acc += h[i] * layer.weight[o * layer.in + i];
+      for (int i = 0; i < layer.in; ++i) acc = std::fma(h[i], layer.weight[o * layer.in + i], acc);
       y[o] = l + 1 < net.layers.size() && acc < 0 ? 0 : acc;
     }
     h = y;
@@ -80,13 +81,26 @@ TEST(NativeMlpTest, WideLayersGiveExactlyThePlainForwardPass) {
   }
   auto model = MakeNativeMlpModel(net);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
+  std::vector<std::vector<float>> rows;
   for (int row = 0; row < 20; ++row) {
     std::vector<float> x(37);
     for (int c = 0; c < 37; ++c) x[c] = (c + row) % 3 == 0 ? net.numeric_mean[c] : next() * 3;
-    auto y = (*model)->Predict(x);
-    ASSERT_TRUE(y.ok());
-    EXPECT_EQ(*y, ReferenceForward(net, x)) << "row " << row;
+    rows.push_back(x);
   }
+  // Every kernel this CPU has (AVX-512, AVX2, portable), each held to the same floats.
+  const std::vector<std::string> kernels = DenseKernelNames();
+  ASSERT_FALSE(kernels.empty());
+  EXPECT_EQ(kernels.back(), "portable");
+  for (const std::string& kernel : kernels) {
+    ASSERT_TRUE(UseDenseKernel(kernel).ok());
+    for (size_t row = 0; row < rows.size(); ++row) {
+      auto y = (*model)->Predict(rows[row]);
+      ASSERT_TRUE(y.ok());
+      EXPECT_EQ(*y, ReferenceForward(net, rows[row])) << kernel << ", row " << row;
+    }
+  }
+  ASSERT_TRUE(UseDenseKernel(kernels.front()).ok());
+  EXPECT_EQ(UseDenseKernel("sse9").code(), StatusCode::kInvalidArgument);
 }
 
 TEST(NativeMlpTest, ExpTransformForPoissonNets) {
