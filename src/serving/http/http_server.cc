@@ -4,9 +4,12 @@
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
 #include <chrono>
 #include <optional>
 #include <thread>
@@ -21,19 +24,24 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-// Each connection runs on its own strand (a handler may answer from another thread). The
-// concrete executor type, not Asio's type-erased any_io_executor, keeps every read and write
-// free of the erasure's copies and virtual calls — on a batch-1 request they were a tenth of
-// the server's CPU time.
-using Executor = net::strand<net::io_context::executor_type>;
-using Stream = beast::basic_stream<tcp, Executor>;
+// One io_context per I/O thread, each run by that thread alone; a connection lives on one of
+// them for its whole life, so its reads, writes and idle timer never run concurrently and need
+// no strand. A handler answering from another thread posts the write to the connection's
+// io_context. The concrete executor type, not Asio's type-erased any_io_executor, keeps every
+// operation free of the erasure's copies and virtual calls.
+using Executor = net::io_context::executor_type;
+using Socket = net::basic_stream_socket<tcp, Executor>;
+using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
+                                        net::wait_traits<std::chrono::steady_clock>, Executor>;
 
 }  // namespace
 
 struct HttpServer::Impl {
   HttpServerOptions options;
   HttpHandler* handler = nullptr;
-  net::io_context ioc;
+  // Each of one thread: the hint lets Asio drop the locking a shared io_context needs.
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  size_t next_context = 0;  // round-robin for accepted connections (the acceptor's thread only)
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<int64_t> in_flight{0};
@@ -41,7 +49,11 @@ struct HttpServer::Impl {
   bool stopped = false;
   int port = 0;
 
-  explicit Impl(int threads) : ioc(threads) {}
+  explicit Impl(int threads) {
+    for (int i = 0; i < threads; ++i) {
+      contexts.push_back(std::make_unique<net::io_context>(BOOST_ASIO_CONCURRENCY_HINT_1));
+    }
+  }
   void Accept();
 };
 
@@ -51,16 +63,19 @@ std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 
 class Session : public std::enable_shared_from_this<Session>, public HttpRequest {
  public:
-  Session(net::basic_stream_socket<tcp, Executor>&& socket, HttpServer::Impl* server)
-      : stream_(std::move(socket)), server_(server) {
+  Session(Socket&& socket, HttpServer::Impl* server)
+      : socket_(std::move(socket)), idle_timer_(socket_.get_executor()), server_(server) {
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = socket_.remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string();
   }
 
   void Start() {
-    net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&Session::Read, shared_from_this()));
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      self->Touch();
+      self->ArmIdleTimer(std::chrono::seconds(self->server_->options.idle_timeout_seconds));
+      self->Read();
+    });
   }
 
   // HttpRequest
@@ -75,34 +90,55 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
   }
 
  private:
+  // The idle timeout: one timer per connection, armed once and re-armed only when it fires
+  // (each read and write just stamps the time), so a request costs no timer operations. A
+  // connection idle for the whole timeout outside a request is closed.
+  void Touch() { last_activity_ = std::chrono::steady_clock::now(); }
+
+  void ArmIdleTimer(std::chrono::steady_clock::duration after) {
+    idle_timer_.expires_after(after);
+    idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_) return;
+      const auto timeout = std::chrono::seconds(self->server_->options.idle_timeout_seconds);
+      const auto idle = std::chrono::steady_clock::now() - self->last_activity_;
+      if (!self->handling_ && idle >= timeout) return self->Abort();
+      self->ArmIdleTimer(self->handling_ ? timeout : timeout - idle);
+    });
+  }
+
   void Read() {
     parser_.emplace();
     parser_->body_limit(static_cast<uint64_t>(server_->options.max_body_bytes));
-    stream_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+    bhttp::async_read(socket_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->OnRead(ec);
+                      });
   }
 
-  void OnRead(beast::error_code ec, std::size_t) {
+  void OnRead(beast::error_code ec) {
+    Touch();
     if (ec == bhttp::error::end_of_stream || ec == net::error::eof) return Close();
     if (ec == bhttp::error::body_limit) {
       return WriteError(413, "request body is larger than the limit of " +
                                  std::to_string(server_->options.max_body_bytes) + " bytes");
     }
-    if (ec == beast::error::timeout || ec == net::error::operation_aborted) return;
+    if (ec == net::error::operation_aborted || closed_) return;
     if (ec) {
       if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
         return WriteError(400, "malformed HTTP request: " + ec.message());
       }
-      return;  // connection reset and friends
+      return Abort();  // connection reset and friends
     }
     req_ = parser_->release();
     server_->in_flight.fetch_add(1, std::memory_order_relaxed);
     counted_ = true;
-    stream_.expires_never();
+    handling_ = true;
     server_->handler->Handle(*this, [self = shared_from_this()](HttpResponse response) {
-      net::dispatch(self->stream_.get_executor(),
-                    [self, response = std::move(response)]() mutable {
+      // dispatch: runs inline when answered on this connection's own I/O thread.
+      Session* session = self.get();
+      net::dispatch(session->socket_.get_executor(),
+                    [self = std::move(self), response = std::move(response)]() mutable {
+                      self->handling_ = false;
                       self->Write(std::move(response), self->req_.keep_alive());
                     });
     });
@@ -126,15 +162,16 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
     keep_alive_ = keep_alive && !server_->draining.load(std::memory_order_relaxed);
     const unsigned status = static_cast<unsigned>(response.status);
     const beast::string_view reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+    char number[24];
     head_.clear();
     head_ += "HTTP/1.1 ";
-    head_ += std::to_string(status);
+    head_.append(number, std::to_chars(number, number + sizeof number, status).ptr);
     head_ += ' ';
     head_.append(reason.data(), reason.size());
     head_ += "\r\nServer: bimride\r\nContent-Type: ";
     head_ += response.content_type;
     head_ += "\r\nContent-Length: ";
-    head_ += std::to_string(response.body.size());
+    head_.append(number, std::to_chars(number, number + sizeof number, response.body.size()).ptr);
     if (!keep_alive_) {
       head_ += "\r\nConnection: close";
     } else if (req_.version() < 11) {
@@ -142,44 +179,62 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
     }
     head_ += "\r\n\r\n";
     body_ = std::move(response.body);
-    stream_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
     const std::array<net::const_buffer, 2> buffers = {net::buffer(head_), net::buffer(body_)};
-    net::async_write(stream_, buffers,
-                     beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+    net::async_write(socket_, buffers,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->OnWrite(ec);
+                     });
   }
 
-  void OnWrite(beast::error_code ec, std::size_t) {
+  void OnWrite(beast::error_code ec) {
+    Touch();
     if (counted_) {
       counted_ = false;
       server_->in_flight.fetch_sub(1, std::memory_order_relaxed);
     }
-    if (ec) return;
+    if (ec) return Abort();
     if (!keep_alive_) return Close();
     Read();
   }
 
+  // After the last response: send FIN, let the peer close.
   void Close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    closed_ = true;
+    idle_timer_.cancel();
   }
 
-  Stream stream_;
+  // Idle or broken: close now (a pending read completes with operation_aborted).
+  void Abort() {
+    beast::error_code ec;
+    closed_ = true;
+    idle_timer_.cancel();
+    socket_.close(ec);
+  }
+
+  Socket socket_;
+  Timer idle_timer_;
   HttpServer::Impl* server_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::request<bhttp::string_body> req_;
   std::string head_;  // the response's status line and fields
   std::string body_;
+  std::chrono::steady_clock::time_point last_activity_;
   bool keep_alive_ = true;
-  std::string remote_;
+  bool handling_ = false;
+  bool closed_ = false;
   bool counted_ = false;
+  std::string remote_;
 };
 
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec,
-                                                       net::basic_stream_socket<tcp, Executor> socket) {
+  net::io_context& home = *contexts[next_context];
+  next_context = (next_context + 1) % contexts.size();
+  acceptor->async_accept(home.get_executor(), [this](beast::error_code ec, Socket socket) {
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
       BIMRIDE_LOG(WARN) << "accept: " << ec.message();
@@ -205,7 +260,7 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions&
                                        ec);
   if (ec) return InvalidArgumentError("--host '" + options.host + "': not an IP address");
   tcp::endpoint endpoint(address, static_cast<unsigned short>(options.port));
-  impl->acceptor.emplace(impl->ioc);
+  impl->acceptor.emplace(*impl->contexts[0]);
   const std::string where = options.host + ":" + std::to_string(options.port);
   impl->acceptor->open(endpoint.protocol(), ec);
   if (!ec) impl->acceptor->set_option(net::socket_base::reuse_address(true), ec);
@@ -215,9 +270,13 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions&
   if (ec) return UnavailableError(where + ": cannot listen: " + ec.message());
   impl->port = impl->acceptor->local_endpoint().port();
   impl->Accept();
-  Impl* raw = impl.get();
-  for (int i = 0; i < threads; ++i) {
-    impl->threads.emplace_back([raw] { raw->ioc.run(); });
+  for (auto& context : impl->contexts) {
+    net::io_context* ioc = context.get();
+    impl->threads.emplace_back([ioc] {
+      // Keeps run() going while this thread's connections are all idle or gone.
+      auto work = net::make_work_guard(*ioc);
+      ioc->run();
+    });
   }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
@@ -240,9 +299,11 @@ void HttpServer::Shutdown(int drain_ms) {
   while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  impl_->ioc.stop();
+  for (auto& context : impl_->contexts) context->stop();
   for (std::thread& t : impl_->threads) t.join();
   impl_->threads.clear();
+  // Connections still open (idle keep-alive ones, and any the drain gave up on) are freed
+  // with their pending handlers when the io_contexts go, with the Impl.
 }
 
 }  // namespace bimride::serving::http
