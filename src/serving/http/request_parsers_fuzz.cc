@@ -1,7 +1,8 @@
 // libFuzzer target over the model server's request parsers (TF Serving predict bodies, KServe
 // v2 infer bodies, server config files). Built only with -DBIMRIDE_FUZZ=ON under clang; run it
 // with scripts/fuzz-serving. Any crash, sanitizer report or exception escaping is a bug: the
-// parsers must turn every input into a request or an error Status.
+// parsers must turn every input into a request or an error Status, and the TF Serving predict
+// fast path must agree with the general path on every body it accepts.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -9,6 +10,7 @@
 #include "common/config.h"
 #include "serving/http/kserve_codec.h"
 #include "serving/http/tfs_codec.h"
+#include "serving/http/tfs_fast_parse.h"
 #include "serving/server_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -21,6 +23,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!in.is_raw() && static_cast<int64_t>(in.values.size()) != in.rows * in.width) __builtin_trap();
     for (const RawColumn& c : in.raw.columns) {
       if (static_cast<int64_t>(c.values.size()) != in.rows) __builtin_trap();
+    }
+  }
+  // The fast path must give exactly the general path's request whenever it accepts a body.
+  if (auto fast = http::TryParseTfsPredictFast(body, 1024)) {
+    auto general = http::ParseTfsPredictRequestGeneral(body, 1024);
+    if (!general.ok()) __builtin_trap();
+    const ModelInput& a = fast->input;
+    const ModelInput& b = general->input;
+    if (a.rows != b.rows || a.width != b.width || a.values != b.values ||
+        a.tensor_name != b.tensor_name || a.raw.rows != b.raw.rows ||
+        a.raw.columns.size() != b.raw.columns.size() || fast->columnar != general->columnar) {
+      __builtin_trap();
+    }
+    for (size_t c = 0; c < a.raw.columns.size(); ++c) {
+      if (a.raw.columns[c].name != b.raw.columns[c].name ||
+          a.raw.columns[c].values != b.raw.columns[c].values) {
+        __builtin_trap();
+      }
     }
   }
   auto kserve = http::ParseKserveInferRequest(body, 1024);

@@ -2,6 +2,7 @@
 
 #include "serving/http/json_text.h"
 #include "serving/http/request_json.h"
+#include "serving/http/tfs_fast_parse.h"
 
 namespace bimride::serving::http {
 namespace {
@@ -164,6 +165,14 @@ void AppendStatusObject(std::string* out, const Status& status) {
 }  // namespace
 
 StatusOr<TfsPredictRequest> ParseTfsPredictRequest(std::string_view body, int64_t max_rows) {
+  if (std::optional<TfsPredictRequest> fast = TryParseTfsPredictFast(body, max_rows)) {
+    return std::move(*fast);
+  }
+  return ParseTfsPredictRequestGeneral(body, max_rows);
+}
+
+StatusOr<TfsPredictRequest> ParseTfsPredictRequestGeneral(std::string_view body,
+                                                          int64_t max_rows) {
   ASSIGN_OR_RETURN(json doc, ParseJsonBody(body));
   if (!doc.is_object()) return InvalidArgumentError("request body must be a JSON object");
   TfsPredictRequest req;
