@@ -1,6 +1,7 @@
 // HttpServer: a small HTTP/1.1 server on Boost.Beast + Boost.Asio: keep-alive, a fixed pool of
 // I/O threads (no thread per connection), a body-size limit (413), asynchronous responses (a
-// handler may answer later, from any thread), and a draining shutdown.
+// handler may answer later, from any thread), and a draining shutdown. Each I/O thread runs an
+// io_context of its own and a connection stays on one, so no connection needs a lock.
 //
 // It knows nothing about models: it hands each complete request to an HttpHandler.
 // Thread safety: Start/Shutdown from one controlling thread; handlers run on I/O threads.
