@@ -28,6 +28,7 @@ using RawValue = std::variant<double, std::string>;
 struct RawColumn {
   std::string name;
   std::vector<RawValue> values;
+  bool operator==(const RawColumn&) const = default;
 };
 
 struct RawBatch {
@@ -35,6 +36,7 @@ struct RawBatch {
   std::vector<RawColumn> columns;
   // The column named `name`, or nullptr.
   const RawColumn* Find(const std::string& name) const;
+  bool operator==(const RawBatch&) const = default;
 };
 
 // Writes rows × num_features floats. InvalidArgument naming the field and row on bad input.

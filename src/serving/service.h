@@ -35,6 +35,7 @@ struct ModelInput {
   std::vector<float> values;
   RawBatch raw;
   bool is_raw() const { return !raw.columns.empty(); }
+  bool operator==(const ModelInput&) const = default;
 };
 
 // Lets the router read a header (for sticky canary routing) without knowing the transport.

@@ -26,6 +26,7 @@ struct TfsPredictRequest {
   std::string signature_name;
   bool columnar = false;
   ModelInput input;
+  bool operator==(const TfsPredictRequest&) const = default;
 };
 
 StatusOr<TfsPredictRequest> ParseTfsPredictRequest(std::string_view body, int64_t max_rows);

@@ -45,6 +45,7 @@ bool CheckAgreement(const std::string& body, int64_t max_rows = 64) {
                             << general.status().ToString() << "): " << body;
   if (general.ok()) {
     EXPECT_EQ(Diff(*fast, *general), "") << body;
+    EXPECT_TRUE(*fast == *general) << body;
   }
   return true;
 }
