@@ -15,6 +15,13 @@
 
 namespace bimride::models {
 
+// A column of ids (passed as floats) that a net embeds rather than reads as a number.
+struct CategoricalColumn {
+  int column = 0;       // position in the input row
+  int cardinality = 0;  // ids 0 … cardinality-1
+  int embedding_dim = 0;
+};
+
 struct TabularData {
   int64_t rows = 0;
   int num_features = 0;

@@ -26,14 +26,11 @@
 #include <vector>
 
 #include "common/status.h"
+#include "models/tabular_data.h"
 
 namespace bimride::models::native {
 
-struct CategoricalColumn {
-  int column = 0;       // position in the input row
-  int cardinality = 0;  // ids 0 … cardinality-1
-  int embedding_dim = 0;
-};
+using models::CategoricalColumn;
 
 struct DenseLayer {
   int in = 0;

@@ -1,0 +1,151 @@
+// The "xgboost" trainer: train::Train over models/xgboost (XGBoost's C API), one booster per
+// output, early stopping on the validation set. Files in out_dir: model.json (one output) or
+// output_0.json … output_{K-1}.json (K outputs, loaded as the folder) — both the "xgboost"
+// and the "native_trees" backends load them.
+//
+// Params (defaults in brackets): objective [from the loss: reg:squarederror | count:poisson |
+// reg:pseudohubererror], tree_method [hist], max_depth [6], eta [0.3], subsample [1],
+// colsample_bytree [1], min_child_weight [1], lambda [1], tweedie_variance_power [1.5],
+// rounds [100], early_stopping_rounds [0: never], and the booster parameters passed through as
+// they are: max_bin, gamma, alpha, max_leaves, grow_policy, max_delta_step.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "models/xgboost/xgboost_model.h"
+#include "models/xgboost/xgboost_trainer.h"
+#include "train/trainer.h"
+
+namespace bimride::train {
+namespace {
+
+namespace xgb = models::xgboost_backend;
+
+std::string DefaultObjective(const TrainerOptions& o) {
+  switch (o.loss) {
+    case Loss::kPoisson:
+      return "count:poisson";
+    case Loss::kHuber:
+      return "reg:pseudohubererror";
+    case Loss::kSquaredError:
+      break;
+  }
+  return "reg:squarederror";
+}
+
+StatusOr<xgb::XgboostOptions> ReadOptions(const TrainerOptions& o, Params* resolved) {
+  ParamReader p("xgboost", o.params);
+  xgb::XgboostOptions x;
+  x.objective = p.String("objective", DefaultObjective(o));
+  x.tree_method = p.String("tree_method", x.tree_method);
+  x.max_depth = p.Int("max_depth", x.max_depth);
+  x.eta = p.Double("eta", x.eta);
+  x.subsample = p.Double("subsample", x.subsample);
+  x.colsample_bytree = p.Double("colsample_bytree", x.colsample_bytree);
+  x.min_child_weight = p.Double("min_child_weight", x.min_child_weight);
+  x.lambda = p.Double("lambda", x.lambda);
+  x.tweedie_variance_power = p.Double("tweedie_variance_power", x.tweedie_variance_power);
+  x.rounds = p.Int("rounds", x.rounds);
+  x.early_stopping_rounds = p.Int("early_stopping_rounds", x.early_stopping_rounds);
+  for (const char* name :
+       {"max_bin", "gamma", "alpha", "max_leaves", "grow_policy", "max_delta_step"}) {
+    if (o.params.count(name) > 0) x.extra_params.emplace_back(name, p.String(name, ""));
+  }
+  if (x.objective == "reg:pseudohubererror") {
+    x.extra_params.emplace_back("huber_slope", std::to_string(o.huber_delta));
+  }
+  RETURN_IF_ERROR(p.Finish(resolved));
+  if (x.rounds <= 0) return InvalidArgumentError("xgboost: parameter 'rounds' must be > 0");
+  x.nthread = o.threads;
+  x.seed = o.seed;
+  return x;
+}
+
+// One output column of a multi-output data set.
+models::TabularData OneOutput(const models::TabularData& d, int output) {
+  models::TabularData out;
+  out.rows = d.rows;
+  out.num_features = d.num_features;
+  out.num_outputs = 1;
+  out.features = d.features;
+  out.targets.resize(d.rows);
+  for (int64_t r = 0; r < d.rows; ++r) out.targets[r] = d.targets[r * d.num_outputs + output];
+  return out;
+}
+
+StatusOr<TrainedModel> TrainWithXgboost(const models::TabularData& train,
+                                        const models::TabularData* valid,
+                                        const TrainerOptions& options, const std::string& out_dir,
+                                        const ProgressCallback& progress) {
+  TrainedModel m;
+  ASSIGN_OR_RETURN(xgb::XgboostOptions xo, ReadOptions(options, &m.resolved_params));
+  const auto start = std::chrono::steady_clock::now();
+  xgb::TrainedXgboost trained;
+  if (options.fixed_iterations.empty()) {
+    ASSIGN_OR_RETURN(trained, xgb::TrainXgboost(train, valid, xo, progress));
+  } else {
+    // A refit: each output's booster for the rounds it was given, without validation data.
+    if (static_cast<int>(options.fixed_iterations.size()) != train.num_outputs) {
+      return InvalidArgumentError("xgboost: " + std::to_string(options.fixed_iterations.size()) +
+                                  " fixed round counts for " + std::to_string(train.num_outputs) +
+                                  " outputs");
+    }
+    trained.num_features = train.num_features;
+    for (int k = 0; k < train.num_outputs; ++k) {
+      xgb::XgboostOptions ko = xo;
+      ko.rounds = options.fixed_iterations[k];
+      ko.early_stopping_rounds = 0;
+      models::TabularData one;
+      const models::TabularData* data = &train;
+      if (train.num_outputs > 1) {
+        one = OneOutput(train, k);
+        data = &one;
+      }
+      ASSIGN_OR_RETURN(xgb::TrainedXgboost single, xgb::TrainXgboost(*data, nullptr, ko, progress));
+      trained.metric_name = single.metric_name;
+      trained.outputs.push_back(std::move(single.outputs[0]));
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (trained.num_outputs() == 1) {
+    m.artifacts = {"model.json"};
+    m.load_path = out_dir + "/model.json";
+  } else {
+    for (int k = 0; k < trained.num_outputs(); ++k) {
+      m.artifacts.push_back("output_" + std::to_string(k) + ".json");
+    }
+    m.load_path = out_dir;
+  }
+  RETURN_IF_ERROR(xgb::SaveXgboostModel(trained, m.load_path));
+  models::LoadOptions lo;
+  lo.num_threads = options.threads;
+  ASSIGN_OR_RETURN(m.model, xgb::LoadXgboostModel(m.load_path, lo));
+  m.backend = "xgboost";
+  m.metric_name = trained.metric_name;
+  int64_t rows_trained = 0;
+  for (const xgb::TrainedXgboostOutput& out : trained.outputs) {
+    m.best_iterations.push_back(std::max(1, out.best_round));
+    m.best_valid_metric.push_back(out.best_valid_metric);
+    rows_trained += train.rows * out.rounds_run;
+  }
+  m.threads_used = xo.nthread;
+  m.train_seconds = seconds;
+  m.rows_per_second = seconds > 0 ? static_cast<double>(rows_trained) / seconds : 0;
+  const xgb::TrainedXgboostOutput& first = trained.outputs[0];
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "xgboost: %d rounds, best round %d (valid %s %.6g), %.6g s, %d threads",
+                first.rounds_run, first.best_round, trained.metric_name.c_str(),
+                first.best_valid_metric, seconds, xo.nthread);
+  m.summary = line;
+  if (trained.num_outputs() > 1) {
+    m.summary += " (output 1 of " + std::to_string(trained.num_outputs()) + ")";
+  }
+  return m;
+}
+
+}  // namespace
+}  // namespace bimride::train
+
+BIMRIDE_TRAINER("xgboost", bimride::train::TrainWithXgboost);
