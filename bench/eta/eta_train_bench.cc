@@ -1,5 +1,5 @@
-// ETA net training speed: LibTorch (models/torch TrainTabularNet, as `bimride train eta
-// --model torch` runs it) against the same model in Python PyTorch (eta_train_peer.py), side by
+// ETA net training speed: LibTorch (train::Train("torch"), as `bimride train eta --model torch`
+// runs it) against the same model in Python PyTorch (eta_train_peer.py), side by
 // side in one run: same feature matrix (eta_with_distance on green 2021-01), architecture,
 // loss, Adam, batch size, epochs and threads. Prints rows/s of each and the ratio.
 //
@@ -57,28 +57,30 @@ int main(int argc, char** argv) {
   auto data = tasks::eta::MakeEtaTabularData(*context, *train);
   if (!data.ok()) return Fail(data.status());
 
-  tasks::eta::EtaTrainConfig config =
-      tasks::eta::DefaultEtaTrainConfig(set, tasks::eta::EtaModelKind::kTorch);
-  models::torch_backend::TabularNetOptions o = config.torch;
-  const int zone_card = context->max_zone + 1;
-  o.categorical = {{features::kEtaColPickupZone, zone_card, config.zone_embedding_dim},
-                   {features::kEtaColDropoffZone, zone_card, config.zone_embedding_dim},
-                   {features::kEtaColPickupBorough, features::kEtaBoroughCount, 3},
-                   {features::kEtaColDropoffBorough, features::kEtaBoroughCount, 3},
-                   {features::kEtaColHour, 24, 4},
-                   {features::kEtaColWeekday, 7, 3}};
-  o.epochs = static_cast<int>(epochs);
-  o.batch_size = static_cast<int>(batch_size);
-  o.num_threads = static_cast<int>(threads);
+  const tasks::eta::EtaTrainConfig config = tasks::eta::DefaultEtaTrainConfig(set, "torch");
+  train::TrainerOptions o;
+  o.categorical = tasks::eta::EtaCategoricalColumns(*context, config.zone_embedding_dim);
+  o.params = config.params;
+  o.params["epochs"] = std::to_string(epochs);
+  o.params["batch_size"] = std::to_string(batch_size);
+  o.threads = static_cast<int>(threads);
+  o.seed = 42;
+  const double learning_rate = std::atof(config.params.at("learning_rate").c_str());
+  std::vector<int> hidden;
+  for (const char* p = config.params.at("hidden_sizes").c_str(); *p != '\0';) {
+    char* end = nullptr;
+    hidden.push_back(static_cast<int>(std::strtol(p, &end, 10)));
+    p = *end == ',' ? end + 1 : end;
+  }
 
   std::filesystem::create_directories(work);
   nlohmann::json cfg = {{"num_features", data->num_features},
                         {"threads", threads},
                         {"seed", 42},
-                        {"lr", o.learning_rate},
+                        {"lr", learning_rate},
                         {"batch_size", batch_size},
                         {"epochs", epochs},
-                        {"hidden", o.hidden_sizes}};
+                        {"hidden", hidden}};
   nlohmann::json cat = nlohmann::json::array();
   for (const auto& c : o.categorical) cat.push_back({c.column, c.cardinality, c.embedding_dim});
   cfg["categorical"] = cat;
@@ -87,20 +89,20 @@ int main(int argc, char** argv) {
   if (!(st = WriteFloats(work + "/y.bin", data->targets)).ok()) return Fail(st);
   std::printf("data: %lld rows x %d features (eta_with_distance, green 2021-01); hidden",
               static_cast<long long>(data->rows), data->num_features);
-  for (int h : o.hidden_sizes) std::printf(" %d", h);
+  for (int h : hidden) std::printf(" %d", h);
   std::printf("; batch %lld; epochs %lld; threads %lld\n", static_cast<long long>(batch_size),
               static_cast<long long>(epochs), static_cast<long long>(threads));
   std::fflush(stdout);
 
-  auto trained = models::torch_backend::TrainTabularNet(
-      *data, nullptr, o, [](const models::TrainingProgress& p) {
+  auto trained = train::Train(
+      "torch", *data, nullptr, o, work + "/libtorch_model", [](const models::TrainingProgress& p) {
         std::printf("libtorch epoch %d  loss %.4f  %.0f rows/s\n", p.epoch, p.train_loss,
                     p.rows_per_second);
         std::fflush(stdout);
       });
   if (!trained.ok()) return Fail(trained.status());
-  const double ours = trained->report.rows_per_second;
-  std::printf("libtorch_rows_per_second %.0f  threads %d\n", ours, trained->report.num_threads);
+  const double ours = trained->rows_per_second;
+  std::printf("libtorch_rows_per_second %.0f  threads %d\n", ours, trained->threads_used);
   std::fflush(stdout);
 
   const std::string peer = std::string(BIMRIDE_SOURCE_DIR) + "/bench/eta/eta_train_peer.py";

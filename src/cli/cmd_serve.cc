@@ -4,7 +4,6 @@
 
 #include "cli/command.h"
 #include "common/config.h"
-#include "serving/feature_specs.h"
 #include "serving/http/model_server.h"
 
 namespace bimride::cli {
@@ -56,7 +55,6 @@ int RunServe(const std::vector<std::string>& args) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  serving::RegisterBuiltinFeatureSpecs();
   auto server = serving::http::ModelServer::Start(config);
   if (!server.ok()) return ReportError(server.status());
   std::printf("bimride serve: listening on %s:%d\n", config.host.c_str(), (*server)->port());

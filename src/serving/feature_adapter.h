@@ -5,7 +5,7 @@
 // need: zone centroids, a weather table, encodings learned in training). The adapter then turns
 // every request that sends raw fields instead of a numeric tensor into features.
 //
-// Each task's serving glue registers its specs (serving/feature_specs.h); tests register their
+// Each task registers its specs with its BIMRIDE_TASK line (tasks/task.h); tests register their
 // own. A spec registered as "name@version" is preferred over plain "name".
 // Thread safety: registration is meant for start-up or test set-up; lookups are safe from any
 // thread once registration is done. Adapters must be thread-safe (they are shared by requests).

@@ -1,6 +1,5 @@
-// Demand forecasting verbs: `bimride train demand …` (train on a period, publish to the
-// registry) and `bimride backtest demand …` (rolling-origin comparison of all demand models).
-// Thin: flags → tasks/demand library calls; runs are tracked in the registry's store.
+#include "tasks/demand/demand_cli.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -16,10 +15,13 @@
 #include "tasks/demand/demand_data.h"
 #include "tasks/demand/demand_publish.h"
 
-namespace bimride::cli {
+namespace bimride::tasks::demand {
 namespace {
 
-namespace demand = tasks::demand;
+using cli::kExitOk;
+using cli::kExitUsage;
+using cli::ParseFlagsOrExit;
+using cli::ReportError;
 
 // Flags that train and backtest share: data, periods, features, model settings.
 struct DemandFlags {
@@ -73,8 +75,8 @@ struct DemandFlags {
                 "or ./model_repo)");
   }
 
-  StatusOr<demand::DemandTrainOptions> TrainOptions() const {
-    demand::DemandTrainOptions o;
+  StatusOr<DemandTrainOptions> TrainOptions() const {
+    DemandTrainOptions o;
     o.features.bucket_minutes = static_cast<int>(bucket_minutes);
     o.features.horizons = static_cast<int>(horizons);
     o.features.recent_lags = static_cast<int>(lags);
@@ -83,7 +85,7 @@ struct DemandFlags {
     o.refit = refit;
     o.level_augment_sigma = level_augment;
     if (target_shrink == "auto") {
-      o.target_shrink = demand::kAutoShrink;
+      o.target_shrink = kAutoShrink;
     } else {
       char* end = nullptr;
       o.target_shrink = std::strtod(target_shrink.c_str(), &end);
@@ -142,6 +144,8 @@ std::map<int32_t, std::string> ZoneNames(const std::string& zones_dir) {
   return names;
 }
 
+}  // namespace
+
 int RunBacktestDemand(const std::vector<std::string>& args) {
   FlagParser flags("bimride backtest demand",
                    "Rolling-origin backtest of the demand models (seasonal naive, historical "
@@ -163,12 +167,12 @@ int RunBacktestDemand(const std::vector<std::string>& args) {
 
   auto train = df.TrainOptions();
   if (!train.ok()) return ReportError(train.status(), true);
-  demand::DemandBacktestOptions bo;
+  DemandBacktestOptions bo;
   bo.train = *train;
   bo.busiest_zones = static_cast<int>(busiest);
   bo.models.clear();
   for (const std::string& name : model_names) {
-    auto kind = demand::ParseDemandModelKind(name);
+    auto kind = ParseDemandModelKind(name);
     if (!kind.ok())
       return ReportError(InvalidArgumentError("--models: " + kind.status().message()), true);
     bo.models.push_back(*kind);
@@ -194,7 +198,7 @@ int RunBacktestDemand(const std::vector<std::string>& args) {
   auto weather = LoadWeather(df.weather);
   if (!weather.ok()) return ReportError(weather.status());
 
-  demand::DemandDataOptions data;
+  DemandDataOptions data;
   data.trip_files = df.trips;
   data.bucket_minutes = static_cast<int>(df.bucket_minutes);
   data.begin_us = bo.train_begin_us;
@@ -202,7 +206,7 @@ int RunBacktestDemand(const std::vector<std::string>& args) {
   data.zones_begin_us = bo.train_begin_us;
   data.zones_end_us = bo.train_end_us;
   data.zones_dir = df.zones_dir;
-  auto loaded = demand::LoadDemandGrid(data);
+  auto loaded = LoadDemandGrid(data);
   if (!loaded.ok()) return ReportError(loaded.status());
   std::fprintf(stderr, "demand grid: %zu zones × %lld buckets; %s\n", loaded->grid.num_zones(),
                static_cast<long long>(loaded->grid.num_buckets()),
@@ -210,10 +214,10 @@ int RunBacktestDemand(const std::vector<std::string>& args) {
 
   auto reg = registry::Registry::Open(df.repo);
   if (!reg.ok()) return ReportError(reg.status());
-  auto run = demand::StartDemandRun(**reg, "backtest", df.trips, bo.train, args);
+  auto run = StartDemandRun(**reg, "backtest", df.trips, bo.train, args);
   if (!run.ok()) return ReportError(run.status());
-  auto bt = demand::RunDemandBacktest(
-      loaded->grid, weather->empty() ? nullptr : &*weather, bo, demand::TrackProgress(run->get()),
+  auto bt = RunDemandBacktest(
+      loaded->grid, weather->empty() ? nullptr : &*weather, bo, TrackProgress(run->get()),
       [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
   if (!bt.ok()) return ReportError(bt.status());
   const std::string md = bt->ToMarkdown(ZoneNames(df.zones_dir));
@@ -243,10 +247,10 @@ int RunTrainDemand(const std::vector<std::string>& args) {
   flags.AddString("test-begin", &test_begin, "optional test period start (after training)");
   flags.AddString("test-end", &test_end, "optional test period end, exclusive");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
-  auto kind = demand::ParseDemandModelKind(model_name);
+  auto kind = ParseDemandModelKind(model_name);
   if (!kind.ok())
     return ReportError(InvalidArgumentError("--model: " + kind.status().message()), true);
-  if (!demand::IsLearned(*kind)) {
+  if (!IsLearned(*kind)) {
     return ReportError(InvalidArgumentError("--model: '" + model_name +
                                             "' is a baseline; train xgboost or torch_mlp"),
                        true);
@@ -271,7 +275,7 @@ int RunTrainDemand(const std::vector<std::string>& args) {
   if (!weather.ok()) return ReportError(weather.status());
   const features::WeatherTable* w = weather->empty() ? nullptr : &*weather;
 
-  demand::DemandDataOptions data;
+  DemandDataOptions data;
   data.trip_files = df.trips;
   data.bucket_minutes = static_cast<int>(df.bucket_minutes);
   data.begin_us = tb;
@@ -279,7 +283,7 @@ int RunTrainDemand(const std::vector<std::string>& args) {
   data.zones_begin_us = tb;
   data.zones_end_us = te;
   data.zones_dir = df.zones_dir;
-  auto loaded = demand::LoadDemandGrid(data);
+  auto loaded = LoadDemandGrid(data);
   if (!loaded.ok()) return ReportError(loaded.status());
   std::fprintf(stderr, "demand grid: %zu zones × %lld buckets; %s\n", loaded->grid.num_zones(),
                static_cast<long long>(loaded->grid.num_buckets()),
@@ -288,18 +292,18 @@ int RunTrainDemand(const std::vector<std::string>& args) {
 
   auto reg = registry::Registry::Open(df.repo);
   if (!reg.ok()) return ReportError(reg.status());
-  auto run = demand::StartDemandRun(**reg, "train", df.trips, *train, args);
+  auto run = StartDemandRun(**reg, "train", df.trips, *train, args);
   if (!run.ok()) return ReportError(run.status());
-  auto model = demand::TrainDemandModel(*kind, grid, w, grid.BucketOf(tb), grid.BucketOf(te),
-                                        *train, demand::TrackProgress(run->get()));
+  auto model = TrainDemandModel(*kind, grid, w, grid.BucketOf(tb), grid.BucketOf(te),
+                                        *train, TrackProgress(run->get()));
   if (!model.ok()) return ReportError(model.status());
-  demand::DemandPublishOptions po;
+  DemandPublishOptions po;
   po.model_name = name;
   po.run_id = (*run)->run_id();
   if (!test_end.empty()) {
-    auto scores = demand::ScoreDemandModel(*model, grid, w, sb, se);
+    auto scores = ScoreDemandModel(*model, grid, w, sb, se);
     if (!scores.ok()) return ReportError(scores.status());
-    for (const demand::DemandHorizonScores& hs : scores->horizons) {
+    for (const DemandHorizonScores& hs : scores->horizons) {
       const std::string p = "test_h" + std::to_string(hs.horizon) + "_";
       po.metrics[p + "wape"] = hs.all.wape;
       po.metrics[p + "rmse"] = hs.all.rmse;
@@ -308,7 +312,7 @@ int RunTrainDemand(const std::vector<std::string>& args) {
     }
   }
   if (Status s = (*run)->LogMetrics(po.metrics, 0); !s.ok()) return ReportError(s);
-  auto manifest = demand::PublishDemandModel(**reg, *model, grid, w, po);
+  auto manifest = PublishDemandModel(**reg, *model, grid, w, po);
   if (!manifest.ok()) return ReportError(manifest.status());
   std::error_code ignored;  // the registry holds its own copy of the files now
   std::filesystem::remove_all(model->artifact_dir, ignored);
@@ -325,7 +329,7 @@ int RunTrainDemand(const std::vector<std::string>& args) {
   if (Status s = (*run)->EndRun(registry::RunStatus::kFinished); !s.ok()) return ReportError(s);
   std::printf("published %s version %lld (%s, %s) run %s\n", manifest->name.c_str(),
               static_cast<long long>(manifest->version),
-              std::string(demand::DemandModelName(*kind)).c_str(), manifest->backend.c_str(),
+              std::string(DemandModelName(*kind)).c_str(), manifest->backend.c_str(),
               (*run)->run_id().c_str());
   for (const auto& [k, v] : manifest->metrics) {
     if (k.rfind("test_h", 0) == 0) std::printf("  %s %.4f\n", k.c_str(), v);
@@ -333,12 +337,4 @@ int RunTrainDemand(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-}  // namespace
-
-BIMRIDE_VERB("train", "demand", "train a demand model and publish it to the registry",
-             RunTrainDemand);
-
-BIMRIDE_VERB("backtest", "demand", "rolling-origin backtest of the demand models",
-             RunBacktestDemand);
-
-}  // namespace bimride::cli
+}  // namespace bimride::tasks::demand

@@ -1,8 +1,5 @@
-// `bimride forecast --model M --at TIME [--zones …] --history FILE…`: demand forecasts from a
-// published demand model, computed the way the model server computes them (same feature code,
-// same context files). M is a version folder or a registry reference (demand, demand:3,
-// demand:stable). The history trips must cover the week before TIME; the forecasts are for the
-// H buckets from TIME (floored to the model's bucket) on.
+#include "tasks/demand/demand_cli.h"
+
 #include <cstdio>
 #include <filesystem>
 
@@ -13,10 +10,13 @@
 #include "registry/registry.h"
 #include "tasks/demand/demand_forecast.h"
 
-namespace bimride::cli {
+namespace bimride::tasks::demand {
 namespace {
 
-namespace demand = tasks::demand;
+using cli::kExitOk;
+using cli::kExitUsage;
+using cli::ParseFlagsOrExit;
+using cli::ReportError;
 
 // A folder holding manifest.json, or a registry reference resolved in `repo`.
 StatusOr<std::string> ResolveModelDir(const std::string& model, const std::string& repo) {
@@ -56,6 +56,8 @@ StatusOr<std::vector<int32_t>> ParseZones(const std::vector<std::string>& items)
   return zones;
 }
 
+}  // namespace
+
 int RunForecast(const std::vector<std::string>& args) {
   FlagParser flags("bimride forecast",
                    "Demand forecasts per zone for the next H buckets from TIME, with a published "
@@ -78,7 +80,7 @@ int RunForecast(const std::vector<std::string>& args) {
 
   auto dir = ResolveModelDir(model, repo);
   if (!dir.ok()) return ReportError(dir.status());
-  auto forecaster = demand::DemandForecaster::Open(*dir);
+  auto forecaster = DemandForecaster::Open(*dir);
   if (!forecaster.ok()) return ReportError(forecaster.status());
   data::LoadTripsOptions load;
   load.zones_dir = zones_dir;
@@ -102,7 +104,7 @@ int RunForecast(const std::vector<std::string>& args) {
     std::printf(",%s", FormatCivil(start + h * width).substr(0, 16).c_str());
   }
   std::printf("\n");
-  for (const demand::ZoneForecast& f : *forecasts) {
+  for (const ZoneForecast& f : *forecasts) {
     std::string recent;
     for (float c : f.recent)
       recent += (recent.empty() ? "" : " ") + std::to_string(static_cast<int>(c));
@@ -113,8 +115,4 @@ int RunForecast(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-}  // namespace
-
-BIMRIDE_COMMAND("forecast", "demand forecasts per zone from a published demand model", RunForecast);
-
-}  // namespace bimride::cli
+}  // namespace bimride::tasks::demand

@@ -10,10 +10,7 @@
 #include "common/civil_time.h"
 #include "common/file.h"
 #include "common/logging.h"
-#include "models/native/native_mlp_model.h"
-#include "models/torch/tabular_net.h"
-#include "models/xgboost/xgboost_model.h"
-#include "models/xgboost/xgboost_trainer.h"
+#include "train/trainer.h"
 
 namespace bimride::tasks::demand {
 namespace {
@@ -21,8 +18,6 @@ namespace {
 using features::DemandBaselines;
 using features::DemandFeatures;
 using features::DemandGrid;
-namespace xgb = models::xgboost_backend;
-namespace tnet = models::torch_backend;
 
 std::string ScratchDir(const DemandTrainOptions& options, DemandModelKind kind) {
   std::string base = options.work_dir;
@@ -31,55 +26,52 @@ std::string ScratchDir(const DemandTrainOptions& options, DemandModelKind kind) 
   return base + "/" + std::string(DemandModelName(kind)) + "_" + std::to_string(rng() % 1000000000);
 }
 
-// One output column of a multi-output data set.
-models::TabularData OneOutput(const models::TabularData& d, int output) {
-  models::TabularData out;
-  out.rows = d.rows;
-  out.num_features = d.num_features;
-  out.num_outputs = 1;
-  out.features = d.features;
-  out.targets.resize(d.rows);
-  for (int64_t r = 0; r < d.rows; ++r) out.targets[r] = d.targets[r * d.num_outputs + output];
-  return out;
+std::string Number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
 }
 
-xgb::XgboostOptions XgbOptions(const DemandTrainOptions& o) {
-  xgb::XgboostOptions x;
-  x.objective = o.xgboost.objective;
-  x.max_depth = o.xgboost.max_depth;
-  x.eta = o.xgboost.eta;
-  x.rounds = o.xgboost.rounds;
-  x.early_stopping_rounds = o.xgboost.early_stopping_rounds;
-  x.subsample = o.xgboost.subsample;
-  x.colsample_bytree = o.xgboost.colsample_bytree;
-  x.min_child_weight = o.xgboost.min_child_weight;
-  x.lambda = o.xgboost.lambda;
-  x.tweedie_variance_power = o.xgboost.tweedie_variance_power;
-  x.nthread = o.threads;
-  x.seed = o.seed;
-  return x;
-}
-
-tnet::TabularNetOptions TorchOptions(const DemandTrainOptions& o, const DemandFeatures& f,
-                                     size_t zones) {
-  tnet::TabularNetOptions t;
+// Options for the trainer of a learned kind: its hyper-parameters from the demand settings,
+// the zone (and target-slot) columns as categorical.
+train::TrainerOptions TrainerOptionsFor(DemandModelKind kind, const DemandTrainOptions& o,
+                                        const DemandFeatures& f, size_t zones) {
+  train::TrainerOptions t;
+  t.threads = o.threads;
+  t.seed = o.seed;
+  if (kind == DemandModelKind::kXgboost) {
+    const DemandXgboostSettings& x = o.xgboost;
+    t.params = {{"objective", x.objective},
+                {"max_depth", std::to_string(x.max_depth)},
+                {"eta", Number(x.eta)},
+                {"rounds", std::to_string(x.rounds)},
+                {"early_stopping_rounds", std::to_string(x.early_stopping_rounds)},
+                {"subsample", Number(x.subsample)},
+                {"colsample_bytree", Number(x.colsample_bytree)},
+                {"min_child_weight", Number(x.min_child_weight)},
+                {"lambda", Number(x.lambda)},
+                {"tweedie_variance_power", Number(x.tweedie_variance_power)}};
+    return t;
+  }
+  const DemandTorchSettings& n = o.torch;
   t.categorical.push_back(
-      {DemandFeatures::kZoneColumn, static_cast<int>(zones), o.torch.zone_embedding_dim});
-  if (o.torch.slot_embedding_dim > 0) {
+      {DemandFeatures::kZoneColumn, static_cast<int>(zones), n.zone_embedding_dim});
+  if (n.slot_embedding_dim > 0) {
     for (int col : f.TargetSlotColumns()) {
-      t.categorical.push_back({col, f.buckets_per_day(), o.torch.slot_embedding_dim});
+      t.categorical.push_back({col, f.buckets_per_day(), n.slot_embedding_dim});
     }
   }
-  t.hidden_sizes = o.torch.hidden_sizes;
-  t.dropout = o.torch.dropout;
-  t.loss = o.torch.poisson ? tnet::TabularLoss::kPoisson : tnet::TabularLoss::kMse;
-  t.learning_rate = o.torch.learning_rate;
-  t.weight_decay = o.torch.weight_decay;
-  t.batch_size = o.torch.batch_size;
-  t.epochs = o.torch.epochs;
-  t.patience = o.torch.patience;
-  t.seed = o.seed;
-  t.num_threads = o.threads;
+  std::string hidden;
+  for (int h : n.hidden_sizes) hidden += (hidden.empty() ? "" : ",") + std::to_string(h);
+  t.params = {{"hidden_sizes", hidden},
+              {"dropout", Number(n.dropout)},
+              {"learning_rate", Number(n.learning_rate)},
+              {"weight_decay", Number(n.weight_decay)},
+              {"batch_size", std::to_string(n.batch_size)},
+              {"epochs", std::to_string(n.epochs)},
+              {"patience", std::to_string(n.patience)},
+              {"ensemble", std::to_string(std::max(1, n.ensemble))}};
+  t.loss = n.poisson ? train::Loss::kPoisson : train::Loss::kSquaredError;
   return t;
 }
 
@@ -141,6 +133,10 @@ std::string_view DemandModelName(DemandModelKind kind) {
       return "torch_mlp";
   }
   return "unknown";
+}
+
+std::string DemandTrainerKind(DemandModelKind kind) {
+  return kind == DemandModelKind::kXgboost ? "xgboost" : "torch";
 }
 
 StatusOr<DemandModelKind> ParseDemandModelKind(std::string_view name) {
@@ -274,92 +270,42 @@ StatusOr<TrainedDemandModel> TrainDemandModel(DemandModelKind kind, const Demand
   };
   if (full && shrink > 0 && options.target_shrink != kAutoShrink) ShrinkTargets(&*full, shrink);
 
-  if (kind == DemandModelKind::kXgboost) {
-    xgb::XgboostOptions xo = XgbOptions(options);
-    ASSIGN_OR_RETURN(xgb::TrainedXgboost trained,
-                     xgb::TrainXgboost(fit.data, &valid.data, xo, report("fit")));
-    for (int k = 0; k < trained.num_outputs(); ++k) {
-      m.train_info["valid_" + trained.metric_name + "_h" + std::to_string(k + 1)] =
-          trained.outputs[k].best_valid_metric;
-      m.train_info["best_round_h" + std::to_string(k + 1)] = trained.outputs[k].best_round;
-    }
-    m.train_rows = fit.data.rows;
-    models::LoadOptions lo;
-    lo.num_threads = options.threads;
-    if (full) {
-      if (options.target_shrink == kAutoShrink) {
-        RETURN_IF_ERROR(xgb::SaveXgboostModel(trained, m.artifact_dir + "/fit_model"));
-        ASSIGN_OR_RETURN(std::unique_ptr<models::Model> fit_model,
-                         xgb::LoadXgboostModel(m.artifact_dir + "/fit_model", lo));
-        RETURN_IF_ERROR(choose_shrink(*fit_model));
-        if (shrink > 0) ShrinkTargets(&*full, shrink);
-      }
-      // One booster per horizon, each for the rounds its early stopping kept.
-      xgb::TrainedXgboost refit;
-      refit.num_features = trained.num_features;
-      refit.metric_name = trained.metric_name;
-      for (int k = 0; k < trained.num_outputs(); ++k) {
-        xgb::XgboostOptions ko = xo;
-        ko.rounds = std::max(1, trained.outputs[k].best_round);
-        ko.early_stopping_rounds = 0;
-        const models::TabularData one = OneOutput(full->data, k);
-        ASSIGN_OR_RETURN(xgb::TrainedXgboost single, xgb::TrainXgboost(one, nullptr, ko));
-        refit.outputs.push_back(std::move(single.outputs[0]));
-      }
-      trained = std::move(refit);
-      m.train_rows = full->data.rows;
-    }
-    const std::string path = m.artifact_dir + "/model";
-    RETURN_IF_ERROR(xgb::SaveXgboostModel(trained, path));
-    ASSIGN_OR_RETURN(std::unique_ptr<models::Model> loaded, xgb::LoadXgboostModel(path, lo));
-    m.model = std::move(loaded);
-    m.backend = "xgboost";
-  } else {
-    std::vector<models::native::MlpNet> nets;
-    std::vector<int> epochs;
-    double rows_per_second = 0, valid_loss = 0;
-    const int members = std::max(1, options.torch.ensemble);
-    for (int k = 0; k < members; ++k) {
-      tnet::TabularNetOptions to = TorchOptions(options, feats, grid.num_zones());
-      to.seed = options.seed + static_cast<uint64_t>(k);
-      ASSIGN_OR_RETURN(tnet::TrainedTabularNet trained,
-                       tnet::TrainTabularNet(fit.data, &valid.data, to, report("fit")));
-      valid_loss += trained.report.best_valid_loss / members;
-      rows_per_second += trained.report.rows_per_second / members;
-      m.train_info["torch_threads"] = trained.report.num_threads;
-      epochs.push_back(std::max(1, trained.report.best_epoch));
-      nets.push_back(std::move(trained.net));
-    }
-    m.train_rows = fit.data.rows;
-    if (full) {
-      ASSIGN_OR_RETURN(models::native::MlpNet fit_net, models::native::AverageMlpNets(nets));
-      ASSIGN_OR_RETURN(std::unique_ptr<models::Model> fit_model,
-                       models::native::MakeNativeMlpModel(fit_net));
-      RETURN_IF_ERROR(choose_shrink(*fit_model));
-      if (shrink > 0 && options.target_shrink == kAutoShrink) ShrinkTargets(&*full, shrink);
-      for (int k = 0; k < members; ++k) {
-        tnet::TabularNetOptions to = TorchOptions(options, feats, grid.num_zones());
-        to.seed = options.seed + static_cast<uint64_t>(k);
-        to.epochs = epochs[k];
-        ASSIGN_OR_RETURN(tnet::TrainedTabularNet trained,
-                         tnet::TrainTabularNet(full->data, nullptr, to, report("refit")));
-        nets[k] = std::move(trained.net);
-      }
-      m.train_rows = full->data.rows;
-    }
-    double mean_epochs = 0;
-    for (int e : epochs) mean_epochs += static_cast<double>(e) / members;
-    m.train_info["valid_loss"] = valid_loss;
-    m.train_info["best_epoch"] = mean_epochs;
-    m.train_info["fit_rows_per_second"] = rows_per_second;
-    m.train_info["ensemble"] = members;
-    ASSIGN_OR_RETURN(models::native::MlpNet net, models::native::AverageMlpNets(nets));
-    RETURN_IF_ERROR(tnet::ExportTabularNet(net, m.artifact_dir + "/model"));
-    ASSIGN_OR_RETURN(std::unique_ptr<models::Model> native,
-                     models::native::MakeNativeMlpModel(net));
-    m.model = std::move(native);
-    m.backend = "torchscript";
+  // Fit with early stopping on the validation slice; then, with `refit`, train again on the
+  // whole period for the rounds/epochs each sub-model (booster per horizon, ensemble member)
+  // kept.
+  const std::string trainer = DemandTrainerKind(kind);
+  const train::TrainerOptions to = TrainerOptionsFor(kind, options, feats, grid.num_zones());
+  ASSIGN_OR_RETURN(
+      train::TrainedModel trained,
+      train::Train(trainer, fit.data, &valid.data, to, m.artifact_dir + "/fit", report("fit")));
+  for (size_t k = 0; k < trained.best_iterations.size(); ++k) {
+    // XGBoost: one booster per horizon; LibTorch: one net per ensemble member.
+    const std::string sub =
+        "_" + std::string(kind == DemandModelKind::kXgboost ? "h" : "m") + std::to_string(k + 1);
+    m.train_info["valid_" + trained.metric_name + sub] = trained.best_valid_metric[k];
+    m.train_info["best_iteration" + sub] = trained.best_iterations[k];
   }
+  m.train_info["fit_rows_per_second"] = trained.rows_per_second;
+  m.train_info["threads"] = trained.threads_used;
+  m.train_rows = fit.data.rows;
+  if (full) {
+    RETURN_IF_ERROR(choose_shrink(*trained.model));
+    if (shrink > 0 && options.target_shrink == kAutoShrink) ShrinkTargets(&*full, shrink);
+    train::TrainerOptions refit = to;
+    refit.fixed_iterations = trained.best_iterations;
+    ASSIGN_OR_RETURN(trained, train::Train(trainer, full->data, nullptr, refit,
+                                           m.artifact_dir + "/model", report("refit")));
+    m.train_rows = full->data.rows;
+  } else {
+    // The fit model is the model: its files move to where publishing looks for them.
+    std::error_code ec;
+    std::filesystem::rename(m.artifact_dir + "/fit", m.artifact_dir + "/model", ec);
+    if (ec) return InternalError("demand training: cannot move the model files: " + ec.message());
+    trained.artifact_dir = m.artifact_dir + "/model";
+  }
+  m.artifacts = trained.artifacts;
+  m.backend = trained.backend;
+  m.model = std::move(trained.model);
   m.train_info["target_shrink"] = shrink;
   m.train_info["train_seconds"] = Seconds(start);
   m.train_info["fit_rows"] = static_cast<double>(fit.data.rows);

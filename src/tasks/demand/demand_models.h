@@ -1,8 +1,9 @@
 // Demand models: the two baselines dispatch teams use — seasonal naive (the same bucket last
 // week) and the historical average per (zone, weekday, bucket of day) — and two learned global
-// models over the demand features (one model for all zones, zone as a feature): XGBoost
-// (count:poisson by default; one booster per horizon) and a LibTorch tabular net (zone and
-// target-slot embeddings + the lag window → MLP with H outputs, Poisson loss).
+// models over the demand features (one model for all zones, zone as a feature), trained through
+// train::Train: XGBoost (count:poisson by default; one booster per horizon) and a LibTorch
+// tabular net (zone and target-slot embeddings + the lag window → MLP with H outputs, Poisson
+// loss). A learned kind whose trainer is not in this build fails with the trainer's NotFound.
 //
 // Training protocol (TrainDemandModel): the period [train_begin, train_end) of the grid. The
 // learned models keep the LAST `valid_days` of it as a validation slice for early stopping
@@ -26,7 +27,6 @@
 #include "features/demand_features.h"
 #include "features/demand_grid.h"
 #include "models/model.h"
-#include "models/native/mlp_net.h"
 #include "models/tabular_data.h"
 #include "tasks/demand/demand_dataset.h"
 
@@ -39,6 +39,8 @@ StatusOr<DemandModelKind> ParseDemandModelKind(std::string_view name);
 inline bool IsLearned(DemandModelKind k) {
   return k == DemandModelKind::kXgboost || k == DemandModelKind::kTorch;
 }
+// The trainer kind (train::Train) of a learned model: "xgboost" or "torch".
+std::string DemandTrainerKind(DemandModelKind kind);
 
 struct DemandXgboostSettings {
   std::string objective = "count:poisson";  // | reg:tweedie | reg:squarederror
@@ -101,8 +103,9 @@ struct TrainedDemandModel {
   features::DemandFeatureConfig config;
   features::DemandBaselines baselines;         // of the whole training period (the context)
   std::shared_ptr<const models::Model> model;  // learned kinds only
-  std::string artifact_dir;                    // learned kinds: the saved model files
-  std::string backend;                         // "xgboost" or "torchscript"
+  std::string artifact_dir;                    // learned kinds: the saved model files, in
+  std::vector<std::string> artifacts;          //   artifact_dir/model/<artifacts[i]>
+  std::string backend;                         // the trainer's: "xgboost" or "torchscript"
   std::map<std::string, double> train_info;    // valid loss, rounds/epochs, seconds, rows/s
   int64_t train_rows = 0;
 

@@ -6,6 +6,7 @@
 #include "common/file.h"
 #include "registry/manifest.h"
 #include "tasks/demand/demand_dataset.h"
+#include "train/training_run.h"
 
 namespace bimride::tasks::demand {
 namespace {
@@ -54,24 +55,15 @@ StatusOr<std::unique_ptr<registry::RunTracker>> StartDemandRun(
   };
   const std::map<std::string, std::string> tags = {{"job", job},
                                                    {"command", Join(command_line, " ")}};
-  registry::RunOptions ro;
-  ro.artifact_dir = registry.repository().root() + "/.bimride/runs";
-  ASSIGN_OR_RETURN(std::unique_ptr<registry::RunTracker> run,
-                   registry.StartRun("demand", params, tags, ro));
-  RETURN_IF_ERROR(run->SetDataFingerprint(trips, "demand " + job));
-  return run;
+  return train::StartTrainingRun(registry, {"demand", params, tags, trips, "demand " + job});
 }
 
 DemandProgress TrackProgress(registry::RunTracker* run) {
   if (run == nullptr) return nullptr;
+  // Tracking is best effort here: a failed metric write must not stop training.
   return [run](const std::string& stage, const models::TrainingProgress& p) {
-    std::map<std::string, double> m;
-    const std::string suffix =
-        stage.rfind("xgboost", 0) == 0 ? "_h" + std::to_string(p.output + 1) : std::string();
-    m[stage + "_train_loss" + suffix] = p.train_loss;
-    if (std::isfinite(p.valid_metric)) m[stage + "_valid" + suffix] = p.valid_metric;
-    // Tracking is best effort here: a failed metric write must not stop training.
-    (void)run->LogMetrics(m, p.epoch);
+    train::TrackProgress(run, stage + "_", nullptr, nullptr,
+                         /*per_output=*/stage.rfind("xgboost", 0) == 0)(p);
   };
 }
 
@@ -93,17 +85,10 @@ StatusOr<registry::Manifest> PublishDemandModel(registry::Registry& registry,
                                   features::DemandContextToJson({model.config, model.baselines})));
   std::vector<registry::ArtifactFile> files;
   registry::Manifest m;
-  if (model.backend == "xgboost") {
-    for (int k = 0; k < model.config.horizons; ++k) {
-      const std::string name = "model/output_" + std::to_string(k) + ".json";
-      files.push_back({model.artifact_dir + "/" + name, name});
-      m.artifacts.push_back(name);
-    }
-  } else {
-    for (const char* name : {"model/model.pt", "model/net.json", "model/weights.bin"}) {
-      files.push_back({model.artifact_dir + "/" + name, name});
-      m.artifacts.push_back(name);
-    }
+  for (const std::string& artifact : model.artifacts) {
+    const std::string name = "model/" + artifact;
+    files.push_back({model.artifact_dir + "/" + name, name});
+    m.artifacts.push_back(name);
   }
   files.push_back({context + "/" + features::kDemandBaselinesFile, features::kDemandBaselinesFile});
   if (weather != nullptr && !weather->empty()) {
@@ -117,11 +102,7 @@ StatusOr<registry::Manifest> PublishDemandModel(registry::Registry& registry,
   const int64_t begin = grid.BucketOf(model.baselines.train_begin_us);
   const int64_t end = grid.BucketOf(model.baselines.train_end_us);
   ASSIGN_OR_RETURN(DemandRows rows, BuildTrainingRows(grid, feats, begin, end, weather));
-  std::vector<float> column(rows.data.rows);
-  for (int c = 0; c < feats.num_features(); ++c) {
-    for (int64_t r = 0; r < rows.data.rows; ++r) column[r] = rows.data.feature(r, c);
-    m.feature_stats[feats.names()[c]] = registry::ComputeFeatureStats(column);
-  }
+  ASSIGN_OR_RETURN(m.feature_stats, train::TrainingFeatureStats(rows.data, feats.names()));
 
   m.name = options.model_name;
   m.task = "demand";

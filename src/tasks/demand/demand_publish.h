@@ -38,8 +38,9 @@ StatusOr<std::unique_ptr<registry::RunTracker>> StartDemandRun(
     registry::Registry& registry, const std::string& job, const std::vector<std::string>& trips,
     const DemandTrainOptions& options, const std::vector<std::string>& command_line);
 
-// Logs every epoch / round as metrics "<model>_<stage>_train_loss" / "…_valid" (XGBoost per
-// horizon: "xgboost_fit_valid_h<k>"). `run` may be null (then it logs nothing).
+// Logs every epoch / round as metrics "<model>_<stage>_train_loss" / "…_valid_metric" (XGBoost
+// per horizon: "xgboost_fit_valid_metric_h<k>"), through train::TrackProgress. `run` may be
+// null (then it logs nothing).
 DemandProgress TrackProgress(registry::RunTracker* run);
 
 struct DemandPublishOptions {

@@ -1,4 +1,4 @@
-#include "serving/demand_feature_spec.h"
+#include "tasks/demand/demand_serving.h"
 
 #include <cmath>
 #include <memory>
@@ -8,8 +8,14 @@
 #include "features/demand_features.h"
 #include "features/weather.h"
 
-namespace bimride::serving {
+namespace bimride::tasks::demand {
 namespace {
+
+using serving::FeatureAdapter;
+using serving::FeatureAdapterContext;
+using serving::RawBatch;
+using serving::RawColumn;
+using serving::RawValue;
 
 struct DemandSpecState {
   features::DemandContext context;
@@ -88,8 +94,4 @@ StatusOr<FeatureAdapter> MakeDemandFeatureAdapter(const FeatureAdapterContext& c
   });
 }
 
-void RegisterDemandFeatureSpecs() {
-  RegisterFeatureAdapterFactory(features::kDemandFeatureSpecName, MakeDemandFeatureAdapter);
-}
-
-}  // namespace bimride::serving
+}  // namespace bimride::tasks::demand

@@ -22,12 +22,10 @@
 #include "common/status.h"
 #include "serving/feature_adapter.h"
 
-namespace bimride::serving {
+namespace bimride::tasks::demand {
 
-// Registers the demand feature adapter factory (idempotent).
-void RegisterDemandFeatureSpecs();
+// The factory of the demand task's feature spec (registered by demand_task.cc).
+StatusOr<serving::FeatureAdapter> MakeDemandFeatureAdapter(
+    const serving::FeatureAdapterContext& context);
 
-// The factory itself (for tests and for registries other than the global one).
-StatusOr<FeatureAdapter> MakeDemandFeatureAdapter(const FeatureAdapterContext& context);
-
-}  // namespace bimride::serving
+}  // namespace bimride::tasks::demand

@@ -1,6 +1,6 @@
 // A published demand model served through serving::Service: raw requests (zone, time, recent
 // counts) get the same forecasts as the offline model; bad raw fields are clear errors.
-#include "serving/demand_feature_spec.h"
+#include "tasks/demand/demand_serving.h"
 
 #include <gtest/gtest.h>
 
@@ -16,11 +16,12 @@
 #include "tasks/demand/demand_dataset.h"
 #include "tasks/demand/demand_models.h"
 #include "tasks/demand/demand_publish.h"
+#include "tasks/task.h"
 
-namespace bimride::serving {
+namespace bimride::tasks::demand {
 namespace {
 
-namespace demand = tasks::demand;
+using namespace serving;
 
 int64_t T(const char* text) { return *ParseCivil(text); }
 
@@ -37,14 +38,15 @@ features::DemandGrid SyntheticGrid() {
   return *features::DemandGrid::FromCounts(60, T("2021-03-01"), {3, 8, 21}, buckets, counts);
 }
 
-class DemandServingTest : public ::testing::TestWithParam<demand::DemandModelKind> {
+class DemandServingTest : public ::testing::TestWithParam<DemandModelKind> {
  protected:
   void SetUp() override {
-    RegisterDemandFeatureSpecs();
+    // The spec comes from the demand task's own registration (demand_task.cc, linked whole).
+    ASSERT_NE(FindTask("demand"), nullptr);
     grid_ = SyntheticGrid();
     repo_ = (std::filesystem::temp_directory_path() / ("demand_serving_" + registry::NewRunId()))
                 .string();
-    demand::DemandTrainOptions o;
+    DemandTrainOptions o;
     o.valid_days = 4;
     o.threads = 1;
     o.level_augment_sigma = 0;
@@ -53,12 +55,12 @@ class DemandServingTest : public ::testing::TestWithParam<demand::DemandModelKin
     o.torch.hidden_sizes = {16};
     o.torch.ensemble = 2;
     o.work_dir = repo_ + "_work";
-    auto model = demand::TrainDemandModel(GetParam(), grid_, nullptr, 0, 28 * 24, o);
+    auto model = TrainDemandModel(GetParam(), grid_, nullptr, 0, 28 * 24, o);
     ASSERT_TRUE(model.ok()) << model.status().ToString();
-    model_ = std::make_unique<demand::TrainedDemandModel>(std::move(*model));
+    model_ = std::make_unique<TrainedDemandModel>(std::move(*model));
     auto reg = registry::Registry::Open(repo_);
     ASSERT_TRUE(reg.ok());
-    auto manifest = demand::PublishDemandModel(**reg, *model_, grid_, nullptr, {});
+    auto manifest = PublishDemandModel(**reg, *model_, grid_, nullptr, {});
     ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
     config_.model_repo = repo_;
     config_.poll_interval_ms = 0;
@@ -99,7 +101,7 @@ class DemandServingTest : public ::testing::TestWithParam<demand::DemandModelKin
   }
   features::DemandGrid grid_;
   std::string repo_;
-  std::unique_ptr<demand::TrainedDemandModel> model_;
+  std::unique_ptr<TrainedDemandModel> model_;
   ServerConfig config_;
   ServingMetrics metrics_;
   std::unique_ptr<ServableManager> manager_;
@@ -116,8 +118,8 @@ TEST_P(DemandServingTest, RawRequestsGetTheOfflineForecasts) {
   auto feats = features::DemandFeatures::Create({}, nullptr);
   size_t row = 0;
   for (int64_t t : ts) {
-    auto rows = demand::BuildForecastRows(grid_, *feats, model_->baselines, grid_.BucketOf(t) - 1,
-                                          grid_.BucketOf(t));
+    auto rows = BuildForecastRows(grid_, *feats, model_->baselines, grid_.BucketOf(t) - 1,
+                                  grid_.BucketOf(t));
     ASSERT_TRUE(rows.ok());
     auto offline = model_->Predict(grid_, *rows);
     ASSERT_TRUE(offline.ok());
@@ -182,11 +184,8 @@ TEST(DemandFeatureAdapterTest, MissingOrBadContextFileFailsTheLoadNamingIt) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DemandServingTest,
-                         ::testing::Values(demand::DemandModelKind::kXgboost,
-                                           demand::DemandModelKind::kTorch),
-                         [](const auto& info) {
-                           return std::string(demand::DemandModelName(info.param));
-                         });
+                         ::testing::Values(DemandModelKind::kXgboost, DemandModelKind::kTorch),
+                         [](const auto& info) { return std::string(DemandModelName(info.param)); });
 
 }  // namespace
-}  // namespace bimride::serving
+}  // namespace bimride::tasks::demand

@@ -1,5 +1,5 @@
-// `bimride train eta` and `bimride eval eta`: trip-duration models (tasks/eta). Thin: flags,
-// then tasks::eta calls; runs are tracked in the registry and models published there.
+#include "tasks/eta/eta_cli.h"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -12,12 +12,20 @@
 #include "common/file.h"
 #include "registry/registry.h"
 #include "tasks/eta/eta_training.h"
+#include "train/training_run.h"
 
-namespace bimride::cli {
+namespace bimride::tasks::eta {
 namespace {
 
-using tasks::eta::EtaDataset;
-using tasks::eta::EtaModelKind;
+using cli::kExitOk;
+using cli::ParseFlagsOrExit;
+using cli::ReportError;
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
 
 std::string DataDirDefault(const std::string& rel) {
   const std::string path = DefaultDataPath(rel);
@@ -34,7 +42,8 @@ struct SharedFlags {
                   "keep every row the reader parses (no quarantine of unknown zones, implausible "
                   "speeds, …); the duration filter still applies");
     flags.AddString("zones", &zones,
-                    "taxi zone shapefile folder, or 'none' (default $BIMRIDE_DATA_DIR/zones, else the shared data folder)");
+                    "taxi zone shapefile folder, or 'none' (default $BIMRIDE_DATA_DIR/zones, else "
+                    "the shared data folder)");
     flags.AddDouble("min-minutes", &min_minutes, "duration filter: shortest trip kept (minutes)");
     flags.AddDouble("max-minutes", &max_minutes, "duration filter: longest trip kept (minutes)");
     flags.AddInt("threads", &threads, "threads for training and inference");
@@ -50,18 +59,18 @@ StatusOr<std::optional<data::ZoneIndex>> LoadZones(const std::string& dir) {
 StatusOr<EtaDataset> LoadDataset(const char* what, const std::vector<std::string>& files,
                                  const data::ZoneIndex* zones, const SharedFlags& f,
                                  bool filter = true) {
-  tasks::eta::EtaDatasetOptions o;
+  EtaDatasetOptions o;
   o.min_minutes = f.min_minutes;
   o.max_minutes = f.max_minutes;
   o.apply_duration_filter = filter;
   o.validate = !f.no_validate;
-  ASSIGN_OR_RETURN(EtaDataset d, tasks::eta::LoadEtaDataset(files, zones, o));
+  ASSIGN_OR_RETURN(EtaDataset d, LoadEtaDataset(files, zones, o));
   std::printf("%s: %s\n", what, d.report.ToString().c_str());
   return d;
 }
 
-void PrintProgress(const models::TrainingProgress& p, EtaModelKind kind) {
-  if (kind == EtaModelKind::kXgboost) {
+void PrintProgress(const models::TrainingProgress& p, const std::string& kind) {
+  if (kind == "xgboost") {
     if (p.epoch % 50 != 0 && p.epoch != 1) return;
     std::printf("round %5d  train_rmse %.4f  valid_rmse %.4f%s  %.0f rows/s\n", p.epoch,
                 p.train_loss, p.valid_metric, p.improved ? " *" : "  ", p.rows_per_second);
@@ -73,20 +82,7 @@ void PrintProgress(const models::TrainingProgress& p, EtaModelKind kind) {
   std::fflush(stdout);
 }
 
-std::vector<int> ParseIntList(const std::string& text, bool* ok) {
-  std::vector<int> out;
-  std::stringstream s(text);
-  std::string part;
-  *ok = true;
-  while (std::getline(s, part, ',')) {
-    char* end = nullptr;
-    long v = std::strtol(part.c_str(), &end, 10);
-    if (part.empty() || *end != '\0' || v <= 0) *ok = false;
-    out.push_back(static_cast<int>(v));
-  }
-  if (out.empty()) *ok = false;
-  return out;
-}
+}  // namespace
 
 int RunTrainEta(const std::vector<std::string>& args) {
   FlagParser flags("bimride train eta",
@@ -104,6 +100,7 @@ int RunTrainEta(const std::vector<std::string>& args) {
   double colsample = -1, weight_decay = -1, dropout = -1;
   int64_t folds = -1, patience = -1, embedding_dim = -1;
   std::string hidden;
+  std::vector<std::string> params;
   flags.AddStringList("train", &train_files, "training trip files (earlier months)", true);
   flags.AddStringList("valid", &valid_files, "validation trip files (later months)", true);
   flags.AddString("model", &model, "xgboost | torch | baseline");
@@ -136,46 +133,48 @@ int RunTrainEta(const std::vector<std::string>& args) {
   flags.AddDouble("weight-decay", &weight_decay, "torch: Adam weight decay");
   flags.AddDouble("dropout", &dropout, "torch: dropout");
   flags.AddInt("embedding-dim", &embedding_dim, "torch: zone embedding size");
+  flags.AddStringList("param", &params,
+                      "a trainer parameter NAME=VALUE (repeatable), e.g. max_bin=128");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
 
-  auto kind = tasks::eta::ParseEtaModelKind(model);
-  if (!kind.ok()) return ReportError(kind.status(), /*usage=*/true);
+  if (Status st = CheckEtaModelKind(model); !st.ok()) return ReportError(st, /*usage=*/true);
   auto set = features::ParseEtaFeatureSet(features);
   if (!set.ok()) return ReportError(set.status(), true);
-  auto baseline_kind = tasks::eta::ParseEtaBaselineKind(baseline);
+  auto baseline_kind = ParseEtaBaselineKind(baseline);
   if (!baseline_kind.ok()) return ReportError(baseline_kind.status(), true);
   if (shared.threads <= 0) return ReportError(InvalidArgumentError("--threads must be > 0"), true);
-  tasks::eta::EtaTrainConfig config = tasks::eta::DefaultEtaTrainConfig(*set, *kind);
+  EtaTrainConfig config = DefaultEtaTrainConfig(*set, model);
   config.baseline = *baseline_kind;
   config.threads = static_cast<int>(shared.threads);
   config.model_name = name;
-  if (max_depth > 0) config.xgboost.max_depth = static_cast<int>(max_depth);
-  if (eta > 0) config.xgboost.eta = eta;
-  if (rounds > 0) config.xgboost.rounds = static_cast<int>(rounds);
-  if (epochs > 0) config.torch.epochs = static_cast<int>(epochs);
-  if (batch_size > 0) config.torch.batch_size = static_cast<int>(batch_size);
-  if (lr > 0) config.torch.learning_rate = lr;
-  if (huber > 0) {
-    config.torch.loss = models::torch_backend::TabularLoss::kHuber;
-    config.torch.huber_delta = huber;
-  }
+  // The named flags are the trainers' most used parameters; --param sets any other.
+  const auto set_param = [&](const char* param, const std::string& value) {
+    config.params[param] = value;
+  };
+  if (max_depth > 0) set_param("max_depth", std::to_string(max_depth));
+  if (eta > 0) set_param("eta", Num(eta));
+  if (rounds > 0) set_param("rounds", std::to_string(rounds));
+  if (epochs > 0) set_param("epochs", std::to_string(epochs));
+  if (batch_size > 0) set_param("batch_size", std::to_string(batch_size));
+  if (lr > 0) set_param("learning_rate", Num(lr));
+  if (huber > 0) config.huber_delta = huber;
   if (folds >= 0) config.encoding_folds = static_cast<int>(folds);
   if (shrinkage >= 0) config.context.shrinkage = shrinkage;
-  if (min_child_weight >= 0) config.xgboost.min_child_weight = min_child_weight;
-  if (subsample > 0) config.xgboost.subsample = subsample;
-  if (colsample > 0) config.xgboost.colsample_bytree = colsample;
-  if (patience >= 0) config.torch.patience = static_cast<int>(patience);
-  if (weight_decay >= 0) config.torch.weight_decay = weight_decay;
-  if (dropout >= 0) config.torch.dropout = dropout;
+  if (min_child_weight >= 0) set_param("min_child_weight", Num(min_child_weight));
+  if (subsample > 0) set_param("subsample", Num(subsample));
+  if (colsample > 0) set_param("colsample_bytree", Num(colsample));
+  if (patience >= 0) set_param("patience", std::to_string(patience));
+  if (weight_decay >= 0) set_param("weight_decay", Num(weight_decay));
+  if (dropout >= 0) set_param("dropout", Num(dropout));
   if (embedding_dim > 0) config.zone_embedding_dim = static_cast<int>(embedding_dim);
-  if (seed >= 0) {
-    config.torch.seed = static_cast<uint64_t>(seed);
-    config.xgboost.seed = static_cast<uint64_t>(seed);
-  }
-  if (!hidden.empty()) {
-    bool ok = false;
-    config.torch.hidden_sizes = ParseIntList(hidden, &ok);
-    if (!ok) return ReportError(InvalidArgumentError("--hidden: want sizes like 256,128"), true);
+  if (seed >= 0) config.seed = static_cast<uint64_t>(seed);
+  if (!hidden.empty()) set_param("hidden_sizes", hidden);
+  for (const std::string& kv : params) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return ReportError(InvalidArgumentError("--param: want NAME=VALUE, got '" + kv + "'"), true);
+    }
+    config.params[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
 
   auto zones = LoadZones(shared.zones);
@@ -194,44 +193,39 @@ int RunTrainEta(const std::vector<std::string>& args) {
 
   auto reg = registry::Registry::Open(repo);
   if (!reg.ok()) return ReportError(reg.status());
-  // The code that runs is the binary's checkout, wherever the user stands.
-  registry::RunOptions run_options;
-  std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  run_options.code_dir = ec ? "." : exe.parent_path().string();
-  auto run = (*reg)->StartRun("eta", {}, {{"model_name", name}}, run_options);
+  train::TrainingRunSpec spec;
+  spec.task = "eta";
+  spec.tags = {{"model_name", name}};
+  spec.data_files = train_files;
+  spec.data_files.insert(spec.data_files.end(), valid_files.begin(), valid_files.end());
+  if (weather_table) spec.data_files.push_back(weather);
+  spec.data_filter = "train: " + train->report.filter + "; valid: " + valid->report.filter;
+  auto run = train::StartTrainingRun(**reg, spec);
   if (!run.ok()) return ReportError(run.status());
-  std::vector<std::string> inputs = train_files;
-  inputs.insert(inputs.end(), valid_files.begin(), valid_files.end());
-  std::vector<std::string> all_inputs = inputs;
-  if (weather_table) all_inputs.push_back(weather);
-  Status st = (*run)->SetDataFingerprint(
-      all_inputs, "train: " + train->report.filter + "; valid: " + valid->report.filter);
-  if (!st.ok()) return ReportError(st);
   std::printf("run %s: training %s on %s\n", (*run)->run_id().c_str(), model.c_str(),
               std::string(features::EtaFeatureSpecName(*set)).c_str());
   std::fflush(stdout);
 
-  auto result = tasks::eta::TrainEtaModel(
-      *train, *valid, zone_index, weather_table ? &*weather_table : nullptr, config, out,
-      run->get(), [&](const models::TrainingProgress& p) { PrintProgress(p, *kind); });
+  auto result = TrainEtaModel(*train, *valid, zone_index, weather_table ? &*weather_table : nullptr,
+                              config, out, run->get(),
+                              [&](const models::TrainingProgress& p) { PrintProgress(p, model); });
   if (!result.ok()) return ReportError(result.status().WithContext("train eta"));
   std::cout << result->summary << "\nvalidation (" << valid->report.filter << "):\n"
-            << tasks::eta::FormatComparisonTable(result->comparison) << "\nRMSE by hour:\n"
-            << tasks::eta::FormatHourBreakdown(result->comparison) << "\nRMSE by trip length:\n"
-            << tasks::eta::FormatLengthBreakdown(result->comparison);
+            << FormatComparisonTable(result->comparison) << "\nRMSE by hour:\n"
+            << FormatHourBreakdown(result->comparison) << "\nRMSE by trip length:\n"
+            << FormatLengthBreakdown(result->comparison);
   std::printf("\nmodel written to %s\n", out.c_str());
 
-  if (!no_publish && *kind != EtaModelKind::kBaseline) {
-    auto published = (*reg)->PublishFolder(out);
-    if (!published.ok()) return ReportError(published.status().WithContext("publish " + name));
-    std::printf("published %s version %lld to %s\n", name.c_str(),
-                static_cast<long long>(published->version), repo.c_str());
-  } else if (!no_publish) {
+  const bool publish = !no_publish && model != kEtaBaselineModel;
+  if (!no_publish && !publish) {
     std::printf("baselines are not published (no serving backend); kept in %s\n", out.c_str());
   }
-  st = (*run)->EndRun(registry::RunStatus::kFinished);
-  if (!st.ok()) return ReportError(st);
+  auto published = train::FinishTrainingRun(**reg, **run, publish ? out : "");
+  if (!published.ok()) return ReportError(published.status());
+  if (*published) {
+    std::printf("published %s version %lld to %s\n", (*published)->name.c_str(),
+                static_cast<long long>((*published)->version), repo.c_str());
+  }
   return kExitOk;
 }
 
@@ -252,9 +246,9 @@ int RunEvalEta(const std::vector<std::string>& args) {
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   if (shared.threads <= 0) return ReportError(InvalidArgumentError("--threads must be > 0"), true);
 
-  std::vector<tasks::eta::LoadedEtaModel> loaded;
+  std::vector<LoadedEtaModel> loaded;
   for (const std::string& dir : model_dirs) {
-    auto m = tasks::eta::LoadEtaModel(dir, static_cast<int>(shared.threads), backend);
+    auto m = LoadEtaModel(dir, static_cast<int>(shared.threads), backend);
     if (!m.ok()) return ReportError(m.status());
     loaded.push_back(std::move(m).value());
   }
@@ -262,22 +256,16 @@ int RunEvalEta(const std::vector<std::string>& args) {
   if (!zones.ok()) return ReportError(zones.status());
   auto data = LoadDataset("data", data_files, *zones ? &**zones : nullptr, shared, !no_filter);
   if (!data.ok()) return ReportError(data.status());
-  std::vector<tasks::eta::NamedEvaluation> evals;
+  std::vector<NamedEvaluation> evals;
   for (size_t i = 0; i < loaded.size(); ++i) {
-    auto p = tasks::eta::PredictEta(loaded[i], data->trips);
+    auto p = PredictEta(loaded[i], data->trips);
     if (!p.ok()) return ReportError(p.status().WithContext(model_dirs[i]));
-    evals.push_back({model_dirs[i], tasks::eta::EvaluateEta(*p, data->minutes, data->trips)});
+    evals.push_back({model_dirs[i], EvaluateEta(*p, data->minutes, data->trips)});
   }
-  std::cout << tasks::eta::FormatComparisonTable(evals) << "\nRMSE by hour:\n"
-            << tasks::eta::FormatHourBreakdown(evals) << "\nRMSE by trip length:\n"
-            << tasks::eta::FormatLengthBreakdown(evals);
+  std::cout << FormatComparisonTable(evals) << "\nRMSE by hour:\n"
+            << FormatHourBreakdown(evals) << "\nRMSE by trip length:\n"
+            << FormatLengthBreakdown(evals);
   return kExitOk;
 }
 
-}  // namespace
-
-BIMRIDE_VERB("train", "eta", "train a trip-duration model (xgboost | torch | baseline)",
-             RunTrainEta);
-BIMRIDE_VERB("eval", "eta", "evaluate trip-duration models on trip files", RunEvalEta);
-
-}  // namespace bimride::cli
+}  // namespace bimride::tasks::eta

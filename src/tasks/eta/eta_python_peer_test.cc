@@ -18,9 +18,9 @@ TEST(EtaPythonPeerTest, PythonTorchJitLoadsTheExportedEtaNetAndPredictsTheSame) 
       MakeEtaDataset(testing::SyntheticTrips(300, 22, DaysFromCivil(2021, 2, 1), 28, true), {});
   ASSERT_TRUE(train.ok() && valid.ok());
   EtaTrainConfig c =
-      DefaultEtaTrainConfig(features::EtaFeatureSet::kWithDistance, EtaModelKind::kTorch);
-  c.torch.epochs = 2;
-  c.torch.hidden_sizes = {32, 16};
+      DefaultEtaTrainConfig(features::EtaFeatureSet::kWithDistance, "torch");
+  c.params["epochs"] = "2";
+  c.params["hidden_sizes"] = "32,16";
   c.threads = 1;
   const std::string dir = testing::TempDir("python_peer");
   auto result = TrainEtaModel(*train, *valid, nullptr, nullptr, c, dir, nullptr);

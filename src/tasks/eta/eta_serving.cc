@@ -1,64 +1,53 @@
-#include "serving/feature_specs.h"
+#include "tasks/eta/eta_serving.h"
 
 #include <memory>
 
 #include "features/eta_features.h"
-#include "serving/demand_feature_spec.h"
-#include "serving/feature_adapter.h"
 
-namespace bimride::serving {
-namespace {
+namespace bimride::tasks::eta {
 
-// ETA (features/eta_features.h): the context (zones, weather, training encodings) comes from
-// the version folder; raw fields go through ParseEtaRequests → ComputeEtaFeatures.
-void RegisterEtaSpec(features::EtaFeatureSet set) {
-  RegisterFeatureAdapterFactory(
-      std::string(features::EtaFeatureSpecName(set)),
-      [set](const FeatureAdapterContext& ctx) -> StatusOr<FeatureAdapter> {
-        ASSIGN_OR_RETURN(features::EtaFeatureContext loaded,
-                         features::LoadEtaFeatureContext(ctx.version_dir));
-        if (loaded.set != set) {
-          return InvalidArgumentError(ctx.version_dir + ": context is for " +
-                                      std::string(features::EtaFeatureSpecName(loaded.set)) +
-                                      ", manifest says " + ctx.feature_spec);
-        }
-        auto context = std::make_shared<const features::EtaFeatureContext>(std::move(loaded));
-        return FeatureAdapter([context](const RawBatch& batch,
-                                        int num_features) -> StatusOr<std::vector<float>> {
-          const int width = features::EtaFeatureCount(context->set);
-          if (num_features != width) {
-            return InvalidArgumentError(std::string(features::EtaFeatureSpecName(context->set)) +
-                                        " makes " + std::to_string(width) +
-                                        " features, the model takes " +
-                                        std::to_string(num_features));
-          }
-          auto column = [&](const char* name) {
-            const RawColumn* c = batch.Find(name);
-            return c != nullptr ? &c->values : nullptr;
-          };
-          features::EtaRawColumns raw;
-          raw.rows = batch.rows;
-          raw.pickup_zone = column("pickup_zone");
-          raw.dropoff_zone = column("dropoff_zone");
-          raw.pickup_datetime = column("pickup_datetime");
-          raw.trip_distance = column("trip_distance");
-          raw.pickup_longitude = column("pickup_longitude");
-          raw.pickup_latitude = column("pickup_latitude");
-          raw.dropoff_longitude = column("dropoff_longitude");
-          raw.dropoff_latitude = column("dropoff_latitude");
-          ASSIGN_OR_RETURN(std::vector<features::EtaRequest> requests,
-                           features::ParseEtaRequests(context->set, raw));
-          return features::ComputeEtaFeatures(*context, requests);
-        });
-      });
+using serving::FeatureAdapter;
+using serving::FeatureAdapterContext;
+using serving::RawBatch;
+using serving::RawColumn;
+
+serving::FeatureAdapterFactory EtaFeatureAdapterFactory(features::EtaFeatureSet set) {
+  return [set](const FeatureAdapterContext& ctx) -> StatusOr<FeatureAdapter> {
+    ASSIGN_OR_RETURN(features::EtaFeatureContext loaded,
+                     features::LoadEtaFeatureContext(ctx.version_dir));
+    if (loaded.set != set) {
+      return InvalidArgumentError(ctx.version_dir + ": context is for " +
+                                  std::string(features::EtaFeatureSpecName(loaded.set)) +
+                                  ", manifest says " + ctx.feature_spec);
+    }
+    auto context = std::make_shared<const features::EtaFeatureContext>(std::move(loaded));
+    return FeatureAdapter([context](const RawBatch& batch,
+                                    int num_features) -> StatusOr<std::vector<float>> {
+      const int width = features::EtaFeatureCount(context->set);
+      if (num_features != width) {
+        return InvalidArgumentError(std::string(features::EtaFeatureSpecName(context->set)) +
+                                    " makes " + std::to_string(width) +
+                                    " features, the model takes " + std::to_string(num_features));
+      }
+      auto column = [&](const char* name) {
+        const RawColumn* c = batch.Find(name);
+        return c != nullptr ? &c->values : nullptr;
+      };
+      features::EtaRawColumns raw;
+      raw.rows = batch.rows;
+      raw.pickup_zone = column("pickup_zone");
+      raw.dropoff_zone = column("dropoff_zone");
+      raw.pickup_datetime = column("pickup_datetime");
+      raw.trip_distance = column("trip_distance");
+      raw.pickup_longitude = column("pickup_longitude");
+      raw.pickup_latitude = column("pickup_latitude");
+      raw.dropoff_longitude = column("dropoff_longitude");
+      raw.dropoff_latitude = column("dropoff_latitude");
+      ASSIGN_OR_RETURN(std::vector<features::EtaRequest> requests,
+                       features::ParseEtaRequests(context->set, raw));
+      return features::ComputeEtaFeatures(*context, requests);
+    });
+  };
 }
 
-}  // namespace
-
-void RegisterBuiltinFeatureSpecs() {
-  RegisterEtaSpec(features::EtaFeatureSet::kBooking);
-  RegisterEtaSpec(features::EtaFeatureSet::kWithDistance);
-  RegisterDemandFeatureSpecs();
-}
-
-}  // namespace bimride::serving
+}  // namespace bimride::tasks::eta

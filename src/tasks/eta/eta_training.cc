@@ -6,8 +6,7 @@
 #include <sstream>
 
 #include "common/file.h"
-#include "models/native/native_mlp_model.h"
-#include "models/native/tree_ensemble.h"
+#include "train/training_run.h"
 
 namespace bimride::tasks::eta {
 namespace {
@@ -29,44 +28,17 @@ std::string Join(const std::vector<std::string>& parts, const std::string& sep) 
 std::map<std::string, std::string> ConfigParams(const EtaTrainConfig& c) {
   std::map<std::string, std::string> p = {
       {"features", std::string(features::EtaFeatureSpecName(c.features))},
-      {"model", std::string(EtaModelKindName(c.model))},
+      {"model", c.model},
       {"threads", std::to_string(c.threads)},
+      {"seed", std::to_string(c.seed)},
       {"context.shrinkage", Num(c.context.shrinkage)},
       {"context.min_pair_count", std::to_string(c.context.min_pair_count)},
       {"encoding_folds", std::to_string(c.encoding_folds)}};
-  if (c.model == EtaModelKind::kBaseline) p["baseline"] = std::string(EtaBaselineName(c.baseline));
-  if (c.model == EtaModelKind::kXgboost) {
-    const auto& x = c.xgboost;
-    p["xgboost.objective"] = x.objective;
-    p["xgboost.tree_method"] = x.tree_method;
-    p["xgboost.max_depth"] = std::to_string(x.max_depth);
-    p["xgboost.eta"] = Num(x.eta);
-    p["xgboost.subsample"] = Num(x.subsample);
-    p["xgboost.colsample_bytree"] = Num(x.colsample_bytree);
-    p["xgboost.min_child_weight"] = Num(x.min_child_weight);
-    p["xgboost.lambda"] = Num(x.lambda);
-    p["xgboost.rounds"] = std::to_string(x.rounds);
-    p["xgboost.early_stopping_rounds"] = std::to_string(x.early_stopping_rounds);
-    p["xgboost.seed"] = std::to_string(x.seed);
-    for (const auto& [k, v] : x.extra_params) p["xgboost." + k] = v;
-  }
-  if (c.model == EtaModelKind::kTorch) {
-    const auto& t = c.torch;
-    std::vector<std::string> hidden;
-    for (int h : t.hidden_sizes) hidden.push_back(std::to_string(h));
-    p["torch.hidden_sizes"] = Join(hidden, ",");
-    p["torch.dropout"] = Num(t.dropout);
-    p["torch.loss"] =
-        t.loss == models::torch_backend::TabularLoss::kHuber
-            ? "huber(" + Num(t.huber_delta) + ")"
-            : (t.loss == models::torch_backend::TabularLoss::kPoisson ? "poisson" : "mse");
-    p["torch.learning_rate"] = Num(t.learning_rate);
-    p["torch.weight_decay"] = Num(t.weight_decay);
-    p["torch.batch_size"] = std::to_string(t.batch_size);
-    p["torch.epochs"] = std::to_string(t.epochs);
-    p["torch.patience"] = std::to_string(t.patience);
-    p["torch.seed"] = std::to_string(t.seed);
-    p["torch.zone_embedding_dim"] = std::to_string(c.zone_embedding_dim);
+  if (c.model == kEtaBaselineModel) {
+    p["baseline"] = std::string(EtaBaselineName(c.baseline));
+  } else {
+    p["loss"] = c.huber_delta > 0 ? "huber(" + Num(c.huber_delta) + ")" : "squared_error";
+    p["zone_embedding_dim"] = std::to_string(c.zone_embedding_dim);
   }
   return p;
 }
@@ -82,64 +54,52 @@ void AddMetrics(const std::string& prefix, const train::Metrics& m,
 }
 
 std::string ModelLabel(const EtaTrainConfig& c) {
-  switch (c.model) {
-    case EtaModelKind::kBaseline:
-      return "baseline " + std::string(EtaBaselineName(c.baseline));
-    case EtaModelKind::kXgboost:
-      return "xgboost";
-    case EtaModelKind::kTorch:
-      return "torch";
-  }
-  return "?";
+  if (c.model == kEtaBaselineModel) return "baseline " + std::string(EtaBaselineName(c.baseline));
+  return c.model;
 }
 
 }  // namespace
 
-std::string_view EtaModelKindName(EtaModelKind kind) {
-  switch (kind) {
-    case EtaModelKind::kBaseline:
-      return "baseline";
-    case EtaModelKind::kXgboost:
-      return "xgboost";
-    case EtaModelKind::kTorch:
-      return "torch";
-  }
-  return "?";
+Status CheckEtaModelKind(const std::string& model) {
+  if (model == kEtaBaselineModel || train::HasTrainer(model)) return OkStatus();
+  std::string known(kEtaBaselineModel);
+  for (const std::string& kind : train::RegisteredTrainers()) known += " | " + kind;
+  return InvalidArgumentError("unknown ETA model '" + model + "' (" + known + ")");
 }
 
-StatusOr<EtaModelKind> ParseEtaModelKind(std::string_view text) {
-  for (EtaModelKind k : {EtaModelKind::kBaseline, EtaModelKind::kXgboost, EtaModelKind::kTorch}) {
-    if (text == EtaModelKindName(k)) return k;
-  }
-  return InvalidArgumentError("unknown ETA model '" + std::string(text) +
-                              "' (xgboost | torch | baseline)");
-}
-
-EtaTrainConfig DefaultEtaTrainConfig(EtaFeatureSet set, EtaModelKind model) {
+EtaTrainConfig DefaultEtaTrainConfig(EtaFeatureSet set, const std::string& model) {
   EtaTrainConfig c;
   c.features = set;
   c.model = model;
-  auto& x = c.xgboost;
-  x.objective = "reg:squarederror";
-  x.tree_method = "hist";
-  x.max_depth = 8;
-  x.eta = 0.05;
-  x.subsample = 0.8;
-  x.colsample_bytree = 0.8;
-  x.min_child_weight = 5;
-  x.lambda = 1;
-  x.rounds = 3000;
-  x.early_stopping_rounds = 50;
-  auto& t = c.torch;
-  t.hidden_sizes = {256, 128, 64};
-  t.dropout = 0.0;
-  t.loss = models::torch_backend::TabularLoss::kMse;
-  t.learning_rate = 2e-3;
-  t.batch_size = 512;
-  t.epochs = 30;
-  t.patience = 4;
-  t.seed = 42;
+  if (model == "xgboost") {
+    c.params = {{"objective", "reg:squarederror"},
+                {"tree_method", "hist"},
+                {"max_depth", "8"},
+                {"eta", "0.05"},
+                {"subsample", "0.8"},
+                {"colsample_bytree", "0.8"},
+                {"min_child_weight", "5"},
+                {"lambda", "1"},
+                {"rounds", "3000"},
+                {"early_stopping_rounds", "50"}};
+    c.seed = 0;
+  } else if (model == "torch") {
+    c.params = {{"hidden_sizes", "256,128,64"}, {"dropout", "0"}, {"learning_rate", "0.002"},
+                {"batch_size", "512"},          {"epochs", "30"}, {"patience", "4"}};
+    c.seed = 42;
+  }
   return c;
+}
+
+std::vector<models::CategoricalColumn> EtaCategoricalColumns(
+    const features::EtaFeatureContext& context, int zone_embedding_dim) {
+  const int zone_card = context.max_zone + 1;
+  return {{features::kEtaColPickupZone, zone_card, zone_embedding_dim},
+          {features::kEtaColDropoffZone, zone_card, zone_embedding_dim},
+          {features::kEtaColPickupBorough, features::kEtaBoroughCount, 3},
+          {features::kEtaColDropoffBorough, features::kEtaBoroughCount, 3},
+          {features::kEtaColHour, 24, 4},
+          {features::kEtaColWeekday, 7, 3}};
 }
 
 StatusOr<models::TabularData> MakeEtaTabularData(const features::EtaFeatureContext& context,
@@ -197,6 +157,7 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
   if (train.trips.empty()) return InvalidArgumentError("train: no trips left after the filter");
   if (valid.trips.empty()) return InvalidArgumentError("valid: no trips left after the filter");
   if (config.threads <= 0) return InvalidArgumentError("threads must be > 0");
+  RETURN_IF_ERROR(CheckEtaModelKind(config.model));
   if (config.features == EtaFeatureSet::kWithDistance) {
     size_t metered = 0;
     for (float d : train.trips.distance_miles) metered += std::isfinite(d) ? 1 : 0;
@@ -236,67 +197,40 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
   mean /= static_cast<double>(train.minutes.size());
 
   Status progress_status;
-  auto on_progress = [&](const models::TrainingProgress& p) {
-    if (run != nullptr && progress_status.ok()) {
-      std::map<std::string, double> m = {{"train_loss", p.train_loss},
-                                         {"rows_per_second", p.rows_per_second}};
-      if (std::isfinite(p.valid_metric)) m["valid_metric"] = p.valid_metric;
-      progress_status = run->LogMetrics(m, p.epoch);
-    }
-    if (progress) progress(p);
-  };
+  const train::ProgressCallback on_progress =
+      train::TrackProgress(run, "", progress, &progress_status);
 
   registry::Manifest manifest;
   manifest.name = config.model_name;
   manifest.task = "eta";
   std::vector<std::string> artifacts;
-  switch (config.model) {
-    case EtaModelKind::kBaseline: {
-      auto b = EtaBaselineModel::Make(config.baseline, config.features, static_cast<float>(mean));
-      RETURN_IF_ERROR(b->Save(out_dir + "/baseline.json"));
-      manifest.backend = "baseline";
-      artifacts = {"baseline.json"};
-      summary << "baseline " << EtaBaselineName(config.baseline) << "\n";
-      break;
+  if (config.model == kEtaBaselineModel) {
+    auto b = EtaBaselineModel::Make(config.baseline, config.features, static_cast<float>(mean));
+    RETURN_IF_ERROR(b->Save(out_dir + "/baseline.json"));
+    manifest.backend = "baseline";
+    artifacts = {"baseline.json"};
+    summary << "baseline " << EtaBaselineName(config.baseline) << "\n";
+  } else {
+    train::TrainerOptions o;
+    o.params = config.params;
+    o.threads = config.threads;
+    o.seed = config.seed;
+    if (config.huber_delta > 0) {
+      o.loss = train::Loss::kHuber;
+      o.huber_delta = config.huber_delta;
     }
-    case EtaModelKind::kXgboost: {
-      models::xgboost_backend::XgboostOptions o = config.xgboost;
-      o.nthread = config.threads;
-      ASSIGN_OR_RETURN(auto trained,
-                       models::xgboost_backend::TrainXgboost(tr, &va, o, on_progress));
-      RETURN_IF_ERROR(models::xgboost_backend::SaveXgboostModel(trained, out_dir + "/model.json"));
-      manifest.backend = "xgboost";
-      artifacts = {"model.json"};
-      const auto& out = trained.outputs[0];
-      summary << "xgboost: " << out.rounds_run << " rounds, best round " << out.best_round
-              << " (valid " << trained.metric_name << " " << Num(out.best_valid_metric) << "), "
-              << Num(trained.train_seconds) << " s, " << o.nthread << " threads\n";
-      manifest.properties["best_round"] = std::to_string(out.best_round);
-      break;
+    o.categorical = EtaCategoricalColumns(context, config.zone_embedding_dim);
+    ASSIGN_OR_RETURN(train::TrainedModel trained,
+                     train::Train(config.model, tr, &va, o, out_dir, on_progress));
+    if (run != nullptr) {
+      RETURN_IF_ERROR(
+          run->LogParams(train::PrefixedParams(config.model + ".", trained.resolved_params)));
     }
-    case EtaModelKind::kTorch: {
-      models::torch_backend::TabularNetOptions o = config.torch;
-      const int zone_card = context.max_zone + 1;
-      o.categorical = {{features::kEtaColPickupZone, zone_card, config.zone_embedding_dim},
-                       {features::kEtaColDropoffZone, zone_card, config.zone_embedding_dim},
-                       {features::kEtaColPickupBorough, features::kEtaBoroughCount, 3},
-                       {features::kEtaColDropoffBorough, features::kEtaBoroughCount, 3},
-                       {features::kEtaColHour, 24, 4},
-                       {features::kEtaColWeekday, 7, 3}};
-      o.num_threads = config.threads;
-      ASSIGN_OR_RETURN(auto trained,
-                       models::torch_backend::TrainTabularNet(tr, &va, o, on_progress));
-      RETURN_IF_ERROR(models::torch_backend::ExportTabularNet(trained.net, out_dir));
-      manifest.backend = "torchscript";
-      artifacts = {"model.pt", "net.json", "weights.bin"};
-      const auto& r = trained.report;
-      summary << "torch: " << r.epochs_run << " epochs, best epoch " << r.best_epoch
-              << " (valid loss " << Num(r.best_valid_loss) << "), " << Num(r.train_seconds)
-              << " s, " << Num(r.rows_per_second) << " rows/s, " << r.num_threads << " threads\n";
-      manifest.properties["best_epoch"] = std::to_string(r.best_epoch);
-      manifest.properties["train_rows_per_second"] = Num(r.rows_per_second);
-      break;
-    }
+    manifest.backend = trained.backend;
+    artifacts = trained.artifacts;
+    summary << trained.summary << "\n";
+    manifest.properties["best_iteration"] = std::to_string(trained.best_iterations.at(0));
+    manifest.properties["train_rows_per_second"] = Num(trained.rows_per_second);
   }
   RETURN_IF_ERROR(progress_status);
   for (const std::string& f : features::EtaContextFileNames()) artifacts.push_back(f);
@@ -308,11 +242,7 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
       features::EtaRequestFields(config.features)};
   if (run != nullptr) manifest.run_id = run->run_id();
   const std::vector<std::string> names = features::EtaFeatureNames(config.features);
-  std::vector<float> column(static_cast<size_t>(tr.rows));
-  for (int k = 0; k < tr.num_features; ++k) {
-    for (int64_t r = 0; r < tr.rows; ++r) column[r] = tr.feature(r, k);
-    manifest.feature_stats[names[k]] = registry::ComputeFeatureStats(column);
-  }
+  ASSIGN_OR_RETURN(manifest.feature_stats, train::TrainingFeatureStats(tr, names));
   manifest.properties["feature_names"] = Join(names, ",");
   manifest.properties["train_filter"] = train.report.filter;
   manifest.properties["train_rows"] = std::to_string(train.report.kept);

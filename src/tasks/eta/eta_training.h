@@ -1,6 +1,6 @@
 // ETA training: builds the feature context from the training trips only, computes features for
-// the training and validation trips with the one ETA feature path, trains a model (baseline,
-// XGBoost through models/xgboost, or the LibTorch tabular net through models/torch), writes a
+// the training and validation trips with the one ETA feature path, trains a model (a baseline,
+// or any trainer kind through train::Train: "xgboost", "torch", …), writes a
 // self-contained model folder, reloads it through the serving backend and evaluates it on the
 // validation trips next to all three baselines (same rows, same features).
 //
@@ -29,27 +29,31 @@
 #include "features/weather.h"
 #include "models/model.h"
 #include "models/tabular_data.h"
-#include "models/torch/tabular_net.h"
-#include "models/xgboost/xgboost_trainer.h"
 #include "registry/manifest.h"
 #include "registry/run_tracker.h"
 #include "tasks/eta/eta_baselines.h"
 #include "tasks/eta/eta_dataset.h"
 #include "tasks/eta/eta_evaluation.h"
+#include "train/trainer.h"
 
 namespace bimride::tasks::eta {
 
-enum class EtaModelKind { kBaseline, kXgboost, kTorch };
-std::string_view EtaModelKindName(EtaModelKind kind);  // "baseline", "xgboost", "torch"
-StatusOr<EtaModelKind> ParseEtaModelKind(std::string_view text);
+// The model kinds: "baseline" (the task's own) or a trainer kind registered in this build.
+inline constexpr std::string_view kEtaBaselineModel = "baseline";
+// OK for "baseline" and every registered trainer; InvalidArgument naming the known ones.
+Status CheckEtaModelKind(const std::string& model);
 
 struct EtaTrainConfig {
   features::EtaFeatureSet features = features::EtaFeatureSet::kBooking;
-  EtaModelKind model = EtaModelKind::kXgboost;
-  EtaBaselineKind baseline = EtaBaselineKind::kPairMedian;  // with model == kBaseline
+  std::string model = "xgboost";  // "baseline" or a trainer kind (train::RegisteredTrainers())
+  EtaBaselineKind baseline = EtaBaselineKind::kPairMedian;  // with model "baseline"
   features::EtaContextOptions context;
-  models::xgboost_backend::XgboostOptions xgboost;
-  models::torch_backend::TabularNetOptions torch;  // categorical columns are filled in
+  // The trainer's hyper-parameters by name (train/backends/*: max_depth, eta, rounds, …;
+  // hidden_sizes, learning_rate, epochs, …). The zone/borough/hour/weekday columns are given to
+  // the trainer as categorical.
+  train::Params params;
+  double huber_delta = 0;  // > 0: Huber loss with this delta; else squared error
+  uint64_t seed = 42;
   int zone_embedding_dim = 16;
   // Training rows get their learned encodings (zone-pair medians, …) out of fold: from a
   // context built on the other folds, so a row never sees its own label. 0/1 = off (the full
@@ -59,8 +63,8 @@ struct EtaTrainConfig {
   std::string model_name = "eta";  // manifest name
 };
 
-// The tuned defaults (results/eta.md) for a feature set and model kind.
-EtaTrainConfig DefaultEtaTrainConfig(features::EtaFeatureSet set, EtaModelKind model);
+// The tuned defaults (results/eta.md) for a feature set and model kind.
+EtaTrainConfig DefaultEtaTrainConfig(features::EtaFeatureSet set, const std::string& model);
 
 struct EtaTrainResult {
   std::string model_dir;
@@ -102,6 +106,10 @@ StatusOr<models::TabularData> MakeOutOfFoldTabularData(const EtaDataset& train,
                                                        const features::EtaFeatureContext& full,
                                                        int folds, const data::ZoneIndex* zones,
                                                        const features::WeatherTable* weather);
+
+// The ETA features that are ids (zones, boroughs, hour, weekday), for trainers that embed them.
+std::vector<models::CategoricalColumn> EtaCategoricalColumns(
+    const features::EtaFeatureContext& context, int zone_embedding_dim);
 
 // Builds the training features of a dataset with a context (TabularData, label = minutes).
 StatusOr<models::TabularData> MakeEtaTabularData(const features::EtaFeatureContext& context,

@@ -24,14 +24,17 @@ EtaDataset Dataset(int n, uint64_t seed, int64_t first_day) {
   return d.ok() ? *d : EtaDataset{};
 }
 
-EtaTrainConfig SmallConfig(EtaFeatureSet set, EtaModelKind kind) {
+EtaTrainConfig SmallConfig(EtaFeatureSet set, const std::string& kind) {
   EtaTrainConfig c = DefaultEtaTrainConfig(set, kind);
-  c.xgboost.rounds = 60;
-  c.xgboost.max_depth = 4;
-  c.xgboost.eta = 0.2;
-  c.torch.epochs = 4;
-  c.torch.hidden_sizes = {32, 16};
-  c.torch.batch_size = 128;
+  if (kind == "xgboost") {
+    c.params["rounds"] = "60";
+    c.params["max_depth"] = "4";
+    c.params["eta"] = "0.2";
+  } else if (kind == "torch") {
+    c.params["epochs"] = "4";
+    c.params["hidden_sizes"] = "32,16";
+    c.params["batch_size"] = "128";
+  }
   c.zone_embedding_dim = 4;
   c.threads = 1;
   c.encoding_folds = 3;
@@ -117,10 +120,11 @@ TEST(EtaTrainingTest, EveryModelKindTrainsWritesALoadableFolderAndBeatsTheMean) 
   const EtaDataset train = Dataset(3000, 1, kJan1);
   const EtaDataset valid = Dataset(800, 2, kFeb1);
   for (EtaFeatureSet set : {EtaFeatureSet::kBooking, EtaFeatureSet::kWithDistance}) {
-    for (EtaModelKind kind :
-         {EtaModelKind::kBaseline, EtaModelKind::kXgboost, EtaModelKind::kTorch}) {
-      SCOPED_TRACE(std::string(features::EtaFeatureSpecName(set)) + " " +
-                   std::string(EtaModelKindName(kind)));
+    // Every trainer this build has (a build without LibTorch or XGBoost tests the rest).
+    std::vector<std::string> kinds = {"baseline"};
+    for (const std::string& k : train::RegisteredTrainers()) kinds.push_back(k);
+    for (const std::string& kind : kinds) {
+      SCOPED_TRACE(std::string(features::EtaFeatureSpecName(set)) + " " + kind);
       const std::string dir = testing::TempDir("train");
       auto result =
           TrainEtaModel(train, valid, nullptr, nullptr, SmallConfig(set, kind), dir, nullptr);
@@ -132,7 +136,7 @@ TEST(EtaTrainingTest, EveryModelKindTrainsWritesALoadableFolderAndBeatsTheMean) 
       EXPECT_LT(model_rmse, mean_rmse);
       // The synthetic duration is distance × a rush-hour factor, which the speed baseline
       // nearly is; a 4-epoch net need not beat it here (the green data test holds it to all).
-      if (kind == EtaModelKind::kXgboost) {
+      if (kind == "xgboost") {
         for (size_t b = 1; b < 4; ++b) {
           EXPECT_LT(model_rmse, result->comparison[b].second.overall.rmse)
               << result->comparison[b].first;
@@ -163,12 +167,12 @@ TEST(EtaTrainingTest, NativeBackendsLoadTheSameArtifactsAndAgree) {
   const EtaDataset train = Dataset(2000, 3, kJan1);
   const EtaDataset valid = Dataset(300, 4, kFeb1);
   struct Case {
-    EtaModelKind kind;
+    const char* kind;
     const char* native;
     double tolerance;
   };
-  for (const Case& c : {Case{EtaModelKind::kXgboost, "native_trees", 1e-4},
-                        Case{EtaModelKind::kTorch, "native_mlp", 1e-3}}) {
+  for (const Case& c : {Case{"xgboost", "native_trees", 1e-4}, Case{"torch", "native_mlp", 1e-3}}) {
+    if (!train::HasTrainer(c.kind)) continue;  // not in this build
     const std::string dir = testing::TempDir("native");
     auto result = TrainEtaModel(train, valid, nullptr, nullptr,
                                 SmallConfig(EtaFeatureSet::kWithDistance, c.kind), dir, nullptr);
@@ -185,6 +189,7 @@ TEST(EtaTrainingTest, NativeBackendsLoadTheSameArtifactsAndAgree) {
 }
 
 TEST(EtaTrainingTest, TrackedRunRecordsParamsEpochMetricsAndRunIdInManifest) {
+  if (!train::HasTrainer("torch")) GTEST_SKIP() << "built without LibTorch";
   const EtaDataset train = Dataset(1500, 5, kJan1);
   const EtaDataset valid = Dataset(300, 6, kFeb1);
   const std::string repo = testing::TempDir("run_repo");
@@ -195,7 +200,7 @@ TEST(EtaTrainingTest, TrackedRunRecordsParamsEpochMetricsAndRunIdInManifest) {
   const std::string dir = repo + "/out";
   auto result =
       TrainEtaModel(train, valid, nullptr, nullptr,
-                    SmallConfig(EtaFeatureSet::kBooking, EtaModelKind::kTorch), dir, run->get());
+                    SmallConfig(EtaFeatureSet::kBooking, "torch"), dir, run->get());
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->manifest.run_id, (*run)->run_id());
   ASSERT_TRUE((*run)->EndRun(registry::RunStatus::kFinished).ok());
@@ -203,6 +208,7 @@ TEST(EtaTrainingTest, TrackedRunRecordsParamsEpochMetricsAndRunIdInManifest) {
   ASSERT_TRUE(record.ok()) << record.status().ToString();
   EXPECT_EQ(record->params.at("model"), "torch");
   EXPECT_EQ(record->params.at("torch.epochs"), "4");
+  EXPECT_EQ(record->params.at("torch.hidden_sizes"), "32,16");
   int epochs_logged = 0;
   for (const auto& m : record->metrics) epochs_logged += m.key == "train_loss" ? 1 : 0;
   EXPECT_GE(epochs_logged, 1);
@@ -220,7 +226,7 @@ TEST(EtaTrainingTest, BadInputsAreClearErrors) {
   const EtaDataset train = Dataset(500, 7, kJan1);
   EtaDataset empty;
   const std::string dir = testing::TempDir("bad");
-  auto config = SmallConfig(EtaFeatureSet::kBooking, EtaModelKind::kXgboost);
+  auto config = SmallConfig(EtaFeatureSet::kBooking, "baseline");
   EXPECT_EQ(TrainEtaModel(train, empty, nullptr, nullptr, config, dir, nullptr).status().message(),
             "valid: no trips left after the filter");
   // Zones without coordinates and no zone index: no centroids — refuse rather than guess.
@@ -231,7 +237,21 @@ TEST(EtaTrainingTest, BadInputsAreClearErrors) {
   EXPECT_EQ(LoadEtaModel(dir + "/missing").status().code(), StatusCode::kNotFound);
   ASSERT_TRUE(WriteFileAtomic(dir + "/manifest.json", "{}").ok());
   EXPECT_NE(LoadEtaModel(dir).status().message().find("manifest.json"), std::string::npos);
-  EXPECT_FALSE(ParseEtaModelKind("lightgbm").ok());
+  const Status unknown = CheckEtaModelKind("lightgbm");
+  EXPECT_EQ(unknown.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(unknown.message().find("unknown ETA model 'lightgbm' (baseline"), std::string::npos)
+      << unknown.message();
+  config.model = "lightgbm";
+  EXPECT_EQ(TrainEtaModel(train, train, nullptr, nullptr, config, dir, nullptr).status().code(),
+            StatusCode::kInvalidArgument);
+  // A misspelt trainer parameter is refused, naming it, instead of training with a default.
+  if (train::HasTrainer("xgboost")) {
+    config = SmallConfig(EtaFeatureSet::kBooking, "xgboost");
+    config.params["max_dept"] = "3";
+    const Status misspelt = TrainEtaModel(train, train, nullptr, nullptr, config, dir, nullptr).status();
+    EXPECT_NE(misspelt.message().find("unknown parameter 'max_dept'"), std::string::npos)
+        << misspelt.message();
+  }
   std::filesystem::remove_all(dir);
 }
 

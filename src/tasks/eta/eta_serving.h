@@ -1,0 +1,18 @@
+// The ETA feature specs for the model server, "eta_booking" and "eta_with_distance"
+// (features/eta_features.h). An ETA version folder carries its feature context (zones,
+// weather, encodings learned in training: eta_context.json, eta_zone_pairs.csv,
+// eta_weather.csv); the factory loads it when the version loads, and the adapter turns raw
+// request fields (pickup_zone, dropoff_zone, pickup_datetime, [trip_distance], coordinates)
+// into the model's features through ParseEtaRequests → ComputeEtaFeatures — the code training
+// used. Errors name the field and the row; a missing or bad context file fails the load.
+// Thread safety: adapters are immutable and safe from many threads.
+#pragma once
+
+#include "features/eta_features.h"
+#include "serving/feature_adapter.h"
+
+namespace bimride::tasks::eta {
+
+serving::FeatureAdapterFactory EtaFeatureAdapterFactory(features::EtaFeatureSet set);
+
+}  // namespace bimride::tasks::eta
