@@ -12,15 +12,25 @@
 namespace bimride::train {
 namespace {
 
-std::map<std::string, TrainerFn>& Trainers() {
-  static auto* trainers = new std::map<std::string, TrainerFn>();
-  return *trainers;
-}
-
 std::string JoinNames(const std::vector<std::string>& names) {
   std::string out;
   for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
   return out.empty() ? std::string("none") : out;
+}
+
+struct Registered {
+  TrainerFn train = nullptr;
+  TrainerCheckFn check = nullptr;
+};
+
+std::map<std::string, Registered>& Trainers() {
+  static auto* trainers = new std::map<std::string, Registered>();
+  return *trainers;
+}
+
+Status UnknownKind(const std::string& kind) {
+  return NotFoundError("no trainer '" + kind +
+                       "' in this build (trainers: " + JoinNames(RegisteredTrainers()) + ")");
 }
 
 }  // namespace
@@ -37,9 +47,15 @@ std::string_view LossName(Loss loss) {
   return "?";
 }
 
-bool RegisterTrainer(const char* kind, TrainerFn fn) {
-  Trainers()[kind] = fn;
+bool RegisterTrainer(const char* kind, TrainerFn fn, TrainerCheckFn check) {
+  Trainers()[kind] = Registered{fn, check};
   return true;
+}
+
+Status CheckTrainerOptions(const std::string& kind, const TrainerOptions& options) {
+  const auto it = Trainers().find(kind);
+  if (it == Trainers().end()) return UnknownKind(kind);
+  return it->second.check == nullptr ? OkStatus() : it->second.check(options);
 }
 
 std::vector<std::string> RegisteredTrainers() {
@@ -81,7 +97,7 @@ StatusOr<TrainedModel> Train(const std::string& kind, const models::TabularData&
     if (n <= 0) return InvalidArgumentError(kind + ": fixed iterations must be > 0");
   }
   RETURN_IF_ERROR(MakeDirs(out_dir));
-  ASSIGN_OR_RETURN(TrainedModel m, it->second(train, valid, options, out_dir, progress));
+  ASSIGN_OR_RETURN(TrainedModel m, it->second.train(train, valid, options, out_dir, progress));
   m.kind = kind;
   m.artifact_dir = out_dir;
   if (m.model == nullptr || m.artifacts.empty() || m.backend.empty()) {

@@ -88,10 +88,18 @@ using TrainerFn = StatusOr<TrainedModel> (*)(const models::TabularData& train,
                                              const std::string& out_dir,
                                              const ProgressCallback& progress);
 
-// Replaces a trainer of the same kind. Returns true (for static registration).
-bool RegisterTrainer(const char* kind, TrainerFn fn);
+// Checks options without training (the params a trainer would refuse), so a command line can
+// be refused before any data is read.
+using TrainerCheckFn = Status (*)(const TrainerOptions& options);
+
+// Replaces a trainer of the same kind. `check` may be null. Returns true (for static
+// registration).
+bool RegisterTrainer(const char* kind, TrainerFn fn, TrainerCheckFn check = nullptr);
 std::vector<std::string> RegisteredTrainers();  // sorted
 bool HasTrainer(const std::string& kind);
+
+// The trainer's own check of `options` (OK when it has none); NotFound for an unknown kind.
+Status CheckTrainerOptions(const std::string& kind, const TrainerOptions& options);
 
 // Validates the data (models::ValidateTabularData), creates `out_dir`, and runs the trainer of
 // `kind`. NotFound naming the registered kinds when `kind` is unknown (not built in this binary).
@@ -123,6 +131,7 @@ class ParamReader {
 
 }  // namespace bimride::train
 
-#define BIMRIDE_TRAINER(kind, fn)                                                            \
+// BIMRIDE_TRAINER(kind, train_fn) or BIMRIDE_TRAINER(kind, train_fn, check_fn).
+#define BIMRIDE_TRAINER(kind, ...)                                                            \
   static const bool BIMRIDE_CONCAT(bimride_trainer_registered_, __LINE__) [[maybe_unused]] = \
-      ::bimride::train::RegisterTrainer(kind, fn)
+      ::bimride::train::RegisterTrainer(kind, __VA_ARGS__)

@@ -128,6 +128,8 @@ TEST(TrainerRegistryTest, UnknownKindNamesTheKindsThisBuildHas) {
   EXPECT_EQ(m.status().code(), StatusCode::kNotFound);
   EXPECT_NE(m.status().message().find("no trainer 'lightgbm' in this build"), std::string::npos);
   EXPECT_NE(m.status().message().find("fixture_mean"), std::string::npos) << m.status().message();
+  EXPECT_EQ(CheckTrainerOptions("lightgbm", {}).code(), StatusCode::kNotFound);
+  EXPECT_TRUE(CheckTrainerOptions("fixture_mean", {}).ok()) << "a trainer without a check";
 }
 
 TEST(TrainerRegistryTest, BadDataAndOptionsAreRefusedBeforeAnyTrainerRuns) {
@@ -228,6 +230,8 @@ TEST(XgboostTrainerTest, EarlyStopsThenRefitsEachOutputForItsRounds) {
   EXPECT_EQ(Train("xgboost", train, nullptr, refit, dir + "/bad").status().code(),
             StatusCode::kInvalidArgument);
   o.params["max_dept"] = "3";
+  // Refused up front (as `bimride train` does before reading data) and by Train itself.
+  EXPECT_EQ(CheckTrainerOptions("xgboost", o).code(), StatusCode::kInvalidArgument);
   auto misspelt = Train("xgboost", train, &valid, o, dir + "/bad");
   EXPECT_NE(misspelt.status().message().find("unknown parameter 'max_dept'"), std::string::npos);
   std::filesystem::remove_all(dir);
@@ -249,6 +253,10 @@ TEST(TorchTrainerTest, EnsembleIsOneNetAndTheFilesLoadInBothBackends) {
   auto mlp = models::LoadModel("native_mlp", dir + "/net.json");
   ASSERT_TRUE(mlp.ok()) << mlp.status().ToString();
   EXPECT_NEAR(Rmse(**mlp, valid), Rmse(*m->model, valid), 1e-4);
+  TrainerOptions bad = o;
+  bad.params["hidden_sizes"] = "12,x";
+  EXPECT_NE(CheckTrainerOptions("torch", bad).message().find("'hidden_sizes': '12,x'"),
+            std::string::npos);
   TrainerOptions refit = o;
   refit.fixed_iterations = {2};  // the ensemble has 2 members
   EXPECT_EQ(Train("torch", train, nullptr, refit, dir + "/bad").status().code(),

@@ -17,6 +17,7 @@
 #include "tasks/demand/demand_models.h"
 #include "tasks/demand/demand_publish.h"
 #include "tasks/task.h"
+#include "train/trainer.h"
 
 namespace bimride::tasks::demand {
 namespace {
@@ -43,6 +44,7 @@ class DemandServingTest : public ::testing::TestWithParam<DemandModelKind> {
   void SetUp() override {
     // The spec comes from the demand task's own registration (demand_task.cc, linked whole).
     ASSERT_NE(FindTask("demand"), nullptr);
+    if (!train::HasTrainer(DemandTrainerKind(GetParam()))) GTEST_SKIP() << "trainer not built";
     grid_ = SyntheticGrid();
     repo_ = (std::filesystem::temp_directory_path() / ("demand_serving_" + registry::NewRunId()))
                 .string();

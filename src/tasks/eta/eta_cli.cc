@@ -176,6 +176,7 @@ int RunTrainEta(const std::vector<std::string>& args) {
     }
     config.params[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
+  if (Status st = CheckEtaTrainConfig(config); !st.ok()) return ReportError(st, /*usage=*/true);
 
   auto zones = LoadZones(shared.zones);
   if (!zones.ok()) return ReportError(zones.status());

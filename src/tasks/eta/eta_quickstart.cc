@@ -51,9 +51,19 @@ StatusOr<QuickstartModel> RunEtaQuickstart(const QuickstartInput& input) {
   ASSIGN_OR_RETURN(EtaDataset valid, MakeEtaDataset(split.valid, {}));
   std::printf("  train: %s\n  valid: %s\n", train.report.ToString().c_str(),
               valid.report.ToString().c_str());
-  EtaTrainConfig config = DefaultEtaTrainConfig(features::EtaFeatureSet::kBooking, "xgboost");
-  config.params["rounds"] = std::to_string(input.rounds);
-  config.params["eta"] = "0.1";
+  // XGBoost where this build has it, else the LibTorch net: a baseline has no serving backend.
+  const std::string kind = train::HasTrainer("xgboost") ? "xgboost" : "torch";
+  if (!train::HasTrainer(kind)) {
+    return FailedPreconditionError(
+        "the ETA quickstart needs a trainer; this build has neither XGBoost nor LibTorch");
+  }
+  EtaTrainConfig config = DefaultEtaTrainConfig(features::EtaFeatureSet::kBooking, kind);
+  if (kind == "xgboost") {
+    config.params["rounds"] = std::to_string(input.rounds);
+    config.params["eta"] = "0.1";
+  } else {
+    config.params["epochs"] = std::to_string(std::min(input.rounds, 10));
+  }
   config.threads = input.threads;
   ASSIGN_OR_RETURN(auto registry, registry::Registry::Open(input.repo));
   train::TrainingRunSpec spec;

@@ -67,6 +67,29 @@ Status CheckEtaModelKind(const std::string& model) {
   return InvalidArgumentError("unknown ETA model '" + model + "' (" + known + ")");
 }
 
+namespace {
+
+// What the trainer gets, but the categorical columns (which need the feature context).
+train::TrainerOptions TrainerOptionsFor(const EtaTrainConfig& config) {
+  train::TrainerOptions o;
+  o.params = config.params;
+  o.threads = config.threads;
+  o.seed = config.seed;
+  if (config.huber_delta > 0) {
+    o.loss = train::Loss::kHuber;
+    o.huber_delta = config.huber_delta;
+  }
+  return o;
+}
+
+}  // namespace
+
+Status CheckEtaTrainConfig(const EtaTrainConfig& config) {
+  RETURN_IF_ERROR(CheckEtaModelKind(config.model));
+  if (config.model == kEtaBaselineModel) return OkStatus();
+  return train::CheckTrainerOptions(config.model, TrainerOptionsFor(config));
+}
+
 EtaTrainConfig DefaultEtaTrainConfig(EtaFeatureSet set, const std::string& model) {
   EtaTrainConfig c;
   c.features = set;
@@ -157,7 +180,7 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
   if (train.trips.empty()) return InvalidArgumentError("train: no trips left after the filter");
   if (valid.trips.empty()) return InvalidArgumentError("valid: no trips left after the filter");
   if (config.threads <= 0) return InvalidArgumentError("threads must be > 0");
-  RETURN_IF_ERROR(CheckEtaModelKind(config.model));
+  RETURN_IF_ERROR(CheckEtaTrainConfig(config));
   if (config.features == EtaFeatureSet::kWithDistance) {
     size_t metered = 0;
     for (float d : train.trips.distance_miles) metered += std::isfinite(d) ? 1 : 0;
@@ -211,14 +234,7 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
     artifacts = {"baseline.json"};
     summary << "baseline " << EtaBaselineName(config.baseline) << "\n";
   } else {
-    train::TrainerOptions o;
-    o.params = config.params;
-    o.threads = config.threads;
-    o.seed = config.seed;
-    if (config.huber_delta > 0) {
-      o.loss = train::Loss::kHuber;
-      o.huber_delta = config.huber_delta;
-    }
+    train::TrainerOptions o = TrainerOptionsFor(config);
     o.categorical = EtaCategoricalColumns(context, config.zone_embedding_dim);
     ASSIGN_OR_RETURN(train::TrainedModel trained,
                      train::Train(config.model, tr, &va, o, out_dir, on_progress));

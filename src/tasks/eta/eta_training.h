@@ -63,6 +63,10 @@ struct EtaTrainConfig {
   std::string model_name = "eta";  // manifest name
 };
 
+// The model kind and the trainer's parameters, checked without training (InvalidArgument or
+// NotFound naming what is wrong), so a command line is refused before any data is read.
+Status CheckEtaTrainConfig(const EtaTrainConfig& config);
+
 // The tuned defaults (results/eta.md) for a feature set and model kind.
 EtaTrainConfig DefaultEtaTrainConfig(features::EtaFeatureSet set, const std::string& model);
 

@@ -114,7 +114,12 @@ StatusOr<TrainedModel> TrainWithTorch(const models::TabularData& train,
   return m;
 }
 
+Status CheckTorchOptions(const TrainerOptions& options) {
+  int ensemble = 1;
+  return ReadOptions(options, &ensemble, nullptr).status();
+}
+
 }  // namespace
 }  // namespace bimride::train
 
-BIMRIDE_TRAINER("torch", bimride::train::TrainWithTorch);
+BIMRIDE_TRAINER("torch", bimride::train::TrainWithTorch, bimride::train::CheckTorchOptions);

@@ -145,7 +145,11 @@ StatusOr<TrainedModel> TrainWithXgboost(const models::TabularData& train,
   return m;
 }
 
+Status CheckXgboostOptions(const TrainerOptions& options) {
+  return ReadOptions(options, nullptr).status();
+}
+
 }  // namespace
 }  // namespace bimride::train
 
-BIMRIDE_TRAINER("xgboost", bimride::train::TrainWithXgboost);
+BIMRIDE_TRAINER("xgboost", bimride::train::TrainWithXgboost, bimride::train::CheckXgboostOptions);

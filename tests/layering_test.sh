@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The include rules of docs/architecture.md, checked on every library file of src/ (tests,
+# src/*/testing/ and test utilities may also include what their end-to-end checks need, but
+# never a folder above their own in the table; cli/ may include everything):
+#   1. a component includes only the components its row allows;
+#   2. LibTorch headers only in src/models/torch/, XGBoost headers only in src/models/xgboost/;
+#   3. a backend's headers (models/torch/, models/xgboost/) only in src/models/ and
+#      src/train/backends/ — tasks reach backends through train::Train and models::LoadModel.
+# Prints one line per violation and "N passed, M failed".
+set -u
+SRC="${1:-$(dirname "$0")/../src}"
+declare -A ALLOWED=(
+  [common]="common"
+  [parquet]="common parquet"
+  [data]="common parquet data"
+  [simulator]="common parquet data simulator"
+  [features]="common data features"
+  [models]="common models"
+  [registry]="common registry"
+  [train]="common models registry train"
+  [tasks]="common data features models registry train tasks cli/command.h serving/feature_adapter.h"
+  [serving]="common features models registry serving"
+)
+fails=0; passes=0
+fail() { fails=$((fails+1)); echo "FAIL $1"; }
+is_test() { [[ "$1" == *_test.cc || "$1" == */testing/* || "$1" == *test_util* || "$1" == *_fuzz*.cc || "$1" == *fuzzer.cc || "$1" == *fuzz_seeds.cc ]]; }
+
+while IFS= read -r file; do
+  rel="${file#"$SRC"/}"
+  component="${rel%%/*}"
+  [[ "$component" == cli ]] && continue
+  allowed="${ALLOWED[$component]:-}"
+  if [[ -z "$allowed" ]]; then fail "$rel: component '$component' has no row in the rules"; continue; fi
+  ok=1
+  while IFS= read -r inc; do
+    [[ -z "$inc" ]] && continue
+    target="${inc%%/*}"
+    if [[ "$inc" == torch/* || "$inc" == ATen/* || "$inc" == c10/* ]]; then
+      [[ "$rel" == models/torch/* ]] || { fail "$rel includes LibTorch <$inc>"; ok=0; }
+      continue
+    fi
+    if [[ "$inc" == xgboost/* ]]; then
+      [[ "$rel" == models/xgboost/* ]] || { fail "$rel includes XGBoost <$inc>"; ok=0; }
+      continue
+    fi
+    [[ "$inc" == */* ]] || continue  # standard and third-party headers
+    if [[ "$inc" == models/torch/* || "$inc" == models/xgboost/* ]]; then
+      if [[ "$rel" != models/* && "$rel" != train/backends/* ]] && ! is_test "$rel"; then
+        fail "$rel includes the backend header \"$inc\" (use train::Train / models::LoadModel)"; ok=0
+      fi
+      continue
+    fi
+    if [[ " $allowed " == *" $target "* || " $allowed " == *" $inc "* ]]; then continue; fi
+    # Tests may reach down (to set up what they check end to end) but not into cli/.
+    if is_test "$rel" && [[ "$target" != cli || "$inc" == cli/command.h ]]; then continue; fi
+    [[ -d "$SRC/$target" ]] || continue  # not one of ours (e.g. <nlohmann/json.hpp>)
+    fail "$rel includes \"$inc\": $component may include only: $allowed"; ok=0
+  done < <(grep -hoE '^#include [<"][^>"]+[>"]' "$file" | sed -E 's/^#include [<"]([^>"]+)[>"]/\1/')
+  ((ok)) && passes=$((passes+1))
+done < <(find "$SRC" -name '*.h' -o -name '*.cc' | sort)
+echo "$passes passed, $fails failed"
+[[ $fails -eq 0 ]]
