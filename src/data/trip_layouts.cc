@@ -1,50 +1,181 @@
 #include "data/trip_layouts.h"
 
 namespace bimride::data::layouts {
+namespace {
 
-const OwnLayout& BimrideLayout() {
-  using T = TripColumn;
-  static const OwnLayout kLayout = {
-      {"source", "pickup_time", "dropoff_time", "pickup_zone", "dropoff_zone"},
-      {{"source", T::kSource},
-       {"pickup_time", T::kPickupTime},
-       {"dropoff_time", T::kDropoffTime},
-       {"pickup_zone", T::kPickupZone},
-       {"dropoff_zone", T::kDropoffZone},
-       {"pickup_lon", T::kPickupLon},
-       {"pickup_lat", T::kPickupLat},
-       {"dropoff_lon", T::kDropoffLon},
-       {"dropoff_lat", T::kDropoffLat},
-       {"distance_miles", T::kDistance},
-       {"fare", T::kFare},
-       {"total", T::kTotal},
-       {"surge", T::kSurge},
-       {"passengers", T::kPassengers},
-       {"vendor", T::kVendor},
-       {"rider_id", T::kRiderId}}};
-  return kLayout;
+// The columns of `bindings`, in their order.
+std::vector<const char*> ColumnsOf(const std::vector<ColumnBinding>& bindings) {
+  std::vector<const char*> columns;
+  for (const ColumnBinding& b : bindings) columns.push_back(b.column);
+  return columns;
 }
 
-const OwnLayout& SimulatorLayout() {
+SourceLayout MakeBimrideLayout() {
   using T = TripColumn;
-  static const OwnLayout kLayout = {
-      {"trip_id", "rider_id", "pickup_datetime", "dropoff_datetime", "pickup_zone", "dropoff_zone",
-       "surge_multiplier"},
-      {{"pickup_datetime", T::kPickupTime},
-       {"dropoff_datetime", T::kDropoffTime},
-       {"pickup_zone", T::kPickupZone},
-       {"dropoff_zone", T::kDropoffZone},
-       {"pickup_lon", T::kPickupLon},
-       {"pickup_lat", T::kPickupLat},
-       {"dropoff_lon", T::kDropoffLon},
-       {"dropoff_lat", T::kDropoffLat},
-       {"trip_distance", T::kDistance},
-       {"fare_amount", T::kFare},
-       {"total_amount", T::kTotal},
-       {"surge_multiplier", T::kSurge},
-       {"passenger_count", T::kPassengers},
-       {"rider_id", T::kRiderId}}};
-  return kLayout;
+  SourceLayout l = {"bimride",
+                    TripSource::kUnknown,
+                    kBothReaders,
+                    {"source", "pickup_time", "dropoff_time", "pickup_zone", "dropoff_zone"},
+                    {{"source", T::kSource},
+                     {"pickup_time", T::kPickupTime},
+                     {"dropoff_time", T::kDropoffTime},
+                     {"pickup_zone", T::kPickupZone},
+                     {"dropoff_zone", T::kDropoffZone},
+                     {"pickup_lon", T::kPickupLon},
+                     {"pickup_lat", T::kPickupLat},
+                     {"dropoff_lon", T::kDropoffLon},
+                     {"dropoff_lat", T::kDropoffLat},
+                     {"distance_miles", T::kDistance},
+                     {"fare", T::kFare},
+                     {"total", T::kTotal},
+                     {"surge", T::kSurge},
+                     {"passengers", T::kPassengers},
+                     {"vendor", T::kVendor},
+                     {"rider_id", T::kRiderId}},
+                    {}};
+  l.written_columns = ColumnsOf(l.bindings);  // written in the order it is read
+  return l;
+}
+
+SourceLayout MakeSimulatorLayout() {
+  using T = TripColumn;
+  return {"simulator",
+          TripSource::kSimulator,
+          kBothReaders,
+          {"trip_id", "rider_id", "pickup_datetime", "dropoff_datetime", "pickup_zone",
+           "dropoff_zone", "surge_multiplier"},
+          {{"pickup_datetime", T::kPickupTime},
+           {"dropoff_datetime", T::kDropoffTime},
+           {"pickup_zone", T::kPickupZone},
+           {"dropoff_zone", T::kDropoffZone},
+           {"pickup_lon", T::kPickupLon},
+           {"pickup_lat", T::kPickupLat},
+           {"dropoff_lon", T::kDropoffLon},
+           {"dropoff_lat", T::kDropoffLat},
+           {"trip_distance", T::kDistance},
+           {"fare_amount", T::kFare},
+           {"total_amount", T::kTotal},
+           {"surge_multiplier", T::kSurge},
+           {"passenger_count", T::kPassengers},
+           {"rider_id", T::kRiderId}},
+          // trip_id is the 1-based row number; the readers check it, TripTable does not keep it.
+          {"trip_id", "rider_id", "pickup_datetime", "dropoff_datetime", "pickup_zone",
+           "dropoff_zone", "pickup_lon", "pickup_lat", "dropoff_lon", "dropoff_lat",
+           "trip_distance", "fare_amount", "surge_multiplier", "total_amount", "passenger_count"}};
+}
+
+// TLC yellow and green: the same columns after the time columns' prefix ("tpep_" / "lpep_").
+// Coordinates are only in old CSV files; TLC's Parquet files never had them.
+SourceLayout MakeTlcTaxiLayout(const char* name, TripSource source, const char* pickup_time,
+                               const char* dropoff_time) {
+  using T = TripColumn;
+  return {name,
+          source,
+          kBothReaders,
+          {pickup_time, dropoff_time},
+          {{pickup_time, T::kPickupTime},
+           {dropoff_time, T::kDropoffTime},
+           {"PULocationID", T::kPickupZone},
+           {"DOLocationID", T::kDropoffZone},
+           {"pickup_longitude", T::kPickupLon, kCsvReader},
+           {"pickup_latitude", T::kPickupLat, kCsvReader},
+           {"dropoff_longitude", T::kDropoffLon, kCsvReader},
+           {"dropoff_latitude", T::kDropoffLat, kCsvReader},
+           {"trip_distance", T::kDistance},
+           {"fare_amount", T::kFare},
+           {"total_amount", T::kTotal},
+           {"passenger_count", T::kPassengers},
+           {"VendorID", T::kVendor}},
+          {}};
+}
+
+std::vector<SourceLayout> MakeSourceLayouts() {
+  using T = TripColumn;
+  std::vector<SourceLayout> all;
+  all.push_back(MakeBimrideLayout());
+  all.push_back(MakeSimulatorLayout());
+  all.push_back(MakeTlcTaxiLayout("tlc_yellow", TripSource::kTlcYellow, "tpep_pickup_datetime",
+                                  "tpep_dropoff_datetime"));
+  all.push_back(MakeTlcTaxiLayout("tlc_green", TripSource::kTlcGreen, "lpep_pickup_datetime",
+                                  "lpep_dropoff_datetime"));
+  all.push_back({"tlc_fhvhv",
+                 TripSource::kTlcFhv,
+                 kBothReaders,
+                 {"hvfhs_license_num",
+                  "pickup_datetime",
+                  "dropoff_datetime",
+                  {"PULocationID", kCsvReader},
+                  {"DOLocationID", kCsvReader}},
+                 {{"pickup_datetime", T::kPickupTime},
+                  {"dropoff_datetime", T::kDropoffTime},
+                  {"PULocationID", T::kPickupZone},
+                  {"DOLocationID", T::kDropoffZone},
+                  {"trip_miles", T::kDistance},
+                  {"base_passenger_fare", T::kFare},
+                  {"dispatching_base_num", T::kBase}},
+                 {}});
+  all.push_back({"tlc_fhv",
+                 TripSource::kTlcFhv,
+                 kBothReaders,
+                 {"dispatching_base_num",
+                  "pickup_datetime",
+                  "dropoff_datetime",
+                  {"PUlocationID", kCsvReader},
+                  {"DOlocationID", kCsvReader}},
+                 {{"pickup_datetime", T::kPickupTime},
+                  {"dropoff_datetime", T::kDropoffTime},  // "dropOff_datetime" in TLC's files
+                  {"PUlocationID", T::kPickupZone},
+                  {"DOlocationID", T::kDropoffZone},
+                  {"dispatching_base_num", T::kBase}},
+                 {}});
+  all.push_back({"kaggle_trip_duration",
+                 TripSource::kKaggle,
+                 kCsvReader,
+                 {"pickup_datetime", "pickup_longitude", "pickup_latitude", "dropoff_longitude",
+                  "dropoff_latitude"},
+                 {{"pickup_datetime", T::kPickupTime},
+                  {"dropoff_datetime", T::kDropoffTime},
+                  {"pickup_longitude", T::kPickupLon},
+                  {"pickup_latitude", T::kPickupLat},
+                  {"dropoff_longitude", T::kDropoffLon},
+                  {"dropoff_latitude", T::kDropoffLat},
+                  {"passenger_count", T::kPassengers},
+                  {"vendor_id", T::kVendor}},
+                 {}});
+  all.push_back({"uber_2014",
+                 TripSource::kUber,
+                 kCsvReader,
+                 {"Date/Time", "Lat", "Lon"},
+                 {{"Date/Time", T::kPickupTime},
+                  {"Lat", T::kPickupLat},
+                  {"Lon", T::kPickupLon},
+                  {"Base", T::kBase}},
+                 {}});
+  return all;
+}
+
+}  // namespace
+
+const std::vector<SourceLayout>& SourceLayouts() {
+  static const std::vector<SourceLayout> kLayouts = MakeSourceLayouts();
+  return kLayouts;
+}
+
+const SourceLayout& BimrideLayout() { return SourceLayouts()[0]; }
+
+const SourceLayout& SimulatorLayout() { return SourceLayouts()[1]; }
+
+const SourceLayout* MatchLayout(Readers reader,
+                                const std::function<bool(std::string_view)>& has_column) {
+  for (const SourceLayout& layout : SourceLayouts()) {
+    if (!(layout.readers & reader)) continue;
+    bool all = true;
+    for (const SignatureColumn& s : layout.signature) {
+      all = all && (!(s.readers & reader) || has_column(s.column));
+    }
+    if (all) return &layout;
+  }
+  return nullptr;
 }
 
 }  // namespace bimride::data::layouts
