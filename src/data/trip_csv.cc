@@ -335,14 +335,7 @@ StatusOr<CsvLayout> DetectCsvFileLayout(const std::string& path) {
   return DetectCsvLayout(fields);
 }
 
-std::string TripsCsvHeader() {
-  std::string header;
-  for (const char* column : layouts::BimrideLayout().written_columns) {
-    if (!header.empty()) header += ',';
-    header += column;
-  }
-  return header;
-}
+std::string TripsCsvHeader() { return layouts::WrittenHeader(layouts::BimrideLayout()); }
 
 namespace {
 

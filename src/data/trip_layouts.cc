@@ -165,6 +165,15 @@ const SourceLayout& BimrideLayout() { return SourceLayouts()[0]; }
 
 const SourceLayout& SimulatorLayout() { return SourceLayouts()[1]; }
 
+std::string WrittenHeader(const SourceLayout& layout) {
+  std::string header;
+  for (const char* column : layout.written_columns) {
+    if (!header.empty()) header += ',';
+    header += column;
+  }
+  return header;
+}
+
 const SourceLayout* MatchLayout(Readers reader,
                                 const std::function<bool(std::string_view)>& has_column) {
   for (const SourceLayout& layout : SourceLayouts()) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -74,6 +75,9 @@ const std::vector<SourceLayout>& SourceLayouts();
 const SourceLayout& BimrideLayout();
 // `bimride simulate` trips (simulator/city_files.h), CSV or Parquet.
 const SourceLayout& SimulatorLayout();
+
+// A CSV header line of the layout's written columns: "source,pickup_time,…" (no line end).
+std::string WrittenHeader(const SourceLayout& layout);
 
 // The first layout `reader` knows whose signature columns (for that reader) all satisfy
 // `has_column`; nullptr when none does.
