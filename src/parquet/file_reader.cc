@@ -633,8 +633,8 @@ Status DecodeDictionaryPage(const PageHeader& h, const uint8_t* body, size_t siz
   }
   // Every dictionary value takes at least one byte (bit for booleans), which bounds n.
   if (d.num_values < 0 || static_cast<uint64_t>(d.num_values) > size * 8 + 8) {
-    return DataLossError("dictionary page claims " + std::to_string(d.num_values) +
-                         " values in " + std::to_string(size) + " bytes");
+    return DataLossError("dictionary page claims " + std::to_string(d.num_values) + " values in " +
+                         std::to_string(size) + " bytes");
   }
   Allocate(&buf->dict, d.num_values);
   buf->ends.resize(d.num_values);
