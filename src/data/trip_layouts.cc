@@ -89,6 +89,30 @@ SourceLayout MakeTlcTaxiLayout(const char* name, TripSource source, const char* 
           {}};
 }
 
+// TLC FHV and high-volume FHV: recognised by `kind_column` and the times (CSV files must also
+// have the zone columns, which the two spell differently); the dispatching base after `extra`.
+// TLC's FHV files spell the dropoff time "dropOff_datetime" (names match case-insensitively).
+SourceLayout MakeTlcFhvLayout(const char* name, const char* kind_column, const char* pickup_zone,
+                              const char* dropoff_zone, std::vector<ColumnBinding> extra) {
+  using T = TripColumn;
+  SourceLayout l = {name,
+                    TripSource::kTlcFhv,
+                    kBothReaders,
+                    {kind_column,
+                     "pickup_datetime",
+                     "dropoff_datetime",
+                     {pickup_zone, kCsvReader},
+                     {dropoff_zone, kCsvReader}},
+                    {{"pickup_datetime", T::kPickupTime},
+                     {"dropoff_datetime", T::kDropoffTime},
+                     {pickup_zone, T::kPickupZone},
+                     {dropoff_zone, T::kDropoffZone}},
+                    {}};
+  l.bindings.insert(l.bindings.end(), extra.begin(), extra.end());
+  l.bindings.push_back({"dispatching_base_num", T::kBase});
+  return l;
+}
+
 std::vector<SourceLayout> MakeSourceLayouts() {
   using T = TripColumn;
   std::vector<SourceLayout> all;
@@ -98,36 +122,11 @@ std::vector<SourceLayout> MakeSourceLayouts() {
                                   "tpep_dropoff_datetime"));
   all.push_back(MakeTlcTaxiLayout("tlc_green", TripSource::kTlcGreen, "lpep_pickup_datetime",
                                   "lpep_dropoff_datetime"));
-  all.push_back({"tlc_fhvhv",
-                 TripSource::kTlcFhv,
-                 kBothReaders,
-                 {"hvfhs_license_num",
-                  "pickup_datetime",
-                  "dropoff_datetime",
-                  {"PULocationID", kCsvReader},
-                  {"DOLocationID", kCsvReader}},
-                 {{"pickup_datetime", T::kPickupTime},
-                  {"dropoff_datetime", T::kDropoffTime},
-                  {"PULocationID", T::kPickupZone},
-                  {"DOLocationID", T::kDropoffZone},
-                  {"trip_miles", T::kDistance},
-                  {"base_passenger_fare", T::kFare},
-                  {"dispatching_base_num", T::kBase}},
-                 {}});
-  all.push_back({"tlc_fhv",
-                 TripSource::kTlcFhv,
-                 kBothReaders,
-                 {"dispatching_base_num",
-                  "pickup_datetime",
-                  "dropoff_datetime",
-                  {"PUlocationID", kCsvReader},
-                  {"DOlocationID", kCsvReader}},
-                 {{"pickup_datetime", T::kPickupTime},
-                  {"dropoff_datetime", T::kDropoffTime},  // "dropOff_datetime" in TLC's files
-                  {"PUlocationID", T::kPickupZone},
-                  {"DOlocationID", T::kDropoffZone},
-                  {"dispatching_base_num", T::kBase}},
-                 {}});
+  all.push_back(
+      MakeTlcFhvLayout("tlc_fhvhv", "hvfhs_license_num", "PULocationID", "DOLocationID",
+                       {{"trip_miles", T::kDistance}, {"base_passenger_fare", T::kFare}}));
+  all.push_back(
+      MakeTlcFhvLayout("tlc_fhv", "dispatching_base_num", "PUlocationID", "DOlocationID", {}));
   all.push_back({"kaggle_trip_duration",
                  TripSource::kKaggle,
                  kCsvReader,

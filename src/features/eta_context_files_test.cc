@@ -14,7 +14,6 @@
 namespace bimride::features {
 namespace {
 
-using eta_test::Col;
 using eta_test::MakeTrips;
 using eta_test::MakeWeather;
 using eta_test::TempDir;

@@ -3,11 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
-#include <filesystem>
 
 #include "common/civil_time.h"
-#include "common/file.h"
 #include "features/eta_test_util.h"
 
 namespace bimride::features {
@@ -16,7 +13,6 @@ namespace {
 using eta_test::Col;
 using eta_test::MakeTrips;
 using eta_test::MakeWeather;
-using eta_test::TempDir;
 
 TEST(EtaFeaturesTest, FeaturesAreFiniteAndMeanWhatTheySay) {
   const data::TripTable trips = MakeTrips(2000, 1);

@@ -4,10 +4,8 @@
 
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 
 #include "common/civil_time.h"
-#include "common/file.h"
 #include "features/eta_features.h"
 #include "features/eta_test_util.h"
 
@@ -16,8 +14,6 @@ namespace {
 
 using eta_test::Col;
 using eta_test::MakeTrips;
-using eta_test::MakeWeather;
-using eta_test::TempDir;
 
 TEST(EtaRequestTest, RawRequestFieldsGiveTheSameFeaturesAsTheTripTable) {
   const data::TripTable trips = MakeTrips(300, 3, /*with_coordinates=*/false);
