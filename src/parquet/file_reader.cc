@@ -35,19 +35,6 @@ namespace {
 
 constexpr char kMagic[] = "PAR1";
 
-size_t FixedWidth(PhysicalType t) {
-  switch (t) {
-    case PhysicalType::kInt32:
-    case PhysicalType::kFloat:
-      return 4;
-    case PhysicalType::kInt64:
-    case PhysicalType::kDouble:
-      return 8;
-    default:
-      return 0;
-  }
-}
-
 void* FixedData(Column* c) {
   switch (c->physical) {
     case PhysicalType::kInt32:
@@ -513,8 +500,9 @@ Status DecodeValues(Encoding encoding, const uint8_t* data, size_t size, int64_t
         case PhysicalType::kFixedLenByteArray:
           return DecodePlainFixedByteArray(data, size, schema.type_length, n, &col->bytes, ends);
         default:
-          return DecodePlainFixed(data, size, static_cast<int>(FixedWidth(t)), n,
-                                  static_cast<uint8_t*>(FixedData(col)) + row0 * FixedWidth(t));
+          return DecodePlainFixed(
+              data, size, static_cast<int>(FixedValueWidth(t)), n,
+              static_cast<uint8_t*>(FixedData(col)) + row0 * FixedValueWidth(t));
       }
     case Encoding::kRle:
       if (t != PhysicalType::kBoolean) break;
@@ -554,9 +542,10 @@ Status DecodeValues(Encoding encoding, const uint8_t* data, size_t size, int64_t
       }
       break;
     case Encoding::kByteStreamSplit:
-      if (FixedWidth(t) != 0) {
-        return DecodeByteStreamSplit(data, size, static_cast<int>(FixedWidth(t)), n,
-                                     static_cast<uint8_t*>(FixedData(col)) + row0 * FixedWidth(t));
+      if (FixedValueWidth(t) != 0) {
+        return DecodeByteStreamSplit(
+            data, size, static_cast<int>(FixedValueWidth(t)), n,
+            static_cast<uint8_t*>(FixedData(col)) + row0 * FixedValueWidth(t));
       }
       if (t == PhysicalType::kFixedLenByteArray) {
         size_t base = col->bytes.size();
