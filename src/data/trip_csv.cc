@@ -14,102 +14,19 @@ namespace {
 
 using Target = layouts::TripColumn;
 using Binding = layouts::ColumnBinding;
+using Layout = layouts::SourceLayout;
 
-struct LayoutSpec {
-  CsvLayout layout;
-  TripSource source;
-  std::vector<const char*> signature;  // columns that must all be present
-  std::vector<Binding> bindings;       // columns read when present
-};
-
-const std::vector<LayoutSpec>& Layouts() {
-  static const std::vector<LayoutSpec> kLayouts = {
-      {CsvLayout::kBimride, TripSource::kUnknown, layouts::BimrideLayout().signature,
-       layouts::BimrideLayout().bindings},
-      {CsvLayout::kSimulator, TripSource::kSimulator, layouts::SimulatorLayout().signature,
-       layouts::SimulatorLayout().bindings},
-      {CsvLayout::kTlcYellow,
-       TripSource::kTlcYellow,
-       {"tpep_pickup_datetime", "tpep_dropoff_datetime"},
-       {{"tpep_pickup_datetime", Target::kPickupTime},
-        {"tpep_dropoff_datetime", Target::kDropoffTime},
-        {"PULocationID", Target::kPickupZone},
-        {"DOLocationID", Target::kDropoffZone},
-        {"pickup_longitude", Target::kPickupLon},
-        {"pickup_latitude", Target::kPickupLat},
-        {"dropoff_longitude", Target::kDropoffLon},
-        {"dropoff_latitude", Target::kDropoffLat},
-        {"trip_distance", Target::kDistance},
-        {"fare_amount", Target::kFare},
-        {"total_amount", Target::kTotal},
-        {"passenger_count", Target::kPassengers},
-        {"VendorID", Target::kVendor}}},
-      {CsvLayout::kTlcGreen,
-       TripSource::kTlcGreen,
-       {"lpep_pickup_datetime", "lpep_dropoff_datetime"},
-       {{"lpep_pickup_datetime", Target::kPickupTime},
-        {"lpep_dropoff_datetime", Target::kDropoffTime},
-        {"PULocationID", Target::kPickupZone},
-        {"DOLocationID", Target::kDropoffZone},
-        {"pickup_longitude", Target::kPickupLon},
-        {"pickup_latitude", Target::kPickupLat},
-        {"dropoff_longitude", Target::kDropoffLon},
-        {"dropoff_latitude", Target::kDropoffLat},
-        {"trip_distance", Target::kDistance},
-        {"fare_amount", Target::kFare},
-        {"total_amount", Target::kTotal},
-        {"passenger_count", Target::kPassengers},
-        {"VendorID", Target::kVendor}}},
-      {CsvLayout::kTlcFhvhv,
-       TripSource::kTlcFhv,
-       {"hvfhs_license_num", "pickup_datetime", "dropoff_datetime", "PULocationID",
-        "DOLocationID"},
-       {{"pickup_datetime", Target::kPickupTime},
-        {"dropoff_datetime", Target::kDropoffTime},
-        {"PULocationID", Target::kPickupZone},
-        {"DOLocationID", Target::kDropoffZone},
-        {"trip_miles", Target::kDistance},
-        {"base_passenger_fare", Target::kFare},
-        {"dispatching_base_num", Target::kBase}}},
-      {CsvLayout::kTlcFhv,
-       TripSource::kTlcFhv,
-       {"dispatching_base_num", "pickup_datetime", "dropoff_datetime", "PUlocationID",
-        "DOlocationID"},
-       {{"pickup_datetime", Target::kPickupTime},
-        {"dropoff_datetime", Target::kDropoffTime},
-        {"PUlocationID", Target::kPickupZone},
-        {"DOlocationID", Target::kDropoffZone},
-        {"dispatching_base_num", Target::kBase}}},
-      {CsvLayout::kKaggle,
-       TripSource::kKaggle,
-       {"pickup_datetime", "pickup_longitude", "pickup_latitude", "dropoff_longitude",
-        "dropoff_latitude"},
-       {{"pickup_datetime", Target::kPickupTime},
-        {"dropoff_datetime", Target::kDropoffTime},
-        {"pickup_longitude", Target::kPickupLon},
-        {"pickup_latitude", Target::kPickupLat},
-        {"dropoff_longitude", Target::kDropoffLon},
-        {"dropoff_latitude", Target::kDropoffLat},
-        {"passenger_count", Target::kPassengers},
-        {"vendor_id", Target::kVendor}}},
-      {CsvLayout::kUber,
-       TripSource::kUber,
-       {"Date/Time", "Lat", "Lon"},
-       {{"Date/Time", Target::kPickupTime},
-        {"Lat", Target::kPickupLat},
-        {"Lon", Target::kPickupLon},
-        {"Base", Target::kBase}}},
-  };
-  return kLayouts;
+// The CSV layout a table entry stands for (its name is CsvLayoutName's).
+CsvLayout CsvLayoutOf(const Layout& layout) {
+  for (int l = 0; l <= static_cast<int>(CsvLayout::kSimulator); ++l) {
+    if (CsvLayoutName(static_cast<CsvLayout>(l)) == layout.name) return static_cast<CsvLayout>(l);
+  }
+  return CsvLayout::kUnknown;
 }
 
-const LayoutSpec* FindLayout(const CsvHeader& header) {
-  for (const LayoutSpec& spec : Layouts()) {
-    bool all = true;
-    for (const char* col : spec.signature) all = all && header.Has(col);
-    if (all) return &spec;
-  }
-  return nullptr;
+const Layout* FindLayout(const CsvHeader& header) {
+  return layouts::MatchLayout(layouts::kCsvReader,
+                              [&](std::string_view column) { return header.Has(column); });
 }
 
 std::string_view TrimBlanks(std::string_view s) {
@@ -257,8 +174,8 @@ std::string_view CsvLayoutName(CsvLayout layout) {
 }
 
 CsvLayout DetectCsvLayout(const std::vector<std::string_view>& header) {
-  const LayoutSpec* spec = FindLayout(CsvHeader(header));
-  return spec ? spec->layout : CsvLayout::kUnknown;
+  const Layout* layout = FindLayout(CsvHeader(header));
+  return layout ? CsvLayoutOf(*layout) : CsvLayout::kUnknown;
 }
 
 bool CsvLayoutNeedsZones(CsvLayout layout, const std::vector<std::string_view>& fields) {
@@ -322,7 +239,7 @@ StatusOr<CsvTrips> ParseTripsCsv(std::string_view text, const std::string& name,
   ASSIGN_OR_RETURN(bool has_header, tok.Next(&fields));
   if (!has_header) return InvalidArgumentError(name + ": empty file (no header line)");
   CsvHeader header(fields);
-  const LayoutSpec* spec = FindLayout(header);
+  const Layout* spec = FindLayout(header);
   if (spec == nullptr) {
     std::string cols;
     for (size_t i = 0; i < header.size() && i < 8; ++i) {
@@ -333,21 +250,24 @@ StatusOr<CsvTrips> ParseTripsCsv(std::string_view text, const std::string& name,
                                 "' is none of TLC yellow/green/FHV/HVFHV, Kaggle trip duration, "
                                 "Uber 2014, bimride)");
   }
-  const bool needs_zones = CsvLayoutNeedsZones(spec->layout, fields);
+  const CsvLayout csv_layout = CsvLayoutOf(*spec);
+  const bool needs_zones = CsvLayoutNeedsZones(csv_layout, fields);
   if (needs_zones && options.zones == nullptr) {
-    return FailedPreconditionError(name + ": layout " + std::string(CsvLayoutName(spec->layout)) +
+    return FailedPreconditionError(name + ": layout " + std::string(CsvLayoutName(csv_layout)) +
                                    " has coordinates only; mapping them to zones needs a "
                                    "ZoneIndex (taxi-zone shapefile)");
   }
   std::vector<int> columns;
-  for (const Binding& b : spec->bindings) columns.push_back(header.Find(b.column));
+  for (const Binding& b : spec->bindings) {
+    columns.push_back(b.readers & layouts::kCsvReader ? header.Find(b.column) : -1);
+  }
 
   CsvTrips out;
-  out.layout = spec->layout;
+  out.layout = csv_layout;
   out.trips.source = spec->source;
   out.trips.Reserve(text.size() / 100);
   out.lines.reserve(text.size() / 100);
-  bool source_set = spec->layout != CsvLayout::kBimride;
+  bool source_set = csv_layout != CsvLayout::kBimride;
   auto reject = [&](int64_t line, std::string problem, std::string_view raw) -> Status {
     if (!options.keep_malformed) {
       return InvalidArgumentError(name + ": line " + std::to_string(line) + ": " + problem);
@@ -415,10 +335,7 @@ StatusOr<CsvLayout> DetectCsvFileLayout(const std::string& path) {
   return DetectCsvLayout(fields);
 }
 
-std::string TripsCsvHeader() {
-  return "source,pickup_time,dropoff_time,pickup_zone,dropoff_zone,pickup_lon,pickup_lat,"
-         "dropoff_lon,dropoff_lat,distance_miles,fare,total,surge,passengers,vendor,rider_id";
-}
+std::string TripsCsvHeader() { return layouts::WrittenHeader(layouts::BimrideLayout()); }
 
 namespace {
 

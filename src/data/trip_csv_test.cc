@@ -170,6 +170,12 @@ TEST(TripCsvTest, ParsesUsDateTimes) {
   EXPECT_FALSE(ParseUsDateTime("2014-04-01").ok());
 }
 
+TEST(TripCsvTest, OwnLayoutHeaderNamesItsColumnsInOrder) {
+  EXPECT_EQ(TripsCsvHeader(),
+            "source,pickup_time,dropoff_time,pickup_zone,dropoff_zone,pickup_lon,pickup_lat,"
+            "dropoff_lon,dropoff_lat,distance_miles,fare,total,surge,passengers,vendor,rider_id");
+}
+
 TEST(TripCsvTest, OwnLayoutRoundTripsLosslessly) {
   TripTable t;
   t.source = TripSource::kSimulator;

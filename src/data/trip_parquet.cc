@@ -19,64 +19,7 @@ namespace pq = ::bimride::parquet;
 using Target = layouts::TripColumn;
 using Binding = layouts::ColumnBinding;
 
-struct ParquetLayout {
-  const char* name;
-  TripSource source;
-  std::vector<const char*> signature;
-  std::vector<Binding> bindings;
-};
-
-const std::vector<ParquetLayout>& Layouts() {
-  static const std::vector<ParquetLayout> kLayouts = {
-      {"bimride", TripSource::kUnknown, layouts::BimrideLayout().signature,
-       layouts::BimrideLayout().bindings},
-      {"simulator", TripSource::kSimulator, layouts::SimulatorLayout().signature,
-       layouts::SimulatorLayout().bindings},
-      {"tlc_green",
-       TripSource::kTlcGreen,
-       {"lpep_pickup_datetime", "lpep_dropoff_datetime"},
-       {{"lpep_pickup_datetime", Target::kPickupTime},
-        {"lpep_dropoff_datetime", Target::kDropoffTime},
-        {"PULocationID", Target::kPickupZone},
-        {"DOLocationID", Target::kDropoffZone},
-        {"trip_distance", Target::kDistance},
-        {"fare_amount", Target::kFare},
-        {"total_amount", Target::kTotal},
-        {"passenger_count", Target::kPassengers},
-        {"VendorID", Target::kVendor}}},
-      {"tlc_yellow",
-       TripSource::kTlcYellow,
-       {"tpep_pickup_datetime", "tpep_dropoff_datetime"},
-       {{"tpep_pickup_datetime", Target::kPickupTime},
-        {"tpep_dropoff_datetime", Target::kDropoffTime},
-        {"PULocationID", Target::kPickupZone},
-        {"DOLocationID", Target::kDropoffZone},
-        {"trip_distance", Target::kDistance},
-        {"fare_amount", Target::kFare},
-        {"total_amount", Target::kTotal},
-        {"passenger_count", Target::kPassengers},
-        {"VendorID", Target::kVendor}}},
-      {"tlc_fhvhv",
-       TripSource::kTlcFhv,
-       {"hvfhs_license_num", "pickup_datetime", "dropoff_datetime"},
-       {{"pickup_datetime", Target::kPickupTime},
-        {"dropoff_datetime", Target::kDropoffTime},
-        {"PULocationID", Target::kPickupZone},
-        {"DOLocationID", Target::kDropoffZone},
-        {"trip_miles", Target::kDistance},
-        {"base_passenger_fare", Target::kFare},
-        {"dispatching_base_num", Target::kBase}}},
-      {"tlc_fhv",
-       TripSource::kTlcFhv,
-       {"dispatching_base_num", "pickup_datetime", "dropOff_datetime"},
-       {{"pickup_datetime", Target::kPickupTime},
-        {"dropOff_datetime", Target::kDropoffTime},
-        {"PUlocationID", Target::kPickupZone},
-        {"DOlocationID", Target::kDropoffZone},
-        {"dispatching_base_num", Target::kBase}}},
-  };
-  return kLayouts;
-}
+using Layout = layouts::SourceLayout;
 
 bool SameName(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -183,31 +126,21 @@ struct ToInteger {
   }
 };
 
-}  // namespace
+// A column the reader needs: where it is in the file and where it goes.
+struct ColumnPlan {
+  int index;  // schema index
+  Target target;
+  int64_t micros_divisor;  // times: MicrosDivisor of the column; else 0
+};
 
-StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path) {
-  ASSIGN_OR_RETURN(std::unique_ptr<pq::FileReader> reader, pq::FileReader::Open(path));
-  const std::vector<pq::ColumnSchema>& schema = reader->schema();
-  const ParquetLayout* layout = nullptr;
-  for (const ParquetLayout& l : Layouts()) {
-    bool all = true;
-    for (const char* c : l.signature) all = all && FindColumn(schema, c) >= 0;
-    if (all) {
-      layout = &l;
-      break;
-    }
-  }
-  if (layout == nullptr) {
-    std::string cols;
-    for (size_t i = 0; i < schema.size() && i < 8; ++i) cols += (i ? "," : "") + schema[i].name;
-    return InvalidArgumentError(path + ": unknown Parquet trip layout (columns '" + cols +
-                                "…' are none of TLC green/yellow/FHV/HVFHV)");
-  }
-  // Needed columns and their checks.
-  std::vector<int> columns;
-  std::vector<const Binding*> bindings;
-  std::vector<int64_t> divisors;
-  for (const Binding& b : layout->bindings) {
+// The layout's columns present in `schema`, checked for a type the reader can use. Absent
+// optional columns are left out (they stay null). InvalidArgument naming `path` and the column.
+StatusOr<std::vector<ColumnPlan>> PlanColumns(const std::string& path,
+                                              const std::vector<pq::ColumnSchema>& schema,
+                                              const Layout& layout) {
+  std::vector<ColumnPlan> plan;
+  for (const Binding& b : layout.bindings) {
+    if (!(b.readers & layouts::kParquetReader)) continue;
     int c = FindColumn(schema, b.column);
     if (c < 0) continue;  // optional column absent: stays null
     const pq::ColumnSchema& s = schema[c];
@@ -228,10 +161,159 @@ StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path) {
                                   std::string(pq::PhysicalTypeName(s.physical)) +
                                   " is not numeric");
     }
-    columns.push_back(c);
-    bindings.push_back(&b);
-    divisors.push_back(div);
+    plan.push_back({c, b.target, div});
   }
+  return plan;
+}
+
+// Sizes every column of `t` to `rows` null values.
+void FillWithNulls(size_t rows, TripTable* t) {
+  t->pickup_time_us.assign(rows, kNullTime);
+  t->dropoff_time_us.assign(rows, kNullTime);
+  t->pickup_zone.assign(rows, kUnknownZone);
+  t->dropoff_zone.assign(rows, kUnknownZone);
+  t->pickup_lon.assign(rows, kNullCoord);
+  t->pickup_lat.assign(rows, kNullCoord);
+  t->dropoff_lon.assign(rows, kNullCoord);
+  t->dropoff_lat.assign(rows, kNullCoord);
+  t->distance_miles.assign(rows, kNullFloat);
+  t->fare.assign(rows, kNullFloat);
+  t->total.assign(rows, kNullFloat);
+  t->surge.assign(rows, kNullFloat);
+  t->passengers.assign(rows, -1);
+  t->vendor.assign(rows, -1);
+  t->rider_id.assign(rows, -1);
+}
+
+// Timestamps in the column's unit → microseconds, into dst[0, n) (untouched at nulls).
+void CopyTimes(const pq::Column& c, int64_t n, int64_t div, int64_t* dst) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (c.IsNull(i)) continue;
+    dst[i] = div > 0 ? FloorDiv(c.i64[i], div) : c.i64[i] * -div;
+  }
+}
+
+void CopyRiderIds(const pq::Column& c, int64_t n, int64_t* dst) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (c.IsNull(i)) continue;
+    dst[i] =
+        c.physical == pq::PhysicalType::kInt64 ? c.i64[i] : static_cast<int64_t>(NumberAt(c, i));
+  }
+}
+
+// FHV dispatching bases "B02512" → 2512 into dst[0, n); values that do not fit stay null.
+void CopyBaseNumbers(const pq::Column& c, int64_t n, int16_t* dst) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (c.IsNull(i)) continue;
+    std::string_view v = c.ByteValue(i);
+    int value = 0, digits = 0;
+    for (char ch : v) {
+      if (ch >= '0' && ch <= '9' && value < 100000) {
+        value = value * 10 + (ch - '0');
+        ++digits;
+      }
+    }
+    if (digits > 0 && value <= std::numeric_limits<int16_t>::max()) dst[i] = value;
+  }
+}
+
+// The `source` column of the own layout: one source per table, the first non-null value
+// decides (sets *source and *seen), any other is an InvalidArgument naming `path` and the row
+// (`base` is the row group's first row).
+Status ReadSourceColumn(const pq::Column& c, int64_t n, size_t base, const std::string& path,
+                        TripSource* source, bool* seen) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (c.IsNull(i)) continue;
+    std::string_view v = c.ByteValue(i);
+    if (*seen && v == TripSourceName(*source)) continue;
+    TripSource found = TripSource::kUnknown;
+    for (int k = 0; k <= static_cast<int>(TripSource::kSimulator); ++k) {
+      if (TripSourceName(static_cast<TripSource>(k)) == v) found = static_cast<TripSource>(k);
+    }
+    if (*seen || (found == TripSource::kUnknown && v != "unknown")) {
+      return InvalidArgumentError(path + ": column 'source': row " + std::to_string(base + i + 1) +
+                                  ": '" + std::string(v) + "' is not the file's trip source");
+    }
+    *source = found;
+    *seen = true;
+  }
+  return OkStatus();
+}
+
+// Fills rows [base, base + n) of `t` from one decoded column of a row group, per its plan.
+// Only the `source` column can fail (see ReadSourceColumn).
+Status CopyColumn(const pq::Column& c, const ColumnPlan& plan, int64_t n, size_t base,
+                  const std::string& path, bool* source_seen, TripTable* t) {
+  switch (plan.target) {
+    case Target::kPickupTime:
+      CopyTimes(c, n, plan.micros_divisor, t->pickup_time_us.data() + base);
+      break;
+    case Target::kDropoffTime:
+      CopyTimes(c, n, plan.micros_divisor, t->dropoff_time_us.data() + base);
+      break;
+    case Target::kPickupZone:
+      CopyNumbers(c, n, t->pickup_zone.data() + base, ToInteger<int32_t>{kUnknownZone});
+      break;
+    case Target::kDropoffZone:
+      CopyNumbers(c, n, t->dropoff_zone.data() + base, ToInteger<int32_t>{kUnknownZone});
+      break;
+    case Target::kDistance:
+    case Target::kFare:
+    case Target::kTotal:
+    case Target::kSurge: {
+      std::vector<float>& dst = plan.target == Target::kDistance ? t->distance_miles
+                                : plan.target == Target::kFare   ? t->fare
+                                : plan.target == Target::kTotal  ? t->total
+                                                                 : t->surge;
+      CopyNumbers(c, n, dst.data() + base, [](auto v) { return static_cast<float>(v); });
+      break;
+    }
+    case Target::kPassengers:
+      CopyNumbers(c, n, t->passengers.data() + base, ToInteger<int16_t>{-1});
+      break;
+    case Target::kVendor:
+      CopyNumbers(c, n, t->vendor.data() + base, ToInteger<int16_t>{-1});
+      break;
+    case Target::kPickupLon:
+    case Target::kPickupLat:
+    case Target::kDropoffLon:
+    case Target::kDropoffLat: {
+      std::vector<double>& dst = plan.target == Target::kPickupLon    ? t->pickup_lon
+                                 : plan.target == Target::kPickupLat  ? t->pickup_lat
+                                 : plan.target == Target::kDropoffLon ? t->dropoff_lon
+                                                                      : t->dropoff_lat;
+      CopyNumbers(c, n, dst.data() + base, [](auto v) { return static_cast<double>(v); });
+      break;
+    }
+    case Target::kRiderId:
+      CopyRiderIds(c, n, t->rider_id.data() + base);
+      break;
+    case Target::kSource:
+      return ReadSourceColumn(c, n, base, path, &t->source, source_seen);
+    case Target::kBase:
+      CopyBaseNumbers(c, n, t->vendor.data() + base);
+      break;
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<pq::FileReader> reader, pq::FileReader::Open(path));
+  const std::vector<pq::ColumnSchema>& schema = reader->schema();
+  const Layout* layout = layouts::MatchLayout(
+      layouts::kParquetReader,
+      [&](std::string_view column) { return FindColumn(schema, column) >= 0; });
+  if (layout == nullptr) {
+    std::string cols;
+    for (size_t i = 0; i < schema.size() && i < 8; ++i) cols += (i ? "," : "") + schema[i].name;
+    return InvalidArgumentError(path + ": unknown Parquet trip layout (columns '" + cols +
+                                "…' are none of TLC green/yellow/FHV/HVFHV)");
+  }
+  ASSIGN_OR_RETURN(std::vector<ColumnPlan> plan, PlanColumns(path, schema, *layout));
+  std::vector<int> columns;
+  for (const ColumnPlan& p : plan) columns.push_back(p.index);
 
   ParquetTrips out;
   out.layout = layout->name;
@@ -239,21 +321,7 @@ StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path) {
   TripTable& t = out.trips;
   t.source = layout->source;
   const size_t total = static_cast<size_t>(reader->num_rows());
-  t.pickup_time_us.assign(total, kNullTime);
-  t.dropoff_time_us.assign(total, kNullTime);
-  t.pickup_zone.assign(total, kUnknownZone);
-  t.dropoff_zone.assign(total, kUnknownZone);
-  t.pickup_lon.assign(total, kNullCoord);
-  t.pickup_lat.assign(total, kNullCoord);
-  t.dropoff_lon.assign(total, kNullCoord);
-  t.dropoff_lat.assign(total, kNullCoord);
-  t.distance_miles.assign(total, kNullFloat);
-  t.fare.assign(total, kNullFloat);
-  t.total.assign(total, kNullFloat);
-  t.surge.assign(total, kNullFloat);
-  t.passengers.assign(total, -1);
-  t.vendor.assign(total, -1);
-  t.rider_id.assign(total, -1);
+  FillWithNulls(total, &t);
 
   // Reused by every file this thread reads: a fresh batch per file would fault in (and zero)
   // its pages again, which costs more than decoding them.
@@ -267,108 +335,8 @@ StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path) {
       return DataLossError(path + ": row group " + std::to_string(rg) +
                            " holds more rows than the footer's total " + std::to_string(total));
     }
-    for (size_t k = 0; k < columns.size(); ++k) {
-      const pq::Column& c = batch.columns[k];
-      const Target target = bindings[k]->target;
-      switch (target) {
-        case Target::kPickupTime:
-        case Target::kDropoffTime: {
-          int64_t* dst = (target == Target::kPickupTime ? t.pickup_time_us : t.dropoff_time_us)
-                             .data() + base;
-          const int64_t div = divisors[k];
-          for (int64_t i = 0; i < n; ++i) {
-            if (c.IsNull(i)) continue;
-            dst[i] = div > 0 ? FloorDiv(c.i64[i], div) : c.i64[i] * -div;
-          }
-          break;
-        }
-        case Target::kPickupZone:
-        case Target::kDropoffZone:
-          CopyNumbers(c, n,
-                      (target == Target::kPickupZone ? t.pickup_zone : t.dropoff_zone).data() +
-                          base,
-                      ToInteger<int32_t>{kUnknownZone});
-          break;
-        case Target::kDistance:
-        case Target::kFare:
-        case Target::kTotal:
-        case Target::kSurge:
-          CopyNumbers(c, n,
-                      (target == Target::kDistance ? t.distance_miles
-                       : target == Target::kFare   ? t.fare
-                       : target == Target::kTotal  ? t.total
-                                                   : t.surge)
-                              .data() +
-                          base,
-                      [](auto v) { return static_cast<float>(v); });
-          break;
-        case Target::kPassengers:
-        case Target::kVendor:
-          CopyNumbers(c, n,
-                      (target == Target::kPassengers ? t.passengers : t.vendor).data() + base,
-                      ToInteger<int16_t>{-1});
-          break;
-        case Target::kPickupLon:
-        case Target::kPickupLat:
-        case Target::kDropoffLon:
-        case Target::kDropoffLat:
-          CopyNumbers(c, n,
-                      (target == Target::kPickupLon    ? t.pickup_lon
-                       : target == Target::kPickupLat  ? t.pickup_lat
-                       : target == Target::kDropoffLon ? t.dropoff_lon
-                                                       : t.dropoff_lat)
-                              .data() +
-                          base,
-                      [](auto v) { return static_cast<double>(v); });
-          break;
-        case Target::kRiderId: {
-          int64_t* dst = t.rider_id.data() + base;
-          for (int64_t i = 0; i < n; ++i) {
-            if (c.IsNull(i)) continue;
-            dst[i] = c.physical == pq::PhysicalType::kInt64 ? c.i64[i]
-                                                            : static_cast<int64_t>(NumberAt(c, i));
-          }
-          break;
-        }
-        case Target::kSource: {
-          // One source per table: the first non-null value decides, any other is an error.
-          for (int64_t i = 0; i < n; ++i) {
-            if (c.IsNull(i)) continue;
-            std::string_view v = c.ByteValue(i);
-            if (source_seen && v == TripSourceName(t.source)) continue;
-            TripSource found = TripSource::kUnknown;
-            for (int k = 0; k <= static_cast<int>(TripSource::kSimulator); ++k) {
-              if (TripSourceName(static_cast<TripSource>(k)) == v) {
-                found = static_cast<TripSource>(k);
-              }
-            }
-            if (source_seen || (found == TripSource::kUnknown && v != "unknown")) {
-              return InvalidArgumentError(path + ": column 'source': row " +
-                                          std::to_string(base + i + 1) + ": '" + std::string(v) +
-                                          "' is not the file's trip source");
-            }
-            t.source = found;
-            source_seen = true;
-          }
-          break;
-        }
-        case Target::kBase: {
-          int16_t* dst = t.vendor.data() + base;
-          for (int64_t i = 0; i < n; ++i) {
-            if (c.IsNull(i)) continue;
-            std::string_view v = c.ByteValue(i);
-            int value = 0, digits = 0;
-            for (char ch : v) {
-              if (ch >= '0' && ch <= '9' && value < 100000) {
-                value = value * 10 + (ch - '0');
-                ++digits;
-              }
-            }
-            if (digits > 0 && value <= std::numeric_limits<int16_t>::max()) dst[i] = value;
-          }
-          break;
-        }
-      }
+    for (size_t k = 0; k < plan.size(); ++k) {
+      RETURN_IF_ERROR(CopyColumn(batch.columns[k], plan[k], n, base, path, &source_seen, &t));
     }
     base += static_cast<size_t>(n);
   }

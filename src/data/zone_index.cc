@@ -80,6 +80,52 @@ StatusOr<ZoneIndex> ZoneIndex::Load(const std::string& dir, const ZoneIndexOptio
   return LoadShapefile(dir + "/taxi_zones.shp", FileExists(lookup) ? lookup : "", options);
 }
 
+namespace {
+
+// NotFound naming the first of the shapefile's four parts that is missing beside `base`.
+Status CheckShapefileParts(const std::string& base) {
+  for (const char* ext : {".shp", ".shx", ".dbf", ".prj"}) {
+    if (!FileExists(base + ext)) {
+      return NotFoundError(base + ext +
+                           ": missing (a shapefile needs its .shp, .shx, .dbf and .prj parts)");
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+// PROJ's transform from a shapefile's CRS (its .prj, ESRI WKT) to WGS84 lon/lat, in that order
+// (normalised for visualisation: x = lon, y = lat).
+class ZoneIndex::LonLatTransform {
+ public:
+  // InvalidArgument naming `base`.prj when PROJ cannot use the CRS.
+  static StatusOr<LonLatTransform> FromPrj(const std::string& prj, const std::string& base) {
+    LonLatTransform t;
+    t.ctx_.reset(proj_context_create());
+    proj_log_level(t.ctx_.get(), PJ_LOG_NONE);  // failures come back as our Status instead
+    std::unique_ptr<PJ, ProjDeleter> raw(
+        proj_create_crs_to_crs(t.ctx_.get(), prj.c_str(), "EPSG:4326", nullptr));
+    if (!raw) {
+      return InvalidArgumentError(base + ".prj: PROJ cannot build a transform to EPSG:4326: " +
+                                  proj_errno_string(proj_context_errno(t.ctx_.get())));
+    }
+    t.pj_.reset(proj_normalize_for_visualization(t.ctx_.get(), raw.get()));
+    if (!t.pj_) return InternalError(base + ".prj: proj_normalize_for_visualization failed");
+    return t;
+  }
+
+  // Transforms the points (x[i], y[i]) in place; points PROJ cannot map become non-finite.
+  void Forward(std::vector<double>* x, std::vector<double>* y) const {
+    proj_trans_generic(pj_.get(), PJ_FWD, x->data(), sizeof(double), x->size(), y->data(),
+                       sizeof(double), y->size(), nullptr, 0, 0, nullptr, 0, 0);
+  }
+
+ private:
+  std::unique_ptr<PJ_CONTEXT, ProjContextDeleter> ctx_;
+  std::unique_ptr<PJ, ProjDeleter> pj_;
+};
+
 StatusOr<ZoneIndex> ZoneIndex::LoadShapefile(const std::string& shapefile,
                                              const std::string& lookup_csv,
                                              const ZoneIndexOptions& options) {
@@ -87,14 +133,28 @@ StatusOr<ZoneIndex> ZoneIndex::LoadShapefile(const std::string& shapefile,
     return InvalidArgumentError("zone index: cell_degrees must be > 0 and tolerance >= 0");
   }
   const std::string base = StripExtension(shapefile);
-  for (const char* ext : {".shp", ".shx", ".dbf", ".prj"}) {
-    if (!FileExists(base + ext)) {
-      return NotFoundError(base + ext +
-                           ": missing (a shapefile needs its .shp, .shx, .dbf and .prj parts)");
-    }
-  }
+  RETURN_IF_ERROR(CheckShapefileParts(base));
   ASSIGN_OR_RETURN(std::string prj, ReadFile(base + ".prj"));
 
+  ZoneIndex index;
+  std::vector<double> fx, fy;  // projected feet, kept for centroids and neighbours
+  RETURN_IF_ERROR(index.ReadPolygons(base, &fx, &fy));
+  // Names, boroughs and service zones from the lookup table (also for 264/265 without shapes).
+  if (!lookup_csv.empty()) RETURN_IF_ERROR(index.ReadZoneLookup(lookup_csv));
+
+  // Reproject to lon/lat. The .prj is the source CRS, so a shapefile in another projection
+  // still works.
+  ASSIGN_OR_RETURN(LonLatTransform to_lon_lat, LonLatTransform::FromPrj(prj, base));
+  RETURN_IF_ERROR(index.SetLonLatVertices(base, to_lon_lat, fx, fy));
+  index.SetCentroids(to_lon_lat, fx, fy);
+
+  index.BuildGrid(options.cell_degrees);
+  index.BuildNeighbours(fx, fy, options.neighbour_tolerance_feet);
+  return index;
+}
+
+Status ZoneIndex::ReadPolygons(const std::string& base, std::vector<double>* fx,
+                               std::vector<double>* fy) {
   std::unique_ptr<SHPInfo, ShpCloser> shp(SHPOpen(base.c_str(), "rb"));
   if (!shp) return DataLossError(base + ".shp: shapelib cannot open it (corrupt .shp or .shx)");
   std::unique_ptr<DBFInfo, DbfCloser> dbf(DBFOpen((base + ".dbf").c_str(), "rb"));
@@ -115,8 +175,6 @@ StatusOr<ZoneIndex> ZoneIndex::LoadShapefile(const std::string& shapefile,
   int f_borough = DBFGetFieldIndex(dbf.get(), "borough");
   if (f_id < 0) return InvalidArgumentError(base + ".dbf: no 'LocationID' field");
 
-  ZoneIndex index;
-  std::vector<double> fx, fy;  // projected feet, kept for centroids and neighbours
   int32_t max_id = 265;
   for (int i = 0; i < entities; ++i) {
     std::unique_ptr<SHPObject, ShpObjectDeleter> obj(SHPReadObject(shp.get(), i));
@@ -128,7 +186,7 @@ StatusOr<ZoneIndex> ZoneIndex::LoadShapefile(const std::string& shapefile,
     }
     max_id = std::max(max_id, id);
     if (obj->nVertices == 0) continue;  // a null shape has no area to look up
-    Shape s{id, static_cast<uint32_t>(index.ring_starts_.size()), 0, 0, 0, 0, 0};
+    Shape s{id, static_cast<uint32_t>(ring_starts_.size()), 0, 0, 0, 0, 0};
     for (int part = 0; part < std::max(1, obj->nParts); ++part) {
       int begin = obj->nParts > 0 ? obj->panPartStart[part] : 0;
       int end = (obj->nParts > 0 && part + 1 < obj->nParts) ? obj->panPartStart[part + 1]
@@ -137,103 +195,95 @@ StatusOr<ZoneIndex> ZoneIndex::LoadShapefile(const std::string& shapefile,
         return DataLossError(base + ".shp: shape " + std::to_string(i) + " part " +
                              std::to_string(part) + ": bad ring bounds");
       }
-      index.ring_starts_.push_back(static_cast<uint32_t>(fx.size()));
+      ring_starts_.push_back(static_cast<uint32_t>(fx->size()));
       for (int v = begin; v < end; ++v) {
-        fx.push_back(obj->padfX[v]);
-        fy.push_back(obj->padfY[v]);
+        fx->push_back(obj->padfX[v]);
+        fy->push_back(obj->padfY[v]);
       }
       // Close the ring when the file did not.
       if (obj->padfX[begin] != obj->padfX[end - 1] || obj->padfY[begin] != obj->padfY[end - 1]) {
-        fx.push_back(obj->padfX[begin]);
-        fy.push_back(obj->padfY[begin]);
+        fx->push_back(obj->padfX[begin]);
+        fy->push_back(obj->padfY[begin]);
       }
     }
-    s.ring_end = static_cast<uint32_t>(index.ring_starts_.size());
-    index.shapes_.push_back(s);
-    if (static_cast<int32_t>(index.zones_.size()) <= id) index.zones_.resize(id + 1);
-    ZoneInfo& z = index.zones_[id];
+    s.ring_end = static_cast<uint32_t>(ring_starts_.size());
+    shapes_.push_back(s);
+    if (static_cast<int32_t>(zones_.size()) <= id) zones_.resize(id + 1);
+    ZoneInfo& z = zones_[id];
     z.id = id;
     z.has_shape = true;
     if (f_zone >= 0) z.name = Trim(DBFReadStringAttribute(dbf.get(), i, f_zone));
     if (f_borough >= 0) z.borough = Trim(DBFReadStringAttribute(dbf.get(), i, f_borough));
   }
-  index.ring_starts_.push_back(static_cast<uint32_t>(fx.size()));
-  if (index.shapes_.empty()) return InvalidArgumentError(base + ".shp: no polygons");
-  if (static_cast<int32_t>(index.zones_.size()) <= max_id) index.zones_.resize(max_id + 1);
+  ring_starts_.push_back(static_cast<uint32_t>(fx->size()));
+  if (shapes_.empty()) return InvalidArgumentError(base + ".shp: no polygons");
+  if (static_cast<int32_t>(zones_.size()) <= max_id) zones_.resize(max_id + 1);
+  return OkStatus();
+}
 
-  // Names, boroughs and service zones from the lookup table (also for 264/265 without shapes).
-  if (!lookup_csv.empty()) {
-    ASSIGN_OR_RETURN(std::string text, ReadMaybeGzipFile(lookup_csv));
-    CsvTokenizer tok(text, lookup_csv);
-    std::vector<std::string_view> f;
-    ASSIGN_OR_RETURN(bool has_header, tok.Next(&f));
-    CsvHeader header(f);
-    int c_id = header.Find("LocationID"), c_b = header.Find("Borough"), c_z = header.Find("Zone"),
-        c_s = header.Find("service_zone");
-    if (!has_header || c_id < 0 || c_b < 0 || c_z < 0) {
-      return InvalidArgumentError(lookup_csv +
-                                  ": header must name LocationID, Borough and Zone columns");
-    }
-    for (;;) {
-      ASSIGN_OR_RETURN(bool more, tok.Next(&f));
-      if (!more) break;
-      if (f.size() != header.size()) {
-        return InvalidArgumentError(lookup_csv + ": line " + std::to_string(tok.line()) +
-                                    ": expected " + std::to_string(header.size()) +
-                                    " fields, found " + std::to_string(f.size()));
-      }
-      int32_t id = std::atoi(std::string(f[c_id]).c_str());
-      if (id <= 0 || id > 100000) {
-        return InvalidArgumentError(lookup_csv + ": line " + std::to_string(tok.line()) +
-                                    ": bad LocationID '" + std::string(f[c_id]) + "'");
-      }
-      if (static_cast<int32_t>(index.zones_.size()) <= id) index.zones_.resize(id + 1);
-      ZoneInfo& z = index.zones_[id];
-      z.id = id;
-      z.name = std::string(f[c_z]);
-      z.borough = std::string(f[c_b]);
-      if (c_s >= 0) z.service_zone = std::string(f[c_s]);
-    }
+Status ZoneIndex::ReadZoneLookup(const std::string& lookup_csv) {
+  ASSIGN_OR_RETURN(std::string text, ReadMaybeGzipFile(lookup_csv));
+  CsvTokenizer tok(text, lookup_csv);
+  std::vector<std::string_view> f;
+  ASSIGN_OR_RETURN(bool has_header, tok.Next(&f));
+  CsvHeader header(f);
+  int c_id = header.Find("LocationID"), c_b = header.Find("Borough"), c_z = header.Find("Zone"),
+      c_s = header.Find("service_zone");
+  if (!has_header || c_id < 0 || c_b < 0 || c_z < 0) {
+    return InvalidArgumentError(lookup_csv +
+                                ": header must name LocationID, Borough and Zone columns");
   }
-
-  // Reproject to lon/lat. The .prj (ESRI WKT) is the source CRS, so a shapefile in another
-  // projection still works.
-  std::unique_ptr<PJ_CONTEXT, ProjContextDeleter> ctx(proj_context_create());
-  proj_log_level(ctx.get(), PJ_LOG_NONE);  // failures come back as our Status instead
-  std::unique_ptr<PJ, ProjDeleter> raw(
-      proj_create_crs_to_crs(ctx.get(), prj.c_str(), "EPSG:4326", nullptr));
-  if (!raw) {
-    return InvalidArgumentError(base + ".prj: PROJ cannot build a transform to EPSG:4326: " +
-                                proj_errno_string(proj_context_errno(ctx.get())));
+  for (;;) {
+    ASSIGN_OR_RETURN(bool more, tok.Next(&f));
+    if (!more) break;
+    if (f.size() != header.size()) {
+      return InvalidArgumentError(lookup_csv + ": line " + std::to_string(tok.line()) +
+                                  ": expected " + std::to_string(header.size()) +
+                                  " fields, found " + std::to_string(f.size()));
+    }
+    int32_t id = std::atoi(std::string(f[c_id]).c_str());
+    if (id <= 0 || id > 100000) {
+      return InvalidArgumentError(lookup_csv + ": line " + std::to_string(tok.line()) +
+                                  ": bad LocationID '" + std::string(f[c_id]) + "'");
+    }
+    if (static_cast<int32_t>(zones_.size()) <= id) zones_.resize(id + 1);
+    ZoneInfo& z = zones_[id];
+    z.id = id;
+    z.name = std::string(f[c_z]);
+    z.borough = std::string(f[c_b]);
+    if (c_s >= 0) z.service_zone = std::string(f[c_s]);
   }
-  std::unique_ptr<PJ, ProjDeleter> pj(proj_normalize_for_visualization(ctx.get(), raw.get()));
-  if (!pj) return InternalError(base + ".prj: proj_normalize_for_visualization failed");
+  return OkStatus();
+}
 
-  index.vx_ = fx;
-  index.vy_ = fy;
-  size_t n = index.vx_.size();
-  proj_trans_generic(pj.get(), PJ_FWD, index.vx_.data(), sizeof(double), n, index.vy_.data(),
-                     sizeof(double), n, nullptr, 0, 0, nullptr, 0, 0);
-  for (size_t i = 0; i < n; ++i) {
-    if (!std::isfinite(index.vx_[i]) || !std::isfinite(index.vy_[i])) {
+Status ZoneIndex::SetLonLatVertices(const std::string& base, const LonLatTransform& to_lon_lat,
+                                    const std::vector<double>& fx, const std::vector<double>& fy) {
+  vx_ = fx;
+  vy_ = fy;
+  to_lon_lat.Forward(&vx_, &vy_);
+  for (size_t i = 0; i < vx_.size(); ++i) {
+    if (!std::isfinite(vx_[i]) || !std::isfinite(vy_[i])) {
       return InvalidArgumentError(base + ".shp: vertex " + std::to_string(i) +
                                   " does not reproject to lon/lat");
     }
   }
-  for (Shape& s : index.shapes_) {
-    uint32_t b = index.ring_starts_[s.ring_begin], e = index.ring_starts_[s.ring_end];
-    s.min_x = *std::min_element(index.vx_.begin() + b, index.vx_.begin() + e);
-    s.max_x = *std::max_element(index.vx_.begin() + b, index.vx_.begin() + e);
-    s.min_y = *std::min_element(index.vy_.begin() + b, index.vy_.begin() + e);
-    s.max_y = *std::max_element(index.vy_.begin() + b, index.vy_.begin() + e);
+  for (Shape& s : shapes_) {
+    uint32_t b = ring_starts_[s.ring_begin], e = ring_starts_[s.ring_end];
+    s.min_x = *std::min_element(vx_.begin() + b, vx_.begin() + e);
+    s.max_x = *std::max_element(vx_.begin() + b, vx_.begin() + e);
+    s.min_y = *std::min_element(vy_.begin() + b, vy_.begin() + e);
+    s.max_y = *std::max_element(vy_.begin() + b, vy_.begin() + e);
   }
+  return OkStatus();
+}
 
+void ZoneIndex::SetCentroids(const LonLatTransform& to_lon_lat, const std::vector<double>& fx,
+                             const std::vector<double>& fy) {
   // Area centroids per zone, in the planar projected CRS (signed ring areas: holes subtract).
-  std::vector<double> sa(index.zones_.size(), 0), sx(index.zones_.size(), 0),
-      sy(index.zones_.size(), 0);
-  for (const Shape& s : index.shapes_) {
+  std::vector<double> sa(zones_.size(), 0), sx(zones_.size(), 0), sy(zones_.size(), 0);
+  for (const Shape& s : shapes_) {
     for (uint32_t r = s.ring_begin; r < s.ring_end; ++r) {
-      uint32_t b = index.ring_starts_[r], e = index.ring_starts_[r + 1];
+      uint32_t b = ring_starts_[r], e = ring_starts_[r + 1];
       double ox = fx[b], oy = fy[b];  // local origin keeps the products well conditioned
       for (uint32_t k = b; k + 1 < e; ++k) {
         double x1 = fx[k] - ox, y1 = fy[k] - oy, x2 = fx[k + 1] - ox, y2 = fy[k + 1] - oy;
@@ -247,7 +297,7 @@ StatusOr<ZoneIndex> ZoneIndex::LoadShapefile(const std::string& shapefile,
   }
   std::vector<double> cx, cy;
   std::vector<int32_t> cid;
-  for (ZoneInfo& z : index.zones_) {
+  for (ZoneInfo& z : zones_) {
     z.centroid_lon = z.centroid_lat = std::nan("");
     if (z.has_shape && sa[z.id] != 0) {
       cx.push_back(sx[z.id] / sa[z.id]);
@@ -255,16 +305,11 @@ StatusOr<ZoneIndex> ZoneIndex::LoadShapefile(const std::string& shapefile,
       cid.push_back(z.id);
     }
   }
-  proj_trans_generic(pj.get(), PJ_FWD, cx.data(), sizeof(double), cx.size(), cy.data(),
-                     sizeof(double), cy.size(), nullptr, 0, 0, nullptr, 0, 0);
+  to_lon_lat.Forward(&cx, &cy);
   for (size_t i = 0; i < cid.size(); ++i) {
-    index.zones_[cid[i]].centroid_lon = cx[i];
-    index.zones_[cid[i]].centroid_lat = cy[i];
+    zones_[cid[i]].centroid_lon = cx[i];
+    zones_[cid[i]].centroid_lat = cy[i];
   }
-
-  index.BuildGrid(options.cell_degrees);
-  index.BuildNeighbours(fx, fy, options.neighbour_tolerance_feet);
-  return index;
 }
 
 void ZoneIndex::BuildGrid(double cell) {

@@ -81,8 +81,21 @@ class ZoneIndex {
     uint32_t edge_begin, edge_end;  // into cell_edges_
   };
 
-  Status Build(const ZoneIndexOptions& options, const std::vector<double>& feet_x,
-               const std::vector<double>& feet_y);
+  class LonLatTransform;  // PROJ: the shapefile's CRS → WGS84 lon/lat (zone_index.cc)
+
+  // The steps of LoadShapefile, in order; errors name the file (`base` is the shapefile path
+  // without its extension). ReadPolygons fills shapes_, ring_starts_ and zones_ (ids, names and
+  // boroughs from the .dbf) and the ring vertices in the file's CRS into *fx, *fy.
+  Status ReadPolygons(const std::string& base, std::vector<double>* fx, std::vector<double>* fy);
+  // Names, boroughs and service zones from taxi_zone_lookup.csv (also for zones without shapes).
+  Status ReadZoneLookup(const std::string& lookup_csv);
+  // vx_, vy_ and the shapes' bounding boxes from the projected vertices; InvalidArgument when a
+  // vertex does not reproject.
+  Status SetLonLatVertices(const std::string& base, const LonLatTransform& to_lon_lat,
+                           const std::vector<double>& fx, const std::vector<double>& fy);
+  // Area centroids of the zones with shapes (NaN for the others), computed in the planar CRS.
+  void SetCentroids(const LonLatTransform& to_lon_lat, const std::vector<double>& fx,
+                    const std::vector<double>& fy);
   void BuildGrid(double cell_degrees);
   void BuildNeighbours(const std::vector<double>& fx, const std::vector<double>& fy, double tol);
   bool InsideShapeBruteForce(const Shape& s, double x, double y) const;

@@ -5,6 +5,7 @@
 namespace bimride::features {
 
 inline constexpr double kEarthRadiusKm = 6371.0088;  // mean radius (IUGG)
+inline constexpr double kKmPerMile = 1.609344;
 
 // Great-circle distance.
 double HaversineKm(double lon1, double lat1, double lon2, double lat2);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <random>
 
+#include "common/file.h"
 #include "parquet/compression.h"
 #include "parquet/encoding.h"
 #include "parquet/file_reader.h"
@@ -152,14 +153,9 @@ TEST(BadInputTest, EveryTruncationOfAValidFileFailsCleanly) {
   ASSERT_TRUE((*w)->Close().ok());
   auto r = FileReader::Open(path);
   ASSERT_TRUE(r.ok());
-  std::string full;
-  {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) full.append(buf, n);
-    std::fclose(f);
-  }
+  StatusOr<std::string> read = ReadFile(path);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  const std::string full = *read;
   EXPECT_TRUE(OpenAndRead("full.parquet", full).ok());
   for (size_t cut = 0; cut < full.size(); cut += 7) {
     Status s = OpenAndRead("trunc.parquet", full.substr(0, cut));
@@ -178,12 +174,9 @@ TEST(BadInputTest, RandomByteFlipsNeverCrash) {
       ASSERT_TRUE(w.ok());
       ASSERT_TRUE((*w)->Write(TestColumns(200, 9)).ok());
       ASSERT_TRUE((*w)->Close().ok());
-      std::string full;
-      std::FILE* f = std::fopen(path.c_str(), "rb");
-      char buf[4096];
-      size_t n;
-      while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) full.append(buf, n);
-      std::fclose(f);
+      StatusOr<std::string> read = ReadFile(path);
+      ASSERT_TRUE(read.ok()) << read.status().ToString();
+      const std::string full = *read;
       std::mt19937 rng(1234);
       int failures = 0;
       for (int trial = 0; trial < 300; ++trial) {

@@ -15,8 +15,10 @@
 
 namespace bimride::parquet {
 
+namespace {
+
 // Decode buffers reused across pages and column chunks.
-struct FileReader::Scratch {
+struct PageBuffers {
   std::vector<uint8_t> page;      // decompressed page
   std::vector<uint8_t> levels;    // definition levels of one page
   std::vector<uint32_t> indices;  // dictionary indices of one page
@@ -24,22 +26,14 @@ struct FileReader::Scratch {
   Column dict;                    // the current chunk's dictionary
 };
 
+}  // namespace
+
+// The reader's decode buffers (a reader is used by one thread at a time).
+struct FileReader::Scratch : PageBuffers {};
+
 namespace {
 
 constexpr char kMagic[] = "PAR1";
-
-size_t FixedWidth(PhysicalType t) {
-  switch (t) {
-    case PhysicalType::kInt32:
-    case PhysicalType::kFloat:
-      return 4;
-    case PhysicalType::kInt64:
-    case PhysicalType::kDouble:
-      return 8;
-    default:
-      return 0;
-  }
-}
 
 void* FixedData(Column* c) {
   switch (c->physical) {
@@ -506,8 +500,9 @@ Status DecodeValues(Encoding encoding, const uint8_t* data, size_t size, int64_t
         case PhysicalType::kFixedLenByteArray:
           return DecodePlainFixedByteArray(data, size, schema.type_length, n, &col->bytes, ends);
         default:
-          return DecodePlainFixed(data, size, static_cast<int>(FixedWidth(t)), n,
-                                  static_cast<uint8_t*>(FixedData(col)) + row0 * FixedWidth(t));
+          return DecodePlainFixed(
+              data, size, static_cast<int>(FixedValueWidth(t)), n,
+              static_cast<uint8_t*>(FixedData(col)) + row0 * FixedValueWidth(t));
       }
     case Encoding::kRle:
       if (t != PhysicalType::kBoolean) break;
@@ -547,9 +542,10 @@ Status DecodeValues(Encoding encoding, const uint8_t* data, size_t size, int64_t
       }
       break;
     case Encoding::kByteStreamSplit:
-      if (FixedWidth(t) != 0) {
-        return DecodeByteStreamSplit(data, size, static_cast<int>(FixedWidth(t)), n,
-                                     static_cast<uint8_t*>(FixedData(col)) + row0 * FixedWidth(t));
+      if (FixedValueWidth(t) != 0) {
+        return DecodeByteStreamSplit(
+            data, size, static_cast<int>(FixedValueWidth(t)), n,
+            static_cast<uint8_t*>(FixedData(col)) + row0 * FixedValueWidth(t));
       }
       if (t == PhysicalType::kFixedLenByteArray) {
         size_t base = col->bytes.size();
@@ -567,6 +563,256 @@ Status DecodeValues(Encoding encoding, const uint8_t* data, size_t size, int64_t
   }
   return UnimplementedError("encoding " + std::string(EncodingName(encoding)) +
                             " is not valid for " + std::string(PhysicalTypeName(t)));
+}
+
+// Where a column chunk's pages begin: its dictionary page when that comes first.
+int64_t ChunkStart(const ColumnMetaData& m) {
+  int64_t start = m.data_page_offset;
+  if (m.dictionary_page_offset && *m.dictionary_page_offset > 0 &&
+      *m.dictionary_page_offset < start) {
+    start = *m.dictionary_page_offset;
+  }
+  return start;
+}
+
+// True when `size` bytes from `start` lie after the magic and before `data_end` (the footer).
+bool ChunkInData(int64_t start, int64_t size, size_t data_end) {
+  return start >= 4 && size >= 0 && static_cast<uint64_t>(start) <= data_end &&
+         static_cast<uint64_t>(size) <= data_end - static_cast<uint64_t>(start);
+}
+
+// Unimplemented when the chunk lives in another file or uses a codec the reader lacks.
+Status CheckChunkSupported(const ColumnChunkMeta& cc) {
+  if (!cc.file_path.empty()) {
+    return UnimplementedError("column chunk stored in another file ('" + cc.file_path + "')");
+  }
+  const int32_t codec = cc.meta_data.codec;
+  if (!CodecSupported(static_cast<Codec>(codec))) {
+    return UnimplementedError("unsupported compression codec " +
+                              (codec >= 0 && codec <= 7
+                                   ? std::string(CodecName(static_cast<Codec>(codec)))
+                                   : std::to_string(codec)));
+  }
+  return OkStatus();
+}
+
+// Makes *out a column of `rows` rows of `physical`, ready to decode into, keeping its capacity.
+void PrepareColumn(PhysicalType physical, int64_t rows, Column* out) {
+  // Every slot of the value vector is overwritten by the decoder (values, or zero for nulls),
+  // so a reused Column keeps its vector as is and skips re-zeroing it.
+  if (out->physical != physical) out->Clear();
+  out->physical = physical;
+  out->num_rows = rows;
+  out->null_count = 0;
+  out->bytes.clear();
+  out->validity.clear();
+  Allocate(out, rows);
+}
+
+// Decodes a dictionary page (PLAIN values) into buf->dict; `have_dict` says whether the chunk
+// already had one (an error: one dictionary per chunk).
+Status DecodeDictionaryPage(const PageHeader& h, const uint8_t* body, size_t size,
+                            const ColumnSchema& schema, bool have_dict, PageBuffers* buf) {
+  if (!h.dictionary_page) return DataLossError("DICTIONARY_PAGE without its header");
+  if (have_dict) return DataLossError("second dictionary page in one column chunk");
+  const DictionaryPageHeader& d = *h.dictionary_page;
+  auto enc = static_cast<Encoding>(d.encoding);
+  if (enc != Encoding::kPlain && enc != Encoding::kPlainDictionary) {
+    return UnimplementedError("dictionary page encoding " + std::string(EncodingName(enc)));
+  }
+  // Every dictionary value takes at least one byte (bit for booleans), which bounds n.
+  if (d.num_values < 0 || static_cast<uint64_t>(d.num_values) > size * 8 + 8) {
+    return DataLossError("dictionary page claims " + std::to_string(d.num_values) + " values in " +
+                         std::to_string(size) + " bytes");
+  }
+  Allocate(&buf->dict, d.num_values);
+  buf->ends.resize(d.num_values);
+  RETURN_IF_ERROR(DecodeValues(Encoding::kPlain, body, size, d.num_values, schema, &buf->dict, 0,
+                               buf->ends.data()));
+  if (IsByteArray(schema.physical)) {
+    std::copy(buf->ends.begin(), buf->ends.end(), buf->dict.offsets.begin() + 1);
+  }
+  buf->dict.num_rows = d.num_values;
+  return OkStatus();
+}
+
+// A data page (v1 or v2) split into its definition levels and its values.
+struct DataPage {
+  int64_t num_values = 0;  // rows of the page (flat columns: one value or null per row)
+  Encoding encoding = Encoding::kPlain;
+  const uint8_t* def_levels = nullptr;  // RLE-hybrid, without a length prefix
+  size_t def_size = 0;
+  const uint8_t* values = nullptr;
+  size_t values_size = 0;
+};
+
+// Splits the decompressed `body` of a DATA_PAGE or DATA_PAGE_V2 of a flat column, checking it
+// holds no more than `rows_left` rows.
+Status SplitDataPage(const PageHeader& h, PageType type, const uint8_t* body, size_t size,
+                     const ColumnSchema& schema, int64_t rows_left, DataPage* page) {
+  int32_t num_values;
+  if (type == PageType::kDataPage) {
+    if (!h.data_page) return DataLossError("DATA_PAGE without its header");
+    num_values = h.data_page->num_values;
+    page->encoding = static_cast<Encoding>(h.data_page->encoding);
+    page->values = body;
+    page->values_size = size;
+    if (schema.optional) {
+      if (h.data_page->definition_level_encoding != static_cast<int32_t>(Encoding::kRle)) {
+        return UnimplementedError("definition level encoding " +
+                                  std::string(EncodingName(static_cast<Encoding>(
+                                      h.data_page->definition_level_encoding))));
+      }
+      if (size < 4) return DataLossError("definition levels lack their length prefix");
+      uint32_t len;
+      std::memcpy(&len, body, 4);
+      if (len > size - 4) {
+        return DataLossError("definition levels length " + std::to_string(len) +
+                             " exceeds the page (" + std::to_string(size - 4) + " bytes)");
+      }
+      page->def_levels = body + 4;
+      page->def_size = len;
+      page->values = body + 4 + len;
+      page->values_size = size - 4 - len;
+    }
+  } else {
+    const DataPageHeaderV2& v2 = *h.data_page_v2;
+    num_values = v2.num_values;
+    page->encoding = static_cast<Encoding>(v2.encoding);
+    if (v2.repetition_levels_byte_length != 0) {
+      return UnimplementedError("repetition levels in a flat column");
+    }
+    page->def_levels = body;
+    page->def_size = static_cast<size_t>(v2.definition_levels_byte_length);
+    page->values = body + page->def_size;
+    page->values_size = size - page->def_size;
+    if (!schema.optional && page->def_size != 0) {
+      return DataLossError("definition levels in a REQUIRED column");
+    }
+    if (v2.num_rows != num_values) {
+      return DataLossError("DATA_PAGE_V2 has " + std::to_string(v2.num_rows) + " rows but " +
+                           std::to_string(num_values) + " values in a flat column");
+    }
+  }
+  if (num_values < 0 || num_values > rows_left) {
+    return DataLossError("page has " + std::to_string(num_values) +
+                         " values but the row group has " + std::to_string(rows_left) +
+                         " rows left");
+  }
+  page->num_values = num_values;
+  return OkStatus();
+}
+
+// Copies the dictionary values `idx[0, n)` to rows [row0, row0 + n) of `out` (byte arrays:
+// appends the bytes and writes each value's end into `ends`). DataLoss for an index outside
+// the dictionary.
+Status GatherFromDictionary(const Column& dict, const uint32_t* idx, int64_t n, Column* out,
+                            int64_t row0, int64_t* ends) {
+  const size_t dict_size = static_cast<size_t>(dict.num_rows);
+  switch (out->physical) {
+    case PhysicalType::kBoolean:
+      return GatherT(dict.boolean.data(), dict_size, idx, n, out->boolean.data() + row0);
+    case PhysicalType::kInt32:
+      return GatherT(dict.i32.data(), dict_size, idx, n, out->i32.data() + row0);
+    case PhysicalType::kInt64:
+    case PhysicalType::kInt96:
+      return GatherT(dict.i64.data(), dict_size, idx, n, out->i64.data() + row0);
+    case PhysicalType::kFloat:
+      return GatherT(dict.f32.data(), dict_size, idx, n, out->f32.data() + row0);
+    case PhysicalType::kDouble:
+      return GatherT(dict.f64.data(), dict_size, idx, n, out->f64.data() + row0);
+    case PhysicalType::kByteArray:
+    case PhysicalType::kFixedLenByteArray: {
+      const int64_t* doff = dict.offsets.data();
+      // Size first, then copy, so the bytes grow once.
+      size_t total = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        uint32_t k = idx[i];
+        if (k >= dict_size) {
+          return DataLossError("dictionary index " + std::to_string(k) +
+                               " out of range (dictionary has " + std::to_string(dict_size) +
+                               " values)");
+        }
+        total += static_cast<size_t>(doff[k + 1] - doff[k]);
+      }
+      size_t pos = out->bytes.size();
+      out->bytes.resize(pos + total);
+      char* dst = out->bytes.data();
+      const char* src = dict.bytes.data();
+      for (int64_t i = 0; i < n; ++i) {
+        uint32_t k = idx[i];
+        size_t len = static_cast<size_t>(doff[k + 1] - doff[k]);
+        std::memcpy(dst + pos, src + doff[k], len);
+        pos += len;
+        ends[i] = static_cast<int64_t>(pos);
+      }
+      return OkStatus();
+    }
+  }
+  return OkStatus();
+}
+
+// Decodes the `valid` non-null values of a page into rows [row0, row0 + valid) of `out`, packed
+// (nulls are spread out afterwards); byte arrays write their value ends into buf->ends.
+Status DecodePageValues(const DataPage& page, int64_t valid, const ColumnSchema& schema,
+                        bool have_dict, int64_t row0, PageBuffers* buf, Column* out) {
+  if (page.encoding != Encoding::kPlainDictionary && page.encoding != Encoding::kRleDictionary) {
+    return DecodeValues(page.encoding, page.values, page.values_size, valid, schema, out, row0,
+                        buf->ends.data());
+  }
+  if (!have_dict) return DataLossError("dictionary-encoded page without a dictionary page");
+  if (valid == 0) return OkStatus();
+  if (page.values_size < 1) return DataLossError("dictionary indices lack their bit width");
+  int w = page.values[0];
+  if (w > 32) return DataLossError("dictionary index bit width " + std::to_string(w));
+  buf->indices.resize(valid);
+  RETURN_IF_ERROR(
+      DecodeRleHybrid(page.values + 1, page.values_size - 1, w, valid, buf->indices.data()));
+  return GatherFromDictionary(buf->dict, buf->indices.data(), valid, out, row0, buf->ends.data());
+}
+
+// Decodes one data page into rows [row0, row0 + page.num_values) of `out` (a column of `rows`
+// rows): definition levels, then values, then the values moved to their rows around the nulls.
+Status DecodeDataPage(const DataPage& page, const ColumnSchema& schema, bool have_dict,
+                      int64_t rows, int64_t row0, PageBuffers* buf, Column* out) {
+  const int64_t n = page.num_values;
+  // Definition levels: 1 = value, 0 = null (max definition level 1 for a flat column).
+  int64_t valid = n;
+  bool page_has_nulls = false;
+  if (schema.optional && n > 0) {
+    buf->levels.resize(n);
+    RETURN_IF_ERROR(DecodeRleHybrid(page.def_levels, page.def_size, 1, n, buf->levels.data()));
+    valid = 0;
+    for (int64_t i = 0; i < n; ++i) valid += buf->levels[i];
+    page_has_nulls = valid != n;
+    if (page_has_nulls) {
+      if (out->validity.empty()) out->validity.assign(rows, 1);
+      std::memcpy(out->validity.data() + row0, buf->levels.data(), n);
+      out->null_count += n - valid;
+    }
+  }
+
+  const bool byte_array = IsByteArray(schema.physical);
+  if (byte_array) buf->ends.resize(valid);
+  RETURN_IF_ERROR(DecodePageValues(page, valid, schema, have_dict, row0, buf, out));
+
+  // Place values at their rows.
+  if (byte_array) {
+    int64_t* offs = out->offsets.data() + row0 + 1;
+    if (!page_has_nulls) {
+      std::memcpy(offs, buf->ends.data(), sizeof(int64_t) * n);
+    } else {
+      int64_t last = out->offsets[row0];
+      int64_t k = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        if (buf->levels[i]) last = buf->ends[k++];
+        offs[i] = last;
+      }
+    }
+  } else if (page_has_nulls) {
+    Spread(out, row0, buf->levels.data(), n, valid);
+  }
+  return OkStatus();
 }
 
 }  // namespace
@@ -590,41 +836,20 @@ Status FileReader::DecodeChunk(int row_group, int column, Column* out, int* page
   const ColumnChunkMeta& cc = meta_.row_groups[row_group].columns[column];
   const ColumnMetaData& m = cc.meta_data;
   const int64_t rows = meta_.row_groups[row_group].num_rows;
-  if (!cc.file_path.empty()) {
-    return UnimplementedError("column chunk stored in another file ('" + cc.file_path + "')");
-  }
+  RETURN_IF_ERROR(CheckChunkSupported(cc));
   const Codec codec = static_cast<Codec>(m.codec);
-  if (!CodecSupported(codec)) {
-    return UnimplementedError("unsupported compression codec " +
-                              (m.codec >= 0 && m.codec <= 7 ? std::string(CodecName(codec))
-                                                            : std::to_string(m.codec)));
-  }
-  int64_t start = m.data_page_offset;
-  if (m.dictionary_page_offset && *m.dictionary_page_offset > 0 &&
-      *m.dictionary_page_offset < start) {
-    start = *m.dictionary_page_offset;
-  }
-  if (start < 4 || m.total_compressed_size < 0 ||
-      static_cast<uint64_t>(start) > data_end_ ||
-      static_cast<uint64_t>(m.total_compressed_size) > data_end_ - static_cast<uint64_t>(start)) {
+  const int64_t start = ChunkStart(m);
+  if (!ChunkInData(start, m.total_compressed_size, data_end_)) {
     return DataLossError("column chunk at offset " + std::to_string(start) + " of " +
                          std::to_string(m.total_compressed_size) +
                          " bytes lies outside the file's data (" + std::to_string(data_end_) +
                          " bytes)");
   }
 
-  Scratch& sc = *scratch_;
-  // Every slot of the value vector is overwritten below (values, or zero for nulls), so a
-  // reused Column keeps its vector as is and skips re-zeroing it.
-  if (out->physical != schema.physical) out->Clear();
-  out->physical = schema.physical;
-  out->num_rows = rows;
-  out->null_count = 0;
-  out->bytes.clear();
-  out->validity.clear();
-  Allocate(out, rows);
-  sc.dict.Clear();
-  sc.dict.physical = schema.physical;
+  PageBuffers& buf = *scratch_;
+  PrepareColumn(schema.physical, rows, out);
+  buf.dict.Clear();
+  buf.dict.physical = schema.physical;
   bool has_dict = false;
 
   PageWalker walker(data_, static_cast<size_t>(start),
@@ -648,193 +873,16 @@ Status FileReader::DecodeChunk(int row_group, int column, Column* out, int* page
     }
     const uint8_t* body;
     size_t size;
-    RETURN_IF_ERROR(DecompressPage(codec, page, options_.max_page_bytes, &sc.page, &body, &size));
-
+    RETURN_IF_ERROR(DecompressPage(codec, page, options_.max_page_bytes, &buf.page, &body, &size));
     if (type == PageType::kDictionaryPage) {
-      if (!h.dictionary_page) return DataLossError("DICTIONARY_PAGE without its header");
-      if (has_dict) return DataLossError("second dictionary page in one column chunk");
-      const DictionaryPageHeader& d = *h.dictionary_page;
-      auto enc = static_cast<Encoding>(d.encoding);
-      if (enc != Encoding::kPlain && enc != Encoding::kPlainDictionary) {
-        return UnimplementedError("dictionary page encoding " +
-                                  std::string(EncodingName(enc)));
-      }
-      // Every dictionary value takes at least one byte (bit for booleans), which bounds n.
-      if (d.num_values < 0 || static_cast<uint64_t>(d.num_values) > size * 8 + 8) {
-        return DataLossError("dictionary page claims " + std::to_string(d.num_values) +
-                             " values in " + std::to_string(size) + " bytes");
-      }
-      Allocate(&sc.dict, d.num_values);
-      sc.ends.resize(d.num_values);
-      RETURN_IF_ERROR(DecodeValues(Encoding::kPlain, body, size, d.num_values, schema, &sc.dict,
-                                   0, sc.ends.data()));
-      if (IsByteArray(schema.physical)) {
-        std::copy(sc.ends.begin(), sc.ends.end(), sc.dict.offsets.begin() + 1);
-      }
-      sc.dict.num_rows = d.num_values;
+      RETURN_IF_ERROR(DecodeDictionaryPage(h, body, size, schema, has_dict, &buf));
       has_dict = true;
       continue;
     }
-
-    // A data page: levels, then values.
-    int32_t num_values;
-    Encoding encoding;
-    const uint8_t* values;
-    size_t values_size;
-    const uint8_t* def_data = nullptr;
-    size_t def_size = 0;
-    if (type == PageType::kDataPage) {
-      if (!h.data_page) return DataLossError("DATA_PAGE without its header");
-      num_values = h.data_page->num_values;
-      encoding = static_cast<Encoding>(h.data_page->encoding);
-      values = body;
-      values_size = size;
-      if (schema.optional) {
-        if (h.data_page->definition_level_encoding != static_cast<int32_t>(Encoding::kRle)) {
-          return UnimplementedError(
-              "definition level encoding " +
-              std::string(EncodingName(static_cast<Encoding>(h.data_page->definition_level_encoding))));
-        }
-        if (size < 4) return DataLossError("definition levels lack their length prefix");
-        uint32_t len;
-        std::memcpy(&len, body, 4);
-        if (len > size - 4) {
-          return DataLossError("definition levels length " + std::to_string(len) +
-                               " exceeds the page (" + std::to_string(size - 4) + " bytes)");
-        }
-        def_data = body + 4;
-        def_size = len;
-        values = body + 4 + len;
-        values_size = size - 4 - len;
-      }
-    } else {
-      const DataPageHeaderV2& v2 = *h.data_page_v2;
-      num_values = v2.num_values;
-      encoding = static_cast<Encoding>(v2.encoding);
-      if (v2.repetition_levels_byte_length != 0) {
-        return UnimplementedError("repetition levels in a flat column");
-      }
-      def_data = body;
-      def_size = static_cast<size_t>(v2.definition_levels_byte_length);
-      values = body + def_size;
-      values_size = size - def_size;
-      if (!schema.optional && def_size != 0) {
-        return DataLossError("definition levels in a REQUIRED column");
-      }
-      if (v2.num_rows != num_values) {
-        return DataLossError("DATA_PAGE_V2 has " + std::to_string(v2.num_rows) + " rows but " +
-                             std::to_string(num_values) + " values in a flat column");
-      }
-    }
-    if (num_values < 0 || num_values > rows - done) {
-      return DataLossError("page has " + std::to_string(num_values) + " values but the row group "
-                           "has " + std::to_string(rows - done) + " rows left");
-    }
-    const int64_t n = num_values;
-
-    // Definition levels: 1 = value, 0 = null (max definition level 1 for a flat column).
-    int64_t valid = n;
-    bool page_has_nulls = false;
-    if (schema.optional && n > 0) {
-      sc.levels.resize(n);
-      RETURN_IF_ERROR(DecodeRleHybrid(def_data, def_size, 1, n, sc.levels.data()));
-      valid = 0;
-      for (int64_t i = 0; i < n; ++i) valid += sc.levels[i];
-      page_has_nulls = valid != n;
-      if (page_has_nulls) {
-        if (out->validity.empty()) out->validity.assign(rows, 1);
-        std::memcpy(out->validity.data() + done, sc.levels.data(), n);
-        out->null_count += n - valid;
-      }
-    }
-
-    // Values.
-    const bool byte_array = IsByteArray(schema.physical);
-    if (byte_array) sc.ends.resize(valid);
-    if (encoding == Encoding::kPlainDictionary || encoding == Encoding::kRleDictionary) {
-      if (!has_dict) return DataLossError("dictionary-encoded page without a dictionary page");
-      if (valid > 0) {
-        if (values_size < 1) return DataLossError("dictionary indices lack their bit width");
-        int w = values[0];
-        if (w > 32) return DataLossError("dictionary index bit width " + std::to_string(w));
-        sc.indices.resize(valid);
-        RETURN_IF_ERROR(
-            DecodeRleHybrid(values + 1, values_size - 1, w, valid, sc.indices.data()));
-        const size_t dict_size = static_cast<size_t>(sc.dict.num_rows);
-        const uint32_t* idx = sc.indices.data();
-        switch (schema.physical) {
-          case PhysicalType::kBoolean:
-            RETURN_IF_ERROR(GatherT(sc.dict.boolean.data(), dict_size, idx, valid,
-                                    out->boolean.data() + done));
-            break;
-          case PhysicalType::kInt32:
-            RETURN_IF_ERROR(
-                GatherT(sc.dict.i32.data(), dict_size, idx, valid, out->i32.data() + done));
-            break;
-          case PhysicalType::kInt64:
-          case PhysicalType::kInt96:
-            RETURN_IF_ERROR(
-                GatherT(sc.dict.i64.data(), dict_size, idx, valid, out->i64.data() + done));
-            break;
-          case PhysicalType::kFloat:
-            RETURN_IF_ERROR(
-                GatherT(sc.dict.f32.data(), dict_size, idx, valid, out->f32.data() + done));
-            break;
-          case PhysicalType::kDouble:
-            RETURN_IF_ERROR(
-                GatherT(sc.dict.f64.data(), dict_size, idx, valid, out->f64.data() + done));
-            break;
-          case PhysicalType::kByteArray:
-          case PhysicalType::kFixedLenByteArray: {
-            const int64_t* doff = sc.dict.offsets.data();
-            // Size first, then copy, so the bytes grow once.
-            size_t total = 0;
-            for (int64_t i = 0; i < valid; ++i) {
-              uint32_t k = idx[i];
-              if (k >= dict_size) {
-                return DataLossError("dictionary index " + std::to_string(k) +
-                                     " out of range (dictionary has " +
-                                     std::to_string(dict_size) + " values)");
-              }
-              total += static_cast<size_t>(doff[k + 1] - doff[k]);
-            }
-            size_t pos = out->bytes.size();
-            out->bytes.resize(pos + total);
-            char* dst = out->bytes.data();
-            const char* src = sc.dict.bytes.data();
-            for (int64_t i = 0; i < valid; ++i) {
-              uint32_t k = idx[i];
-              size_t len = static_cast<size_t>(doff[k + 1] - doff[k]);
-              std::memcpy(dst + pos, src + doff[k], len);
-              pos += len;
-              sc.ends[i] = static_cast<int64_t>(pos);
-            }
-            break;
-          }
-        }
-      }
-    } else {
-      RETURN_IF_ERROR(DecodeValues(encoding, values, values_size, valid, schema, out, done,
-                                   sc.ends.data()));
-    }
-
-    // Place values at their rows.
-    if (byte_array) {
-      int64_t* offs = out->offsets.data() + done + 1;
-      if (!page_has_nulls) {
-        std::memcpy(offs, sc.ends.data(), sizeof(int64_t) * n);
-      } else {
-        int64_t last = out->offsets[done];
-        int64_t k = 0;
-        for (int64_t i = 0; i < n; ++i) {
-          if (sc.levels[i]) last = sc.ends[k++];
-          offs[i] = last;
-        }
-      }
-    } else if (page_has_nulls) {
-      Spread(out, done, sc.levels.data(), n, valid);
-    }
-    done += n;
+    DataPage data_page;
+    RETURN_IF_ERROR(SplitDataPage(h, type, body, size, schema, rows - done, &data_page));
+    RETURN_IF_ERROR(DecodeDataPage(data_page, schema, has_dict, rows, done, &buf, out));
+    done += data_page.num_values;
   }
   *page_index = -1;
   return OkStatus();
@@ -878,13 +926,8 @@ StatusOr<int64_t> FileReader::DecompressOnly(int row_group, const std::vector<in
     }
     const ColumnMetaData& m = meta_.row_groups[row_group].columns[column].meta_data;
     const Codec codec = static_cast<Codec>(m.codec);
-    int64_t start = m.data_page_offset;
-    if (m.dictionary_page_offset && *m.dictionary_page_offset > 0 &&
-        *m.dictionary_page_offset < start) {
-      start = *m.dictionary_page_offset;
-    }
-    if (start < 4 || m.total_compressed_size < 0 || static_cast<uint64_t>(start) > data_end_ ||
-        static_cast<uint64_t>(m.total_compressed_size) > data_end_ - start) {
+    const int64_t start = ChunkStart(m);
+    if (!ChunkInData(start, m.total_compressed_size, data_end_)) {
       return ChunkError(row_group, column, -1, DataLossError("column chunk outside the file"));
     }
     PageWalker walker(data_, start, start + m.total_compressed_size);

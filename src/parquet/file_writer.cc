@@ -16,19 +16,6 @@
 namespace bimride::parquet {
 namespace {
 
-size_t ValueWidth(PhysicalType t) {
-  switch (t) {
-    case PhysicalType::kInt32:
-    case PhysicalType::kFloat:
-      return 4;
-    case PhysicalType::kInt64:
-    case PhysicalType::kDouble:
-      return 8;
-    default:
-      return 0;
-  }
-}
-
 const void* ValueData(const Column& c) {
   switch (c.physical) {
     case PhysicalType::kInt32:
@@ -73,8 +60,8 @@ bool IsBytes(PhysicalType t) {
 // The bit pattern of fixed-width value `row`, zero-extended (dictionary key).
 uint64_t Bits(const Column& c, int64_t row) {
   uint64_t v = 0;
-  std::memcpy(&v, static_cast<const uint8_t*>(ValueData(c)) + row * ValueWidth(c.physical),
-              ValueWidth(c.physical));
+  std::memcpy(&v, static_cast<const uint8_t*>(ValueData(c)) + row * FixedValueWidth(c.physical),
+              FixedValueWidth(c.physical));
   return v;
 }
 
@@ -89,7 +76,7 @@ void AppendPlainValue(const Column& c, int64_t row, std::string* out) {
   } else if (c.physical == PhysicalType::kBoolean) {
     out->push_back(static_cast<char>(c.boolean[row] ? 1 : 0));
   } else {
-    const size_t w = ValueWidth(c.physical);
+    const size_t w = FixedValueWidth(c.physical);
     out->append(reinterpret_cast<const char*>(ValueData(c)) + row * w, w);
   }
 }
@@ -228,7 +215,7 @@ bool EncodingValidFor(Encoding e, PhysicalType t) {
     case Encoding::kDeltaByteArray:
       return IsBytes(t);
     case Encoding::kByteStreamSplit:
-      return ValueWidth(t) != 0 || t == PhysicalType::kFixedLenByteArray;
+      return FixedValueWidth(t) != 0 || t == PhysicalType::kFixedLenByteArray;
     default:
       return false;
   }
@@ -288,7 +275,7 @@ void EncodeValues(Encoding enc, const Column& c, int32_t type_length, int64_t be
       return;
     }
     case Encoding::kByteStreamSplit: {
-      const size_t w = ValueWidth(c.physical) ? ValueWidth(c.physical) : type_length;
+      const size_t w = FixedValueWidth(c.physical) ? FixedValueWidth(c.physical) : type_length;
       std::string plain;
       for (int64_t r : rows) AppendPlainValue(c, r, &plain);
       size_t base = out->size();

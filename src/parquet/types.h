@@ -4,6 +4,7 @@
 // Thread safety: plain values; safe to copy and to read from several threads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,6 +24,21 @@ enum class PhysicalType : int32_t {
   kByteArray = 6,
   kFixedLenByteArray = 7,
 };
+
+// Bytes per value of the fixed-width numeric types (INT32 and FLOAT 4, INT64 and DOUBLE 8); 0 for
+// the others (BOOLEAN is bit-packed, INT96 and byte arrays are handled on their own).
+constexpr size_t FixedValueWidth(PhysicalType t) {
+  switch (t) {
+    case PhysicalType::kInt32:
+    case PhysicalType::kFloat:
+      return 4;
+    case PhysicalType::kInt64:
+    case PhysicalType::kDouble:
+      return 8;
+    default:
+      return 0;
+  }
+}
 
 // What the values mean, folded from LogicalType and the legacy ConvertedType.
 enum class LogicalKind : int32_t {

@@ -9,6 +9,7 @@
 
 #include "common/civil_time.h"
 #include "common/file.h"
+#include "data/trip_layouts.h"
 #include "parquet/file_reader.h"
 #include "parquet/file_writer.h"
 #include "simulator/csv_text.h"
@@ -16,10 +17,6 @@
 namespace bimride::simulator {
 namespace {
 
-constexpr std::string_view kTripsHeader =
-    "trip_id,rider_id,pickup_datetime,dropoff_datetime,pickup_zone,dropoff_zone,pickup_lon,"
-    "pickup_lat,dropoff_lon,dropoff_lat,trip_distance,fare_amount,surge_multiplier,total_amount,"
-    "passenger_count";
 constexpr std::string_view kZonesHeader = "zone_id,name,lon,lat,type,weight";
 constexpr std::string_view kSupplyHeader =
     "hour_start,zone_id,drivers,requests,trips,surge_multiplier";
@@ -52,8 +49,19 @@ Status WriteCsv(const std::string& path, std::string_view header, RowsFn rows) {
   return w.Close();
 }
 
+// The trips file's columns, in order, as the data readers read them back.
+const std::vector<const char*>& TripColumnNames() {
+  return data::layouts::SimulatorLayout().written_columns;
+}
+
+// The trips CSV header: TripColumnNames() joined by commas.
+const std::string& TripsHeader() {
+  static const std::string kHeader = data::layouts::WrittenHeader(data::layouts::SimulatorLayout());
+  return kHeader;
+}
+
 Status WriteTrips(const data::TripTable& t, const std::string& path) {
-  return WriteCsv(path, kTripsHeader, [&](CsvFileWriter& w) {
+  return WriteCsv(path, TripsHeader(), [&](CsvFileWriter& w) {
     for (size_t i = 0; i < t.size(); ++i) {
       w.Int(static_cast<int64_t>(i + 1));
       w.Comma();
@@ -369,7 +377,7 @@ StatusOr<CityFilePaths> WriteSimulatedCity(const SimulatedCity& city, const std:
 
 namespace {
 
-// Columns of the trips file, in order, for both formats.
+// Columns of the trips file, in the order of TripColumnNames(), for both formats.
 enum TripColumn : int {
   kTripId = 0,
   kRiderId,
@@ -388,10 +396,6 @@ enum TripColumn : int {
   kPassengers,
   kNumTripColumns
 };
-constexpr const char* kTripColumnNames[kNumTripColumns] = {
-    "trip_id",       "rider_id",    "pickup_datetime",  "dropoff_datetime", "pickup_zone",
-    "dropoff_zone",  "pickup_lon",  "pickup_lat",       "dropoff_lon",      "dropoff_lat",
-    "trip_distance", "fare_amount", "surge_multiplier", "total_amount",     "passenger_count"};
 
 struct RowProblem {
   int column = -1;   // -1: the row as a whole
@@ -422,7 +426,7 @@ RowProblem CheckTripRow(const data::TripRow& r, int64_t trip_id, int64_t row_num
 StatusOr<data::TripTable> ReadTripsCsv(const std::string& path) {
   std::string text;
   RETURN_IF_ERROR(ReadFileText(path, &text));
-  ASSIGN_OR_RETURN(CsvCursor c, CsvCursor::Open(path, text, kTripsHeader));
+  ASSIGN_OR_RETURN(CsvCursor c, CsvCursor::Open(path, text, TripsHeader()));
   data::TripTable t;
   t.source = data::TripSource::kSimulator;
   // A trips line is ~130 bytes; reserving avoids regrowing the columns.
@@ -464,7 +468,7 @@ StatusOr<data::TripTable> ReadTripsCsv(const std::string& path) {
 std::vector<parquet::ColumnSchema> TripsParquetSchema() {
   using parquet::PhysicalType;
   std::vector<parquet::ColumnSchema> schema(kNumTripColumns);
-  for (int i = 0; i < kNumTripColumns; ++i) schema[i].name = kTripColumnNames[i];
+  for (int i = 0; i < kNumTripColumns; ++i) schema[i].name = TripColumnNames()[i];
   for (int i : {kTripId, kRiderId}) schema[i].physical = PhysicalType::kInt64;
   for (int i : {kPickup, kDropoff}) {
     schema[i].physical = PhysicalType::kInt64;
@@ -570,7 +574,7 @@ StatusOr<data::TripTable> ReadTripsParquet(const std::string& path) {
         return InvalidArgumentError(
             path + ": row " + std::to_string(row_number) +
             (problem.column >= 0
-                 ? std::string(": column '") + kTripColumnNames[problem.column] + "'"
+                 ? std::string(": column '") + TripColumnNames()[problem.column] + "'"
                  : std::string()) +
             ": " + problem.what);
       }

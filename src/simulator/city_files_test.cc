@@ -70,6 +70,19 @@ TEST(CityFilesTest, ReadingTheFilesBackGivesTheSimulatedCity) {
       << diff.ToString();
 }
 
+TEST(CityFilesTest, TripsCsvHeaderIsTheDocumentedOne) {
+  // The writer takes the names from data/trip_layouts.h's SimulatorLayout; this pins their order
+  // (city_files.h documents it, and the readers index the columns by it).
+  const std::string dir = MakeTempDir();
+  StatusOr<CityFilePaths> paths = WriteSimulatedCity(MustSimulate(SmallCity()), dir + "/c.csv");
+  ASSERT_TRUE(paths.ok()) << paths.status().ToString();
+  const std::string text = MustRead(paths->trips);
+  EXPECT_EQ(text.substr(0, text.find('\n')),
+            "trip_id,rider_id,pickup_datetime,dropoff_datetime,pickup_zone,dropoff_zone,"
+            "pickup_lon,pickup_lat,dropoff_lon,dropoff_lat,trip_distance,fare_amount,"
+            "surge_multiplier,total_amount,passenger_count");
+}
+
 TEST(CityFilesTest, ParquetTripsReadBackLikeCsvTrips) {
   const std::string dir = MakeTempDir();
   const SimulatedCity city = MustSimulate(SmallCity());
