@@ -1,7 +1,6 @@
-// The trainer registry: lookup by kind, the checks train::Train makes for every trainer, the
-// parameter reader every trainer uses, and each trainer this build has (XGBoost, LibTorch):
-// files, loaded model, early stopping and refit with fixed iterations, per-output boosters and
-// ensembles. A fixture trainer registered here proves a new kind is one registration line.
+// The trainer registry: lookup by kind, the checks train::Train makes for every trainer and the
+// parameter reader every trainer uses. A fixture trainer registered here proves a new kind is
+// one registration line (the real trainers are tested beside them, in backends/).
 #include "train/trainer.h"
 
 #include <gtest/gtest.h>
@@ -11,40 +10,13 @@
 #include <random>
 
 #include "common/file.h"
+#include "train/trainer_test_util.h"
 
 namespace bimride::train {
 namespace {
 
-std::string TempDir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("trainer_test_" + name + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
-
-// y_k = (k + 1) · (2·x0 − x1) + noise, x2 an id column in 0..4.
-models::TabularData Linear(int64_t rows, int outputs, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> x(0, 1), noise(0, 0.05f);
-  models::TabularData d;
-  d.rows = rows;
-  d.num_features = 3;
-  d.num_outputs = outputs;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float a = x(rng), b = x(rng);
-    d.features.insert(d.features.end(), {a, b, static_cast<float>(r % 5)});
-    for (int k = 0; k < outputs; ++k) d.targets.push_back((k + 1) * (2 * a - b) + noise(rng));
-  }
-  return d;
-}
-
-double Rmse(const models::Model& model, const models::TabularData& d) {
-  std::vector<float> p(static_cast<size_t>(d.rows * d.num_outputs));
-  EXPECT_TRUE(model.Predict(d.features.data(), d.rows, p.data()).ok());
-  double se = 0;
-  for (size_t i = 0; i < p.size(); ++i) se += (p[i] - d.targets[i]) * (p[i] - d.targets[i]);
-  return std::sqrt(se / static_cast<double>(p.size()));
-}
+using testing::Linear;
+using testing::TempDir;
 
 // A fixture trainer: predicts the training mean of each output.
 class MeanModel : public models::Model {
@@ -198,70 +170,6 @@ TEST(ParamReaderTest, UnknownAndMalformedParametersAreNamed) {
     EXPECT_NE(st.message().find("parameter '" + name + "': '" + value + "'"), std::string::npos)
         << st.message();
   }
-}
-
-TEST(XgboostTrainerTest, EarlyStopsThenRefitsEachOutputForItsRounds) {
-  if (!HasTrainer("xgboost")) GTEST_SKIP() << "built without XGBoost";
-  const models::TabularData train = Linear(2000, 2, 4), valid = Linear(500, 2, 5);
-  TrainerOptions o;
-  o.params = {{"rounds", "200"}, {"early_stopping_rounds", "10"}, {"eta", "0.3"}};
-  const std::string dir = TempDir("xgb");
-  auto fit = Train("xgboost", train, &valid, o, dir + "/fit");
-  ASSERT_TRUE(fit.ok()) << fit.status().ToString();
-  EXPECT_EQ(fit->backend, "xgboost");
-  EXPECT_EQ(fit->artifacts, (std::vector<std::string>{"output_0.json", "output_1.json"}));
-  EXPECT_EQ(fit->load_path, dir + "/fit");
-  ASSERT_EQ(fit->best_iterations.size(), 2u);
-  EXPECT_LT(Rmse(*fit->model, valid), 0.5);
-  EXPECT_EQ(fit->resolved_params.at("max_depth"), "6");
-  EXPECT_EQ(fit->resolved_params.at("objective"), "reg:squarederror");
-  // The same files load through the backends by name.
-  EXPECT_TRUE(models::LoadModel("native_trees", fit->load_path).ok());
-
-  TrainerOptions refit = o;
-  refit.fixed_iterations = fit->best_iterations;
-  int rounds = 0;
-  auto full = Train("xgboost", train, nullptr, refit, dir + "/full",
-                    [&](const models::TrainingProgress&) { ++rounds; });
-  ASSERT_TRUE(full.ok()) << full.status().ToString();
-  EXPECT_EQ(full->best_iterations, fit->best_iterations);
-  EXPECT_EQ(rounds, fit->best_iterations[0] + fit->best_iterations[1]);
-  refit.fixed_iterations = {5};
-  EXPECT_EQ(Train("xgboost", train, nullptr, refit, dir + "/bad").status().code(),
-            StatusCode::kInvalidArgument);
-  o.params["max_dept"] = "3";
-  // Refused up front (as `bimride train` does before reading data) and by Train itself.
-  EXPECT_EQ(CheckTrainerOptions("xgboost", o).code(), StatusCode::kInvalidArgument);
-  auto misspelt = Train("xgboost", train, &valid, o, dir + "/bad");
-  EXPECT_NE(misspelt.status().message().find("unknown parameter 'max_dept'"), std::string::npos);
-  std::filesystem::remove_all(dir);
-}
-
-TEST(TorchTrainerTest, EnsembleIsOneNetAndTheFilesLoadInBothBackends) {
-  if (!HasTrainer("torch")) GTEST_SKIP() << "built without LibTorch";
-  const models::TabularData train = Linear(1500, 1, 6), valid = Linear(300, 1, 7);
-  TrainerOptions o;
-  o.categorical = {{2, 5, 2}};
-  o.params = {
-      {"hidden_sizes", "16"}, {"epochs", "8"}, {"ensemble", "2"}, {"learning_rate", "0.01"}};
-  const std::string dir = TempDir("torch");
-  auto m = Train("torch", train, &valid, o, dir);
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
-  EXPECT_EQ(m->backend, "torchscript");
-  EXPECT_EQ(m->best_iterations.size(), 2u) << "one per ensemble member";
-  EXPECT_LT(Rmse(*m->model, valid), 1.0);
-  auto mlp = models::LoadModel("native_mlp", dir + "/net.json");
-  ASSERT_TRUE(mlp.ok()) << mlp.status().ToString();
-  EXPECT_NEAR(Rmse(**mlp, valid), Rmse(*m->model, valid), 1e-4);
-  TrainerOptions bad = o;
-  bad.params["hidden_sizes"] = "12,x";
-  EXPECT_NE(CheckTrainerOptions("torch", bad).message().find("'hidden_sizes': '12,x'"),
-            std::string::npos);
-  TrainerOptions refit = o;
-  refit.fixed_iterations = {2};  // the ensemble has 2 members
-  EXPECT_EQ(Train("torch", train, nullptr, refit, dir + "/bad").status().code(),
-            StatusCode::kInvalidArgument);
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,0 +1,45 @@
+// The "torch" trainer: an ensemble is one net, its files load in both backends, params checked
+// up front. Skipped in a build without LibTorch.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "train/trainer.h"
+#include "train/trainer_test_util.h"
+
+namespace bimride::train {
+namespace {
+
+using testing::Linear;
+using testing::Rmse;
+using testing::TempDir;
+
+TEST(TorchTrainerTest, EnsembleIsOneNetAndTheFilesLoadInBothBackends) {
+  if (!HasTrainer("torch")) GTEST_SKIP() << "built without LibTorch";
+  const models::TabularData train = Linear(1500, 1, 6), valid = Linear(300, 1, 7);
+  TrainerOptions o;
+  o.categorical = {{2, 5, 2}};
+  o.params = {
+      {"hidden_sizes", "16"}, {"epochs", "8"}, {"ensemble", "2"}, {"learning_rate", "0.01"}};
+  const std::string dir = TempDir("torch");
+  auto m = Train("torch", train, &valid, o, dir);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->backend, "torchscript");
+  EXPECT_EQ(m->best_iterations.size(), 2u) << "one per ensemble member";
+  EXPECT_LT(Rmse(*m->model, valid), 1.0);
+  auto mlp = models::LoadModel("native_mlp", dir + "/net.json");
+  ASSERT_TRUE(mlp.ok()) << mlp.status().ToString();
+  EXPECT_NEAR(Rmse(**mlp, valid), Rmse(*m->model, valid), 1e-4);
+  TrainerOptions bad = o;
+  bad.params["hidden_sizes"] = "12,x";
+  EXPECT_NE(CheckTrainerOptions("torch", bad).message().find("'hidden_sizes': '12,x'"),
+            std::string::npos);
+  TrainerOptions refit = o;
+  refit.fixed_iterations = {2};  // the ensemble has 2 members
+  EXPECT_EQ(Train("torch", train, nullptr, refit, dir + "/bad").status().code(),
+            StatusCode::kInvalidArgument);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace bimride::train

@@ -1,0 +1,49 @@
+// Test helpers for the trainers' tests: a small regression data set and a scratch folder.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "models/model.h"
+#include "models/tabular_data.h"
+
+namespace bimride::train::testing {
+
+inline std::string TempDir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("trainer_test_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+// y_k = (k + 1) · (2·x0 − x1) + noise, x2 an id column in 0..4.
+inline models::TabularData Linear(int64_t rows, int outputs, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> x(0, 1), noise(0, 0.05f);
+  models::TabularData d;
+  d.rows = rows;
+  d.num_features = 3;
+  d.num_outputs = outputs;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float a = x(rng), b = x(rng);
+    d.features.insert(d.features.end(), {a, b, static_cast<float>(r % 5)});
+    for (int k = 0; k < outputs; ++k) d.targets.push_back((k + 1) * (2 * a - b) + noise(rng));
+  }
+  return d;
+}
+
+inline double Rmse(const models::Model& model, const models::TabularData& d) {
+  std::vector<float> p(static_cast<size_t>(d.rows * d.num_outputs));
+  EXPECT_TRUE(model.Predict(d.features.data(), d.rows, p.data()).ok());
+  double se = 0;
+  for (size_t i = 0; i < p.size(); ++i) se += (p[i] - d.targets[i]) * (p[i] - d.targets[i]);
+  return std::sqrt(se / static_cast<double>(p.size()));
+}
+
+}  // namespace bimride::train::testing
