@@ -8,11 +8,13 @@
 #include "common/civil_time.h"
 #include "common/data_dir.h"
 #include "common/file.h"
+#include "data/trip_loader.h"
 #include "data/zone_index.h"
 #include "features/weather.h"
 #include "registry/registry.h"
 #include "tasks/demand/demand_backtest.h"
 #include "tasks/demand/demand_data.h"
+#include "tasks/demand/demand_forecast.h"
 #include "tasks/demand/demand_publish.h"
 
 namespace bimride::tasks::demand {
@@ -120,6 +122,25 @@ struct DemandFlags {
     o.seed = static_cast<uint64_t>(seed);
     return o;
   }
+
+  // The trips' grid over [begin, end) with the zones that have a pickup in
+  // [zones_begin, zones_end); prints its size and report on stderr.
+  StatusOr<DemandData> LoadGrid(int64_t begin, int64_t end, int64_t zones_begin,
+                                int64_t zones_end) const {
+    DemandDataOptions data;
+    data.trip_files = trips;
+    data.bucket_minutes = static_cast<int>(bucket_minutes);
+    data.begin_us = begin;
+    data.end_us = end;
+    data.zones_begin_us = zones_begin;
+    data.zones_end_us = zones_end;
+    data.zones_dir = zones_dir;
+    ASSIGN_OR_RETURN(DemandData loaded, LoadDemandGrid(data));
+    std::fprintf(stderr, "demand grid: %zu zones × %lld buckets; %s\n", loaded.grid.num_zones(),
+                 static_cast<long long>(loaded.grid.num_buckets()),
+                 loaded.report.ToString().c_str());
+    return loaded;
+  }
 };
 
 StatusOr<int64_t> ParseTimeFlag(const std::string& flag, const std::string& text) {
@@ -198,19 +219,8 @@ int RunBacktestDemand(const std::vector<std::string>& args) {
   auto weather = LoadWeather(df.weather);
   if (!weather.ok()) return ReportError(weather.status());
 
-  DemandDataOptions data;
-  data.trip_files = df.trips;
-  data.bucket_minutes = static_cast<int>(df.bucket_minutes);
-  data.begin_us = bo.train_begin_us;
-  data.end_us = bo.test_end_us;
-  data.zones_begin_us = bo.train_begin_us;
-  data.zones_end_us = bo.train_end_us;
-  data.zones_dir = df.zones_dir;
-  auto loaded = LoadDemandGrid(data);
+  auto loaded = df.LoadGrid(bo.train_begin_us, bo.test_end_us, bo.train_begin_us, bo.train_end_us);
   if (!loaded.ok()) return ReportError(loaded.status());
-  std::fprintf(stderr, "demand grid: %zu zones × %lld buckets; %s\n", loaded->grid.num_zones(),
-               static_cast<long long>(loaded->grid.num_buckets()),
-               loaded->report.ToString().c_str());
 
   auto reg = registry::Registry::Open(df.repo);
   if (!reg.ok()) return ReportError(reg.status());
@@ -275,27 +285,16 @@ int RunTrainDemand(const std::vector<std::string>& args) {
   if (!weather.ok()) return ReportError(weather.status());
   const features::WeatherTable* w = weather->empty() ? nullptr : &*weather;
 
-  DemandDataOptions data;
-  data.trip_files = df.trips;
-  data.bucket_minutes = static_cast<int>(df.bucket_minutes);
-  data.begin_us = tb;
-  data.end_us = test_end.empty() ? te : se;
-  data.zones_begin_us = tb;
-  data.zones_end_us = te;
-  data.zones_dir = df.zones_dir;
-  auto loaded = LoadDemandGrid(data);
+  auto loaded = df.LoadGrid(tb, test_end.empty() ? te : se, tb, te);
   if (!loaded.ok()) return ReportError(loaded.status());
-  std::fprintf(stderr, "demand grid: %zu zones × %lld buckets; %s\n", loaded->grid.num_zones(),
-               static_cast<long long>(loaded->grid.num_buckets()),
-               loaded->report.ToString().c_str());
   const features::DemandGrid& grid = loaded->grid;
 
   auto reg = registry::Registry::Open(df.repo);
   if (!reg.ok()) return ReportError(reg.status());
   auto run = StartDemandRun(**reg, "train", df.trips, *train, args);
   if (!run.ok()) return ReportError(run.status());
-  auto model = TrainDemandModel(*kind, grid, w, grid.BucketOf(tb), grid.BucketOf(te),
-                                        *train, TrackProgress(run->get()));
+  auto model = TrainDemandModel(*kind, grid, w, grid.BucketOf(tb), grid.BucketOf(te), *train,
+                                TrackProgress(run->get()));
   if (!model.ok()) return ReportError(model.status());
   DemandPublishOptions po;
   po.model_name = name;
@@ -333,6 +332,107 @@ int RunTrainDemand(const std::vector<std::string>& args) {
               (*run)->run_id().c_str());
   for (const auto& [k, v] : manifest->metrics) {
     if (k.rfind("test_h", 0) == 0) std::printf("  %s %.4f\n", k.c_str(), v);
+  }
+  return kExitOk;
+}
+
+// `bimride forecast`: the model folder from a path or a registry reference, the zone list.
+
+namespace {
+
+// A folder holding manifest.json, or a registry reference resolved in `repo`.
+StatusOr<std::string> ResolveModelDir(const std::string& model, const std::string& repo) {
+  if (FileExists(model + "/" + registry::kManifestFileName)) return model;
+  if (std::filesystem::is_directory(model)) {
+    return NotFoundError(model + ": folder has no " + registry::kManifestFileName);
+  }
+  ASSIGN_OR_RETURN(registry::ModelRef ref, registry::ParseModelRef(model));
+  if (!std::filesystem::is_directory(repo)) {
+    return NotFoundError("--model " + model + ": no folder of that name, and no registry at '" +
+                         repo + "'");
+  }
+  registry::RegistryOptions options;
+  options.read_only = FileExists(registry::DefaultDatabasePath(repo));
+  ASSIGN_OR_RETURN(auto reg, registry::Registry::Open(repo, options));
+  ASSIGN_OR_RETURN(int64_t version, reg->Resolve(ref));
+  return reg->repository().VersionDir(ref.model, version);
+}
+
+StatusOr<std::vector<int32_t>> ParseZones(const std::vector<std::string>& items) {
+  std::vector<int32_t> zones;
+  for (const std::string& item : items) {
+    size_t pos = 0;
+    while (pos <= item.size()) {
+      size_t comma = item.find(',', pos);
+      if (comma == std::string::npos) comma = item.size();
+      const std::string z = item.substr(pos, comma - pos);
+      char* end = nullptr;
+      const long v = std::strtol(z.c_str(), &end, 10);
+      if (z.empty() || *end != '\0' || v <= 0 || v > 1000000) {
+        return InvalidArgumentError("--zones: '" + z + "' is not a zone id");
+      }
+      zones.push_back(static_cast<int32_t>(v));
+      pos = comma + 1;
+    }
+  }
+  return zones;
+}
+
+}  // namespace
+
+int RunForecast(const std::vector<std::string>& args) {
+  FlagParser flags("bimride forecast",
+                   "Demand forecasts per zone for the next H buckets from TIME, with a published "
+                   "demand model and the trips of the week before TIME.");
+  std::string model, at, repo = registry::DefaultRepositoryRoot(), zones_dir;
+  std::vector<std::string> zone_items, history;
+  flags.AddString("model", &model, "model version folder, or registry ref: demand[:N|:label]",
+                  true);
+  flags.AddString("at", &at, "forecast time 'YYYY-MM-DD HH:MM' (floored to the model's bucket)",
+                  true);
+  flags.AddStringList("history", &history, "trip files covering the week before --at", true);
+  flags.AddStringList("zones", &zone_items, "zone ids (default: every zone of the model)");
+  flags.AddString("repo", &repo, "model repository for registry refs");
+  flags.AddString("zones-dir", &zones_dir, "taxi zone shapefile folder for coordinate sources");
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
+  auto t = ParseCivil(at);
+  if (!t.ok()) return ReportError(InvalidArgumentError("--at: " + t.status().message()), true);
+  auto zones = ParseZones(zone_items);
+  if (!zones.ok()) return ReportError(zones.status(), true);
+
+  auto dir = ResolveModelDir(model, repo);
+  if (!dir.ok()) return ReportError(dir.status());
+  auto forecaster = DemandForecaster::Open(*dir);
+  if (!forecaster.ok()) return ReportError(forecaster.status());
+  data::LoadTripsOptions load;
+  load.zones_dir = zones_dir;
+  auto trips = data::LoadTrips(history, load);
+  if (!trips.ok()) return ReportError(trips.status());
+  features::DemandGridReport report;
+  auto forecasts = (*forecaster)->ForecastFromTrips(*trips, *t, *zones, &report);
+  if (!forecasts.ok()) return ReportError(forecasts.status());
+
+  const int64_t start = (*forecaster)->FloorToBucket(*t);
+  const int64_t width = static_cast<int64_t>((*forecaster)->bucket_minutes()) * kMicrosPerMinute;
+  const registry::Manifest& m = (*forecaster)->manifest();
+  std::printf(
+      "# %s version %lld (%s), forecasts from %s, %d-minute buckets; history: %lld "
+      "pickups counted\n",
+      m.name.c_str(), static_cast<long long>(m.version), m.backend.c_str(),
+      FormatCivil(start).c_str(), (*forecaster)->bucket_minutes(),
+      static_cast<long long>(report.counted));
+  std::printf("zone,last_3_buckets");
+  for (int h = 0; h < (*forecaster)->horizons(); ++h) {
+    std::printf(",%s", FormatCivil(start + h * width).substr(0, 16).c_str());
+  }
+  std::printf("\n");
+  for (const ZoneForecast& f : *forecasts) {
+    std::string recent;
+    for (float c : f.recent)
+      recent += (recent.empty() ? "" : " ") + std::to_string(static_cast<int>(c));
+    std::printf("%d,%s", f.zone, recent.c_str());
+    for (float v : f.forecast) std::printf(",%.2f", v);
+    std::printf("\n");
   }
   return kExitOk;
 }

@@ -13,10 +13,7 @@ namespace bimride::tasks::demand {
 namespace {
 
 using features::DemandGrid;
-using testing::FastOptions;
-using testing::LearnedKindsInThisBuild;
 using testing::SyntheticGrid;
-using testing::T;
 
 TEST(DemandDatasetTest, TrainingRowsSeeBaselinesWithoutTheirOwnWeek) {
   DemandGrid grid = SyntheticGrid();

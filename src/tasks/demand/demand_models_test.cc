@@ -16,9 +16,7 @@ namespace {
 
 using features::DemandGrid;
 using testing::FastOptions;
-using testing::LearnedKindsInThisBuild;
 using testing::SyntheticGrid;
-using testing::T;
 
 TEST(DemandModelsTest, BaselinesForecastTheirDefinitions) {
   const DemandGrid grid = SyntheticGrid();

@@ -1,6 +1,6 @@
 // Issue 6's targets on the real data (label: data;slow — trains every model on both data sets;
-// about 7 minutes on 2 cores). Protocol: green 2021-01 + 2021-02 → every hour of 2021-03; Uber April
-// 2014 days 1–23 → 24–30; hourly buckets; forecast for hour s made with data up to s − h;
+// about 7 minutes on 2 cores). Protocol: green 2021-01 + 2021-02 → every hour of 2021-03; Uber
+// April 2014 days 1–23 → 24–30; hourly buckets; forecast for hour s made with data up to s − h;
 // zones with a training pickup, explicit zeros. The same run as results/demand.md.
 #include <gtest/gtest.h>
 
