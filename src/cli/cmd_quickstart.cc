@@ -14,7 +14,7 @@
 #include "registry/registry.h"
 #include "serving/feature_specs.h"
 #include "serving/http/http_client.h"
-#include "serving/http/model_server.h"
+#include "serving/http/http_transport.h"
 #include "simulator/city_files.h"
 #include "simulator/simulator.h"
 #include "simulator/trip_summary.h"
@@ -105,7 +105,7 @@ int RunQuickstart(const std::vector<std::string>& args) {
   simulator::SimulatedCity city, read_back;
   TimeSplit split;
   registry::Manifest published;
-  std::unique_ptr<serving::http::ModelServer> server;
+  std::unique_ptr<serving::Server> server;
   const std::vector<Step> steps = {
       {"simulate a city",
        [&]() -> Status {
@@ -189,15 +189,15 @@ int RunQuickstart(const std::vector<std::string>& args) {
          config.model_repo = repo;
          config.port = 0;  // a free port
          config.poll_interval_ms = 0;
-         ASSIGN_OR_RETURN(server, serving::http::ModelServer::Start(config));
-         std::printf("  listening on 127.0.0.1:%d\n", server->port());
+         ASSIGN_OR_RETURN(server, serving::http::StartHttpServer(config));
+         std::printf("  listening on 127.0.0.1:%d\n", serving::http::HttpPort(*server));
          return server->service().ModelReady(published.name, {});
        }},
       {"ask the server for one ETA, as a rider's app would",
        [&]() -> Status {
          const std::string target = "/v1/models/" + published.name + "/labels/stable:predict";
          const std::string body = EtaRequestBody(split.valid, 0);
-         serving::http::HttpClient client("127.0.0.1", server->port());
+         serving::http::HttpClient client("127.0.0.1", serving::http::HttpPort(*server));
          ASSIGN_OR_RETURN(serving::http::ClientResponse response, client.Post(target, body));
          std::printf("  POST %s\n  %s\n  -> HTTP %d %s\n", target.c_str(), body.c_str(),
                      response.status, response.body.c_str());

@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "common/file.h"
-#include "serving/http/model_server.h"
 #include "serving/http/http_client.h"
+#include "serving/http/http_transport.h"
 #include "serving/testing/test_models.h"
 
 namespace bimride::serving::http {
@@ -49,10 +49,10 @@ class RestApiTest : public ::testing::Test {
     config_.models["eta"].policy.latest = 2;
   }
   void Start() {
-    auto s = ModelServer::Start(config_);
+    auto s = StartHttpServer(config_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     server_ = std::move(s).value();
-    client_ = std::make_unique<HttpClient>("127.0.0.1", server_->port());
+    client_ = std::make_unique<HttpClient>("127.0.0.1", HttpPort(*server_));
   }
   http::ClientResponse Get(const std::string& target) {
     auto r = client_->Get(target);
@@ -73,7 +73,7 @@ class RestApiTest : public ::testing::Test {
 
   std::string repo_;
   ServerConfig config_;
-  std::unique_ptr<ModelServer> server_;
+  std::unique_ptr<Server> server_;
   std::unique_ptr<HttpClient> client_;
 };
 
@@ -357,7 +357,7 @@ TEST_F(RestApiTest, FullBatchQueueAnswers429WithClearError) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
-      HttpClient c("127.0.0.1", server_->port());
+      HttpClient c("127.0.0.1", HttpPort(*server_));
       auto r = c.Post("/v1/models/slow:predict", R"({"instances": [[1, 1, 1]]})");
       if (!r.ok()) {
         other++;
@@ -383,7 +383,7 @@ TEST_F(RestApiTest, ShadowVersionGetsMirroredTrafficButNeverAnswers) {
     auto r = Post("/v1/models/eta:predict", R"({"instances": [[0, 0, 0]]})");
     EXPECT_EQ(J(r)["predictions"][0], 1.0) << "stable answers; the canary only shadows";
   }
-  server_->service().FlushShadows();
+  server_->shadow_queue().Flush();
   VersionMetrics* canary = server_->service().metrics().For("eta", 2);
   EXPECT_EQ(canary->shadow_abs_diff.count(), 5u);
   EXPECT_EQ(canary->shadow_abs_diff.Quantile(0.5), 1.0) << "versions differ by 1";
@@ -437,7 +437,7 @@ TEST_F(RestApiTest, ShutdownDrainsInFlightRequests) {
   Start();
   std::atomic<int> status{0};
   std::thread t([&] {
-    HttpClient c("127.0.0.1", server_->port());
+    HttpClient c("127.0.0.1", HttpPort(*server_));
     auto r = c.Post("/v1/models/slow:predict", R"({"instances": [[1, 1, 1]]})");
     status = r.ok() ? r->status : -1;
   });
