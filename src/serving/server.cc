@@ -49,8 +49,8 @@ void Server::Shutdown(int drain_ms) {
   if (shut_down_) return;
   shut_down_ = true;
   for (auto& t : transports_) t->Stop(drain_ms);  // no new requests; in-flight ones answered
-  shadows_.Stop();                                 // queued mirrors run, releasing servables
-  manager_->Stop();                                // batchers drain, versions unload
+  shadows_.Stop();                                // queued mirrors run, releasing servables
+  manager_->Stop();                               // batchers drain, versions unload
   BIMRIDE_LOG(INFO) << "model server stopped";
 }
 

@@ -102,7 +102,7 @@ TEST_F(ShadowQueueTest, StopRunsWhatIsQueuedThenRefusesMirrors) {
   EXPECT_EQ(queue.queued(), 0);
   EXPECT_FALSE(queue.Enqueue(Mirror(shadow, {1})));
   EXPECT_EQ(queue.dropped(), 1u);
-  queue.Stop();  // idempotent
+  queue.Stop();   // idempotent
   queue.Flush();  // nothing left: returns at once
 }
 

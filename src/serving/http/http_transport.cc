@@ -5,8 +5,7 @@ namespace bimride::serving::http {
 StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Create(Service* service,
                                                                const ServerConfig& config) {
   ASSIGN_OR_RETURN(std::unique_ptr<AccessLog> access_log, AccessLog::Open(config.access_log));
-  return std::unique_ptr<HttpTransport>(
-      new HttpTransport(config, std::move(access_log), service));
+  return std::unique_ptr<HttpTransport>(new HttpTransport(config, std::move(access_log), service));
 }
 
 HttpTransport::HttpTransport(const ServerConfig& config, std::unique_ptr<AccessLog> access_log,
