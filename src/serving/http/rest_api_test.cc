@@ -337,6 +337,41 @@ TEST_F(RestApiTest, RepositoryIndexUnloadLoadAndLabelMove) {
   EXPECT_EQ(Get("/v2/repository/index").status, 405);
 }
 
+TEST_F(RestApiTest, MalformedPathsAndRepositoryBodiesGiveClearErrors) {
+  Start();
+  struct Case {
+    std::string method, target, body;
+    int status;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {"GET", "/v1/models/", "", 400, "missing model name"},
+      {"GET", "/v1/models/eta/versions/0", "", 400, "not a positive integer"},
+      {"GET", "/v1/models/eta/labels/", "", 400, "missing label"},
+      {"GET", "/v1/models/eta/bogus", "", 404, "unknown path '/v1/models/eta/bogus'"},
+      {"POST", "/v1/models/eta:explain", "{}", 404, "unknown method ':explain'"},
+      {"POST", "/v1/models/eta/metadata", "", 405, "use GET"},
+      {"GET", "/v2/bogus", "", 404, "unknown path '/v2/bogus'"},
+      {"GET", "/v2/models/eta/bogus", "", 404, "unknown path '/v2/models/eta/bogus'"},
+      {"POST", "/v2/repository/index", "[1]", 400, "body must be an object"},
+      {"POST", "/v2/repository/index", R"({"ready": "yes"})", 400, "'ready' is a boolean"},
+      {"POST", "/v2/repository/index", "{", 400, "malformed JSON"},
+      {"POST", "/v2/repository/models/bad%20name/load", "", 400, "invalid model name"},
+      {"POST", "/v2/repository/models/eta/labels/stable", "{", 400, "malformed JSON"},
+      {"POST", "/v2/repository/models/eta/labels/stable", R"({"version": "2"})", 400,
+       "{\"version\": <number>}"},
+      {"POST", "/v2/repository/models/eta/bogus", "", 404, "unknown repository path"},
+      {"POST", "/metrics", "", 501, "use GET"},
+  };
+  for (const Case& c : cases) {
+    auto r = client_->Send(c.method, c.target, c.body);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, c.status) << c.method << " " << c.target << " -> " << r->body;
+    EXPECT_NE(Error(*r).find(c.message), std::string::npos)
+        << c.method << " " << c.target << " -> " << r->body;
+  }
+}
+
 TEST_F(RestApiTest, RepositoryControlNeedsTokenWhenConfigured) {
   config_.admin_token = "s3cret";
   Start();
