@@ -6,6 +6,7 @@
 #include <future>
 #include <limits>
 
+#include "serving/testing/status_testing.h"
 #include "serving/testing/test_models.h"
 
 namespace bimride::serving {
@@ -39,12 +40,9 @@ class ServiceTest : public ::testing::Test {
       o.bias = {static_cast<float>(v)};
       ASSERT_TRUE(testing::WriteTestVersion(config_.model_repo, "eta", v, o).ok());
     }
-    testing::TestVersionOptions t;
-    t.weights = {{1, 0, 1}, {0, 1, 0}};
-    t.bias = {0, 0};
-    t.output_names = {"a", "b"};
-    t.feature_spec = "test_trip_v1";
-    ASSERT_TRUE(testing::WriteTestVersion(config_.model_repo, "trip", 1, t).ok());
+    ASSERT_TRUE(
+        testing::WriteTestVersion(config_.model_repo, "trip", 1, testing::TripVersionOptions())
+            .ok());
     config_.models["eta"].policy.latest = 2;
     config_.models["eta"].labels = {{"stable", 1}, {"canary", 2}};
   }
@@ -85,11 +83,7 @@ class ServiceTest : public ::testing::Test {
   }
   // The message of a failed Predict, which must fail with `code`.
   std::string ErrorOf(PredictRequest request, StatusCode code) {
-    auto r = Predict(std::move(request));
-    EXPECT_FALSE(r.ok());
-    if (r.ok()) return "";
-    EXPECT_EQ(r.status().code(), code) << r.status().ToString();
-    return std::string(r.status().message());
+    return testing::FailureMessage(Predict(std::move(request)), code);
   }
 
   ServerConfig config_;

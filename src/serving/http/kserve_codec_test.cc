@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "serving/testing/status_testing.h"
 #include "serving/testing/test_models.h"
 
 namespace bimride::serving::http {
@@ -17,12 +18,9 @@ StatusOr<KserveInferRequest> Parse(std::string_view body) {
   return ParseKserveInferRequest(body, kMaxRows);
 }
 
+// The error message of parsing `body`, which must fail with `code`.
 std::string ErrorOf(std::string_view body, StatusCode code = StatusCode::kInvalidArgument) {
-  auto r = Parse(body);
-  EXPECT_FALSE(r.ok()) << body;
-  if (r.ok()) return "";
-  EXPECT_EQ(r.status().code(), code) << body << ": " << r.status().ToString();
-  return std::string(r.status().message());
+  return testing::FailureMessage(Parse(body), code, body);
 }
 
 // One input tensor as JSON text.
@@ -121,12 +119,7 @@ class KserveRenderTest : public ::testing::Test {
   void SetUp() override {
     testing::RegisterTestBackendAndFeatures();
     const std::string repo = testing::MakeTempDir("kserve_codec_test");
-    testing::TestVersionOptions two;
-    two.weights = {{1, 0, 0}, {0, 1, 0}};
-    two.bias = {0, 0};
-    two.output_names = {"a", "b"};
-    two.feature_spec = "test_trip_v1";
-    ASSERT_TRUE(testing::WriteTestVersion(repo, "trip", 1, two).ok());
+    ASSERT_TRUE(testing::WriteTestVersion(repo, "trip", 1, testing::TripVersionOptions()).ok());
     auto t = testing::LoadTestServable(repo, "trip", 1);
     ASSERT_TRUE(t.ok()) << t.status().ToString();
     result_.servable = *t;

@@ -32,12 +32,7 @@ class RestApiTest : public ::testing::Test {
       ASSERT_TRUE(testing::WriteTestVersion(repo_, "eta", v, o).ok());
     }
     // trip: raw fields → [zone, distance, hour]; outputs a = zone + hour, b = distance
-    testing::TestVersionOptions t;
-    t.weights = {{1, 0, 1}, {0, 1, 0}};
-    t.bias = {0, 0};
-    t.output_names = {"a", "b"};
-    t.feature_spec = "test_trip_v1";
-    ASSERT_TRUE(testing::WriteTestVersion(repo_, "trip", 1, t).ok());
+    ASSERT_TRUE(testing::WriteTestVersion(repo_, "trip", 1, testing::TripVersionOptions()).ok());
     config_.model_repo = repo_;
     config_.port = 0;
     config_.io_threads = 2;

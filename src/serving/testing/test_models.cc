@@ -111,6 +111,15 @@ void RegisterTestBackendAndFeatures() {
   (void)once;
 }
 
+TestVersionOptions TripVersionOptions() {
+  TestVersionOptions t;
+  t.weights = {{1, 0, 1}, {0, 1, 0}};
+  t.bias = {0, 0};
+  t.output_names = {"a", "b"};
+  t.feature_spec = "test_trip_v1";
+  return t;
+}
+
 Status WriteTestVersion(const std::string& repo, const std::string& model, int64_t version,
                         const TestVersionOptions& o) {
   const std::string scratch = MakeTempDir("bimride_test_artifact");

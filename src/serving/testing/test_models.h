@@ -10,6 +10,7 @@
 //  - WriteTestVersion: publishes <repo>/<model>/<version>/ through the registry's
 //    ModelRepository (so the layout, manifest and digests are the real ones).
 //  - LoadTestServable: loads one published version as a Servable, without a manager.
+//  - status_testing.h (header-only, gtest): FailureMessage for tests of failing calls.
 //
 // Thread safety: the backend's Predict is thread-safe; the writers are for test set-up.
 #pragma once
@@ -39,6 +40,10 @@ struct TestVersionOptions {
   bool corrupt_digest = false;     // model.json altered after publishing (sha256 mismatch)
   std::string backend = "baseline";
 };
+
+// A version over "test_trip_v1" (features [zone, distance, hour]) with two outputs:
+// a = pickup_zone + hour, b = trip_distance.
+TestVersionOptions TripVersionOptions();
 
 // `version` must be the next free version number of the model (the registry assigns it).
 Status WriteTestVersion(const std::string& repo, const std::string& model, int64_t version,
