@@ -22,6 +22,17 @@ Service::Service(ServableManager* manager, ServingMetrics* metrics, ShadowQueue*
                  int64_t max_batch_rows)
     : manager_(manager), metrics_(metrics), shadows_(shadows), max_batch_rows_(max_batch_rows) {}
 
+Service::Service(ServableManager* manager, ServingMetrics* metrics, int64_t max_batch_rows)
+    : manager_(manager),
+      metrics_(metrics),
+      own_shadows_(std::make_unique<ShadowQueue>()),
+      shadows_(own_shadows_.get()),
+      max_batch_rows_(max_batch_rows) {
+  own_shadows_->Start();
+}
+
+Service::~Service() = default;  // own_shadows_, if any, runs what is queued and joins
+
 StatusOr<std::vector<float>> Service::BuildFeatures(const Servable& servable,
                                                     ModelInput& input) const {
   const ServableSpec& spec = servable.spec();
@@ -99,10 +110,9 @@ StatusOr<std::vector<float>> Service::BuildFeatures(const Servable& servable,
   }
   for (size_t i = 0; i < input.values.size(); ++i) {
     if (!std::isfinite(input.values[i])) {
-      return InvalidArgumentError("input '" + spec.input_name + "' row " +
-                                  std::to_string(i / width) + " column " +
-                                  std::to_string(i % width) +
-                                  ": NaN/Inf (or a value beyond float range) is not allowed");
+      return InvalidArgumentError(
+          "input '" + spec.input_name + "' row " + std::to_string(i / width) + " column " +
+          std::to_string(i % width) + ": NaN/Inf (or a value beyond float range) is not allowed");
     }
   }
   return std::move(input.values);
@@ -153,8 +163,9 @@ void Service::Predict(PredictRequest request, PredictDone done) {
         if (status.ok()) {
           for (size_t i = 0; i < outputs.size(); ++i) {
             if (!std::isfinite(outputs[i])) {
-              status = InternalError(VersionName(*primary) + " produced a non-finite output at row " +
-                                     std::to_string(i / primary->spec().output_names.size()));
+              status =
+                  InternalError(VersionName(*primary) + " produced a non-finite output at row " +
+                                std::to_string(i / primary->spec().output_names.size()));
               break;
             }
           }

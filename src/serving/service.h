@@ -81,9 +81,13 @@ struct RepositoryEntry {
 class Service {
  public:
   // `manager`, `metrics` and `shadows` must outlive the Service. Mirrors for shadow versions go
-  // to `shadows` after the primary answered.
+  // to `shadows` after the primary answered. (The Server passes the queue it owns.)
   Service(ServableManager* manager, ServingMetrics* metrics, ShadowQueue* shadows,
           int64_t max_batch_rows);
+  // A standalone Service (tests, tools) with a ShadowQueue of its own, started here and stopped
+  // (queued mirrors run) when the Service is destroyed.
+  Service(ServableManager* manager, ServingMetrics* metrics, int64_t max_batch_rows);
+  ~Service();
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
 
@@ -110,7 +114,6 @@ class Service {
   Status UnloadModel(const std::string& model);
   Status SetLabel(const std::string& model, const std::string& label, int64_t version);
 
-  int64_t max_batch_rows() const { return max_batch_rows_; }
   ServingMetrics& metrics() { return *metrics_; }
   std::string MetricsText() const;
 
@@ -119,6 +122,7 @@ class Service {
 
   ServableManager* const manager_;
   ServingMetrics* const metrics_;
+  std::unique_ptr<ShadowQueue> own_shadows_;  // only for the standalone constructor
   ShadowQueue* const shadows_;
   const int64_t max_batch_rows_;
 };

@@ -265,6 +265,20 @@ TEST_F(ServiceTest, ShadowVersionsGetAMirrorAfterThePrimaryAnswers) {
   EXPECT_EQ(canary->shadow_abs_diff.Quantile(0.5), 1.0) << "versions differ by 1";
 }
 
+TEST_F(ServiceTest, StandaloneServiceRunsShadowsOnAQueueOfItsOwn) {
+  config_.models["eta"].routing.shadow = {"canary"};
+  Start();
+  {
+    Service standalone(manager_.get(), &metrics_, config_.max_batch_rows);
+    std::promise<StatusOr<PredictResult>> answer;
+    standalone.Predict(Rows("eta", 1, 3, {0, 0, 0}),
+                       [&answer](StatusOr<PredictResult> r) { answer.set_value(std::move(r)); });
+    ASSERT_TRUE(answer.get_future().get().ok());
+  }  // the destructor runs the queued mirror
+  EXPECT_EQ(metrics_.For("eta", 2)->shadow_abs_diff.count(), 1u);
+  EXPECT_EQ(shadows_.completed(), 0u) << "not through the shared queue";
+}
+
 TEST_F(ServiceTest, StatusDescriptionAndReadiness) {
   Start();
   auto all = service_->GetModelStatus("eta", {});
