@@ -86,8 +86,10 @@ TEST_F(ShadowQueueTest, SlowShadowNeverBlocksTheCaller) {
   int accepted = 0;
   for (int i = 0; i < 100; ++i) accepted += queue.Enqueue(Mirror(slow, {1}));
   const auto spent = std::chrono::steady_clock::now() - start;
-  EXPECT_LT(spent, std::chrono::milliseconds(40)) << "Enqueue waited for a 50 ms shadow";
-  EXPECT_LE(accepted, 5) << "4 waiting plus at most one the worker took";
+  // Waiting for room would take ~96 × 50 ms; the bound leaves room for a loaded machine.
+  EXPECT_LT(spent, std::chrono::milliseconds(1000)) << "Enqueue waited for a 50 ms shadow";
+  EXPECT_LE(accepted, 5 + spent / std::chrono::milliseconds(50))
+      << "4 waiting, plus what the worker took meanwhile";
   EXPECT_EQ(queue.dropped(), static_cast<uint64_t>(100 - accepted));
   EXPECT_EQ(metrics_.shadow_dropped.load(), static_cast<uint64_t>(100 - accepted));
 }
