@@ -14,7 +14,7 @@
 #include "common/civil_time.h"
 #include "registry/registry.h"
 #include "serving/http/http_client.h"
-#include "serving/http/model_server.h"
+#include "serving/http/http_transport.h"
 #include "simulator/city_files.h"
 #include "simulator/simulator.h"
 #include "simulator/trip_summary.h"
@@ -75,7 +75,7 @@ int RunQuickstart(const std::vector<std::string>& args) {
 
   simulator::SimulatedCity city, read_back;
   std::vector<tasks::QuickstartModel> published;
-  std::unique_ptr<serving::http::ModelServer> server;
+  std::unique_ptr<serving::Server> server;
   const std::vector<Step> steps = {
       {"simulate a city",
        [&]() -> Status {
@@ -136,8 +136,8 @@ int RunQuickstart(const std::vector<std::string>& args) {
          config.model_repo = repo;
          config.port = 0;  // a free port
          config.poll_interval_ms = 0;
-         ASSIGN_OR_RETURN(server, serving::http::ModelServer::Start(config));
-         std::printf("  listening on 127.0.0.1:%d\n", server->port());
+         ASSIGN_OR_RETURN(server, serving::http::StartHttpServer(config));
+         std::printf("  listening on 127.0.0.1:%d\n", serving::http::HttpPort(*server));
          for (const tasks::QuickstartModel& m : published) {
            RETURN_IF_ERROR(server->service().ModelReady(m.model_name, {}));
          }
@@ -145,7 +145,7 @@ int RunQuickstart(const std::vector<std::string>& args) {
        }},
       {"ask the server for one answer of each model, as a client would",
        [&]() -> Status {
-         serving::http::HttpClient client("127.0.0.1", server->port());
+         serving::http::HttpClient client("127.0.0.1", serving::http::HttpPort(*server));
          for (const tasks::QuickstartModel& m : published) {
            const std::string target = "/v1/models/" + m.model_name + "/labels/stable:predict";
            ASSIGN_OR_RETURN(serving::http::ClientResponse response,

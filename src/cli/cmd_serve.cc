@@ -4,7 +4,8 @@
 
 #include "cli/command.h"
 #include "common/config.h"
-#include "serving/http/model_server.h"
+#include "serving/http/http_transport.h"
+#include "serving/server.h"
 
 namespace bimride::cli {
 namespace {
@@ -55,9 +56,16 @@ int RunServe(const std::vector<std::string>& args) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto server = serving::http::ModelServer::Start(config);
+  // The server core first (repository loaded), then each transport over its Service.
+  auto server = serving::Server::Create(config);
   if (!server.ok()) return ReportError(server.status());
-  std::printf("bimride serve: listening on %s:%d\n", config.host.c_str(), (*server)->port());
+  auto http = serving::http::HttpTransport::Create(&(*server)->service(), (*server)->config());
+  if (!http.ok()) return ReportError(http.status());
+  const serving::Transport* transport = http->get();
+  if (Status st = (*server)->AddTransport(std::move(http).value()); !st.ok()) {
+    return ReportError(st);
+  }
+  std::printf("bimride serve: listening on %s:%d\n", config.host.c_str(), transport->port());
   std::fflush(stdout);
 
   int sig = 0;

@@ -148,7 +148,9 @@ TEST(GzipTest, ReadMaybeGzipFileReadsPlainAndCompressedFilesAlike) {
   std::ofstream(gz_path, std::ios::binary) << Gzip("a\n1\n");
   EXPECT_EQ(*ReadMaybeGzipFile(plain_path), "a\n1\n");
   EXPECT_EQ(*ReadMaybeGzipFile(gz_path), "a\n1\n");
-  EXPECT_EQ(ReadMaybeGzipFile(dir + "/missing.csv").status().code(), StatusCode::kNotFound);
+  // A name no other test writes (tests share ::testing::TempDir()).
+  EXPECT_EQ(ReadMaybeGzipFile(dir + "/csv_reader_test_no_such_file.csv").status().code(),
+            StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -2,8 +2,6 @@
 
 #include <cmath>
 
-#include "common/logging.h"
-
 namespace bimride::serving {
 namespace {
 
@@ -20,19 +18,11 @@ std::string VersionName(const Servable& s) {
 
 }  // namespace
 
-Service::Service(ServableManager* manager, ServingMetrics* metrics, int64_t max_batch_rows)
-    : manager_(manager), metrics_(metrics), max_batch_rows_(max_batch_rows) {
-  shadow_thread_ = std::thread([this] { ShadowLoop(); });
-}
+Service::Service(ServableManager* manager, ServingMetrics* metrics, ShadowQueue* shadows,
+                 int64_t max_batch_rows)
+    : manager_(manager), metrics_(metrics), shadows_(shadows), max_batch_rows_(max_batch_rows) {}
 
-Service::~Service() {
-  {
-    std::lock_guard<std::mutex> lock(shadow_mu_);
-    shadow_stop_ = true;
-  }
-  shadow_cv_.notify_all();
-  shadow_thread_.join();
-}
+Service::~Service() = default;
 
 StatusOr<std::vector<float>> Service::BuildFeatures(const Servable& servable,
                                                     ModelInput& input) const {
@@ -111,10 +101,9 @@ StatusOr<std::vector<float>> Service::BuildFeatures(const Servable& servable,
   }
   for (size_t i = 0; i < input.values.size(); ++i) {
     if (!std::isfinite(input.values[i])) {
-      return InvalidArgumentError("input '" + spec.input_name + "' row " +
-                                  std::to_string(i / width) + " column " +
-                                  std::to_string(i % width) +
-                                  ": NaN/Inf (or a value beyond float range) is not allowed");
+      return InvalidArgumentError(
+          "input '" + spec.input_name + "' row " + std::to_string(i / width) + " column " +
+          std::to_string(i % width) + ": NaN/Inf (or a value beyond float range) is not allowed");
     }
   }
   return std::move(input.values);
@@ -165,8 +154,9 @@ void Service::Predict(PredictRequest request, PredictDone done) {
         if (status.ok()) {
           for (size_t i = 0; i < outputs.size(); ++i) {
             if (!std::isfinite(outputs[i])) {
-              status = InternalError(VersionName(*primary) + " produced a non-finite output at row " +
-                                     std::to_string(i / primary->spec().output_names.size()));
+              status =
+                  InternalError(VersionName(*primary) + " produced a non-finite output at row " +
+                                std::to_string(i / primary->spec().output_names.size()));
               break;
             }
           }
@@ -181,9 +171,8 @@ void Service::Predict(PredictRequest request, PredictDone done) {
         }
         vm->queue_seconds.Observe(timing.queue_ns * 1e-9);
         vm->compute_seconds.Observe(timing.compute_ns * 1e-9);
-        if (!shadows.empty()) {
-          QueueShadows(shadows, primary->spec().model, primary->spec().version, shadow_features,
-                       rows, outputs);
+        for (const std::shared_ptr<const Servable>& shadow : shadows) {
+          shadows_->Enqueue({shadow, primary->spec().version, rows, shadow_features, outputs});
         }
         PredictResult result;
         result.servable = std::move(primary);
@@ -192,67 +181,6 @@ void Service::Predict(PredictRequest request, PredictDone done) {
         result.timing = timing;
         done(std::move(result));
       });
-}
-
-void Service::QueueShadows(const std::vector<std::shared_ptr<const Servable>>& shadows,
-                           const std::string& model, int64_t primary_version,
-                           const std::vector<float>& features, int64_t rows,
-                           const std::vector<float>& outputs) {
-  constexpr size_t kMaxShadowQueue = 1024;
-  std::lock_guard<std::mutex> lock(shadow_mu_);
-  for (const auto& s : shadows) {
-    if (shadow_queue_.size() >= kMaxShadowQueue) {
-      s->metrics()->shadow_dropped.fetch_add(1, std::memory_order_relaxed);
-      continue;
-    }
-    shadow_queue_.push_back({s, model, primary_version, features, rows, outputs});
-  }
-  shadow_cv_.notify_one();
-}
-
-void Service::ShadowLoop() {
-  std::unique_lock<std::mutex> lock(shadow_mu_);
-  for (;;) {
-    shadow_cv_.wait(lock, [&] { return shadow_stop_ || !shadow_queue_.empty(); });
-    if (shadow_queue_.empty()) return;
-    ShadowJob job = std::move(shadow_queue_.front());
-    shadow_queue_.pop_front();
-    shadow_busy_ = true;
-    lock.unlock();
-    const models::Model& model = job.shadow->model();
-    std::vector<float> out(static_cast<size_t>(job.rows) * model.num_outputs());
-    Status st = model.Predict(job.features.data(), job.rows, out.data());
-    VersionMetrics* vm = job.shadow->metrics();
-    if (!st.ok() || out.size() != job.primary_outputs.size()) {
-      vm->CountRequest(st.ok() ? StatusCode::kInvalidArgument : StatusCode::kInternal);
-      BIMRIDE_LOG(WARN) << "shadow model " << job.model << " version "
-                        << job.shadow->spec().version << " vs " << job.primary_version << ": "
-                        << (st.ok() ? "output width differs" : st.message());
-    } else {
-      double max_abs = 0, max_rel = 0;
-      for (size_t i = 0; i < out.size(); ++i) {
-        double a = std::fabs(static_cast<double>(out[i]) - job.primary_outputs[i]);
-        double rel = a / std::max(1e-12, std::fabs(static_cast<double>(job.primary_outputs[i])));
-        if (!(a <= max_abs)) max_abs = a;  // NaN propagates as the max
-        if (!(rel <= max_rel)) max_rel = rel;
-      }
-      vm->CountRequest(StatusCode::kOk);
-      vm->shadow_abs_diff.Observe(max_abs);
-      vm->shadow_rel_diff.Observe(max_rel);
-      BIMRIDE_LOG(DEBUG) << "shadow model " << job.model << " version "
-                         << job.shadow->spec().version << " vs version " << job.primary_version
-                         << ": max abs diff " << max_abs << ", max rel diff " << max_rel;
-    }
-    job.shadow.reset();  // may be the last reference to an unloaded version: fine, own thread
-    lock.lock();
-    shadow_busy_ = false;
-    shadow_cv_.notify_all();
-  }
-}
-
-void Service::FlushShadows() {
-  std::unique_lock<std::mutex> lock(shadow_mu_);
-  shadow_cv_.wait(lock, [&] { return shadow_queue_.empty() && !shadow_busy_; });
 }
 
 StatusOr<std::vector<VersionStatus>> Service::GetModelStatus(
@@ -299,6 +227,24 @@ Status Service::ModelReady(const std::string& model, const VersionSelector& sele
   if (!snap) return NotFoundError("model '" + model + "' not found");
   ASSIGN_OR_RETURN(Route r, RouteRequest(*snap, selector, ""));
   return OkStatus();
+}
+
+std::vector<RepositoryEntry> Service::RepositoryIndex() const {
+  std::vector<RepositoryEntry> index;
+  for (const std::string& name : manager_->ModelNames()) {
+    auto versions = manager_->GetStatus(name);
+    if (!versions.ok()) continue;  // unloaded since ModelNames
+    for (VersionStatus& v : *versions) index.push_back({name, std::move(v)});
+  }
+  return index;
+}
+
+Status Service::LoadModel(const std::string& model) { return manager_->LoadModel(model); }
+
+Status Service::UnloadModel(const std::string& model) { return manager_->UnloadModel(model); }
+
+Status Service::SetLabel(const std::string& model, const std::string& label, int64_t version) {
+  return manager_->SetLabel(model, label, version);
 }
 
 std::string Service::MetricsText() const {

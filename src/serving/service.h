@@ -1,21 +1,20 @@
-// Service: the transport-agnostic model server API. HTTP (and later gRPC) adapters parse
-// requests into these structs, call one method, and render the answer; every policy — routing,
-// canary, shadow, batching, feature computation, validation, metrics — lives here or below.
+// Service: the transport-agnostic model server API. Each transport (HTTP today, gRPC next)
+// parses its requests into these structs, calls one method, and renders the answer; every
+// policy — routing, canary, shadow, batching, feature computation, validation, metrics — lives
+// here or below. The Server (serving/server.h) builds one Service and hands it to every
+// transport.
 //
 // Thread safety: all methods may be called from any thread. Predict's `done` runs on the
 // caller's thread (batching off) or on a batcher thread (batching on); it must not block.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "common/status.h"
@@ -23,6 +22,7 @@
 #include "serving/feature_adapter.h"
 #include "serving/servable_manager.h"
 #include "serving/serving_metrics.h"
+#include "serving/shadow_queue.h"
 
 namespace bimride::serving {
 
@@ -72,10 +72,18 @@ struct ModelDescription {
   std::map<std::string, int64_t> labels;
 };
 
+// One version of one model in the repository index (KServe's repository API).
+struct RepositoryEntry {
+  std::string model;
+  VersionStatus status;
+};
+
 class Service {
  public:
-  // `manager` and `metrics` must outlive the Service.
-  Service(ServableManager* manager, ServingMetrics* metrics, int64_t max_batch_rows);
+  // `manager`, `metrics` and `shadows` must outlive the Service. Mirrors for shadow versions go
+  // to `shadows` after the primary answered. (The Server passes the queue it owns.)
+  Service(ServableManager* manager, ServingMetrics* metrics, ShadowQueue* shadows,
+          int64_t max_batch_rows);
   ~Service();
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
@@ -95,39 +103,24 @@ class Service {
   bool Live() const { return true; }
   bool Ready() const { return manager_->Ready(); }
 
-  ServableManager& manager() { return *manager_; }
+  // Repository control (what ServableManager documents): every tracked version of every model,
+  // by model name then version; load (NotFound when not on disk) and unload a model now; move a
+  // label in this server (FailedPrecondition when the version is not AVAILABLE).
+  std::vector<RepositoryEntry> RepositoryIndex() const;
+  Status LoadModel(const std::string& model);
+  Status UnloadModel(const std::string& model);
+  Status SetLabel(const std::string& model, const std::string& label, int64_t version);
+
   ServingMetrics& metrics() { return *metrics_; }
   std::string MetricsText() const;
 
-  // Blocks until the shadow queue is empty (tests and shutdown).
-  void FlushShadows();
-
  private:
-  struct ShadowJob {
-    std::shared_ptr<const Servable> shadow;
-    std::string model;
-    int64_t primary_version;
-    std::vector<float> features;
-    int64_t rows;
-    std::vector<float> primary_outputs;
-  };
   StatusOr<std::vector<float>> BuildFeatures(const Servable& servable, ModelInput& input) const;
-  void QueueShadows(const std::vector<std::shared_ptr<const Servable>>& shadows,
-                    const std::string& model, int64_t primary_version,
-                    const std::vector<float>& features, int64_t rows,
-                    const std::vector<float>& outputs);
-  void ShadowLoop();
 
   ServableManager* const manager_;
   ServingMetrics* const metrics_;
+  ShadowQueue* const shadows_;
   const int64_t max_batch_rows_;
-
-  std::mutex shadow_mu_;
-  std::condition_variable shadow_cv_;
-  std::deque<ShadowJob> shadow_queue_;
-  bool shadow_busy_ = false;
-  bool shadow_stop_ = false;
-  std::thread shadow_thread_;
 };
 
 }  // namespace bimride::serving

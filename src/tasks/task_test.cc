@@ -11,7 +11,7 @@
 
 #include "registry/registry.h"
 #include "serving/http/http_client.h"
-#include "serving/http/model_server.h"
+#include "serving/http/http_transport.h"
 #include "serving/testing/test_models.h"
 #include "train/trainer.h"
 
@@ -75,9 +75,9 @@ TEST_F(TaskRegistryTest, OneRegistrationLineBringsVerbsSpecsAndQuickstart) {
   config.model_repo = dir_ + "/repo";
   config.port = 0;
   config.poll_interval_ms = 0;
-  auto server = serving::http::ModelServer::Start(config);
+  auto server = serving::http::StartHttpServer(config);
   ASSERT_TRUE(server.ok()) << server.status().ToString();
-  serving::http::HttpClient client("127.0.0.1", (*server)->port());
+  serving::http::HttpClient client("127.0.0.1", serving::http::HttpPort(**server));
   auto answer = client.Post("/v1/models/fare/labels/stable:predict", model.request_body);
   ASSERT_TRUE(answer.ok()) << answer.status().ToString();
   ASSERT_EQ(answer->status, 200) << answer->body;

@@ -284,7 +284,6 @@ void RestApi::HandleRepository(const HttpRequest& req, std::string_view path,
     bool missing = !admin_token_.empty();
     return respond(HttpResponse{missing ? 401 : 403, ErrorBody(auth.message())});
   }
-  ServableManager& manager = service_->manager();
   if (path == "/repository/index") {
     bool ready_only = false;
     if (!req.body().empty()) {
@@ -297,20 +296,17 @@ void RestApi::HandleRepository(const HttpRequest& req, std::string_view path,
       }
     }
     nlohmann::json out = nlohmann::json::array();
-    for (const std::string& name : manager.ModelNames()) {
-      auto versions = manager.GetStatus(name);
-      if (!versions.ok()) continue;
-      for (const VersionStatus& v : *versions) {
-        const char* state = v.state == VersionState::kAvailable   ? "READY"
-                            : v.state == VersionState::kLoading   ? "LOADING"
-                            : v.state == VersionState::kUnloading ? "UNLOADING"
-                                                                  : "UNAVAILABLE";
-        if (ready_only && v.state != VersionState::kAvailable) continue;
-        out.push_back({{"name", name},
-                       {"version", std::to_string(v.version)},
-                       {"state", state},
-                       {"reason", v.status.message()}});
-      }
+    for (const RepositoryEntry& e : service_->RepositoryIndex()) {
+      const VersionStatus& v = e.status;
+      const char* state = v.state == VersionState::kAvailable   ? "READY"
+                          : v.state == VersionState::kLoading   ? "LOADING"
+                          : v.state == VersionState::kUnloading ? "UNLOADING"
+                                                                : "UNAVAILABLE";
+      if (ready_only && v.state != VersionState::kAvailable) continue;
+      out.push_back({{"name", e.model},
+                     {"version", std::to_string(v.version)},
+                     {"state", state},
+                     {"reason", v.status.message()}});
     }
     return respond(Json(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   }
@@ -323,11 +319,11 @@ void RestApi::HandleRepository(const HttpRequest& req, std::string_view path,
     return respond(HttpResponse{400, ErrorBody("invalid model name '" + model + "'")});
   }
   if (rest == "/load") {
-    Status st = manager.LoadModel(model);
+    Status st = service_->LoadModel(model);
     return respond(st.ok() ? HttpResponse{200, ""} : ErrorResponse(st));
   }
   if (rest == "/unload") {
-    Status st = manager.UnloadModel(model);
+    Status st = service_->UnloadModel(model);
     return respond(st.ok() ? HttpResponse{200, ""} : ErrorResponse(st));
   }
   if (ConsumePrefix(&rest, "/labels/") && !rest.empty() && rest.find('/') == std::string::npos) {
@@ -337,7 +333,7 @@ void RestApi::HandleRepository(const HttpRequest& req, std::string_view path,
     if (v == doc->end() || !v->is_number_integer()) {
       return respond(HttpResponse{400, ErrorBody("body must be {\"version\": <number>}")});
     }
-    Status st = manager.SetLabel(model, std::string(rest), v->get<int64_t>());
+    Status st = service_->SetLabel(model, std::string(rest), v->get<int64_t>());
     return respond(st.ok() ? HttpResponse{200, ""} : ErrorResponse(st));
   }
   respond(HttpResponse{404, ErrorBody("unknown repository path")});

@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "common/file.h"
-#include "serving/http/model_server.h"
 #include "serving/http/http_client.h"
+#include "serving/http/http_transport.h"
 #include "serving/testing/test_models.h"
 
 namespace bimride::serving::http {
@@ -32,12 +32,7 @@ class RestApiTest : public ::testing::Test {
       ASSERT_TRUE(testing::WriteTestVersion(repo_, "eta", v, o).ok());
     }
     // trip: raw fields → [zone, distance, hour]; outputs a = zone + hour, b = distance
-    testing::TestVersionOptions t;
-    t.weights = {{1, 0, 1}, {0, 1, 0}};
-    t.bias = {0, 0};
-    t.output_names = {"a", "b"};
-    t.feature_spec = "test_trip_v1";
-    ASSERT_TRUE(testing::WriteTestVersion(repo_, "trip", 1, t).ok());
+    ASSERT_TRUE(testing::WriteTestVersion(repo_, "trip", 1, testing::TripVersionOptions()).ok());
     config_.model_repo = repo_;
     config_.port = 0;
     config_.io_threads = 2;
@@ -49,10 +44,10 @@ class RestApiTest : public ::testing::Test {
     config_.models["eta"].policy.latest = 2;
   }
   void Start() {
-    auto s = ModelServer::Start(config_);
+    auto s = StartHttpServer(config_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     server_ = std::move(s).value();
-    client_ = std::make_unique<HttpClient>("127.0.0.1", server_->port());
+    client_ = std::make_unique<HttpClient>("127.0.0.1", HttpPort(*server_));
   }
   http::ClientResponse Get(const std::string& target) {
     auto r = client_->Get(target);
@@ -73,7 +68,7 @@ class RestApiTest : public ::testing::Test {
 
   std::string repo_;
   ServerConfig config_;
-  std::unique_ptr<ModelServer> server_;
+  std::unique_ptr<Server> server_;
   std::unique_ptr<HttpClient> client_;
 };
 
@@ -337,6 +332,41 @@ TEST_F(RestApiTest, RepositoryIndexUnloadLoadAndLabelMove) {
   EXPECT_EQ(Get("/v2/repository/index").status, 405);
 }
 
+TEST_F(RestApiTest, MalformedPathsAndRepositoryBodiesGiveClearErrors) {
+  Start();
+  struct Case {
+    std::string method, target, body;
+    int status;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {"GET", "/v1/models/", "", 400, "missing model name"},
+      {"GET", "/v1/models/eta/versions/0", "", 400, "not a positive integer"},
+      {"GET", "/v1/models/eta/labels/", "", 400, "missing label"},
+      {"GET", "/v1/models/eta/bogus", "", 404, "unknown path '/v1/models/eta/bogus'"},
+      {"POST", "/v1/models/eta:explain", "{}", 404, "unknown method ':explain'"},
+      {"POST", "/v1/models/eta/metadata", "", 405, "use GET"},
+      {"GET", "/v2/bogus", "", 404, "unknown path '/v2/bogus'"},
+      {"GET", "/v2/models/eta/bogus", "", 404, "unknown path '/v2/models/eta/bogus'"},
+      {"POST", "/v2/repository/index", "[1]", 400, "body must be an object"},
+      {"POST", "/v2/repository/index", R"({"ready": "yes"})", 400, "'ready' is a boolean"},
+      {"POST", "/v2/repository/index", "{", 400, "malformed JSON"},
+      {"POST", "/v2/repository/models/bad%20name/load", "", 400, "invalid model name"},
+      {"POST", "/v2/repository/models/eta/labels/stable", "{", 400, "malformed JSON"},
+      {"POST", "/v2/repository/models/eta/labels/stable", R"({"version": "2"})", 400,
+       "{\"version\": <number>}"},
+      {"POST", "/v2/repository/models/eta/bogus", "", 404, "unknown repository path"},
+      {"POST", "/metrics", "", 501, "use GET"},
+  };
+  for (const Case& c : cases) {
+    auto r = client_->Send(c.method, c.target, c.body);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, c.status) << c.method << " " << c.target << " -> " << r->body;
+    EXPECT_NE(Error(*r).find(c.message), std::string::npos)
+        << c.method << " " << c.target << " -> " << r->body;
+  }
+}
+
 TEST_F(RestApiTest, RepositoryControlNeedsTokenWhenConfigured) {
   config_.admin_token = "s3cret";
   Start();
@@ -357,7 +387,7 @@ TEST_F(RestApiTest, FullBatchQueueAnswers429WithClearError) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
-      HttpClient c("127.0.0.1", server_->port());
+      HttpClient c("127.0.0.1", HttpPort(*server_));
       auto r = c.Post("/v1/models/slow:predict", R"({"instances": [[1, 1, 1]]})");
       if (!r.ok()) {
         other++;
@@ -383,7 +413,7 @@ TEST_F(RestApiTest, ShadowVersionGetsMirroredTrafficButNeverAnswers) {
     auto r = Post("/v1/models/eta:predict", R"({"instances": [[0, 0, 0]]})");
     EXPECT_EQ(J(r)["predictions"][0], 1.0) << "stable answers; the canary only shadows";
   }
-  server_->service().FlushShadows();
+  server_->shadow_queue().Flush();
   VersionMetrics* canary = server_->service().metrics().For("eta", 2);
   EXPECT_EQ(canary->shadow_abs_diff.count(), 5u);
   EXPECT_EQ(canary->shadow_abs_diff.Quantile(0.5), 1.0) << "versions differ by 1";
@@ -437,7 +467,7 @@ TEST_F(RestApiTest, ShutdownDrainsInFlightRequests) {
   Start();
   std::atomic<int> status{0};
   std::thread t([&] {
-    HttpClient c("127.0.0.1", server_->port());
+    HttpClient c("127.0.0.1", HttpPort(*server_));
     auto r = c.Post("/v1/models/slow:predict", R"({"instances": [[1, 1, 1]]})");
     status = r.ok() ? r->status : -1;
   });

@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "serving/http/model_server.h"
 #include "serving/http/http_client.h"
+#include "serving/http/http_transport.h"
 #include "serving/testing/test_models.h"
 
 namespace bimride::serving::http {
@@ -41,9 +41,9 @@ TEST_P(RolloutTest, NoFailedRequestsWhileLabelsMoveAndVersionsSwap) {
   mc.routing.shadow = {"canary"};
   if (batching) mc.batching = {.max_batch_size = 8, .max_queue_delay_us = 300,
                                .max_queue_size = 4096};
-  auto server = ModelServer::Start(config);
+  auto server = StartHttpServer(config);
   ASSERT_TRUE(server.ok()) << server.status().ToString();
-  const int port = (*server)->port();
+  const int port = HttpPort(**server);
   ServableManager& manager = (*server)->manager();
 
   std::atomic<bool> stop{false};

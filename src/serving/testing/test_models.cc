@@ -9,6 +9,7 @@
 #include "common/file.h"
 #include "models/model.h"
 #include "serving/feature_adapter.h"
+#include "serving/model_source.h"
 #include "registry/model_repository.h"
 
 namespace bimride::serving::testing {
@@ -110,6 +111,15 @@ void RegisterTestBackendAndFeatures() {
   (void)once;
 }
 
+TestVersionOptions TripVersionOptions() {
+  TestVersionOptions t;
+  t.weights = {{1, 0, 1}, {0, 1, 0}};
+  t.bias = {0, 0};
+  t.output_names = {"a", "b"};
+  t.feature_spec = "test_trip_v1";
+  return t;
+}
+
 Status WriteTestVersion(const std::string& repo, const std::string& model, int64_t version,
                         const TestVersionOptions& o) {
   const std::string scratch = MakeTempDir("bimride_test_artifact");
@@ -145,6 +155,17 @@ Status WriteTestVersion(const std::string& repo, const std::string& model, int64
     RETURN_IF_ERROR(WriteFileAtomic(path, text + " "));  // still valid JSON, different digest
   }
   return OkStatus();
+}
+
+StatusOr<std::shared_ptr<const Servable>> LoadTestServable(const std::string& repo,
+                                                           const std::string& model,
+                                                           int64_t version,
+                                                           const BatchingOptions& batching,
+                                                           VersionMetrics* metrics) {
+  ASSIGN_OR_RETURN(ServableSpec spec, LoadServableSpec(repo, model, version));
+  ASSIGN_OR_RETURN(std::unique_ptr<Servable> servable,
+                   Servable::Load(std::move(spec), models::LoadOptions{}, batching, metrics));
+  return std::shared_ptr<const Servable>(std::move(servable));
 }
 
 std::string MakeTempDir(const std::string& prefix) {

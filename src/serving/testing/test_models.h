@@ -9,15 +9,21 @@
 //    pickup_datetime ("YYYY-MM-DD HH:MM:SS") → features [pickup_zone, trip_distance, hour].
 //  - WriteTestVersion: publishes <repo>/<model>/<version>/ through the registry's
 //    ModelRepository (so the layout, manifest and digests are the real ones).
+//  - LoadTestServable: loads one published version as a Servable, without a manager.
+//  - status_testing.h (header-only, gtest): FailureMessage for tests of failing calls.
 //
 // Thread safety: the backend's Predict is thread-safe; the writers are for test set-up.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "serving/dynamic_batcher.h"
+#include "serving/servable.h"
+#include "serving/serving_metrics.h"
 
 namespace bimride::serving::testing {
 
@@ -35,9 +41,20 @@ struct TestVersionOptions {
   std::string backend = "baseline";
 };
 
+// A version over "test_trip_v1" (features [zone, distance, hour]) with two outputs:
+// a = pickup_zone + hour, b = trip_distance.
+TestVersionOptions TripVersionOptions();
+
 // `version` must be the next free version number of the model (the registry assigns it).
 Status WriteTestVersion(const std::string& repo, const std::string& model, int64_t version,
                         const TestVersionOptions& options = {});
+
+// LoadServableSpec + Servable::Load of <repo>/<model>/<version>; `metrics` may be null.
+StatusOr<std::shared_ptr<const Servable>> LoadTestServable(const std::string& repo,
+                                                           const std::string& model,
+                                                           int64_t version,
+                                                           const BatchingOptions& batching = {},
+                                                           VersionMetrics* metrics = nullptr);
 
 // A fresh empty folder under the system temp dir.
 std::string MakeTempDir(const std::string& prefix);

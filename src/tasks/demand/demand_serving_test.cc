@@ -11,8 +11,7 @@
 #include "common/civil_time.h"
 #include "features/demand_features.h"
 #include "registry/registry.h"
-#include "serving/servable_manager.h"
-#include "serving/service.h"
+#include "serving/server.h"
 #include "tasks/demand/demand_dataset.h"
 #include "tasks/demand/demand_models.h"
 #include "tasks/demand/demand_publish.h"
@@ -64,16 +63,17 @@ class DemandServingTest : public ::testing::TestWithParam<DemandModelKind> {
     ASSERT_TRUE(reg.ok());
     auto manifest = PublishDemandModel(**reg, *model_, grid_, nullptr, {});
     ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
-    config_.model_repo = repo_;
-    config_.poll_interval_ms = 0;
-    manager_ = std::make_unique<ServableManager>(config_, &metrics_);
-    ASSERT_TRUE(manager_->Start().ok());
-    ASSERT_TRUE(manager_->Ready()) << "the demand version must load with its adapter";
-    service_ = std::make_unique<Service>(manager_.get(), &metrics_, 1024);
+    ServerConfig config;
+    config.model_repo = repo_;
+    config.poll_interval_ms = 0;
+    config.max_batch_rows = 1024;
+    auto server = Server::Create(config);  // the server core, no transport
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+    ASSERT_TRUE(server_->manager().Ready()) << "the demand version must load with its adapter";
   }
   void TearDown() override {
-    service_.reset();
-    if (manager_) manager_->Stop();
+    if (server_) server_->Shutdown();
   }
   StatusOr<PredictResult> Predict(RawBatch raw) {
     PredictRequest request;
@@ -81,7 +81,7 @@ class DemandServingTest : public ::testing::TestWithParam<DemandModelKind> {
     request.input.rows = raw.rows;
     request.input.raw = std::move(raw);
     std::promise<StatusOr<PredictResult>> done;
-    service_->Predict(std::move(request),
+    server_->service().Predict(std::move(request),
                       [&](StatusOr<PredictResult> r) { done.set_value(std::move(r)); });
     return done.get_future().get();
   }
@@ -104,10 +104,7 @@ class DemandServingTest : public ::testing::TestWithParam<DemandModelKind> {
   features::DemandGrid grid_;
   std::string repo_;
   std::unique_ptr<TrainedDemandModel> model_;
-  ServerConfig config_;
-  ServingMetrics metrics_;
-  std::unique_ptr<ServableManager> manager_;
-  std::unique_ptr<Service> service_;
+  std::unique_ptr<Server> server_;
 };
 
 TEST_P(DemandServingTest, RawRequestsGetTheOfflineForecasts) {

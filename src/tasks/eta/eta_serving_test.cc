@@ -8,7 +8,7 @@
 
 #include "common/civil_time.h"
 #include "registry/registry.h"
-#include "serving/http/model_server.h"
+#include "serving/http/http_transport.h"
 #include "serving/http/http_client.h"
 #include "tasks/eta/eta_test_util.h"
 #include "tasks/eta/eta_training.h"
@@ -103,9 +103,9 @@ TEST_F(EtaServingTest, ServedRawFieldRequestsGiveExactlyTheOfflinePredictions) {
   config.io_threads = 1;
   config.poll_interval_ms = 0;
   config.max_batch_rows = 1000;
-  auto server = serving::http::ModelServer::Start(config);
+  auto server = serving::http::StartHttpServer(config);
   ASSERT_TRUE(server.ok()) << server.status().ToString();
-  serving::http::HttpClient client("127.0.0.1", (*server)->port());
+  serving::http::HttpClient client("127.0.0.1", serving::http::HttpPort(**server));
   struct Case {
     std::string model;
     bool with_distance;

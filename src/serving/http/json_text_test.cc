@@ -1,0 +1,42 @@
+#include "serving/http/json_text.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+namespace bimride::serving::http {
+namespace {
+
+TEST(JsonTextTest, StringsAreQuotedAndEscapedAsJson) {
+  std::string out;
+  AppendJsonString(&out, std::string("a\"b\\c\nd\re\tf\x01g"));
+  EXPECT_EQ(out, R"("a\"b\\c\nd\re\tf\u0001g")");
+  EXPECT_EQ(nlohmann::json::parse(out), std::string("a\"b\\c\nd\re\tf\x01g"));
+  out.clear();
+  AppendJsonString(&out, "zone ü");
+  EXPECT_EQ(out, "\"zone ü\"") << "UTF-8 passes through";
+}
+
+TEST(JsonTextTest, FloatsAreShortestTextThatReadsBackTheSame) {
+  for (float v : {0.0f, 1.0f, -2.5f, 14.86913f, 1e-7f, 3.4028235e38f,
+                  std::numeric_limits<float>::denorm_min()}) {
+    std::string out;
+    AppendFloat(&out, v);
+    EXPECT_EQ(std::strtof(out.c_str(), nullptr), v) << out;
+  }
+  std::string out;
+  AppendFloat(&out, 0.1f);
+  EXPECT_EQ(out, "0.1");
+  out.clear();
+  AppendInt(&out, -9007199254740993);
+  EXPECT_EQ(out, "-9007199254740993");
+}
+
+TEST(JsonTextTest, ErrorBodyIsOneJsonObject) {
+  EXPECT_EQ(ErrorBody("field 'x': \"bad\""), R"({"error": "field 'x': \"bad\""})");
+}
+
+}  // namespace
+}  // namespace bimride::serving::http

@@ -1,0 +1,57 @@
+#include "serving/server.h"
+
+#include <cstdlib>
+
+#include "common/logging.h"
+
+namespace bimride::serving {
+
+Server::Server(ServerConfig config)
+    : config_(std::move(config)),
+      manager_(std::make_unique<ServableManager>(config_, &metrics_)),
+      service_(std::make_unique<Service>(manager_.get(), &metrics_, &shadows_,
+                                         config_.max_batch_rows)) {}
+
+StatusOr<std::unique_ptr<Server>> Server::Create(ServerConfig config) {
+  if (config.model_repo.empty()) return InvalidArgumentError("no model repository given");
+  if (config.admin_token.empty()) {
+    if (const char* env = std::getenv("BIMRIDE_ADMIN_TOKEN")) config.admin_token = env;
+  }
+  std::unique_ptr<Server> server(new Server(std::move(config)));
+  RETURN_IF_ERROR(server->manager_->Start());
+  server->shadows_.Start();
+  return server;
+}
+
+Server::~Server() { Shutdown(); }
+
+Status Server::AddTransport(std::unique_ptr<Transport> transport) {
+  if (shut_down_) return FailedPreconditionError("the server is shut down");
+  if (FindTransport(transport->name()) != nullptr) {
+    return FailedPreconditionError("a transport named '" + std::string(transport->name()) +
+                                   "' is already attached");
+  }
+  RETURN_IF_ERROR(transport->Start());
+  BIMRIDE_LOG(INFO) << "model server listening on " << config_.host << ":" << transport->port()
+                    << " (" << transport->name() << "; repository " << config_.model_repo << ")";
+  transports_.push_back(std::move(transport));
+  return OkStatus();
+}
+
+Transport* Server::FindTransport(std::string_view name) const {
+  for (const auto& t : transports_) {
+    if (t->name() == name) return t.get();
+  }
+  return nullptr;
+}
+
+void Server::Shutdown(int drain_ms) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  for (auto& t : transports_) t->Stop(drain_ms);  // no new requests; in-flight ones answered
+  shadows_.Stop();                                // queued mirrors run, releasing servables
+  manager_->Stop();                               // batchers drain, versions unload
+  BIMRIDE_LOG(INFO) << "model server stopped";
+}
+
+}  // namespace bimride::serving

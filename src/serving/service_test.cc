@@ -1,0 +1,329 @@
+#include "serving/service.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <future>
+#include <limits>
+
+#include "serving/testing/status_testing.h"
+#include "serving/testing/test_models.h"
+
+namespace bimride::serving {
+namespace {
+
+class MapHeaders : public RequestHeaders {
+ public:
+  explicit MapHeaders(std::map<std::string, std::string, std::less<>> h) : h_(std::move(h)) {}
+  std::string_view Get(std::string_view name) const override {
+    auto it = h_.find(name);
+    return it == h_.end() ? std::string_view() : it->second;
+  }
+
+ private:
+  std::map<std::string, std::string, std::less<>> h_;
+};
+
+// A Service over a ServableManager of test models:
+//   eta   v1, v2: y = x0 + 2 x1 + 3 x2 + version; labels stable → 1, canary → 2
+//   trip  v1:     raw fields → [zone, distance, hour]; a = zone + hour, b = distance
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::RegisterTestBackendAndFeatures();
+    config_.model_repo = testing::MakeTempDir("service_test");
+    config_.poll_interval_ms = 0;
+    config_.max_batch_rows = 10;
+    for (int v = 1; v <= 2; ++v) {
+      testing::TestVersionOptions o;
+      o.weights = {{1, 2, 3}};
+      o.bias = {static_cast<float>(v)};
+      ASSERT_TRUE(testing::WriteTestVersion(config_.model_repo, "eta", v, o).ok());
+    }
+    ASSERT_TRUE(
+        testing::WriteTestVersion(config_.model_repo, "trip", 1, testing::TripVersionOptions())
+            .ok());
+    config_.models["eta"].policy.latest = 2;
+    config_.models["eta"].labels = {{"stable", 1}, {"canary", 2}};
+  }
+  void TearDown() override {
+    shadows_.Stop();
+    if (manager_) manager_->Stop();
+  }
+  void Start() {
+    manager_ = std::make_unique<ServableManager>(config_, &metrics_);
+    ASSERT_TRUE(manager_->Start().ok());
+    shadows_.Start();
+    service_ =
+        std::make_unique<Service>(manager_.get(), &metrics_, &shadows_, config_.max_batch_rows);
+  }
+  // Predict, waiting for the answer (from whichever thread it comes).
+  StatusOr<PredictResult> Predict(PredictRequest request) {
+    std::promise<StatusOr<PredictResult>> answer;
+    service_->Predict(std::move(request),
+                      [&answer](StatusOr<PredictResult> r) { answer.set_value(std::move(r)); });
+    return answer.get_future().get();
+  }
+  static PredictRequest Rows(std::string model, int64_t rows, int64_t width,
+                             std::vector<float> values, VersionSelector selector = {}) {
+    PredictRequest r;
+    r.model = std::move(model);
+    r.selector = std::move(selector);
+    r.input.rows = rows;
+    r.input.width = width;
+    r.input.values = std::move(values);
+    return r;
+  }
+  static PredictRequest Trips(std::vector<RawColumn> columns, int64_t rows) {
+    PredictRequest r;
+    r.model = "trip";
+    r.input.rows = rows;
+    r.input.raw.columns = std::move(columns);
+    return r;
+  }
+  // The message of a failed Predict, which must fail with `code`.
+  std::string ErrorOf(PredictRequest request, StatusCode code) {
+    return testing::FailureMessage(Predict(std::move(request)), code);
+  }
+
+  ServerConfig config_;
+  ServingMetrics metrics_;
+  std::unique_ptr<ServableManager> manager_;
+  ShadowQueue shadows_;
+  std::unique_ptr<Service> service_;
+};
+
+TEST_F(ServiceTest, PredictsNumericRowsWithTheStableVersionByDefault) {
+  Start();
+  auto r = Predict(Rows("eta", 2, 3, {1, 1, 1, 0, 0, 0}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->model(), "eta");
+  EXPECT_EQ(r->version(), 1);
+  EXPECT_EQ(r->rows, 2);
+  EXPECT_EQ(r->values, (std::vector<float>{7, 1}));
+  EXPECT_EQ(r->output_names(), (std::vector<std::string>{"y"}));
+  VersionSelector canary;
+  canary.label = "canary";
+  r = Predict(Rows("eta", 1, 3, {0, 0, 0}, canary));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->version(), 2);
+  EXPECT_EQ(metrics_.For("eta", 1)->requests[static_cast<int>(StatusCode::kOk)].load(), 1u);
+}
+
+TEST_F(ServiceTest, RawFieldsGoThroughTheVersionsFeatureAdapter) {
+  Start();
+  auto r = Predict(Trips(
+      {{"pickup_zone", {RawValue(74.0), RawValue(10.0)}},
+       {"trip_distance", {RawValue(2.5), RawValue(1.0)}},
+       {"pickup_datetime", {RawValue("2021-02-10 08:30:00"), RawValue("2021-02-10 17:00:00")}}},
+      2));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->values, (std::vector<float>{82, 2.5, 27, 1}));  // (zone + hour, distance) per row
+}
+
+TEST_F(ServiceTest, AWidthOneColumnNamedLikeTheInputIsATensor) {
+  testing::TestVersionOptions one;
+  one.weights = {{2}};
+  ASSERT_TRUE(testing::WriteTestVersion(config_.model_repo, "scale", 1, one).ok());
+  Start();
+  PredictRequest r;
+  r.model = "scale";
+  r.input.rows = 2;
+  r.input.raw.columns = {{"features", {RawValue(1.0), RawValue(4.0)}}};
+  auto answer = Predict(std::move(r));
+  ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+  EXPECT_EQ(answer->values, (std::vector<float>{2, 8}));
+}
+
+TEST_F(ServiceTest, BadRequestsAreRefusedWithTypedErrorsNamingTheProblem) {
+  Start();
+  EXPECT_NE(ErrorOf(Rows("nope", 1, 3, {0, 0, 0}), StatusCode::kNotFound).find("'nope'"),
+            std::string::npos);
+  VersionSelector v7;
+  v7.version = 7;
+  EXPECT_NE(ErrorOf(Rows("eta", 1, 3, {0, 0, 0}, v7), StatusCode::kNotFound).find("version 7"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Rows("eta", 1, 2, {0, 0}), StatusCode::kInvalidArgument)
+                .find("has 2 values per row; model 'eta' version 1 expects 3"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Rows("eta", 1, 3, {0, NAN, 0}), StatusCode::kInvalidArgument)
+                .find("row 0 column 1: NaN/Inf"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Rows("eta", 0, 3, {}), StatusCode::kInvalidArgument).find("no rows"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Rows("eta", 11, 3, std::vector<float>(33)), StatusCode::kOutOfRange)
+                .find("the limit is 10"),
+            std::string::npos);
+  PredictRequest named = Rows("eta", 1, 3, {0, 0, 0});
+  named.input.tensor_name = "x";
+  EXPECT_NE(ErrorOf(std::move(named), StatusCode::kInvalidArgument).find("unknown input 'x'"),
+            std::string::npos);
+  PredictRequest raw_to_numeric = Trips({{"pickup_zone", {RawValue(1.0)}}}, 1);
+  raw_to_numeric.model = "eta";
+  EXPECT_NE(ErrorOf(std::move(raw_to_numeric), StatusCode::kInvalidArgument)
+                .find("no feature spec for raw fields"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Trips({{"pickup_zone", {RawValue(1.0)}}}, 1), StatusCode::kInvalidArgument)
+                .find("missing raw field 'trip_distance'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Trips({{"pickup_zone", {RawValue(1.0)}},
+                           {"trip_distance", {RawValue(1.0), RawValue(2.0)}},
+                           {"pickup_datetime", {RawValue("2021-02-10 08:30:00")}}},
+                          1),
+                    StatusCode::kInvalidArgument)
+                .find("'trip_distance' has 2 values, expected 1"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Trips({{"pickup_zone", {RawValue(INFINITY)}},
+                           {"trip_distance", {RawValue(1.0)}},
+                           {"pickup_datetime", {RawValue("2021-02-10 08:30:00")}}},
+                          1),
+                    StatusCode::kInvalidArgument)
+                .find("'pickup_zone' row 0: NaN/Inf"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Trips({{"pickup_zone", {RawValue(1.0)}},
+                           {"trip_distance", {RawValue(1.0)}},
+                           {"pickup_datetime", {RawValue("yesterday")}}},
+                          1),
+                    StatusCode::kInvalidArgument)
+                .find("pickup_datetime"),
+            std::string::npos);
+  EXPECT_EQ(metrics_.For("", 0)->requests[static_cast<int>(StatusCode::kNotFound)].load(), 1u);
+  EXPECT_EQ(metrics_.For("eta", 1)->requests[static_cast<int>(StatusCode::kInvalidArgument)], 5u);
+}
+
+TEST_F(ServiceTest, NonFiniteModelOutputIsAnInternalError) {
+  testing::TestVersionOptions huge;
+  huge.weights = {{1e30f, 1e30f, 1e30f}};
+  ASSERT_TRUE(testing::WriteTestVersion(config_.model_repo, "huge", 1, huge).ok());
+  Start();
+  const float big = std::numeric_limits<float>::max();
+  EXPECT_NE(ErrorOf(Rows("huge", 2, 3, {0, 0, 0, big, big, big}), StatusCode::kInternal)
+                .find("non-finite output at row 1"),
+            std::string::npos);
+}
+
+TEST_F(ServiceTest, FullBatchQueueIsResourceExhausted) {
+  testing::TestVersionOptions slow;
+  slow.predict_delay_us = 30000;
+  ASSERT_TRUE(testing::WriteTestVersion(config_.model_repo, "slow", 1, slow).ok());
+  config_.models["slow"].batching = {
+      .max_batch_size = 1, .max_queue_delay_us = 0, .max_queue_size = 1};
+  Start();
+  std::vector<std::promise<Status>> answers(4);
+  for (auto& answer : answers) {
+    service_->Predict(Rows("slow", 1, 3, {0, 0, 0}),
+                      [&answer](StatusOr<PredictResult> r) { answer.set_value(r.status()); });
+  }
+  int ok = 0, full = 0;
+  for (auto& answer : answers) {
+    Status st = answer.get_future().get();
+    if (st.ok()) {
+      ++ok;
+    } else {
+      EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
+      EXPECT_NE(st.message().find("queue full"), std::string::npos) << st.ToString();
+      ++full;
+    }
+  }
+  EXPECT_GE(ok, 1);
+  EXPECT_GE(full, 1);
+}
+
+TEST_F(ServiceTest, StickyHeaderKeepsACallerOnOneSideOfTheSplit) {
+  config_.models["eta"].routing.split = {{"stable", 50}, {"canary", 50}};
+  config_.models["eta"].routing.sticky_header = "x-rider-id";
+  Start();
+  std::set<int64_t> versions;
+  for (int rider = 0; rider < 20; ++rider) {
+    MapHeaders headers({{"x-rider-id", "rider-" + std::to_string(rider)}});
+    PredictRequest first = Rows("eta", 1, 3, {0, 0, 0});
+    first.headers = &headers;
+    auto r = Predict(std::move(first));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    for (int k = 0; k < 3; ++k) {
+      PredictRequest again = Rows("eta", 1, 3, {0, 0, 0});
+      again.headers = &headers;
+      EXPECT_EQ(Predict(std::move(again))->version(), r->version());
+    }
+    versions.insert(r->version());
+  }
+  EXPECT_EQ(versions, (std::set<int64_t>{1, 2}));
+}
+
+TEST_F(ServiceTest, ShadowVersionsGetAMirrorAfterThePrimaryAnswers) {
+  config_.models["eta"].routing.shadow = {"canary"};
+  Start();
+  for (int i = 0; i < 3; ++i) {
+    auto r = Predict(Rows("eta", 1, 3, {0, 0, 0}));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->version(), 1) << "the shadow never answers";
+  }
+  shadows_.Flush();
+  EXPECT_EQ(shadows_.completed(), 3u);
+  VersionMetrics* canary = metrics_.For("eta", 2);
+  EXPECT_EQ(canary->shadow_abs_diff.count(), 3u);
+  EXPECT_EQ(canary->shadow_abs_diff.Quantile(0.5), 1.0) << "versions differ by 1";
+}
+
+TEST_F(ServiceTest, StatusDescriptionAndReadiness) {
+  Start();
+  auto all = service_->GetModelStatus("eta", {});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);
+  VersionSelector canary;
+  canary.label = "canary";
+  auto one = service_->GetModelStatus("eta", canary);
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].version, 2);
+  VersionSelector blue;
+  blue.label = "blue";
+  EXPECT_EQ(service_->GetModelStatus("eta", blue).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->GetModelStatus("nope", {}).status().code(), StatusCode::kNotFound);
+
+  auto d = service_->DescribeModel("eta", {});
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->spec.version, 1) << "the stable version describes the model";
+  EXPECT_EQ(d->available_versions, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(d->labels.at("canary"), 2);
+  EXPECT_EQ(service_->DescribeModel("nope", {}).status().code(), StatusCode::kNotFound);
+
+  EXPECT_TRUE(service_->Live());
+  EXPECT_TRUE(service_->Ready());
+  EXPECT_TRUE(service_->ModelReady("eta", canary).ok());
+  EXPECT_EQ(service_->ModelReady("nope", {}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->ModelReady("eta", blue).code(), StatusCode::kNotFound);
+}
+
+TEST_F(ServiceTest, RepositoryControl) {
+  Start();
+  std::vector<std::pair<std::string, int64_t>> listed;
+  for (const RepositoryEntry& e : service_->RepositoryIndex()) {
+    listed.push_back({e.model, e.status.version});
+    EXPECT_EQ(e.status.state, VersionState::kAvailable);
+  }
+  EXPECT_EQ(listed,
+            (std::vector<std::pair<std::string, int64_t>>{{"eta", 1}, {"eta", 2}, {"trip", 1}}));
+  ASSERT_TRUE(service_->SetLabel("eta", "stable", 2).ok());
+  EXPECT_EQ(Predict(Rows("eta", 1, 3, {0, 0, 0}))->version(), 2);
+  EXPECT_EQ(service_->SetLabel("eta", "stable", 9).code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(service_->UnloadModel("trip").ok());
+  EXPECT_FALSE(service_->ModelReady("trip", {}).ok());
+  ASSERT_TRUE(service_->LoadModel("trip").ok());
+  EXPECT_TRUE(service_->ModelReady("trip", {}).ok());
+  EXPECT_EQ(service_->LoadModel("nope").code(), StatusCode::kNotFound);
+}
+
+TEST_F(ServiceTest, MetricsTextListsRequestsAndLoadedVersions) {
+  Start();
+  ASSERT_TRUE(Predict(Rows("eta", 1, 3, {0, 0, 0})).ok());
+  const std::string text = service_->MetricsText();
+  EXPECT_NE(text.find("bimride_predict_requests_total{model=\"eta\",version=\"1\",code=\"OK\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("bimride_model_version_loaded{model=\"trip\",version=\"1\"} 1"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace bimride::serving

@@ -1,0 +1,122 @@
+#include "serving/shadow_queue.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/logging.h"
+
+namespace bimride::serving {
+
+ShadowQueue::ShadowQueue(ShadowQueueOptions options) : options_(options) {}
+
+ShadowQueue::~ShadowQueue() { Stop(); }
+
+void ShadowQueue::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!workers_.empty() || stopping_) return;
+  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+    workers_.emplace_back([this] { Run(); });
+  }
+}
+
+void ShadowQueue::Stop() {
+  std::vector<std::thread> workers;
+  std::deque<ShadowMirror> never_run;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    workers.swap(workers_);
+    if (workers.empty()) {  // never started: nobody will run what is queued
+      dropped_ += queue_.size();
+      never_run.swap(queue_);
+    }
+  }
+  for (const ShadowMirror& m : never_run) {
+    m.shadow->metrics()->shadow_dropped.fetch_add(1, std::memory_order_relaxed);
+  }
+  cv_.notify_all();
+  for (std::thread& t : workers) t.join();
+}
+
+bool ShadowQueue::Enqueue(ShadowMirror mirror) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_ && static_cast<int64_t>(queue_.size()) < options_.max_queue_size) {
+      queue_.push_back(std::move(mirror));
+      cv_.notify_one();
+      return true;
+    }
+    ++dropped_;
+  }
+  mirror.shadow->metrics()->shadow_dropped.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+void ShadowQueue::Flush() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return queue_.empty() && busy_ == 0; });
+}
+
+int64_t ShadowQueue::queued() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<int64_t>(queue_.size());
+}
+
+uint64_t ShadowQueue::completed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return completed_;
+}
+
+uint64_t ShadowQueue::dropped() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return dropped_;
+}
+
+void ShadowQueue::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping and drained
+    ShadowMirror mirror = std::move(queue_.front());
+    queue_.pop_front();
+    ++busy_;
+    lock.unlock();
+    RunMirror(mirror);
+    mirror.shadow.reset();  // may be the last reference to an unloaded version: fine, own thread
+    lock.lock();
+    --busy_;
+    ++completed_;
+    cv_.notify_all();
+  }
+}
+
+void ShadowQueue::RunMirror(ShadowMirror& mirror) {
+  const Servable& shadow = *mirror.shadow;
+  const std::string& model_name = shadow.spec().model;
+  const models::Model& model = shadow.model();
+  std::vector<float> out(static_cast<size_t>(mirror.rows) * model.num_outputs());
+  Status st = model.Predict(mirror.features.data(), mirror.rows, out.data());
+  VersionMetrics* vm = shadow.metrics();
+  if (!st.ok() || out.size() != mirror.primary_outputs.size()) {
+    vm->CountRequest(st.ok() ? StatusCode::kInvalidArgument : StatusCode::kInternal);
+    BIMRIDE_LOG(WARN) << "shadow model " << model_name << " version " << shadow.spec().version
+                      << " vs " << mirror.primary_version << ": "
+                      << (st.ok() ? "output width differs" : st.message());
+    return;
+  }
+  double max_abs = 0, max_rel = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    double a = std::fabs(static_cast<double>(out[i]) - mirror.primary_outputs[i]);
+    double rel = a / std::max(1e-12, std::fabs(static_cast<double>(mirror.primary_outputs[i])));
+    if (!(a <= max_abs)) max_abs = a;  // NaN propagates as the max
+    if (!(rel <= max_rel)) max_rel = rel;
+  }
+  vm->CountRequest(StatusCode::kOk);
+  vm->shadow_abs_diff.Observe(max_abs);
+  vm->shadow_rel_diff.Observe(max_rel);
+  BIMRIDE_LOG(DEBUG) << "shadow model " << model_name << " version " << shadow.spec().version
+                     << " vs version " << mirror.primary_version << ": max abs diff " << max_abs
+                     << ", max rel diff " << max_rel;
+}
+
+}  // namespace bimride::serving
