@@ -4,10 +4,18 @@
 function(bimride_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -Wno-unused-parameter
                                            -Wno-missing-field-initializers)
+  # Every report is fatal: a sanitizer finding fails the test or the fuzzer run it happens in,
+  # never a line that scrolls by (UBSan recovers by default).
   if(BIMRIDE_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
-                                             -fno-sanitize-recover=undefined)
+                                             -fno-sanitize-recover=all)
     target_link_options(${target} PUBLIC -fsanitize=address,undefined)
+  endif()
+  # The fuzz build (clang, scripts/fuzz, scripts/fuzz-serving) instruments every library of
+  # ours, not only the harness: the parsers a fuzzer drives get coverage feedback and ASan/UBSan.
+  if(BIMRIDE_FUZZ)
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined
+                                             -fno-sanitize-recover=all -fno-omit-frame-pointer)
   endif()
 endfunction()
 
