@@ -181,6 +181,29 @@ Status Registry::WriteLabelsFile(const std::string& model) {
   return repository_.WriteLabels(model, labels);
 }
 
+StatusOr<LabelMove> Registry::MoveLabelAndFile(const LabelMoveRequest& request) {
+  const std::string dir = repository_.ModelDir(request.model);
+  const std::string what = request.model + ": label '" + request.label + "' not moved";
+  StatusOr<std::unique_ptr<FileLock>> lock = FileLock::Acquire(dir + "/.labels.lock");
+  if (!lock.ok()) return lock.status().WithContext(what);
+  ASSIGN_OR_RETURN(auto before, store_->GetLabels(request.model));
+  auto after = before;
+  after[request.label] = request.to_version;
+  if (Status written = repository_.WriteLabels(request.model, after); !written.ok()) {
+    return written.WithContext(what);
+  }
+  StatusOr<LabelMove> move = store_->MoveLabel(request);
+  if (!move.ok()) {
+    if (Status restored = repository_.WriteLabels(request.model, before); !restored.ok()) {
+      return move.status().WithContext(what + "; " + kLabelsFileName +
+                                        " could not be put back (" + restored.message() +
+                                        "): run `bimride models verify --repair`");
+    }
+    return move.status();
+  }
+  return move;
+}
+
 StatusOr<LabelMove> Registry::Promote(const std::string& model, int64_t version,
                                       const std::string& label, const std::string& why,
                                       const std::string& who) {
@@ -191,12 +214,7 @@ StatusOr<LabelMove> Registry::Promote(const std::string& model, int64_t version,
   }
   RETURN_IF_ERROR(Index(*m));
   LabelMoveRequest req{model, label, version, LabelAction::kPromote, why, who, std::nullopt};
-  ASSIGN_OR_RETURN(LabelMove move, store_->MoveLabel(req));
-  Status written = WriteLabelsFile(model);
-  if (!written.ok()) {
-    BIMRIDE_LOG(WARN) << "labels.json not updated: " << written.ToString();
-  }
-  return move;
+  return MoveLabelAndFile(req);
 }
 
 StatusOr<LabelMove> Registry::Rollback(const std::string& model, const std::string& label,
@@ -217,13 +235,8 @@ StatusOr<LabelMove> Registry::Rollback(const std::string& model, const std::stri
     }
     LabelMoveRequest req{model, label, *target, LabelAction::kRollback, why, who,
                          std::optional<int64_t>(history.front().to_version)};
-    StatusOr<LabelMove> move = store_->MoveLabel(req);
+    StatusOr<LabelMove> move = MoveLabelAndFile(req);
     if (!move.ok() && move.status().code() == StatusCode::kUnavailable) continue;  // raced
-    if (!move.ok()) return move.status();
-    Status written = WriteLabelsFile(model);
-    if (!written.ok()) {
-      BIMRIDE_LOG(WARN) << "labels.json not updated: " << written.ToString();
-    }
     return move;
   }
   return UnavailableError(model + ": label '" + label + "' kept changing; rollback gave up");

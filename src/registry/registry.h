@@ -144,6 +144,11 @@ class Registry {
  private:
   Status Index(const Manifest& manifest);
   Status WriteLabelsFile(const std::string& model);
+  // Moves a label in <model>/labels.json (what servers follow) and in the store (with its audit
+  // entry) as one step, under the model's label lock: the file is written first with the move
+  // applied, then the store records it; if the store refuses, the file is put back. A file that
+  // cannot be written fails the move with nothing changed.
+  StatusOr<LabelMove> MoveLabelAndFile(const LabelMoveRequest& request);
 
   ModelRepository repository_;
   std::unique_ptr<MetadataStore> store_;

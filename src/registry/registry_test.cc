@@ -59,6 +59,36 @@ TEST_F(RegistryTest, PromoteResolveAndLabelsFile) {
   EXPECT_EQ(*registry_->Resolve(*ParseModelRef("eta:1")), 1);
 }
 
+// Servers follow labels.json: a move that cannot be written there must not happen at all (the
+// store and its audit log would otherwise say one thing and every server another).
+TEST_F(RegistryTest, AMoveWhoseLabelsFileCannotBeWrittenChangesNothing) {
+  int64_t v1 = PublishVersion("eta", "one");
+  int64_t v2 = PublishVersion("eta", "two");
+  ASSERT_TRUE(registry_->Promote("eta", v1, "stable", "first", "ana").ok());
+  ASSERT_TRUE(registry_->Promote("eta", v2, "stable", "second", "ana").ok());
+  // labels.json replaced by a folder: the atomic rename onto it fails.
+  const std::string labels = repo_path_ + "/eta/labels.json";
+  std::filesystem::remove(labels);
+  std::filesystem::create_directories(labels + "/in_the_way");
+  auto promoted = registry_->Promote("eta", v1, "canary", "try", "ana");
+  ASSERT_FALSE(promoted.ok());
+  EXPECT_NE(promoted.status().message().find("label 'canary' not moved"), std::string::npos)
+      << promoted.status().message();
+  EXPECT_NE(promoted.status().message().find("labels.json"), std::string::npos)
+      << promoted.status().message();
+  EXPECT_EQ(registry_->ResolveLabel("eta", "canary").status().code(), StatusCode::kNotFound);
+  auto rolled = registry_->Rollback("eta", "stable", "undo", "ana");
+  ASSERT_FALSE(rolled.ok());
+  EXPECT_EQ(*registry_->ResolveLabel("eta", "stable"), v2) << "the store did not move either";
+  auto history = registry_->store().LabelHistory("eta", "stable");
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->size(), 2u) << "no audit entry for a move that did not happen";
+  // Once the file can be written again, moves work and the file says what the store says.
+  std::filesystem::remove_all(labels);
+  ASSERT_TRUE(registry_->Rollback("eta", "stable", "undo", "ana").ok());
+  EXPECT_EQ(nlohmann::json::parse(*ReadFile(labels))["stable"], v1);
+}
+
 TEST_F(RegistryTest, PublishFolderTakesTheTrainersManifestAndArtifacts) {
   const std::string dir = tmp_.path() + "/trained";
   fs::create_directories(dir);
