@@ -73,7 +73,9 @@ __attribute__((target("avx512f"), always_inline)) inline void TileAvx512(
   }
 }
 
-// Tiles of 128 outputs (eight registers of 16); the last tile only as wide as it needs.
+// Tiles of 128 outputs (eight registers of 16); the last tile only as wide as it needs: only
+// its last register is masked, so a narrower tail must not take a wider tile (it would load
+// and store unmasked past the layer's end).
 __attribute__((target("avx512f"))) void DenseAvx512(const float* w, const float* bias, int n,
                                                     const int* index, const float* value, int m,
                                                     float* y, bool relu) {
@@ -87,6 +89,7 @@ __attribute__((target("avx512f"))) void DenseAvx512(const float* w, const float*
     case 4: TileAvx512<4>(w, bias, n, o0, index, value, m, y, relu); break;
     case 5: TileAvx512<5>(w, bias, n, o0, index, value, m, y, relu); break;
     case 6: TileAvx512<6>(w, bias, n, o0, index, value, m, y, relu); break;
+    case 7: TileAvx512<7>(w, bias, n, o0, index, value, m, y, relu); break;
     default: TileAvx512<8>(w, bias, n, o0, index, value, m, y, relu); break;
   }
 }
@@ -137,6 +140,9 @@ __attribute__((target("avx2,fma"))) void DenseAvx2(const float* w, const float* 
     case 2: TileAvx2<2>(w, bias, n, o0, index, value, m, y, relu); break;
     case 3: TileAvx2<3>(w, bias, n, o0, index, value, m, y, relu); break;
     case 4: TileAvx2<4>(w, bias, n, o0, index, value, m, y, relu); break;
+    case 5: TileAvx2<5>(w, bias, n, o0, index, value, m, y, relu); break;
+    case 6: TileAvx2<6>(w, bias, n, o0, index, value, m, y, relu); break;
+    case 7: TileAvx2<7>(w, bias, n, o0, index, value, m, y, relu); break;
     default: TileAvx2<8>(w, bias, n, o0, index, value, m, y, relu); break;
   }
 }
