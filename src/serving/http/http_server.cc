@@ -129,6 +129,14 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
       }
       return Abort();  // connection reset and friends
     }
+    // RFC 9112 6.3: a request whose Transfer-Encoding does not end in chunked has no knowable
+    // length (and with Content-Length beside it, two). Taken as bodiless or as Content-Length
+    // says, its body would run as the next request (smuggling): refuse it and close.
+    if (!parser_->chunked() && parser_->get().count(bhttp::field::transfer_encoding) > 0) {
+      return WriteError(400,
+                        "Transfer-Encoding other than chunked is not supported; send "
+                        "Content-Length or Transfer-Encoding: chunked");
+    }
     req_ = parser_->release();
     server_->in_flight.fetch_add(1, std::memory_order_relaxed);
     counted_ = true;

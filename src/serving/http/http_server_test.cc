@@ -157,5 +157,27 @@ TEST(HttpServerTest, MalformedRequestGets400AndTheConnectionCloses) {
   close(fd);
 }
 
+TEST(HttpServerTest, TransferEncodingOtherThanChunkedIsRefusedAndItsBytesNeverRunAsARequest) {
+  EchoHandler handler;
+  auto server = HttpServer::Start(HttpServerOptions{}, &handler);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  for (const char* encoding : {"identity", "gzip", "chunked, identity",
+                               "identity\r\n"
+                               "Content-Length: 0"}) {
+    int fd = Connect((*server)->port());
+    // Without the fix the body is taken as empty and the smuggled GET runs as a second request.
+    Send(fd, std::string("POST /first HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: ") + encoding +
+                 "\r\n\r\n" + Get("/smuggled"));
+    bool closed = false;
+    std::string got = ReadUntil(fd, "", 3000, &closed);
+    EXPECT_NE(got.find("HTTP/1.1 400 "), std::string::npos) << encoding << ": " << got;
+    EXPECT_NE(got.find("Transfer-Encoding"), std::string::npos) << encoding << ": " << got;
+    EXPECT_EQ(got.find("/smuggled"), std::string::npos) << encoding << ": " << got;
+    EXPECT_EQ(got.find("/first"), std::string::npos) << encoding << ": " << got;
+    EXPECT_TRUE(closed) << encoding;
+    close(fd);
+  }
+}
+
 }  // namespace
 }  // namespace bimride::serving::http
