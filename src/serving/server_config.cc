@@ -154,7 +154,8 @@ Status ApplyConfigFile(const Config& config, ServerConfig* out) {
       RETURN_IF_ERROR(
           CheckKeys(s,
                     {"host", "port", "model_repo", "io_threads", "max_body_bytes", "max_batch_rows",
-                     "poll_interval_ms", "model_threads", "access_log", "admin_token"},
+                     "poll_interval_ms", "model_threads", "access_log", "admin_token",
+                     "max_connections", "max_header_bytes", "header_timeout_ms"},
                     sw));
       for (const char* key : {"host", "model_repo", "access_log", "admin_token"}) {
         if (auto v = s.find(key); v != s.end()) {
@@ -173,6 +174,9 @@ Status ApplyConfigFile(const Config& config, ServerConfig* out) {
       RETURN_IF_ERROR(ReadInt(s, "max_batch_rows", &out->max_batch_rows, sw, 1));
       RETURN_IF_ERROR(ReadInt(s, "poll_interval_ms", &out->poll_interval_ms, sw, 0));
       RETURN_IF_ERROR(ReadInt(s, "model_threads", &out->model_threads, sw, 1, 1024));
+      RETURN_IF_ERROR(ReadInt(s, "max_connections", &out->max_connections, sw, 1, 1 << 24));
+      RETURN_IF_ERROR(ReadInt(s, "max_header_bytes", &out->max_header_bytes, sw, 256, 1 << 24));
+      RETURN_IF_ERROR(ReadInt(s, "header_timeout_ms", &out->header_timeout_ms, sw, 1, 3600 * 1000));
     }
     if (auto it = doc.find("model_defaults"); it != doc.end()) {
       RETURN_IF_ERROR(ParseModelConfig(*it, src + ": model_defaults", &out->model_defaults));

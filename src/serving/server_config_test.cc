@@ -25,7 +25,8 @@ TEST(ServerConfigTest, ReadsTheDocumentedExample) {
   auto c = Apply(R"({
     "server": {"host": "0.0.0.0", "port": 8501, "io_threads": 2, "max_body_bytes": 4096,
                "max_batch_rows": 64, "poll_interval_ms": 0, "access_log": "stderr",
-               "admin_token": "t", "model_repo": "/models", "model_threads": 2},
+               "admin_token": "t", "model_repo": "/models", "model_threads": 2,
+               "max_connections": 100, "max_header_bytes": 4096, "header_timeout_ms": 500},
     "model_defaults": {"version_policy": {"latest": 2}},
     "models": {"eta": {"version_policy": {"specific": [3, 4]},
                        "labels": {"stable": 3, "canary": 4},
@@ -40,6 +41,9 @@ TEST(ServerConfigTest, ReadsTheDocumentedExample) {
   EXPECT_EQ(c->port, 8501);
   EXPECT_EQ(c->io_threads, 2);
   EXPECT_EQ(c->max_body_bytes, 4096);
+  EXPECT_EQ(c->max_connections, 100);
+  EXPECT_EQ(c->max_header_bytes, 4096);
+  EXPECT_EQ(c->header_timeout_ms, 500);
   EXPECT_EQ(c->max_batch_rows, 64);
   EXPECT_EQ(c->poll_interval_ms, 0);
   EXPECT_EQ(c->model_threads, 2);
@@ -139,6 +143,10 @@ TEST(ServerConfigTest, UnknownKeysAreErrorsNamingTheFileThePathAndTheKnownKeys) 
            {R"([1, 2])", "serve.json: top level must be a JSON object"},
            {R"({"models": {"eta": {"version_policy": {"all": false}}}})",
             "models.eta.version_policy.all: must be true"},
+           {R"({"server": {"max_connections": 0}})",
+            "serve.json: server.max_connections: must be an integer in 1..16777216"},
+           {R"({"server": {"header_timeout_ms": "10s"}})",
+            "serve.json: server.header_timeout_ms: must be an integer in 1..3600000"},
            {R"({"server": {"io_threads": 100000}})",
             "serve.json: server.io_threads: must be an integer in 0..1024"},
        }) {
