@@ -165,9 +165,11 @@ void AppendStatusObject(std::string* out, const Status& status) {
 }  // namespace
 
 StatusOr<TfsPredictRequest> ParseTfsPredictRequest(std::string_view body, int64_t max_rows) {
-  if (std::optional<TfsPredictRequest> fast = TryParseTfsPredictFast(body, max_rows)) {
+  Status refused;
+  if (std::optional<TfsPredictRequest> fast = TryParseTfsPredictFast(body, max_rows, &refused)) {
     return std::move(*fast);
   }
+  if (!refused.ok()) return refused;
   return ParseTfsPredictRequestGeneral(body, max_rows);
 }
 
