@@ -3,8 +3,8 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "serving/http/json_text.h"
 
 namespace bimride::serving::http {
 namespace {
@@ -188,13 +189,7 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
   }
 
   void WriteError(int status, const std::string& message) {
-    std::string body = "{\"error\": \"";
-    for (char c : message) {
-      if (c == '"' || c == '\\') body += '\\';
-      body += c;
-    }
-    body += "\"}";
-    Write(HttpResponse{status, std::move(body), "application/json"}, /*keep_alive=*/false);
+    Write(HttpResponse{status, ErrorBody(message), "application/json"}, /*keep_alive=*/false);
   }
 
   // The response head is four fixed fields, written by hand into a reused buffer and sent
