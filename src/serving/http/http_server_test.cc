@@ -81,6 +81,15 @@ std::string ReadUntil(int fd, const std::string& until, int timeout_ms, bool* cl
   return got;
 }
 
+// Sends `request` on a new connection; what came back before the server closed it (3 s at most).
+std::string AnswerOf(int port, const std::string& request, bool* closed) {
+  int fd = Connect(port);
+  Send(fd, request);
+  std::string got = ReadUntil(fd, "", 3000, closed);
+  close(fd);
+  return got;
+}
+
 std::string Get(const std::string& path) {
   return "GET " + path + " HTTP/1.1\r\nHost: test\r\n\r\n";
 }
@@ -152,14 +161,12 @@ TEST(HttpServerTest, MalformedRequestGets400AndTheConnectionCloses) {
   EchoHandler handler;
   auto server = HttpServer::Start(HttpServerOptions{}, &handler);
   ASSERT_TRUE(server.ok()) << server.status().ToString();
-  int fd = Connect((*server)->port());
-  Send(fd, "GET /x HTTP/1.1\r\nHost test-without-colon\r\n\r\n");
   bool closed = false;
-  std::string got = ReadUntil(fd, "", 3000, &closed);
+  std::string got =
+      AnswerOf((*server)->port(), "GET /x HTTP/1.1\r\nHost test-without-colon\r\n\r\n", &closed);
   EXPECT_NE(got.find("HTTP/1.1 400 "), std::string::npos) << got;
   EXPECT_NE(got.find("malformed HTTP request"), std::string::npos) << got;
   EXPECT_TRUE(closed);
-  close(fd);
 }
 
 TEST(HttpServerTest, TransferEncodingOtherThanChunkedIsRefusedAndItsBytesNeverRunAsARequest) {
@@ -169,18 +176,18 @@ TEST(HttpServerTest, TransferEncodingOtherThanChunkedIsRefusedAndItsBytesNeverRu
   for (const char* encoding : {"identity", "gzip", "chunked, identity",
                                "identity\r\n"
                                "Content-Length: 0"}) {
-    int fd = Connect((*server)->port());
     // Without the fix the body is taken as empty and the smuggled GET runs as a second request.
-    Send(fd, std::string("POST /first HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: ") + encoding +
-                 "\r\n\r\n" + Get("/smuggled"));
     bool closed = false;
-    std::string got = ReadUntil(fd, "", 3000, &closed);
+    std::string got =
+        AnswerOf((*server)->port(),
+                 std::string("POST /first HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: ") +
+                     encoding + "\r\n\r\n" + Get("/smuggled"),
+                 &closed);
     EXPECT_NE(got.find("HTTP/1.1 400 "), std::string::npos) << encoding << ": " << got;
     EXPECT_NE(got.find("Transfer-Encoding"), std::string::npos) << encoding << ": " << got;
     EXPECT_EQ(got.find("/smuggled"), std::string::npos) << encoding << ": " << got;
     EXPECT_EQ(got.find("/first"), std::string::npos) << encoding << ": " << got;
     EXPECT_TRUE(closed) << encoding;
-    close(fd);
   }
 }
 
@@ -216,14 +223,13 @@ TEST(HttpServerTest, AnOversizedRequestHeadGets431AndTheConnectionCloses) {
   options.max_header_bytes = 1024;
   auto server = HttpServer::Start(options, &handler);
   ASSERT_TRUE(server.ok()) << server.status().ToString();
-  int fd = Connect((*server)->port());
-  Send(fd, "GET /big HTTP/1.1\r\nHost: test\r\nX-Pad: " + std::string(2000, 'p') + "\r\n\r\n");
   bool closed = false;
-  std::string got = ReadUntil(fd, "", 3000, &closed);
+  std::string got = AnswerOf(
+      (*server)->port(),
+      "GET /big HTTP/1.1\r\nHost: test\r\nX-Pad: " + std::string(2000, 'p') + "\r\n\r\n", &closed);
   EXPECT_NE(got.find("HTTP/1.1 431 "), std::string::npos) << got;
   EXPECT_NE(got.find("1024 bytes"), std::string::npos) << got;
   EXPECT_TRUE(closed);
-  close(fd);
 }
 
 TEST(HttpServerTest, ConnectionsBeyondTheLimitAre503AndClosedUntilOneFrees) {
