@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // The fast path must give exactly the general path's request whenever it accepts a body.
   // When it refuses a body for its row count, the general path must refuse it in the same words.
-  Status refused;
+  bimride::Status refused;
   if (auto fast = http::TryParseTfsPredictFast(body, 1024, &refused)) {
     auto general = http::ParseTfsPredictRequestGeneral(body, 1024);
     if (!general.ok() || !(*fast == *general)) __builtin_trap();
