@@ -17,6 +17,12 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerConfig config) {
   if (config.admin_token.empty()) {
     if (const char* env = std::getenv("BIMRIDE_ADMIN_TOKEN")) config.admin_token = env;
   }
+  if (!IsLoopbackHost(config.host) && config.admin_token.empty()) {
+    BIMRIDE_LOG(WARN) << "listening beyond loopback on " << config.host
+                      << " with no admin token: repository control (/v2/repository) is refused "
+                         "to every caller; set BIMRIDE_ADMIN_TOKEN or server.admin_token to "
+                         "enable it";
+  }
   std::unique_ptr<Server> server(new Server(std::move(config)));
   RETURN_IF_ERROR(server->manager_->Start());
   server->shadows_.Start();

@@ -1,5 +1,7 @@
 #include "serving/server_config.h"
 
+#include <initializer_list>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace bimride::serving {
@@ -7,13 +9,33 @@ namespace {
 
 using nlohmann::json;
 
+// `where` is "<file>: <key path>"; every key of `obj` must be one of `known`.
+Status CheckKeys(const json& obj, std::initializer_list<const char*> known,
+                 const std::string& where) {
+  for (auto& [key, unused] : obj.items()) {
+    bool found = false;
+    for (const char* k : known) found = found || key == k;
+    if (found) continue;
+    std::string list;
+    for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+    return InvalidArgumentError(where + (where.back() == ' ' ? "" : ".") + key +
+                                ": unknown key; expected one of: " + list);
+  }
+  return OkStatus();
+}
+
 Status ReadInt(const json& obj, const char* key, int64_t* out, const std::string& where,
-               int64_t min_value) {
+               int64_t min_value, int64_t max_value = std::numeric_limits<int64_t>::max()) {
   auto it = obj.find(key);
   if (it == obj.end()) return OkStatus();
-  if (!it->is_number_integer() || it->get<int64_t>() < min_value) {
-    return InvalidArgumentError(where + "." + key + ": must be an integer >= " +
-                                std::to_string(min_value));
+  // (An unsigned beyond int64 reads as negative: below every minimum here.)
+  if (!it->is_number_integer() || it->get<int64_t>() < min_value ||
+      it->get<int64_t>() > max_value) {
+    return InvalidArgumentError(
+        where + "." + key + ": must be an integer " +
+        (max_value == std::numeric_limits<int64_t>::max()
+             ? ">= " + std::to_string(min_value)
+             : "in " + std::to_string(min_value) + ".." + std::to_string(max_value)));
   }
   *out = it->get<int64_t>();
   return OkStatus();
@@ -21,6 +43,7 @@ Status ReadInt(const json& obj, const char* key, int64_t* out, const std::string
 
 Status ParseModelConfig(const json& m, const std::string& where, ModelConfig* out) {
   if (!m.is_object()) return InvalidArgumentError(where + ": must be an object");
+  RETURN_IF_ERROR(CheckKeys(m, {"version_policy", "batching", "labels", "routing"}, where));
   if (auto it = m.find("version_policy"); it != m.end()) {
     const json& p = *it;
     const std::string pw = where + ".version_policy";
@@ -45,6 +68,7 @@ Status ParseModelConfig(const json& m, const std::string& where, ModelConfig* ou
         out->policy.specific.push_back(x.get<int64_t>());
       }
     } else if (p.contains("all")) {
+      if (p["all"] != true) return InvalidArgumentError(pw + ".all: must be true");
       out->policy.kind = VersionPolicy::Kind::kAll;
     } else {
       return InvalidArgumentError(pw + ": unknown policy '" + p.begin().key() + "'");
@@ -53,6 +77,7 @@ Status ParseModelConfig(const json& m, const std::string& where, ModelConfig* ou
   if (auto it = m.find("batching"); it != m.end()) {
     const std::string bw = where + ".batching";
     if (!it->is_object()) return InvalidArgumentError(bw + ": must be an object");
+    RETURN_IF_ERROR(CheckKeys(*it, {"max_batch_size", "max_queue_delay_us", "max_queue_size"}, bw));
     RETURN_IF_ERROR(ReadInt(*it, "max_batch_size", &out->batching.max_batch_size, bw, 0));
     RETURN_IF_ERROR(ReadInt(*it, "max_queue_delay_us", &out->batching.max_queue_delay_us, bw, 0));
     RETURN_IF_ERROR(ReadInt(*it, "max_queue_size", &out->batching.max_queue_size, bw, 1));
@@ -70,6 +95,7 @@ Status ParseModelConfig(const json& m, const std::string& where, ModelConfig* ou
     const std::string rw = where + ".routing";
     const json& r = *it;
     if (!r.is_object()) return InvalidArgumentError(rw + ": must be an object");
+    RETURN_IF_ERROR(CheckKeys(r, {"split", "sticky_header", "sticky_field", "shadow"}, rw));
     if (auto s = r.find("split"); s != r.end()) {
       if (!s->is_object()) {
         return InvalidArgumentError(rw + ".split: must map labels to integer weights");
@@ -119,10 +145,18 @@ Status ApplyConfigFile(const Config& config, ServerConfig* out) {
   json doc = json::parse(text, nullptr, false);
   const std::string& src = config.source();
   try {
+    if (!doc.is_object()) return InvalidArgumentError(src + ": must be a JSON object");
+    RETURN_IF_ERROR(CheckKeys(doc, {"server", "model_defaults", "models"}, src + ": "));
     if (auto it = doc.find("server"); it != doc.end()) {
       const json& s = *it;
       const std::string sw = src + ": server";
       if (!s.is_object()) return InvalidArgumentError(sw + ": must be an object");
+      RETURN_IF_ERROR(
+          CheckKeys(s,
+                    {"host", "port", "model_repo", "io_threads", "max_body_bytes", "max_batch_rows",
+                     "poll_interval_ms", "model_threads", "access_log", "admin_token",
+                     "max_connections", "max_header_bytes", "header_timeout_ms"},
+                    sw));
       for (const char* key : {"host", "model_repo", "access_log", "admin_token"}) {
         if (auto v = s.find(key); v != s.end()) {
           if (!v->is_string()) return InvalidArgumentError(sw + "." + key + ": must be a string");
@@ -134,13 +168,15 @@ Status ApplyConfigFile(const Config& config, ServerConfig* out) {
                                : out->admin_token) = value;
         }
       }
-      RETURN_IF_ERROR(ReadInt(s, "port", &out->port, sw, 0));
-      RETURN_IF_ERROR(ReadInt(s, "io_threads", &out->io_threads, sw, 0));
+      RETURN_IF_ERROR(ReadInt(s, "port", &out->port, sw, 0, 65535));
+      RETURN_IF_ERROR(ReadInt(s, "io_threads", &out->io_threads, sw, 0, 1024));
       RETURN_IF_ERROR(ReadInt(s, "max_body_bytes", &out->max_body_bytes, sw, 64));
       RETURN_IF_ERROR(ReadInt(s, "max_batch_rows", &out->max_batch_rows, sw, 1));
       RETURN_IF_ERROR(ReadInt(s, "poll_interval_ms", &out->poll_interval_ms, sw, 0));
-      RETURN_IF_ERROR(ReadInt(s, "model_threads", &out->model_threads, sw, 1));
-      if (out->port > 65535) return InvalidArgumentError(sw + ".port: must be <= 65535");
+      RETURN_IF_ERROR(ReadInt(s, "model_threads", &out->model_threads, sw, 1, 1024));
+      RETURN_IF_ERROR(ReadInt(s, "max_connections", &out->max_connections, sw, 1, 1 << 24));
+      RETURN_IF_ERROR(ReadInt(s, "max_header_bytes", &out->max_header_bytes, sw, 256, 1 << 24));
+      RETURN_IF_ERROR(ReadInt(s, "header_timeout_ms", &out->header_timeout_ms, sw, 1, 3600 * 1000));
     }
     if (auto it = doc.find("model_defaults"); it != doc.end()) {
       RETURN_IF_ERROR(ParseModelConfig(*it, src + ": model_defaults", &out->model_defaults));

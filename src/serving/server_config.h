@@ -3,7 +3,8 @@
 //
 //   {"server": {"host": "127.0.0.1", "port": 8501, "io_threads": 2, "max_body_bytes": 4194304,
 //               "max_batch_rows": 1024, "poll_interval_ms": 1000, "access_log": "stderr",
-//               "admin_token": "…"},
+//               "admin_token": "…", "max_connections": 10000, "max_header_bytes": 16384,
+//               "header_timeout_ms": 10000},
 //    "model_defaults": {"version_policy": {"latest": 1}},
 //    "models": {"eta": {"version_policy": {"specific": [3, 4]},
 //                       "labels": {"stable": 3, "canary": 4},
@@ -66,6 +67,9 @@ struct ServerConfig {
   int64_t model_threads = 1;          // intra-op threads handed to backends
   std::string access_log = "off";     // "off", "stderr", or a file path
   std::string admin_token;            // bearer token for /v2/repository (env BIMRIDE_ADMIN_TOKEN)
+  int64_t max_connections = 10000;    // open connections beyond → 503 and closed
+  int64_t max_header_bytes = 16 << 10;  // larger request line + header → 431
+  int64_t header_timeout_ms = 10000;    // a request head must arrive within this of its first byte
   ModelConfig model_defaults;
   std::map<std::string, ModelConfig> models;
 

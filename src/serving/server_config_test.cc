@@ -25,7 +25,8 @@ TEST(ServerConfigTest, ReadsTheDocumentedExample) {
   auto c = Apply(R"({
     "server": {"host": "0.0.0.0", "port": 8501, "io_threads": 2, "max_body_bytes": 4096,
                "max_batch_rows": 64, "poll_interval_ms": 0, "access_log": "stderr",
-               "admin_token": "t", "model_repo": "/models", "model_threads": 2},
+               "admin_token": "t", "model_repo": "/models", "model_threads": 2,
+               "max_connections": 100, "max_header_bytes": 4096, "header_timeout_ms": 500},
     "model_defaults": {"version_policy": {"latest": 2}},
     "models": {"eta": {"version_policy": {"specific": [3, 4]},
                        "labels": {"stable": 3, "canary": 4},
@@ -40,6 +41,9 @@ TEST(ServerConfigTest, ReadsTheDocumentedExample) {
   EXPECT_EQ(c->port, 8501);
   EXPECT_EQ(c->io_threads, 2);
   EXPECT_EQ(c->max_body_bytes, 4096);
+  EXPECT_EQ(c->max_connections, 100);
+  EXPECT_EQ(c->max_header_bytes, 4096);
+  EXPECT_EQ(c->header_timeout_ms, 500);
   EXPECT_EQ(c->max_batch_rows, 64);
   EXPECT_EQ(c->poll_interval_ms, 0);
   EXPECT_EQ(c->model_threads, 2);
@@ -83,8 +87,9 @@ TEST(ServerConfigTest, WrongTypesAndValuesNameTheFileAndKey) {
   };
   for (const Case& c : std::vector<Case>{
            {R"({"server": []})", "serve.json: server: must be an object"},
-           {R"({"server": {"port": "80"}})", "serve.json: server.port: must be an integer >= 0"},
-           {R"({"server": {"port": 70000}})", "server.port: must be <= 65535"},
+           {R"({"server": {"port": "80"}})",
+            "serve.json: server.port: must be an integer in 0..65535"},
+           {R"({"server": {"port": 70000}})", "server.port: must be an integer in 0..65535"},
            {R"({"server": {"host": 1}})", "server.host: must be a string"},
            {R"({"server": {"max_body_bytes": 10}})",
             "server.max_body_bytes: must be an integer >= 64"},
@@ -113,6 +118,37 @@ TEST(ServerConfigTest, WrongTypesAndValuesNameTheFileAndKey) {
             "routing.sticky_header: must be a string"},
            {R"({"models": {"eta": {"routing": {"shadow": [true]}}}})",
             "routing.shadow: entries are labels or versions"},
+       }) {
+    EXPECT_NE(ErrorOf(c.json).find(c.message), std::string::npos)
+        << c.json << " -> " << ErrorOf(c.json);
+  }
+}
+
+TEST(ServerConfigTest, UnknownKeysAreErrorsNamingTheFileThePathAndTheKnownKeys) {
+  struct Case {
+    const char* json;
+    const char* message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"({"sever": {"port": 80}})",
+            "serve.json: sever: unknown key; expected one of: server, model_defaults, models"},
+           {R"({"server": {"prot": 80}})", "serve.json: server.prot: unknown key; expected one of"},
+           {R"({"models": {"eta": {"batchng": {"max_batch_size": 8}}}})",
+            "serve.json: models.eta.batchng: unknown key; expected one of: version_policy, "
+            "batching, labels, routing"},
+           {R"({"model_defaults": {"batching": {"max_batch_sise": 8}}})",
+            "serve.json: model_defaults.batching.max_batch_sise: unknown key"},
+           {R"({"models": {"eta": {"routing": {"shadows": ["canary"]}}}})",
+            "serve.json: models.eta.routing.shadows: unknown key"},
+           {R"([1, 2])", "serve.json: top level must be a JSON object"},
+           {R"({"models": {"eta": {"version_policy": {"all": false}}}})",
+            "models.eta.version_policy.all: must be true"},
+           {R"({"server": {"max_connections": 0}})",
+            "serve.json: server.max_connections: must be an integer in 1..16777216"},
+           {R"({"server": {"header_timeout_ms": "10s"}})",
+            "serve.json: server.header_timeout_ms: must be an integer in 1..3600000"},
+           {R"({"server": {"io_threads": 100000}})",
+            "serve.json: server.io_threads: must be an integer in 0..1024"},
        }) {
     EXPECT_NE(ErrorOf(c.json).find(c.message), std::string::npos)
         << c.json << " -> " << ErrorOf(c.json);

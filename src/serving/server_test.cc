@@ -104,6 +104,30 @@ TEST_F(ServerTest, AdminTokenFallsBackToTheEnvironment) {
   EXPECT_EQ((*from_config)->config().admin_token, "from-config");
 }
 
+TEST_F(ServerTest, BeyondLoopbackWithoutATokenStartsWithAWarning) {
+  ::unsetenv("BIMRIDE_ADMIN_TOKEN");
+  config_.host = "0.0.0.0";  // only configured: no transport binds in this test
+  ::testing::internal::CaptureStderr();
+  auto exposed = Server::Create(config_);
+  std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(exposed.ok()) << exposed.status().ToString();
+  EXPECT_NE(log.find("W "), std::string::npos) << log;
+  EXPECT_NE(log.find("0.0.0.0 with no admin token"), std::string::npos) << log;
+  exposed->reset();
+  config_.admin_token = "t";
+  ::testing::internal::CaptureStderr();
+  auto with_token = Server::Create(config_);
+  log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(log.find("no admin token"), std::string::npos) << log;
+  with_token->reset();
+  config_.admin_token.clear();
+  config_.host = "127.0.0.1";
+  ::testing::internal::CaptureStderr();
+  auto loopback = Server::Create(config_);
+  log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(log.find("no admin token"), std::string::npos) << log;
+}
+
 TEST_F(ServerTest, AddTransportStartsItOnceAndRefusesDuplicatesAndFailures) {
   auto server = Server::Create(config_);
   ASSERT_TRUE(server.ok()) << server.status().ToString();

@@ -1,6 +1,7 @@
 #include "serving/service.h"
 
 #include <cmath>
+#include <optional>
 
 namespace bimride::serving {
 namespace {
@@ -12,10 +13,6 @@ std::string RawToText(const RawValue& v) {
   return std::to_string(d);
 }
 
-std::string VersionName(const Servable& s) {
-  return "model '" + s.spec().model + "' version " + std::to_string(s.spec().version);
-}
-
 }  // namespace
 
 Service::Service(ServableManager* manager, ServingMetrics* metrics, ShadowQueue* shadows,
@@ -23,91 +20,6 @@ Service::Service(ServableManager* manager, ServingMetrics* metrics, ShadowQueue*
     : manager_(manager), metrics_(metrics), shadows_(shadows), max_batch_rows_(max_batch_rows) {}
 
 Service::~Service() = default;
-
-StatusOr<std::vector<float>> Service::BuildFeatures(const Servable& servable,
-                                                    ModelInput& input) const {
-  const ServableSpec& spec = servable.spec();
-  const int width = servable.model().num_features();
-  if (input.rows <= 0) return InvalidArgumentError("request has no rows");
-  if (input.rows > max_batch_rows_) {
-    return OutOfRangeError("request has " + std::to_string(input.rows) + " rows; the limit is " +
-                           std::to_string(max_batch_rows_));
-  }
-  // A single numeric column named like the model's input is a width-1 tensor, not raw fields.
-  if (input.is_raw() && spec.feature_spec.empty() && input.raw.columns.size() == 1 &&
-      input.raw.columns[0].name == spec.input_name) {
-    RawColumn& c = input.raw.columns[0];
-    std::vector<float> values;
-    for (const RawValue& v : c.values) {
-      const double* d = std::get_if<double>(&v);
-      if (d == nullptr) {
-        return InvalidArgumentError("input '" + c.name + "' must be numeric");
-      }
-      values.push_back(static_cast<float>(*d));
-    }
-    input.tensor_name = c.name;
-    input.values = std::move(values);
-    input.width = 1;
-    input.raw.columns.clear();
-  }
-  if (input.is_raw()) {
-    if (spec.feature_spec.empty()) {
-      return InvalidArgumentError(VersionName(servable) + " takes a numeric input '" +
-                                  spec.input_name + "' of " + std::to_string(width) +
-                                  " values per row; it has no feature spec for raw fields");
-    }
-    for (const std::string& field : spec.raw_fields) {
-      if (input.raw.Find(field) == nullptr) {
-        return InvalidArgumentError("missing raw field '" + field + "' (feature spec '" +
-                                    spec.feature_spec + "' of " + VersionName(servable) + ")");
-      }
-    }
-    for (const RawColumn& c : input.raw.columns) {
-      if (static_cast<int64_t>(c.values.size()) != input.rows) {
-        return InvalidArgumentError("raw field '" + c.name + "' has " +
-                                    std::to_string(c.values.size()) + " values, expected " +
-                                    std::to_string(input.rows));
-      }
-      for (size_t r = 0; r < c.values.size(); ++r) {
-        if (const double* d = std::get_if<double>(&c.values[r]); d && !std::isfinite(*d)) {
-          return InvalidArgumentError("raw field '" + c.name + "' row " + std::to_string(r) +
-                                      ": NaN/Inf is not allowed");
-        }
-      }
-    }
-    input.raw.rows = input.rows;
-    const FeatureAdapter* adapter = servable.feature_adapter();
-    if (adapter == nullptr) {
-      return InternalError(VersionName(servable) + " has feature spec '" + spec.feature_spec +
-                           "' but no feature adapter");
-    }
-    ASSIGN_OR_RETURN(std::vector<float> features, (*adapter)(input.raw, width));
-    if (static_cast<int64_t>(features.size()) != input.rows * width) {
-      return InternalError("feature spec '" + spec.feature_spec + "' produced " +
-                           std::to_string(features.size()) + " values for " +
-                           std::to_string(input.rows) + " rows of width " + std::to_string(width));
-    }
-    return features;
-  }
-  if (!input.tensor_name.empty() && input.tensor_name != spec.input_name) {
-    return InvalidArgumentError("unknown input '" + input.tensor_name + "'; " +
-                                VersionName(servable) + " takes '" + spec.input_name + "'" +
-                                (spec.feature_spec.empty() ? "" : " or raw fields"));
-  }
-  if (input.width != width) {
-    return InvalidArgumentError("input '" + spec.input_name + "' has " +
-                                std::to_string(input.width) + " values per row; " +
-                                VersionName(servable) + " expects " + std::to_string(width));
-  }
-  for (size_t i = 0; i < input.values.size(); ++i) {
-    if (!std::isfinite(input.values[i])) {
-      return InvalidArgumentError(
-          "input '" + spec.input_name + "' row " + std::to_string(i / width) + " column " +
-          std::to_string(i % width) + ": NaN/Inf (or a value beyond float range) is not allowed");
-    }
-  }
-  return std::move(input.values);
-}
 
 void Service::Predict(PredictRequest request, PredictDone done) {
   auto snapshot = manager_->Snapshot(request.model);
@@ -134,21 +46,23 @@ void Service::Predict(PredictRequest request, PredictDone done) {
   }
   std::shared_ptr<const Servable> primary = std::move(route->primary);
   VersionMetrics* vm = primary->metrics();
-  StatusOr<std::vector<float>> features = BuildFeatures(*primary, request.input);
+  // Each shadow computes its own features from the request as sent (its feature context and
+  // width may differ from the primary's); the copy is made only when shadows are configured.
+  std::optional<ModelInput> shadow_input;
+  if (!route->shadows.empty()) shadow_input = request.input;
+  StatusOr<std::vector<float>> features = ComputeFeatures(*primary, request.input, max_batch_rows_);
   if (!features.ok()) {
     vm->CountRequest(features.status().code());
     done(features.status());
     return;
   }
   const int64_t rows = request.input.rows;
-  std::vector<float> shadow_features;
-  if (!route->shadows.empty()) shadow_features = *features;
   auto shadows = std::move(route->shadows);
   const Servable* p = primary.get();
   p->Predict(
       std::move(features).value(), rows,
       [this, primary = std::move(primary), done = std::move(done), rows,
-       shadows = std::move(shadows), shadow_features = std::move(shadow_features)](
+       shadows = std::move(shadows), shadow_input = std::move(shadow_input)](
           Status status, std::vector<float> outputs, PredictTiming timing) mutable {
         VersionMetrics* vm = primary->metrics();
         if (status.ok()) {
@@ -171,8 +85,11 @@ void Service::Predict(PredictRequest request, PredictDone done) {
         }
         vm->queue_seconds.Observe(timing.queue_ns * 1e-9);
         vm->compute_seconds.Observe(timing.compute_ns * 1e-9);
-        for (const std::shared_ptr<const Servable>& shadow : shadows) {
-          shadows_->Enqueue({shadow, primary->spec().version, rows, shadow_features, outputs});
+        for (size_t i = 0; i < shadows.size(); ++i) {
+          // The last shadow takes the request itself; the others a copy each.
+          ModelInput input = i + 1 == shadows.size() ? std::move(*shadow_input) : *shadow_input;
+          shadows_->Enqueue(
+              {std::move(shadows[i]), primary->spec().version, rows, std::move(input), outputs});
         }
         PredictResult result;
         result.servable = std::move(primary);

@@ -19,24 +19,12 @@
 
 #include "common/status.h"
 #include "serving/canary_router.h"
-#include "serving/feature_adapter.h"
+#include "serving/model_input.h"
 #include "serving/servable_manager.h"
 #include "serving/serving_metrics.h"
 #include "serving/shadow_queue.h"
 
 namespace bimride::serving {
-
-// A request's inputs before they meet a model: either a numeric rows × width matrix, or raw
-// fields column-wise (computed into features by the manifest's feature spec).
-struct ModelInput {
-  std::string tensor_name;  // numeric input's name as sent ("" when unnamed)
-  int64_t rows = 0;
-  int64_t width = -1;
-  std::vector<float> values;
-  RawBatch raw;
-  bool is_raw() const { return !raw.columns.empty(); }
-  bool operator==(const ModelInput&) const = default;
-};
 
 // Lets the router read a header (for sticky canary routing) without knowing the transport.
 class RequestHeaders {
@@ -115,8 +103,6 @@ class Service {
   std::string MetricsText() const;
 
  private:
-  StatusOr<std::vector<float>> BuildFeatures(const Servable& servable, ModelInput& input) const;
-
   ServableManager* const manager_;
   ServingMetrics* const metrics_;
   ShadowQueue* const shadows_;

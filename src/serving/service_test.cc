@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <future>
 #include <limits>
 
@@ -263,6 +264,75 @@ TEST_F(ServiceTest, ShadowVersionsGetAMirrorAfterThePrimaryAnswers) {
   VersionMetrics* canary = metrics_.For("eta", 2);
   EXPECT_EQ(canary->shadow_abs_diff.count(), 3u);
   EXPECT_EQ(canary->shadow_abs_diff.Quantile(0.5), 1.0) << "versions differ by 1";
+}
+
+// Feature spec "test_ctx_v1": any width; feature 0 is pickup_zone + 100 × the version the
+// adapter was built for (its context), the rest are 0. Versions with other contexts disagree.
+void RegisterVersionContextFeatures() {
+  RegisterFeatureAdapterFactory("test_ctx_v1", [](const FeatureAdapterContext& context) {
+    const float offset =
+        100.0f * std::stof(std::filesystem::path(context.version_dir).filename().string());
+    return StatusOr<FeatureAdapter>(
+        FeatureAdapter([offset](const RawBatch& batch, int width) -> StatusOr<std::vector<float>> {
+          std::vector<float> out(static_cast<size_t>(batch.rows) * width, 0.0f);
+          const RawColumn* zone = batch.Find("pickup_zone");
+          for (int64_t r = 0; r < batch.rows; ++r) {
+            out[r * width] = static_cast<float>(std::get<double>(zone->values[r])) + offset;
+          }
+          return out;
+        }));
+  });
+}
+
+TEST_F(ServiceTest, AShadowComputesItsOwnFeaturesWithItsOwnVersionsContextAndWidth) {
+  RegisterVersionContextFeatures();
+  for (int v = 1; v <= 2; ++v) {
+    testing::TestVersionOptions o = testing::TripVersionOptions();
+    o.feature_spec = "test_ctx_v1";
+    o.weights = {std::vector<float>(v == 1 ? 3 : 5, 0.0f)};  // the shadow is wider
+    o.weights[0][0] = 1;                                     // y = zone + 100 × version
+    o.bias = {0};
+    o.output_names = {"y"};
+    ASSERT_TRUE(testing::WriteTestVersion(config_.model_repo, "ctx", v, o).ok());
+  }
+  config_.models["ctx"].policy.latest = 2;
+  config_.models["ctx"].labels = {{"stable", 1}};
+  config_.models["ctx"].routing.shadow = {"2"};
+  Start();
+  PredictRequest request = Trips({{"pickup_zone", {7.0, 8.0}},
+                                  {"trip_distance", {1.0, 2.0}},
+                                  {"pickup_datetime", {"2021-01-01 00:00:00", "x"}}},
+                                 2);
+  request.model = "ctx";
+  auto r = Predict(std::move(request));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->values, (std::vector<float>{107, 108}));
+  shadows_.Flush();
+  VersionMetrics* shadow = metrics_.For("ctx", 2);
+  ASSERT_EQ(shadow->shadow_abs_diff.count(), 1u);
+  EXPECT_EQ(shadow->shadow_abs_diff.Quantile(1.0), 100.0)
+      << "the shadow's own context gives zone + 200, the primary's zone + 100";
+}
+
+TEST_F(ServiceTest, AShadowOfAnotherWidthRefusesNumericRowsAndCountsItApartFromTraffic) {
+  testing::TestVersionOptions wide;
+  wide.weights = {{1, 1, 1, 1, 1}};
+  ASSERT_TRUE(testing::WriteTestVersion(config_.model_repo, "eta", 3, wide).ok());
+  config_.models["eta"].policy.latest = 3;
+  config_.models["eta"].routing.shadow = {"3"};
+  Start();
+  auto r = Predict(Rows("eta", 2, 3, {1, 1, 1, 1, 1, 1}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  shadows_.Flush();
+  VersionMetrics* shadow = metrics_.For("eta", 3);
+  EXPECT_EQ(shadow->shadow_abs_diff.count(), 0u) << "3 values per row never reach a 5-wide model";
+  for (int c = 0; c < kNumStatusCodes; ++c) {
+    EXPECT_EQ(shadow->requests[c].load(), 0u) << "a shadow call is not traffic (code " << c << ")";
+  }
+  EXPECT_EQ(shadow->shadow_requests[static_cast<int>(StatusCode::kInvalidArgument)].load(), 1u);
+  EXPECT_NE(service_->MetricsText().find("bimride_shadow_requests_total{model=\"eta\",version="
+                                         "\"3\",code=\"INVALID_ARGUMENT\"} 1"),
+            std::string::npos);
 }
 
 TEST_F(ServiceTest, StatusDescriptionAndReadiness) {

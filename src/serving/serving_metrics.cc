@@ -117,17 +117,25 @@ std::string ServingMetrics::RenderPrometheus(
     return "model=\"" + EscapeLabel(key.first) + "\",version=\"" + std::to_string(key.second) +
            "\"";
   };
-  out += "# HELP bimride_predict_requests_total Prediction requests by model, version, status.\n";
-  out += "# TYPE bimride_predict_requests_total counter\n";
-  for (const auto& [key, m] : versions_) {
-    for (int c = 0; c < kNumStatusCodes; ++c) {
-      uint64_t n = m->requests[c].load(std::memory_order_relaxed);
-      if (n == 0) continue;
-      out += "bimride_predict_requests_total{" + labels(key) + ",code=\"" +
-             std::string(StatusCodeName(static_cast<StatusCode>(c))) + "\"} " +
-             std::to_string(n) + "\n";
+  using Counts = std::atomic<uint64_t>[kNumStatusCodes];
+  auto append_by_code = [&](const char* name, const char* help, Counts VersionMetrics::*counts) {
+    out += std::string("# HELP ") + name + " " + help + "\n";
+    out += std::string("# TYPE ") + name + " counter\n";
+    for (const auto& [key, m] : versions_) {
+      for (int c = 0; c < kNumStatusCodes; ++c) {
+        uint64_t n = ((*m).*counts)[c].load(std::memory_order_relaxed);
+        if (n == 0) continue;
+        out += std::string(name) + "{" + labels(key) + ",code=\"" +
+               std::string(StatusCodeName(static_cast<StatusCode>(c))) + "\"} " +
+               std::to_string(n) + "\n";
+      }
     }
-  }
+  };
+  append_by_code("bimride_predict_requests_total", "Prediction requests by model, version, status.",
+                 &VersionMetrics::requests);
+  append_by_code("bimride_shadow_requests_total",
+                 "Mirrored calls run on a shadow version (not traffic), by status.",
+                 &VersionMetrics::shadow_requests);
   out += "# TYPE bimride_model_loads_total counter\n";
   out += "# TYPE bimride_model_load_failures_total counter\n";
   for (const auto& [key, m] : versions_) {

@@ -46,7 +46,12 @@ struct VersionMetrics {
   void CountRequest(StatusCode code) {
     requests[static_cast<int>(code)].fetch_add(1, std::memory_order_relaxed);
   }
+  // Mirrored (shadow) calls, apart from the version's real traffic in `requests`.
+  void CountShadowRequest(StatusCode code) {
+    shadow_requests[static_cast<int>(code)].fetch_add(1, std::memory_order_relaxed);
+  }
   std::atomic<uint64_t> requests[kNumStatusCodes] = {};
+  std::atomic<uint64_t> shadow_requests[kNumStatusCodes] = {};
   Histogram queue_seconds;
   Histogram compute_seconds;
   Histogram total_seconds;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "common/logging.h"
 
@@ -94,15 +95,27 @@ void ShadowQueue::RunMirror(ShadowMirror& mirror) {
   const Servable& shadow = *mirror.shadow;
   const std::string& model_name = shadow.spec().model;
   const models::Model& model = shadow.model();
-  std::vector<float> out(static_cast<size_t>(mirror.rows) * model.num_outputs());
-  Status st = model.Predict(mirror.features.data(), mirror.rows, out.data());
   VersionMetrics* vm = shadow.metrics();
-  if (!st.ok() || out.size() != mirror.primary_outputs.size()) {
-    vm->CountRequest(st.ok() ? StatusCode::kInvalidArgument : StatusCode::kInternal);
+  auto fail = [&](StatusCode code, const std::string& why) {
+    vm->CountShadowRequest(code);
     BIMRIDE_LOG(WARN) << "shadow model " << model_name << " version " << shadow.spec().version
-                      << " vs " << mirror.primary_version << ": "
-                      << (st.ok() ? "output width differs" : st.message());
-    return;
+                      << " vs " << mirror.primary_version << ": " << why;
+  };
+  // The primary accepted these rows already; the shadow's own limit is its width and features.
+  StatusOr<std::vector<float>> features =
+      ComputeFeatures(shadow, mirror.input, std::numeric_limits<int64_t>::max());
+  if (!features.ok()) return fail(features.status().code(), features.status().message());
+  if (static_cast<int64_t>(features->size()) != mirror.rows * model.num_features()) {
+    return fail(StatusCode::kInternal, "features of " + std::to_string(features->size()) +
+                                           " values for " + std::to_string(mirror.rows) +
+                                           " rows of width " +
+                                           std::to_string(model.num_features()));
+  }
+  std::vector<float> out(static_cast<size_t>(mirror.rows) * model.num_outputs());
+  Status st = model.Predict(features->data(), mirror.rows, out.data());
+  if (!st.ok()) return fail(StatusCode::kInternal, st.message());
+  if (out.size() != mirror.primary_outputs.size()) {
+    return fail(StatusCode::kInvalidArgument, "output width differs");
   }
   double max_abs = 0, max_rel = 0;
   for (size_t i = 0; i < out.size(); ++i) {
@@ -111,7 +124,7 @@ void ShadowQueue::RunMirror(ShadowMirror& mirror) {
     if (!(a <= max_abs)) max_abs = a;  // NaN propagates as the max
     if (!(rel <= max_rel)) max_rel = rel;
   }
-  vm->CountRequest(StatusCode::kOk);
+  vm->CountShadowRequest(StatusCode::kOk);
   vm->shadow_abs_diff.Observe(max_abs);
   vm->shadow_rel_diff.Observe(max_rel);
   BIMRIDE_LOG(DEBUG) << "shadow model " << model_name << " version " << shadow.spec().version

@@ -1,8 +1,11 @@
 // ShadowQueue: runs mirrored ("shadow") requests off the request path. After the primary version
-// has answered, the Service queues one ShadowMirror per shadow version; a worker thread runs the
-// same features through the shadow version, compares its outputs with the primary's and records
+// has answered, the Service queues one ShadowMirror per shadow version; a worker thread computes
+// the shadow version's own features from the request as sent (its own feature adapter, context
+// and width: ComputeFeatures), runs them, compares its outputs with the primary's and records
 // the largest absolute and relative differences on the shadow version's metrics
-// (shadow_abs_diff, shadow_rel_diff). Shadow answers are never returned to anyone.
+// (shadow_abs_diff, shadow_rel_diff). A request the shadow cannot take (another width, a missing
+// raw field) is counted, not run. Shadow calls are counted in shadow_requests, apart from the
+// version's real traffic. Shadow answers are never returned to anyone.
 //
 // Bounded: when `max_queue_size` mirrors are waiting (or the queue is stopped), a mirror is
 // dropped and counted (the shadow version's `shadow_dropped` and dropped()); Enqueue never waits
@@ -23,6 +26,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "serving/model_input.h"
 #include "serving/servable.h"
 
 namespace bimride::serving {
@@ -32,12 +36,13 @@ struct ShadowQueueOptions {
   int workers = 1;                // threads running mirrors
 };
 
-// One mirrored request: the primary's features and outputs, and the version shadowing it.
+// One mirrored request: the request's inputs and the primary's outputs, and the version
+// shadowing it.
 struct ShadowMirror {
   std::shared_ptr<const Servable> shadow;
   int64_t primary_version = 0;
   int64_t rows = 0;
-  std::vector<float> features;         // rows × num_features, as the primary got them
+  ModelInput input;                    // as the client sent it (not the primary's features)
   std::vector<float> primary_outputs;  // rows × num_outputs, as the primary answered
 };
 

@@ -27,7 +27,11 @@ class ShadowQueueTest : public ::testing::Test {
   }
   static ShadowMirror Mirror(std::shared_ptr<const Servable> shadow, std::vector<float> primary) {
     const int64_t rows = static_cast<int64_t>(primary.size());
-    return {std::move(shadow), 1, rows, std::vector<float>(rows * 3, 0.0f), std::move(primary)};
+    ModelInput input;
+    input.rows = rows;
+    input.width = 3;
+    input.values.assign(rows * 3, 0.0f);
+    return {std::move(shadow), 1, rows, std::move(input), std::move(primary)};
   }
 
   std::string repo_;
@@ -43,7 +47,8 @@ TEST_F(ShadowQueueTest, ComparesShadowOutputsWithThePrimarysOnItsOwnThread) {
   queue.Flush();
   EXPECT_EQ(queue.completed(), 1u);
   EXPECT_EQ(queue.queued(), 0);
-  EXPECT_EQ(metrics_.requests[static_cast<int>(StatusCode::kOk)].load(), 1u);
+  EXPECT_EQ(metrics_.shadow_requests[static_cast<int>(StatusCode::kOk)].load(), 1u);
+  EXPECT_EQ(metrics_.requests[static_cast<int>(StatusCode::kOk)].load(), 0u) << "not traffic";
   ASSERT_EQ(metrics_.shadow_abs_diff.count(), 1u);
   EXPECT_EQ(metrics_.shadow_abs_diff.Quantile(1.0), 1.0) << "max |1 - 2| = 1";
   ASSERT_EQ(metrics_.shadow_rel_diff.count(), 1u);
@@ -59,7 +64,20 @@ TEST_F(ShadowQueueTest, OutputWidthDifferingFromThePrimaryIsCountedNotCompared) 
   m.primary_outputs = {2, 2};  // as if the primary had two outputs
   ASSERT_TRUE(queue.Enqueue(std::move(m)));
   queue.Flush();
-  EXPECT_EQ(metrics_.requests[static_cast<int>(StatusCode::kInvalidArgument)].load(), 1u);
+  EXPECT_EQ(metrics_.shadow_requests[static_cast<int>(StatusCode::kInvalidArgument)].load(), 1u);
+  EXPECT_EQ(metrics_.shadow_abs_diff.count(), 0u);
+}
+
+TEST_F(ShadowQueueTest, RowsOfAnotherWidthAreRefusedByTheShadowNotReadPastTheirEnd) {
+  auto shadow = Shadow(1);  // 3 features
+  ShadowQueue queue;
+  queue.Start();
+  ShadowMirror m = Mirror(shadow, {2, 2});
+  m.input.width = 2;  // 2 rows of 2 values: 4 floats where 6 would be read
+  m.input.values.resize(4);
+  ASSERT_TRUE(queue.Enqueue(std::move(m)));
+  queue.Flush();
+  EXPECT_EQ(metrics_.shadow_requests[static_cast<int>(StatusCode::kInvalidArgument)].load(), 1u);
   EXPECT_EQ(metrics_.shadow_abs_diff.count(), 0u);
 }
 

@@ -3,8 +3,8 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "serving/http/json_text.h"
 
 namespace bimride::serving::http {
 namespace {
@@ -45,6 +46,13 @@ struct HttpServer::Impl {
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<int64_t> in_flight{0};
+  std::atomic<int64_t> connections{0};  // open Sessions (each decrements when destroyed)
+  // Accept errors (the acceptor's thread only): back off instead of spinning at the descriptor
+  // limit, and log the first of a run, then at most one line a minute with the count.
+  std::optional<Timer> accept_retry;
+  std::chrono::milliseconds accept_backoff{0};
+  std::chrono::steady_clock::time_point last_accept_log;
+  uint64_t accept_errors_unlogged = 0;
   std::atomic<bool> draining{false};
   bool stopped = false;
   int port = 0;
@@ -55,6 +63,8 @@ struct HttpServer::Impl {
     }
   }
   void Accept();
+  void OnAcceptError(const beast::error_code& ec);
+  void RefuseOverLimit(Socket& socket);
 };
 
 namespace {
@@ -69,11 +79,12 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
     auto ep = socket_.remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string();
   }
+  ~Session() override { server_->connections.fetch_sub(1, std::memory_order_relaxed); }
 
   void Start() {
     net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
       self->Touch();
-      self->ArmIdleTimer(std::chrono::seconds(self->server_->options.idle_timeout_seconds));
+      self->OnTimer();
       self->Read();
     });
   }
@@ -90,25 +101,46 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
   }
 
  private:
-  // The idle timeout: one timer per connection, armed once and re-armed only when it fires
-  // (each read and write just stamps the time), so a request costs no timer operations. A
-  // connection idle for the whole timeout outside a request is closed.
-  void Touch() { last_activity_ = std::chrono::steady_clock::now(); }
+  // The idle and request-head timeouts: one timer per connection, armed once and re-armed only
+  // when it fires (each read and write just stamps the time), so a request costs no timer
+  // operations. A connection idle for the whole idle timeout outside a request is closed; one
+  // whose request head has begun but not ended within the head timeout is cut off. Between
+  // requests the timer ticks at least every half head timeout to notice a head beginning.
+  using Clock = std::chrono::steady_clock;
+  void Touch() { last_activity_ = Clock::now(); }
 
-  void ArmIdleTimer(std::chrono::steady_clock::duration after) {
+  void ArmIdleTimer(Clock::duration after) {
     idle_timer_.expires_after(after);
     idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || self->closed_) return;
-      const auto timeout = std::chrono::seconds(self->server_->options.idle_timeout_seconds);
-      const auto idle = std::chrono::steady_clock::now() - self->last_activity_;
-      if (!self->handling_ && idle >= timeout) return self->Abort();
-      self->ArmIdleTimer(self->handling_ ? timeout : timeout - idle);
+      self->OnTimer();
     });
+  }
+
+  void OnTimer() {
+    const HttpServerOptions& o = server_->options;
+    const auto idle_timeout = std::chrono::seconds(o.idle_timeout_seconds);
+    const auto head_timeout = std::chrono::milliseconds(o.header_timeout_ms);
+    if (handling_) return ArmIdleTimer(idle_timeout);
+    const auto now = Clock::now();
+    Clock::duration next;
+    if (parser_ && parser_->got_some() && !parser_->is_header_done()) {
+      if (head_started_ == Clock::time_point()) head_started_ = now;
+      if (now - head_started_ >= head_timeout) return Abort();
+      next = head_timeout - (now - head_started_);
+    } else {
+      const auto idle = now - last_activity_;
+      if (idle >= idle_timeout) return Abort();
+      next = idle_timeout - idle;
+    }
+    ArmIdleTimer(std::min<Clock::duration>(next, head_timeout / 2));
   }
 
   void Read() {
     parser_.emplace();
     parser_->body_limit(static_cast<uint64_t>(server_->options.max_body_bytes));
+    parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
+    head_started_ = {};
     bhttp::async_read(socket_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         self->OnRead(ec);
@@ -122,12 +154,24 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
       return WriteError(413, "request body is larger than the limit of " +
                                  std::to_string(server_->options.max_body_bytes) + " bytes");
     }
+    if (ec == bhttp::error::header_limit) {
+      return WriteError(431, "request line and header are larger than the limit of " +
+                                 std::to_string(server_->options.max_header_bytes) + " bytes");
+    }
     if (ec == net::error::operation_aborted || closed_) return;
     if (ec) {
       if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
         return WriteError(400, "malformed HTTP request: " + ec.message());
       }
       return Abort();  // connection reset and friends
+    }
+    // RFC 9112 6.3: a request whose Transfer-Encoding does not end in chunked has no knowable
+    // length (and with Content-Length beside it, two). Taken as bodiless or as Content-Length
+    // says, its body would run as the next request (smuggling): refuse it and close.
+    if (!parser_->chunked() && parser_->get().count(bhttp::field::transfer_encoding) > 0) {
+      return WriteError(400,
+                        "Transfer-Encoding other than chunked is not supported; send "
+                        "Content-Length or Transfer-Encoding: chunked");
     }
     req_ = parser_->release();
     server_->in_flight.fetch_add(1, std::memory_order_relaxed);
@@ -145,13 +189,7 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
   }
 
   void WriteError(int status, const std::string& message) {
-    std::string body = "{\"error\": \"";
-    for (char c : message) {
-      if (c == '"' || c == '\\') body += '\\';
-      body += c;
-    }
-    body += "\"}";
-    Write(HttpResponse{status, std::move(body), "application/json"}, /*keep_alive=*/false);
+    Write(HttpResponse{status, ErrorBody(message), "application/json"}, /*keep_alive=*/false);
   }
 
   // The response head is four fixed fields, written by hand into a reused buffer and sent
@@ -221,7 +259,8 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
   bhttp::request<bhttp::string_body> req_;
   std::string head_;  // the response's status line and fields
   std::string body_;
-  std::chrono::steady_clock::time_point last_activity_;
+  Clock::time_point last_activity_;
+  Clock::time_point head_started_;  // when a tick first saw this request's head begun; {} if not
   bool keep_alive_ = true;
   bool handling_ = false;
   bool closed_ = false;
@@ -237,8 +276,13 @@ void HttpServer::Impl::Accept() {
   acceptor->async_accept(home.get_executor(), [this](beast::error_code ec, Socket socket) {
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
-      BIMRIDE_LOG(WARN) << "accept: " << ec.message();
+      return OnAcceptError(ec);
+    }
+    accept_backoff = std::chrono::milliseconds(0);
+    if (connections.load(std::memory_order_relaxed) >= options.max_connections) {
+      RefuseOverLimit(socket);
     } else {
+      connections.fetch_add(1, std::memory_order_relaxed);
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       std::make_shared<Session>(std::move(socket), this)->Start();
@@ -247,11 +291,60 @@ void HttpServer::Impl::Accept() {
   });
 }
 
+// EMFILE/ENFILE (and ENOBUFS, ENOMEM) leave the connection in the backlog, so accepting again at
+// once fails again at once: wait, doubling from 10 ms to 1 s, until a descriptor frees.
+void HttpServer::Impl::OnAcceptError(const beast::error_code& ec) {
+  const auto now = std::chrono::steady_clock::now();
+  if (accept_errors_unlogged == 0 && accept_backoff.count() == 0) {
+    BIMRIDE_LOG(WARN) << "accept: " << ec.message() << " (" << connections.load()
+                      << " connections open); backing off, further errors logged once a minute";
+    last_accept_log = now;
+  } else if (now - last_accept_log >= std::chrono::minutes(1)) {
+    BIMRIDE_LOG(WARN) << "accept: " << ec.message() << " (" << accept_errors_unlogged + 1
+                      << " errors in the last minute; " << connections.load()
+                      << " connections open)";
+    last_accept_log = now;
+    accept_errors_unlogged = 0;
+  } else {
+    ++accept_errors_unlogged;
+  }
+  accept_backoff = std::min<std::chrono::milliseconds>(
+      std::chrono::seconds(1),
+      std::max<std::chrono::milliseconds>(std::chrono::milliseconds(10), accept_backoff * 2));
+  if (!accept_retry) accept_retry.emplace(contexts[0]->get_executor());
+  accept_retry->expires_after(accept_backoff);
+  accept_retry->async_wait([this](beast::error_code wait_ec) {
+    if (wait_ec || draining.load() || !acceptor->is_open()) return;
+    Accept();
+  });
+}
+
+// Over the connection limit: a short 503 written without blocking (it fits any fresh socket's
+// send buffer), then closed, so the client learns at once instead of hanging in the backlog.
+void HttpServer::Impl::RefuseOverLimit(Socket& socket) {
+  static constexpr std::string_view kBody = "{\"error\": \"too many connections; retry later\"}";
+  static const std::string kResponse =
+      "HTTP/1.1 503 Service Unavailable\r\nServer: bimride\r\nContent-Type: "
+      "application/json\r\nContent-Length: " +
+      std::to_string(kBody.size()) + "\r\nConnection: close\r\n\r\n" + std::string(kBody);
+  beast::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(net::buffer(kResponse), ignored);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
+
 StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
                                                         HttpHandler* handler) {
   int threads = options.io_threads > 0 ? options.io_threads
                                        : static_cast<int>(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;
+  if (options.max_connections < 1 || options.max_header_bytes < 256 ||
+      options.header_timeout_ms < 1 || options.idle_timeout_seconds < 1) {
+    return InvalidArgumentError(
+        "HTTP server: max_connections, header_timeout_ms and idle_timeout_seconds must be >= 1, "
+        "max_header_bytes >= 256");
+  }
   auto impl = std::make_unique<Impl>(threads);
   impl->options = options;
   impl->handler = handler;
@@ -294,6 +387,7 @@ void HttpServer::Shutdown(int drain_ms) {
   net::dispatch(impl_->acceptor->get_executor(), [raw = impl_.get()] {
     beast::error_code ec;
     raw->acceptor->close(ec);
+    if (raw->accept_retry) raw->accept_retry->cancel();
   });
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(drain_ms);
   while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {

@@ -48,6 +48,13 @@ struct HttpServerOptions {
   int io_threads = 0;                // 0: one per core
   int64_t max_body_bytes = 4 << 20;  // larger → 413 and the connection is closed
   int idle_timeout_seconds = 60;     // keep-alive connections idle this long are closed
+  // Open connections beyond this are answered 503 and closed at once (each holds a descriptor
+  // and memory until its idle timeout).
+  int64_t max_connections = 10000;
+  int64_t max_header_bytes = 16 << 10;  // a larger request line + header → 431, closed
+  // A request head (line and header) must arrive whole within this much time of its first byte;
+  // a client trickling it (slowloris) is cut off.
+  int64_t header_timeout_ms = 10000;
 };
 
 class HttpServer {

@@ -15,6 +15,9 @@ HttpTransport::HttpTransport(const ServerConfig& config, std::unique_ptr<AccessL
   options_.port = static_cast<int>(config.port);
   options_.io_threads = static_cast<int>(config.io_threads);
   options_.max_body_bytes = config.max_body_bytes;
+  options_.max_connections = config.max_connections;
+  options_.max_header_bytes = config.max_header_bytes;
+  options_.header_timeout_ms = config.header_timeout_ms;
 }
 
 HttpTransport::~HttpTransport() { Stop(0); }

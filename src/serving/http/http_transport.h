@@ -34,7 +34,8 @@ class HttpTransport : public Transport {
   static constexpr std::string_view kName = "http";
 
   // Serves `service` (which must outlive the transport) on config.host:config.port with
-  // config's io_threads, max_body_bytes, max_batch_rows, access_log and admin_token.
+  // config's io_threads, max_body_bytes, max_batch_rows, max_connections, max_header_bytes,
+  // header_timeout_ms, access_log and admin_token.
   static StatusOr<std::unique_ptr<HttpTransport>> Create(Service* service,
                                                          const ServerConfig& config);
   ~HttpTransport() override;  // Stop(0)

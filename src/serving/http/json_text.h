@@ -8,7 +8,8 @@
 
 namespace bimride::serving::http {
 
-// Appends `s` as a quoted JSON string with escapes.
+// Appends `s` as a quoted JSON string with escapes; ill-formed UTF-8 (a client's bytes quoted in
+// an error) becomes U+FFFD, one per maximal ill-formed subsequence, so the text stays valid.
 void AppendJsonString(std::string* out, std::string_view s);
 // Appends the shortest decimal text that reads back as the same float (finite values only).
 void AppendFloat(std::string* out, float v);

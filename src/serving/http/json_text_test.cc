@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 namespace bimride::serving::http {
 namespace {
@@ -17,6 +19,26 @@ TEST(JsonTextTest, StringsAreQuotedAndEscapedAsJson) {
   out.clear();
   AppendJsonString(&out, "zone ü");
   EXPECT_EQ(out, "\"zone ü\"") << "UTF-8 passes through";
+}
+
+TEST(JsonTextTest, InvalidUtf8IsReplacedSoTheTextStaysValidJson) {
+  struct Case {
+    std::string in, want;
+  };
+  const std::string kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+  for (const Case& c : std::vector<Case>{
+           {"zone \xff", "zone " + kReplacement},                         // never valid
+           {"a\xc3", "a" + kReplacement},                                 // truncated 2-byte
+           {"\xc3\xa9\x80", "\xc3\xa9" + kReplacement},                   // é, stray continuation
+           {"\xc0\xaf", kReplacement + kReplacement},                     // overlong '/'
+           {"\xed\xa0\x80", kReplacement + kReplacement + kReplacement},  // a UTF-16 surrogate
+           {"\xf0\x9f\x9a\x95 ok", "\xf0\x9f\x9a\x95 ok"},                // a 4-byte character
+       }) {
+    std::string out;
+    AppendJsonString(&out, c.in);
+    EXPECT_EQ(out, "\"" + c.want + "\"");
+    EXPECT_FALSE(nlohmann::json::parse(out, nullptr, false).is_discarded()) << out;
+  }
 }
 
 TEST(JsonTextTest, FloatsAreShortestTextThatReadsBackTheSame) {

@@ -26,9 +26,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   // The fast path must give exactly the general path's request whenever it accepts a body.
-  if (auto fast = http::TryParseTfsPredictFast(body, 1024)) {
+  // When it refuses a body for its row count, the general path must refuse it in the same words.
+  bimride::Status refused;
+  if (auto fast = http::TryParseTfsPredictFast(body, 1024, &refused)) {
     auto general = http::ParseTfsPredictRequestGeneral(body, 1024);
     if (!general.ok() || !(*fast == *general)) __builtin_trap();
+  } else if (!refused.ok()) {
+    auto general = http::ParseTfsPredictRequestGeneral(body, 1024);
+    if (general.ok() || !(general.status() == refused)) __builtin_trap();
   }
   auto kserve = http::ParseKserveInferRequest(body, 1024);
   if (kserve.ok()) {

@@ -1,5 +1,7 @@
 #include "serving/http/rest_api.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -12,6 +14,17 @@
 
 namespace bimride::serving::http {
 namespace {
+
+// Constant time in the content of both (only their lengths show): a timing side channel must not
+// reveal how much of a guessed token is right.
+bool TokensEqual(std::string_view given, std::string_view expected) {
+  unsigned char diff = given.size() == expected.size() ? 0 : 1;
+  for (size_t i = 0; i < given.size(); ++i) {
+    diff |= static_cast<unsigned char>(given[i]) ^
+            static_cast<unsigned char>(expected[i % std::max<size_t>(1, expected.size())]);
+  }
+  return diff == 0 && !expected.empty();
+}
 
 HttpResponse ErrorResponse(const Status& status) {
   return HttpResponse{HttpStatusFor(status.code()), ErrorBody(status.message())};
@@ -269,8 +282,14 @@ Status RestApi::Authorize(const HttpRequest& req) const {
         "repository control is disabled: the server listens beyond loopback and no admin token "
         "is configured (set BIMRIDE_ADMIN_TOKEN or server.admin_token)");
   }
+  // The scheme is case-insensitive (RFC 9110 11.1); the token is compared in constant time.
   std::string_view auth = req.Get("authorization");
-  if (auth != "Bearer " + admin_token_) {
+  constexpr std::string_view kScheme = "bearer ";
+  bool scheme_ok = auth.size() >= kScheme.size();
+  for (size_t i = 0; scheme_ok && i < kScheme.size(); ++i) {
+    scheme_ok = std::tolower(static_cast<unsigned char>(auth[i])) == kScheme[i];
+  }
+  if (!scheme_ok || !TokensEqual(auth.substr(kScheme.size()), admin_token_)) {
     return PermissionDeniedError("repository control needs 'Authorization: Bearer <token>'");
   }
   return OkStatus();

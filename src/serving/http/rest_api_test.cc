@@ -375,6 +375,60 @@ TEST_F(RestApiTest, RepositoryControlNeedsTokenWhenConfigured) {
   EXPECT_EQ(Post("/v2/repository/index", "", {{"Authorization", "Bearer s3cret"}}).status, 200);
 }
 
+TEST_F(RestApiTest, TheBearerSchemeIsCaseInsensitiveTheTokenIsNot) {
+  config_.admin_token = "s3cret";
+  Start();
+  for (const char* scheme : {"bearer", "BEARER", "Bearer"}) {
+    EXPECT_EQ(Post("/v2/repository/index", "", {{"Authorization", std::string(scheme) + " s3cret"}})
+                  .status,
+              200)
+        << scheme;
+  }
+  EXPECT_EQ(Post("/v2/repository/index", "", {{"Authorization", "Bearer S3CRET"}}).status, 401);
+  EXPECT_EQ(Post("/v2/repository/index", "", {{"Authorization", "Bearer s3cre"}}).status, 401);
+  EXPECT_EQ(Post("/v2/repository/index", "", {{"Authorization", "Bearer s3crett"}}).status, 401);
+  EXPECT_EQ(Post("/v2/repository/index", "", {{"Authorization", "Basic s3cret"}}).status, 401);
+}
+
+// A request handed straight to a RestApi (no socket): for a server configured beyond loopback.
+class DirectRequest : public HttpRequest {
+ public:
+  DirectRequest(std::string method, std::string target, std::string authorization)
+      : method_(std::move(method)),
+        target_(std::move(target)),
+        authorization_(std::move(authorization)) {}
+  std::string_view method() const override { return method_; }
+  std::string_view target() const override { return target_; }
+  const std::string& body() const override { return body_; }
+  std::string_view remote_address() const override { return "203.0.113.7"; }
+  std::string_view Get(std::string_view name) const override {
+    return name == "authorization" ? std::string_view(authorization_) : std::string_view();
+  }
+
+ private:
+  std::string method_, target_, authorization_, body_;
+};
+
+TEST_F(RestApiTest, RepositoryControlBeyondLoopbackWithoutATokenIs403Always) {
+  Start();  // the models; the API under test is configured as if bound to every interface
+  ServerConfig exposed = config_;
+  exposed.host = "0.0.0.0";
+  exposed.admin_token.clear();
+  auto no_log = AccessLog::Open("off");
+  ASSERT_TRUE(no_log.ok());
+  RestApi api(&server_->service(), exposed, no_log->get());
+  for (const char* auth : {"", "Bearer ", "Bearer anything"}) {
+    for (const char* target : {"/v2/repository/index", "/v2/repository/models/eta/unload",
+                               "/v2/repository/models/eta/labels/stable"}) {
+      HttpResponse got;
+      api.Handle(DirectRequest("POST", target, auth), [&got](HttpResponse r) { got = r; });
+      EXPECT_EQ(got.status, 403) << target << " with '" << auth << "': " << got.body;
+      EXPECT_NE(got.body.find("listens beyond loopback"), std::string::npos) << got.body;
+    }
+  }
+  EXPECT_EQ(Get("/v2/models/eta/ready").status, 200) << "nothing was unloaded";
+}
+
 TEST_F(RestApiTest, FullBatchQueueAnswers429WithClearError) {
   testing::TestVersionOptions slow;
   slow.predict_delay_us = 20000;

@@ -115,6 +115,21 @@ TEST(TfsCodecTest, TooManyRowsIsOutOfRange) {
             std::string::npos);
 }
 
+TEST(TfsCodecTest, TheGeneralPathCountsTheRowsOfABigBodyBeforeBuildingItsTree) {
+  // An escape sequence keeps the fast path out; a misplaced signature_name would be found only
+  // once the tree is built. Counted first, the rows are refused before either is looked at.
+  std::string body = R"({"instances": [)";
+  for (int r = 0; r < 20000; ++r) body += r == 0 ? R"({"f": "\u0041"})" : R"(,{"f": "\u0041"})";
+  body += R"(], "signature_name": 5})";
+  auto parsed = ParseTfsPredictRequest(body, 1024);
+  EXPECT_EQ(parsed.status().code(), StatusCode::kOutOfRange) << parsed.status().ToString();
+  EXPECT_EQ(parsed.status().message(), "'instances' has 20000 rows; the limit is 1024");
+  // A small body keeps the general path's order of checks.
+  EXPECT_EQ(
+      ParseTfsPredictRequest(R"({"instances": [1, 2], "signature_name": 5})", 1).status().code(),
+      StatusCode::kInvalidArgument);
+}
+
 class TfsRenderTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -116,7 +116,8 @@ bool NumericRows(const dom::array& rows, size_t n, ModelInput* input) {
 
 }  // namespace
 
-std::optional<TfsPredictRequest> TryParseTfsPredictFast(std::string_view body, int64_t max_rows) {
+std::optional<TfsPredictRequest> TryParseTfsPredictFast(std::string_view body, int64_t max_rows,
+                                                        Status* refused) {
   if (!PlainText(body)) return std::nullopt;
   thread_local dom::parser parser;
   dom::element doc;
@@ -127,7 +128,15 @@ std::optional<TfsPredictRequest> TryParseTfsPredictFast(std::string_view body, i
   dom::array rows;
   if (only.key != "instances" || only.value.get_array().get(rows)) return std::nullopt;
   const size_t n = rows.size();
-  if (n == 0 || static_cast<int64_t>(n) > max_rows) return std::nullopt;
+  if (n == 0) return std::nullopt;
+  if (static_cast<int64_t>(n) > max_rows) {
+    // The general path checks the row count first, in these words (tfs_codec.cc).
+    if (refused != nullptr) {
+      *refused = OutOfRangeError("'instances' has " + std::to_string(n) + " rows; the limit is " +
+                                 std::to_string(max_rows));
+    }
+    return std::nullopt;
+  }
   TfsPredictRequest request;
   const dom::element_type first = (*rows.begin()).type();
   bool ok = false;

@@ -20,7 +20,12 @@
 
 namespace bimride::serving::http {
 
-std::optional<TfsPredictRequest> TryParseTfsPredictFast(std::string_view body, int64_t max_rows);
+//
+// More than `max_rows` rows in a body it would otherwise take: it declines and, when `refused` is
+// given, sets it to the general path's OutOfRange error, so the caller can answer without the
+// general path's full (slow, memory-hungry) parse of a body that is refused anyway.
+std::optional<TfsPredictRequest> TryParseTfsPredictFast(std::string_view body, int64_t max_rows,
+                                                        Status* refused = nullptr);
 
 // The general path alone (nlohmann), for the tests and the fuzzer to compare against.
 StatusOr<TfsPredictRequest> ParseTfsPredictRequestGeneral(std::string_view body,

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -83,6 +84,26 @@ TEST(TfsFastParseTest, DeclinesWhatIsNotItsShapeOrIsWrong) {
   // More rows than the limit: the general path answers with its OutOfRange.
   EXPECT_FALSE(TryParseTfsPredictFast(R"({"instances": [[1], [2], [3]]})", 2).has_value());
   EXPECT_TRUE(TryParseTfsPredictFast(R"({"instances": [[1], [2], [3]]})", 3).has_value());
+}
+
+TEST(TfsFastParseTest, TooManyRowsAreRefusedWithoutTheGeneralPathsFullParse) {
+  std::string body = R"({"instances": [)";
+  for (int r = 0; r < 1000000; ++r) body += r == 0 ? "[1]" : ",[1]";  // ~4 MB
+  body += "]}";
+  Status refused;
+  EXPECT_FALSE(TryParseTfsPredictFast(body, 1024, &refused).has_value());
+  EXPECT_EQ(refused.code(), StatusCode::kOutOfRange) << refused.ToString();
+  EXPECT_EQ(refused.message(), "'instances' has 1000000 rows; the limit is 1024")
+      << "the general path's own words";
+  const auto t0 = std::chrono::steady_clock::now();
+  auto parsed = ParseTfsPredictRequest(body, 1024);
+  const auto spent = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(parsed.status().code(), StatusCode::kOutOfRange);
+  EXPECT_LT(spent, std::chrono::milliseconds(300)) << "the general path parsed it whole";
+  // Within the limit nothing is refused.
+  Status none;
+  EXPECT_TRUE(TryParseTfsPredictFast(R"({"instances": [[1], [2]]})", 2, &none).has_value());
+  EXPECT_TRUE(none.ok());
 }
 
 TEST(TfsFastParseTest, MutatedBodiesNeverMakeThePathsDisagree) {

@@ -1,0 +1,42 @@
+// ModelInput: a request's inputs before they meet a model version, and ComputeFeatures, which
+// turns them into that version's feature matrix. The Service computes the primary's features
+// with it; the ShadowQueue computes each shadow's own, from the same request, with the shadow
+// version's feature adapter (its own context files) and width.
+// Plain values and a pure function: safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "serving/feature_adapter.h"
+#include "serving/servable.h"
+
+namespace bimride::serving {
+
+// A request's inputs before they meet a model: either a numeric rows × width matrix, or raw
+// fields column-wise (computed into features by the manifest's feature spec).
+struct ModelInput {
+  std::string tensor_name;  // numeric input's name as sent ("" when unnamed)
+  int64_t rows = 0;
+  int64_t width = -1;
+  std::vector<float> values;
+  RawBatch raw;
+  bool is_raw() const { return !raw.columns.empty(); }
+  bool operator==(const ModelInput&) const = default;
+};
+
+// Features of `input` for `servable`: rows × servable.model().num_features() floats. Numeric
+// rows are checked against the version's input name and width and for NaN/Inf; raw fields go
+// through the version's feature adapter. Consumes `input` (its values are moved out; copy it
+// first to compute features for another version). Errors: InvalidArgument (shape, dtype,
+// NaN/Inf, missing raw field, no rows), OutOfRange (more than `max_batch_rows` rows), Internal
+// (an adapter that produced the wrong number of values).
+StatusOr<std::vector<float>> ComputeFeatures(const Servable& servable, ModelInput& input,
+                                             int64_t max_batch_rows);
+
+// "model 'eta' version 3", for messages.
+std::string VersionName(const Servable& servable);
+
+}  // namespace bimride::serving
