@@ -112,7 +112,7 @@ int RunTrainEta(const std::vector<std::string>& args) {
   flags.AddBool("no-publish", &no_publish, "track the run but do not publish the model");
   flags.AddString("weather", &weather,
                   "NOAA daily weather CSV, or 'none' (default $BIMRIDE_DATA_DIR/weather/"
-                  "central_park_weather.csv)");
+                  "central_park_weather.csv, else the shared data folder's)");
   shared.Add(flags);
   flags.AddInt("max-depth", &max_depth, "xgboost: tree depth");
   flags.AddDouble("eta", &eta, "xgboost: learning rate");
@@ -135,6 +135,13 @@ int RunTrainEta(const std::vector<std::string>& args) {
   flags.AddInt("embedding-dim", &embedding_dim, "torch: zone embedding size");
   flags.AddStringList("param", &params,
                       "a trainer parameter NAME=VALUE (repeatable), e.g. max_bin=128");
+  // -1: unset; DefaultEtaTrainConfig picks the value for the chosen model and features.
+  for (const char* sentinel :
+       {"max-depth", "eta", "rounds", "epochs", "batch-size", "lr", "seed", "encoding-folds",
+        "shrinkage", "min-child-weight", "subsample", "colsample", "patience", "weight-decay",
+        "dropout", "embedding-dim"}) {
+    flags.SetDefaultText(sentinel, "the model's tuned value");
+  }
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
 
   if (Status st = CheckEtaModelKind(model); !st.ok()) return ReportError(st, /*usage=*/true);
