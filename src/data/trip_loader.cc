@@ -1,5 +1,6 @@
 #include "data/trip_loader.h"
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -95,6 +96,11 @@ StatusOr<TripFileFormat> DetectTripFileFormat(const std::string& path) {
   char magic[4] = {0, 0, 0, 0};
   in.read(magic, 4);
   if (in.gcount() == 4 && std::string_view(magic, 4) == "PAR1") return TripFileFormat::kParquet;
+  // A file named .parquet without the marker is a broken Parquet file: let the Parquet reader
+  // say so rather than the CSV reader's guesses about its first line.
+  std::string lower = path;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (EndsWith(lower, ".parquet")) return TripFileFormat::kParquet;
   return TripFileFormat::kCsv;
 }
 

@@ -1,6 +1,7 @@
 // LoadTrips: the one entry point other components (ETA/demand training, features) call to get
-// trips from files. The reader is chosen by content: Parquet by its "PAR1" magic, otherwise CSV
-// (plain or gzip) whose layout is read from the header (see trip_csv.h).
+// trips from files. The reader is chosen by content: Parquet by its "PAR1" magic (or by a
+// ".parquet" name, so that a damaged Parquet file gets a Parquet error), otherwise CSV (plain or
+// gzip) whose layout is read from the header (see trip_csv.h).
 //
 // With validation on (the default) each file is validated on its own (so each gets its own file
 // month), malformed CSV records are quarantined instead of failing the load, and the report says
