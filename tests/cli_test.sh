@@ -40,6 +40,13 @@ for cmd in $("$BIN" --help | awk '/^commands:/{on=1;next} on && /^  [a-z]/{print
     check_defaults "$cmd $verb"
   done
 done
+# Every command that reads trips takes a layout file (--layout).
+for cmd in "data inspect" "data convert" "train eta" "eval eta" "train demand" "backtest demand" \
+           forecast; do
+  # shellcheck disable=SC2086
+  if ! "$BIN" $cmd --help 2>/dev/null | grep -q -- '--layout'; then
+    fails=$((fails+1)); echo "FAIL $cmd has no --layout"; else passes=$((passes+1)); fi
+done
 rm -f /tmp/cli_test_out.$$ /tmp/cli_test_err.$$
 echo "$passes passed, $fails failed"
 [[ $fails -eq 0 ]]

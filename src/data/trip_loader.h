@@ -25,6 +25,11 @@ namespace bimride::data {
 enum class TripFileFormat { kCsv, kParquet };
 StatusOr<TripFileFormat> DetectTripFileFormat(const std::string& path);
 
+// The help of every command's --layout flag (LoadTripsOptions::layout_file).
+inline constexpr char kLayoutFlagHelp[] =
+    "JSON layout file for trip files of a layout the readers do not know: columns → roles, time "
+    "formats, units (see README)";
+
 struct LoadTripsOptions {
   // Zones for coordinates-only sources (Kaggle, Uber). When null and a file needs them, a
   // ZoneIndex is loaded from `zones_dir` (empty: $BIMRIDE_DATA_DIR/zones when that is set).
@@ -32,6 +37,9 @@ struct LoadTripsOptions {
   std::string zones_dir;
   bool validate = true;
   ValidationRules rules;
+  // A layout file (data/trip_layout_file.h) for files of a layout the readers do not know; every
+  // file is read with it. Empty: the layout is detected per file.
+  std::string layout_file;
 };
 
 struct FileLoadReport {

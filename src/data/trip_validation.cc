@@ -173,7 +173,7 @@ ValidationResult Validate(const TripTable& table, const ValidationRules& rules,
     month_hi = DaysFromCivil(year + (month == 12), month % 12 + 1, 1) * kMicrosPerDay + slack;
   }
 
-  const bool has_dropoff = SourceHasDropoff(table.source);
+  const bool has_dropoff = input.has_dropoff && SourceHasDropoff(table.source);
   const int64_t max_duration_us = static_cast<int64_t>(rules.max_duration_hours * kMicrosPerHour);
   auto unknown = [](int32_t z) { return z == kUnknownZone || z == 264 || z == 265; };
   std::vector<size_t> keep;

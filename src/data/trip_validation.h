@@ -87,6 +87,7 @@ struct ValidationInput {
   std::string file;                              // for origins and month detection
   const std::vector<int64_t>* lines = nullptr;   // CSV line per row, when known
   const std::vector<RejectedRecord>* malformed = nullptr;  // reader's rejected records
+  bool has_dropoff = true;  // false: the file has no dropoff times (a pickups-only layout file)
 };
 
 ValidationResult Validate(const TripTable& table, const ValidationRules& rules,

@@ -8,6 +8,7 @@
 #include "common/civil_time.h"
 #include "common/data_dir.h"
 #include "common/file.h"
+#include "data/trip_loader.h"
 #include "data/zone_index.h"
 #include "features/weather.h"
 #include "registry/registry.h"
@@ -26,7 +27,7 @@ using cli::ReportError;
 // Flags that train and backtest share: data, periods, features, model settings.
 struct DemandFlags {
   std::vector<std::string> trips;
-  std::string weather, zones_dir, train_begin, train_end;
+  std::string weather, zones_dir, layout, train_begin, train_end;
   int64_t bucket_minutes = 60, horizons = 6, lags = 6, threads = 2, seed = 42;
   double valid_days = 7, level_augment = 0.3;
   std::string target_shrink = "auto";
@@ -47,6 +48,7 @@ struct DemandFlags {
     f.AddString("zones-dir", &zones_dir,
                 "taxi zone shapefile folder for coordinate sources (default "
                 "$BIMRIDE_DATA_DIR/zones, else the shared data folder)");
+    f.AddString("layout", &layout, data::kLayoutFlagHelp);
     f.AddInt("bucket-minutes", &bucket_minutes, "bucket width: 15, 30 or 60");
     f.AddInt("horizons", &horizons, "forecast horizons H (buckets ahead)");
     f.AddInt("lags", &lags, "recent bucket counts as lag features");
@@ -206,6 +208,7 @@ int RunBacktestDemand(const std::vector<std::string>& args) {
   data.zones_begin_us = bo.train_begin_us;
   data.zones_end_us = bo.train_end_us;
   data.zones_dir = df.zones_dir;
+  data.layout_file = df.layout;
   auto loaded = LoadDemandGrid(data);
   if (!loaded.ok()) return ReportError(loaded.status());
   std::fprintf(stderr, "demand grid: %zu zones × %lld buckets; %s\n", loaded->grid.num_zones(),
@@ -283,6 +286,7 @@ int RunTrainDemand(const std::vector<std::string>& args) {
   data.zones_begin_us = tb;
   data.zones_end_us = te;
   data.zones_dir = df.zones_dir;
+  data.layout_file = df.layout;
   auto loaded = LoadDemandGrid(data);
   if (!loaded.ok()) return ReportError(loaded.status());
   std::fprintf(stderr, "demand grid: %zu zones × %lld buckets; %s\n", loaded->grid.num_zones(),

@@ -62,7 +62,7 @@ int RunForecast(const std::vector<std::string>& args) {
   FlagParser flags("bimride forecast",
                    "Demand forecasts per zone for the next H buckets from TIME, with a published "
                    "demand model and the trips of the week before TIME.");
-  std::string model, at, repo = registry::DefaultRepositoryRoot(), zones_dir;
+  std::string model, at, repo = registry::DefaultRepositoryRoot(), zones_dir, layout;
   std::vector<std::string> zone_items, history;
   flags.AddString("model", &model, "model version folder, or registry ref: demand[:N|:label]",
                   true);
@@ -72,6 +72,7 @@ int RunForecast(const std::vector<std::string>& args) {
   flags.AddStringList("zones", &zone_items, "zone ids (default: every zone of the model)");
   flags.AddString("repo", &repo, "model repository for registry refs");
   flags.AddString("zones-dir", &zones_dir, "taxi zone shapefile folder for coordinate sources");
+  flags.AddString("layout", &layout, data::kLayoutFlagHelp);
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = ParseCivil(at);
   if (!t.ok()) return ReportError(InvalidArgumentError("--at: " + t.status().message()), true);
@@ -84,6 +85,7 @@ int RunForecast(const std::vector<std::string>& args) {
   if (!forecaster.ok()) return ReportError(forecaster.status());
   data::LoadTripsOptions load;
   load.zones_dir = zones_dir;
+  load.layout_file = layout;
   auto trips = data::LoadTrips(history, load);
   if (!trips.ok()) return ReportError(trips.status());
   features::DemandGridReport report;
