@@ -96,7 +96,8 @@ TEST(TripLayoutFileTest, FileWithoutAMappedColumnOrWithBadTimesNamesBoth) {
   const std::string layout = WriteTemp("pickups.json", kPickupsLayout);
   LoadTripsOptions options;
   options.layout_file = layout;
-  const std::string missing = WriteTemp("layout_missing_column.csv", "pickup_time,lat,lon\n9/4/2014 9:51,1,2\n");
+  const std::string missing =
+      WriteTemp("layout_missing_column.csv", "pickup_time,lat,lon\n9/4/2014 9:51,1,2\n");
   StatusOr<LoadedTrips> r = LoadTripsWithReport({missing}, options);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(),
