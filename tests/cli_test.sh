@@ -23,6 +23,28 @@ for cmd in $("$BIN" --help | awk '/^commands:/{on=1;next} on && /^  [a-z]/{print
   lines=$(wc -l < /tmp/cli_test_err.$$)
   if [[ "$lines" -lt 1 ]]; then fails=$((fails+1)); echo "FAIL $cmd: no error on stderr"; fi
 done
+# Defaults shown in --help are the values used: no -1 sentinels, no build-machine paths.
+check_defaults() {  # check_defaults NAME (help text in /tmp/cli_test_out.$$)
+  if grep -E -n '\(default: (-1|/)' /tmp/cli_test_out.$$; then
+    fails=$((fails+1)); echo "FAIL $1 --help shows a sentinel or an absolute path as a default"; fi
+  if grep -E -n '\(default[^)]*\) \(default' /tmp/cli_test_out.$$; then
+    fails=$((fails+1)); echo "FAIL $1 --help shows two defaults for one option"; fi
+}
+for cmd in $("$BIN" --help | awk '/^commands:/{on=1;next} on && /^  [a-z]/{print $1}'); do
+  "$BIN" "$cmd" --help >/tmp/cli_test_out.$$ 2>/dev/null
+  check_defaults "$cmd"
+  for verb in $(awk '/^verbs:/{on=1;next} on && /^  [a-z]/{print $1}' /tmp/cli_test_out.$$); do
+    "$BIN" "$cmd" "$verb" --help >/tmp/cli_test_out.$$ 2>/dev/null
+    check_defaults "$cmd $verb"
+  done
+done
+# Every command that reads trips takes a layout file (--layout).
+for cmd in "data inspect" "data convert" "train eta" "eval eta" "train demand" "backtest demand" \
+           forecast; do
+  # shellcheck disable=SC2086
+  if ! "$BIN" $cmd --help 2>/dev/null | grep -q -- '--layout'; then
+    fails=$((fails+1)); echo "FAIL $cmd has no --layout"; else passes=$((passes+1)); fi
+done
 rm -f /tmp/cli_test_out.$$ /tmp/cli_test_err.$$
 echo "$passes passed, $fails failed"
 [[ $fails -eq 0 ]]

@@ -13,15 +13,17 @@ int RunInspect(const std::vector<std::string>& args) {
                    "nulls and min/max per column; for CSV the detected layout and rows; for both "
                    "the validation rule counts.");
   std::vector<std::string> files;
-  std::string zones;
+  std::string zones, layout;
   bool no_validate = false;
   flags.SetPositional("FILE", &files, "trip files (Parquet, CSV, gzip CSV)", 1);
   flags.AddString("zones", &zones,
                   "taxi-zone folder for coordinate sources (default $BIMRIDE_DATA_DIR/zones, else the shared data folder)");
   flags.AddBool("no-validate", &no_validate, "skip validation (malformed records are errors)");
+  flags.AddString("layout", &layout, data::kLayoutFlagHelp);
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   data::LoadTripsOptions options;
   options.zones_dir = zones;
+  options.layout_file = layout;
   options.validate = !no_validate;
   for (const std::string& file : files) {
     StatusOr<std::string> text = data::DescribeTripFile(file, options);
@@ -47,18 +49,20 @@ int RunConvert(const std::vector<std::string>& args) {
                    "validation report. Quarantined rows go to --quarantine (default "
                    "OUT-stem.quarantine.csv), never silently away.");
   std::vector<std::string> paths;
-  std::string quarantine, zones;
+  std::string quarantine, zones, layout;
   bool no_validate = false;
   flags.SetPositional("IN... OUT", &paths, "input files, then the output file", 2);
   flags.AddString("quarantine", &quarantine, "where quarantined rows go (.csv or .parquet)");
   flags.AddString("zones", &zones,
                   "taxi-zone folder for coordinate sources (default $BIMRIDE_DATA_DIR/zones, else the shared data folder)");
   flags.AddBool("no-validate", &no_validate, "keep every row (malformed records are errors)");
+  flags.AddString("layout", &layout, data::kLayoutFlagHelp);
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   const std::string out = paths.back();
   paths.pop_back();
   data::LoadTripsOptions options;
   options.zones_dir = zones;
+  options.layout_file = layout;
   options.validate = !no_validate;
   StatusOr<data::LoadedTrips> loaded = data::LoadTripsWithReport(paths, options);
   if (!loaded.ok()) return ReportError(loaded.status());

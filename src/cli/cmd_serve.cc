@@ -23,6 +23,7 @@ int RunServe(const std::vector<std::string>& args) {
                                           "batching, routing)");
   flags.AddInt("io-threads", &io_threads, "HTTP I/O threads (0: one per core)");
   flags.AddInt("poll-interval-ms", &poll_ms, "repository polling interval (0: off)");
+  flags.SetDefaultText("poll-interval-ms", "the config file's value, else 1000");
   flags.AddString("access-log", &access_log, "access log: off, stderr or a file path");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
 

@@ -41,6 +41,10 @@ void FlagParser::SetPositional(std::string name, std::vector<std::string>* out, 
   positional_max_ = max;
 }
 
+void FlagParser::SetDefaultText(const std::string& name, std::string text) {
+  if (Flag* flag = Find(name)) flag->default_text = std::move(text);
+}
+
 FlagParser::Flag* FlagParser::Find(const std::string& name) {
   for (Flag& f : flags_) {
     if (f.name == name) return &f;
@@ -200,8 +204,11 @@ std::string FlagParser::Help() const {
       case Kind::kStringList: out << " VALUE..."; break;
     }
     out << "\n      " << f.help;
-    if (f.required) out << " (required)";
-    else if (!f.default_text.empty()) out << " (default: " << f.default_text << ")";
+    if (f.required) {
+      out << " (required)";
+    } else if (!f.default_text.empty() && f.help.find("(default") == std::string::npos) {
+      out << " (default: " << f.default_text << ")";
+    }
     out << "\n";
   }
   out << "  --help\n      show this help\n";

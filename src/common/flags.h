@@ -34,6 +34,11 @@ class FlagParser {
   void SetPositional(std::string name, std::vector<std::string>* out, std::string help,
                      int min = 0, int max = -1);
 
+  // Help shows "(default: TEXT)" for flag `name` instead of its initial value: for a default that
+  // is chosen later (a -1 sentinel meaning "the model's tuned value") or comes from the
+  // environment. A help text that already says "(default …" in words shows no second default.
+  void SetDefaultText(const std::string& name, std::string text);
+
   Status Parse(const std::vector<std::string>& args);
   bool help_requested() const { return help_requested_; }
   std::string Help() const;

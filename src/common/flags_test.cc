@@ -82,5 +82,24 @@ TEST(FlagParserTest, NegativeNumbersArePositionalNotOptions) {
   EXPECT_EQ(p.positional, (std::vector<std::string>{"-73.9"}));
 }
 
+TEST(FlagParserTest, HelpShowsDefaultsInWordsWhereTheValueIsChosenLater) {
+  int64_t depth = -1;
+  std::string repo = "/build/machine/model_repo";
+  double huber = -1;
+  FlagParser flags("bimride test", "A test command.");
+  flags.AddInt("max-depth", &depth, "tree depth");
+  flags.AddString("repo", &repo, "registry (default $BIMRIDE_MODEL_REPO, else ./model_repo)");
+  flags.AddDouble("huber", &huber, "Huber delta");
+  flags.SetDefaultText("max-depth", "the model's tuned value");
+  flags.SetDefaultText("huber", "MSE loss");
+  const std::string help = flags.Help();
+  EXPECT_NE(help.find("tree depth (default: the model's tuned value)"), std::string::npos) << help;
+  EXPECT_NE(help.find("Huber delta (default: MSE loss)"), std::string::npos) << help;
+  EXPECT_NE(help.find("(default $BIMRIDE_MODEL_REPO, else ./model_repo)\n"), std::string::npos)
+      << help;
+  EXPECT_EQ(help.find("-1"), std::string::npos) << help;
+  EXPECT_EQ(help.find("/build/machine"), std::string::npos) << help;
+}
+
 }  // namespace
 }  // namespace bimride

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 
@@ -14,7 +15,33 @@ bool IsGzip(std::string_view data) {
          static_cast<unsigned char>(data[1]) == 0x8b;
 }
 
-StatusOr<std::string> GunzipBuffer(std::string_view data, std::string_view name) {
+namespace {
+
+// Drops the bytes of `out[from, *end)` that make a line longer than `limit`; `line` carries the
+// length of the line in progress across calls. Moves nothing while no line is over the limit.
+void CapLines(std::string& out, size_t from, size_t* end, size_t limit, size_t* line) {
+  size_t r = from, w = from;
+  while (r < *end) {
+    const void* nl = std::memchr(out.data() + r, '\n', *end - r);
+    const size_t stop = nl ? static_cast<size_t>(static_cast<const char*>(nl) - out.data()) : *end;
+    const size_t take = std::min(stop - r, *line < limit ? limit - *line : 0);
+    if (w != r) std::memmove(out.data() + w, out.data() + r, take);
+    w += take;
+    *line = std::min(*line + (stop - r), limit);
+    r = stop;
+    if (nl) {
+      out[w++] = '\n';
+      *line = 0;
+      ++r;
+    }
+  }
+  *end = w;
+}
+
+}  // namespace
+
+StatusOr<std::string> GunzipBuffer(std::string_view data, std::string_view name,
+                                   size_t max_line_bytes) {
   std::string out;
   out.resize(data.size() * 4 + 4096);
   z_stream zs;
@@ -25,12 +52,15 @@ StatusOr<std::string> GunzipBuffer(std::string_view data, std::string_view name)
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   zs.avail_in = static_cast<uInt>(data.size());
   size_t produced = 0;
+  size_t line = 0;  // bytes of the line in progress
   for (;;) {
     if (produced == out.size()) out.resize(out.size() * 2);
     zs.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
     zs.avail_out = static_cast<uInt>(out.size() - produced);
     int rc = inflate(&zs, Z_NO_FLUSH);
+    const size_t before = produced;
     produced = out.size() - zs.avail_out;
+    CapLines(out, before, &produced, max_line_bytes + 1, &line);
     if (rc == Z_STREAM_END) {
       // Another gzip member may follow (concatenated .gz files are valid gzip).
       if (zs.avail_in > 0 && IsGzip(std::string_view(reinterpret_cast<char*>(zs.next_in),
@@ -60,14 +90,15 @@ StatusOr<std::string> GunzipBuffer(std::string_view data, std::string_view name)
   return out;
 }
 
-StatusOr<std::string> ReadMaybeGzipFile(const std::string& path) {
+StatusOr<std::string> ReadMaybeGzipFile(const std::string& path, size_t max_line_bytes) {
   StatusOr<std::string> data = ReadFile(path);
   if (!data.ok() || !IsGzip(*data)) return data;
-  return GunzipBuffer(*data, path);
+  return GunzipBuffer(*data, path, max_line_bytes);
 }
 
-CsvTokenizer::CsvTokenizer(std::string_view text, std::string name, char delimiter)
-    : text_(text), name_(std::move(name)), delimiter_(delimiter) {
+CsvTokenizer::CsvTokenizer(std::string_view text, std::string name, char delimiter,
+                           size_t max_line_bytes)
+    : text_(text), name_(std::move(name)), delimiter_(delimiter), max_line_bytes_(max_line_bytes) {
   if (text_.size() >= 3 && text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;
 }
 
@@ -96,10 +127,13 @@ StatusOr<bool> CsvTokenizer::Next(std::vector<std::string_view>* fields) {
       ++line_;
     }
     pos_ = i;
+    if (raw_.size() > max_line_bytes_) return OverCap();
     return InvalidArgumentError(name_ + ": line " + std::to_string(record_line_) + ": " +
                                 problem);
   };
   for (;;) {
+    // Past the cap: stop collecting fields (a line of commas would cost 24 bytes per byte).
+    if (i - record_begin > max_line_bytes_) return fail("");
     // One field starting at i.
     if (i < n && p[i] == '"') {
       ++i;
@@ -163,6 +197,7 @@ StatusOr<bool> CsvTokenizer::Next(std::vector<std::string_view>* fields) {
     }
     raw_ = std::string_view(p + record_begin, record_end - record_begin);
     pos_ = i;
+    if (raw_.size() > max_line_bytes_) return OverCap();
     break;
   }
   fields->reserve(spans_.size());
@@ -170,6 +205,13 @@ StatusOr<bool> CsvTokenizer::Next(std::vector<std::string_view>* fields) {
     fields->emplace_back(s.in_scratch ? scratch_.data() + s.begin : p + s.begin, s.size);
   }
   return true;
+}
+
+Status CsvTokenizer::OverCap() {
+  raw_ = raw_.substr(0, kRawPrefixBytes);
+  return InvalidArgumentError(name_ + ": line " + std::to_string(record_line_) +
+                              ": record longer than the cap of " + std::to_string(max_line_bytes_) +
+                              " bytes (not a line of a CSV?)");
 }
 
 CsvHeader::CsvHeader(const std::vector<std::string_view>& fields) {

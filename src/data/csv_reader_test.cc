@@ -104,6 +104,25 @@ TEST(CsvTokenizerTest, StrayQuoteIsAnErrorAndReadingResumesOnTheNextLine) {
   EXPECT_EQ(f[1], "4");
 }
 
+TEST(CsvTokenizerTest, RecordOverTheCapIsAnErrorKeepingAPrefixAndReadingGoesOn) {
+  const std::string giant(5000, 'x');
+  for (const std::string& line :
+       {giant, "1," + giant + ",2", "\"" + giant + "\",3", giant + "\""}) {
+    const std::string text = "a,b\n" + line + "\n1,2\n";
+    CsvTokenizer tok(text, "big.csv", ',', /*max_line_bytes=*/1024);
+    std::vector<std::string_view> f;
+    ASSERT_TRUE(*tok.Next(&f));
+    StatusOr<bool> more = tok.Next(&f);
+    ASSERT_FALSE(more.ok());
+    EXPECT_EQ(more.status().message(),
+              "big.csv: line 2: record longer than the cap of 1024 bytes (not a line of a CSV?)");
+    EXPECT_EQ(tok.raw().size(), CsvTokenizer::kRawPrefixBytes);
+    ASSERT_TRUE(*tok.Next(&f));
+    EXPECT_EQ(tok.line(), 3);
+    EXPECT_EQ(f, (std::vector<std::string_view>{"1", "2"}));
+  }
+}
+
 TEST(CsvHeaderTest, FindsColumnsCaseInsensitively) {
   CsvHeader h({"pickup_datetime", "dropOff_datetime", " PUlocationID "});
   EXPECT_EQ(h.Find("dropoff_datetime"), 1);
@@ -139,6 +158,18 @@ TEST(GzipTest, TruncatedGzipIsDataLossNamingTheFile) {
   out = GunzipBuffer(corrupt, "c.gz");
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kDataLoss);
+}
+
+TEST(GzipTest, InflatingKeepsOnlyCapPlusOneBytesOfAGiantLine) {
+  // 16 MiB of one line compresses to ~16 KiB; inflated it keeps 1025 bytes of it.
+  const std::string text = "a,b\n" + std::string(16 << 20, 'x') + "\n1,2\n";
+  const std::string gz = Gzip(text);
+  StatusOr<std::string> out = GunzipBuffer(gz, "big.csv.gz", /*max_line_bytes=*/1024);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(*out, "a,b\n" + std::string(1025, 'x') + "\n1,2\n");
+  EXPECT_LT(out->capacity(), size_t{4} << 20);
+  // Lines under the cap come out untouched.
+  EXPECT_EQ(*GunzipBuffer(Gzip("a,b\n1,2\n"), "x.gz", 3), "a,b\n1,2\n");
 }
 
 TEST(GzipTest, ReadMaybeGzipFileReadsPlainAndCompressedFilesAlike) {

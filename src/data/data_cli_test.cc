@@ -101,5 +101,36 @@ TEST(DataCliTest, InspectGzipCsvNamedCsvDetectsTheLayout) {
   EXPECT_NE(r.out.find("records: 5"), std::string::npos) << r.out;
 }
 
+// Another provider's pickups (`pickup_time,lat,lon`, times without seconds) through a layout file.
+TEST(DataCliTest, ConvertReadsAnUnknownLayoutThroughALayoutFile) {
+  const std::string dir = ::testing::TempDir();
+  const std::string in = dir + "/pickups.csv", layout = dir + "/pickups.json";
+  ASSERT_TRUE(WriteFileAtomic(in,
+                              "pickup_time,lat,lon\n9/4/2014 9:51,40.769,-73.9549\n"
+                              "9/5/2014 17:10,40.6449,-73.7822\n")
+                  .ok());
+  CliRun r = Cli("convert " + in + " " + dir + "/pickups_out.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("unknown CSV layout"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--layout"), std::string::npos) << r.err;
+  ASSERT_TRUE(WriteFileAtomic(layout, R"({"columns": {
+      "pickup_time": {"column": "pickup_time", "format": "%m/%d/%Y %H:%M"},
+      "pickup_lat": "lat", "pickup_lon": "lon"}})")
+                  .ok());
+  r = Cli("convert " + in + " " + dir + "/pickups_out.csv --layout " + layout);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("pickups (layout file), read 2, kept 2, quarantined 0"), std::string::npos)
+      << r.out;
+  const std::string written = ReadFile(dir + "/pickups_out.csv").value();
+  EXPECT_NE(written.find("unknown,2014-09-04 09:51:00,,140,,-73.9549,40.769"), std::string::npos)
+      << written;
+  EXPECT_NE(written.find("unknown,2014-09-05 17:10:00,,132,"), std::string::npos) << written;
+  // A bad layout file: exit 1, one line naming the file and the key.
+  ASSERT_TRUE(WriteFileAtomic(layout, R"({"columns": {"pickup_time": "t"}, "zone": 1})").ok());
+  r = Cli("inspect " + in + " --layout " + layout);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "bimride: " + layout + ": zone: unknown key (want name, source, columns)\n");
+}
+
 }  // namespace
 }  // namespace bimride

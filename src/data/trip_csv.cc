@@ -7,6 +7,7 @@
 #include "common/civil_time.h"
 #include "common/file.h"
 #include "data/csv_reader.h"
+#include "data/trip_layout_file.h"
 #include "data/trip_layouts.h"
 
 namespace bimride::data {
@@ -75,15 +76,19 @@ std::string FillRow(const std::vector<Binding>& bindings, const std::vector<int>
     std::string_view text = TrimBlanks(fields[columns[b]]);
     if (text.empty()) continue;  // null
     const Binding& bind = bindings[b];
-    auto bad = [&](const char* what) {
+    auto bad = [&](std::string_view what) {
       return "column '" + std::string(bind.column) + "': cannot parse '" + std::string(text) +
-             "' as " + what;
+             "' as " + std::string(what);
     };
     switch (bind.target) {
       case Target::kPickupTime:
       case Target::kDropoffTime: {
-        StatusOr<int64_t> t = ParseTime(text);
-        if (!t.ok()) return bad("a time");
+        StatusOr<int64_t> t =
+            bind.time_format ? ParseTimeWithFormat(text, bind.time_format) : ParseTime(text);
+        if (!t.ok()) {
+          return bad(bind.time_format ? "a time of format '" + std::string(bind.time_format) + "'"
+                                      : std::string("a time"));
+        }
         (bind.target == Target::kPickupTime ? row->pickup_time_us : row->dropoff_time_us) = *t;
         break;
       }
@@ -100,6 +105,7 @@ std::string FillRow(const std::vector<Binding>& bindings, const std::vector<int>
       case Target::kDropoffLat: {
         double v = 0;
         if (!ParseNumber(text, &v)) return bad("a coordinate");
+        v *= bind.scale;
         bool is_lat = bind.target == Target::kPickupLat || bind.target == Target::kDropoffLat;
         if (!(std::fabs(v) <= (is_lat ? 90.0 : 180.0))) {
           return "column '" + std::string(bind.column) + "': " + (is_lat ? "latitude " : "longitude ") +
@@ -119,7 +125,8 @@ std::string FillRow(const std::vector<Binding>& bindings, const std::vector<int>
       case Target::kSurge: {
         float v = 0;
         if (!ParseNumber(text, &v)) return bad("a number");
-        if (bind.target == Target::kDistance) row->distance_miles = v;
+        if (bind.target == Target::kDistance)
+          row->distance_miles = static_cast<float>(v * bind.scale);
         if (bind.target == Target::kFare) row->fare = v;
         if (bind.target == Target::kTotal) row->total = v;
         if (bind.target == Target::kSurge) row->surge = v;
@@ -169,6 +176,8 @@ std::string_view CsvLayoutName(CsvLayout layout) {
     case CsvLayout::kUber: return "uber_2014";
     case CsvLayout::kBimride: return "bimride";
     case CsvLayout::kSimulator: return "simulator";
+    case CsvLayout::kLayoutFile:
+      return "layout file";
   }
   return "unknown";
 }
@@ -239,7 +248,15 @@ StatusOr<CsvTrips> ParseTripsCsv(std::string_view text, const std::string& name,
   ASSIGN_OR_RETURN(bool has_header, tok.Next(&fields));
   if (!has_header) return InvalidArgumentError(name + ": empty file (no header line)");
   CsvHeader header(fields);
-  const Layout* spec = FindLayout(header);
+  const Layout* spec = options.layout ? &options.layout->layout : FindLayout(header);
+  if (options.layout) {
+    for (const Binding& b : spec->bindings) {
+      if (!header.Has(b.column)) {
+        return InvalidArgumentError(name + ": line 1: no column '" + b.column +
+                                    "' that layout file " + options.layout->path + " maps");
+      }
+    }
+  }
   if (spec == nullptr) {
     std::string cols;
     for (size_t i = 0; i < header.size() && i < 8; ++i) {
@@ -248,10 +265,11 @@ StatusOr<CsvTrips> ParseTripsCsv(std::string_view text, const std::string& name,
     return InvalidArgumentError(name + ": line 1: unknown CSV layout (header '" + cols +
                                 (header.size() > 8 ? ",…" : "") +
                                 "' is none of TLC yellow/green/FHV/HVFHV, Kaggle trip duration, "
-                                "Uber 2014, bimride)");
+                                "Uber 2014, bimride; describe it in a layout file: --layout)");
   }
-  const CsvLayout csv_layout = CsvLayoutOf(*spec);
-  const bool needs_zones = CsvLayoutNeedsZones(csv_layout, fields);
+  const CsvLayout csv_layout = options.layout ? CsvLayout::kLayoutFile : CsvLayoutOf(*spec);
+  const bool needs_zones =
+      options.layout ? options.layout->needs_zones : CsvLayoutNeedsZones(csv_layout, fields);
   if (needs_zones && options.zones == nullptr) {
     return FailedPreconditionError(name + ": layout " + std::string(CsvLayoutName(csv_layout)) +
                                    " has coordinates only; mapping them to zones needs a "

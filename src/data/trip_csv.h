@@ -37,7 +37,8 @@ enum class CsvLayout : uint8_t {
   kKaggle,
   kUber,
   kBimride,
-  kSimulator,  // `bimride simulate` trips files (simulator/city_files.h)
+  kSimulator,   // `bimride simulate` trips files (simulator/city_files.h)
+  kLayoutFile,  // a user's layout file (CsvReadOptions::layout)
 };
 std::string_view CsvLayoutName(CsvLayout layout);
 
@@ -54,9 +55,13 @@ struct RejectedRecord {
   std::string raw;      // the record's text
 };
 
+struct TripLayoutFile;  // data/trip_layout_file.h
+
 struct CsvReadOptions {
   const ZoneIndex* zones = nullptr;  // required for coordinates-only layouts
   bool keep_malformed = false;       // false: the first malformed record is an error
+  // Read with this layout instead of detecting one; its columns must all be in the header.
+  const TripLayoutFile* layout = nullptr;
 };
 
 struct CsvTrips {

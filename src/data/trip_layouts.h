@@ -55,6 +55,10 @@ struct ColumnBinding {
   const char* column;
   TripColumn target;
   uint8_t readers = kBothReaders;
+  // Layout files (trip_layout_file.h) only: a time format (nullptr: the built-in forms), and the
+  // factor from the column's unit to TripTable's (km → miles, microdegrees → degrees).
+  const char* time_format = nullptr;
+  double scale = 1;
 };
 
 struct SourceLayout {

@@ -1,5 +1,6 @@
 #include "data/trip_loader.h"
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include "common/logging.h"
 #include "data/csv_reader.h"
 #include "data/trip_csv.h"
+#include "data/trip_layout_file.h"
 #include "data/trip_parquet.h"
 
 namespace bimride::data {
@@ -52,7 +54,8 @@ struct OneFile {
   std::vector<RejectedRecord> rejected;
 };
 
-StatusOr<OneFile> ReadOneCsv(const std::string& path, bool keep_malformed, LazyZones* zones) {
+StatusOr<OneFile> ReadOneCsv(const std::string& path, bool keep_malformed, LazyZones* zones,
+                             const TripLayoutFile* layout) {
   ASSIGN_OR_RETURN(std::string text, ReadMaybeGzipFile(path));
   CsvTokenizer tok(text, path);
   std::vector<std::string_view> header;
@@ -60,28 +63,30 @@ StatusOr<OneFile> ReadOneCsv(const std::string& path, bool keep_malformed, LazyZ
   if (!has_header) return InvalidArgumentError(path + ": empty file (no header line)");
   CsvReadOptions csv;
   csv.keep_malformed = keep_malformed;
-  if (CsvLayoutNeedsZones(DetectCsvLayout(header), header)) {
+  csv.layout = layout;
+  if (layout ? layout->needs_zones : CsvLayoutNeedsZones(DetectCsvLayout(header), header)) {
     ASSIGN_OR_RETURN(csv.zones, zones->Get());
   }
   ASSIGN_OR_RETURN(CsvTrips read, ParseTripsCsv(text, path, csv));
   OneFile out;
-  out.format = std::string(CsvLayoutName(read.layout));
+  out.format = layout ? std::string(layout->layout.name) : std::string(CsvLayoutName(read.layout));
   out.trips = std::move(read.trips);
   out.lines = std::move(read.lines);
   out.rejected = std::move(read.rejected);
   return out;
 }
 
-StatusOr<OneFile> ReadOne(const std::string& path, bool keep_malformed, LazyZones* zones) {
+StatusOr<OneFile> ReadOne(const std::string& path, bool keep_malformed, LazyZones* zones,
+                          const TripLayoutFile* layout) {
   ASSIGN_OR_RETURN(TripFileFormat format, DetectTripFileFormat(path));
   if (format == TripFileFormat::kParquet) {
-    ASSIGN_OR_RETURN(ParquetTrips read, ReadTripsParquet(path));
+    ASSIGN_OR_RETURN(ParquetTrips read, ReadTripsParquet(path, layout));
     OneFile out;
     out.format = "parquet " + read.layout;
     out.trips = std::move(read.trips);
     return out;
   }
-  return ReadOneCsv(path, keep_malformed, zones);
+  return ReadOneCsv(path, keep_malformed, zones, layout);
 }
 
 }  // namespace
@@ -95,6 +100,11 @@ StatusOr<TripFileFormat> DetectTripFileFormat(const std::string& path) {
   char magic[4] = {0, 0, 0, 0};
   in.read(magic, 4);
   if (in.gcount() == 4 && std::string_view(magic, 4) == "PAR1") return TripFileFormat::kParquet;
+  // A file named .parquet without the marker is a broken Parquet file: let the Parquet reader
+  // say so rather than the CSV reader's guesses about its first line.
+  std::string lower = path;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (EndsWith(lower, ".parquet")) return TripFileFormat::kParquet;
   return TripFileFormat::kCsv;
 }
 
@@ -102,14 +112,19 @@ StatusOr<LoadedTrips> LoadTripsWithReport(const std::vector<std::string>& paths,
                                           const LoadTripsOptions& options) {
   if (paths.empty()) return InvalidArgumentError("no trip files given");
   LazyZones zones(options);
+  std::unique_ptr<const TripLayoutFile> layout;
+  if (!options.layout_file.empty()) {
+    ASSIGN_OR_RETURN(layout, LoadTripLayoutFile(options.layout_file));
+  }
   LoadedTrips out;
   for (const std::string& path : paths) {
-    ASSIGN_OR_RETURN(OneFile file, ReadOne(path, options.validate, &zones));
+    ASSIGN_OR_RETURN(OneFile file, ReadOne(path, options.validate, &zones, layout.get()));
     FileLoadReport fr;
     fr.path = path;
     fr.format = file.format;
     if (options.validate) {
-      ValidationInput input{path, file.lines.empty() ? nullptr : &file.lines, &file.rejected};
+      ValidationInput input{path, file.lines.empty() ? nullptr : &file.lines, &file.rejected,
+                            !layout || layout->has_dropoff};
       ValidationResult v = Validate(file.trips, options.rules, input);
       Status s = out.trips.AppendTable(v.kept);
       if (s.ok()) s = out.quarantine.Append(std::move(v.quarantine));

@@ -1,6 +1,7 @@
 // LoadTrips: the one entry point other components (ETA/demand training, features) call to get
-// trips from files. The reader is chosen by content: Parquet by its "PAR1" magic, otherwise CSV
-// (plain or gzip) whose layout is read from the header (see trip_csv.h).
+// trips from files. The reader is chosen by content: Parquet by its "PAR1" magic (or by a
+// ".parquet" name, so that a damaged Parquet file gets a Parquet error), otherwise CSV (plain or
+// gzip) whose layout is read from the header (see trip_csv.h).
 //
 // With validation on (the default) each file is validated on its own (so each gets its own file
 // month), malformed CSV records are quarantined instead of failing the load, and the report says
@@ -24,6 +25,11 @@ namespace bimride::data {
 enum class TripFileFormat { kCsv, kParquet };
 StatusOr<TripFileFormat> DetectTripFileFormat(const std::string& path);
 
+// The help of every command's --layout flag (LoadTripsOptions::layout_file).
+inline constexpr char kLayoutFlagHelp[] =
+    "JSON layout file for trip files of a layout the readers do not know: columns → roles, time "
+    "formats, units (see README)";
+
 struct LoadTripsOptions {
   // Zones for coordinates-only sources (Kaggle, Uber). When null and a file needs them, a
   // ZoneIndex is loaded from `zones_dir` (empty: $BIMRIDE_DATA_DIR/zones when that is set).
@@ -31,6 +37,9 @@ struct LoadTripsOptions {
   std::string zones_dir;
   bool validate = true;
   ValidationRules rules;
+  // A layout file (data/trip_layout_file.h) for files of a layout the readers do not know; every
+  // file is read with it. Empty: the layout is detected per file.
+  std::string layout_file;
 };
 
 struct FileLoadReport {

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "common/civil_time.h"
+#include "data/trip_layout_file.h"
 #include "data/trip_layouts.h"
 #include "parquet/file_reader.h"
 #include "parquet/file_writer.h"
@@ -299,17 +300,34 @@ Status CopyColumn(const pq::Column& c, const ColumnPlan& plan, int64_t n, size_t
 
 }  // namespace
 
-StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path) {
+StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path, const TripLayoutFile* given) {
   ASSIGN_OR_RETURN(std::unique_ptr<pq::FileReader> reader, pq::FileReader::Open(path));
   const std::vector<pq::ColumnSchema>& schema = reader->schema();
-  const Layout* layout = layouts::MatchLayout(
-      layouts::kParquetReader,
-      [&](std::string_view column) { return FindColumn(schema, column) >= 0; });
+  const Layout* layout =
+      given ? &given->layout
+            : layouts::MatchLayout(layouts::kParquetReader, [&](std::string_view column) {
+                return FindColumn(schema, column) >= 0;
+              });
+  if (given) {
+    for (const Binding& b : layout->bindings) {
+      if (FindColumn(schema, b.column) < 0) {
+        return InvalidArgumentError(path + ": no column '" + b.column + "' that layout file " +
+                                    given->path + " maps");
+      }
+      if (b.time_format) {
+        return InvalidArgumentError(path + ": column '" + b.column + "': layout file " +
+                                    given->path +
+                                    " gives a time format, but Parquet times are "
+                                    "timestamps (drop \"format\")");
+      }
+    }
+  }
   if (layout == nullptr) {
     std::string cols;
     for (size_t i = 0; i < schema.size() && i < 8; ++i) cols += (i ? "," : "") + schema[i].name;
     return InvalidArgumentError(path + ": unknown Parquet trip layout (columns '" + cols +
-                                "…' are none of TLC green/yellow/FHV/HVFHV)");
+                                "…' are none of TLC green/yellow/FHV/HVFHV, bimride; describe them "
+                                "in a layout file: --layout)");
   }
   ASSIGN_OR_RETURN(std::vector<ColumnPlan> plan, PlanColumns(path, schema, *layout));
   std::vector<int> columns;
@@ -343,6 +361,20 @@ StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path) {
   if (base != total) {
     return DataLossError(path + ": row groups hold " + std::to_string(base) +
                          " rows but the footer says " + std::to_string(total));
+  }
+  for (const Binding& b : layout->bindings) {  // units of a layout file (km → miles, …)
+    if (b.scale == 1) continue;
+    if (b.target == Target::kDistance) {
+      for (float& v : t.distance_miles) v = static_cast<float>(v * b.scale);
+    }
+    std::vector<double>* coords = b.target == Target::kPickupLon    ? &t.pickup_lon
+                                  : b.target == Target::kPickupLat  ? &t.pickup_lat
+                                  : b.target == Target::kDropoffLon ? &t.dropoff_lon
+                                  : b.target == Target::kDropoffLat ? &t.dropoff_lat
+                                                                    : nullptr;
+    if (coords) {
+      for (double& v : *coords) v *= b.scale;
+    }
   }
   return out;
 }

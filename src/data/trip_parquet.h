@@ -29,7 +29,11 @@ struct ParquetTrips {
 // Memory: the whole TripTable, plus one decode batch (the needed columns of the largest row group
 // read so far) that each calling thread keeps for its next call, so reading many files does not
 // fault in fresh pages for every one.
-StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path);
+// With `layout` (a user's layout file) its columns are read instead of a detected layout's; each
+// must be in the file, times must be timestamps, units are converted.
+struct TripLayoutFile;
+StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path,
+                                        const TripLayoutFile* layout = nullptr);
 
 // This project's Parquet layout: the columns of TripsCsvHeader() (source as a string, times as
 // INT64 timestamp[us] of naive local time, zones/passengers/vendor INT32, coordinates DOUBLE,

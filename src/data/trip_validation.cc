@@ -91,6 +91,14 @@ void ValidationReport::Add(const ValidationReport& other) {
   kept += other.kept;
   quarantined += other.quarantined;
   for (int r = 0; r < kTripRuleCount; ++r) per_rule[r] += other.per_rule[r];
+  if (other.first_pickup_us != kNullTime &&
+      (first_pickup_us == kNullTime || other.first_pickup_us < first_pickup_us)) {
+    first_pickup_us = other.first_pickup_us;
+  }
+  if (other.last_pickup_us != kNullTime &&
+      (last_pickup_us == kNullTime || other.last_pickup_us > last_pickup_us)) {
+    last_pickup_us = other.last_pickup_us;
+  }
   if (month_from.empty()) {
     month_year = other.month_year;
     month = other.month;
@@ -122,6 +130,10 @@ std::string ValidationReport::ToString() const {
     std::snprintf(line, sizeof(line), "file month: none (%s)\n", month_from.c_str());
   }
   out += line;
+  if (first_pickup_us != kNullTime) {
+    out +=
+        "pickups span " + FormatCivil(first_pickup_us) + " … " + FormatCivil(last_pickup_us) + "\n";
+  }
   out += (kept + quarantined == read) ? "kept + quarantined == read: yes\n"
                                       : "kept + quarantined == read: NO (bug)\n";
   return out;
@@ -142,29 +154,14 @@ ValidationResult Validate(const TripTable& table, const ValidationRules& rules,
     report.month_from = "file name";
   } else {
     year = month = 0;
-    std::vector<int64_t> pickups;
-    pickups.reserve(n);
-    for (int64_t t : table.pickup_time_us) {
-      if (t != kNullTime) pickups.push_back(t);
+    report.month_from = "the file states no month; every month kept";
+  }
+  for (int64_t t : table.pickup_time_us) {
+    if (t == kNullTime) continue;
+    if (report.first_pickup_us == kNullTime || t < report.first_pickup_us) {
+      report.first_pickup_us = t;
     }
-    if (pickups.empty()) {
-      report.month_from = "no pickup times";
-    } else {
-      auto mid = pickups.begin() + pickups.size() / 2;
-      std::nth_element(pickups.begin(), mid, pickups.end());
-      CivilTime c = CivilFromMicros(*mid);
-      int64_t begin = DaysFromCivil(c.year, c.month, 1) * kMicrosPerDay;
-      int64_t end = DaysFromCivil(c.year + (c.month == 12), c.month % 12 + 1, 1) * kMicrosPerDay;
-      size_t in = std::count_if(pickups.begin(), pickups.end(),
-                                [&](int64_t t) { return t >= begin && t < end; });
-      if (in * 2 >= pickups.size()) {
-        year = c.year;
-        month = c.month;
-        report.month_from = "median pickup";
-      } else {
-        report.month_from = "pickups span several months";
-      }
-    }
+    if (report.last_pickup_us == kNullTime || t > report.last_pickup_us) report.last_pickup_us = t;
   }
   report.month_year = year;
   report.month = month;
@@ -176,7 +173,7 @@ ValidationResult Validate(const TripTable& table, const ValidationRules& rules,
     month_hi = DaysFromCivil(year + (month == 12), month % 12 + 1, 1) * kMicrosPerDay + slack;
   }
 
-  const bool has_dropoff = SourceHasDropoff(table.source);
+  const bool has_dropoff = input.has_dropoff && SourceHasDropoff(table.source);
   const int64_t max_duration_us = static_cast<int64_t>(rules.max_duration_hours * kMicrosPerHour);
   auto unknown = [](int32_t z) { return z == kUnknownZone || z == 264 || z == 265; };
   std::vector<size_t> keep;

@@ -44,8 +44,9 @@ struct ValidationRules {
   double max_speed_mph = 100;
   double max_fare = 1000;
   double month_slack_days = 1;  // pickups this far into the neighbouring months still pass
-  // The file's month; 0 = detect: from the file name ("…2021-01…", "…apr14…"), else the median
-  // pickup's month when at least half of the pickups fall in it (else the rule is not applied).
+  // The file's month; 0 = where the file states one: its name ("…2021-01…", "…apr14…"). A file
+  // that states no month keeps the pickups of every month (the report gives their span): a trip
+  // file may cover several months.
   int file_year = 0;
   int file_month = 0;
 };
@@ -67,7 +68,10 @@ struct ValidationReport {
   std::array<int64_t, kTripRuleCount> per_rule{};
   int month_year = 0;      // the month the month rule used (0 when none)
   int month = 0;
-  std::string month_from;  // "file name", "median pickup", "rules", or why none
+  std::string month_from;  // "file name", "rules", or why none
+  // Earliest and latest pickup of the rows read (kNullTime when none has a pickup time).
+  int64_t first_pickup_us = kNullTime;
+  int64_t last_pickup_us = kNullTime;
   void Add(const ValidationReport& other);
   // Multi-line human report, rule by rule, ending with the invariant line.
   std::string ToString() const;
@@ -83,6 +87,7 @@ struct ValidationInput {
   std::string file;                              // for origins and month detection
   const std::vector<int64_t>* lines = nullptr;   // CSV line per row, when known
   const std::vector<RejectedRecord>* malformed = nullptr;  // reader's rejected records
+  bool has_dropoff = true;  // false: the file has no dropoff times (a pickups-only layout file)
 };
 
 ValidationResult Validate(const TripTable& table, const ValidationRules& rules,

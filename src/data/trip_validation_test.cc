@@ -77,22 +77,23 @@ TEST(TripValidationTest, RowFailingSeveralRulesIsQuarantinedOnceUnderTheFirst) {
   EXPECT_EQ(v.report.per_rule[static_cast<int>(TripRule::kUnknownZone)], 1);
 }
 
-TEST(TripValidationTest, MonthComesFromTheMedianPickupWhenTheNameHasNone) {
+TEST(TripValidationTest, FileThatStatesNoMonthKeepsEveryMonthAndReportsTheSpan) {
   std::vector<TripRow> rows(5, Good());
   rows[4].pickup_time_us = T("2021-03-20 10:00:00");
   rows[4].dropoff_time_us = rows[4].pickup_time_us + 20 * kMicrosPerMinute;
   ValidationResult v = Validate(Table(rows), {}, {"trips.csv"});
-  EXPECT_EQ(v.report.month_from, "median pickup");
-  EXPECT_EQ(v.report.month, 1);
-  EXPECT_EQ(v.report.per_rule[static_cast<int>(TripRule::kOutsideFileMonth)], 1);
-  // Pickups spread over many months: no file month, nothing quarantined for it.
-  for (int m = 0; m < 5; ++m) {
-    rows[m].pickup_time_us = T("2016-01-05 10:00:00") + m * 31 * kMicrosPerDay;
-    rows[m].dropoff_time_us = rows[m].pickup_time_us + 20 * kMicrosPerMinute;
-  }
-  v = Validate(Table(rows), {}, {"kaggle.csv"});
   EXPECT_EQ(v.report.month, 0);
   EXPECT_EQ(v.report.per_rule[static_cast<int>(TripRule::kOutsideFileMonth)], 0);
+  EXPECT_EQ(v.report.kept, 5);
+  const std::string text = v.report.ToString();
+  EXPECT_NE(text.find("file month: none (the file states no month; every month kept)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("pickups span 2021-01-10 10:00:00 … 2021-03-20 10:00:00"), std::string::npos)
+      << text;
+  // The same rows in a file whose name states January: March is outside it.
+  v = Validate(Table(rows), {}, {"green_tripdata_2021-01.csv"});
+  EXPECT_EQ(v.report.per_rule[static_cast<int>(TripRule::kOutsideFileMonth)], 1);
 }
 
 TEST(TripValidationTest, MonthFromFileNames) {

@@ -28,7 +28,7 @@ using cli::ReportError;
 // Flags that train and backtest share: data, periods, features, model settings.
 struct DemandFlags {
   std::vector<std::string> trips;
-  std::string weather, zones_dir, train_begin, train_end;
+  std::string weather, zones_dir, layout, train_begin, train_end;
   int64_t bucket_minutes = 60, horizons = 6, lags = 6, threads = 2, seed = 42;
   double valid_days = 7, level_augment = 0.3;
   std::string target_shrink = "auto";
@@ -49,6 +49,7 @@ struct DemandFlags {
     f.AddString("zones-dir", &zones_dir,
                 "taxi zone shapefile folder for coordinate sources (default "
                 "$BIMRIDE_DATA_DIR/zones, else the shared data folder)");
+    f.AddString("layout", &layout, data::kLayoutFlagHelp);
     f.AddInt("bucket-minutes", &bucket_minutes, "bucket width: 15, 30 or 60");
     f.AddInt("horizons", &horizons, "forecast horizons H (buckets ahead)");
     f.AddInt("lags", &lags, "recent bucket counts as lag features");
@@ -135,6 +136,7 @@ struct DemandFlags {
     data.zones_begin_us = zones_begin;
     data.zones_end_us = zones_end;
     data.zones_dir = zones_dir;
+    data.layout_file = layout;
     ASSIGN_OR_RETURN(DemandData loaded, LoadDemandGrid(data));
     std::fprintf(stderr, "demand grid: %zu zones × %lld buckets; %s\n", loaded.grid.num_zones(),
                  static_cast<long long>(loaded.grid.num_buckets()),
@@ -384,7 +386,7 @@ int RunForecast(const std::vector<std::string>& args) {
   FlagParser flags("bimride forecast",
                    "Demand forecasts per zone for the next H buckets from TIME, with a published "
                    "demand model and the trips of the week before TIME.");
-  std::string model, at, repo = registry::DefaultRepositoryRoot(), zones_dir;
+  std::string model, at, repo = registry::DefaultRepositoryRoot(), zones_dir, layout;
   std::vector<std::string> zone_items, history;
   flags.AddString("model", &model, "model version folder, or registry ref: demand[:N|:label]",
                   true);
@@ -394,6 +396,7 @@ int RunForecast(const std::vector<std::string>& args) {
   flags.AddStringList("zones", &zone_items, "zone ids (default: every zone of the model)");
   flags.AddString("repo", &repo, "model repository for registry refs");
   flags.AddString("zones-dir", &zones_dir, "taxi zone shapefile folder for coordinate sources");
+  flags.AddString("layout", &layout, data::kLayoutFlagHelp);
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto t = ParseCivil(at);
   if (!t.ok()) return ReportError(InvalidArgumentError("--at: " + t.status().message()), true);
@@ -406,6 +409,7 @@ int RunForecast(const std::vector<std::string>& args) {
   if (!forecaster.ok()) return ReportError(forecaster.status());
   data::LoadTripsOptions load;
   load.zones_dir = zones_dir;
+  load.layout_file = layout;
   auto trips = data::LoadTrips(history, load);
   if (!trips.ok()) return ReportError(trips.status());
   features::DemandGridReport report;

@@ -9,6 +9,7 @@ StatusOr<DemandData> LoadDemandGrid(const DemandDataOptions& options) {
   if (options.trip_files.empty()) return InvalidArgumentError("demand data: no trip files");
   data::LoadTripsOptions load;
   load.zones_dir = options.zones_dir;
+  load.layout_file = options.layout_file;
   ASSIGN_OR_RETURN(data::TripTable trips, data::LoadTrips(options.trip_files, load));
   features::DemandGridOptions go;
   go.bucket_minutes = options.bucket_minutes;

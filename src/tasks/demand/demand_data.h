@@ -21,6 +21,7 @@ struct DemandDataOptions {
   int64_t begin_us = 0, end_us = 0;              // the grid's window
   int64_t zones_begin_us = 0, zones_end_us = 0;  // zones with a pickup here are kept
   std::string zones_dir;                         // for Uber/Kaggle coordinates; empty: default
+  std::string layout_file;                       // data::LoadTripsOptions::layout_file
 };
 
 struct DemandData {

@@ -10,6 +10,7 @@
 #include "cli/command.h"
 #include "common/data_dir.h"
 #include "common/file.h"
+#include "data/trip_loader.h"
 #include "registry/registry.h"
 #include "tasks/eta/eta_training.h"
 #include "train/training_run.h"
@@ -33,7 +34,7 @@ std::string DataDirDefault(const std::string& rel) {
 }
 
 struct SharedFlags {
-  std::string zones = DataDirDefault("zones");
+  std::string zones = DataDirDefault("zones"), layout;
   double min_minutes = 1, max_minutes = 60;
   int64_t threads = 2;
   bool no_validate = false;
@@ -47,6 +48,7 @@ struct SharedFlags {
     flags.AddDouble("min-minutes", &min_minutes, "duration filter: shortest trip kept (minutes)");
     flags.AddDouble("max-minutes", &max_minutes, "duration filter: longest trip kept (minutes)");
     flags.AddInt("threads", &threads, "threads for training and inference");
+    flags.AddString("layout", &layout, data::kLayoutFlagHelp);
   }
 };
 
@@ -64,6 +66,7 @@ StatusOr<EtaDataset> LoadDataset(const char* what, const std::vector<std::string
   o.max_minutes = f.max_minutes;
   o.apply_duration_filter = filter;
   o.validate = !f.no_validate;
+  o.layout_file = f.layout;
   ASSIGN_OR_RETURN(EtaDataset d, LoadEtaDataset(files, zones, o));
   std::printf("%s: %s\n", what, d.report.ToString().c_str());
   return d;
@@ -112,7 +115,7 @@ int RunTrainEta(const std::vector<std::string>& args) {
   flags.AddBool("no-publish", &no_publish, "track the run but do not publish the model");
   flags.AddString("weather", &weather,
                   "NOAA daily weather CSV, or 'none' (default $BIMRIDE_DATA_DIR/weather/"
-                  "central_park_weather.csv)");
+                  "central_park_weather.csv, else the shared data folder's)");
   shared.Add(flags);
   flags.AddInt("max-depth", &max_depth, "xgboost: tree depth");
   flags.AddDouble("eta", &eta, "xgboost: learning rate");
@@ -135,6 +138,13 @@ int RunTrainEta(const std::vector<std::string>& args) {
   flags.AddInt("embedding-dim", &embedding_dim, "torch: zone embedding size");
   flags.AddStringList("param", &params,
                       "a trainer parameter NAME=VALUE (repeatable), e.g. max_bin=128");
+  // -1: unset; DefaultEtaTrainConfig picks the value for the chosen model and features.
+  for (const char* sentinel :
+       {"max-depth", "eta", "rounds", "epochs", "batch-size", "lr", "seed", "encoding-folds",
+        "shrinkage", "min-child-weight", "subsample", "colsample", "patience", "weight-decay",
+        "dropout", "embedding-dim"}) {
+    flags.SetDefaultText(sentinel, "the model's tuned value");
+  }
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
 
   if (Status st = CheckEtaModelKind(model); !st.ok()) return ReportError(st, /*usage=*/true);

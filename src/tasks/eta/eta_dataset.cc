@@ -58,6 +58,7 @@ StatusOr<EtaDataset> LoadEtaDataset(const std::vector<std::string>& paths,
   data::LoadTripsOptions lo;
   lo.zones = zones;
   lo.validate = options.validate;
+  lo.layout_file = options.layout_file;
   ASSIGN_OR_RETURN(data::LoadedTrips loaded, data::LoadTripsWithReport(paths, lo));
   ASSIGN_OR_RETURN(EtaDataset d, MakeEtaDataset(loaded.trips, options));
   d.report.loader_quarantined = loaded.report.quarantined;

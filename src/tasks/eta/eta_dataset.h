@@ -24,6 +24,7 @@ struct EtaDatasetOptions {
   // outside the file's month, bad fares → quarantined). Off: every row the reader parses is
   // kept, as the public baseline's pandas code reads the files.
   bool validate = true;
+  std::string layout_file;  // data::LoadTripsOptions::layout_file
 };
 
 struct EtaDatasetReport {
