@@ -742,7 +742,8 @@ Status GatherFromDictionary(const Column& dict, const uint32_t* idx, int64_t n, 
       for (int64_t i = 0; i < n; ++i) {
         uint32_t k = idx[i];
         size_t len = static_cast<size_t>(doff[k + 1] - doff[k]);
-        std::memcpy(dst + pos, src + doff[k], len);
+        // An all-empty dictionary has no bytes at all (data() may be null): copy nothing.
+        if (len > 0) std::memcpy(dst + pos, src + doff[k], len);
         pos += len;
         ends[i] = static_cast<int64_t>(pos);
       }
@@ -800,7 +801,7 @@ Status DecodeDataPage(const DataPage& page, const ColumnSchema& schema, bool hav
   if (byte_array) {
     int64_t* offs = out->offsets.data() + row0 + 1;
     if (!page_has_nulls) {
-      std::memcpy(offs, buf->ends.data(), sizeof(int64_t) * n);
+      if (n > 0) std::memcpy(offs, buf->ends.data(), sizeof(int64_t) * n);
     } else {
       int64_t last = out->offsets[row0];
       int64_t k = 0;
