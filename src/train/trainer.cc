@@ -106,6 +106,15 @@ StatusOr<TrainedModel> Train(const std::string& kind, const models::TabularData&
   return m;
 }
 
+std::string ParamValue(double value) {
+  char buf[32];
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, value);
+    if (std::strtod(buf, nullptr) == value) break;
+  }
+  return buf;
+}
+
 const std::string* ParamReader::Find(const std::string& name) {
   const auto it = params_.find(name);
   return it == params_.end() ? nullptr : &it->second;
@@ -147,9 +156,7 @@ double ParamReader::Double(const std::string& name, double fallback) {
       value = v;
     }
   }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", value);
-  used_[name] = buf;
+  used_[name] = ParamValue(value);
   return value;
 }
 

@@ -108,6 +108,10 @@ StatusOr<TrainedModel> Train(const std::string& kind, const models::TabularData&
                              const std::string& out_dir,
                              const ProgressCallback& progress = nullptr);
 
+// A number as a parameter value: the shortest text that reads back as exactly `value` (so a
+// task's tuned 0.05 reaches the trainer as the same double it wrote).
+std::string ParamValue(double value);
+
 // For trainers: reads typed values out of TrainerOptions::params, remembering which names were
 // used; Finish() refuses the names nobody asked for. Errors name the trainer and the parameter.
 class ParamReader {
@@ -132,6 +136,6 @@ class ParamReader {
 }  // namespace bimride::train
 
 // BIMRIDE_TRAINER(kind, train_fn) or BIMRIDE_TRAINER(kind, train_fn, check_fn).
-#define BIMRIDE_TRAINER(kind, ...)                                                            \
+#define BIMRIDE_TRAINER(kind, ...)                                                           \
   static const bool BIMRIDE_CONCAT(bimride_trainer_registered_, __LINE__) [[maybe_unused]] = \
       ::bimride::train::RegisterTrainer(kind, __VA_ARGS__)

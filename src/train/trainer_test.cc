@@ -135,6 +135,14 @@ TEST(TrainerRegistryTest, BadDataAndOptionsAreRefusedBeforeAnyTrainerRuns) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(ParamReaderTest, NumbersAsParametersReadBackExactly) {
+  for (double v : {0.05, 0.002, 2e-3, 1.0 / 3, 1e-300, 123456789.0, -0.0}) {
+    const std::string text = ParamValue(v);
+    EXPECT_EQ(std::strtod(text.c_str(), nullptr), v) << text;
+  }
+  EXPECT_EQ(ParamValue(0.05), "0.05");  // the shortest such text
+}
+
 TEST(ParamReaderTest, UnknownAndMalformedParametersAreNamed) {
   Params resolved;
   {

@@ -26,12 +26,6 @@ std::string ScratchDir(const DemandTrainOptions& options, DemandModelKind kind) 
   return base + "/" + std::string(DemandModelName(kind)) + "_" + std::to_string(rng() % 1000000000);
 }
 
-std::string Number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
 // Options for the trainer of a learned kind: its hyper-parameters from the demand settings,
 // the zone (and target-slot) columns as categorical.
 train::TrainerOptions TrainerOptionsFor(DemandModelKind kind, const DemandTrainOptions& o,
@@ -43,14 +37,14 @@ train::TrainerOptions TrainerOptionsFor(DemandModelKind kind, const DemandTrainO
     const DemandXgboostSettings& x = o.xgboost;
     t.params = {{"objective", x.objective},
                 {"max_depth", std::to_string(x.max_depth)},
-                {"eta", Number(x.eta)},
+                {"eta", train::ParamValue(x.eta)},
                 {"rounds", std::to_string(x.rounds)},
                 {"early_stopping_rounds", std::to_string(x.early_stopping_rounds)},
-                {"subsample", Number(x.subsample)},
-                {"colsample_bytree", Number(x.colsample_bytree)},
-                {"min_child_weight", Number(x.min_child_weight)},
-                {"lambda", Number(x.lambda)},
-                {"tweedie_variance_power", Number(x.tweedie_variance_power)}};
+                {"subsample", train::ParamValue(x.subsample)},
+                {"colsample_bytree", train::ParamValue(x.colsample_bytree)},
+                {"min_child_weight", train::ParamValue(x.min_child_weight)},
+                {"lambda", train::ParamValue(x.lambda)},
+                {"tweedie_variance_power", train::ParamValue(x.tweedie_variance_power)}};
     return t;
   }
   const DemandTorchSettings& n = o.torch;
@@ -64,9 +58,9 @@ train::TrainerOptions TrainerOptionsFor(DemandModelKind kind, const DemandTrainO
   std::string hidden;
   for (int h : n.hidden_sizes) hidden += (hidden.empty() ? "" : ",") + std::to_string(h);
   t.params = {{"hidden_sizes", hidden},
-              {"dropout", Number(n.dropout)},
-              {"learning_rate", Number(n.learning_rate)},
-              {"weight_decay", Number(n.weight_decay)},
+              {"dropout", train::ParamValue(n.dropout)},
+              {"learning_rate", train::ParamValue(n.learning_rate)},
+              {"weight_decay", train::ParamValue(n.weight_decay)},
               {"batch_size", std::to_string(n.batch_size)},
               {"epochs", std::to_string(n.epochs)},
               {"patience", std::to_string(n.patience)},
@@ -301,7 +295,6 @@ StatusOr<TrainedDemandModel> TrainDemandModel(DemandModelKind kind, const Demand
     std::error_code ec;
     std::filesystem::rename(m.artifact_dir + "/fit", m.artifact_dir + "/model", ec);
     if (ec) return InternalError("demand training: cannot move the model files: " + ec.message());
-    trained.artifact_dir = m.artifact_dir + "/model";
   }
   m.artifacts = trained.artifacts;
   m.backend = trained.backend;

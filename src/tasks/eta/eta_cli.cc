@@ -22,12 +22,6 @@ using cli::kExitOk;
 using cli::ParseFlagsOrExit;
 using cli::ReportError;
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
 std::string DataDirDefault(const std::string& rel) {
   const std::string path = DefaultDataPath(rel);
   return path.empty() ? std::string("none") : path;
@@ -162,20 +156,20 @@ int RunTrainEta(const std::vector<std::string>& args) {
     config.params[param] = value;
   };
   if (max_depth > 0) set_param("max_depth", std::to_string(max_depth));
-  if (eta > 0) set_param("eta", Num(eta));
+  if (eta > 0) set_param("eta", train::ParamValue(eta));
   if (rounds > 0) set_param("rounds", std::to_string(rounds));
   if (epochs > 0) set_param("epochs", std::to_string(epochs));
   if (batch_size > 0) set_param("batch_size", std::to_string(batch_size));
-  if (lr > 0) set_param("learning_rate", Num(lr));
+  if (lr > 0) set_param("learning_rate", train::ParamValue(lr));
   if (huber > 0) config.huber_delta = huber;
   if (folds >= 0) config.encoding_folds = static_cast<int>(folds);
   if (shrinkage >= 0) config.context.shrinkage = shrinkage;
-  if (min_child_weight >= 0) set_param("min_child_weight", Num(min_child_weight));
-  if (subsample > 0) set_param("subsample", Num(subsample));
-  if (colsample > 0) set_param("colsample_bytree", Num(colsample));
+  if (min_child_weight >= 0) set_param("min_child_weight", train::ParamValue(min_child_weight));
+  if (subsample > 0) set_param("subsample", train::ParamValue(subsample));
+  if (colsample > 0) set_param("colsample_bytree", train::ParamValue(colsample));
   if (patience >= 0) set_param("patience", std::to_string(patience));
-  if (weight_decay >= 0) set_param("weight_decay", Num(weight_decay));
-  if (dropout >= 0) set_param("dropout", Num(dropout));
+  if (weight_decay >= 0) set_param("weight_decay", train::ParamValue(weight_decay));
+  if (dropout >= 0) set_param("dropout", train::ParamValue(dropout));
   if (embedding_dim > 0) config.zone_embedding_dim = static_cast<int>(embedding_dim);
   if (seed >= 0) config.seed = static_cast<uint64_t>(seed);
   if (!hidden.empty()) set_param("hidden_sizes", hidden);
