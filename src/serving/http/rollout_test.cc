@@ -98,7 +98,9 @@ TEST_P(RolloutTest, NoFailedRequestsWhileLabelsMoveAndVersionsSwap) {
     pause();
     auto back = (*reg)->Rollback("eta", "stable", "rollout test", "test");
     EXPECT_TRUE(back.ok()) << back.status().ToString();
-    if (back.ok()) EXPECT_EQ(back->to_version, 1);
+    if (back.ok()) {
+      EXPECT_EQ(back->to_version, 1);
+    }
     pause();
   }
   // Hot swap: version 3 arrives; labels move onto it; version 1 loses its label and unloads.
