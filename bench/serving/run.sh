@@ -127,39 +127,43 @@ PY=http://127.0.0.1:18081/v1/models/eta:predict
 NGINX=http://127.0.0.1:18086/v1/models/eta:predict
 
 # 5. The headline: our torchscript backend against the Python peer, same model.pt, same
-# features body, same wrk -t/-c, in $ROUNDS rounds alternating which goes first; nginx's fixed
-# body as the ceiling in each round.
-ours_rates=(); py_rates=(); ngx_rates=()
+# features body, same wrk -t/-c, in $ROUNDS rounds alternating the order; nginx's fixed body as
+# the ceiling in each round, with our lean native_mlp backend on the raw fields beside it (its
+# comparison is with nginx, not with Python: another engine and another body).
+ours_rates=(); py_rates=(); ngx_rates=(); native_rates=()
 for round in $(seq $ROUNDS); do
   section "round $round ($(load))"
-  order="ours py"; (( round % 2 == 0 )) && order="py ours"
-  echo "- nginx, fixed body ($CORES workers), wrk -t$T -c$C -d5s"
-  run_wrk $T $C "$NGINX" "$RAW"; ngx_rates+=("$RATE")
+  order="ngx ours native py"; (( round % 2 == 0 )) && order="py native ours ngx"
   for who in $order; do
-    if [[ $who == ours ]]; then
-      echo "- bimride serve ($CORES I/O threads), eta (torchscript), features body, wrk -t$T -c$C -d5s"
-      run_wrk $T $C "$OURS/eta:predict" "$FEATURES"; ours_rates+=("$RATE")
-    else
-      echo "- FastAPI + uvicorn ($CORES workers, uvloop, httptools) + PyTorch, same model.pt, features body, wrk -t$T -c$C -d5s"
-      run_wrk $T $C "$PY" "$FEATURES"; py_rates+=("$RATE")
-    fi
+    case $who in
+      ngx) echo "- nginx, fixed body ($CORES workers), wrk -t$T -c$C -d5s"
+           run_wrk $T $C "$NGINX" "$RAW"; ngx_rates+=("$RATE") ;;
+      ours) echo "- bimride serve ($CORES I/O threads), eta (torchscript), features body, wrk -t$T -c$C -d5s"
+            run_wrk $T $C "$OURS/eta:predict" "$FEATURES"; ours_rates+=("$RATE") ;;
+      native) echo "- bimride serve ($CORES I/O threads), eta_native (native_mlp), raw body, wrk -t$T -c$C -d5s"
+              run_wrk $T $C "$OURS/eta_native:predict" "$RAW"; native_rates+=("$RATE") ;;
+      py) echo "- FastAPI + uvicorn ($CORES workers, uvloop, httptools) + PyTorch, same model.pt, features body, wrk -t$T -c$C -d5s"
+          run_wrk $T $C "$PY" "$FEATURES"; py_rates+=("$RATE") ;;
+    esac
   done
-  echo "round $round: bimride/Python $(ratio "${ours_rates[-1]}" "${py_rates[-1]}")x," \
-       "bimride/nginx $(percent "${ours_rates[-1]}" "${ngx_rates[-1]}")"
+  echo "round $round: torchscript/Python $(ratio "${ours_rates[-1]}" "${py_rates[-1]}")x," \
+       "torchscript/nginx $(percent "${ours_rates[-1]}" "${ngx_rates[-1]}")," \
+       "native_mlp raw/nginx $(percent "${native_rates[-1]}" "${ngx_rates[-1]}")"
 done
 mo=$(median "${ours_rates[@]}"); mp=$(median "${py_rates[@]}"); mn=$(median "${ngx_rates[@]}")
+native_raw=$(median "${native_rates[@]}")
 section "headline, medians of the $ROUNDS rounds (req/s)"
-echo "bimride torchscript $mo, Python $mp, nginx $mn;" \
-     "bimride/Python $(ratio "$mo" "$mp")x, bimride/nginx $(percent "$mo" "$mn")"
+echo "bimride torchscript $mo, Python $mp, nginx $mn, bimride native_mlp raw $native_raw;" \
+     "torchscript/Python $(ratio "$mo" "$mp")x, torchscript/nginx $(percent "$mo" "$mn")," \
+     "native_mlp raw/nginx $(percent "$native_raw" "$mn")"
 
 # 6. The other backends and bodies, on the same server with the same wrk -t/-c (once each).
-for target in "eta raw" "eta_native features" "eta_native raw" "eta_trees features" "eta_xgb features"; do
+for target in "eta raw" "eta_native features" "eta_trees features" "eta_xgb features"; do
   set -- $target
   body=$([[ $2 == raw ]] && echo "$RAW" || echo "$FEATURES")
   section "bimride serve ($CORES I/O threads), $1 ($2 body), wrk -t$T -c$C -d5s ($(load))"
   curl -s -XPOST -d @"$body" "$OURS/$1:predict"; echo
   run_wrk $T $C "$OURS/$1:predict" "$body"
-  if [[ $target == "eta_native raw" ]]; then native_raw=$RATE; fi
 done
 
 # 7. Overhead from the socket: at one connection (no queueing) wrk's p50 latency minus the
@@ -200,9 +204,9 @@ overhead "bimride native_mlp" "$(median "${native_p50[@]}")" "$c_native"
 section "bimride serve's own histograms (all runs above; bucket upper bounds, a cross-check)"
 curl -s http://127.0.0.1:18082/metrics | $SUMMARY | grep -E "total|compute|overhead"
 
-# 8. Latency at about half of the maximum rate (native_mlp, raw body, from section 6): each
-# connection waits 1 ms after each answer (wrk's delay() has millisecond steps), with as many
-# connections as half the rate needs.
+# 8. Latency at about half of the maximum rate (native_mlp, raw body: its median rate in
+# section 5): each connection waits 1 ms after each answer (wrk's delay() has millisecond
+# steps), with as many connections as half the rate needs.
 paced=$(( native_raw / 1000 + 1 ))   # ~500 req/s per connection: a 1 ms timer tick + the answer
 section "bimride serve, eta_native raw, paced to about half of $native_raw req/s: $paced connections, 1 ms between requests, 10 s ($(load))"
 run_wrk $T "$paced" "$OURS/eta_native:predict" "$RAW" 1 10
@@ -246,7 +250,7 @@ kill "$py"; wait "$py" 2>/dev/null || true
 
 # 10. Rollback and hot swap under load: requests go to eta's `stable` label while the label moves
 # 1 → 2 → back (rollback) and a new version 3 is published and loaded (latest policy).
-section "rollback and hot swap under load: wrk -t1 -c16 -d16s on /v1/models/eta/labels/stable"
+section "rollback and hot swap under load: wrk -t1 -c16 on /v1/models/eta/labels/stable, from before the first move to 2 s after the last"
 cat > "$W/rollout.json" <<EOF
 {"server": {"io_threads": 1, "poll_interval_ms": 100},
  "model_defaults": {"version_policy": {"latest": 2}}}
@@ -254,13 +258,17 @@ EOF
 "$B" models publish eta --repo "$REPO" --from "$W/torch" > /dev/null   # version 2
 "$B" serve --model-repo "$REPO" --port 18084 --config "$W/rollout.json" > "$W/serve_rollout.log" 2>&1 & roll=$!; pids+=("$roll")
 wait_http 18084
-( sleep 2; "$B" models promote eta 2 --repo "$REPO" --label stable --why "bench: canary good"
-  sleep 2; "$B" models rollback eta --repo "$REPO" --label stable --why "bench: roll back"
-  sleep 2; "$B" models publish eta --repo "$REPO" --from "$W/torch"   # version 3: hot swap of 1
-  sleep 2; "$B" models promote eta 3 --repo "$REPO" --label stable --why "bench: new version" ) &
-moves=$!
-run_wrk 1 16 "http://127.0.0.1:18084/v1/models/eta/labels/stable:predict" "$FEATURES" "" 16
-wait "$moves"
+# wrk runs until interrupted (on SIGINT it stops and prints its summary), so that every move
+# happens under load however long the commands take on a busy machine.
+BODY=$FEATURES wrk -t1 -c16 -d600s --latency -s "$LUA" \
+  "http://127.0.0.1:18084/v1/models/eta/labels/stable:predict" > "$W/wrk.txt" & load_gen=$!
+pids+=("$load_gen")
+sleep 2; "$B" models promote eta 2 --repo "$REPO" --label stable --why "bench: canary good"
+sleep 2; "$B" models rollback eta --repo "$REPO" --label stable --why "bench: roll back"
+sleep 2; "$B" models publish eta --repo "$REPO" --from "$W/torch"   # version 3: hot swap of 1
+sleep 2; "$B" models promote eta 3 --repo "$REPO" --label stable --why "bench: new version"
+sleep 2; kill -INT "$load_gen"; wait "$load_gen"
+grep -E "Requests/sec|non-2xx|latency p50" "$W/wrk.txt"
 curl -s http://127.0.0.1:18084/metrics | grep -E '^bimride_predict_requests_total|^bimride_model_version_loaded'
 curl -s http://127.0.0.1:18084/v1/models/eta; echo
 kill -TERM "$roll"; wait "$roll" || true
