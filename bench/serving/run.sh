@@ -43,14 +43,28 @@ wait_http() {  # PORT: until the port answers
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done
   echo "nothing listens on port $1" >&2; return 1
 }
+cpu_ticks() {  # PID…: user + system clock ticks of these processes and their children so far
+  local p all=()
+  for p in "$@"; do all+=("$p" $(cat /proc/"$p"/task/*/children 2>/dev/null)); done
+  for p in "${all[@]}"; do cat /proc/"$p"/stat 2>/dev/null || true; done |
+    awk '{sub(/^.*\) /, ""); t += $12 + $13} END {print t + 0}'   # utime, stime after "(comm) "
+}
 # THREADS CONNECTIONS URL BODY [DELAY_MS] [SECONDS]: prints wrk's summary; the rate lands in
-# $RATE, the latency p50 and p99 (µs) in $P50 and $P99.
+# $RATE, the latency p50 (µs) in $P50. With WATCH="PID…" set, also the CPU time those server
+# processes (and their children: uvicorn's and nginx's workers) spent per request, in $CPU (µs):
+# a figure that other jobs on the machine disturb far less than the rate.
 run_wrk() {
+  local before=0
+  [[ -n ${WATCH:-} ]] && before=$(cpu_ticks $WATCH)
   BODY=$4 DELAY_MS=${5:-} wrk -t"$1" -c"$2" -d"${6:-5}s" --latency -s "$LUA" "$3" > "$W/wrk.txt"
   grep -E "Requests/sec|non-2xx|latency p50" "$W/wrk.txt"
   RATE=$(awk '/Requests\/sec/ {print int($2)}' "$W/wrk.txt")
   P50=$(awk '/^latency p50/ {print $3}' "$W/wrk.txt")
-  P99=$(awk '/^latency p50/ {print $9}' "$W/wrk.txt")
+  if [[ -n ${WATCH:-} ]]; then
+    CPU=$(awk -v t=$(( $(cpu_ticks $WATCH) - before )) -v hz="$(getconf CLK_TCK)" \
+      '/requests in/ {printf "%.1f", t / hz * 1e6 / $1}' "$W/wrk.txt")
+    echo "server CPU: $CPU us per request"
+  fi
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }   # A / B
@@ -131,19 +145,22 @@ NGINX=http://127.0.0.1:18086/v1/models/eta:predict
 # the ceiling in each round, with our lean native_mlp backend on the raw fields beside it (its
 # comparison is with nginx, not with Python: another engine and another body).
 ours_rates=(); py_rates=(); ngx_rates=(); native_rates=()
+ours_cpu=(); py_cpu=(); ngx_cpu=(); native_cpu=()
 for round in $(seq $ROUNDS); do
   section "round $round ($(load))"
   order="ngx ours native py"; (( round % 2 == 0 )) && order="py native ours ngx"
   for who in $order; do
     case $who in
       ngx) echo "- nginx, fixed body ($CORES workers), wrk -t$T -c$C -d5s"
-           run_wrk $T $C "$NGINX" "$RAW"; ngx_rates+=("$RATE") ;;
+           WATCH=$ngx run_wrk $T $C "$NGINX" "$RAW"; ngx_rates+=("$RATE"); ngx_cpu+=("$CPU") ;;
       ours) echo "- bimride serve ($CORES I/O threads), eta (torchscript), features body, wrk -t$T -c$C -d5s"
-            run_wrk $T $C "$OURS/eta:predict" "$FEATURES"; ours_rates+=("$RATE") ;;
+            WATCH=$ours run_wrk $T $C "$OURS/eta:predict" "$FEATURES"
+            ours_rates+=("$RATE"); ours_cpu+=("$CPU") ;;
       native) echo "- bimride serve ($CORES I/O threads), eta_native (native_mlp), raw body, wrk -t$T -c$C -d5s"
-              run_wrk $T $C "$OURS/eta_native:predict" "$RAW"; native_rates+=("$RATE") ;;
+              WATCH=$ours run_wrk $T $C "$OURS/eta_native:predict" "$RAW"
+              native_rates+=("$RATE"); native_cpu+=("$CPU") ;;
       py) echo "- FastAPI + uvicorn ($CORES workers, uvloop, httptools) + PyTorch, same model.pt, features body, wrk -t$T -c$C -d5s"
-          run_wrk $T $C "$PY" "$FEATURES"; py_rates+=("$RATE") ;;
+          WATCH=$py run_wrk $T $C "$PY" "$FEATURES"; py_rates+=("$RATE"); py_cpu+=("$CPU") ;;
     esac
   done
   echo "round $round: torchscript/Python $(ratio "${ours_rates[-1]}" "${py_rates[-1]}")x," \
@@ -156,6 +173,10 @@ section "headline, medians of the $ROUNDS rounds (req/s)"
 echo "bimride torchscript $mo, Python $mp, nginx $mn, bimride native_mlp raw $native_raw;" \
      "torchscript/Python $(ratio "$mo" "$mp")x, torchscript/nginx $(percent "$mo" "$mn")," \
      "native_mlp raw/nginx $(percent "$native_raw" "$mn")"
+co=$(median "${ours_cpu[@]}"); cp=$(median "${py_cpu[@]}"); cn=$(median "${ngx_cpu[@]}")
+cnat=$(median "${native_cpu[@]}")
+echo "server CPU per request (us): bimride torchscript $co, Python $cp, nginx $cn," \
+     "bimride native_mlp raw $cnat; Python/torchscript $(ratio "$cp" "$co")x"
 
 # 6. The other backends and bodies, on the same server with the same wrk -t/-c (once each).
 for target in "eta raw" "eta_native features" "eta_trees features" "eta_xgb features"; do
