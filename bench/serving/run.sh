@@ -25,7 +25,7 @@ G=${BIMRIDE_DATA_DIR:-$PWD/../shared/data}/tlc_green
 LUA=$PWD/bench/serving/predict.lua
 PEER="/usr/bin/python3 $PWD/bench/peers/fastapi_server.py"
 SUMMARY="/usr/bin/python3 $PWD/bench/serving/metrics_summary.py"
-CORES=$(nproc)   # our I/O threads = Python's workers = nginx's workers = one per core
+CORES=$(nproc)   # our I/O threads = Python's workers = one per core (nginx: 2, its config)
 T=2              # wrk threads, every run
 C=16             # wrk connections, headline and other rows
 CB=64            # wrk connections, batching
@@ -114,7 +114,7 @@ EOF
 
 # 4. The servers, side by side, all idle until their turn: ours (one I/O thread per core,
 # batching off), the Python peer (one uvicorn worker per core, uvloop + httptools, asked for
-# explicitly and checked from each worker's startup line), nginx (one worker per core).
+# explicitly and checked from each worker's startup line), nginx (2 workers, as its config says).
 "$B" serve --model-repo "$REPO" --port 18082 --io-threads "$CORES" --poll-interval-ms 0 \
   > "$W/serve.log" 2>&1 & ours=$!; pids+=("$ours")
 $PEER --port 18081 --model "$W/torch/model.pt" --workers "$CORES" --loop uvloop --http httptools \
@@ -151,7 +151,7 @@ for round in $(seq $ROUNDS); do
   order="ngx ours native py"; (( round % 2 == 0 )) && order="py native ours ngx"
   for who in $order; do
     case $who in
-      ngx) echo "- nginx, fixed body ($CORES workers), wrk -t$T -c$C -d5s"
+      ngx) echo "- nginx, fixed body (2 workers), wrk -t$T -c$C -d5s"
            WATCH=$ngx run_wrk $T $C "$NGINX" "$RAW"; ngx_rates+=("$RATE"); ngx_cpu+=("$CPU") ;;
       ours) echo "- bimride serve ($CORES I/O threads), eta (torchscript), features body, wrk -t$T -c$C -d5s"
             WATCH=$ours run_wrk $T $C "$OURS/eta:predict" "$FEATURES"
