@@ -269,12 +269,13 @@ kill -TERM "$batch"; wait "$batch" || true
 kill -TERM "$ours"; wait "$ours" || true
 kill "$py"; wait "$py" 2>/dev/null || true
 
-# 10. Rollback and hot swap under load: requests go to eta's `stable` label while the label moves
-# 1 → 2 → back (rollback) and a new version 3 is published and loaded (latest policy).
-section "rollback and hot swap under load: wrk -t1 -c16 on /v1/models/eta/labels/stable, from before the first move to 2 s after the last"
+# 10. Rollback and hot swap under load, with the default version policy (latest 1): requests go
+# to eta's `stable` label while the label moves 1 → 2 (version 1 then unloads: neither latest nor
+# labelled), back to 1 (rollback: version 1 loads again while 2 keeps serving the label), a new
+# version 3 is published and loaded, and `stable` moves to 3.
+section "rollback and hot swap under load (default policy latest 1): wrk -t1 -c16 on /v1/models/eta/labels/stable, from before the first move to 2 s after the last"
 cat > "$W/rollout.json" <<EOF
-{"server": {"io_threads": 1, "poll_interval_ms": 100},
- "model_defaults": {"version_policy": {"latest": 2}}}
+{"server": {"io_threads": 1, "poll_interval_ms": 100}}
 EOF
 "$B" models publish eta --repo "$REPO" --from "$W/torch" > /dev/null   # version 2
 "$B" serve --model-repo "$REPO" --port 18084 --config "$W/rollout.json" > "$W/serve_rollout.log" 2>&1 & roll=$!; pids+=("$roll")
