@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/file.h"
+#include "models/native/mlp_net.h"
 #include "models/native/tree_ensemble.h"
 #include "models/onnx/onnx_export.h"
 
@@ -129,6 +130,100 @@ TEST_F(OnnxModelTest, ExportedXgboostEnsemblesMatchXgboost) {
       EXPECT_NEAR((*got)[0], want, 1e-5 * std::max(1.0, std::fabs(want))) << name;
     }
   }
+}
+
+// ONNX Runtime (onnxruntime-node's native library, bench/peers/frameworks) on the same files
+// and rows: the imported files give ONNX Runtime's answers in our backend, and the files we
+// export give our backends' answers in ONNX Runtime.
+class OnnxRuntimeParityTest : public OnnxModelTest {
+ protected:
+  // ONNX Runtime's outputs for `rows_json` ({"inputs": rows}).
+  std::vector<std::vector<double>> RunOrt(const std::string& model, const std::string& rows_json) {
+    const std::string out = *dir_ + "/ort_out.json";
+    const std::string cmd = std::string("node ") + BIMRIDE_ORT_RUN_SCRIPT + " " + model + " " +
+                            rows_json + " > " + out + " 2> " + out + ".err";
+    const int rc = std::system(cmd.c_str());
+    auto err = ReadFile(out + ".err");
+    EXPECT_EQ(rc, 0) << "ONNX Runtime failed on " << model << ": " << (err.ok() ? *err : "");
+    auto text = ReadFile(out);
+    if (!text.ok()) return {};
+    return nlohmann::json::parse(*text)["outputs"].get<std::vector<std::vector<double>>>();
+  }
+  void ExpectSame(const std::string& what, const std::vector<std::vector<double>>& ort,
+                  const std::vector<float>& ours, int width) {
+    ASSERT_EQ(ort.size() * width, ours.size()) << what;
+    for (size_t r = 0; r < ort.size(); ++r) {
+      ASSERT_EQ(ort[r].size(), static_cast<size_t>(width)) << what;
+      for (int k = 0; k < width; ++k) {
+        EXPECT_LE(std::fabs(ours[r * width + k] - ort[r][k]) / std::max(1.0, std::fabs(ort[r][k])),
+                  1e-5)
+            << what << " row " << r << " output " << k;
+      }
+    }
+  }
+  static std::vector<float> Rows(const std::string& rows_json) {
+    std::vector<float> flat;
+    const nlohmann::json doc = nlohmann::json::parse(*ReadFile(rows_json));
+    for (const auto& row : doc["inputs"]) {
+      for (const auto& v : row) flat.push_back(v.is_null() ? NAN : v.get<float>());
+    }
+    return flat;
+  }
+};
+
+TEST_F(OnnxRuntimeParityTest, ImportedFilesGiveOnnxRuntimesAnswers) {
+  for (const std::string name : {"torch_mlp", "xgb_reg", "xgb_binary", "xgb_multi", "numpy_ops"}) {
+    const std::string rows = *dir_ + "/" + name + ".json";
+    auto model = LoadModel("onnx", Path(name));
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    auto ours = (*model)->Predict(Rows(rows));
+    ASSERT_TRUE(ours.ok()) << ours.status().ToString();
+    ExpectSame(name, RunOrt(Path(name), rows), *ours, (*model)->num_outputs());
+  }
+}
+
+TEST_F(OnnxRuntimeParityTest, ExportedModelsGiveOurBackendsAnswersInOnnxRuntime) {
+  // Trees: XGBoost's own JSON, run by native_trees, exported.
+  for (const std::string name : {"xgb_reg", "xgb_binary"}) {
+    auto check = ExportArtifactToOnnx("native_trees", *dir_ + "/" + name + ".model.json",
+                                      Path(name + "_out"));
+    ASSERT_TRUE(check.ok()) << check.status().ToString();
+    auto source = LoadModel("native_trees", *dir_ + "/" + name + ".model.json");
+    ASSERT_TRUE(source.ok());
+    const std::string rows = *dir_ + "/" + name + ".json";
+    auto ours = (*source)->Predict(Rows(rows));
+    ASSERT_TRUE(ours.ok());
+    ExpectSame(name + " exported", RunOrt(Path(name + "_out"), rows), *ours, 1);
+  }
+  // A net: two embedded ids, three numeric columns, a Poisson output, written and exported.
+  native::MlpNet net;
+  net.num_features = 5;
+  net.categorical = {{0, 12, 3}, {1, 7, 2}};
+  net.embeddings = {std::vector<float>(36), std::vector<float>(14)};
+  for (size_t k = 0; k < 36; ++k) net.embeddings[0][k] = std::sin(0.7f * k);
+  for (size_t k = 0; k < 14; ++k) net.embeddings[1][k] = std::cos(0.3f * k);
+  net.numeric_columns = {2, 3, 4};
+  net.numeric_mean = {0.5f, -1.0f, 2.0f};
+  net.numeric_std = {2.0f, 0.5f, 1.5f};
+  net.layers = {{8, 6, std::vector<float>(48), std::vector<float>(6, 0.1f)},
+                {6, 2, std::vector<float>(12), std::vector<float>(2, -0.2f)}};
+  for (size_t k = 0; k < 48; ++k) net.layers[0].weight[k] = 0.3f * std::sin(1.3f * k);
+  for (size_t k = 0; k < 12; ++k) net.layers[1].weight[k] = 0.2f * std::cos(0.9f * k);
+  net.output_transform = native::OutputTransform::kExp;
+  ASSERT_TRUE(native::WriteMlpNet(net, *dir_ + "/net").ok());
+  auto check = ExportArtifactToOnnx("native_mlp", *dir_ + "/net", Path("net_out"));
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  nlohmann::json rows_doc = {{"inputs", nlohmann::json::array()}};
+  for (int r = 0; r < 50; ++r) {
+    rows_doc["inputs"].push_back({r % 12, (r * 5) % 9, 0.1 * r, std::sin(r), -0.05 * r});
+  }
+  ASSERT_TRUE(WriteFileAtomic(*dir_ + "/net_rows.json", rows_doc.dump()).ok());
+  auto source = LoadModel("native_mlp", *dir_ + "/net");
+  ASSERT_TRUE(source.ok()) << source.status().ToString();
+  auto ours = (*source)->Predict(Rows(*dir_ + "/net_rows.json"));
+  ASSERT_TRUE(ours.ok());
+  ExpectSame("exported net (ids 7 and 8 beyond the second table: clamped by both)",
+             RunOrt(Path("net_out"), *dir_ + "/net_rows.json"), *ours, 2);
 }
 
 TEST_F(OnnxModelTest, UnsupportedOrBrokenFilesAreRefusedWithTheReason) {
