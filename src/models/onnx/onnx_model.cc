@@ -533,6 +533,11 @@ class GemmOp : public Op {
     return OkStatus();
   }
 
+  // Gemm with transB on a constant B (what every Linear layer exports): B is transposed once
+  // at load, so the inner loop runs along rows of B that are contiguous (and vectorises).
+  bool transposes_b() const { return tb_; }
+  void set_b_pretransposed() { tb_ = false; }
+
  private:
   float alpha_ = 1, beta_ = 1;
   bool ta_ = false, tb_ = false;
@@ -1680,6 +1685,26 @@ StatusOr<std::unique_ptr<Model>> Build(const onnx::ModelProto& proto, const std:
     }
     ASSIGN_OR_RETURN(step.op, MakeOp(node, opset == 0 ? 13 : opset, ml_opset, what));
     model->steps_.push_back(std::move(step));
+  }
+  // Transpose the constant B of each transB Gemm once, here (see GemmOp).
+  for (Step& step : model->steps_) {
+    auto* gemm = dynamic_cast<GemmOp*>(step.op.get());
+    if (gemm == nullptr || !gemm->transposes_b() || step.inputs.size() < 2) continue;
+    const Tensor* b = nullptr;
+    for (const auto& [slot, tensor] : model->constants_) {
+      if (slot == step.inputs[1]) b = &tensor;
+    }
+    if (b == nullptr || b->type != ElemType::kFloat || b->rank() != 2) continue;
+    Tensor t = *b;
+    const int64_t rows = b->shape[0], cols = b->shape[1];
+    t.shape = {cols, rows};
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < cols; ++c) t.f[c * rows + r] = b->f[r * cols + c];
+    }
+    const int slot = model->num_slots_++;
+    model->constants_.emplace_back(slot, std::move(t));
+    step.inputs[1] = slot;
+    gemm->set_b_pretransposed();
   }
   for (const onnx::ValueInfoProto& o : g.output()) {
     auto it = slots.find(o.name());

@@ -201,6 +201,15 @@ sm /= sm.sum(axis=1, keepdims=True)
 save("numpy_ops", model, Xn,
      np.concatenate([np.maximum((np.exp(d) - sm) * 3, -1), sm], axis=1))
 
+# --- identity graphs (bench/onnx: the cost of calling a runtime, without a model) ------------
+for width in (6, 7):
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["X"], ["Y"])], "identity",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["n", width])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["n", width])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
+              os.path.join(OUT, "identity_%d.onnx" % width))
+
 # --- files to refuse ------------------------------------------------------------------------
 def refuse(name, nodes, inputs, outputs, init=(), opsets=(("", 13),)):
     graph = helper.make_graph(nodes, name, inputs, outputs, initializer=list(init))
