@@ -20,7 +20,8 @@ declare -A ALLOWED=(
   [registry]="common registry"
   [train]="common models registry train"
   [tasks]="common data features models registry train tasks cli/command.h serving/feature_adapter.h"
-  [serving]="common features models registry serving"
+  [monitoring]="common parquet monitoring"
+  [serving]="common features models registry monitoring serving"
 )
 fails=0; passes=0
 fail() { fails=$((fails+1)); echo "FAIL $1"; }

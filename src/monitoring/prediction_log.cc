@@ -1,0 +1,331 @@
+#include "monitoring/prediction_log.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "common/file.h"
+#include "common/logging.h"
+#include "parquet/file_writer.h"
+
+namespace bimride::monitoring {
+namespace fs = std::filesystem;
+
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string UtcDay(int64_t time_us) {
+  const std::time_t t = static_cast<std::time_t>(time_us / 1000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+// FNV-1a of the request id: the same request is always in or out of the sample.
+double SampleKey(const std::string& id) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : id) h = (h ^ c) * 1099511628211ull;
+  return static_cast<double>(h >> 11) / static_cast<double>(uint64_t{1} << 53);
+}
+
+// Column names from feature/output names: a prefix, and anything but [A-Za-z0-9_] as '_'.
+std::string ColumnName(const std::string& prefix, const std::string& name) {
+  std::string out = prefix;
+  for (char c : name) out += std::isalnum(static_cast<unsigned char>(c)) || c == '_' ? c : '_';
+  return out;
+}
+
+parquet::Column StringColumn() {
+  parquet::Column c;
+  c.physical = parquet::PhysicalType::kByteArray;
+  c.offsets.push_back(0);
+  return c;
+}
+
+void AppendString(parquet::Column& c, std::string_view s) {
+  c.bytes.append(s);
+  c.offsets.push_back(static_cast<int64_t>(c.bytes.size()));
+  ++c.num_rows;
+}
+
+}  // namespace
+
+struct PredictionLog::OpenFile {
+  std::unique_ptr<parquet::FileWriter> writer;
+  std::string path;
+  std::vector<std::string> feature_names, output_names;
+  int64_t rows = 0;
+  int64_t opened_ms = 0;
+};
+
+StatusOr<std::unique_ptr<PredictionLog>> PredictionLog::Open(PredictionLogOptions o) {
+  if (o.dir.empty()) return InvalidArgumentError("prediction log: no directory");
+  if (!(o.sample_rate > 0.0 && o.sample_rate <= 1.0)) {
+    return InvalidArgumentError("prediction log: sample_rate must be in (0, 1]");
+  }
+  if (o.queue_rows < 1 || o.max_file_rows < 1 || o.max_file_age_ms < 1 ||
+      o.disk_budget_bytes < 1 || o.row_group_rows < 1) {
+    return InvalidArgumentError(
+        "prediction log: queue_rows, max_file_rows, max_file_age_ms, disk_budget_bytes and "
+        "row_group_rows must be positive");
+  }
+  RETURN_IF_ERROR(MakeDirs(o.dir));
+  std::unique_ptr<PredictionLog> log(new PredictionLog(std::move(o)));
+  log->writer_ = std::thread([p = log.get()] { p->WriterLoop(); });
+  return log;
+}
+
+PredictionLog::PredictionLog(PredictionLogOptions options) : options_(std::move(options)) {}
+
+PredictionLog::~PredictionLog() {
+  (void)Flush();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+bool PredictionLog::Log(PredictionBatch batch) {
+  if (options_.sample_rate < 1.0 && SampleKey(batch.request_id) >= options_.sample_rate) {
+    sampled_out_.fetch_add(1);
+    return false;
+  }
+  const size_t rows = static_cast<size_t>(std::max<int64_t>(batch.rows, 0));
+  if (batch.rows < 1 || batch.features.size() != rows * batch.feature_names.size() ||
+      batch.outputs.size() != rows * batch.output_names.size() ||
+      (!batch.raw.empty() && batch.raw.size() != rows)) {
+    dropped_rows_.fetch_add(static_cast<int64_t>(rows));
+    return false;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (queued_rows_ + batch.rows > options_.queue_rows) {
+      dropped_rows_.fetch_add(batch.rows);
+      return false;
+    }
+    queued_rows_ += batch.rows;
+    queue_.push_back(std::move(batch));
+  }
+  wake_.notify_one();
+  return true;
+}
+
+Status PredictionLog::Flush() {
+  std::unique_lock<std::mutex> lock(mu_);
+  const int64_t ticket = ++flush_requests_;
+  wake_.notify_all();
+  drained_.wait(lock, [&] { return flushes_done_ >= ticket || stop_; });
+  Status st = last_error_;
+  last_error_ = OkStatus();
+  return st;
+}
+
+PredictionLogStats PredictionLog::stats() const {
+  return {logged_rows_.load(), sampled_out_.load(), dropped_rows_.load(), lost_rows_.load(),
+          write_errors_.load(), files_closed_.load(), deleted_files_.load(),
+          bytes_on_disk_.load()};
+}
+
+void PredictionLog::WriterLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    wake_.wait_for(lock, std::chrono::milliseconds(200), [&] {
+      return stop_ || !queue_.empty() || flush_requests_ > flushes_done_;
+    });
+    while (!queue_.empty()) {
+      PredictionBatch batch = std::move(queue_.front());
+      queue_.pop_front();
+      queued_rows_ -= batch.rows;
+      lock.unlock();
+      Write(batch);
+      lock.lock();
+    }
+    const int64_t wanted = flush_requests_;
+    const bool stopping = stop_;
+    lock.unlock();
+    CloseIdleFiles(/*all=*/wanted > flushes_done_ || stopping);
+    lock.lock();
+    if (wanted > flushes_done_) {
+      flushes_done_ = wanted;
+      drained_.notify_all();
+    }
+    if (stop_ && queue_.empty()) return;
+  }
+}
+
+void PredictionLog::Write(const PredictionBatch& b) {
+  const std::string day = UtcDay(b.time_us);
+  const std::string key = b.model + "/" + day + "/" + std::to_string(b.version);
+  auto it = open_.find(key);
+  // A version whose feature or output names changed (republished with the same number after a
+  // wipe) starts a new file.
+  if (it != open_.end() && (it->second->feature_names != b.feature_names ||
+                            it->second->output_names != b.output_names)) {
+    CloseFile(key);
+    it = open_.end();
+  }
+  if (it == open_.end()) {
+    auto file = std::make_unique<OpenFile>();
+    file->feature_names = b.feature_names;
+    file->output_names = b.output_names;
+    file->opened_ms = NowMs();
+    const std::string dir = options_.dir + "/" + b.model + "/" + day;
+    file->path = dir + "/v" + std::to_string(b.version) + "-" + std::to_string(b.time_us) + "-" +
+                 std::to_string(++sequence_) + ".parquet";
+    using parquet::ColumnSchema;
+    using parquet::LogicalKind;
+    using parquet::PhysicalType;
+    std::vector<ColumnSchema> schema = {
+        {"request_id", PhysicalType::kByteArray, LogicalKind::kString},
+        {"time", PhysicalType::kInt64, LogicalKind::kTimestamp, parquet::TimeUnit::kMicros, true},
+        {"model", PhysicalType::kByteArray, LogicalKind::kString},
+        {"version", PhysicalType::kInt64},
+        {"route", PhysicalType::kByteArray, LogicalKind::kString},
+        {"row", PhysicalType::kInt32},
+        {"raw", PhysicalType::kByteArray, LogicalKind::kString}};
+    for (const std::string& f : b.feature_names) {
+      schema.push_back({ColumnName("f_", f), PhysicalType::kFloat});
+    }
+    for (const std::string& y : b.output_names) {
+      schema.push_back({ColumnName("y_", y), PhysicalType::kFloat});
+    }
+    schema.push_back({"latency_us", PhysicalType::kFloat});
+    parquet::WriterOptions wo;
+    wo.row_group_rows = options_.row_group_rows;
+    Status made = MakeDirs(dir);
+    StatusOr<std::unique_ptr<parquet::FileWriter>> w =
+        made.ok() ? parquet::FileWriter::Open(file->path, schema, wo)
+                  : StatusOr<std::unique_ptr<parquet::FileWriter>>(made);
+    if (!w.ok()) {
+      write_errors_.fetch_add(1);
+      lost_rows_.fetch_add(b.rows);
+      BIMRIDE_LOG(WARN) << "prediction log: " << w.status().message();
+      std::lock_guard<std::mutex> lock(mu_);
+      last_error_ = w.status();
+      return;
+    }
+    file->writer = std::move(w).value();
+    it = open_.emplace(key, std::move(file)).first;
+  }
+  OpenFile& f = *it->second;
+  const size_t nf = b.feature_names.size(), ny = b.output_names.size();
+  std::vector<parquet::Column> cols;
+  parquet::Column id = StringColumn(), model = StringColumn(), route = StringColumn(),
+                  raw = StringColumn();
+  parquet::Column time, version, row, latency;
+  time.physical = version.physical = parquet::PhysicalType::kInt64;
+  row.physical = parquet::PhysicalType::kInt32;
+  latency.physical = parquet::PhysicalType::kFloat;
+  std::vector<parquet::Column> feats(nf), outs(ny);
+  for (auto& c : feats) c.physical = parquet::PhysicalType::kFloat;
+  for (auto& c : outs) c.physical = parquet::PhysicalType::kFloat;
+  for (int64_t r = 0; r < b.rows; ++r) {
+    AppendString(id, b.request_id);
+    AppendString(model, b.model);
+    AppendString(route, b.route);
+    AppendString(raw, b.raw.empty() ? std::string_view() : std::string_view(b.raw[r]));
+    time.i64.push_back(b.time_us);
+    version.i64.push_back(b.version);
+    row.i32.push_back(static_cast<int32_t>(r));
+    latency.f32.push_back(b.latency_us);
+    for (size_t k = 0; k < nf; ++k) feats[k].f32.push_back(b.features[r * nf + k]);
+    for (size_t k = 0; k < ny; ++k) outs[k].f32.push_back(b.outputs[r * ny + k]);
+  }
+  for (parquet::Column* c : {&time, &version, &row, &latency}) c->num_rows = b.rows;
+  for (auto& c : feats) c.num_rows = b.rows;
+  for (auto& c : outs) c.num_rows = b.rows;
+  cols.push_back(std::move(id));
+  cols.push_back(std::move(time));
+  cols.push_back(std::move(model));
+  cols.push_back(std::move(version));
+  cols.push_back(std::move(route));
+  cols.push_back(std::move(row));
+  cols.push_back(std::move(raw));
+  for (auto& c : feats) cols.push_back(std::move(c));
+  for (auto& c : outs) cols.push_back(std::move(c));
+  cols.push_back(std::move(latency));
+  if (Status st = f.writer->Write(cols); !st.ok()) {
+    write_errors_.fetch_add(1);
+    lost_rows_.fetch_add(b.rows);
+    BIMRIDE_LOG(WARN) << "prediction log: " << st.message();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_error_ = st;
+    }
+    lost_rows_.fetch_add(f.rows);  // what the abandoned file held
+    logged_rows_.fetch_sub(f.rows);
+    open_.erase(key);  // the writer's destructor removes its temporary file
+    return;
+  }
+  f.rows += b.rows;
+  logged_rows_.fetch_add(b.rows);
+  if (f.rows >= options_.max_file_rows) CloseFile(key);
+}
+
+void PredictionLog::CloseFile(const std::string& key) {
+  auto it = open_.find(key);
+  if (it == open_.end()) return;
+  std::unique_ptr<OpenFile> f = std::move(it->second);
+  open_.erase(it);
+  if (Status st = f->writer->Close(); !st.ok()) {
+    write_errors_.fetch_add(1);
+    lost_rows_.fetch_add(f->rows);
+    logged_rows_.fetch_sub(f->rows);
+    BIMRIDE_LOG(WARN) << "prediction log: " << st.message();
+    std::lock_guard<std::mutex> lock(mu_);
+    last_error_ = st;
+    return;
+  }
+  files_closed_.fetch_add(1);
+  EnforceBudget();
+}
+
+void PredictionLog::CloseIdleFiles(bool all) {
+  const int64_t now = NowMs();
+  std::vector<std::string> due;
+  for (const auto& [key, f] : open_) {
+    if (all || now - f->opened_ms >= options_.max_file_age_ms) due.push_back(key);
+  }
+  for (const std::string& key : due) CloseFile(key);
+}
+
+void PredictionLog::EnforceBudget() {
+  std::vector<std::pair<fs::file_time_type, fs::path>> files;
+  int64_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(options_.dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec) || it->path().extension() != ".parquet") continue;
+    const auto size = static_cast<int64_t>(it->file_size(ec));
+    if (ec) continue;
+    total += size;
+    files.emplace_back(it->last_write_time(ec), it->path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& [when, path] : files) {
+    if (total <= options_.disk_budget_bytes) break;
+    const auto size = static_cast<int64_t>(fs::file_size(path, ec));
+    if (fs::remove(path, ec)) {
+      total -= size;
+      deleted_files_.fetch_add(1);
+      BIMRIDE_LOG(INFO) << "prediction log: deleted " << path.string() << " (disk budget "
+                        << options_.disk_budget_bytes << " bytes)";
+    }
+  }
+  bytes_on_disk_.store(total);
+}
+
+}  // namespace bimride::monitoring

@@ -1,0 +1,117 @@
+// PredictionLog: every served prediction (or a sample), written off the request path to Parquet
+// with our writer, for drift, live accuracy and replay (#13).
+//
+// Layout: <dir>/<model>/<YYYY-MM-DD>/v<version>-<first time µs>-<seq>.parquet, one file per
+// model version and UTC day (a version fixes the feature and output columns), rolled when it
+// reaches `max_file_rows` rows or `max_file_age_ms`, and closed (renamed into place) by the
+// writer; readers never see a half-written file. Columns, one row per predicted row:
+//   request_id STRING, time TIMESTAMP(µs, UTC), model STRING, version INT64, route STRING
+//   (stable / canary / a version / shadow …), row INT32 (index in its request), raw STRING (the
+//   row's raw request fields as a JSON object; empty for feature-vector requests),
+//   f_<feature> FLOAT… (the features the model saw), y_<output> FLOAT…, latency_us FLOAT.
+//
+// Cost bounds: Log never blocks and never grows memory past the queue: a full queue drops the
+// batch and counts it (`dropped_rows`). A failing disk (ENOSPC, EIO) drops what it cannot write,
+// counts it (`write_errors`, `lost_rows`) and keeps serving. A disk budget: after each file is
+// closed, the oldest files are deleted until the log fits (`deleted_files`).
+//
+// Thread safety: Log and stats() from any thread; one writer thread inside.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+
+namespace bimride::monitoring {
+
+struct PredictionLogOptions {
+  std::string dir;
+  double sample_rate = 1.0;            // fraction of requests logged (by request id hash)
+  int64_t queue_rows = 1 << 18;        // rows waiting for the writer, at most
+  int64_t max_file_rows = 1 << 20;
+  int64_t max_file_age_ms = 10 * 60 * 1000;
+  int64_t disk_budget_bytes = int64_t{1} << 30;
+  int64_t row_group_rows = 1 << 16;    // rows the writer buffers per open file before a flush
+};
+
+// One request's rows, as served by one model version.
+struct PredictionBatch {
+  std::string request_id;
+  int64_t time_us = 0;  // Unix epoch, UTC
+  std::string model;
+  int64_t version = 0;
+  std::string route;
+  std::vector<std::string> feature_names;  // the version's (its columns)
+  std::vector<std::string> output_names;
+  int64_t rows = 0;
+  std::vector<std::string> raw;   // per row (JSON object text), or empty
+  std::vector<float> features;    // rows × feature_names.size()
+  std::vector<float> outputs;     // rows × output_names.size()
+  float latency_us = 0;
+};
+
+struct PredictionLogStats {
+  int64_t logged_rows = 0;    // written to closed or open files
+  int64_t sampled_out = 0;    // requests skipped by the sample rate
+  int64_t dropped_rows = 0;   // queue full
+  int64_t lost_rows = 0;      // write errors
+  int64_t write_errors = 0;
+  int64_t files_closed = 0;
+  int64_t deleted_files = 0;  // for the disk budget
+  int64_t bytes_on_disk = 0;  // after the last budget check
+};
+
+class PredictionLog {
+ public:
+  // InvalidArgument for bad options; the directory is created.
+  static StatusOr<std::unique_ptr<PredictionLog>> Open(PredictionLogOptions options);
+  ~PredictionLog();  // closes every open file (Flush) and stops the writer
+  PredictionLog(const PredictionLog&) = delete;
+  PredictionLog& operator=(const PredictionLog&) = delete;
+
+  // Queues the batch for the writer: false when sampled out or dropped (queue full). Never
+  // blocks on I/O. InvalidArgument-shaped batches (sizes that disagree) are dropped and counted.
+  bool Log(PredictionBatch batch);
+  // Waits until everything queued so far is written and every open file closed.
+  Status Flush();
+  PredictionLogStats stats() const;
+
+ private:
+  explicit PredictionLog(PredictionLogOptions options);
+  struct OpenFile;
+  void WriterLoop();
+  void Write(const PredictionBatch& batch);
+  void CloseFile(const std::string& key);
+  void CloseIdleFiles(bool all);
+  void EnforceBudget();
+
+  const PredictionLogOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable drained_;
+  std::deque<PredictionBatch> queue_;
+  int64_t queued_rows_ = 0;
+  bool stop_ = false;
+  int64_t flush_requests_ = 0;
+  int64_t flushes_done_ = 0;
+  bool busy_ = false;
+  Status last_error_;
+
+  std::map<std::string, std::unique_ptr<OpenFile>> open_;  // writer thread only
+  int64_t sequence_ = 0;
+
+  std::atomic<int64_t> logged_rows_{0}, sampled_out_{0}, dropped_rows_{0}, lost_rows_{0},
+      write_errors_{0}, files_closed_{0}, deleted_files_{0}, bytes_on_disk_{0};
+  std::thread writer_;
+};
+
+}  // namespace bimride::monitoring

@@ -1,0 +1,223 @@
+#include "monitoring/prediction_log.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/file.h"
+#include "parquet/cell_text.h"
+#include "parquet/file_reader.h"
+
+namespace bimride::monitoring {
+namespace {
+namespace fs = std::filesystem;
+
+constexpr int64_t kDay1 = 1612949400000000;  // 2021-02-10 09:30 UTC, in µs
+
+std::string TempDir(const std::string& name) {
+  std::string dir = ::testing::TempDir() + "/prediction_log_test_" + name + "_" +
+                    std::to_string(::getpid());
+  fs::remove_all(dir);
+  return dir;
+}
+
+PredictionBatch Batch(const std::string& id, int64_t version, int64_t rows, int64_t time_us) {
+  PredictionBatch b;
+  b.request_id = id;
+  b.time_us = time_us;
+  b.model = "eta";
+  b.version = version;
+  b.route = version == 1 ? "stable" : "canary";
+  b.feature_names = {"pickup_zone", "hour"};
+  b.output_names = {"minutes"};
+  b.rows = rows;
+  for (int64_t r = 0; r < rows; ++r) {
+    b.raw.push_back("{\"pickup_zone\": " + std::to_string(70 + r) + "}");
+    b.features.push_back(static_cast<float>(70 + r));
+    b.features.push_back(8.5f);
+    b.outputs.push_back(12.25f + static_cast<float>(r));
+  }
+  b.latency_us = 42;
+  return b;
+}
+
+std::vector<std::string> Files(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) out.push_back(fs::relative(e.path(), dir).string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Every cell of a file as text (our reader), in src/parquet/cell_text.h's format.
+std::string DumpOurs(const std::string& path) {
+  auto reader = parquet::FileReader::Open(path);
+  EXPECT_TRUE(reader.ok()) << reader.status().ToString();
+  if (!reader.ok()) return "";
+  const auto& schema = (*reader)->schema();
+  std::string out;
+  for (size_t c = 0; c < schema.size(); ++c) out += (c ? "\t" : "") + schema[c].name;
+  out += "\n";
+  std::vector<int> all(schema.size());
+  for (size_t c = 0; c < schema.size(); ++c) all[c] = static_cast<int>(c);
+  for (int rg = 0; rg < (*reader)->num_row_groups(); ++rg) {
+    auto batch = (*reader)->ReadRowGroup(rg, all);
+    EXPECT_TRUE(batch.ok()) << batch.status().ToString();
+    if (!batch.ok()) return "";
+    for (int64_t r = 0; r < batch->num_rows; ++r) {
+      for (size_t c = 0; c < schema.size(); ++c) {
+        out += (c ? "\t" : "") + parquet::CellText(schema[c], batch->columns[c], r);
+      }
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+TEST(PredictionLogTest, WritesOneParquetFilePerModelVersionAndDayThatReadersAgreeOn) {
+  const std::string dir = TempDir("layout");
+  auto log = PredictionLog::Open({.dir = dir});
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  EXPECT_TRUE((*log)->Log(Batch("req-1", 1, 3, kDay1)));
+  EXPECT_TRUE((*log)->Log(Batch("req-2", 2, 1, kDay1 + 1000)));
+  EXPECT_TRUE((*log)->Log(Batch("req-3", 1, 2, kDay1 + 86400000000)));  // the next UTC day
+  ASSERT_TRUE((*log)->Flush().ok());
+  const std::vector<std::string> files = Files(dir);
+  ASSERT_EQ(files.size(), 3u) << ::testing::PrintToString(files);
+  EXPECT_EQ(files[0].rfind("eta/2021-02-10/v1-", 0), 0u) << files[0];
+  EXPECT_EQ(files[1].rfind("eta/2021-02-10/v2-", 0), 0u) << files[1];
+  EXPECT_EQ(files[2].rfind("eta/2021-02-11/v1-", 0), 0u) << files[2];
+  EXPECT_EQ((*log)->stats().logged_rows, 6);
+  EXPECT_EQ((*log)->stats().files_closed, 3);
+
+  const std::string text = DumpOurs(dir + "/" + files[0]);
+  EXPECT_EQ(text.substr(0, text.find('\n')),
+            "request_id\ttime\tmodel\tversion\troute\trow\traw\tf_pickup_zone\tf_hour\ty_minutes"
+            "\tlatency_us");
+  auto reader = parquet::FileReader::Open(dir + "/" + files[0]);
+  ASSERT_TRUE(reader.ok());
+  auto batch = (*reader)->ReadRowGroup(0, {0, 1, 5, 6, 7, 9});
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  ASSERT_EQ(batch->num_rows, 3);
+  EXPECT_EQ(batch->columns[0].ByteValue(2), "req-1");
+  EXPECT_EQ(batch->columns[1].i64[2], kDay1);
+  EXPECT_EQ(batch->columns[2].i32[2], 2);
+  EXPECT_EQ(batch->columns[3].ByteValue(2), "{\"pickup_zone\": 72}");
+  EXPECT_EQ(batch->columns[4].f32[2], 72.0f);
+  EXPECT_EQ(batch->columns[5].f32[2], 14.25f);
+
+  // An independent reader (hyparquet, tests/peers) sees exactly the same cells.
+  const std::string peers = std::string(BIMRIDE_SOURCE_DIR) + "/tests/peers";
+  ASSERT_TRUE(FileExists(peers + "/node_modules/hyparquet/package.json"))
+      << "hyparquet is not installed (scripts/setup installs it)";
+  for (const std::string& f : files) {
+    const std::string cmd = "node '" + peers + "/parquet_dump.mjs' '" + dir + "/" + f + "'";
+    std::FILE* p = ::popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string peer;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) peer.append(buf, n);
+    EXPECT_EQ(::pclose(p), 0) << cmd;
+    EXPECT_EQ(peer, DumpOurs(dir + "/" + f)) << f;
+  }
+  fs::remove_all(dir);
+}
+
+TEST(PredictionLogTest, RollsFilesByRowsAndKeepsToItsDiskBudget) {
+  const std::string dir = TempDir("roll");
+  auto log = PredictionLog::Open({.dir = dir, .max_file_rows = 100});
+  ASSERT_TRUE(log.ok());
+  for (int i = 0; i < 25; ++i) (*log)->Log(Batch("r" + std::to_string(i), 1, 10, kDay1 + i));
+  ASSERT_TRUE((*log)->Flush().ok());
+  EXPECT_EQ(Files(dir).size(), 3u) << "100 + 100 + 50 rows";
+  EXPECT_EQ((*log)->stats().logged_rows, 250);
+  log->reset();
+
+  // A budget of about two files: the oldest go.
+  const int64_t one_file = static_cast<int64_t>(fs::file_size(dir + "/" + Files(dir)[0]));
+  fs::remove_all(dir);
+  auto small = PredictionLog::Open({.dir = dir, .max_file_rows = 100,
+                                    .disk_budget_bytes = 2 * one_file + one_file / 2});
+  ASSERT_TRUE(small.ok());
+  for (int i = 0; i < 60; ++i) (*small)->Log(Batch("r" + std::to_string(i), 1, 10, kDay1 + i));
+  ASSERT_TRUE((*small)->Flush().ok());
+  const PredictionLogStats s = (*small)->stats();
+  EXPECT_EQ(s.files_closed, 6);
+  EXPECT_GE(s.deleted_files, 3);
+  EXPECT_LE(s.bytes_on_disk, 2 * one_file + one_file / 2);
+  EXPECT_LE(Files(dir).size(), 3u);
+  fs::remove_all(dir);
+}
+
+TEST(PredictionLogTest, AFullQueueDropsAndCountsInsteadOfBlockingOrGrowing) {
+  const std::string dir = TempDir("queue");
+  auto log = PredictionLog::Open({.dir = dir, .queue_rows = 50});
+  ASSERT_TRUE(log.ok());
+  EXPECT_FALSE((*log)->Log(Batch("too-big", 1, 51, kDay1))) << "more rows than the queue holds";
+  int64_t accepted = 0;
+  for (int i = 0; i < 2000; ++i) {
+    if ((*log)->Log(Batch("r" + std::to_string(i), 1, 10, kDay1))) accepted += 10;
+  }
+  ASSERT_TRUE((*log)->Flush().ok());
+  const PredictionLogStats s = (*log)->stats();
+  EXPECT_EQ(s.logged_rows, accepted);
+  EXPECT_EQ(s.logged_rows + s.dropped_rows, 20000 + 51) << "every row is written or counted";
+  fs::remove_all(dir);
+}
+
+TEST(PredictionLogTest, SamplesByRequestIdAndRefusesBadBatchesAndOptions) {
+  const std::string dir = TempDir("sample");
+  auto log = PredictionLog::Open({.dir = dir, .sample_rate = 0.25});
+  ASSERT_TRUE(log.ok());
+  int kept = 0;
+  for (int i = 0; i < 4000; ++i) kept += (*log)->Log(Batch("id-" + std::to_string(i), 1, 1, kDay1));
+  EXPECT_GT(kept, 800);
+  EXPECT_LT(kept, 1200);
+  const bool again = (*log)->Log(Batch("id-7", 1, 1, kDay1));
+  EXPECT_EQ(again, (*log)->Log(Batch("id-7", 1, 1, kDay1))) << "the same request id, the same answer";
+  EXPECT_EQ((*log)->stats().sampled_out, 4002 - kept - (again ? 2 : 0));
+
+  PredictionBatch bad = Batch("bad", 1, 2, kDay1);
+  bad.features.pop_back();
+  auto all = PredictionLog::Open({.dir = dir + "/all"});
+  ASSERT_TRUE(all.ok());
+  EXPECT_FALSE((*all)->Log(bad));
+  EXPECT_EQ((*all)->stats().dropped_rows, 2);
+
+  EXPECT_FALSE(PredictionLog::Open({.dir = ""}).ok());
+  EXPECT_FALSE(PredictionLog::Open({.dir = dir, .sample_rate = 0}).ok());
+  EXPECT_FALSE(PredictionLog::Open({.dir = dir, .queue_rows = 0}).ok());
+  log->reset();  // closes its files before the folder goes
+  all->reset();
+  fs::remove_all(dir);
+}
+
+TEST(PredictionLogTest, AnUnwritableFolderCountsLostRowsAndKeepsGoing) {
+  const std::string dir = TempDir("unwritable");
+  auto log = PredictionLog::Open({.dir = dir});
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE(WriteFileAtomic(dir + "/eta", "a file where the model's folder should be").ok());
+  EXPECT_TRUE((*log)->Log(Batch("r1", 1, 4, kDay1)));
+  Status flushed = (*log)->Flush();
+  EXPECT_FALSE(flushed.ok());
+  EXPECT_NE(flushed.message().find(dir + "/eta"), std::string::npos) << flushed.ToString();
+  PredictionLogStats s = (*log)->stats();
+  EXPECT_EQ(s.lost_rows, 4);
+  EXPECT_EQ(s.write_errors, 1);
+  // Other models still log.
+  PredictionBatch demand = Batch("r2", 1, 2, kDay1);
+  demand.model = "demand";
+  EXPECT_TRUE((*log)->Log(demand));
+  EXPECT_TRUE((*log)->Flush().ok());
+  EXPECT_EQ((*log)->stats().logged_rows, 2);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace bimride::monitoring
