@@ -151,7 +151,13 @@ TEST_P(DemandServingTest, BadRawFieldsAreInvalidArgumentNamingFieldAndRow) {
   };
   EXPECT_NE(error(0, 99.0).find("row 1: field 'zone': zone 99 is not one the model was trained"),
             std::string::npos);
-  EXPECT_NE(error(0, 3.5).find("row 1: field 'zone'"), std::string::npos);
+  EXPECT_NE(error(0, 3.5).find("row 1: field 'zone': must be a whole number"), std::string::npos);
+  // A whole number that is no zone id is out of range, not "not a positive integer".
+  EXPECT_NE(error(0, -1.0).find("row 1: field 'zone': zone -1 is out of range"),
+            std::string::npos);
+  EXPECT_NE(error(0, 0.0).find("row 1: field 'zone': zone 0 is out of range"), std::string::npos);
+  EXPECT_NE(error(0, 1e12).find("row 1: field 'zone': zone 1000000000000 is out of range"),
+            std::string::npos);
   EXPECT_NE(error(0, std::string("x")).find("field 'zone'"), std::string::npos);
   EXPECT_NE(error(1, std::string("tomorrow")).find("row 1: field 'time'"), std::string::npos);
   EXPECT_NE(error(1, 5.0).find("field 'time'"), std::string::npos);
