@@ -43,9 +43,6 @@ Status CollectLeaves(const json& data, Kind kind, const std::string& what,
 
 Status CheckLeaf(const json& v, Kind kind, const std::string& what) {
   switch (kind) {
-    case Kind::kBool:
-      if (!v.is_boolean()) return InvalidArgumentError(what + ": BOOL data must be true/false");
-      return OkStatus();
     case Kind::kInt:
       if (!v.is_number_integer()) return InvalidArgumentError(what + ": data must be integers");
       return OkStatus();
@@ -64,8 +61,6 @@ Status CheckLeaf(const json& v, Kind kind, const std::string& what) {
       return InvalidArgumentError(what + ": unsupported datatype");
   }
 }
-
-double LeafNumber(const json& v) { return v.is_boolean() ? (v.get<bool>() ? 1.0 : 0.0) : v.get<double>(); }
 
 struct ParsedTensor {
   std::string name;
@@ -91,6 +86,11 @@ StatusOr<ParsedTensor> ParseTensor(const json& t, size_t index, int64_t max_rows
   p.kind = KindOf(dt->get<std::string>());
   if (p.kind == Kind::kUnknown) {
     return InvalidArgumentError(what + ": unknown datatype '" + dt->get<std::string>() + "'");
+  }
+  if (p.kind == Kind::kBool) {
+    // No input of ours is a boolean; true/false taken as 1/0 would pass as zone 1.
+    return InvalidArgumentError(what + ": BOOL data is not accepted; send numbers as INT*, "
+                                "UINT*, FP32 or FP64, strings as BYTES");
   }
   if (p.kind == Kind::kUnsupported) {
     return InvalidArgumentError(what + ": datatype " + dt->get<std::string>() +
@@ -172,7 +172,7 @@ StatusOr<KserveInferRequest> ParseKserveInferRequest(std::string_view body, int6
     if (in.rows == 0) return InvalidArgumentError("input '" + t0.name + "': has no rows");
     in.width = static_cast<int64_t>(t0.leaves.size()) / in.rows;
     in.values.reserve(t0.leaves.size());
-    for (const json* leaf : t0.leaves) in.values.push_back(ToFloat(LeafNumber(*leaf)));
+    for (const json* leaf : t0.leaves) in.values.push_back(ToFloat(leaf->get<double>()));
     return req;
   }
   // Raw fields: one tensor per field, shape [N] or [N, 1].
@@ -191,7 +191,7 @@ StatusOr<KserveInferRequest> ParseKserveInferRequest(std::string_view body, int6
       if (t.kind == Kind::kBytes) {
         c.values.emplace_back(leaf->get<std::string>());
       } else {
-        c.values.emplace_back(LeafNumber(*leaf));
+        c.values.emplace_back(leaf->get<double>());
       }
     }
     in.raw.columns.push_back(std::move(c));

@@ -50,7 +50,7 @@ TEST(KserveCodecTest, ParsesOneRawFieldPerInput) {
   auto r = Parse(Infer(Tensor("pickup_zone", "[2]", "INT32", "[74, 236]") + ", " +
                        Tensor("pickup_datetime", "[2, 1]", "BYTES",
                               R"(["2021-02-10 08:30:00", "2021-02-10 09:00:00"])") +
-                       ", " + Tensor("airport", "[2]", "BOOL", "[true, false]")));
+                       ", " + Tensor("airport", "[2]", "FP32", "[1, 0]")));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_FALSE(r->has_id);
   ASSERT_TRUE(r->input.is_raw());
@@ -88,6 +88,11 @@ TEST(KserveCodecTest, BadTensorsNameTheInput) {
   EXPECT_NE(error("[1, 2]", "UINT8", "[1, -2]").find("non-negative"), std::string::npos);
   EXPECT_NE(error("[1, 2]", "FP32", R"([1, "a"])").find("numbers"), std::string::npos);
   EXPECT_NE(error("[1]", "BYTES", "[1]").find("BYTES data must be strings"), std::string::npos);
+  // true/false are not numbers: a BOOL zone must not become zone 1.
+  EXPECT_NE(error("[2]", "BOOL", "[true, false]").find("input 'x': BOOL data is not accepted"),
+            std::string::npos);
+  EXPECT_NE(error("[1, 2]", "BOOL", "[true, false]").find("input 'x': BOOL data is not accepted"),
+            std::string::npos);
   EXPECT_NE(error("[-1, 2]", "FP32", "[1, 2]").find("'shape' must hold non-negative integers"),
             std::string::npos);
   EXPECT_NE(error("[]", "FP32", "[]").find("'shape'"), std::string::npos);

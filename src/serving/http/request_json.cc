@@ -36,7 +36,6 @@ Status FlattenNumbers(const json& v, const std::string& what, std::vector<float>
 StatusOr<RawValue> ToRawValue(const json& v, const std::string& what) {
   if (v.is_number()) return RawValue(v.get<double>());
   if (v.is_string()) return RawValue(v.get<std::string>());
-  if (v.is_boolean()) return RawValue(v.get<bool>() ? 1.0 : 0.0);
   return InvalidArgumentError(what + ": expected a number or a string, got " +
                               std::string(v.type_name()));
 }

@@ -19,7 +19,8 @@ float ToFloat(double d);
 Status FlattenNumbers(const nlohmann::json& v, const std::string& what, std::vector<float>* out,
                       int depth = 0);
 
-// A scalar raw field value: number or string (booleans become 0/1). InvalidArgument otherwise.
+// A scalar raw field value: number or string. InvalidArgument naming `what` otherwise — true
+// and false included: no raw field is a boolean, and one taken as 1/0 would pass as zone 1.
 StatusOr<RawValue> ToRawValue(const nlohmann::json& v, const std::string& what);
 
 // Parses JSON text without exceptions; InvalidArgument "malformed JSON: …" on error.

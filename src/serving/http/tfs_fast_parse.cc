@@ -78,10 +78,9 @@ bool RawRows(const dom::array& rows, size_t n, ModelInput* input) {
         column.values.emplace_back(number);
       } else if (v.type() == dom::element_type::STRING) {
         column.values.emplace_back(std::string(v.get_string().value_unsafe()));
-      } else if (v.type() == dom::element_type::BOOL) {
-        column.values.emplace_back(v.get_bool().value_unsafe() ? 1.0 : 0.0);
       } else {
-        return false;  // arrays (a named tensor), objects, null: the general path's business
+        // Arrays (a named tensor), objects, null, true/false: the general path's business.
+        return false;
       }
     }
     ++r;

@@ -31,7 +31,7 @@ bool CheckAgreement(const std::string& body, int64_t max_rows = 64) {
 const std::vector<std::string>& Seeds() {
   static const std::vector<std::string> seeds = {
       R"({"instances": [{"pickup_zone": 74, "dropoff_zone": 236, "pickup_datetime": "2021-02-10 08:31:00", "trip_distance": 2.1}]})",
-      R"({"instances": [{"b": 1, "a": "x", "c": true}, {"c": false, "a": "y", "b": -2.5e3}]})",
+      R"({"instances": [{"b": 1, "a": "x", "c": 1}, {"c": 0, "a": "y", "b": -2.5e3}]})",
       R"({"instances": [[1, 2.5, -3e-2, 18446744073709551615, -9223372036854775808], [0, 0.1, 1E2, 7, 8]]})",
       R"({ "instances" : [ [ 1.5 ] , [ 2 ] , [ 3 ] ] } )",
       R"({"instances": [{"zone": 1, "when": "2024-01-05 08:30:00"}, {"zone": 2, "when": "2024-01-05 09:30:00"}, {"zone": 3, "when": "2024-01-06 00:00:00"}]})",
@@ -70,6 +70,7 @@ TEST(TfsFastParseTest, DeclinesWhatIsNotItsShapeOrIsWrong) {
       R"({"instances": [[1, [2]]]})",                                      // nested
       R"({"instances": [[]]})",
       R"({"instances": [{"a": null}]})",
+      R"({"instances": [{"a": 1}, {"a": true}]})",                         // not a number
       R"({"instances": [{"a": "caf\u00e9"}]})",                            // an escape
       R"({"instances": [[123456789012345678901234567890]]})",              // beyond 64 bits
       R"({"instances": [[1e999]]})",
