@@ -346,6 +346,13 @@ void RestApi::HandleRepository(const HttpRequest& req, std::string_view path,
     return respond(st.ok() ? HttpResponse{200, ""} : ErrorResponse(st));
   }
   if (ConsumePrefix(&rest, "/labels/") && !rest.empty() && rest.find('/') == std::string::npos) {
+    // Labels follow the model-name rule (registry/manifest.h): a label of any bytes would be
+    // echoed into every metadata answer and log line.
+    if (!IsValidModelName(std::string(rest))) {
+      return respond(HttpResponse{
+          400, ErrorBody("invalid label name '" + std::string(rest) +
+                         "' (1..128 of A-Z a-z 0-9 _ . -, not starting with . or -)")});
+    }
     auto doc = ParseJsonBody(req.body());
     if (!doc.ok()) return respond(ErrorResponse(doc.status()));
     auto v = doc->is_object() ? doc->find("version") : doc->end();

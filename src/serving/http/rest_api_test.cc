@@ -214,6 +214,81 @@ TEST_F(RestApiTest, TfsPredictRejectsBadInputWithClearErrors) {
   EXPECT_EQ(Post("/v1/models/eta:predict", R"({"instances": [[1,2,3]]})").status, 200);
 }
 
+TEST_F(RestApiTest, BooleansAreRefusedAsNumbersNamingTheField) {
+  Start();
+  struct Case {
+    std::string target, body, message;
+  };
+  const std::vector<Case> cases = {
+      {"/v1/models/trip:predict",
+       R"({"instances": [{"pickup_zone": true, "trip_distance": 1,
+                          "pickup_datetime": "2024-01-05 08:30:00"}]})",
+       "instances[0].pickup_zone: expected a number or a string, got boolean"},
+      {"/v1/models/trip:predict",
+       R"({"instances": [{"pickup_zone": 3, "trip_distance": 1,
+                          "pickup_datetime": "2024-01-05 08:30:00"},
+                         {"pickup_zone": 4, "trip_distance": false,
+                          "pickup_datetime": "2024-01-05 08:30:00"}]})",
+       "instances[1].trip_distance: expected a number or a string, got boolean"},
+      {"/v1/models/trip:predict",
+       R"({"inputs": {"pickup_zone": [1, false], "trip_distance": [1, 1],
+                      "pickup_datetime": ["2024-01-05 08:30:00", "2024-01-05 08:30:00"]}})",
+       "inputs.pickup_zone[1]: expected a number or a string, got boolean"},
+      {"/v1/models/eta:predict", R"({"instances": [[1, true, 3]]})",
+       "instances[0]: expected numbers, got boolean"},
+      {"/v2/models/trip/infer",
+       R"({"inputs": [{"name": "pickup_zone", "shape": [1], "datatype": "BOOL", "data": [true]},
+                      {"name": "trip_distance", "shape": [1], "datatype": "FP32", "data": [1]},
+                      {"name": "pickup_datetime", "shape": [1], "datatype": "BYTES",
+                       "data": ["2024-01-05 08:30:00"]}]})",
+       "input 'pickup_zone': BOOL data is not accepted"},
+      {"/v2/models/eta/infer",
+       R"({"inputs": [{"name": "features", "shape": [1, 3], "datatype": "BOOL",
+                       "data": [true, false, true]}]})",
+       "input 'features': BOOL data is not accepted"},
+  };
+  for (const Case& c : cases) {
+    auto r = Post(c.target, c.body);
+    EXPECT_EQ(r.status, 400) << c.body << " -> " << r.body;
+    EXPECT_NE(Error(r).find(c.message), std::string::npos) << c.body << " -> " << r.body;
+  }
+}
+
+TEST_F(RestApiTest, ErrorBodiesNeverCarryTheClientsIllFormedUtf8) {
+  Start();
+  const std::string bad = "\xff\xc3(\xed\xa0\x80";  // ill-formed UTF-8 of three kinds
+  struct Case {
+    std::string method, target, body;
+  };
+  const std::vector<Case> cases = {
+      {"GET", "/v1/models/" + bad, ""},
+      {"GET", "/v1/models/eta/labels/" + bad, ""},
+      {"GET", "/v1/models/eta/versions/" + bad, ""},
+      {"GET", "/v1/models/eta/" + bad, ""},
+      {"POST", "/v1/models/eta:" + bad, ""},
+      {"POST", "/v1/models/" + bad + ":predict", R"({"instances": [[1, 2, 3]]})"},
+      {"POST", "/v1/models/eta:predict", "{\"instances\": [[\"" + bad + "\"]]}"},
+      {"POST", "/v1/models/eta:predict", "{\"" + bad + "\": 1}"},
+      {"POST", "/v1/models/eta:regress", "{\"examples\": [{\"" + bad + "\": 1}]}"},
+      {"POST", "/v1/models/eta:classify", "{\"examples\": [{\"a\": \"" + bad + "\"}]}"},
+      {"POST", "/v2/models/" + bad + "/infer", "{}"},
+      {"POST", "/v2/models/eta/infer", "{\"id\": \"" + bad + "\", \"inputs\": []}"},
+      {"GET", "/v2/" + bad, ""},
+      {"POST", "/v2/repository/models/" + bad + "/load", ""},
+      {"POST", "/v2/repository/models/eta/labels/" + bad, "{\"version\": 1}"},
+      {"POST", "/v2/repository/index", bad},
+  };
+  for (const Case& c : cases) {
+    auto r = client_->Send(c.method, c.target, c.body, {});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_GE(r->status, 400) << c.target;
+    // nlohmann refuses ill-formed UTF-8 in a string: the body must parse.
+    json j = json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(j.is_discarded()) << c.method << " " << c.target << " -> " << r->body;
+    EXPECT_TRUE(j.is_object() && j.contains("error")) << c.target << " -> " << r->body;
+  }
+}
+
 TEST_F(RestApiTest, KserveHealthMetadataAndReadiness) {
   Start();
   auto r = Get("/v2");
