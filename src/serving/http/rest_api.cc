@@ -189,15 +189,15 @@ void RestApi::HandleTfs(const HttpRequest& req, std::string_view path, HttpRespo
                                                std::string(path) + "'")});
   }
   if (!verb.empty()) {
-    if (verb == "classify" || verb == "regress") {
-      return respond(ErrorResponse(UnimplementedError(
-          "':" + std::string(verb) + "' is not supported; use ':predict'")));
-    }
-    if (verb != "predict") {
+    if (verb != "predict" && verb != "regress" && verb != "classify") {
       return respond(HttpResponse{404, ErrorBody("unknown method ':" + std::string(verb) + "'")});
     }
     if (req.method() != "POST") {
-      return respond(HttpResponse{405, ErrorBody("':predict' needs POST")});
+      return respond(HttpResponse{405, ErrorBody("':" + std::string(verb) + "' needs POST")});
+    }
+    if (verb != "predict") {
+      return HandleTfsExamples(req, verb == "regress" ? Method::kRegress : Method::kClassify,
+                               std::move(model), std::move(selector), std::move(respond), start);
     }
     StatusOr<TfsPredictRequest> parsed = ParseTfsPredictRequest(req.body(), max_batch_rows_);
     if (!parsed.ok()) return respond(ErrorResponse(parsed.status()));
@@ -221,6 +221,26 @@ void RestApi::HandleTfs(const HttpRequest& req, std::string_view path, HttpRespo
   auto status = service_->GetModelStatus(model, selector);
   if (!status.ok()) return respond(ErrorResponse(status.status()));
   respond(Json(RenderTfsModelStatus(*status)));
+}
+
+void RestApi::HandleTfsExamples(const HttpRequest& req, Method method, std::string model,
+                                VersionSelector selector, HttpRespond respond, int64_t start) {
+  StatusOr<TfsExamplesRequest> parsed = ParseTfsExamplesRequest(req.body(), max_batch_rows_);
+  if (!parsed.ok()) return respond(ErrorResponse(parsed.status()));
+  PredictRequest pr{std::move(model), std::move(selector), std::move(parsed->input), &req};
+  pr.method = method;
+  pr.signature_name = parsed->signature_name;
+  service_->Predict(std::move(pr), [respond = std::move(respond), method,
+                                    signature = std::move(parsed->signature_name),
+                                    start](StatusOr<PredictResult> r) {
+    if (!r.ok()) return respond(ErrorResponse(r.status()));
+    StatusOr<std::string> body = method == Method::kRegress
+                                     ? RenderTfsRegressResponse(*r, signature)
+                                     : StatusOr<std::string>(RenderTfsClassifyResponse(*r));
+    if (!body.ok()) return respond(ErrorResponse(body.status()));
+    RecordLatency(*r, start);
+    respond(Json(std::move(body).value()));
+  });
 }
 
 void RestApi::HandleKserve(const HttpRequest& req, std::string_view path, HttpRespond respond,

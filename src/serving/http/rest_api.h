@@ -3,6 +3,8 @@
 // TF Serving REST:  GET  /v1/models/{m}[/versions/{v}|/labels/{l}]            model status
 //                   GET  /v1/models/{m}[/versions/{v}|/labels/{l}]/metadata   signature_def
 //                   POST /v1/models/{m}[/versions/{v}|/labels/{l}]:predict    instances|inputs
+//                   POST /v1/models/{m}[/versions/{v}|/labels/{l}]:regress    examples, context
+//                   POST /v1/models/{m}[/versions/{v}|/labels/{l}]:classify   examples, context
 // KServe v2:        GET  /v2, /v2/health/live, /v2/health/ready
 //                   GET  /v2/models/{m}[/versions/{v}], …/ready; POST …/infer
 //   repository:     POST /v2/repository/index, /v2/repository/models/{m}/load|unload
@@ -36,6 +38,9 @@ class RestApi : public HttpHandler {
  private:
   void HandleTfs(const HttpRequest& req, std::string_view path, HttpRespond respond,
                  int64_t start_ns);
+  // :regress and :classify (TF Serving's Example format), routed as :predict.
+  void HandleTfsExamples(const HttpRequest& req, Method method, std::string model,
+                         VersionSelector selector, HttpRespond respond, int64_t start_ns);
   void HandleKserve(const HttpRequest& req, std::string_view path, HttpRespond respond,
                     int64_t start_ns);
   void HandleRepository(const HttpRequest& req, std::string_view path, HttpRespond& respond);

@@ -204,7 +204,7 @@ TEST_F(RestApiTest, TfsPredictRejectsBadInputWithClearErrors) {
   EXPECT_EQ(r.status, 413) << r.body;
   EXPECT_EQ(Post("/v1/models/nope:predict", R"({"instances": [[1,2,3]]})").status, 404);
   EXPECT_EQ(Post("/v1/models/eta/versions/9:predict", R"({"instances": [[1,2,3]]})").status, 404);
-  EXPECT_EQ(Post("/v1/models/eta:classify", R"({"instances": [[1,2,3]]})").status, 501);
+  EXPECT_EQ(Post("/v1/models/eta:classify", R"({"instances": [[1,2,3]]})").status, 400);
   EXPECT_EQ(Get("/v1/models/eta:predict").status, 405);
   EXPECT_EQ(Get("/nope").status, 404);
   auto raw = client_->SendRaw("GARBAGE\r\n\r\n");
@@ -212,6 +212,116 @@ TEST_F(RestApiTest, TfsPredictRejectsBadInputWithClearErrors) {
   EXPECT_EQ(raw->status, 400);
   // The server is still fine.
   EXPECT_EQ(Post("/v1/models/eta:predict", R"({"instances": [[1,2,3]]})").status, 200);
+}
+
+TEST_F(RestApiTest, TfsRegressAnswersResultsThroughTheSameRouting) {
+  config_.models["eta"].routing.shadow = {"canary"};
+  Start();
+  // Default route = stable = version 1: y = x0 + 2 x1 + 3 x2 + 1.
+  auto r = Post("/v1/models/eta:regress",
+                R"({"examples": [{"features": [1, 1, 1]}, {"features": [0, 0, 0]}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(J(r), json::parse(R"({"results": [7.0, 1.0]})"));
+  r = Post("/v1/models/eta/versions/2:regress",
+           R"({"signature_name": "serving_default", "examples": [{"features": [1, 1, 1]}]})");
+  EXPECT_EQ(J(r), json::parse(R"({"results": [8.0]})")) << r.body;
+  r = Post("/v1/models/eta/labels/canary:regress", R"({"examples": [{"features": [0, 0, 1]}]})");
+  EXPECT_EQ(J(r), json::parse(R"({"results": [5.0]})")) << r.body;
+  // Raw fields with a context merged into each example; the output named as the signature.
+  r = Post("/v1/models/trip:regress",
+           R"({"signature_name": "a", "context": {"pickup_datetime": "2024-01-05 08:30:00"},
+               "examples": [{"pickup_zone": 132, "trip_distance": 2.5},
+                            {"pickup_zone": 1, "trip_distance": 0.5}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(J(r), json::parse(R"({"results": [140.0, 9.0]})"));
+  // Shadow and metrics see :regress as they see :predict.
+  server_->shadow_queue().Flush();
+  EXPECT_EQ(server_->service().metrics().For("eta", 2)->shadow_abs_diff.count(), 1u);
+  const std::string metrics = Get("/metrics").body;
+  EXPECT_NE(metrics.find("bimride_predict_requests_total{model=\"eta\",version=\"1\",code=\"OK\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("bimride_predict_requests_total{model=\"trip\",version=\"1\",code=\"OK\"} 1"),
+            std::string::npos);
+}
+
+TEST_F(RestApiTest, TfsClassifyAnswersLabelScorePairsForAClassifierOnly) {
+  testing::TestVersionOptions classifier;
+  classifier.weights = {{1, 0, 0}, {0, 1, 0}};
+  classifier.bias = {0, 0};
+  classifier.output_names = {"cash", "card"};
+  classifier.serving_method = "classify";
+  ASSERT_TRUE(testing::WriteTestVersion(repo_, "payment", 1, classifier).ok());
+  Start();
+  auto r = Post("/v1/models/payment:classify",
+                R"({"examples": [{"features": [0.25, 0.75, 0]}, {"features": [1, 0, 0]}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(J(r), json::parse(R"({"results": [[["cash", 0.25], ["card", 0.75]],
+                                              [["cash", 1.0], ["card", 0.0]]]})"));
+  r = Post("/v1/models/payment/versions/1:classify",
+           R"({"examples": [{"features": [0.5, 0.5, 0]}]})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  // Each side refuses the other's method, clearly.
+  r = Post("/v1/models/eta:classify", R"({"examples": [{"features": [1, 1, 1]}]})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(Error(r).find("model 'eta' version 1 is a regressor, not a classifier"),
+            std::string::npos)
+      << r.body;
+  r = Post("/v1/models/payment:regress", R"({"examples": [{"features": [1, 1, 1]}]})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(Error(r).find("is a classifier"), std::string::npos) << r.body;
+}
+
+TEST_F(RestApiTest, TfsRegressAndClassifyRejectBadInputWithClearErrors) {
+  Start();
+  struct Case {
+    std::string target, body;
+    int status;
+    std::string message;
+  };
+  const std::string many = [] {
+    std::string b = R"({"examples": [)";
+    for (int i = 0; i < 101; ++i) b += std::string(i ? "," : "") + R"({"features": [1, 2, 3]})";
+    return b + "]}";
+  }();
+  const std::vector<Case> cases = {
+      {"/v1/models/eta:regress", "{\"examples\": [", 400, "malformed JSON"},
+      {"/v1/models/eta:regress", R"({"instances": [[1, 2, 3]]})", 400, "unknown key 'instances'"},
+      {"/v1/models/eta:regress", R"({"examples": []})", 400, "non-empty"},
+      {"/v1/models/eta:regress", R"({"examples": [{"features": [1, 2]}]})", 400, "expects 3"},
+      {"/v1/models/eta:regress", R"({"examples": [{"features": [1, 2, "x"]}]})", 400,
+       "expected numbers"},
+      {"/v1/models/eta:regress", R"({"signature_name": "nope", "examples": [{"features": [1, 2, 3]}]})",
+       400, "unknown signature_name 'nope'"},
+      {"/v1/models/trip:regress",
+       R"({"examples": [{"pickup_zone": 1, "trip_distance": 1,
+                         "pickup_datetime": "2024-01-05 08:30:00"}]})",
+       400, "has 2 outputs (a, b)"},
+      {"/v1/models/trip:regress",
+       R"({"signature_name": "a", "context": {"pickup_zone": 1},
+           "examples": [{"pickup_zone": 2, "trip_distance": 1, "pickup_datetime": "x"}]})",
+       400, "feature 'pickup_zone' is also in 'context'"},
+      {"/v1/models/trip:regress",
+       R"({"signature_name": "a", "examples": [{"pickup_zone": false, "trip_distance": 1,
+                                                 "pickup_datetime": "2024-01-05 08:30:00"}]})",
+       400, "examples[0].pickup_zone: expected a number or a string, got boolean"},
+      {"/v1/models/trip:regress", R"({"signature_name": "a", "examples": [{"pickup_zone": 1}]})",
+       400, "missing raw field"},
+      {"/v1/models/eta:regress", many, 413, "limit is 100"},
+      {"/v1/models/nope:regress", R"({"examples": [{"features": [1, 2, 3]}]})", 404, "nope"},
+      {"/v1/models/eta/versions/9:regress", R"({"examples": [{"features": [1, 2, 3]}]})", 404,
+       "version 9"},
+      {"/v1/models/eta/labels/blue:classify", R"({"examples": [{"features": [1, 2, 3]}]})", 404,
+       "label 'blue'"},
+      {"/v1/models/eta:classify", R"({"examples": "x"})", 400, "'examples' must be"},
+  };
+  for (const Case& c : cases) {
+    auto r = Post(c.target, c.body);
+    EXPECT_EQ(r.status, c.status) << c.target << " " << c.body << " -> " << r.body;
+    EXPECT_NE(Error(r).find(c.message), std::string::npos) << c.body << " -> " << r.body;
+  }
+  EXPECT_EQ(Get("/v1/models/eta:regress").status, 405);
+  EXPECT_EQ(Get("/v1/models/eta:classify").status, 405);
 }
 
 TEST_F(RestApiTest, BooleansAreRefusedAsNumbersNamingTheField) {

@@ -10,16 +10,17 @@ namespace {
 using nlohmann::json;
 
 // Rows given as objects: either {"<input>": [numbers]} (one named numeric input) or raw fields.
-Status ParseObjectRows(const json& rows, ModelInput* input) {
+// `list` names the rows in messages ("instances", "examples").
+Status ParseObjectRows(const json& rows, const std::string& list, ModelInput* input) {
   const json& first = rows[0];
   bool numeric_tensor = first.size() == 1 && first.begin()->is_array();
   if (numeric_tensor) {
     input->tensor_name = first.begin().key();
     for (size_t r = 0; r < rows.size(); ++r) {
       const json& row = rows[r];
-      const std::string what = "instances[" + std::to_string(r) + "]";
+      const std::string what = list + "[" + std::to_string(r) + "]";
       if (!row.is_object() || row.size() != 1 || !row.contains(input->tensor_name)) {
-        return InvalidArgumentError(what + ": every instance must name the same single input '" +
+        return InvalidArgumentError(what + ": every row must name the same single input '" +
                                     input->tensor_name + "'");
       }
       size_t before = input->values.size();
@@ -28,8 +29,8 @@ Status ParseObjectRows(const json& rows, ModelInput* input) {
       int64_t width = static_cast<int64_t>(input->values.size() - before);
       if (r == 0) input->width = width;
       if (width != input->width || width == 0) {
-        return InvalidArgumentError(what + ": has " + std::to_string(width) +
-                                    " values; instances[0] has " + std::to_string(input->width));
+        return InvalidArgumentError(what + ": has " + std::to_string(width) + " values; " +
+                                    list + "[0] has " + std::to_string(input->width));
       }
     }
     input->rows = static_cast<int64_t>(rows.size());
@@ -40,13 +41,13 @@ Status ParseObjectRows(const json& rows, ModelInput* input) {
     input->raw.columns.push_back({it.key(), {}});
     input->raw.columns.back().values.reserve(rows.size());
   }
-  if (input->raw.columns.empty()) return InvalidArgumentError("instances[0]: empty object");
+  if (input->raw.columns.empty()) return InvalidArgumentError(list + "[0]: empty object");
   for (size_t r = 0; r < rows.size(); ++r) {
     const json& row = rows[r];
-    const std::string what = "instances[" + std::to_string(r) + "]";
+    const std::string what = list + "[" + std::to_string(r) + "]";
     if (!row.is_object() || row.size() != input->raw.columns.size()) {
-      return InvalidArgumentError(what + ": every instance must have the same fields as "
-                                         "instances[0]");
+      return InvalidArgumentError(what + ": every row must have the same fields as " + list +
+                                  "[0]");
     }
     for (RawColumn& c : input->raw.columns) {
       auto v = row.find(c.name);
@@ -68,7 +69,7 @@ Status ParseInstances(const json& instances, int64_t max_rows, ModelInput* input
     return OutOfRangeError("'instances' has " + std::to_string(instances.size()) +
                            " rows; the limit is " + std::to_string(max_rows));
   }
-  if (instances[0].is_object()) return ParseObjectRows(instances, input);
+  if (instances[0].is_object()) return ParseObjectRows(instances, "instances", input);
   input->values.reserve(instances.size() * (instances[0].is_array() ? instances[0].size() : 1));
   for (size_t r = 0; r < instances.size(); ++r) {
     const std::string what = "instances[" + std::to_string(r) + "]";
@@ -269,6 +270,93 @@ StatusOr<TfsPredictRequest> ParseTfsPredictRequestGeneral(std::string_view body,
     RETURN_IF_ERROR(ParseColumnar(doc["inputs"], max_rows, &req.input));
   }
   return req;
+}
+
+StatusOr<TfsExamplesRequest> ParseTfsExamplesRequest(std::string_view body, int64_t max_rows) {
+  ASSIGN_OR_RETURN(json doc, ParseJsonBody(body));
+  if (!doc.is_object()) return InvalidArgumentError("request body must be a JSON object");
+  TfsExamplesRequest req;
+  const json* context = nullptr;
+  const json* examples = nullptr;
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    const std::string& key = it.key();
+    if (key == "signature_name") {
+      if (!it->is_string()) return InvalidArgumentError("'signature_name' must be a string");
+      req.signature_name = it->get<std::string>();
+    } else if (key == "context") {
+      if (!it->is_object()) return InvalidArgumentError("'context' must be an object");
+      context = &*it;
+    } else if (key == "examples") {
+      examples = &*it;
+    } else {
+      return InvalidArgumentError("unknown key '" + key +
+                                  "' (expected 'examples', and 'context', 'signature_name')");
+    }
+  }
+  if (examples == nullptr || !examples->is_array() || examples->empty()) {
+    return InvalidArgumentError("'examples' must be a non-empty array of objects");
+  }
+  if (static_cast<int64_t>(examples->size()) > max_rows) {
+    return OutOfRangeError("'examples' has " + std::to_string(examples->size()) +
+                           " rows; the limit is " + std::to_string(max_rows));
+  }
+  // Each example with the context's features added: then rows as `instances` takes them.
+  json rows = json::array();
+  for (size_t r = 0; r < examples->size(); ++r) {
+    const json& example = (*examples)[r];
+    const std::string what = "examples[" + std::to_string(r) + "]";
+    if (!example.is_object()) return InvalidArgumentError(what + ": must be an object");
+    json merged = example;
+    if (context != nullptr) {
+      for (auto it = context->begin(); it != context->end(); ++it) {
+        if (merged.contains(it.key())) {
+          return InvalidArgumentError(what + ": feature '" + it.key() +
+                                      "' is also in 'context' (a feature goes in one of them)");
+        }
+        merged[it.key()] = *it;
+      }
+    }
+    rows.push_back(std::move(merged));
+  }
+  RETURN_IF_ERROR(ParseObjectRows(rows, "examples", &req.input));
+  return req;
+}
+
+StatusOr<std::string> RenderTfsRegressResponse(const PredictResult& result,
+                                               std::string_view signature_name) {
+  ASSIGN_OR_RETURN(std::vector<size_t> chosen,
+                   SignatureOutputs(result.servable->spec(), Method::kRegress, signature_name));
+  const size_t outs = result.output_names().size();
+  std::string out;
+  out.reserve(16 + result.rows * 12);
+  out += "{\"results\": [";
+  for (int64_t r = 0; r < result.rows; ++r) {
+    if (r) out += ", ";
+    AppendFloat(&out, result.values[r * outs + chosen[0]]);
+  }
+  out += "]}";
+  return out;
+}
+
+std::string RenderTfsClassifyResponse(const PredictResult& result) {
+  const std::vector<std::string>& labels = result.output_names();
+  const size_t outs = labels.size();
+  std::string out;
+  out.reserve(16 + result.values.size() * 24);
+  out += "{\"results\": [";
+  for (int64_t r = 0; r < result.rows; ++r) {
+    out += r ? ", [" : "[";
+    for (size_t o = 0; o < outs; ++o) {
+      out += o ? ", [" : "[";
+      AppendJsonString(&out, labels[o]);
+      out += ", ";
+      AppendFloat(&out, result.values[r * outs + o]);
+      out += "]";
+    }
+    out += "]";
+  }
+  out += "]}";
+  return out;
 }
 
 std::string RenderTfsPredictResponse(const PredictResult& result, bool columnar) {

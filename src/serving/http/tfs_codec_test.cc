@@ -130,6 +130,64 @@ TEST(TfsCodecTest, TheGeneralPathCountsTheRowsOfABigBodyBeforeBuildingItsTree) {
       StatusCode::kInvalidArgument);
 }
 
+TEST(TfsCodecTest, ExamplesGetTheContextMergedIntoEachRow) {
+  auto r = ParseTfsExamplesRequest(
+      R"({"signature_name": "eta_minutes", "context": {"pickup_datetime": "2024-01-05 08:30:00"},
+          "examples": [{"pickup_zone": 74, "trip_distance": 2.5},
+                       {"trip_distance": 1, "pickup_zone": 236}]})",
+      kMaxRows);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->signature_name, "eta_minutes");
+  ASSERT_TRUE(r->input.is_raw());
+  EXPECT_EQ(r->input.rows, 2);
+  EXPECT_EQ(r->input.raw.rows, 2);
+  EXPECT_EQ(r->input.raw.Find("pickup_zone")->values, (std::vector<RawValue>{74.0, 236.0}));
+  EXPECT_EQ(r->input.raw.Find("pickup_datetime")->values,
+            (std::vector<RawValue>{std::string("2024-01-05 08:30:00"),
+                                   std::string("2024-01-05 08:30:00")}));
+  // Without a context; the numeric input as a named list.
+  auto numeric = ParseTfsExamplesRequest(R"({"examples": [{"features": [1, 2, 3]}]})", kMaxRows);
+  ASSERT_TRUE(numeric.ok()) << numeric.status().ToString();
+  EXPECT_EQ(numeric->input.tensor_name, "features");
+  EXPECT_EQ(numeric->input.values, (std::vector<float>{1, 2, 3}));
+  EXPECT_TRUE(numeric->signature_name.empty());
+}
+
+TEST(TfsCodecTest, BadExamplesBodiesNameTheProblem) {
+  const auto error = [](std::string_view body, StatusCode code = StatusCode::kInvalidArgument) {
+    return testing::FailureMessage(ParseTfsExamplesRequest(body, kMaxRows), code, body);
+  };
+  EXPECT_NE(error(R"({"examples": [{"a": 1})").find("malformed JSON"), std::string::npos);
+  EXPECT_NE(error("[]").find("must be a JSON object"), std::string::npos);
+  EXPECT_NE(error("{}").find("'examples' must be a non-empty array"), std::string::npos);
+  EXPECT_NE(error(R"({"examples": []})").find("'examples' must be a non-empty array"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"examples": {"a": 1}})").find("'examples' must be"), std::string::npos);
+  EXPECT_NE(error(R"({"examples": [1]})").find("examples[0]: must be an object"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"examples": [{"a": 1}], "instances": [1]})").find("unknown key 'instances'"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"examples": [{"a": 1}], "context": [1]})").find("'context' must be an object"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"examples": [{"a": 1}], "signature_name": 3})").find("'signature_name'"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"context": {"a": 1}, "examples": [{"b": 1}, {"a": 2}]})")
+                .find("examples[1]: feature 'a' is also in 'context'"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"examples": [{"a": 1, "b": 2}, {"a": 1}]})").find("examples[1]"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"examples": [{"a": true}]})")
+                .find("examples[0].a: expected a number or a string, got boolean"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"context": {"a": null}, "examples": [{"b": 1}]})").find("examples[0].a"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"examples": [{}]})").find("empty object"), std::string::npos);
+  EXPECT_NE(error(R"({"examples": [{"a":1},{"a":2},{"a":3},{"a":4},{"a":5}]})",
+                  StatusCode::kOutOfRange)
+                .find("limit is 4"),
+            std::string::npos);
+}
+
 class TfsRenderTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -169,6 +227,23 @@ TEST_F(TfsRenderTest, SeveralOutputsRenderObjectsKeyedByName) {
             json::parse(R"({"predictions": [{"a": 1, "b": 2}, {"a": 3, "b": 4}]})"));
   EXPECT_EQ(json::parse(RenderTfsPredictResponse(r, true)),
             json::parse(R"({"outputs": {"a": [1, 3], "b": [2, 4]}})"));
+}
+
+TEST_F(TfsRenderTest, RegressAnswersOneValuePerExample) {
+  auto body = RenderTfsRegressResponse(Result(eta_, 2, {1.5f, 2}), "");
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(json::parse(*body), json::parse(R"({"results": [1.5, 2]})"));
+  // Several outputs: the one the signature names.
+  body = RenderTfsRegressResponse(Result(trip_, 2, {1, 2, 3, 4}), "b");
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(json::parse(*body), json::parse(R"({"results": [2, 4]})"));
+  EXPECT_EQ(RenderTfsRegressResponse(Result(trip_, 2, {1, 2, 3, 4}), "").status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_F(TfsRenderTest, ClassifyAnswersLabelScorePairsPerExample) {
+  EXPECT_EQ(json::parse(RenderTfsClassifyResponse(Result(trip_, 2, {0.25f, 0.75f, 1, 0}))),
+            json::parse(R"({"results": [[["a", 0.25], ["b", 0.75]], [["a", 1], ["b", 0]]]})"));
 }
 
 TEST_F(TfsRenderTest, ModelStatusCarriesStateAndError) {

@@ -140,6 +140,7 @@ Status WriteTestVersion(const std::string& repo, const std::string& model, int64
         registry::FeatureSpecRef{o.feature_spec, 1, {"pickup_zone", "trip_distance",
                                                      "pickup_datetime"}};
   }
+  if (!o.serving_method.empty()) m.properties["serving_method"] = o.serving_method;
   registry::ModelRepository repository(repo);
   ASSIGN_OR_RETURN(registry::Manifest published,
                    repository.Publish({{scratch + "/model.json", ""}}, m));

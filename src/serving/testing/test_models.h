@@ -39,6 +39,7 @@ struct TestVersionOptions {
   bool fail_predict = false;       // backend errors on every Predict (so warm-up fails)
   bool corrupt_digest = false;     // model.json altered after publishing (sha256 mismatch)
   std::string backend = "baseline";
+  std::string serving_method;      // manifest property "serving_method" ("classify": a classifier)
 };
 
 // A version over "test_trip_v1" (features [zone, distance, hour]) with two outputs:
