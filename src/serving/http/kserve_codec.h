@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "serving/http/request_json.h"
 #include "serving/service.h"
 
 namespace bimride::serving::http {
@@ -29,7 +30,10 @@ struct KserveInferRequest {
   ModelInput input;
 };
 
+// Bodies over kScanRowsAbove (request_json.h) are first scanned by ScanKserveRows, which stops
+// at the first input whose shape[0] (or nested data) has more rows than the limit.
 StatusOr<KserveInferRequest> ParseKserveInferRequest(std::string_view body, int64_t max_rows);
+RowScan ScanKserveRows(std::string_view body, int64_t max_rows);
 // NotFound when a requested output does not exist.
 StatusOr<std::string> RenderKserveInferResponse(const PredictResult& result,
                                                 const KserveInferRequest& request);

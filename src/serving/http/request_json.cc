@@ -54,4 +54,47 @@ StatusOr<json> ParseJsonBody(std::string_view body) {
   return doc;
 }
 
+Status TooManyRows(const std::string& list, int64_t max_rows) {
+  return OutOfRangeError(list + " has more than " + std::to_string(max_rows) +
+                         " rows; the limit is " + std::to_string(max_rows));
+}
+
+RowScan RowLimitScan::Run(std::string_view body) {
+  json::sax_parse(body, this);
+  return {status_, values_read_};
+}
+
+bool RowLimitScan::Value(const double* number, const std::string* text, bool array) {
+  ++values_read_;
+  if (!open_.empty() && open_.back().array) ++open_.back().count;
+  return OnValue(number, text, array);
+}
+
+bool RowLimitScan::start_object(std::size_t) {
+  if (!Value(nullptr, nullptr, false)) return false;
+  open_.push_back({});
+  return true;
+}
+
+bool RowLimitScan::key(string_t& k) {
+  open_.back().key = k;
+  return true;
+}
+
+bool RowLimitScan::end_object() {
+  open_.pop_back();
+  return true;
+}
+
+bool RowLimitScan::start_array(std::size_t) {
+  if (!Value(nullptr, nullptr, true)) return false;
+  open_.push_back({true, "", 0});
+  return true;
+}
+
+bool RowLimitScan::end_array() {
+  open_.pop_back();
+  return true;
+}
+
 }  // namespace bimride::serving::http

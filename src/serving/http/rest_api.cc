@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "common/logging.h"
 #include "serving/http/json_text.h"
@@ -146,7 +148,15 @@ RestApi::RestApi(Service* service, const ServerConfig& config, AccessLog* access
       max_batch_rows_(config.max_batch_rows),
       admin_token_(config.admin_token),
       loopback_only_(IsLoopbackHost(config.host)),
-      access_log_(access_log) {}
+      access_log_(access_log),
+      workers_(std::make_unique<WorkerPool>(
+          config.io_threads > 0 ? static_cast<int>(config.io_threads)
+                                : static_cast<int>(std::thread::hardware_concurrency()),
+          kWorkerQueue)) {}
+
+RestApi::~RestApi() { Stop(); }
+
+void RestApi::Stop() { workers_->Stop(); }
 
 void RestApi::Handle(const HttpRequest& req, HttpRespond raw_respond) {
   const int64_t start = MonotonicNanos();
@@ -156,6 +166,20 @@ void RestApi::Handle(const HttpRequest& req, HttpRespond raw_respond) {
                                                                                       : "other";
   TimedRespond timed(std::move(raw_respond), &service_->metrics(), access_log_, req, api, start);
   HttpRespond respond = std::move(timed);
+  if (req.body().size() > kWorkerBodyBytes) {
+    // Parsing a big body (and predicting its rows) takes CPU time every other connection of this
+    // I/O thread would wait for: a worker does it. The request stays valid until answered.
+    auto shared = std::make_shared<HttpRespond>(std::move(respond));
+    if (!workers_->Post([this, &req, path, shared, start] { Route(req, path, *shared, start); })) {
+      (*shared)(HttpResponse{429, ErrorBody("too many large requests queued; retry shortly")});
+    }
+    return;
+  }
+  Route(req, path, std::move(respond), start);
+}
+
+void RestApi::Route(const HttpRequest& req, std::string_view path, HttpRespond respond,
+                    int64_t start) {
   if (path == "/metrics") {
     if (req.method() != "GET") return respond(ErrorResponse(UnimplementedError("use GET")));
     return respond(HttpResponse{200, service_->MetricsText(), "text/plain; version=0.0.4"});

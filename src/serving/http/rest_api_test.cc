@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -578,10 +579,12 @@ TEST_F(RestApiTest, TheBearerSchemeIsCaseInsensitiveTheTokenIsNot) {
 // A request handed straight to a RestApi (no socket): for a server configured beyond loopback.
 class DirectRequest : public HttpRequest {
  public:
-  DirectRequest(std::string method, std::string target, std::string authorization)
+  DirectRequest(std::string method, std::string target, std::string authorization,
+                std::string body = "")
       : method_(std::move(method)),
         target_(std::move(target)),
-        authorization_(std::move(authorization)) {}
+        authorization_(std::move(authorization)),
+        body_(std::move(body)) {}
   std::string_view method() const override { return method_; }
   std::string_view target() const override { return target_; }
   const std::string& body() const override { return body_; }
@@ -612,6 +615,46 @@ TEST_F(RestApiTest, RepositoryControlBeyondLoopbackWithoutATokenIs403Always) {
     }
   }
   EXPECT_EQ(Get("/v2/models/eta/ready").status, 200) << "nothing was unloaded";
+}
+
+TEST_F(RestApiTest, LargeBodiesAreParsedAndPredictedOnAWorkerNotTheIoThread) {
+  Start();
+  auto no_log = AccessLog::Open("off");
+  ASSERT_TRUE(no_log.ok());
+  RestApi api(&server_->service(), config_, no_log->get());
+  struct Answer {
+    std::promise<std::pair<std::thread::id, HttpResponse>> promise;
+  };
+  const auto handle = [&api](const DirectRequest& request) {
+    Answer answer;
+    auto future = answer.promise.get_future();
+    api.Handle(request, [&answer](HttpResponse r) {
+      answer.promise.set_value({std::this_thread::get_id(), std::move(r)});
+    });
+    return future.get();
+  };
+  const std::string small = R"({"instances": [[1, 1, 1]]})";
+  const std::string large =
+      R"({"instances": [[1, 1, 1]])" + std::string(RestApi::kWorkerBodyBytes, ' ') + "}";
+  for (const char* target : {"/v1/models/eta:predict", "/v1/models/eta:regress"}) {
+    const bool regress = std::string(target).find("regress") != std::string::npos;
+    const auto body = [&](const std::string& b) {
+      std::string out = b;
+      const std::string rows = "\"instances\": [[1, 1, 1]]";
+      if (regress) out.replace(out.find(rows), rows.size(), "\"examples\": [{\"features\": [1, 1, 1]}]");
+      return out;
+    };
+    auto [small_thread, small_answer] = handle(DirectRequest("POST", target, "", body(small)));
+    EXPECT_EQ(small_answer.status, 200) << small_answer.body;
+    EXPECT_EQ(small_thread, std::this_thread::get_id()) << "a small body is handled inline";
+    auto [large_thread, large_answer] = handle(DirectRequest("POST", target, "", body(large)));
+    EXPECT_EQ(large_answer.status, 200) << large_answer.body;
+    EXPECT_NE(large_thread, std::this_thread::get_id()) << "the I/O thread parsed a large body";
+  }
+  // After Stop, a large request is refused rather than run on a thread that is gone.
+  api.Stop();
+  auto [unused, refused] = handle(DirectRequest("POST", "/v1/models/eta:predict", "", large));
+  EXPECT_EQ(refused.status, 429) << refused.body;
 }
 
 TEST_F(RestApiTest, FullBatchQueueAnswers429WithClearError) {

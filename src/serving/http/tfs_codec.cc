@@ -65,10 +65,7 @@ Status ParseInstances(const json& instances, int64_t max_rows, ModelInput* input
   if (!instances.is_array() || instances.empty()) {
     return InvalidArgumentError("'instances' must be a non-empty array");
   }
-  if (static_cast<int64_t>(instances.size()) > max_rows) {
-    return OutOfRangeError("'instances' has " + std::to_string(instances.size()) +
-                           " rows; the limit is " + std::to_string(max_rows));
-  }
+  if (static_cast<int64_t>(instances.size()) > max_rows) return TooManyRows("'instances'", max_rows);
   if (instances[0].is_object()) return ParseObjectRows(instances, "instances", input);
   input->values.reserve(instances.size() * (instances[0].is_array() ? instances[0].size() : 1));
   for (size_t r = 0; r < instances.size(); ++r) {
@@ -90,10 +87,7 @@ Status ParseInstances(const json& instances, int64_t max_rows, ModelInput* input
 Status ParseNumericColumn(const json& v, const std::string& what, int64_t max_rows,
                           ModelInput* input) {
   if (!v.is_array() || v.empty()) return InvalidArgumentError(what + ": must be a non-empty array");
-  if (static_cast<int64_t>(v.size()) > max_rows) {
-    return OutOfRangeError(what + ": has " + std::to_string(v.size()) + " rows; the limit is " +
-                           std::to_string(max_rows));
-  }
+  if (static_cast<int64_t>(v.size()) > max_rows) return TooManyRows(what, max_rows);
   RETURN_IF_ERROR(FlattenNumbers(v, what, &input->values));
   input->rows = static_cast<int64_t>(v.size());
   if (input->values.size() % v.size() != 0) {
@@ -138,10 +132,7 @@ Status ParseColumnar(const json& inputs, int64_t max_rows, ModelInput* input) {
       return InvalidArgumentError(what + ": has " + std::to_string(col.size()) +
                                   " values; other fields have " + std::to_string(rows));
     }
-    if (rows > max_rows) {
-      return OutOfRangeError(what + ": has " + std::to_string(rows) + " rows; the limit is " +
-                             std::to_string(max_rows));
-    }
+    if (rows > max_rows) return TooManyRows(what, max_rows);
     RawColumn c{it.key(), {}};
     c.values.reserve(col.size());
     for (size_t r = 0; r < col.size(); ++r) {
@@ -163,62 +154,33 @@ void AppendStatusObject(std::string* out, const Status& status) {
   *out += "}";
 }
 
-// Bodies larger than this have the rows of their top-level "instances" counted by a SAX pass (no
-// tree) before the tree is built: a body of too many rows is refused without the tree's cost in
-// time and memory (some 35 times the body's size).
-constexpr size_t kCountRowsAbove = 64 << 10;
-
-class InstanceCounter : public nlohmann::json_sax<json> {
+// The rows of a TF Serving body: the elements of the top-level "instances", "examples" or
+// "inputs" array, or of each column of an "inputs" object; named as the tree parse names them.
+class TfsRowScan : public RowLimitScan {
  public:
-  int64_t rows = 0;  // elements of the top-level "instances" array
-
-  bool null() override { return Value(); }
-  bool boolean(bool) override { return Value(); }
-  bool number_integer(number_integer_t) override { return Value(); }
-  bool number_unsigned(number_unsigned_t) override { return Value(); }
-  bool number_float(number_float_t, const string_t&) override { return Value(); }
-  bool string(string_t&) override { return Value(); }
-  bool binary(binary_t&) override { return Value(); }
-  bool start_object(std::size_t) override {
-    Value();
-    ++depth_;
-    return true;
-  }
-  bool key(string_t& k) override {
-    if (depth_ == 1) top_key_is_instances_ = k == "instances";
-    return true;
-  }
-  bool end_object() override {
-    --depth_;
-    return true;
-  }
-  bool start_array(std::size_t) override {
-    Value();
-    if (depth_ == 0) return false;  // not an object: the tree parse says so
-    if (depth_ == 1 && top_key_is_instances_) in_instances_ = true;
-    ++depth_;
-    return true;
-  }
-  bool end_array() override {
-    --depth_;
-    if (depth_ == 1) in_instances_ = false;
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
-    return false;
-  }
+  using RowLimitScan::RowLimitScan;
 
  private:
-  bool Value() {
-    if (in_instances_ && depth_ == 2) ++rows;
+  bool OnValue(const double*, const std::string*, bool) override {
+    const std::vector<Frame>& o = open();
+    if (o.size() == 2 && o[1].array && o[1].count > max_rows_) {
+      const std::string& list = o[0].key;
+      if (list == "instances" || list == "examples") return Refuse("'" + list + "'");
+      if (list == "inputs") return Refuse("inputs");
+    }
+    if (o.size() == 3 && o[0].key == "inputs" && !o[1].array && o[2].array &&
+        o[2].count > max_rows_) {
+      return Refuse("inputs." + o[1].key);
+    }
     return true;
   }
-  int depth_ = 0;
-  bool top_key_is_instances_ = false;
-  bool in_instances_ = false;
 };
 
 }  // namespace
+
+RowScan ScanTfsRows(std::string_view body, int64_t max_rows) {
+  return TfsRowScan(max_rows).Run(body);
+}
 
 StatusOr<TfsPredictRequest> ParseTfsPredictRequest(std::string_view body, int64_t max_rows) {
   Status refused;
@@ -231,15 +193,7 @@ StatusOr<TfsPredictRequest> ParseTfsPredictRequest(std::string_view body, int64_
 
 StatusOr<TfsPredictRequest> ParseTfsPredictRequestGeneral(std::string_view body,
                                                           int64_t max_rows) {
-  if (body.size() > kCountRowsAbove) {
-    InstanceCounter counter;
-    // Stops at the first syntax error, which the tree parse then names.
-    const bool complete = json::sax_parse(body, &counter);
-    if (complete && counter.rows > max_rows) {
-      return OutOfRangeError("'instances' has " + std::to_string(counter.rows) +
-                             " rows; the limit is " + std::to_string(max_rows));
-    }
-  }
+  if (body.size() > kScanRowsAbove) RETURN_IF_ERROR(ScanTfsRows(body, max_rows).status);
   ASSIGN_OR_RETURN(json doc, ParseJsonBody(body));
   if (!doc.is_object()) return InvalidArgumentError("request body must be a JSON object");
   TfsPredictRequest req;
@@ -273,6 +227,7 @@ StatusOr<TfsPredictRequest> ParseTfsPredictRequestGeneral(std::string_view body,
 }
 
 StatusOr<TfsExamplesRequest> ParseTfsExamplesRequest(std::string_view body, int64_t max_rows) {
+  if (body.size() > kScanRowsAbove) RETURN_IF_ERROR(ScanTfsRows(body, max_rows).status);
   ASSIGN_OR_RETURN(json doc, ParseJsonBody(body));
   if (!doc.is_object()) return InvalidArgumentError("request body must be a JSON object");
   TfsExamplesRequest req;
@@ -296,10 +251,7 @@ StatusOr<TfsExamplesRequest> ParseTfsExamplesRequest(std::string_view body, int6
   if (examples == nullptr || !examples->is_array() || examples->empty()) {
     return InvalidArgumentError("'examples' must be a non-empty array of objects");
   }
-  if (static_cast<int64_t>(examples->size()) > max_rows) {
-    return OutOfRangeError("'examples' has " + std::to_string(examples->size()) +
-                           " rows; the limit is " + std::to_string(max_rows));
-  }
+  if (static_cast<int64_t>(examples->size()) > max_rows) return TooManyRows("'examples'", max_rows);
   // Each example with the context's features added: then rows as `instances` takes them.
   json rows = json::array();
   for (size_t r = 0; r < examples->size(); ++r) {

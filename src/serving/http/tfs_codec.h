@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "serving/http/request_json.h"
 #include "serving/service.h"
 
 namespace bimride::serving::http {
@@ -30,7 +31,12 @@ struct TfsPredictRequest {
   bool operator==(const TfsPredictRequest&) const = default;
 };
 
+// Bodies over kScanRowsAbove (request_json.h) have their rows counted first by ScanTfsRows,
+// which stops at the first list over the limit: a body of a million rows is refused after
+// reading max_rows + 1 of them, with no tree built.
 StatusOr<TfsPredictRequest> ParseTfsPredictRequest(std::string_view body, int64_t max_rows);
+// The rows of `instances`, `examples`, `inputs` (an array) and each column of an `inputs` object.
+RowScan ScanTfsRows(std::string_view body, int64_t max_rows);
 
 // `:classify` and `:regress` request: {"signature_name"?: "…", "context"?: {feature: value},
 // "examples": [{feature: value, …}, …]}. The context is merged into every example (a feature in

@@ -123,7 +123,7 @@ TEST(TfsCodecTest, TheGeneralPathCountsTheRowsOfABigBodyBeforeBuildingItsTree) {
   body += R"(], "signature_name": 5})";
   auto parsed = ParseTfsPredictRequest(body, 1024);
   EXPECT_EQ(parsed.status().code(), StatusCode::kOutOfRange) << parsed.status().ToString();
-  EXPECT_EQ(parsed.status().message(), "'instances' has 20000 rows; the limit is 1024");
+  EXPECT_EQ(parsed.status().message(), "'instances' has more than 1024 rows; the limit is 1024");
   // A small body keeps the general path's order of checks.
   EXPECT_EQ(
       ParseTfsPredictRequest(R"({"instances": [1, 2], "signature_name": 5})", 1).status().code(),
@@ -186,6 +186,53 @@ TEST(TfsCodecTest, BadExamplesBodiesNameTheProblem) {
                   StatusCode::kOutOfRange)
                 .find("limit is 4"),
             std::string::npos);
+}
+
+// A body of a million rows (~4 MB): `row` repeated inside `head` … `tail`.
+std::string MillionRows(const std::string& head, const std::string& row, const std::string& tail) {
+  std::string body = head;
+  body.reserve(head.size() + 1000000 * (row.size() + 1) + tail.size());
+  for (int r = 0; r < 1000000; ++r) {
+    if (r) body += ',';
+    body += row;
+  }
+  return body + tail;
+}
+
+TEST(TfsCodecTest, TheRowLimitIsCheckedWhileParsingNotAfter) {
+  struct Case {
+    std::string body, message;
+  };
+  const std::vector<Case> cases = {
+      {MillionRows(R"({"instances": [)", "[1]", "]}"), "'instances' has more than 1024 rows"},
+      {MillionRows(R"({"signature_name": "serving_default", "instances": [)", R"({"f": "\u0041"})",
+                   "]}"),
+       "'instances' has more than 1024 rows"},
+      {MillionRows(R"({"inputs": [)", "[1]", "]}"), "inputs has more than 1024 rows"},
+      {MillionRows(R"({"inputs": {"pickup_zone": [)", "7", "]}}"),
+       "inputs.pickup_zone has more than 1024 rows"},
+      {MillionRows(R"({"context": {"a": 1}, "examples": [)", R"({"b": 2})", "]}"),
+       "'examples' has more than 1024 rows"},
+  };
+  for (const Case& c : cases) {
+    ASSERT_GT(c.body.size(), 2'000'000u);
+    // The scan stops at the 1025th row: it read a bounded number of values (no tree, and a
+    // thousandth of the body), whatever the body's size.
+    RowScan scan = ScanTfsRows(c.body, 1024);
+    EXPECT_EQ(scan.status.code(), StatusCode::kOutOfRange) << c.message;
+    EXPECT_NE(scan.status.message().find(c.message + "; the limit is 1024"), std::string::npos)
+        << scan.status.message();
+    EXPECT_LE(scan.values_read, 3 * 1025 + 8) << c.message;
+    // And the parsers answer with it.
+    const Status parsed = c.body.find("examples") != std::string::npos
+                              ? ParseTfsExamplesRequest(c.body, 1024).status()
+                              : ParseTfsPredictRequest(c.body, 1024).status();
+    EXPECT_EQ(parsed, scan.status) << c.message;
+  }
+  // Within the limit the scan reads everything and refuses nothing.
+  RowScan fine = ScanTfsRows(R"({"instances": [[1, 2], [3, 4]]})", 2);
+  EXPECT_TRUE(fine.status.ok()) << fine.status.ToString();
+  EXPECT_EQ(fine.values_read, 8);  // the body, 'instances', two rows, four numbers
 }
 
 class TfsRenderTest : public ::testing::Test {
