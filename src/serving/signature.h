@@ -5,7 +5,7 @@
 //
 //   :regress   one value per example. signature_name "" or "serving_default": the version's
 //              only output (a version of several outputs, like demand's horizons, must name
-//              one: "signature_name": "demand_h0"). A classifier is refused.
+//              one: "signature_name": "demand_h1"). A classifier is refused.
 //   :classify  every output as [label, score] per example. signature_name "" or
 //              "serving_default". A regressor is refused.
 //

@@ -75,9 +75,12 @@ class DemandServingTest : public ::testing::TestWithParam<DemandModelKind> {
   void TearDown() override {
     if (server_) server_->Shutdown();
   }
-  StatusOr<PredictResult> Predict(RawBatch raw) {
+  StatusOr<PredictResult> Predict(RawBatch raw, Method method = Method::kPredict,
+                                  std::string signature_name = "") {
     PredictRequest request;
     request.model = "demand";
+    request.method = method;
+    request.signature_name = std::move(signature_name);
     request.input.rows = raw.rows;
     request.input.raw = std::move(raw);
     std::promise<StatusOr<PredictResult>> done;
@@ -130,6 +133,23 @@ TEST_P(DemandServingTest, RawRequestsGetTheOfflineForecasts) {
       }
     }
   }
+}
+
+TEST_P(DemandServingTest, RegressNamesOneHorizonAsItsSignature) {
+  const RawBatch raw = Requests({T("2021-03-30 08:00")});
+  auto all = Predict(raw);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  auto h2 = Predict(raw, Method::kRegress, "demand_h2");
+  ASSERT_TRUE(h2.ok()) << h2.status().ToString();
+  EXPECT_EQ(*SignatureOutputs(h2->servable->spec(), Method::kRegress, "demand_h2"),
+            (std::vector<size_t>{1}));
+  EXPECT_EQ(h2->values, all->values);
+  auto unnamed = Predict(raw, Method::kRegress);
+  EXPECT_EQ(unnamed.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(unnamed.status().message().find("has 6 outputs (demand_h1, demand_h2, "),
+            std::string::npos)
+      << unnamed.status().message();
+  EXPECT_EQ(Predict(raw, Method::kClassify).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_P(DemandServingTest, TimeIsFlooredToTheBucket) {
