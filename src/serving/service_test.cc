@@ -193,12 +193,8 @@ TEST_F(ServiceTest, BadRequestsAreRefusedWithTypedErrorsNamingTheProblem) {
 }
 
 TEST_F(ServiceTest, RegressAndClassifyNeedAVersionWithThatSignature) {
-  testing::TestVersionOptions classifier;
-  classifier.weights = {{1, 0, 0}, {0, 1, 0}};
-  classifier.bias = {0, 0};
-  classifier.output_names = {"cash", "card"};
-  classifier.serving_method = "classify";
-  ASSERT_TRUE(testing::WriteTestVersion(config_.model_repo, "payment", 1, classifier).ok());
+  ASSERT_TRUE(
+      testing::WriteTestVersion(config_.model_repo, "payment", 1, testing::ClassifierVersionOptions()).ok());
   Start();
   auto call = [&](PredictRequest r, Method method, std::string signature = "") {
     r.method = method;

@@ -247,12 +247,8 @@ TEST_F(RestApiTest, TfsRegressAnswersResultsThroughTheSameRouting) {
 }
 
 TEST_F(RestApiTest, TfsClassifyAnswersLabelScorePairsForAClassifierOnly) {
-  testing::TestVersionOptions classifier;
-  classifier.weights = {{1, 0, 0}, {0, 1, 0}};
-  classifier.bias = {0, 0};
-  classifier.output_names = {"cash", "card"};
-  classifier.serving_method = "classify";
-  ASSERT_TRUE(testing::WriteTestVersion(repo_, "payment", 1, classifier).ok());
+  ASSERT_TRUE(
+      testing::WriteTestVersion(repo_, "payment", 1, testing::ClassifierVersionOptions()).ok());
   Start();
   auto r = Post("/v1/models/payment:classify",
                 R"({"examples": [{"features": [0.25, 0.75, 0]}, {"features": [1, 0, 0]}]})");

@@ -120,6 +120,15 @@ TestVersionOptions TripVersionOptions() {
   return t;
 }
 
+TestVersionOptions ClassifierVersionOptions() {
+  TestVersionOptions t;
+  t.weights = {{1, 0, 0}, {0, 1, 0}};
+  t.bias = {0, 0};
+  t.output_names = {"cash", "card"};
+  t.serving_method = "classify";
+  return t;
+}
+
 Status WriteTestVersion(const std::string& repo, const std::string& model, int64_t version,
                         const TestVersionOptions& o) {
   const std::string scratch = MakeTempDir("bimride_test_artifact");

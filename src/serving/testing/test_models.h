@@ -46,6 +46,10 @@ struct TestVersionOptions {
 // a = pickup_zone + hour, b = trip_distance.
 TestVersionOptions TripVersionOptions();
 
+// A classifier (manifest property serving_method = classify) over numeric rows of 3 features
+// with two classes: "cash" scores x0, "card" scores x1.
+TestVersionOptions ClassifierVersionOptions();
+
 // `version` must be the next free version number of the model (the registry assigns it).
 Status WriteTestVersion(const std::string& repo, const std::string& model, int64_t version,
                         const TestVersionOptions& options = {});
