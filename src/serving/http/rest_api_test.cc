@@ -538,6 +538,16 @@ TEST_F(RestApiTest, MalformedPathsAndRepositoryBodiesGiveClearErrors) {
       {"POST", "/v2/repository/models/eta/labels/stable", R"({"version": "2"})", 400,
        "{\"version\": <number>}"},
       {"POST", "/v2/repository/models/eta/bogus", "", 404, "unknown repository path"},
+      {"POST", "/v2/repository/models/eta/labels/bad%20label", R"({"version": 1})", 400,
+       "invalid label name"},
+      {"POST", "/v2/repository/models/eta/labels/.hidden", R"({"version": 1})", 400,
+       "invalid label name"},
+      {"POST", "/v2/repository/models/eta/labels/stable", R"({"version": true})", 400,
+       "{\"version\": <number>}"},
+      {"POST", "/v2/repository/models/eta/labels/stable", R"({"version": 1.5})", 400,
+       "{\"version\": <number>}"},
+      {"POST", "/v1/models/eta/metadata:regress", "{}", 404, "unknown path"},
+      {"GET", "/v1/models/eta/versions/2:classify", "", 405, "':classify' needs POST"},
       {"POST", "/metrics", "", 501, "use GET"},
   };
   for (const Case& c : cases) {
