@@ -3,7 +3,8 @@
 # src/*/testing/ and test utilities may also include what their end-to-end checks need, but
 # never a folder above their own in the table; cli/ may include everything):
 #   1. a component includes only the components its row allows;
-#   2. LibTorch headers only in src/models/torch/, XGBoost headers only in src/models/xgboost/;
+#   2. LibTorch headers only in src/models/torch/, XGBoost headers only in src/models/xgboost/,
+#      ONNX headers only in src/models/onnx/;
 #   3. a backend's headers (models/torch/, models/xgboost/) only in src/models/ and
 #      src/train/backends/ — tasks reach backends through train::Train and models::LoadModel.
 # Prints one line per violation and "N passed, M failed".
@@ -41,6 +42,10 @@ while IFS= read -r file; do
     fi
     if [[ "$inc" == xgboost/* ]]; then
       [[ "$rel" == models/xgboost/* ]] || { fail "$rel includes XGBoost <$inc>"; ok=0; }
+      continue
+    fi
+    if [[ "$inc" == onnx/* ]]; then
+      [[ "$rel" == models/onnx/* ]] || { fail "$rel includes ONNX <$inc>"; ok=0; }
       continue
     fi
     [[ "$inc" == */* ]] || continue  # standard and third-party headers

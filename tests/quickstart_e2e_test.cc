@@ -94,6 +94,26 @@ TEST(QuickstartE2eTest, RunsEndToEndWithNoArgumentsButTheOutputFolder) {
   EXPECT_FALSE(manifest->run_id.empty());
   EXPECT_TRUE(manifest->metrics.count("valid_rmse")) << "validation metrics are recorded";
 
+  // ONNX out: the published model exported, checked against its backend, published back as an
+  // onnx version of its own.
+  const std::string repo_flag = " --repo " + out + "/model_repo";
+  const RunResult exported =
+      RunCli("models export eta:stable --format onnx --out " + dir + "/eta.onnx" + repo_flag, dir);
+  ASSERT_EQ(exported.exit_code, 0) << exported.out << exported.err;
+  EXPECT_NE(exported.out.find("exported eta:1 (xgboost) to " + dir + "/eta.onnx"),
+            std::string::npos)
+      << exported.out;
+  EXPECT_NE(exported.out.find("(relative) of the xgboost backend's"), std::string::npos);
+  const RunResult onnx_published =
+      RunCli("models publish eta_onnx " + dir + "/eta.onnx --task eta --backend onnx" + repo_flag,
+             dir);
+  EXPECT_EQ(onnx_published.exit_code, 0) << onnx_published.out << onnx_published.err;
+  const RunResult bad_format =
+      RunCli("models export eta:stable --format tflite --out " + dir + "/x" + repo_flag, dir);
+  EXPECT_EQ(bad_format.exit_code, 2) << bad_format.out << bad_format.err;
+  EXPECT_NE(bad_format.err.find("unknown format 'tflite' (known: onnx)"), std::string::npos)
+      << bad_format.err;
+
   // A second run publishes the next version and moves the label to it.
   const RunResult again = RunCli("quickstart --days 2 --zones 8 --rounds 20 --out " + out, dir);
   ASSERT_EQ(again.exit_code, 0) << again.out << again.err;

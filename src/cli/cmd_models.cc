@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "common/file.h"
+#include "models/onnx/onnx_export.h"
 #include "registry/registry.h"
 #include "registry/text_table.h"
 
@@ -352,6 +353,43 @@ int RunVerify(const std::vector<std::string>& args) {
   return report->ok() ? kExitOk : kExitFailure;
 }
 
+int RunExport(const std::vector<std::string>& args) {
+  FlagParser flags("bimride models export",
+                   "Export a version to another format (ONNX: for ONNX Runtime, TensorRT, …). "
+                   "The file is checked against the version's own backend on random rows "
+                   "before the command succeeds.");
+  std::string repo = registry::DefaultRepositoryRoot(), db, format = "onnx", out;
+  AddRepoFlags(flags, &repo, &db);
+  flags.AddString("format", &format, "export format: onnx");
+  flags.AddString("out", &out, "file to write", true);
+  std::vector<std::string> pos;
+  flags.SetPositional("MODEL[:VERSION|:LABEL]", &pos, "the version (default: latest)", 1, 1);
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
+  if (format != "onnx") {
+    return ReportError(InvalidArgumentError("--format: unknown format '" + format +
+                                            "' (known: onnx)"),
+                       true);
+  }
+  auto ref = registry::ParseModelRef(pos[0]);
+  if (!ref.ok()) return ReportError(ref.status(), /*usage=*/true);
+  auto reg = OpenRegistry(repo, db, true);
+  if (!reg.ok()) return ReportError(reg.status());
+  auto version = (*reg)->Resolve(*ref);
+  if (!version.ok()) return ReportError(version.status());
+  auto m = (*reg)->Show(ref->model, *version);
+  if (!m.ok()) return ReportError(m.status());
+  const std::string artifact =
+      (*reg)->repository().VersionDir(m->name, m->version) + "/" + m->artifacts.front();
+  auto check = models::onnx_backend::ExportArtifactToOnnx(m->backend, artifact, out);
+  if (!check.ok()) return ReportError(check.status());
+  std::printf("exported %s:%lld (%s) to %s: %d features -> %d outputs; on %lld random rows the "
+              "ONNX file's outputs are within %.2g (relative) of the %s backend's\n",
+              m->name.c_str(), static_cast<long long>(m->version), m->backend.c_str(),
+              out.c_str(), check->num_features, check->num_outputs,
+              static_cast<long long>(check->rows), check->max_relative_error, m->backend.c_str());
+  return kExitOk;
+}
+
 int RunModels(const std::vector<std::string>& args) {
   static const std::vector<CommandInfo> kVerbs = {
       {"list", "models in the repository, with versions and labels", RunList},
@@ -361,6 +399,7 @@ int RunModels(const std::vector<std::string>& args) {
       {"rollback", "move a label back to its previous version", RunRollback},
       {"history", "audit log of label moves", RunHistory},
       {"verify", "check every version's checksums (--repair cleans up)", RunVerify},
+      {"export", "export a version to ONNX (checked against its backend)", RunExport},
   };
   return DispatchVerbs("bimride models", "The model registry: versions, labels, audit log.", kVerbs,
                        args);
@@ -368,7 +407,8 @@ int RunModels(const std::vector<std::string>& args) {
 
 }  // namespace
 
-BIMRIDE_COMMAND("models", "model registry: list, show, publish, promote, rollback, verify",
+BIMRIDE_COMMAND("models",
+                "model registry: list, show, publish, promote, rollback, verify, export",
                 RunModels);
 
 }  // namespace bimride::cli

@@ -14,6 +14,7 @@
 #include "models/model.h"
 #include "models/model_test_util.h"
 #include "models/native/native_mlp_model.h"
+#include "models/onnx/onnx_export.h"
 #if defined(BIMRIDE_HAVE_TORCH)
 #include "models/torch/tabular_net.h"
 #endif
@@ -89,6 +90,18 @@ StatusOr<Artifact> MakeNativeMlpArtifact(const std::string& dir) {
 }
 #endif
 
+// The onnx backend runs the same net exported to ONNX (onnx_export.h).
+StatusOr<Artifact> MakeOnnxArtifact(const std::string& dir) {
+#if defined(BIMRIDE_HAVE_TORCH)
+  ASSIGN_OR_RETURN(Artifact net, MakeTabularNetArtifact(dir, false));
+#else
+  ASSIGN_OR_RETURN(Artifact net, MakeNativeMlpArtifact(dir));
+#endif
+  ASSIGN_OR_RETURN(native::MlpNet mlp, native::ReadMlpNet(net.path));
+  RETURN_IF_ERROR(onnx_backend::ExportMlpNet(mlp, dir + "/model.onnx"));
+  return Artifact{dir + "/model.onnx", {"model.onnx"}, net.expected};
+}
+
 #if defined(BIMRIDE_HAVE_XGBOOST)
 StatusOr<Artifact> MakeXgboostArtifact(const std::string& dir) {
   xgboost_backend::XgboostOptions o;
@@ -112,6 +125,7 @@ const std::vector<BackendRow>& Backends() {
 #else
     {"native_mlp", MakeNativeMlpArtifact, 0, 0},
 #endif
+        {"onnx", MakeOnnxArtifact, 1e-5, 0},
 #if defined(BIMRIDE_HAVE_XGBOOST)
         {"xgboost", MakeXgboostArtifact, 0, 0}, {"native_trees", MakeXgboostArtifact, 0, 0},
 #endif

@@ -134,30 +134,43 @@ Status ServableManager::UnloadModel(const std::string& model) {
   return OkStatus();
 }
 
-Status ServableManager::SetLabel(const std::string& model, const std::string& label,
-                                 int64_t version) {
-  if (label.empty()) return InvalidArgumentError("empty label");
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = models_.find(model);
-  if (it == models_.end()) return NotFoundError("model '" + model + "' not found");
-  auto v = it->second.versions.find(version);
-  if (v == it->second.versions.end() || v->second.state != VersionState::kAvailable) {
-    return FailedPreconditionError("model '" + model + "' version " + std::to_string(version) +
-                                   " is not AVAILABLE; a label can only point to a loaded "
-                                   "version");
+Status ServableManager::Refresh(const std::string& model) {
+  if (!IsValidModelName(model)) return InvalidArgumentError("invalid model name '" + model + "'");
+  std::lock_guard<std::mutex> rlock(reconcile_mu_);
+  std::vector<VersionOnDisk> on_disk = ScanModel(config_.model_repo, model);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (on_disk.empty() && !models_.count(model)) {
+      return NotFoundError("model '" + model + "' has no versions in " + config_.model_repo);
+    }
   }
-  it->second.api_labels[label] = version;
-  PublishLocked(model, it->second);
-  BIMRIDE_LOG(INFO) << "model " << model << ": label '" << label << "' -> version " << version;
+  ReconcileModel(model, on_disk);
+  CollectRetired(/*wait=*/false);
   return OkStatus();
 }
 
-std::map<std::string, int64_t> ServableManager::EffectiveLabelsLocked(
+std::map<std::string, int64_t> ServableManager::DesiredLabelsLocked(
     const std::string& model, const ModelEntry& entry) const {
   std::map<std::string, int64_t> labels = config_.ForModel(model).labels;
   for (const auto& [l, v] : entry.file_labels) labels[l] = v;
-  for (const auto& [l, v] : entry.api_labels) labels[l] = v;
   return labels;
+}
+
+std::map<std::string, int64_t> ServableManager::ServedLabelsLocked(
+    const std::string& model, const ModelEntry& entry) const {
+  auto available = [&](int64_t version) {
+    auto v = entry.versions.find(version);
+    return v != entry.versions.end() && v->second.state == VersionState::kAvailable;
+  };
+  std::map<std::string, int64_t> served;
+  for (const auto& [label, wanted] : DesiredLabelsLocked(model, entry)) {
+    auto previous = entry.served_labels.find(label);
+    served[label] = !available(wanted) && previous != entry.served_labels.end() &&
+                            available(previous->second)
+                        ? previous->second
+                        : wanted;
+  }
+  return served;
 }
 
 void ServableManager::ReconcileModel(const std::string& model,
@@ -170,18 +183,21 @@ void ServableManager::ReconcileModel(const std::string& model,
 
   // Aspired versions come from the candidates, which exclude failed loads; a failure can thus
   // change the aspired set (the next-older version becomes aspired), so repeat until stable.
+  // Label targets, desired and still served, are aspired whatever the policy.
   std::set<int64_t> aspired;
+  std::set<int64_t> by_policy;
   for (bool retry = true; retry;) {
     retry = false;
     std::vector<VersionOnDisk> candidates;
-    std::map<std::string, int64_t> labels;
+    std::set<int64_t> labelled;
     bool unloaded = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       ModelEntry& entry = models_[model];
       entry.on_disk = !on_disk.empty();
       if (file_labels.ok()) entry.file_labels = *file_labels;
-      labels = EffectiveLabelsLocked(model, entry);
+      for (const auto& [l, v] : DesiredLabelsLocked(model, entry)) labelled.insert(v);
+      for (const auto& [l, v] : entry.served_labels) labelled.insert(v);
       unloaded = entry.unloaded;
       for (const VersionOnDisk& d : on_disk) {
         auto v = entry.versions.find(d.version);
@@ -194,7 +210,7 @@ void ServableManager::ReconcileModel(const std::string& model,
       }
     }
 
-    aspired.clear();
+    by_policy.clear();
     if (!unloaded) {
       switch (mc.policy.kind) {
         case VersionPolicy::Kind::kLatest:
@@ -202,24 +218,25 @@ void ServableManager::ReconcileModel(const std::string& model,
                               ? candidates.size() - mc.policy.latest
                               : 0;
                i < candidates.size(); ++i) {
-            aspired.insert(candidates[i].version);
+            by_policy.insert(candidates[i].version);
           }
           break;
         case VersionPolicy::Kind::kSpecific:
           for (const VersionOnDisk& d : candidates) {
             if (std::count(mc.policy.specific.begin(), mc.policy.specific.end(), d.version)) {
-              aspired.insert(d.version);
+              by_policy.insert(d.version);
             }
           }
           break;
         case VersionPolicy::Kind::kAll:
-          for (const VersionOnDisk& d : candidates) aspired.insert(d.version);
+          for (const VersionOnDisk& d : candidates) by_policy.insert(d.version);
           break;
       }
-      for (const auto& [label, version] : labels) {
-        for (const VersionOnDisk& d : candidates) {
-          if (d.version == version) aspired.insert(version);
-        }
+    }
+    aspired = by_policy;
+    if (!unloaded) {
+      for (const VersionOnDisk& d : candidates) {
+        if (labelled.count(d.version)) aspired.insert(d.version);
       }
     }
 
@@ -269,12 +286,18 @@ void ServableManager::ReconcileModel(const std::string& model,
     }
   }
 
-  // 2. Unload what is no longer aspired — only now that its successors are serving.
+  // 2. Unload what is no longer aspired — only now that its successors are serving. A label's
+  // old target is released once the label serves its new one (the publish just above).
   std::lock_guard<std::mutex> lock(mu_);
   ModelEntry& entry = models_[model];
+  std::set<int64_t> keep = by_policy;
+  if (!entry.unloaded) {
+    for (const auto& [l, v] : DesiredLabelsLocked(model, entry)) keep.insert(v);
+    for (const auto& [l, v] : ServedLabelsLocked(model, entry)) keep.insert(v);
+  }
   bool changed = false;
   for (auto& [version, v] : entry.versions) {
-    if (v.state != VersionState::kAvailable || aspired.count(version)) continue;
+    if (v.state != VersionState::kAvailable || keep.count(version)) continue;
     v.state = VersionState::kUnloading;
     retired_.push_back({model, version, std::move(v.servable)});
     v.servable.reset();
@@ -294,17 +317,25 @@ void ServableManager::ReconcileModel(const std::string& model,
   }
   // A label moved between loaded versions (a promotion or rollback) changes no version: the
   // snapshot must still be republished, or requests would follow the old label.
-  if (entry.snapshot && entry.snapshot->labels != EffectiveLabelsLocked(model, entry)) {
-    for (const auto& [label, version] : EffectiveLabelsLocked(model, entry)) {
-      auto old = entry.snapshot->labels.find(label);
-      if (old == entry.snapshot->labels.end() || old->second != version) {
-        BIMRIDE_LOG(INFO) << "model " << model << ": label '" << label << "' -> version "
-                          << version;
-      }
-    }
-    changed = true;
-  }
+  const std::map<std::string, int64_t> served = ServedLabelsLocked(model, entry);
+  if (entry.snapshot && entry.snapshot->labels != served) changed = true;
   if (changed || !entry.snapshot) PublishLocked(model, entry);
+  // Say once (not every poll) why a label does not serve the version it asks for.
+  std::map<std::string, std::string> waits;
+  for (const auto& [label, wanted] : DesiredLabelsLocked(model, entry)) {
+    if (served.at(label) == wanted) continue;
+    auto v = entry.versions.find(wanted);
+    waits[label] = "label '" + label + "' asks for version " + std::to_string(wanted) +
+                   ", which is " +
+                   (v == entry.versions.end() ? std::string("not loadable (not on disk or failed)")
+                                              : std::string(VersionStateName(v->second.state))) +
+                   " here; it keeps serving version " + std::to_string(served.at(label));
+    auto before = entry.label_waits.find(label);
+    if (before == entry.label_waits.end() || before->second != waits[label]) {
+      BIMRIDE_LOG(WARN) << "model " << model << ": " << waits[label];
+    }
+  }
+  entry.label_waits = std::move(waits);
 }
 
 void ServableManager::CollectRetired(bool wait) {
@@ -339,7 +370,16 @@ void ServableManager::PublishLocked(const std::string& model, ModelEntry& entry)
     snap->states[version] = v.state;
     if (v.state == VersionState::kAvailable && v.servable) snap->available[version] = v.servable;
   }
-  snap->labels = EffectiveLabelsLocked(model, entry);
+  std::map<std::string, int64_t> served = ServedLabelsLocked(model, entry);
+  for (const auto& [label, version] : served) {
+    auto old = entry.served_labels.find(label);
+    if (old == entry.served_labels.end() || old->second != version) {
+      BIMRIDE_LOG(INFO) << "model " << model << ": label '" << label << "' -> version "
+                        << version;
+    }
+  }
+  entry.served_labels = served;
+  snap->labels = std::move(served);
   snap->routing = config_.ForModel(model).routing;
   entry.snapshot = std::move(snap);
 }

@@ -9,9 +9,14 @@
 // so the version serving before keeps serving.
 //
 // Readers take an immutable `ModelSnapshot` (shared_ptr); a request holds its servable until
-// it is answered, so unloading never cuts an in-flight request. Labels: the config's, then the
-// repository's `<model>/labels.json`, then `SetLabel` calls — later ones win; a label move takes
-// effect for the next request.
+// it is answered, so unloading never cuts an in-flight request.
+//
+// Labels: the config's, overridden by the repository's `<model>/labels.json` — the registry's,
+// its one source of truth (moves through the API go through the registry too, audited). Every
+// version a label points to is loaded whatever the policy. A label move takes effect here only
+// once its target is AVAILABLE: until then (LOADING, or failed to load) the label keeps serving
+// its previous version, which stays loaded; a new label with nothing to fall back on points at
+// its target at once (requests then get the target's state as the reason).
 //
 // Thread safety: every public method may be called from any thread. Loads run on the caller of
 // Start/ReconcileAll/LoadModel or on the poll thread; they are serialised.
@@ -68,6 +73,7 @@ class ServableManager {
   // Stops polling and unloads everything, waiting for in-flight requests to release servables.
   void Stop();
 
+  const std::string& model_repo() const { return config_.model_repo; }
   // nullptr when the model is unknown.
   std::shared_ptr<const ModelSnapshot> Snapshot(const std::string& model) const;
   std::vector<std::string> ModelNames() const;
@@ -85,8 +91,10 @@ class ServableManager {
   Status LoadModel(const std::string& model);
   // Repository API: unloads every version and keeps the model unloaded until LoadModel.
   Status UnloadModel(const std::string& model);
-  // Moves `label` to `version`, which must be AVAILABLE (FailedPrecondition otherwise).
-  Status SetLabel(const std::string& model, const std::string& label, int64_t version);
+  // Rescans one model (its versions and labels.json) and reconciles it now, loading what its
+  // labels and policy aspire to before returning (as a poll would). InvalidArgument for a bad
+  // name; NotFound when the model is neither on disk nor known.
+  Status Refresh(const std::string& model);
 
  private:
   struct VersionEntry {
@@ -100,7 +108,9 @@ class ServableManager {
     bool unloaded = false;  // by the repository API
     bool on_disk = false;
     std::map<std::string, int64_t> file_labels;
-    std::map<std::string, int64_t> api_labels;
+    // What requests follow: a label moves here only once its target is AVAILABLE.
+    std::map<std::string, int64_t> served_labels;
+    std::map<std::string, std::string> label_waits;  // why a label lags its move (logged once)
     std::shared_ptr<const ModelSnapshot> snapshot;
   };
   struct Retired {
@@ -113,8 +123,13 @@ class ServableManager {
   void ReconcileModel(const std::string& model, const std::vector<VersionOnDisk>& on_disk);
   // Caller holds mu_.
   void PublishLocked(const std::string& model, ModelEntry& entry);
-  std::map<std::string, int64_t> EffectiveLabelsLocked(const std::string& model,
-                                                       const ModelEntry& entry) const;
+  // The labels as configured and in labels.json (the moves asked for).
+  std::map<std::string, int64_t> DesiredLabelsLocked(const std::string& model,
+                                                     const ModelEntry& entry) const;
+  // The labels requests should follow now: each desired target that is AVAILABLE, else the
+  // label's previous served target while that is AVAILABLE, else the desired target.
+  std::map<std::string, int64_t> ServedLabelsLocked(const std::string& model,
+                                                    const ModelEntry& entry) const;
   // Destroys retired servables nobody uses any more; caller holds reconcile_mu_.
   void CollectRetired(bool wait);
   void PollLoop();

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
+#include <map>
+#include <atomic>
 
 #include "common/file.h"
 #include "serving/canary_router.h"
@@ -139,10 +142,11 @@ TEST_F(ServableManagerTest, LabelsLoadTheirVersionsAndMoveInstantly) {
   auto route = RouteRequest(*m.Snapshot("eta"), {}, "");
   ASSERT_TRUE(route.ok());
   EXPECT_EQ(route->primary->spec().version, 1) << "default route is the stable label";
-  ASSERT_TRUE(m.SetLabel("eta", "stable", 3).ok());
+  ASSERT_TRUE(WriteFileAtomic(config_.model_repo + "/eta/labels.json", R"({"stable": 3})").ok());
+  ASSERT_TRUE(m.Refresh("eta").ok());
   EXPECT_EQ(RouteRequest(*m.Snapshot("eta"), {}, "")->primary->spec().version, 3);
-  EXPECT_EQ(m.SetLabel("eta", "stable", 9).code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(m.SetLabel("nope", "stable", 1).code(), StatusCode::kNotFound);
+  EXPECT_EQ(m.Refresh("nope").code(), StatusCode::kNotFound);
+  EXPECT_EQ(m.Refresh("../eta").code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(ServableManagerTest, LabelFileInRepositoryIsFollowedOnPoll) {
@@ -173,6 +177,70 @@ TEST_F(ServableManagerTest, LabelMoveBetweenLoadedVersionsIsFollowedOnPoll) {
   ASSERT_TRUE(WriteFileAtomic(config_.model_repo + "/eta/labels.json", R"({"stable": 1})").ok());
   ASSERT_TRUE(m.ReconcileAll().ok());
   EXPECT_EQ(RouteRequest(*m.Snapshot("eta"), {}, "")->primary->spec().version, 1);
+}
+
+// A rollback under the default policy (latest 1) moves `stable` to a version that is not
+// loaded. The move takes effect only once that version is AVAILABLE; until then the old target
+// keeps serving, so no request sees a 503. Afterwards the label keeps its version loaded.
+TEST_F(ServableManagerTest, LabelMovedToUnloadedVersionTakesEffectOnceItIsAvailable) {
+  testing::TestVersionOptions slow;
+  slow.load_delay_ms = 300;
+  Write("eta", 1, slow);
+  Write("eta", 2, slow);
+  ASSERT_TRUE(WriteFileAtomic(config_.model_repo + "/eta/labels.json", R"({"stable": 2})").ok());
+  ServableManager m(config_, &metrics_);
+  ASSERT_TRUE(m.Start().ok());
+  ASSERT_EQ(Available(m, "eta"), (std::vector<int64_t>{2}));
+
+  ASSERT_TRUE(WriteFileAtomic(config_.model_repo + "/eta/labels.json", R"({"stable": 1})").ok());
+  std::atomic<bool> done{false};
+  std::thread poll([&] {
+    EXPECT_TRUE(m.ReconcileAll().ok());
+    done = true;
+  });
+  const VersionSelector stable{std::nullopt, "stable"};
+  std::map<int64_t, int> answered;
+  std::string first_failure;
+  bool saw_loading = false;
+  while (!done) {
+    auto snap = m.Snapshot("eta");
+    auto state = snap->states.find(1);
+    saw_loading |= state != snap->states.end() && state->second == VersionState::kLoading;
+    for (const VersionSelector& s : {stable, VersionSelector{}}) {
+      auto route = RouteRequest(*snap, s, "");
+      if (route.ok()) {
+        answered[route->primary->spec().version]++;
+      } else if (first_failure.empty()) {
+        first_failure = route.status().ToString();
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  poll.join();
+  EXPECT_TRUE(saw_loading);
+  EXPECT_EQ(first_failure, "") << "a request failed while the label's target was loading";
+  EXPECT_GT(answered[2], 0) << "the old target serves while the new one loads";
+  EXPECT_EQ(RouteRequest(*m.Snapshot("eta"), stable, "")->primary->spec().version, 1);
+  EXPECT_EQ(Available(m, "eta"), (std::vector<int64_t>{1, 2})) << "latest plus the label's";
+  ASSERT_TRUE(m.ReconcileAll().ok());
+  EXPECT_EQ(Available(m, "eta"), (std::vector<int64_t>{1, 2})) << "kept loaded on later polls";
+}
+
+// A label moved to a version that cannot load stays where it was, in this server.
+TEST_F(ServableManagerTest, LabelMovedToVersionThatFailsToLoadKeepsItsOldTarget) {
+  config_.model_defaults.policy.latest = 2;
+  Write("eta", 1);
+  testing::TestVersionOptions broken;
+  broken.fail_predict = true;  // warm-up fails, so the load fails
+  Write("eta", 2, broken);
+  ASSERT_TRUE(WriteFileAtomic(config_.model_repo + "/eta/labels.json", R"({"stable": 1})").ok());
+  ServableManager m(config_, &metrics_);
+  ASSERT_TRUE(m.Start().ok());
+  ASSERT_TRUE(WriteFileAtomic(config_.model_repo + "/eta/labels.json", R"({"stable": 2})").ok());
+  ASSERT_TRUE(m.ReconcileAll().ok());
+  auto route = RouteRequest(*m.Snapshot("eta"), {std::nullopt, "stable"}, "");
+  ASSERT_TRUE(route.ok()) << route.status().ToString();
+  EXPECT_EQ(route->primary->spec().version, 1);
 }
 
 TEST_F(ServableManagerTest, UnloadAndLoadThroughRepositoryApi) {

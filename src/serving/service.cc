@@ -1,7 +1,11 @@
 #include "serving/service.h"
 
 #include <cmath>
+#include <memory>
 #include <optional>
+
+#include "common/logging.h"
+#include "registry/registry.h"
 
 namespace bimride::serving {
 namespace {
@@ -169,8 +173,38 @@ Status Service::LoadModel(const std::string& model) { return manager_->LoadModel
 
 Status Service::UnloadModel(const std::string& model) { return manager_->UnloadModel(model); }
 
-Status Service::SetLabel(const std::string& model, const std::string& label, int64_t version) {
-  return manager_->SetLabel(model, label, version);
+StatusOr<LabelMoveOutcome> Service::MoveLabel(const LabelMoveCall& call) {
+  if (!IsValidModelName(call.model)) {
+    return InvalidArgumentError("invalid model name '" + call.model + "'");
+  }
+  if (call.why.empty()) {
+    return InvalidArgumentError("a label move needs a reason ('why'), kept in the audit log");
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<registry::Registry> reg,
+                   registry::Registry::Open(manager_->model_repo()));
+  const std::string who = call.who.empty() ? "model server" : call.who;
+  StatusOr<registry::LabelMove> move =
+      call.version ? reg->Promote(call.model, *call.version, call.label, call.why, who)
+                   : reg->Rollback(call.model, call.label, call.why, who);
+  if (!move.ok()) return move.status();
+  BIMRIDE_LOG(INFO) << "model " << call.model << ": label '" << call.label << "' moved to version "
+                    << move->to_version << " by " << who << " (" << call.why << ")";
+  // Apply it here now (other servers follow labels.json on their next poll).
+  LabelMoveOutcome out{*move, 0, manager_->Refresh(call.model)};
+  std::shared_ptr<const ModelSnapshot> snap = manager_->Snapshot(call.model);
+  if (snap == nullptr) return out;
+  if (auto served = snap->labels.find(call.label); served != snap->labels.end()) {
+    out.serving_version = served->second;
+  }
+  if (out.serving.ok() && out.serving_version != move->to_version) {
+    auto state = snap->states.find(move->to_version);
+    out.serving = UnavailableError(
+        "version " + std::to_string(move->to_version) + " is not available in this server (" +
+        (state != snap->states.end() ? std::string(VersionStateName(state->second))
+                                     : std::string("not loaded")) +
+        "); the label keeps serving version " + std::to_string(out.serving_version));
+  }
+  return out;
 }
 
 std::string Service::MetricsText() const {

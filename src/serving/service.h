@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "registry/metadata_store.h"
 #include "serving/canary_router.h"
 #include "serving/model_input.h"
 #include "serving/servable_manager.h"
@@ -65,6 +66,25 @@ struct ModelDescription {
   std::map<std::string, int64_t> labels;
 };
 
+// A label move asked of a server. It is made in the registry (labels.json and the audit log:
+// the one source of truth that `bimride models` and every other server follow), then applied
+// here at once.
+struct LabelMoveCall {
+  std::string model;
+  std::string label;
+  std::optional<int64_t> version;  // nullopt: roll the label back to where it was before
+  std::string why;                 // required: kept in the audit log
+  std::string who;
+};
+
+struct LabelMoveOutcome {
+  registry::LabelMove move;
+  // What the label serves in this server now: move.to_version once that is AVAILABLE, else
+  // the version it served before (with the reason in `serving`).
+  int64_t serving_version = 0;
+  Status serving;
+};
+
 // One version of one model in the repository index (KServe's repository API).
 struct RepositoryEntry {
   std::string model;
@@ -99,11 +119,12 @@ class Service {
 
   // Repository control (what ServableManager documents): every tracked version of every model,
   // by model name then version; load (NotFound when not on disk) and unload a model now; move a
-  // label in this server (FailedPrecondition when the version is not AVAILABLE).
+  // label through the registry (its errors: NotFound, InvalidArgument for a bad label or an
+  // empty why, DataLoss for a corrupt version, FailedPrecondition for nothing to roll back).
   std::vector<RepositoryEntry> RepositoryIndex() const;
   Status LoadModel(const std::string& model);
   Status UnloadModel(const std::string& model);
-  Status SetLabel(const std::string& model, const std::string& label, int64_t version);
+  StatusOr<LabelMoveOutcome> MoveLabel(const LabelMoveCall& call);
 
   ServingMetrics& metrics() { return *metrics_; }
   std::string MetricsText() const;

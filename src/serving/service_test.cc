@@ -429,9 +429,17 @@ TEST_F(ServiceTest, RepositoryControl) {
   }
   EXPECT_EQ(listed,
             (std::vector<std::pair<std::string, int64_t>>{{"eta", 1}, {"eta", 2}, {"trip", 1}}));
-  ASSERT_TRUE(service_->SetLabel("eta", "stable", 2).ok());
+  auto moved = service_->MoveLabel({"eta", "stable", 2, "promote the canary", "test"});
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(moved->move.to_version, 2);
+  EXPECT_EQ(moved->serving_version, 2);
+  EXPECT_TRUE(moved->serving.ok()) << moved->serving.ToString();
   EXPECT_EQ(Predict(Rows("eta", 1, 3, {0, 0, 0}))->version(), 2);
-  EXPECT_EQ(service_->SetLabel("eta", "stable", 9).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(service_->MoveLabel({"eta", "stable", 9, "no such version", "test"}).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(service_->MoveLabel({"eta", "stable", 1, "", "test"}).status().code(),
+            StatusCode::kInvalidArgument)
+      << "a move without a reason is refused";
   ASSERT_TRUE(service_->UnloadModel("trip").ok());
   EXPECT_FALSE(service_->ModelReady("trip", {}).ok());
   ASSERT_TRUE(service_->LoadModel("trip").ok());

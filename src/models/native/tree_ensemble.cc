@@ -14,7 +14,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr uint32_t kDefaultLeftBit = 0x80000000u;
+constexpr uint32_t kDefaultLeftBit = TreeEnsemble::kDefaultLeftBit;
 constexpr int64_t kRowBlock = 64;
 
 // XGBoost 1.x writes scalar model parameters as strings ("5E-1"); accept numbers too.
@@ -223,6 +223,11 @@ StatusOr<std::vector<std::string>> XgboostModelFiles(const std::string& artifact
 
 StatusOr<std::unique_ptr<Model>> LoadNativeTreesModel(const std::string& artifact_path,
                                                       const LoadOptions& options) {
+  ASSIGN_OR_RETURN(TreeEnsemble e, ReadXgboostEnsemble(artifact_path));
+  return std::unique_ptr<Model>(new NativeTreesModel(std::move(e)));
+}
+
+StatusOr<TreeEnsemble> ReadXgboostEnsemble(const std::string& artifact_path) {
   ASSIGN_OR_RETURN(std::vector<std::string> files, XgboostModelFiles(artifact_path));
   TreeEnsemble merged;
   for (size_t i = 0; i < files.size(); ++i) {
@@ -245,7 +250,7 @@ StatusOr<std::unique_ptr<Model>> LoadNativeTreesModel(const std::string& artifac
     merged.base_margin.insert(merged.base_margin.end(), e.base_margin.begin(), e.base_margin.end());
     merged.num_outputs += e.num_outputs;
   }
-  return std::unique_ptr<Model>(new NativeTreesModel(std::move(merged)));
+  return merged;
 }
 
 }  // namespace bimride::models::native

@@ -29,6 +29,7 @@ struct TreeEnsemble {
     int32_t right;
     uint32_t feature;  // split feature; top bit set when missing values go left
   };
+  static constexpr uint32_t kDefaultLeftBit = 0x80000000u;  // in Node::feature
   enum class Transform { kIdentity, kExp, kSigmoid };
 
   int num_features = 0;
@@ -53,6 +54,10 @@ StatusOr<TreeEnsemble> ParseXgboostJson(const std::string& json_text, const std:
 // in output order;
 // NotFound when the path does not exist or the folder holds no output_0.json.
 StatusOr<std::vector<std::string>> XgboostModelFiles(const std::string& artifact_path);
+
+// The ensemble of an XGBoost artifact (`artifact_path` as in XgboostModelFiles): one model, or
+// the per-output models of a folder merged (outputs in order; they must share the transform).
+StatusOr<TreeEnsemble> ReadXgboostEnsemble(const std::string& artifact_path);
 
 // The "native_trees" backend loader: `artifact_path` as in XgboostModelFiles. Models of one
 // folder must share the output transform.

@@ -397,16 +397,51 @@ void RestApi::HandleRepository(const HttpRequest& req, std::string_view path,
           400, ErrorBody("invalid label name '" + std::string(rest) +
                          "' (1..128 of A-Z a-z 0-9 _ . -, not starting with . or -)")});
     }
-    auto doc = ParseJsonBody(req.body());
-    if (!doc.ok()) return respond(ErrorResponse(doc.status()));
-    auto v = doc->is_object() ? doc->find("version") : doc->end();
-    if (v == doc->end() || !v->is_number_integer()) {
-      return respond(HttpResponse{400, ErrorBody("body must be {\"version\": <number>}")});
-    }
-    Status st = service_->SetLabel(model, std::string(rest), v->get<int64_t>());
-    return respond(st.ok() ? HttpResponse{200, ""} : ErrorResponse(st));
+    return HandleLabelMove(req, model, std::string(rest), respond);
   }
   respond(HttpResponse{404, ErrorBody("unknown repository path")});
+}
+
+// POST /v2/repository/models/{m}/labels/{l} with {"version": N, "why": "...", "who": "..."}
+// or {"rollback": true, "why": ..., "who": ...}: moved through the registry (audited), then
+// applied here. 200 with the move; "warning" when this server cannot serve the new target yet.
+void RestApi::HandleLabelMove(const HttpRequest& req, const std::string& model,
+                              const std::string& label, HttpRespond& respond) {
+  constexpr char kForm[] =
+      "body must be {\"version\": <number>, \"why\": \"<reason>\"} or {\"rollback\": true, "
+      "\"why\": \"<reason>\"} (\"who\" optional)";
+  auto doc = ParseJsonBody(req.body());
+  if (!doc.ok()) return respond(ErrorResponse(doc.status()));
+  if (!doc->is_object()) return respond(HttpResponse{400, ErrorBody(kForm)});
+  LabelMoveCall call{model, label, std::nullopt, "", ""};
+  bool rollback = false;
+  for (const auto& [key, value] : doc->items()) {
+    if (key == "version" && value.is_number_integer()) {
+      call.version = value.get<int64_t>();
+    } else if (key == "rollback" && value.is_boolean()) {
+      rollback = value.get<bool>();
+    } else if ((key == "why" || key == "who") && value.is_string()) {
+      (key == "why" ? call.why : call.who) = value.get<std::string>();
+    } else {
+      return respond(HttpResponse{400, ErrorBody("'" + key + "': " + kForm)});
+    }
+  }
+  if (call.version.has_value() == rollback) return respond(HttpResponse{400, ErrorBody(kForm)});
+  if (call.who.empty()) call.who = "http " + std::string(req.remote_address());
+  StatusOr<LabelMoveOutcome> out = service_->MoveLabel(call);
+  if (!out.ok()) return respond(ErrorResponse(out.status()));
+  const registry::LabelMove& m = out->move;
+  nlohmann::json body = {{"model", m.model},
+                         {"label", m.label},
+                         {"action", std::string(registry::LabelActionName(m.action))},
+                         {"from_version", m.from_version ? nlohmann::json(*m.from_version)
+                                                         : nlohmann::json(nullptr)},
+                         {"to_version", m.to_version},
+                         {"why", m.why},
+                         {"who", m.who},
+                         {"serving_version", out->serving_version}};
+  if (!out->serving.ok()) body["warning"] = out->serving.message();
+  respond(Json(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
 }
 
 }  // namespace bimride::serving::http

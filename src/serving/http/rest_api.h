@@ -58,6 +58,8 @@ class RestApi : public HttpHandler {
                     int64_t start_ns);
   void HandleRepository(const HttpRequest& req, std::string_view path, HttpRespond& respond);
   Status Authorize(const HttpRequest& req) const;
+  void HandleLabelMove(const HttpRequest& req, const std::string& model, const std::string& label,
+                       HttpRespond& respond);
 
   Service* const service_;
   const int64_t max_batch_rows_;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/file.h"
+#include "registry/registry.h"
 #include "serving/http/http_client.h"
 #include "serving/http/http_transport.h"
 #include "serving/testing/test_models.h"
@@ -506,12 +507,74 @@ TEST_F(RestApiTest, RepositoryIndexUnloadLoadAndLabelMove) {
   // Rollback/promotion = a label move, effective for the next request.
   EXPECT_EQ(J(Post("/v1/models/eta:predict", R"({"instances": [[0,0,0]]})"))["predictions"][0],
             1.0);
-  EXPECT_EQ(Post("/v2/repository/models/eta/labels/stable", R"({"version": 2})").status, 200);
+  EXPECT_EQ(Post("/v2/repository/models/eta/labels/stable", R"({"version": 2, "why": "good"})")
+                .status,
+            200);
   EXPECT_EQ(J(Post("/v1/models/eta:predict", R"({"instances": [[0,0,0]]})"))["predictions"][0],
             2.0);
-  EXPECT_EQ(Post("/v2/repository/models/eta/labels/stable", R"({"version": 7})").status, 400);
+  EXPECT_EQ(Post("/v2/repository/models/eta/labels/stable", R"({"version": 7, "why": "x"})").status,
+            404);
   EXPECT_EQ(Post("/v2/repository/models/eta/labels/stable", R"({"v": 1})").status, 400);
   EXPECT_EQ(Get("/v2/repository/index").status, 405);
+}
+
+// A label moved through the API is moved in the registry — labels.json and the audit log with
+// who and why — so later moves through the registry (`bimride models promote|rollback`) are
+// followed by the server, not overridden by an in-process copy.
+TEST_F(RestApiTest, LabelMovesGoThroughTheRegistryAndAreAudited) {
+  Start();
+  auto r = Post("/v2/repository/models/eta/labels/stable",
+                R"({"version": 2, "why": "canary looks good", "who": "ana"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json moved = J(r);
+  EXPECT_EQ(moved["action"], "promote");
+  EXPECT_EQ(moved["to_version"], 2);
+  EXPECT_EQ(moved["serving_version"], 2);
+  EXPECT_FALSE(moved.contains("warning")) << moved.dump();
+  EXPECT_EQ(J(Post("/v1/models/eta:predict", R"({"instances": [[0,0,0]]})"))["predictions"][0],
+            2.0);
+  auto reg = registry::Registry::Open(repo_);
+  ASSERT_TRUE(reg.ok()) << reg.status().ToString();
+  auto history = (*reg)->History("eta", "stable");
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ(history->front().to_version, 2);
+  EXPECT_EQ(history->front().who, "ana");
+  EXPECT_EQ(history->front().why, "canary looks good");
+  auto file = ReadFile(repo_ + "/eta/labels.json");
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(json::parse(*file)["stable"], 2);
+
+  // What `bimride models promote` does; the server follows it on its next poll.
+  ASSERT_TRUE((*reg)->Promote("eta", 1, "stable", "back to 1", "bob").ok());
+  ASSERT_TRUE(server_->manager().ReconcileAll().ok());
+  EXPECT_EQ(J(Post("/v1/models/eta:predict", R"({"instances": [[0,0,0]]})"))["predictions"][0],
+            1.0);
+
+  // A rollback through the API undoes the latest promotion; "who" defaults to the caller.
+  r = Post("/v2/repository/models/eta/labels/stable", R"({"rollback": true, "why": "oops"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(J(r)["action"], "rollback");
+  EXPECT_EQ(J(r)["to_version"], 2);
+  EXPECT_EQ(J(r)["who"], "http 127.0.0.1");
+  EXPECT_EQ(J(Post("/v1/models/eta:predict", R"({"instances": [[0,0,0]]})"))["predictions"][0],
+            2.0);
+  history = (*reg)->History("eta", "stable");
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->size(), 3u);
+
+  for (const char* bad : {R"({"version": 1})", R"({"version": 1, "rollback": true, "why": "x"})",
+                          R"({"why": "x"})", R"({"version": 1, "why": 3})",
+                          R"({"version": 1, "why": "x", "extra": 1})"}) {
+    r = Post("/v2/repository/models/eta/labels/stable", bad);
+    EXPECT_EQ(r.status, 400) << bad << " -> " << r.body;
+  }
+  EXPECT_EQ(Post("/v2/repository/models/eta/labels/bad%20label", R"({"version": 1, "why": "x"})")
+                .status,
+            400);
+  history = (*reg)->History("eta", "stable");
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->size(), 3u) << "refused moves leave no trace";
 }
 
 TEST_F(RestApiTest, MalformedPathsAndRepositoryBodiesGiveClearErrors) {
@@ -536,16 +599,16 @@ TEST_F(RestApiTest, MalformedPathsAndRepositoryBodiesGiveClearErrors) {
       {"POST", "/v2/repository/models/bad%20name/load", "", 400, "invalid model name"},
       {"POST", "/v2/repository/models/eta/labels/stable", "{", 400, "malformed JSON"},
       {"POST", "/v2/repository/models/eta/labels/stable", R"({"version": "2"})", 400,
-       "{\"version\": <number>}"},
+       "'version': body must be {\"version\": <number>, \"why\": \"<reason>\"}"},
       {"POST", "/v2/repository/models/eta/bogus", "", 404, "unknown repository path"},
       {"POST", "/v2/repository/models/eta/labels/bad%20label", R"({"version": 1})", 400,
        "invalid label name"},
       {"POST", "/v2/repository/models/eta/labels/.hidden", R"({"version": 1})", 400,
        "invalid label name"},
       {"POST", "/v2/repository/models/eta/labels/stable", R"({"version": true})", 400,
-       "{\"version\": <number>}"},
+       "'version': body must be {\"version\": <number>"},
       {"POST", "/v2/repository/models/eta/labels/stable", R"({"version": 1.5})", 400,
-       "{\"version\": <number>}"},
+       "'version': body must be {\"version\": <number>"},
       {"POST", "/v1/models/eta/metadata:regress", "{}", 404, "unknown path"},
       {"GET", "/v1/models/eta/versions/2:classify", "", 405, "':classify' needs POST"},
       {"POST", "/metrics", "", 501, "use GET"},

@@ -61,6 +61,10 @@ StatusOr<std::unique_ptr<models::Model>> LoadLinear(const std::string& path,
     if (w.empty() || w.size() != b.size() || w[0].empty()) {
       return InvalidArgumentError(path + ": test_linear: weights/bias sizes disagree");
     }
+    // A slow load (a big model): lets tests watch a version while it is LOADING.
+    if (int64_t ms = doc.value("load_delay_ms", int64_t{0}); ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    }
     return std::unique_ptr<models::Model>(
         new LinearModel(w, b, doc.value("predict_delay_us", int64_t{0}),
                         doc.value("fail_predict", false)));
@@ -133,7 +137,8 @@ Status WriteTestVersion(const std::string& repo, const std::string& model, int64
                         const TestVersionOptions& o) {
   const std::string scratch = MakeTempDir("bimride_test_artifact");
   json artifact = {{"weights", o.weights}, {"bias", o.bias},
-                   {"predict_delay_us", o.predict_delay_us}, {"fail_predict", o.fail_predict}};
+                   {"predict_delay_us", o.predict_delay_us}, {"fail_predict", o.fail_predict},
+                   {"load_delay_ms", o.load_delay_ms}};
   RETURN_IF_ERROR(WriteFileAtomic(scratch + "/model.json", artifact.dump()));
   registry::Manifest m;
   m.name = model;

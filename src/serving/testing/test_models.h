@@ -2,7 +2,7 @@
 //
 //  - backend "baseline" (a name the registry accepts; test binaries only — it replaces any real
 //    "baseline" backend in the process): artifact is JSON {"weights": [[…], …], "bias": […],
-//    "predict_delay_us": 0, "fail_predict": false}; output o of a row x is
+//    "predict_delay_us": 0, "fail_predict": false, "load_delay_ms": 0}; output o of a row x is
 //    bias[o] + Σ_j weights[o][j]·x[j]. Loading fails with the backend's message when the JSON
 //    is bad, which is how tests provoke backend errors.
 //  - feature spec "test_trip_v1": raw fields pickup_zone (number), trip_distance (number),
@@ -36,6 +36,7 @@ struct TestVersionOptions {
   std::vector<std::string> output_names = {"y"};
   std::string feature_spec;        // e.g. "test_trip_v1"
   int64_t predict_delay_us = 0;
+  int64_t load_delay_ms = 0;       // the backend sleeps this long in Load (a slow, big model)
   bool fail_predict = false;       // backend errors on every Predict (so warm-up fails)
   bool corrupt_digest = false;     // model.json altered after publishing (sha256 mismatch)
   std::string backend = "baseline";
