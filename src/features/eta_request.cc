@@ -1,6 +1,8 @@
 #include "features/eta_request.h"
 
 #include <charconv>
+#include <cstdio>
+#include <limits>
 
 #include "common/civil_time.h"
 
@@ -30,8 +32,14 @@ StatusOr<double> NumberField(const std::vector<RawFieldValue>& column, size_t ro
 StatusOr<int32_t> ZoneField(const std::vector<RawFieldValue>& column, size_t row,
                             const char* field) {
   ASSIGN_OR_RETURN(double d, NumberField(column, row, field));
-  if (d != std::floor(d) || d < 0 || d > 1e6) {
+  if (d != std::floor(d)) {
     return InvalidArgumentError(RowField(row, field) + "zone must be a whole number");
+  }
+  // Whole numbers an int32 holds go on to CheckEtaRequest, which names the valid range.
+  if (d < std::numeric_limits<int32_t>::min() || d > std::numeric_limits<int32_t>::max()) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.0f", d);
+    return InvalidArgumentError(RowField(row, field) + "zone " + text + " is out of range");
   }
   return static_cast<int32_t>(d);
 }

@@ -116,6 +116,13 @@ TEST(EtaRequestTest, BadRequestsNameTheFieldAndRow) {
             "row 1: field 'dropoff_zone': zone 9 is outside 1..4");
   EXPECT_EQ(message({0.0, 1.0}, two, times, &dist),
             "row 0: field 'pickup_zone': zone 0 is outside 1..4");
+  // A negative or huge whole number is a zone out of range, not "not a whole number".
+  EXPECT_EQ(message({-1.0, 1.0}, two, times, &dist),
+            "row 0: field 'pickup_zone': zone -1 is outside 1..4");
+  EXPECT_EQ(message(one, {2.0, std::string("-3")}, times, &dist),
+            "row 1: field 'dropoff_zone': zone -3 is outside 1..4");
+  EXPECT_EQ(message({1e12, 1.0}, two, times, &dist),
+            "row 0: field 'pickup_zone': zone 1000000000000 is out of range");
   EXPECT_NE(message(one, two, {std::string("2021-01-04 08:00:00"), std::string("soon")}, &dist)
                 .find("row 1: field 'pickup_datetime'"),
             std::string::npos);

@@ -9,6 +9,7 @@
 #include "common/file.h"
 #include "registry/model_repository.h"
 #include "registry/registry.h"
+#include "serving/signature.h"
 
 namespace bimride::serving {
 namespace {
@@ -88,6 +89,14 @@ StatusOr<ServableSpec> LoadServableSpec(const std::string& repo, const std::stri
     spec.raw_fields = m.feature_spec->request_fields;
   }
   for (const registry::TensorSpec& o : m.outputs) spec.output_names.push_back(o.name);
+  if (auto method = m.properties.find(kServingMethodProperty); method != m.properties.end()) {
+    if (method->second != kClassifyMethod && method->second != "regress") {
+      return InvalidArgumentError(spec.dir + ": manifest property " + kServingMethodProperty +
+                                  " is '" + method->second + "'; expected 'regress' or '" +
+                                  kClassifyMethod + "'");
+    }
+    spec.classifier = method->second == kClassifyMethod;
+  }
   return spec;
 }
 

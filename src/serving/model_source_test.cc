@@ -37,6 +37,27 @@ TEST_F(ModelSourceTest, MissingRepositoryIsNotFound) {
   EXPECT_EQ(ScanRepository(repo_ + "/nope").status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(ModelSourceTest, AManifestSaysWhetherAVersionIsAClassifier) {
+  ASSERT_TRUE(testing::WriteTestVersion(repo_, "payment", 1, testing::ClassifierVersionOptions())
+                  .ok());
+  testing::TestVersionOptions odd = testing::ClassifierVersionOptions();
+  odd.serving_method = "cluster";
+  ASSERT_TRUE(testing::WriteTestVersion(repo_, "payment", 2, odd).ok());
+  ASSERT_TRUE(testing::WriteTestVersion(repo_, "eta", 1).ok());
+  auto classifier = LoadServableSpec(repo_, "payment", 1);
+  ASSERT_TRUE(classifier.ok()) << classifier.status().ToString();
+  EXPECT_TRUE(classifier->classifier);
+  auto regressor = LoadServableSpec(repo_, "eta", 1);
+  ASSERT_TRUE(regressor.ok()) << regressor.status().ToString();
+  EXPECT_FALSE(regressor->classifier);
+  auto bad = LoadServableSpec(repo_, "payment", 2);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("serving_method is 'cluster'; expected 'regress' or "
+                                        "'classify'"),
+            std::string::npos)
+      << bad.status().message();
+}
+
 TEST_F(ModelSourceTest, MapsRegistryManifestAndLoadsModel) {
   testing::TestVersionOptions o;
   o.weights = {{1, 2, 3}, {0, 0, 1}};

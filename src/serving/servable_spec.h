@@ -32,6 +32,10 @@ struct ServableSpec {
   std::vector<std::string> raw_fields;
 
   std::vector<std::string> output_names;  // one per output column; filled from the model if empty
+
+  // A classifier's output columns are class scores, its output names the class labels
+  // (manifest property "serving_method": "classify"; serving/signature.h). Otherwise a regressor.
+  bool classifier = false;
 };
 
 }  // namespace bimride::serving

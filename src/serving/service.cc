@@ -50,6 +50,15 @@ void Service::Predict(PredictRequest request, PredictDone done) {
   }
   std::shared_ptr<const Servable> primary = std::move(route->primary);
   VersionMetrics* vm = primary->metrics();
+  if (request.method != Method::kPredict) {
+    StatusOr<std::vector<size_t>> outputs =
+        SignatureOutputs(primary->spec(), request.method, request.signature_name);
+    if (!outputs.ok()) {
+      vm->CountRequest(outputs.status().code());
+      done(outputs.status());
+      return;
+    }
+  }
   // Each shadow computes its own features from the request as sent (its feature context and
   // width may differ from the primary's); the copy is made only when shadows are configured.
   std::optional<ModelInput> shadow_input;

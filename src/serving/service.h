@@ -24,6 +24,7 @@
 #include "serving/servable_manager.h"
 #include "serving/serving_metrics.h"
 #include "serving/shadow_queue.h"
+#include "serving/signature.h"
 
 namespace bimride::serving {
 
@@ -39,6 +40,10 @@ struct PredictRequest {
   VersionSelector selector;
   ModelInput input;
   const RequestHeaders* headers = nullptr;  // may be null; must outlive the Predict call only
+  // TF Serving's :regress and :classify are predictions whose answering version must have that
+  // signature (serving/signature.h); checked once the request is routed, before it runs.
+  Method method = Method::kPredict;
+  std::string signature_name;
 };
 
 struct PredictResult {
@@ -97,7 +102,8 @@ class Service {
   Service& operator=(const Service&) = delete;
 
   // Errors: NotFound (model/version/label), Unavailable (not loaded yet), InvalidArgument
-  // (shape, dtype, NaN/Inf, missing raw field), OutOfRange (too many rows),
+  // (shape, dtype, NaN/Inf, missing raw field; a version without the request's method or
+  // signature), OutOfRange (too many rows),
   // ResourceExhausted (batch queue full), Internal (backend failure, non-finite output).
   void Predict(PredictRequest request, PredictDone done);
 

@@ -192,6 +192,61 @@ TEST_F(ServiceTest, BadRequestsAreRefusedWithTypedErrorsNamingTheProblem) {
   EXPECT_EQ(metrics_.For("eta", 1)->requests[static_cast<int>(StatusCode::kInvalidArgument)], 5u);
 }
 
+TEST_F(ServiceTest, RegressAndClassifyNeedAVersionWithThatSignature) {
+  ASSERT_TRUE(
+      testing::WriteTestVersion(config_.model_repo, "payment", 1, testing::ClassifierVersionOptions()).ok());
+  Start();
+  auto call = [&](PredictRequest r, Method method, std::string signature = "") {
+    r.method = method;
+    r.signature_name = std::move(signature);
+    return Predict(std::move(r));
+  };
+  // A regressor of one output regresses through the same routing as :predict (stable = v1).
+  auto r = call(Rows("eta", 1, 3, {1, 1, 1}), Method::kRegress);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->version(), 1);
+  EXPECT_EQ(r->values, (std::vector<float>{7}));
+  r = call(Rows("eta", 1, 3, {1, 1, 1}, {std::nullopt, "canary"}), Method::kRegress,
+           "serving_default");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->version(), 2);
+  // Several outputs: :regress names one as its signature.
+  const std::vector<RawColumn> trip = {{"pickup_zone", {RawValue(3.0)}},
+                                       {"trip_distance", {RawValue(1.5)}},
+                                       {"pickup_datetime", {RawValue("2024-01-05 08:30:00")}}};
+  r = call(Trips(trip, 1), Method::kRegress, "b");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*SignatureOutputs(r->servable->spec(), Method::kRegress, "b"),
+            (std::vector<size_t>{1}));
+  const std::string several =
+      testing::FailureMessage(call(Trips(trip, 1), Method::kRegress), StatusCode::kInvalidArgument);
+  EXPECT_NE(several.find("model 'trip' version 1 has 2 outputs (a, b)"), std::string::npos);
+  EXPECT_NE(testing::FailureMessage(call(Trips(trip, 1), Method::kRegress, "c"),
+                                    StatusCode::kInvalidArgument)
+                .find("unknown signature_name 'c'"),
+            std::string::npos);
+  // A classifier classifies; each side refuses the other's method.
+  r = call(Rows("payment", 1, 3, {0.25f, 0.75f, 9}), Method::kClassify);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->values, (std::vector<float>{0.25f, 0.75f}));
+  EXPECT_EQ(r->output_names(), (std::vector<std::string>{"cash", "card"}));
+  EXPECT_NE(testing::FailureMessage(call(Rows("eta", 1, 3, {1, 1, 1}), Method::kClassify),
+                                    StatusCode::kInvalidArgument)
+                .find("model 'eta' version 1 is a regressor, not a classifier"),
+            std::string::npos);
+  EXPECT_NE(testing::FailureMessage(call(Rows("payment", 1, 3, {1, 1, 1}), Method::kRegress),
+                                    StatusCode::kInvalidArgument)
+                .find("model 'payment' version 1 is a classifier"),
+            std::string::npos);
+  EXPECT_NE(testing::FailureMessage(call(Rows("payment", 1, 3, {1, 1, 1}), Method::kClassify,
+                                         "scores"),
+                                    StatusCode::kInvalidArgument)
+                .find("unknown signature_name 'scores'"),
+            std::string::npos);
+  // Refusals are counted against the version that was asked, as :predict's are.
+  EXPECT_EQ(metrics_.For("eta", 1)->requests[static_cast<int>(StatusCode::kInvalidArgument)], 1u);
+}
+
 TEST_F(ServiceTest, NonFiniteModelOutputIsAnInternalError) {
   testing::TestVersionOptions huge;
   huge.weights = {{1e30f, 1e30f, 1e30f}};

@@ -32,6 +32,9 @@ int HttpTransport::port() const { return http_ != nullptr ? http_->port() : -1; 
 
 void HttpTransport::Stop(int drain_ms) {
   if (http_ != nullptr) http_->Shutdown(drain_ms);
+  // No request comes in any more; the large ones still with a worker answer (into closed
+  // connections, if the drain timed out) before the Server unloads the models.
+  api_.Stop();
 }
 
 StatusOr<std::unique_ptr<Server>> StartHttpServer(ServerConfig config) {

@@ -1,6 +1,7 @@
 #include "serving/http/json_text.h"
 
 #include <charconv>
+#include <string>
 
 namespace bimride::serving::http {
 
@@ -92,7 +93,14 @@ void AppendInt(std::string* out, int64_t v) {
 
 std::string ErrorBody(std::string_view message) {
   std::string out = "{\"error\": ";
-  AppendJsonString(&out, message);
+  if (message.size() <= kMaxErrorMessageBytes) {
+    AppendJsonString(&out, message);
+  } else {
+    // A sequence cut in two becomes U+FFFD (AppendJsonString), so the text stays valid.
+    std::string cut(message.substr(0, kMaxErrorMessageBytes));
+    cut += "… (" + std::to_string(message.size()) + " bytes in all)";
+    AppendJsonString(&out, cut);
+  }
   out += "}";
   return out;
 }

@@ -60,5 +60,23 @@ TEST(JsonTextTest, ErrorBodyIsOneJsonObject) {
   EXPECT_EQ(ErrorBody("field 'x': \"bad\""), R"({"error": "field 'x': \"bad\""})");
 }
 
+TEST(JsonTextTest, ErrorBodyCutsAMessageThatQuotesMegabytesOfTheRequest) {
+  // "'<4 MB of the client's text>' is not a number": the answer must not be the request again.
+  const std::string quoted = "row 0: field 'zone': '" + std::string(4 << 20, 'x') + "\xc3\xa9' is not a number";
+  const std::string body = ErrorBody(quoted);
+  EXPECT_LT(body.size(), 2 * kMaxErrorMessageBytes);
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << body.substr(0, 200);
+  const std::string message = j["error"];
+  EXPECT_EQ(message.substr(0, 22), "row 0: field 'zone': '");
+  EXPECT_NE(message.find("… (" + std::to_string(quoted.size()) + " bytes in all)"),
+            std::string::npos)
+      << message.substr(1000);
+  // A cut inside a UTF-8 sequence still gives valid UTF-8 (parsed above).
+  std::string cut_in_sequence(kMaxErrorMessageBytes - 1, 'y');
+  cut_in_sequence += "\xc3\xa9 and more";
+  EXPECT_FALSE(nlohmann::json::parse(ErrorBody(cut_in_sequence), nullptr, false).is_discarded());
+}
+
 }  // namespace
 }  // namespace bimride::serving::http

@@ -43,9 +43,6 @@ Status CollectLeaves(const json& data, Kind kind, const std::string& what,
 
 Status CheckLeaf(const json& v, Kind kind, const std::string& what) {
   switch (kind) {
-    case Kind::kBool:
-      if (!v.is_boolean()) return InvalidArgumentError(what + ": BOOL data must be true/false");
-      return OkStatus();
     case Kind::kInt:
       if (!v.is_number_integer()) return InvalidArgumentError(what + ": data must be integers");
       return OkStatus();
@@ -64,8 +61,6 @@ Status CheckLeaf(const json& v, Kind kind, const std::string& what) {
       return InvalidArgumentError(what + ": unsupported datatype");
   }
 }
-
-double LeafNumber(const json& v) { return v.is_boolean() ? (v.get<bool>() ? 1.0 : 0.0) : v.get<double>(); }
 
 struct ParsedTensor {
   std::string name;
@@ -92,6 +87,11 @@ StatusOr<ParsedTensor> ParseTensor(const json& t, size_t index, int64_t max_rows
   if (p.kind == Kind::kUnknown) {
     return InvalidArgumentError(what + ": unknown datatype '" + dt->get<std::string>() + "'");
   }
+  if (p.kind == Kind::kBool) {
+    // No input of ours is a boolean; true/false taken as 1/0 would pass as zone 1.
+    return InvalidArgumentError(what + ": BOOL data is not accepted; send numbers as INT*, "
+                                "UINT*, FP32 or FP64, strings as BYTES");
+  }
   if (p.kind == Kind::kUnsupported) {
     return InvalidArgumentError(what + ": datatype " + dt->get<std::string>() +
                                 " is not supported; send FP32 or FP64");
@@ -109,10 +109,7 @@ StatusOr<ParsedTensor> ParseTensor(const json& t, size_t index, int64_t max_rows
     count *= d.get<int64_t>();
     if (count > (int64_t{1} << 31)) return OutOfRangeError(what + ": tensor too large");
   }
-  if (p.shape[0] > max_rows) {
-    return OutOfRangeError(what + ": has " + std::to_string(p.shape[0]) +
-                           " rows; the limit is " + std::to_string(max_rows));
-  }
+  if (p.shape[0] > max_rows) return TooManyRows(what, max_rows);
   auto data = t.find("data");
   if (data == t.end()) return InvalidArgumentError(what + ": 'data' is required");
   if (auto params = t.find("parameters"); params != t.end() && !params->is_object()) {
@@ -127,9 +124,48 @@ StatusOr<ParsedTensor> ParseTensor(const json& t, size_t index, int64_t max_rows
   return p;
 }
 
+// The rows of a KServe body: each input's shape[0], and the outer elements of its `data` when
+// they are arrays (nested data: one per row). Flat data says its rows only with its shape.
+class KserveRowScan : public RowLimitScan {
+ public:
+  using RowLimitScan::RowLimitScan;
+
+ private:
+  bool OnValue(const double* number, const std::string* text, bool array) override {
+    const std::vector<Frame>& o = open();
+    // o[0]: the body; o[1]: "inputs"; o[2]: one input; o[3]: its "shape" or "data".
+    if (o.size() < 3 || o[0].key != "inputs" || !o[1].array || o[2].array) return true;
+    const int64_t index = o[1].count - 1;
+    if (o.size() == 3 && o[2].key == "name" && text != nullptr) {
+      names_.resize(static_cast<size_t>(index) + 1);
+      names_[static_cast<size_t>(index)] = *text;
+    }
+    if (o.size() != 4 || !o[3].array) return true;
+    if (o[2].key == "shape" && o[3].count == 1 && number != nullptr && *number > max_rows_) {
+      return Refuse(Input(index));
+    }
+    if (o[2].key == "data" && array && o[3].count > max_rows_) {
+      return Refuse(Input(index) + ": 'data'");
+    }
+    return true;
+  }
+  std::string Input(int64_t index) const {
+    if (index < static_cast<int64_t>(names_.size()) && !names_[index].empty()) {
+      return "input '" + names_[index] + "'";
+    }
+    return "inputs[" + std::to_string(index) + "]";
+  }
+  std::vector<std::string> names_;  // by input index, when seen
+};
+
 }  // namespace
 
+RowScan ScanKserveRows(std::string_view body, int64_t max_rows) {
+  return KserveRowScan(max_rows).Run(body);
+}
+
 StatusOr<KserveInferRequest> ParseKserveInferRequest(std::string_view body, int64_t max_rows) {
+  if (body.size() > kScanRowsAbove) RETURN_IF_ERROR(ScanKserveRows(body, max_rows).status);
   ASSIGN_OR_RETURN(json doc, ParseJsonBody(body));
   if (!doc.is_object()) return InvalidArgumentError("request body must be a JSON object");
   KserveInferRequest req;
@@ -172,7 +208,7 @@ StatusOr<KserveInferRequest> ParseKserveInferRequest(std::string_view body, int6
     if (in.rows == 0) return InvalidArgumentError("input '" + t0.name + "': has no rows");
     in.width = static_cast<int64_t>(t0.leaves.size()) / in.rows;
     in.values.reserve(t0.leaves.size());
-    for (const json* leaf : t0.leaves) in.values.push_back(ToFloat(LeafNumber(*leaf)));
+    for (const json* leaf : t0.leaves) in.values.push_back(ToFloat(leaf->get<double>()));
     return req;
   }
   // Raw fields: one tensor per field, shape [N] or [N, 1].
@@ -191,7 +227,7 @@ StatusOr<KserveInferRequest> ParseKserveInferRequest(std::string_view body, int6
       if (t.kind == Kind::kBytes) {
         c.values.emplace_back(leaf->get<std::string>());
       } else {
-        c.values.emplace_back(LeafNumber(*leaf));
+        c.values.emplace_back(leaf->get<double>());
       }
     }
     in.raw.columns.push_back(std::move(c));

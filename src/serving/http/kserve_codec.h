@@ -4,7 +4,8 @@
 // "data", "parameters"?}], "outputs"?: [{"name"}]}. One numeric input of shape [N, …] is the
 // model's feature tensor; several inputs of shape [N] or [N, 1] are raw fields (one per field,
 // BYTES for strings). `data` may be flat or nested; its element count must match `shape`.
-// Datatypes: BOOL, UINT8/16/32/64, INT8/16/32/64, FP32, FP64, BYTES (FP16/BF16 are refused).
+// Datatypes: UINT8/16/32/64, INT8/16/32/64, FP32, FP64, BYTES (BOOL, FP16 and BF16 are refused:
+// no input of ours is a boolean, and true/false taken as 1/0 would pass as zone 1).
 // Response: {"model_name", "model_version", "id"?, "outputs": [{"name", "shape": [N],
 // "datatype": "FP32", "data"}]}.
 //
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "serving/http/request_json.h"
 #include "serving/service.h"
 
 namespace bimride::serving::http {
@@ -28,7 +30,10 @@ struct KserveInferRequest {
   ModelInput input;
 };
 
+// Bodies over kScanRowsAbove (request_json.h) are first scanned by ScanKserveRows, which stops
+// at the first input whose shape[0] (or nested data) has more rows than the limit.
 StatusOr<KserveInferRequest> ParseKserveInferRequest(std::string_view body, int64_t max_rows);
+RowScan ScanKserveRows(std::string_view body, int64_t max_rows);
 // NotFound when a requested output does not exist.
 StatusOr<std::string> RenderKserveInferResponse(const PredictResult& result,
                                                 const KserveInferRequest& request);

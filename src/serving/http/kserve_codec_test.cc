@@ -50,7 +50,7 @@ TEST(KserveCodecTest, ParsesOneRawFieldPerInput) {
   auto r = Parse(Infer(Tensor("pickup_zone", "[2]", "INT32", "[74, 236]") + ", " +
                        Tensor("pickup_datetime", "[2, 1]", "BYTES",
                               R"(["2021-02-10 08:30:00", "2021-02-10 09:00:00"])") +
-                       ", " + Tensor("airport", "[2]", "BOOL", "[true, false]")));
+                       ", " + Tensor("airport", "[2]", "FP32", "[1, 0]")));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_FALSE(r->has_id);
   ASSERT_TRUE(r->input.is_raw());
@@ -88,6 +88,11 @@ TEST(KserveCodecTest, BadTensorsNameTheInput) {
   EXPECT_NE(error("[1, 2]", "UINT8", "[1, -2]").find("non-negative"), std::string::npos);
   EXPECT_NE(error("[1, 2]", "FP32", R"([1, "a"])").find("numbers"), std::string::npos);
   EXPECT_NE(error("[1]", "BYTES", "[1]").find("BYTES data must be strings"), std::string::npos);
+  // true/false are not numbers: a BOOL zone must not become zone 1.
+  EXPECT_NE(error("[2]", "BOOL", "[true, false]").find("input 'x': BOOL data is not accepted"),
+            std::string::npos);
+  EXPECT_NE(error("[1, 2]", "BOOL", "[true, false]").find("input 'x': BOOL data is not accepted"),
+            std::string::npos);
   EXPECT_NE(error("[-1, 2]", "FP32", "[1, 2]").find("'shape' must hold non-negative integers"),
             std::string::npos);
   EXPECT_NE(error("[]", "FP32", "[]").find("'shape'"), std::string::npos);
@@ -110,8 +115,49 @@ TEST(KserveCodecTest, BadTensorsNameTheInput) {
 TEST(KserveCodecTest, TooManyRowsIsOutOfRange) {
   EXPECT_NE(ErrorOf(Infer(Tensor("features", "[5, 1]", "FP32", "[1, 2, 3, 4, 5]")),
                     StatusCode::kOutOfRange)
-                .find("input 'features': has 5 rows; the limit is 4"),
+                .find("input 'features' has more than 4 rows; the limit is 4"),
             std::string::npos);
+}
+
+TEST(KserveCodecTest, TheRowLimitIsCheckedWhileParsingNotAfter) {
+  // ~4 MB bodies of a million rows: the scan stops at the shape, or at the row over the limit.
+  const auto million = [](const std::string& head, const std::string& row,
+                          const std::string& tail) {
+    std::string body = head;
+    for (int r = 0; r < 1000000; ++r) body += (r ? "," : "") + row;
+    return body + tail;
+  };
+  struct Case {
+    std::string body, message;
+    int64_t max_values;
+  };
+  const std::vector<Case> cases = {
+      // The shape comes first: refused before any data is read.
+      {million(R"({"inputs": [{"name": "pickup_zone", "shape": [1000000], "datatype": "INT32",
+                                "data": [)",
+               "7", "]}]}"),
+       "input 'pickup_zone' has more than 4 rows", 8},
+      // Nested data before its shape: refused at the fifth row.
+      {million(R"({"inputs": [{"datatype": "FP32", "data": [)", "[1, 2, 3]",
+               R"(], "shape": [1000000, 3], "name": "features"}]})"),
+       "inputs[0]: 'data' has more than 4 rows", 32},
+      // The second input is the one too long.
+      {million(R"({"inputs": [{"name": "a", "shape": [1], "datatype": "FP32", "data": [1]},
+                               {"name": "b", "shape": [1000000], "datatype": "FP32", "data": [)",
+               "1", "]}]}"),
+       "input 'b' has more than 4 rows", 24},
+  };
+  for (const Case& c : cases) {
+    RowScan scan = ScanKserveRows(c.body, kMaxRows);
+    EXPECT_EQ(scan.status.code(), StatusCode::kOutOfRange) << c.message;
+    EXPECT_NE(scan.status.message().find(c.message + "; the limit is 4"), std::string::npos)
+        << scan.status.message();
+    EXPECT_LE(scan.values_read, c.max_values) << c.message;
+    EXPECT_EQ(Parse(c.body).status(), scan.status) << c.message;
+  }
+  RowScan fine = ScanKserveRows(Infer(Tensor("features", "[2, 3]", "FP32", "[[1, 2, 3], [4, 5, 6]]")),
+                                kMaxRows);
+  EXPECT_TRUE(fine.status.ok()) << fine.status.ToString();
 }
 
 class KserveRenderTest : public ::testing::Test {

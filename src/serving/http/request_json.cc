@@ -36,7 +36,6 @@ Status FlattenNumbers(const json& v, const std::string& what, std::vector<float>
 StatusOr<RawValue> ToRawValue(const json& v, const std::string& what) {
   if (v.is_number()) return RawValue(v.get<double>());
   if (v.is_string()) return RawValue(v.get<std::string>());
-  if (v.is_boolean()) return RawValue(v.get<bool>() ? 1.0 : 0.0);
   return InvalidArgumentError(what + ": expected a number or a string, got " +
                               std::string(v.type_name()));
 }
@@ -53,6 +52,49 @@ StatusOr<json> ParseJsonBody(std::string_view body) {
     return InvalidArgumentError("malformed JSON");
   }
   return doc;
+}
+
+Status TooManyRows(const std::string& list, int64_t max_rows) {
+  return OutOfRangeError(list + " has more than " + std::to_string(max_rows) +
+                         " rows; the limit is " + std::to_string(max_rows));
+}
+
+RowScan RowLimitScan::Run(std::string_view body) {
+  json::sax_parse(body, this);
+  return {status_, values_read_};
+}
+
+bool RowLimitScan::Value(const double* number, const std::string* text, bool array) {
+  ++values_read_;
+  if (!open_.empty() && open_.back().array) ++open_.back().count;
+  return OnValue(number, text, array);
+}
+
+bool RowLimitScan::start_object(std::size_t) {
+  if (!Value(nullptr, nullptr, false)) return false;
+  open_.push_back({});
+  return true;
+}
+
+bool RowLimitScan::key(string_t& k) {
+  open_.back().key = k;
+  return true;
+}
+
+bool RowLimitScan::end_object() {
+  open_.pop_back();
+  return true;
+}
+
+bool RowLimitScan::start_array(std::size_t) {
+  if (!Value(nullptr, nullptr, true)) return false;
+  open_.push_back({true, "", 0});
+  return true;
+}
+
+bool RowLimitScan::end_array() {
+  open_.pop_back();
+  return true;
 }
 
 }  // namespace bimride::serving::http

@@ -35,7 +35,14 @@ TEST(RequestJsonTest, FlattenNumbersTakesNestedArraysAndRefusesTheRest) {
 TEST(RequestJsonTest, RawValuesAreNumbersOrStrings) {
   EXPECT_EQ(*ToRawValue(json(3), "f"), RawValue(3.0));
   EXPECT_EQ(*ToRawValue(json("2021-02-10"), "f"), RawValue("2021-02-10"));
-  EXPECT_EQ(*ToRawValue(json(true), "f"), RawValue(1.0));
+  // true/false are not numbers: a zone sent as true must not become zone 1.
+  auto boolean = ToRawValue(json(true), "instances[0].pickup_zone");
+  ASSERT_FALSE(boolean.ok());
+  EXPECT_EQ(boolean.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(boolean.status().message().find(
+                "instances[0].pickup_zone: expected a number or a string, got boolean"),
+            std::string::npos)
+      << boolean.status().message();
   auto bad = ToRawValue(json::parse("[1]"), "row 2: field 'zone'");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("row 2: field 'zone': expected a number or a string, "

@@ -1,10 +1,11 @@
-// libFuzzer target over the model server's request parsers (TF Serving predict bodies, KServe
-// v2 infer bodies, server config files). Built only with -DBIMRIDE_FUZZ=ON under clang; run it
+// libFuzzer target over the model server's request parsers (TF Serving predict bodies, TF
+// Serving regress/classify bodies, KServe v2 infer bodies, server config files). Built only with -DBIMRIDE_FUZZ=ON under clang; run it
 // with scripts/fuzz-serving. Any crash, sanitizer report or exception escaping is a bug: the
 // parsers must turn every input into a request or an error Status, and the TF Serving predict
 // fast path must agree with the general path on every body it accepts.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "common/config.h"
@@ -34,6 +35,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else if (!refused.ok()) {
     auto general = http::ParseTfsPredictRequestGeneral(body, 1024);
     if (general.ok() || !(general.status() == refused)) __builtin_trap();
+  }
+  // :regress / :classify bodies (context merged into the examples).
+  auto examples = http::ParseTfsExamplesRequest(body, 1024);
+  if (examples.ok()) {
+    const ModelInput& in = examples->input;
+    if (in.rows < 1 || in.rows > 1024) __builtin_trap();
+    if (!in.is_raw() && static_cast<int64_t>(in.values.size()) != in.rows * in.width) __builtin_trap();
+    for (const RawColumn& c : in.raw.columns) {
+      if (static_cast<int64_t>(c.values.size()) != in.rows) __builtin_trap();
+    }
+  }
+  // The row-limit scans (bodies over 64 KiB meet them first; the fuzzer's are smaller, so they
+  // are run directly, with a small limit): a refusal is always the limit's OutOfRange.
+  for (const http::RowScan& scan : {http::ScanTfsRows(body, 2), http::ScanKserveRows(body, 2)}) {
+    if (!scan.status.ok() && (scan.status.code() != bimride::StatusCode::kOutOfRange ||
+                              scan.status.message().find("the limit is 2") == std::string::npos)) {
+      __builtin_trap();
+    }
+    if (scan.values_read < 0) __builtin_trap();
   }
   auto kserve = http::ParseKserveInferRequest(body, 1024);
   if (kserve.ok()) {

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "common/logging.h"
 #include "serving/http/json_text.h"
@@ -146,7 +148,15 @@ RestApi::RestApi(Service* service, const ServerConfig& config, AccessLog* access
       max_batch_rows_(config.max_batch_rows),
       admin_token_(config.admin_token),
       loopback_only_(IsLoopbackHost(config.host)),
-      access_log_(access_log) {}
+      access_log_(access_log),
+      workers_(std::make_unique<WorkerPool>(
+          config.io_threads > 0 ? static_cast<int>(config.io_threads)
+                                : static_cast<int>(std::thread::hardware_concurrency()),
+          kWorkerQueue)) {}
+
+RestApi::~RestApi() { Stop(); }
+
+void RestApi::Stop() { workers_->Stop(); }
 
 void RestApi::Handle(const HttpRequest& req, HttpRespond raw_respond) {
   const int64_t start = MonotonicNanos();
@@ -156,6 +166,20 @@ void RestApi::Handle(const HttpRequest& req, HttpRespond raw_respond) {
                                                                                       : "other";
   TimedRespond timed(std::move(raw_respond), &service_->metrics(), access_log_, req, api, start);
   HttpRespond respond = std::move(timed);
+  if (req.body().size() > kWorkerBodyBytes) {
+    // Parsing a big body (and predicting its rows) takes CPU time every other connection of this
+    // I/O thread would wait for: a worker does it. The request stays valid until answered.
+    auto shared = std::make_shared<HttpRespond>(std::move(respond));
+    if (!workers_->Post([this, &req, path, shared, start] { Route(req, path, *shared, start); })) {
+      (*shared)(HttpResponse{429, ErrorBody("too many large requests queued; retry shortly")});
+    }
+    return;
+  }
+  Route(req, path, std::move(respond), start);
+}
+
+void RestApi::Route(const HttpRequest& req, std::string_view path, HttpRespond respond,
+                    int64_t start) {
   if (path == "/metrics") {
     if (req.method() != "GET") return respond(ErrorResponse(UnimplementedError("use GET")));
     return respond(HttpResponse{200, service_->MetricsText(), "text/plain; version=0.0.4"});
@@ -189,15 +213,15 @@ void RestApi::HandleTfs(const HttpRequest& req, std::string_view path, HttpRespo
                                                std::string(path) + "'")});
   }
   if (!verb.empty()) {
-    if (verb == "classify" || verb == "regress") {
-      return respond(ErrorResponse(UnimplementedError(
-          "':" + std::string(verb) + "' is not supported; use ':predict'")));
-    }
-    if (verb != "predict") {
+    if (verb != "predict" && verb != "regress" && verb != "classify") {
       return respond(HttpResponse{404, ErrorBody("unknown method ':" + std::string(verb) + "'")});
     }
     if (req.method() != "POST") {
-      return respond(HttpResponse{405, ErrorBody("':predict' needs POST")});
+      return respond(HttpResponse{405, ErrorBody("':" + std::string(verb) + "' needs POST")});
+    }
+    if (verb != "predict") {
+      return HandleTfsExamples(req, verb == "regress" ? Method::kRegress : Method::kClassify,
+                               std::move(model), std::move(selector), std::move(respond), start);
     }
     StatusOr<TfsPredictRequest> parsed = ParseTfsPredictRequest(req.body(), max_batch_rows_);
     if (!parsed.ok()) return respond(ErrorResponse(parsed.status()));
@@ -221,6 +245,26 @@ void RestApi::HandleTfs(const HttpRequest& req, std::string_view path, HttpRespo
   auto status = service_->GetModelStatus(model, selector);
   if (!status.ok()) return respond(ErrorResponse(status.status()));
   respond(Json(RenderTfsModelStatus(*status)));
+}
+
+void RestApi::HandleTfsExamples(const HttpRequest& req, Method method, std::string model,
+                                VersionSelector selector, HttpRespond respond, int64_t start) {
+  StatusOr<TfsExamplesRequest> parsed = ParseTfsExamplesRequest(req.body(), max_batch_rows_);
+  if (!parsed.ok()) return respond(ErrorResponse(parsed.status()));
+  PredictRequest pr{std::move(model), std::move(selector), std::move(parsed->input), &req};
+  pr.method = method;
+  pr.signature_name = parsed->signature_name;
+  service_->Predict(std::move(pr), [respond = std::move(respond), method,
+                                    signature = std::move(parsed->signature_name),
+                                    start](StatusOr<PredictResult> r) {
+    if (!r.ok()) return respond(ErrorResponse(r.status()));
+    StatusOr<std::string> body = method == Method::kRegress
+                                     ? RenderTfsRegressResponse(*r, signature)
+                                     : StatusOr<std::string>(RenderTfsClassifyResponse(*r));
+    if (!body.ok()) return respond(ErrorResponse(body.status()));
+    RecordLatency(*r, start);
+    respond(Json(std::move(body).value()));
+  });
 }
 
 void RestApi::HandleKserve(const HttpRequest& req, std::string_view path, HttpRespond respond,
@@ -346,6 +390,13 @@ void RestApi::HandleRepository(const HttpRequest& req, std::string_view path,
     return respond(st.ok() ? HttpResponse{200, ""} : ErrorResponse(st));
   }
   if (ConsumePrefix(&rest, "/labels/") && !rest.empty() && rest.find('/') == std::string::npos) {
+    // Labels follow the model-name rule (registry/manifest.h): a label of any bytes would be
+    // echoed into every metadata answer and log line.
+    if (!IsValidModelName(std::string(rest))) {
+      return respond(HttpResponse{
+          400, ErrorBody("invalid label name '" + std::string(rest) +
+                         "' (1..128 of A-Z a-z 0-9 _ . -, not starting with . or -)")});
+    }
     return HandleLabelMove(req, model, std::string(rest), respond);
   }
   respond(HttpResponse{404, ErrorBody("unknown repository path")});

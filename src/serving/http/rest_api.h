@@ -3,6 +3,8 @@
 // TF Serving REST:  GET  /v1/models/{m}[/versions/{v}|/labels/{l}]            model status
 //                   GET  /v1/models/{m}[/versions/{v}|/labels/{l}]/metadata   signature_def
 //                   POST /v1/models/{m}[/versions/{v}|/labels/{l}]:predict    instances|inputs
+//                   POST /v1/models/{m}[/versions/{v}|/labels/{l}]:regress    examples, context
+//                   POST /v1/models/{m}[/versions/{v}|/labels/{l}]:classify   examples, context
 // KServe v2:        GET  /v2, /v2/health/live, /v2/health/ready
 //                   GET  /v2/models/{m}[/versions/{v}], …/ready; POST …/infer
 //   repository:     POST /v2/repository/index, /v2/repository/models/{m}/load|unload
@@ -20,6 +22,7 @@
 
 #include "serving/http/access_log.h"
 #include "serving/http/http_server.h"
+#include "serving/http/worker_pool.h"
 #include "serving/server_config.h"
 #include "serving/service.h"
 
@@ -29,13 +32,28 @@ int HttpStatusFor(StatusCode code);
 
 class RestApi : public HttpHandler {
  public:
+  // Requests with a body larger than this are handled on the RestApi's worker threads (as many
+  // as config.io_threads), not on the I/O thread that read them; beyond kWorkerQueue of them
+  // waiting, one is answered 429.
+  static constexpr size_t kWorkerBodyBytes = 64 << 10;
+  static constexpr size_t kWorkerQueue = 256;
+
   // `service` and `access_log` must outlive the RestApi.
   RestApi(Service* service, const ServerConfig& config, AccessLog* access_log);
+  ~RestApi() override;  // Stop()
   void Handle(const HttpRequest& request, HttpRespond respond) override;
+  // Runs the queued large requests and joins the workers; later large requests get 429. Call
+  // once the HTTP server has stopped reading requests (HttpTransport::Stop does). Idempotent.
+  void Stop();
 
  private:
+  void Route(const HttpRequest& req, std::string_view path, HttpRespond respond,
+             int64_t start_ns);
   void HandleTfs(const HttpRequest& req, std::string_view path, HttpRespond respond,
                  int64_t start_ns);
+  // :regress and :classify (TF Serving's Example format), routed as :predict.
+  void HandleTfsExamples(const HttpRequest& req, Method method, std::string model,
+                         VersionSelector selector, HttpRespond respond, int64_t start_ns);
   void HandleKserve(const HttpRequest& req, std::string_view path, HttpRespond respond,
                     int64_t start_ns);
   void HandleRepository(const HttpRequest& req, std::string_view path, HttpRespond& respond);
@@ -48,6 +66,7 @@ class RestApi : public HttpHandler {
   const std::string admin_token_;
   const bool loopback_only_;
   AccessLog* const access_log_;
+  std::unique_ptr<WorkerPool> workers_;
 };
 
 }  // namespace bimride::serving::http

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -205,7 +206,7 @@ TEST_F(RestApiTest, TfsPredictRejectsBadInputWithClearErrors) {
   EXPECT_EQ(r.status, 413) << r.body;
   EXPECT_EQ(Post("/v1/models/nope:predict", R"({"instances": [[1,2,3]]})").status, 404);
   EXPECT_EQ(Post("/v1/models/eta/versions/9:predict", R"({"instances": [[1,2,3]]})").status, 404);
-  EXPECT_EQ(Post("/v1/models/eta:classify", R"({"instances": [[1,2,3]]})").status, 501);
+  EXPECT_EQ(Post("/v1/models/eta:classify", R"({"instances": [[1,2,3]]})").status, 400);
   EXPECT_EQ(Get("/v1/models/eta:predict").status, 405);
   EXPECT_EQ(Get("/nope").status, 404);
   auto raw = client_->SendRaw("GARBAGE\r\n\r\n");
@@ -213,6 +214,187 @@ TEST_F(RestApiTest, TfsPredictRejectsBadInputWithClearErrors) {
   EXPECT_EQ(raw->status, 400);
   // The server is still fine.
   EXPECT_EQ(Post("/v1/models/eta:predict", R"({"instances": [[1,2,3]]})").status, 200);
+}
+
+TEST_F(RestApiTest, TfsRegressAnswersResultsThroughTheSameRouting) {
+  config_.models["eta"].routing.shadow = {"canary"};
+  Start();
+  // Default route = stable = version 1: y = x0 + 2 x1 + 3 x2 + 1.
+  auto r = Post("/v1/models/eta:regress",
+                R"({"examples": [{"features": [1, 1, 1]}, {"features": [0, 0, 0]}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(J(r), json::parse(R"({"results": [7.0, 1.0]})"));
+  r = Post("/v1/models/eta/versions/2:regress",
+           R"({"signature_name": "serving_default", "examples": [{"features": [1, 1, 1]}]})");
+  EXPECT_EQ(J(r), json::parse(R"({"results": [8.0]})")) << r.body;
+  r = Post("/v1/models/eta/labels/canary:regress", R"({"examples": [{"features": [0, 0, 1]}]})");
+  EXPECT_EQ(J(r), json::parse(R"({"results": [5.0]})")) << r.body;
+  // Raw fields with a context merged into each example; the output named as the signature.
+  r = Post("/v1/models/trip:regress",
+           R"({"signature_name": "a", "context": {"pickup_datetime": "2024-01-05 08:30:00"},
+               "examples": [{"pickup_zone": 132, "trip_distance": 2.5},
+                            {"pickup_zone": 1, "trip_distance": 0.5}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(J(r), json::parse(R"({"results": [140.0, 9.0]})"));
+  // Shadow and metrics see :regress as they see :predict.
+  server_->shadow_queue().Flush();
+  EXPECT_EQ(server_->service().metrics().For("eta", 2)->shadow_abs_diff.count(), 1u);
+  const std::string metrics = Get("/metrics").body;
+  EXPECT_NE(metrics.find("bimride_predict_requests_total{model=\"eta\",version=\"1\",code=\"OK\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("bimride_predict_requests_total{model=\"trip\",version=\"1\",code=\"OK\"} 1"),
+            std::string::npos);
+}
+
+TEST_F(RestApiTest, TfsClassifyAnswersLabelScorePairsForAClassifierOnly) {
+  ASSERT_TRUE(
+      testing::WriteTestVersion(repo_, "payment", 1, testing::ClassifierVersionOptions()).ok());
+  Start();
+  auto r = Post("/v1/models/payment:classify",
+                R"({"examples": [{"features": [0.25, 0.75, 0]}, {"features": [1, 0, 0]}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(J(r), json::parse(R"({"results": [[["cash", 0.25], ["card", 0.75]],
+                                              [["cash", 1.0], ["card", 0.0]]]})"));
+  r = Post("/v1/models/payment/versions/1:classify",
+           R"({"examples": [{"features": [0.5, 0.5, 0]}]})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  // Each side refuses the other's method, clearly.
+  r = Post("/v1/models/eta:classify", R"({"examples": [{"features": [1, 1, 1]}]})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(Error(r).find("model 'eta' version 1 is a regressor, not a classifier"),
+            std::string::npos)
+      << r.body;
+  r = Post("/v1/models/payment:regress", R"({"examples": [{"features": [1, 1, 1]}]})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(Error(r).find("is a classifier"), std::string::npos) << r.body;
+}
+
+TEST_F(RestApiTest, TfsRegressAndClassifyRejectBadInputWithClearErrors) {
+  Start();
+  struct Case {
+    std::string target, body;
+    int status;
+    std::string message;
+  };
+  const std::string many = [] {
+    std::string b = R"({"examples": [)";
+    for (int i = 0; i < 101; ++i) b += std::string(i ? "," : "") + R"({"features": [1, 2, 3]})";
+    return b + "]}";
+  }();
+  const std::vector<Case> cases = {
+      {"/v1/models/eta:regress", "{\"examples\": [", 400, "malformed JSON"},
+      {"/v1/models/eta:regress", R"({"instances": [[1, 2, 3]]})", 400, "unknown key 'instances'"},
+      {"/v1/models/eta:regress", R"({"examples": []})", 400, "non-empty"},
+      {"/v1/models/eta:regress", R"({"examples": [{"features": [1, 2]}]})", 400, "expects 3"},
+      {"/v1/models/eta:regress", R"({"examples": [{"features": [1, 2, "x"]}]})", 400,
+       "expected numbers"},
+      {"/v1/models/eta:regress", R"({"signature_name": "nope", "examples": [{"features": [1, 2, 3]}]})",
+       400, "unknown signature_name 'nope'"},
+      {"/v1/models/trip:regress",
+       R"({"examples": [{"pickup_zone": 1, "trip_distance": 1,
+                         "pickup_datetime": "2024-01-05 08:30:00"}]})",
+       400, "has 2 outputs (a, b)"},
+      {"/v1/models/trip:regress",
+       R"({"signature_name": "a", "context": {"pickup_zone": 1},
+           "examples": [{"pickup_zone": 2, "trip_distance": 1, "pickup_datetime": "x"}]})",
+       400, "feature 'pickup_zone' is also in 'context'"},
+      {"/v1/models/trip:regress",
+       R"({"signature_name": "a", "examples": [{"pickup_zone": false, "trip_distance": 1,
+                                                 "pickup_datetime": "2024-01-05 08:30:00"}]})",
+       400, "examples[0].pickup_zone: expected a number or a string, got boolean"},
+      {"/v1/models/trip:regress", R"({"signature_name": "a", "examples": [{"pickup_zone": 1}]})",
+       400, "missing raw field"},
+      {"/v1/models/eta:regress", many, 413, "limit is 100"},
+      {"/v1/models/nope:regress", R"({"examples": [{"features": [1, 2, 3]}]})", 404, "nope"},
+      {"/v1/models/eta/versions/9:regress", R"({"examples": [{"features": [1, 2, 3]}]})", 404,
+       "version 9"},
+      {"/v1/models/eta/labels/blue:classify", R"({"examples": [{"features": [1, 2, 3]}]})", 404,
+       "label 'blue'"},
+      {"/v1/models/eta:classify", R"({"examples": "x"})", 400, "'examples' must be"},
+  };
+  for (const Case& c : cases) {
+    auto r = Post(c.target, c.body);
+    EXPECT_EQ(r.status, c.status) << c.target << " " << c.body << " -> " << r.body;
+    EXPECT_NE(Error(r).find(c.message), std::string::npos) << c.body << " -> " << r.body;
+  }
+  EXPECT_EQ(Get("/v1/models/eta:regress").status, 405);
+  EXPECT_EQ(Get("/v1/models/eta:classify").status, 405);
+}
+
+TEST_F(RestApiTest, BooleansAreRefusedAsNumbersNamingTheField) {
+  Start();
+  struct Case {
+    std::string target, body, message;
+  };
+  const std::vector<Case> cases = {
+      {"/v1/models/trip:predict",
+       R"({"instances": [{"pickup_zone": true, "trip_distance": 1,
+                          "pickup_datetime": "2024-01-05 08:30:00"}]})",
+       "instances[0].pickup_zone: expected a number or a string, got boolean"},
+      {"/v1/models/trip:predict",
+       R"({"instances": [{"pickup_zone": 3, "trip_distance": 1,
+                          "pickup_datetime": "2024-01-05 08:30:00"},
+                         {"pickup_zone": 4, "trip_distance": false,
+                          "pickup_datetime": "2024-01-05 08:30:00"}]})",
+       "instances[1].trip_distance: expected a number or a string, got boolean"},
+      {"/v1/models/trip:predict",
+       R"({"inputs": {"pickup_zone": [1, false], "trip_distance": [1, 1],
+                      "pickup_datetime": ["2024-01-05 08:30:00", "2024-01-05 08:30:00"]}})",
+       "inputs.pickup_zone[1]: expected a number or a string, got boolean"},
+      {"/v1/models/eta:predict", R"({"instances": [[1, true, 3]]})",
+       "instances[0]: expected numbers, got boolean"},
+      {"/v2/models/trip/infer",
+       R"({"inputs": [{"name": "pickup_zone", "shape": [1], "datatype": "BOOL", "data": [true]},
+                      {"name": "trip_distance", "shape": [1], "datatype": "FP32", "data": [1]},
+                      {"name": "pickup_datetime", "shape": [1], "datatype": "BYTES",
+                       "data": ["2024-01-05 08:30:00"]}]})",
+       "input 'pickup_zone': BOOL data is not accepted"},
+      {"/v2/models/eta/infer",
+       R"({"inputs": [{"name": "features", "shape": [1, 3], "datatype": "BOOL",
+                       "data": [true, false, true]}]})",
+       "input 'features': BOOL data is not accepted"},
+  };
+  for (const Case& c : cases) {
+    auto r = Post(c.target, c.body);
+    EXPECT_EQ(r.status, 400) << c.body << " -> " << r.body;
+    EXPECT_NE(Error(r).find(c.message), std::string::npos) << c.body << " -> " << r.body;
+  }
+}
+
+TEST_F(RestApiTest, ErrorBodiesNeverCarryTheClientsIllFormedUtf8) {
+  Start();
+  const std::string bad = "\xff\xc3(\xed\xa0\x80";  // ill-formed UTF-8 of three kinds
+  struct Case {
+    std::string method, target, body;
+  };
+  const std::vector<Case> cases = {
+      {"GET", "/v1/models/" + bad, ""},
+      {"GET", "/v1/models/eta/labels/" + bad, ""},
+      {"GET", "/v1/models/eta/versions/" + bad, ""},
+      {"GET", "/v1/models/eta/" + bad, ""},
+      {"POST", "/v1/models/eta:" + bad, ""},
+      {"POST", "/v1/models/" + bad + ":predict", R"({"instances": [[1, 2, 3]]})"},
+      {"POST", "/v1/models/eta:predict", "{\"instances\": [[\"" + bad + "\"]]}"},
+      {"POST", "/v1/models/eta:predict", "{\"" + bad + "\": 1}"},
+      {"POST", "/v1/models/eta:regress", "{\"examples\": [{\"" + bad + "\": 1}]}"},
+      {"POST", "/v1/models/eta:classify", "{\"examples\": [{\"a\": \"" + bad + "\"}]}"},
+      {"POST", "/v2/models/" + bad + "/infer", "{}"},
+      {"POST", "/v2/models/eta/infer", "{\"id\": \"" + bad + "\", \"inputs\": []}"},
+      {"GET", "/v2/" + bad, ""},
+      {"POST", "/v2/repository/models/" + bad + "/load", ""},
+      {"POST", "/v2/repository/models/eta/labels/" + bad, "{\"version\": 1}"},
+      {"POST", "/v2/repository/index", bad},
+  };
+  for (const Case& c : cases) {
+    auto r = client_->Send(c.method, c.target, c.body, {});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_GE(r->status, 400) << c.target;
+    // nlohmann refuses ill-formed UTF-8 in a string: the body must parse.
+    json j = json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(j.is_discarded()) << c.method << " " << c.target << " -> " << r->body;
+    EXPECT_TRUE(j.is_object() && j.contains("error")) << c.target << " -> " << r->body;
+  }
 }
 
 TEST_F(RestApiTest, KserveHealthMetadataAndReadiness) {
@@ -419,6 +601,16 @@ TEST_F(RestApiTest, MalformedPathsAndRepositoryBodiesGiveClearErrors) {
       {"POST", "/v2/repository/models/eta/labels/stable", R"({"version": "2"})", 400,
        "'version': body must be {\"version\": <number>, \"why\": \"<reason>\"}"},
       {"POST", "/v2/repository/models/eta/bogus", "", 404, "unknown repository path"},
+      {"POST", "/v2/repository/models/eta/labels/bad%20label", R"({"version": 1})", 400,
+       "invalid label name"},
+      {"POST", "/v2/repository/models/eta/labels/.hidden", R"({"version": 1})", 400,
+       "invalid label name"},
+      {"POST", "/v2/repository/models/eta/labels/stable", R"({"version": true})", 400,
+       "'version': body must be {\"version\": <number>"},
+      {"POST", "/v2/repository/models/eta/labels/stable", R"({"version": 1.5})", 400,
+       "'version': body must be {\"version\": <number>"},
+      {"POST", "/v1/models/eta/metadata:regress", "{}", 404, "unknown path"},
+      {"GET", "/v1/models/eta/versions/2:classify", "", 405, "':classify' needs POST"},
       {"POST", "/metrics", "", 501, "use GET"},
   };
   for (const Case& c : cases) {
@@ -456,10 +648,12 @@ TEST_F(RestApiTest, TheBearerSchemeIsCaseInsensitiveTheTokenIsNot) {
 // A request handed straight to a RestApi (no socket): for a server configured beyond loopback.
 class DirectRequest : public HttpRequest {
  public:
-  DirectRequest(std::string method, std::string target, std::string authorization)
+  DirectRequest(std::string method, std::string target, std::string authorization,
+                std::string body = "")
       : method_(std::move(method)),
         target_(std::move(target)),
-        authorization_(std::move(authorization)) {}
+        authorization_(std::move(authorization)),
+        body_(std::move(body)) {}
   std::string_view method() const override { return method_; }
   std::string_view target() const override { return target_; }
   const std::string& body() const override { return body_; }
@@ -490,6 +684,46 @@ TEST_F(RestApiTest, RepositoryControlBeyondLoopbackWithoutATokenIs403Always) {
     }
   }
   EXPECT_EQ(Get("/v2/models/eta/ready").status, 200) << "nothing was unloaded";
+}
+
+TEST_F(RestApiTest, LargeBodiesAreParsedAndPredictedOnAWorkerNotTheIoThread) {
+  Start();
+  auto no_log = AccessLog::Open("off");
+  ASSERT_TRUE(no_log.ok());
+  RestApi api(&server_->service(), config_, no_log->get());
+  struct Answer {
+    std::promise<std::pair<std::thread::id, HttpResponse>> promise;
+  };
+  const auto handle = [&api](const DirectRequest& request) {
+    Answer answer;
+    auto future = answer.promise.get_future();
+    api.Handle(request, [&answer](HttpResponse r) {
+      answer.promise.set_value({std::this_thread::get_id(), std::move(r)});
+    });
+    return future.get();
+  };
+  const std::string small = R"({"instances": [[1, 1, 1]]})";
+  const std::string large =
+      R"({"instances": [[1, 1, 1]])" + std::string(RestApi::kWorkerBodyBytes, ' ') + "}";
+  for (const char* target : {"/v1/models/eta:predict", "/v1/models/eta:regress"}) {
+    const bool regress = std::string(target).find("regress") != std::string::npos;
+    const auto body = [&](const std::string& b) {
+      std::string out = b;
+      const std::string rows = "\"instances\": [[1, 1, 1]]";
+      if (regress) out.replace(out.find(rows), rows.size(), "\"examples\": [{\"features\": [1, 1, 1]}]");
+      return out;
+    };
+    auto [small_thread, small_answer] = handle(DirectRequest("POST", target, "", body(small)));
+    EXPECT_EQ(small_answer.status, 200) << small_answer.body;
+    EXPECT_EQ(small_thread, std::this_thread::get_id()) << "a small body is handled inline";
+    auto [large_thread, large_answer] = handle(DirectRequest("POST", target, "", body(large)));
+    EXPECT_EQ(large_answer.status, 200) << large_answer.body;
+    EXPECT_NE(large_thread, std::this_thread::get_id()) << "the I/O thread parsed a large body";
+  }
+  // After Stop, a large request is refused rather than run on a thread that is gone.
+  api.Stop();
+  auto [unused, refused] = handle(DirectRequest("POST", "/v1/models/eta:predict", "", large));
+  EXPECT_EQ(refused.status, 429) << refused.body;
 }
 
 TEST_F(RestApiTest, FullBatchQueueAnswers429WithClearError) {

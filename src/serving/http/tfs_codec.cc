@@ -10,16 +10,17 @@ namespace {
 using nlohmann::json;
 
 // Rows given as objects: either {"<input>": [numbers]} (one named numeric input) or raw fields.
-Status ParseObjectRows(const json& rows, ModelInput* input) {
+// `list` names the rows in messages ("instances", "examples").
+Status ParseObjectRows(const json& rows, const std::string& list, ModelInput* input) {
   const json& first = rows[0];
   bool numeric_tensor = first.size() == 1 && first.begin()->is_array();
   if (numeric_tensor) {
     input->tensor_name = first.begin().key();
     for (size_t r = 0; r < rows.size(); ++r) {
       const json& row = rows[r];
-      const std::string what = "instances[" + std::to_string(r) + "]";
+      const std::string what = list + "[" + std::to_string(r) + "]";
       if (!row.is_object() || row.size() != 1 || !row.contains(input->tensor_name)) {
-        return InvalidArgumentError(what + ": every instance must name the same single input '" +
+        return InvalidArgumentError(what + ": every row must name the same single input '" +
                                     input->tensor_name + "'");
       }
       size_t before = input->values.size();
@@ -28,8 +29,8 @@ Status ParseObjectRows(const json& rows, ModelInput* input) {
       int64_t width = static_cast<int64_t>(input->values.size() - before);
       if (r == 0) input->width = width;
       if (width != input->width || width == 0) {
-        return InvalidArgumentError(what + ": has " + std::to_string(width) +
-                                    " values; instances[0] has " + std::to_string(input->width));
+        return InvalidArgumentError(what + ": has " + std::to_string(width) + " values; " +
+                                    list + "[0] has " + std::to_string(input->width));
       }
     }
     input->rows = static_cast<int64_t>(rows.size());
@@ -40,13 +41,13 @@ Status ParseObjectRows(const json& rows, ModelInput* input) {
     input->raw.columns.push_back({it.key(), {}});
     input->raw.columns.back().values.reserve(rows.size());
   }
-  if (input->raw.columns.empty()) return InvalidArgumentError("instances[0]: empty object");
+  if (input->raw.columns.empty()) return InvalidArgumentError(list + "[0]: empty object");
   for (size_t r = 0; r < rows.size(); ++r) {
     const json& row = rows[r];
-    const std::string what = "instances[" + std::to_string(r) + "]";
+    const std::string what = list + "[" + std::to_string(r) + "]";
     if (!row.is_object() || row.size() != input->raw.columns.size()) {
-      return InvalidArgumentError(what + ": every instance must have the same fields as "
-                                         "instances[0]");
+      return InvalidArgumentError(what + ": every row must have the same fields as " + list +
+                                  "[0]");
     }
     for (RawColumn& c : input->raw.columns) {
       auto v = row.find(c.name);
@@ -64,11 +65,8 @@ Status ParseInstances(const json& instances, int64_t max_rows, ModelInput* input
   if (!instances.is_array() || instances.empty()) {
     return InvalidArgumentError("'instances' must be a non-empty array");
   }
-  if (static_cast<int64_t>(instances.size()) > max_rows) {
-    return OutOfRangeError("'instances' has " + std::to_string(instances.size()) +
-                           " rows; the limit is " + std::to_string(max_rows));
-  }
-  if (instances[0].is_object()) return ParseObjectRows(instances, input);
+  if (static_cast<int64_t>(instances.size()) > max_rows) return TooManyRows("'instances'", max_rows);
+  if (instances[0].is_object()) return ParseObjectRows(instances, "instances", input);
   input->values.reserve(instances.size() * (instances[0].is_array() ? instances[0].size() : 1));
   for (size_t r = 0; r < instances.size(); ++r) {
     const std::string what = "instances[" + std::to_string(r) + "]";
@@ -89,10 +87,7 @@ Status ParseInstances(const json& instances, int64_t max_rows, ModelInput* input
 Status ParseNumericColumn(const json& v, const std::string& what, int64_t max_rows,
                           ModelInput* input) {
   if (!v.is_array() || v.empty()) return InvalidArgumentError(what + ": must be a non-empty array");
-  if (static_cast<int64_t>(v.size()) > max_rows) {
-    return OutOfRangeError(what + ": has " + std::to_string(v.size()) + " rows; the limit is " +
-                           std::to_string(max_rows));
-  }
+  if (static_cast<int64_t>(v.size()) > max_rows) return TooManyRows(what, max_rows);
   RETURN_IF_ERROR(FlattenNumbers(v, what, &input->values));
   input->rows = static_cast<int64_t>(v.size());
   if (input->values.size() % v.size() != 0) {
@@ -137,10 +132,7 @@ Status ParseColumnar(const json& inputs, int64_t max_rows, ModelInput* input) {
       return InvalidArgumentError(what + ": has " + std::to_string(col.size()) +
                                   " values; other fields have " + std::to_string(rows));
     }
-    if (rows > max_rows) {
-      return OutOfRangeError(what + ": has " + std::to_string(rows) + " rows; the limit is " +
-                             std::to_string(max_rows));
-    }
+    if (rows > max_rows) return TooManyRows(what, max_rows);
     RawColumn c{it.key(), {}};
     c.values.reserve(col.size());
     for (size_t r = 0; r < col.size(); ++r) {
@@ -162,62 +154,33 @@ void AppendStatusObject(std::string* out, const Status& status) {
   *out += "}";
 }
 
-// Bodies larger than this have the rows of their top-level "instances" counted by a SAX pass (no
-// tree) before the tree is built: a body of too many rows is refused without the tree's cost in
-// time and memory (some 35 times the body's size).
-constexpr size_t kCountRowsAbove = 64 << 10;
-
-class InstanceCounter : public nlohmann::json_sax<json> {
+// The rows of a TF Serving body: the elements of the top-level "instances", "examples" or
+// "inputs" array, or of each column of an "inputs" object; named as the tree parse names them.
+class TfsRowScan : public RowLimitScan {
  public:
-  int64_t rows = 0;  // elements of the top-level "instances" array
-
-  bool null() override { return Value(); }
-  bool boolean(bool) override { return Value(); }
-  bool number_integer(number_integer_t) override { return Value(); }
-  bool number_unsigned(number_unsigned_t) override { return Value(); }
-  bool number_float(number_float_t, const string_t&) override { return Value(); }
-  bool string(string_t&) override { return Value(); }
-  bool binary(binary_t&) override { return Value(); }
-  bool start_object(std::size_t) override {
-    Value();
-    ++depth_;
-    return true;
-  }
-  bool key(string_t& k) override {
-    if (depth_ == 1) top_key_is_instances_ = k == "instances";
-    return true;
-  }
-  bool end_object() override {
-    --depth_;
-    return true;
-  }
-  bool start_array(std::size_t) override {
-    Value();
-    if (depth_ == 0) return false;  // not an object: the tree parse says so
-    if (depth_ == 1 && top_key_is_instances_) in_instances_ = true;
-    ++depth_;
-    return true;
-  }
-  bool end_array() override {
-    --depth_;
-    if (depth_ == 1) in_instances_ = false;
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
-    return false;
-  }
+  using RowLimitScan::RowLimitScan;
 
  private:
-  bool Value() {
-    if (in_instances_ && depth_ == 2) ++rows;
+  bool OnValue(const double*, const std::string*, bool) override {
+    const std::vector<Frame>& o = open();
+    if (o.size() == 2 && o[1].array && o[1].count > max_rows_) {
+      const std::string& list = o[0].key;
+      if (list == "instances" || list == "examples") return Refuse("'" + list + "'");
+      if (list == "inputs") return Refuse("inputs");
+    }
+    if (o.size() == 3 && o[0].key == "inputs" && !o[1].array && o[2].array &&
+        o[2].count > max_rows_) {
+      return Refuse("inputs." + o[1].key);
+    }
     return true;
   }
-  int depth_ = 0;
-  bool top_key_is_instances_ = false;
-  bool in_instances_ = false;
 };
 
 }  // namespace
+
+RowScan ScanTfsRows(std::string_view body, int64_t max_rows) {
+  return TfsRowScan(max_rows).Run(body);
+}
 
 StatusOr<TfsPredictRequest> ParseTfsPredictRequest(std::string_view body, int64_t max_rows) {
   Status refused;
@@ -230,15 +193,7 @@ StatusOr<TfsPredictRequest> ParseTfsPredictRequest(std::string_view body, int64_
 
 StatusOr<TfsPredictRequest> ParseTfsPredictRequestGeneral(std::string_view body,
                                                           int64_t max_rows) {
-  if (body.size() > kCountRowsAbove) {
-    InstanceCounter counter;
-    // Stops at the first syntax error, which the tree parse then names.
-    const bool complete = json::sax_parse(body, &counter);
-    if (complete && counter.rows > max_rows) {
-      return OutOfRangeError("'instances' has " + std::to_string(counter.rows) +
-                             " rows; the limit is " + std::to_string(max_rows));
-    }
-  }
+  if (body.size() > kScanRowsAbove) RETURN_IF_ERROR(ScanTfsRows(body, max_rows).status);
   ASSIGN_OR_RETURN(json doc, ParseJsonBody(body));
   if (!doc.is_object()) return InvalidArgumentError("request body must be a JSON object");
   TfsPredictRequest req;
@@ -269,6 +224,91 @@ StatusOr<TfsPredictRequest> ParseTfsPredictRequestGeneral(std::string_view body,
     RETURN_IF_ERROR(ParseColumnar(doc["inputs"], max_rows, &req.input));
   }
   return req;
+}
+
+StatusOr<TfsExamplesRequest> ParseTfsExamplesRequest(std::string_view body, int64_t max_rows) {
+  if (body.size() > kScanRowsAbove) RETURN_IF_ERROR(ScanTfsRows(body, max_rows).status);
+  ASSIGN_OR_RETURN(json doc, ParseJsonBody(body));
+  if (!doc.is_object()) return InvalidArgumentError("request body must be a JSON object");
+  TfsExamplesRequest req;
+  const json* context = nullptr;
+  const json* examples = nullptr;
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    const std::string& key = it.key();
+    if (key == "signature_name") {
+      if (!it->is_string()) return InvalidArgumentError("'signature_name' must be a string");
+      req.signature_name = it->get<std::string>();
+    } else if (key == "context") {
+      if (!it->is_object()) return InvalidArgumentError("'context' must be an object");
+      context = &*it;
+    } else if (key == "examples") {
+      examples = &*it;
+    } else {
+      return InvalidArgumentError("unknown key '" + key +
+                                  "' (expected 'examples', and 'context', 'signature_name')");
+    }
+  }
+  if (examples == nullptr || !examples->is_array() || examples->empty()) {
+    return InvalidArgumentError("'examples' must be a non-empty array of objects");
+  }
+  if (static_cast<int64_t>(examples->size()) > max_rows) return TooManyRows("'examples'", max_rows);
+  // Each example with the context's features added: then rows as `instances` takes them.
+  json rows = json::array();
+  for (size_t r = 0; r < examples->size(); ++r) {
+    const json& example = (*examples)[r];
+    const std::string what = "examples[" + std::to_string(r) + "]";
+    if (!example.is_object()) return InvalidArgumentError(what + ": must be an object");
+    json merged = example;
+    if (context != nullptr) {
+      for (auto it = context->begin(); it != context->end(); ++it) {
+        if (merged.contains(it.key())) {
+          return InvalidArgumentError(what + ": feature '" + it.key() +
+                                      "' is also in 'context' (a feature goes in one of them)");
+        }
+        merged[it.key()] = *it;
+      }
+    }
+    rows.push_back(std::move(merged));
+  }
+  RETURN_IF_ERROR(ParseObjectRows(rows, "examples", &req.input));
+  return req;
+}
+
+StatusOr<std::string> RenderTfsRegressResponse(const PredictResult& result,
+                                               std::string_view signature_name) {
+  ASSIGN_OR_RETURN(std::vector<size_t> chosen,
+                   SignatureOutputs(result.servable->spec(), Method::kRegress, signature_name));
+  const size_t outs = result.output_names().size();
+  std::string out;
+  out.reserve(16 + result.rows * 12);
+  out += "{\"results\": [";
+  for (int64_t r = 0; r < result.rows; ++r) {
+    if (r) out += ", ";
+    AppendFloat(&out, result.values[r * outs + chosen[0]]);
+  }
+  out += "]}";
+  return out;
+}
+
+std::string RenderTfsClassifyResponse(const PredictResult& result) {
+  const std::vector<std::string>& labels = result.output_names();
+  const size_t outs = labels.size();
+  std::string out;
+  out.reserve(16 + result.values.size() * 24);
+  out += "{\"results\": [";
+  for (int64_t r = 0; r < result.rows; ++r) {
+    out += r ? ", [" : "[";
+    for (size_t o = 0; o < outs; ++o) {
+      out += o ? ", [" : "[";
+      AppendJsonString(&out, labels[o]);
+      out += ", ";
+      AppendFloat(&out, result.values[r * outs + o]);
+      out += "]";
+    }
+    out += "]";
+  }
+  out += "]}";
+  return out;
 }
 
 std::string RenderTfsPredictResponse(const PredictResult& result, bool columnar) {

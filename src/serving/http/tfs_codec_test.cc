@@ -123,11 +123,116 @@ TEST(TfsCodecTest, TheGeneralPathCountsTheRowsOfABigBodyBeforeBuildingItsTree) {
   body += R"(], "signature_name": 5})";
   auto parsed = ParseTfsPredictRequest(body, 1024);
   EXPECT_EQ(parsed.status().code(), StatusCode::kOutOfRange) << parsed.status().ToString();
-  EXPECT_EQ(parsed.status().message(), "'instances' has 20000 rows; the limit is 1024");
+  EXPECT_EQ(parsed.status().message(), "'instances' has more than 1024 rows; the limit is 1024");
   // A small body keeps the general path's order of checks.
   EXPECT_EQ(
       ParseTfsPredictRequest(R"({"instances": [1, 2], "signature_name": 5})", 1).status().code(),
       StatusCode::kInvalidArgument);
+}
+
+TEST(TfsCodecTest, ExamplesGetTheContextMergedIntoEachRow) {
+  auto r = ParseTfsExamplesRequest(
+      R"({"signature_name": "eta_minutes", "context": {"pickup_datetime": "2024-01-05 08:30:00"},
+          "examples": [{"pickup_zone": 74, "trip_distance": 2.5},
+                       {"trip_distance": 1, "pickup_zone": 236}]})",
+      kMaxRows);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->signature_name, "eta_minutes");
+  ASSERT_TRUE(r->input.is_raw());
+  EXPECT_EQ(r->input.rows, 2);
+  EXPECT_EQ(r->input.raw.rows, 2);
+  EXPECT_EQ(r->input.raw.Find("pickup_zone")->values, (std::vector<RawValue>{74.0, 236.0}));
+  EXPECT_EQ(r->input.raw.Find("pickup_datetime")->values,
+            (std::vector<RawValue>{std::string("2024-01-05 08:30:00"),
+                                   std::string("2024-01-05 08:30:00")}));
+  // Without a context; the numeric input as a named list.
+  auto numeric = ParseTfsExamplesRequest(R"({"examples": [{"features": [1, 2, 3]}]})", kMaxRows);
+  ASSERT_TRUE(numeric.ok()) << numeric.status().ToString();
+  EXPECT_EQ(numeric->input.tensor_name, "features");
+  EXPECT_EQ(numeric->input.values, (std::vector<float>{1, 2, 3}));
+  EXPECT_TRUE(numeric->signature_name.empty());
+}
+
+TEST(TfsCodecTest, BadExamplesBodiesNameTheProblem) {
+  const auto error = [](std::string_view body, StatusCode code = StatusCode::kInvalidArgument) {
+    return testing::FailureMessage(ParseTfsExamplesRequest(body, kMaxRows), code, body);
+  };
+  EXPECT_NE(error(R"({"examples": [{"a": 1})").find("malformed JSON"), std::string::npos);
+  EXPECT_NE(error("[]").find("must be a JSON object"), std::string::npos);
+  EXPECT_NE(error("{}").find("'examples' must be a non-empty array"), std::string::npos);
+  EXPECT_NE(error(R"({"examples": []})").find("'examples' must be a non-empty array"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"examples": {"a": 1}})").find("'examples' must be"), std::string::npos);
+  EXPECT_NE(error(R"({"examples": [1]})").find("examples[0]: must be an object"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"examples": [{"a": 1}], "instances": [1]})").find("unknown key 'instances'"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"examples": [{"a": 1}], "context": [1]})").find("'context' must be an object"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"examples": [{"a": 1}], "signature_name": 3})").find("'signature_name'"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"context": {"a": 1}, "examples": [{"b": 1}, {"a": 2}]})")
+                .find("examples[1]: feature 'a' is also in 'context'"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"examples": [{"a": 1, "b": 2}, {"a": 1}]})").find("examples[1]"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"examples": [{"a": true}]})")
+                .find("examples[0].a: expected a number or a string, got boolean"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"context": {"a": null}, "examples": [{"b": 1}]})").find("examples[0].a"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"examples": [{}]})").find("empty object"), std::string::npos);
+  EXPECT_NE(error(R"({"examples": [{"a":1},{"a":2},{"a":3},{"a":4},{"a":5}]})",
+                  StatusCode::kOutOfRange)
+                .find("limit is 4"),
+            std::string::npos);
+}
+
+// A body of a million rows (~4 MB): `row` repeated inside `head` … `tail`.
+std::string MillionRows(const std::string& head, const std::string& row, const std::string& tail) {
+  std::string body = head;
+  body.reserve(head.size() + 1000000 * (row.size() + 1) + tail.size());
+  for (int r = 0; r < 1000000; ++r) {
+    if (r) body += ',';
+    body += row;
+  }
+  return body + tail;
+}
+
+TEST(TfsCodecTest, TheRowLimitIsCheckedWhileParsingNotAfter) {
+  struct Case {
+    std::string body, message;
+  };
+  const std::vector<Case> cases = {
+      {MillionRows(R"({"instances": [)", "[1]", "]}"), "'instances' has more than 1024 rows"},
+      {MillionRows(R"({"signature_name": "serving_default", "instances": [)", R"({"f": "\u0041"})",
+                   "]}"),
+       "'instances' has more than 1024 rows"},
+      {MillionRows(R"({"inputs": [)", "[1]", "]}"), "inputs has more than 1024 rows"},
+      {MillionRows(R"({"inputs": {"pickup_zone": [)", "7", "]}}"),
+       "inputs.pickup_zone has more than 1024 rows"},
+      {MillionRows(R"({"context": {"a": 1}, "examples": [)", R"({"b": 2})", "]}"),
+       "'examples' has more than 1024 rows"},
+  };
+  for (const Case& c : cases) {
+    ASSERT_GT(c.body.size(), 2'000'000u);
+    // The scan stops at the 1025th row: it read a bounded number of values (no tree, and a
+    // thousandth of the body), whatever the body's size.
+    RowScan scan = ScanTfsRows(c.body, 1024);
+    EXPECT_EQ(scan.status.code(), StatusCode::kOutOfRange) << c.message;
+    EXPECT_NE(scan.status.message().find(c.message + "; the limit is 1024"), std::string::npos)
+        << scan.status.message();
+    EXPECT_LE(scan.values_read, 3 * 1025 + 8) << c.message;
+    // And the parsers answer with it.
+    const Status parsed = c.body.find("examples") != std::string::npos
+                              ? ParseTfsExamplesRequest(c.body, 1024).status()
+                              : ParseTfsPredictRequest(c.body, 1024).status();
+    EXPECT_EQ(parsed, scan.status) << c.message;
+  }
+  // Within the limit the scan reads everything and refuses nothing.
+  RowScan fine = ScanTfsRows(R"({"instances": [[1, 2], [3, 4]]})", 2);
+  EXPECT_TRUE(fine.status.ok()) << fine.status.ToString();
+  EXPECT_EQ(fine.values_read, 8);  // the body, 'instances', two rows, four numbers
 }
 
 class TfsRenderTest : public ::testing::Test {
@@ -169,6 +274,23 @@ TEST_F(TfsRenderTest, SeveralOutputsRenderObjectsKeyedByName) {
             json::parse(R"({"predictions": [{"a": 1, "b": 2}, {"a": 3, "b": 4}]})"));
   EXPECT_EQ(json::parse(RenderTfsPredictResponse(r, true)),
             json::parse(R"({"outputs": {"a": [1, 3], "b": [2, 4]}})"));
+}
+
+TEST_F(TfsRenderTest, RegressAnswersOneValuePerExample) {
+  auto body = RenderTfsRegressResponse(Result(eta_, 2, {1.5f, 2}), "");
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(json::parse(*body), json::parse(R"({"results": [1.5, 2]})"));
+  // Several outputs: the one the signature names.
+  body = RenderTfsRegressResponse(Result(trip_, 2, {1, 2, 3, 4}), "b");
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(json::parse(*body), json::parse(R"({"results": [2, 4]})"));
+  EXPECT_EQ(RenderTfsRegressResponse(Result(trip_, 2, {1, 2, 3, 4}), "").status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_F(TfsRenderTest, ClassifyAnswersLabelScorePairsPerExample) {
+  EXPECT_EQ(json::parse(RenderTfsClassifyResponse(Result(trip_, 2, {0.25f, 0.75f, 1, 0}))),
+            json::parse(R"({"results": [[["a", 0.25], ["b", 0.75]], [["a", 1], ["b", 0]]]})"));
 }
 
 TEST_F(TfsRenderTest, ModelStatusCarriesStateAndError) {

@@ -78,10 +78,9 @@ bool RawRows(const dom::array& rows, size_t n, ModelInput* input) {
         column.values.emplace_back(number);
       } else if (v.type() == dom::element_type::STRING) {
         column.values.emplace_back(std::string(v.get_string().value_unsafe()));
-      } else if (v.type() == dom::element_type::BOOL) {
-        column.values.emplace_back(v.get_bool().value_unsafe() ? 1.0 : 0.0);
       } else {
-        return false;  // arrays (a named tensor), objects, null: the general path's business
+        // Arrays (a named tensor), objects, null, true/false: the general path's business.
+        return false;
       }
     }
     ++r;
@@ -119,6 +118,15 @@ bool NumericRows(const dom::array& rows, size_t n, ModelInput* input) {
 std::optional<TfsPredictRequest> TryParseTfsPredictFast(std::string_view body, int64_t max_rows,
                                                         Status* refused) {
   if (!PlainText(body)) return std::nullopt;
+  if (body.size() > kScanRowsAbove) {
+    // The general path's own scan, so both refuse the same bodies in the same words; it stops
+    // at the first row over the limit, before simdjson builds the whole document.
+    RowScan scan = ScanTfsRows(body, max_rows);
+    if (!scan.status.ok()) {
+      if (refused != nullptr) *refused = scan.status;
+      return std::nullopt;
+    }
+  }
   thread_local dom::parser parser;
   dom::element doc;
   if (parser.parse(body.data(), body.size()).get(doc)) return std::nullopt;
@@ -131,10 +139,7 @@ std::optional<TfsPredictRequest> TryParseTfsPredictFast(std::string_view body, i
   if (n == 0) return std::nullopt;
   if (static_cast<int64_t>(n) > max_rows) {
     // The general path checks the row count first, in these words (tfs_codec.cc).
-    if (refused != nullptr) {
-      *refused = OutOfRangeError("'instances' has " + std::to_string(n) + " rows; the limit is " +
-                                 std::to_string(max_rows));
-    }
+    if (refused != nullptr) *refused = TooManyRows("'instances'", max_rows);
     return std::nullopt;
   }
   TfsPredictRequest request;

@@ -124,6 +124,15 @@ TestVersionOptions TripVersionOptions() {
   return t;
 }
 
+TestVersionOptions ClassifierVersionOptions() {
+  TestVersionOptions t;
+  t.weights = {{1, 0, 0}, {0, 1, 0}};
+  t.bias = {0, 0};
+  t.output_names = {"cash", "card"};
+  t.serving_method = "classify";
+  return t;
+}
+
 Status WriteTestVersion(const std::string& repo, const std::string& model, int64_t version,
                         const TestVersionOptions& o) {
   const std::string scratch = MakeTempDir("bimride_test_artifact");
@@ -145,6 +154,7 @@ Status WriteTestVersion(const std::string& repo, const std::string& model, int64
         registry::FeatureSpecRef{o.feature_spec, 1, {"pickup_zone", "trip_distance",
                                                      "pickup_datetime"}};
   }
+  if (!o.serving_method.empty()) m.properties["serving_method"] = o.serving_method;
   registry::ModelRepository repository(repo);
   ASSIGN_OR_RETURN(registry::Manifest published,
                    repository.Publish({{scratch + "/model.json", ""}}, m));

@@ -40,11 +40,16 @@ struct TestVersionOptions {
   bool fail_predict = false;       // backend errors on every Predict (so warm-up fails)
   bool corrupt_digest = false;     // model.json altered after publishing (sha256 mismatch)
   std::string backend = "baseline";
+  std::string serving_method;      // manifest property "serving_method" ("classify": a classifier)
 };
 
 // A version over "test_trip_v1" (features [zone, distance, hour]) with two outputs:
 // a = pickup_zone + hour, b = trip_distance.
 TestVersionOptions TripVersionOptions();
+
+// A classifier (manifest property serving_method = classify) over numeric rows of 3 features
+// with two classes: "cash" scores x0, "card" scores x1.
+TestVersionOptions ClassifierVersionOptions();
 
 // `version` must be the next free version number of the model (the registry assigns it).
 Status WriteTestVersion(const std::string& repo, const std::string& model, int64_t version,

@@ -1,6 +1,8 @@
 #include "tasks/demand/demand_serving.h"
 
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <memory>
 
 #include "common/civil_time.h"
@@ -65,8 +67,14 @@ StatusOr<FeatureAdapter> MakeDemandFeatureAdapter(const FeatureAdapterContext& c
     std::vector<float> out(static_cast<size_t>(batch.rows) * num_features);
     for (int64_t r = 0; r < batch.rows; ++r) {
       const double* z = std::get_if<double>(&zone->values[r]);
-      if (z == nullptr || *z != std::floor(*z) || *z < 1 || *z > 1e6) {
-        return InvalidArgumentError(RowError(r, "zone", "must be a zone id (a positive integer)"));
+      if (z == nullptr || *z != std::floor(*z)) {
+        return InvalidArgumentError(RowError(r, "zone", "must be a whole number (a zone id)"));
+      }
+      if (*z < 1 || *z > std::numeric_limits<int32_t>::max()) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.0f", *z);
+        return InvalidArgumentError(
+            RowError(r, "zone", std::string("zone ") + text + " is out of range (zone ids are 1 and up)"));
       }
       const std::string* t_text = std::get_if<std::string>(&time->values[r]);
       if (t_text == nullptr) {

@@ -75,9 +75,12 @@ class DemandServingTest : public ::testing::TestWithParam<DemandModelKind> {
   void TearDown() override {
     if (server_) server_->Shutdown();
   }
-  StatusOr<PredictResult> Predict(RawBatch raw) {
+  StatusOr<PredictResult> Predict(RawBatch raw, Method method = Method::kPredict,
+                                  std::string signature_name = "") {
     PredictRequest request;
     request.model = "demand";
+    request.method = method;
+    request.signature_name = std::move(signature_name);
     request.input.rows = raw.rows;
     request.input.raw = std::move(raw);
     std::promise<StatusOr<PredictResult>> done;
@@ -132,6 +135,23 @@ TEST_P(DemandServingTest, RawRequestsGetTheOfflineForecasts) {
   }
 }
 
+TEST_P(DemandServingTest, RegressNamesOneHorizonAsItsSignature) {
+  const RawBatch raw = Requests({T("2021-03-30 08:00")});
+  auto all = Predict(raw);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  auto h2 = Predict(raw, Method::kRegress, "demand_h2");
+  ASSERT_TRUE(h2.ok()) << h2.status().ToString();
+  EXPECT_EQ(*SignatureOutputs(h2->servable->spec(), Method::kRegress, "demand_h2"),
+            (std::vector<size_t>{1}));
+  EXPECT_EQ(h2->values, all->values);
+  auto unnamed = Predict(raw, Method::kRegress);
+  EXPECT_EQ(unnamed.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(unnamed.status().message().find("has 6 outputs (demand_h1, demand_h2, "),
+            std::string::npos)
+      << unnamed.status().message();
+  EXPECT_EQ(Predict(raw, Method::kClassify).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_P(DemandServingTest, TimeIsFlooredToTheBucket) {
   RawBatch exact = Requests({T("2021-03-30 08:00")});
   RawBatch later = exact;
@@ -151,7 +171,13 @@ TEST_P(DemandServingTest, BadRawFieldsAreInvalidArgumentNamingFieldAndRow) {
   };
   EXPECT_NE(error(0, 99.0).find("row 1: field 'zone': zone 99 is not one the model was trained"),
             std::string::npos);
-  EXPECT_NE(error(0, 3.5).find("row 1: field 'zone'"), std::string::npos);
+  EXPECT_NE(error(0, 3.5).find("row 1: field 'zone': must be a whole number"), std::string::npos);
+  // A whole number that is no zone id is out of range, not "not a positive integer".
+  EXPECT_NE(error(0, -1.0).find("row 1: field 'zone': zone -1 is out of range"),
+            std::string::npos);
+  EXPECT_NE(error(0, 0.0).find("row 1: field 'zone': zone 0 is out of range"), std::string::npos);
+  EXPECT_NE(error(0, 1e12).find("row 1: field 'zone': zone 1000000000000 is out of range"),
+            std::string::npos);
   EXPECT_NE(error(0, std::string("x")).find("field 'zone'"), std::string::npos);
   EXPECT_NE(error(1, std::string("tomorrow")).find("row 1: field 'time'"), std::string::npos);
   EXPECT_NE(error(1, 5.0).find("field 'time'"), std::string::npos);
