@@ -186,11 +186,20 @@ void FillWithNulls(size_t rows, TripTable* t) {
   t->rider_id.assign(rows, -1);
 }
 
-// Timestamps in the column's unit → microseconds, into dst[0, n) (untouched at nulls).
+// Timestamps in the column's unit → microseconds, into dst[0, n) (untouched at nulls). One
+// loop per unit, so microseconds (the TLC files' unit) are a plain copy and nanoseconds divide
+// by a constant.
 void CopyTimes(const pq::Column& c, int64_t n, int64_t div, int64_t* dst) {
-  for (int64_t i = 0; i < n; ++i) {
-    if (c.IsNull(i)) continue;
-    dst[i] = div > 0 ? FloorDiv(c.i64[i], div) : c.i64[i] * -div;
+  // Only INT64 and INT96 columns have a divisor (MicrosDivisor): the value is an int64.
+  auto micros = [](auto v) { return static_cast<int64_t>(v); };
+  if (div == 1) {
+    CopyNumbers(c, n, dst, micros);
+  } else if (div == 1000) {
+    CopyNumbers(c, n, dst, [&](auto v) { return FloorDiv(micros(v), 1000); });
+  } else if (div > 0) {
+    CopyNumbers(c, n, dst, [&](auto v) { return FloorDiv(micros(v), div); });
+  } else {
+    CopyNumbers(c, n, dst, [&](auto v) { return micros(v) * -div; });
   }
 }
 

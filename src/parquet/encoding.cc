@@ -1,7 +1,9 @@
 #include "parquet/encoding.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <utility>
 
 namespace bimride::parquet {
 namespace {
@@ -28,6 +30,32 @@ bool ReadUleb(const uint8_t* data, size_t size, size_t* pos, uint64_t* value) {
 
 int64_t ZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
+// Unpacks `groups` groups of 8 values of W bits (a group is W bytes) from data, each value
+// with one 8-byte load; requires groups * W + 8 bytes readable. W a constant: the compiler
+// turns each group into straight-line loads, shifts and masks.
+template <int W, typename T>
+void UnpackGroups(const uint8_t* data, int64_t groups, T* out) {
+  constexpr uint64_t kMask = (uint64_t{1} << W) - 1;
+  for (int64_t g = 0; g < groups; ++g, data += W, out += 8) {
+    for (int j = 0; j < 8; ++j) {
+      uint64_t v;
+      std::memcpy(&v, data + j * W / 8, 8);
+      out[j] = static_cast<T>((v >> (j * W % 8)) & kMask);
+    }
+  }
+}
+
+template <typename T, int... W>
+constexpr auto MakeUnpackTable(std::integer_sequence<int, W...>) {
+  return std::array<void (*)(const uint8_t*, int64_t, T*), sizeof...(W)>{
+      &UnpackGroups<W + 1, T>...};
+}
+
+// UnpackGroups for bit widths 1 .. min(32, bits of T), indexed by width - 1.
+template <typename T>
+constexpr auto kUnpackGroups =
+    MakeUnpackTable<T>(std::make_integer_sequence<int, std::min<int>(32, 8 * sizeof(T))>());
+
 // Unpacks n values of w bits (LSB first) from data; requires avail >= ceil(n * w / 8).
 template <typename T>
 void UnpackBits(const uint8_t* data, size_t avail, int w, int64_t n, T* out) {
@@ -37,11 +65,17 @@ void UnpackBits(const uint8_t* data, size_t avail, int w, int64_t n, T* out) {
   }
   const uint64_t mask = w == 64 ? ~uint64_t{0} : (uint64_t{1} << w) - 1;
   int64_t i = 0;
+  if (static_cast<size_t>(w) <= kUnpackGroups<T>.size() && avail >= 8) {
+    // Whole groups while the group's bytes and 8 more lie within avail.
+    const int64_t groups = std::min<int64_t>(n / 8, static_cast<int64_t>((avail - 8) / w));
+    kUnpackGroups<T>[w - 1](data, groups, out);
+    i = groups * 8;
+  }
   if (w <= 56 && avail >= 8) {
     // Value i can be read with one 8-byte load while its first byte + 8 stays in range.
     int64_t safe = static_cast<int64_t>(((avail - 7) * 8 - 1) / static_cast<size_t>(w)) + 1;
     int64_t fast_end = std::min(n, safe);
-    uint64_t bit = 0;
+    uint64_t bit = static_cast<uint64_t>(i) * w;
     for (; i < fast_end; ++i, bit += w) {
       uint64_t v;
       std::memcpy(&v, data + (bit >> 3), 8);

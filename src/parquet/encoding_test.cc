@@ -19,6 +19,30 @@ TEST(EncodingTest, BitPackedRunFromTheSpecExample) {
   for (uint32_t i = 0; i < 8; ++i) EXPECT_EQ(out[i], i);
 }
 
+TEST(EncodingTest, BitPackedRunsOfEveryWidthAndLength) {
+  // Every bit width the unpackers specialise, lengths around whole groups of 8 and a run
+  // ending at the buffer's end (no slack after it), into 32-bit and 8-bit outputs.
+  std::mt19937 rng(7);
+  for (int w = 0; w <= 32; ++w) {
+    for (int64_t n : {1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000, 1003}) {
+      std::vector<uint32_t> v(static_cast<size_t>(n));
+      const uint32_t mask = w == 32 ? 0xffffffffu : (1u << w) - 1;
+      for (auto& x : v) x = static_cast<uint32_t>(rng()) & mask;
+      std::string enc;
+      EncodeRleHybrid(v.data(), n, w, &enc);
+      std::vector<uint32_t> back(v.size());
+      ASSERT_TRUE(DecodeRleHybrid(U8(enc), enc.size(), w, n, back.data()).ok()) << w << " " << n;
+      EXPECT_EQ(back, v) << "bit width " << w << ", " << n << " values";
+      if (w > 8) continue;
+      std::vector<uint8_t> v8(v.begin(), v.end()), back8(v.size());
+      enc.clear();
+      EncodeRleHybrid(v8.data(), n, w, &enc);
+      ASSERT_TRUE(DecodeRleHybrid(U8(enc), enc.size(), w, n, back8.data()).ok()) << w << " " << n;
+      EXPECT_EQ(back8, v8) << "bit width " << w << ", " << n << " values";
+    }
+  }
+}
+
 TEST(EncodingTest, RleRunsAndBitPackedRunsRoundTrip) {
   std::mt19937 rng(5);
   for (int w : {0, 1, 2, 3, 7, 8, 13, 20, 31, 32}) {
