@@ -75,13 +75,16 @@ int64_t FloorDiv(int64_t a, int64_t b) {
   return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
+// v as a T when it is a whole number T holds, else null_value (NaN fails the range test).
+// Within T's range truncation is exact, so v is whole exactly when it survives the round trip
+// (no std::floor, a library call per value without SSE4.1).
 template <typename T>
 T ClampToNull(double v, T null_value) {
-  if (std::isnan(v) || v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max() ||
-      v != std::floor(v)) {
+  if (!(v >= std::numeric_limits<T>::min() && v <= std::numeric_limits<T>::max())) {
     return null_value;
   }
-  return static_cast<T>(v);
+  const T t = static_cast<T>(v);
+  return static_cast<double>(t) == v ? t : null_value;
 }
 
 // Copies a numeric column into dst[0, n): convert(value) for values, dst untouched at nulls.

@@ -98,11 +98,14 @@ void UnpackBits(const uint8_t* data, size_t avail, int w, int64_t n, T* out) {
   }
 }
 
-template <typename T>
-Status DecodeRleHybridT(const uint8_t* data, size_t size, int w, int64_t n, T* out) {
-  if (w < 0 || w > static_cast<int>(8 * sizeof(T)) || w > 32) {
-    return DataLossError("RLE/bit-packed bit width " + std::to_string(w) + " out of range");
-  }
+// Walks the runs of n values of the RLE/bit-packed hybrid (bit width w <= 32): calls
+// repeat(value, count) for an RLE run and packed(bytes, readable, count) for a bit-packed one
+// (readable >= ceil(count * w / 8): the bytes left in the buffer, so that short runs still
+// unpack with whole-word loads), counts clipped to the n values. A callback returning false
+// stops the walk with DataLoss `stopped`.
+template <typename Repeat, typename Packed>
+Status WalkRleHybrid(const uint8_t* data, size_t size, int w, int64_t n, Repeat repeat,
+                     Packed packed, const char* stopped) {
   const size_t value_bytes = (w + 7) / 8;
   size_t pos = 0;
   int64_t done = 0;
@@ -119,7 +122,7 @@ Status DecodeRleHybridT(const uint8_t* data, size_t size, int w, int64_t n, T* o
       if ((static_cast<uint64_t>(take) * w + 7) / 8 > avail) {
         return Truncated("RLE/bit-packed", done, n);
       }
-      UnpackBits(data + pos, avail, w, take, out + done);
+      if (!packed(data + pos, size - pos, take)) return DataLossError(stopped);
       pos += avail;
       done += take;
     } else {
@@ -133,11 +136,64 @@ Status DecodeRleHybridT(const uint8_t* data, size_t size, int w, int64_t n, T* o
                              std::to_string(w));
       }
       int64_t take = static_cast<int64_t>(std::min<uint64_t>(count, n - done));
-      std::fill(out + done, out + done + take, static_cast<T>(v));
+      if (!repeat(v, take)) return DataLossError(stopped);
       done += take;
     }
   }
   return OkStatus();
+}
+
+template <typename T>
+Status DecodeRleHybridT(const uint8_t* data, size_t size, int w, int64_t n, T* out) {
+  if (w < 0 || w > static_cast<int>(8 * sizeof(T)) || w > 32) {
+    return DataLossError("RLE/bit-packed bit width " + std::to_string(w) + " out of range");
+  }
+  return WalkRleHybrid(
+      data, size, w, n,
+      [&](uint32_t v, int64_t count) {
+        out = std::fill_n(out, count, static_cast<T>(v));
+        return true;
+      },
+      [&](const uint8_t* bytes, size_t readable, int64_t count) {
+        UnpackBits(bytes, readable, w, count, out);
+        out += count;
+        return true;
+      },
+      "");
+}
+
+template <typename T>
+bool GatherRleHybridT(const uint8_t* data, size_t size, int w, int64_t n, const T* dict,
+                      size_t dict_size, T* out) {
+  if (w < 0 || w > 32) return false;
+  // Bit-packed indices are unpacked a block at a time into `idx` (L1-resident), then gathered.
+  constexpr int64_t kBlock = 512;  // a multiple of 8: each block but a run's last is whole bytes
+  uint32_t idx[kBlock];
+  return WalkRleHybrid(
+             data, size, w, n,
+             [&](uint32_t v, int64_t count) {
+               if (count > 0 && v >= dict_size) return false;
+               out = std::fill_n(out, count, count > 0 ? dict[v] : T());
+               return true;
+             },
+             [&](const uint8_t* bytes, size_t readable, int64_t count) {
+               for (int64_t left = count; left > 0;) {
+                 const int64_t m = std::min(left, kBlock);
+                 UnpackBits(bytes, readable, w, m, idx);
+                 for (int64_t i = 0; i < m; ++i) {
+                   if (idx[i] >= dict_size) return false;
+                   out[i] = dict[idx[i]];
+                 }
+                 const size_t used = static_cast<size_t>(m) * w / 8;
+                 bytes += used;
+                 readable -= used;
+                 out += m;
+                 left -= m;
+               }
+               return true;
+             },
+             "dictionary index out of range")
+      .ok();
 }
 
 template <typename T>
@@ -217,6 +273,27 @@ Status DecodeRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t 
 }
 Status DecodeRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n, uint8_t* out) {
   return DecodeRleHybridT(data, size, bit_width, n, out);
+}
+
+bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n,
+                     const uint8_t* dict, size_t dict_size, uint8_t* out) {
+  return GatherRleHybridT(data, size, bit_width, n, dict, dict_size, out);
+}
+bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n,
+                     const int32_t* dict, size_t dict_size, int32_t* out) {
+  return GatherRleHybridT(data, size, bit_width, n, dict, dict_size, out);
+}
+bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n,
+                     const int64_t* dict, size_t dict_size, int64_t* out) {
+  return GatherRleHybridT(data, size, bit_width, n, dict, dict_size, out);
+}
+bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n,
+                     const float* dict, size_t dict_size, float* out) {
+  return GatherRleHybridT(data, size, bit_width, n, dict, dict_size, out);
+}
+bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n,
+                     const double* dict, size_t dict_size, double* out) {
+  return GatherRleHybridT(data, size, bit_width, n, dict, dict_size, out);
 }
 
 Status DecodePlainFixed(const uint8_t* data, size_t size, int width, int64_t n, void* out) {

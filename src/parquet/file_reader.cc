@@ -85,6 +85,26 @@ void Allocate(Column* c, int64_t rows) {
   }
 }
 
+// The number of ones in levels[0, n), each 0 or 1 (definition levels of a flat column): eight
+// at a time in the byte lanes of a uint64, emptied before a lane can pass 255.
+int64_t CountOnes(const uint8_t* levels, int64_t n) {
+  int64_t total = 0, i = 0;
+  while (n - i >= 8) {
+    const int64_t end = i + 8 * std::min<int64_t>((n - i) / 8, 255);
+    uint64_t lanes = 0;
+    for (; i < end; i += 8) {
+      uint64_t word;
+      std::memcpy(&word, levels + i, 8);
+      lanes += word;
+    }
+    constexpr uint64_t kLowBytes = 0x00ff00ff00ff00ffull;
+    const uint64_t pairs = (lanes & kLowBytes) + ((lanes >> 8) & kLowBytes);  // 16-bit lanes
+    total += static_cast<int64_t>((pairs * 0x0001000100010001ull) >> 48);
+  }
+  for (; i < n; ++i) total += levels[i];
+  return total;
+}
+
 // Moves the `valid` values packed at the front of [base, base + rows) to their rows, zeroing
 // null slots; works backwards in place.
 template <typename T>
@@ -753,6 +773,30 @@ Status GatherFromDictionary(const Column& dict, const uint32_t* idx, int64_t n, 
   return OkStatus();
 }
 
+// Fixed-width values: decodes n dictionary indices straight into rows [row0, row0 + n) of
+// `out` (GatherRleHybrid). False for byte arrays and for indices that are malformed or out of
+// range, which the caller decodes the general way.
+bool GatherFixedValues(const Column& dict, const uint8_t* data, size_t size, int w, int64_t n,
+                       Column* out, int64_t row0) {
+  const size_t dict_size = static_cast<size_t>(dict.num_rows);
+  switch (out->physical) {
+    case PhysicalType::kBoolean:
+      return GatherRleHybrid(data, size, w, n, dict.boolean.data(), dict_size,
+                             out->boolean.data() + row0);
+    case PhysicalType::kInt32:
+      return GatherRleHybrid(data, size, w, n, dict.i32.data(), dict_size, out->i32.data() + row0);
+    case PhysicalType::kInt64:
+    case PhysicalType::kInt96:
+      return GatherRleHybrid(data, size, w, n, dict.i64.data(), dict_size, out->i64.data() + row0);
+    case PhysicalType::kFloat:
+      return GatherRleHybrid(data, size, w, n, dict.f32.data(), dict_size, out->f32.data() + row0);
+    case PhysicalType::kDouble:
+      return GatherRleHybrid(data, size, w, n, dict.f64.data(), dict_size, out->f64.data() + row0);
+    default:
+      return false;
+  }
+}
+
 // Decodes the `valid` non-null values of a page into rows [row0, row0 + valid) of `out`, packed
 // (nulls are spread out afterwards); byte arrays write their value ends into buf->ends.
 Status DecodePageValues(const DataPage& page, int64_t valid, const ColumnSchema& schema,
@@ -766,6 +810,10 @@ Status DecodePageValues(const DataPage& page, int64_t valid, const ColumnSchema&
   if (page.values_size < 1) return DataLossError("dictionary indices lack their bit width");
   int w = page.values[0];
   if (w > 32) return DataLossError("dictionary index bit width " + std::to_string(w));
+  if (GatherFixedValues(buf->dict, page.values + 1, page.values_size - 1, w, valid, out, row0)) {
+    return OkStatus();
+  }
+  // Byte arrays, or malformed indices: decode the indices, then gather (naming what is wrong).
   buf->indices.resize(valid);
   RETURN_IF_ERROR(
       DecodeRleHybrid(page.values + 1, page.values_size - 1, w, valid, buf->indices.data()));
@@ -783,8 +831,7 @@ Status DecodeDataPage(const DataPage& page, const ColumnSchema& schema, bool hav
   if (schema.optional && n > 0) {
     buf->levels.resize(n);
     RETURN_IF_ERROR(DecodeRleHybrid(page.def_levels, page.def_size, 1, n, buf->levels.data()));
-    valid = 0;
-    for (int64_t i = 0; i < n; ++i) valid += buf->levels[i];
+    valid = CountOnes(buf->levels.data(), n);
     page_has_nulls = valid != n;
     if (page_has_nulls) {
       if (out->validity.empty()) out->validity.assign(rows, 1);
