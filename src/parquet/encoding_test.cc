@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -40,6 +41,29 @@ TEST(EncodingTest, BitPackedRunsOfEveryWidthAndLength) {
       ASSERT_TRUE(DecodeRleHybrid(U8(enc), enc.size(), w, n, back8.data()).ok()) << w << " " << n;
       EXPECT_EQ(back8, v8) << "bit width " << w << ", " << n << " values";
     }
+  }
+}
+
+TEST(EncodingTest, GatherRleHybridMatchesIndicesThenGather) {
+  std::mt19937 rng(11);
+  const std::vector<double> dict = {0.5, 1.5, 2.5, 3.5, 4.5};
+  for (int64_t n : {1, 9, 600, 1500}) {
+    std::vector<uint32_t> idx(static_cast<size_t>(n));
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = (i / 40) % 3 ? 4 : rng() % 5;  // runs too
+    std::string enc;
+    EncodeRleHybrid(idx.data(), n, 3, &enc);
+    std::vector<double> out(idx.size());
+    ASSERT_TRUE(GatherRleHybrid(U8(enc), enc.size(), 3, n, dict.data(), dict.size(), out.data()));
+    for (size_t i = 0; i < idx.size(); ++i) ASSERT_EQ(out[i], dict[idx[i]]) << i;
+    // An index past the dictionary, in a bit-packed or an RLE run, and a cut stream: false.
+    const bool has_4 = std::find(idx.begin(), idx.end(), 4u) != idx.end();
+    EXPECT_EQ(GatherRleHybrid(U8(enc), enc.size(), 3, n, dict.data(), 4, out.data()), !has_4);
+    idx.back() = 5;
+    enc.clear();
+    EncodeRleHybrid(idx.data(), n, 3, &enc);
+    EXPECT_FALSE(GatherRleHybrid(U8(enc), enc.size(), 3, n, dict.data(), dict.size(), out.data()));
+    EXPECT_FALSE(GatherRleHybrid(U8(enc), enc.size() / 2, 3, n, dict.data(), dict.size(),
+                                 out.data()));
   }
 }
 
