@@ -96,10 +96,9 @@ void CopyNumbers(const pq::Column& c, int64_t n, T* dst, Convert convert) {
     if (c.validity.empty()) {
       for (int64_t i = 0; i < n; ++i) dst[i] = convert(src[i]);
     } else {
+      // A select rather than a conditional store, which the compiler can vectorise.
       const uint8_t* valid = c.validity.data();
-      for (int64_t i = 0; i < n; ++i) {
-        if (valid[i]) dst[i] = convert(src[i]);
-      }
+      for (int64_t i = 0; i < n; ++i) dst[i] = valid[i] ? convert(src[i]) : dst[i];
     }
   };
   switch (c.physical) {
