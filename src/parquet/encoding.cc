@@ -296,10 +296,16 @@ bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n,
   return GatherRleHybridT(data, size, bit_width, n, dict, dict_size, out);
 }
 
+Status CheckPlainFixed(size_t size, int width, int64_t n) {
+  if (static_cast<uint64_t>(n) * width > size) {
+    return Truncated("PLAIN", static_cast<int64_t>(size / width), n);
+  }
+  return OkStatus();
+}
+
 Status DecodePlainFixed(const uint8_t* data, size_t size, int width, int64_t n, void* out) {
-  uint64_t need = static_cast<uint64_t>(n) * width;
-  if (need > size) return Truncated("PLAIN", static_cast<int64_t>(size / width), n);
-  if (need > 0) std::memcpy(out, data, need);
+  RETURN_IF_ERROR(CheckPlainFixed(size, width, n));
+  if (n > 0) std::memcpy(out, data, static_cast<size_t>(n) * width);
   return OkStatus();
 }
 

@@ -36,6 +36,8 @@ bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n,
                      const double* dict, size_t dict_size, double* out);
 
 Status DecodePlainFixed(const uint8_t* data, size_t size, int width, int64_t n, void* out);
+// DecodePlainFixed's check alone: do `size` bytes hold n values of `width` bytes?
+Status CheckPlainFixed(size_t size, int width, int64_t n);
 Status DecodePlainBoolean(const uint8_t* data, size_t size, int64_t n, uint8_t* out);
 // INT96 timestamps (nanoseconds of day + Julian day) to nanoseconds since the Unix epoch.
 Status DecodePlainInt96(const uint8_t* data, size_t size, int64_t n, int64_t* out);

@@ -24,6 +24,11 @@ struct PageBuffers {
   std::vector<uint32_t> indices;  // dictionary indices of one page
   std::vector<int64_t> ends;      // byte-array end offsets of one page's non-null values
   Column dict;                    // the current chunk's dictionary
+  // INT32, INT64, FLOAT and DOUBLE dictionaries are used where they were decompressed (the
+  // page buffer, kept here while the chunk's data pages take `page`), not copied into `dict`;
+  // dict_values points at the values of either.
+  std::vector<uint8_t> dict_page;
+  const void* dict_values = nullptr;
 };
 
 }  // namespace
@@ -645,7 +650,19 @@ Status DecodeDictionaryPage(const PageHeader& h, const uint8_t* body, size_t siz
     return DataLossError("dictionary page claims " + std::to_string(d.num_values) + " values in " +
                          std::to_string(size) + " bytes");
   }
+  const PhysicalType t = schema.physical;
+  if (t == PhysicalType::kInt32 || t == PhysicalType::kInt64 || t == PhysicalType::kFloat ||
+      t == PhysicalType::kDouble) {
+    if (body == buf->page.data()) {  // decompressed: the buffer is aligned for any value type
+      RETURN_IF_ERROR(CheckPlainFixed(size, static_cast<int>(FixedValueWidth(t)), d.num_values));
+      buf->page.swap(buf->dict_page);
+      buf->dict_values = buf->dict_page.data();
+      buf->dict.num_rows = d.num_values;
+      return OkStatus();
+    }
+  }
   Allocate(&buf->dict, d.num_values);
+  buf->dict_values = FixedData(&buf->dict);
   buf->ends.resize(d.num_values);
   RETURN_IF_ERROR(DecodeValues(Encoding::kPlain, body, size, d.num_values, schema, &buf->dict, 0,
                                buf->ends.data()));
@@ -723,24 +740,31 @@ Status SplitDataPage(const PageHeader& h, PageType type, const uint8_t* body, si
   return OkStatus();
 }
 
+// The current chunk's dictionary values of a fixed-width type T (see PageBuffers).
+template <typename T>
+const T* DictValues(const PageBuffers& buf) {
+  return static_cast<const T*>(buf.dict_values);
+}
+
 // Copies the dictionary values `idx[0, n)` to rows [row0, row0 + n) of `out` (byte arrays:
 // appends the bytes and writes each value's end into `ends`). DataLoss for an index outside
 // the dictionary.
-Status GatherFromDictionary(const Column& dict, const uint32_t* idx, int64_t n, Column* out,
+Status GatherFromDictionary(const PageBuffers& buf, const uint32_t* idx, int64_t n, Column* out,
                             int64_t row0, int64_t* ends) {
+  const Column& dict = buf.dict;
   const size_t dict_size = static_cast<size_t>(dict.num_rows);
   switch (out->physical) {
     case PhysicalType::kBoolean:
-      return GatherT(dict.boolean.data(), dict_size, idx, n, out->boolean.data() + row0);
+      return GatherT(DictValues<uint8_t>(buf), dict_size, idx, n, out->boolean.data() + row0);
     case PhysicalType::kInt32:
-      return GatherT(dict.i32.data(), dict_size, idx, n, out->i32.data() + row0);
+      return GatherT(DictValues<int32_t>(buf), dict_size, idx, n, out->i32.data() + row0);
     case PhysicalType::kInt64:
     case PhysicalType::kInt96:
-      return GatherT(dict.i64.data(), dict_size, idx, n, out->i64.data() + row0);
+      return GatherT(DictValues<int64_t>(buf), dict_size, idx, n, out->i64.data() + row0);
     case PhysicalType::kFloat:
-      return GatherT(dict.f32.data(), dict_size, idx, n, out->f32.data() + row0);
+      return GatherT(DictValues<float>(buf), dict_size, idx, n, out->f32.data() + row0);
     case PhysicalType::kDouble:
-      return GatherT(dict.f64.data(), dict_size, idx, n, out->f64.data() + row0);
+      return GatherT(DictValues<double>(buf), dict_size, idx, n, out->f64.data() + row0);
     case PhysicalType::kByteArray:
     case PhysicalType::kFixedLenByteArray: {
       const int64_t* doff = dict.offsets.data();
@@ -776,22 +800,26 @@ Status GatherFromDictionary(const Column& dict, const uint32_t* idx, int64_t n, 
 // Fixed-width values: decodes n dictionary indices straight into rows [row0, row0 + n) of
 // `out` (GatherRleHybrid). False for byte arrays and for indices that are malformed or out of
 // range, which the caller decodes the general way.
-bool GatherFixedValues(const Column& dict, const uint8_t* data, size_t size, int w, int64_t n,
-                       Column* out, int64_t row0) {
-  const size_t dict_size = static_cast<size_t>(dict.num_rows);
+bool GatherFixedValues(const PageBuffers& buf, const uint8_t* data, size_t size, int w,
+                       int64_t n, Column* out, int64_t row0) {
+  const size_t dict_size = static_cast<size_t>(buf.dict.num_rows);
   switch (out->physical) {
     case PhysicalType::kBoolean:
-      return GatherRleHybrid(data, size, w, n, dict.boolean.data(), dict_size,
+      return GatherRleHybrid(data, size, w, n, DictValues<uint8_t>(buf), dict_size,
                              out->boolean.data() + row0);
     case PhysicalType::kInt32:
-      return GatherRleHybrid(data, size, w, n, dict.i32.data(), dict_size, out->i32.data() + row0);
+      return GatherRleHybrid(data, size, w, n, DictValues<int32_t>(buf), dict_size,
+                             out->i32.data() + row0);
     case PhysicalType::kInt64:
     case PhysicalType::kInt96:
-      return GatherRleHybrid(data, size, w, n, dict.i64.data(), dict_size, out->i64.data() + row0);
+      return GatherRleHybrid(data, size, w, n, DictValues<int64_t>(buf), dict_size,
+                             out->i64.data() + row0);
     case PhysicalType::kFloat:
-      return GatherRleHybrid(data, size, w, n, dict.f32.data(), dict_size, out->f32.data() + row0);
+      return GatherRleHybrid(data, size, w, n, DictValues<float>(buf), dict_size,
+                             out->f32.data() + row0);
     case PhysicalType::kDouble:
-      return GatherRleHybrid(data, size, w, n, dict.f64.data(), dict_size, out->f64.data() + row0);
+      return GatherRleHybrid(data, size, w, n, DictValues<double>(buf), dict_size,
+                             out->f64.data() + row0);
     default:
       return false;
   }
@@ -810,14 +838,14 @@ Status DecodePageValues(const DataPage& page, int64_t valid, const ColumnSchema&
   if (page.values_size < 1) return DataLossError("dictionary indices lack their bit width");
   int w = page.values[0];
   if (w > 32) return DataLossError("dictionary index bit width " + std::to_string(w));
-  if (GatherFixedValues(buf->dict, page.values + 1, page.values_size - 1, w, valid, out, row0)) {
+  if (GatherFixedValues(*buf, page.values + 1, page.values_size - 1, w, valid, out, row0)) {
     return OkStatus();
   }
   // Byte arrays, or malformed indices: decode the indices, then gather (naming what is wrong).
   buf->indices.resize(valid);
   RETURN_IF_ERROR(
       DecodeRleHybrid(page.values + 1, page.values_size - 1, w, valid, buf->indices.data()));
-  return GatherFromDictionary(buf->dict, buf->indices.data(), valid, out, row0, buf->ends.data());
+  return GatherFromDictionary(*buf, buf->indices.data(), valid, out, row0, buf->ends.data());
 }
 
 // Decodes one data page into rows [row0, row0 + page.num_values) of `out` (a column of `rows`
