@@ -38,27 +38,24 @@ double ThreadCpuSeconds() {
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-// Best wall time and best CPU time (user + kernel, this thread) over the runs measured. On a
-// shared machine the CPU time is the steadier figure: waiting for a core does not count in it.
+// Best wall time and best CPU time (user + kernel, this thread) over `reps` runs. On a shared
+// machine the CPU time is the steadier figure: waiting for a core does not count in it.
 struct Timing {
   double wall = 1e9;
   double cpu = 1e9;
 };
 double g_cpu = 0;  // CPU seconds of the last Best() call, read by the printers
 
-// Runs fn once, keeping the best times in *best.
-void Once(Timing* best, const std::function<void()>& fn) {
-  const auto t = std::chrono::steady_clock::now();
-  const double c = ThreadCpuSeconds();
-  fn();
-  best->cpu = std::min(best->cpu, ThreadCpuSeconds() - c);
-  best->wall =
-      std::min(best->wall, std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
-}
-
 double Best(int reps, const std::function<void()>& fn) {
   Timing best;
-  for (int r = 0; r < reps; ++r) Once(&best, fn);
+  for (int r = 0; r < reps; ++r) {
+    const auto t = std::chrono::steady_clock::now();
+    const double c = ThreadCpuSeconds();
+    fn();
+    best.cpu = std::min(best.cpu, ThreadCpuSeconds() - c);
+    best.wall =
+        std::min(best.wall, std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
+  }
   g_cpu = best.cpu;
   return best.wall;
 }
@@ -91,6 +88,7 @@ int main(int argc, char** argv) {
       rows += static_cast<int64_t>(r->trips.size());
     }
   };
+  pq::RowGroupBatch batch;  // reused from file to file, as ReadTripsParquet reuses its own
   auto raw = [&](bool all_columns, bool decompress_only) {
     for (const auto& f : files) {
       auto reader = pq::FileReader::Open(f);
@@ -102,7 +100,6 @@ int main(int argc, char** argv) {
             std::find(kTripColumns.begin(), kTripColumns.end(), n) != kTripColumns.end();
         if (all_columns || needed) cols.push_back(c);
       }
-      pq::RowGroupBatch batch;
       for (int rg = 0; rg < (*reader)->num_row_groups(); ++rg) {
         if (decompress_only) {
           auto n = (*reader)->DecompressOnly(rg, cols);
@@ -115,18 +112,18 @@ int main(int argc, char** argv) {
   };
   const int reps = 10;
   trip_table();  // warm-up: page cache, allocator
-  // Interleaved, one pass of each per round, so that the changing load of a shared machine
-  // falls on the four alike (their ratios are what to read).
-  Timing table, all, needed, floor;
-  for (int r = 0; r < reps; ++r) {
-    Once(&table, trip_table);
-    Once(&all, [&] { raw(true, false); });
-    Once(&needed, [&] { raw(false, false); });
-    Once(&floor, [&] { raw(false, true); });
-  }
-  const double t_table = table.wall, c_table = table.cpu, t_all = all.wall, c_all = all.cpu,
-               t_needed = needed.wall, c_needed = needed.cpu, t_floor = floor.wall,
-               c_floor = floor.cpu;
+  // Each reader's passes back to back (as ReadTripsParquet is used: one file after another).
+  // Interleaving them instead leaves the other readers' buffers between TripTable's passes,
+  // so glibc returns more of each freed table to the kernel and the next one faults its pages
+  // in again: TripTable then cost 15-25% more CPU in our runs (the kernel zeroing fresh pages).
+  double t_table = Best(reps, trip_table);
+  const double c_table = g_cpu;
+  double t_all = Best(reps, [&] { raw(true, false); });
+  const double c_all = g_cpu;
+  double t_needed = Best(reps, [&] { raw(false, false); });
+  const double c_needed = g_cpu;
+  double t_floor = Best(reps, [&] { raw(false, true); });
+  const double c_floor = g_cpu;
   std::printf("eight TLC green Parquet files: %lld rows, %.1f MB on disk, best of %d\n",
               static_cast<long long>(rows), file_mb, reps);
   std::printf("  %-52s %9s %14s %11s %9s %17s\n", "", "wall", "rows/s (wall)", "MB/s (wall)",
