@@ -275,26 +275,20 @@ Status DecodeRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t 
   return DecodeRleHybridT(data, size, bit_width, n, out);
 }
 
-bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n,
-                     const uint8_t* dict, size_t dict_size, uint8_t* out) {
+template <typename T>
+bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n, const T* dict,
+                     size_t dict_size, T* out) {
   return GatherRleHybridT(data, size, bit_width, n, dict, dict_size, out);
 }
-bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n,
-                     const int32_t* dict, size_t dict_size, int32_t* out) {
-  return GatherRleHybridT(data, size, bit_width, n, dict, dict_size, out);
-}
-bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n,
-                     const int64_t* dict, size_t dict_size, int64_t* out) {
-  return GatherRleHybridT(data, size, bit_width, n, dict, dict_size, out);
-}
-bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n,
-                     const float* dict, size_t dict_size, float* out) {
-  return GatherRleHybridT(data, size, bit_width, n, dict, dict_size, out);
-}
-bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n,
-                     const double* dict, size_t dict_size, double* out) {
-  return GatherRleHybridT(data, size, bit_width, n, dict, dict_size, out);
-}
+template bool GatherRleHybrid(const uint8_t*, size_t, int, int64_t, const uint8_t*, size_t,
+                              uint8_t*);
+template bool GatherRleHybrid(const uint8_t*, size_t, int, int64_t, const int32_t*, size_t,
+                              int32_t*);
+template bool GatherRleHybrid(const uint8_t*, size_t, int, int64_t, const int64_t*, size_t,
+                              int64_t*);
+template bool GatherRleHybrid(const uint8_t*, size_t, int, int64_t, const float*, size_t, float*);
+template bool GatherRleHybrid(const uint8_t*, size_t, int, int64_t, const double*, size_t,
+                              double*);
 
 Status CheckPlainFixed(size_t size, int width, int64_t n) {
   if (static_cast<uint64_t>(n) * width > size) {

@@ -24,16 +24,10 @@ Status DecodeRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t 
 // without the index array in between. False (out partly written) when the data is malformed
 // or an index is not below dict_size: the caller then decodes the indices with
 // DecodeRleHybrid and gathers, for the error that names what is wrong.
-bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n,
-                     const uint8_t* dict, size_t dict_size, uint8_t* out);
-bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n,
-                     const int32_t* dict, size_t dict_size, int32_t* out);
-bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n,
-                     const int64_t* dict, size_t dict_size, int64_t* out);
-bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n,
-                     const float* dict, size_t dict_size, float* out);
-bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n,
-                     const double* dict, size_t dict_size, double* out);
+// T: uint8_t (booleans), int32_t, int64_t, float or double.
+template <typename T>
+bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n, const T* dict,
+                     size_t dict_size, T* out);
 
 Status DecodePlainFixed(const uint8_t* data, size_t size, int width, int64_t n, void* out);
 // DecodePlainFixed's check alone: do `size` bytes hold n values of `width` bytes?

@@ -740,6 +740,21 @@ Status SplitDataPage(const PageHeader& h, PageType type, const uint8_t* body, si
   return OkStatus();
 }
 
+// fn(T()) with T the type a fixed-width physical type's values have in a Column (booleans:
+// uint8_t), or `otherwise` for byte arrays.
+template <typename R, typename Fn>
+R VisitFixed(PhysicalType t, R otherwise, Fn fn) {
+  switch (t) {
+    case PhysicalType::kBoolean: return fn(uint8_t());
+    case PhysicalType::kInt32: return fn(int32_t());
+    case PhysicalType::kInt64:
+    case PhysicalType::kInt96: return fn(int64_t());
+    case PhysicalType::kFloat: return fn(float());
+    case PhysicalType::kDouble: return fn(double());
+    default: return otherwise;
+  }
+}
+
 // The current chunk's dictionary values of a fixed-width type T (see PageBuffers).
 template <typename T>
 const T* DictValues(const PageBuffers& buf) {
@@ -753,46 +768,35 @@ Status GatherFromDictionary(const PageBuffers& buf, const uint32_t* idx, int64_t
                             int64_t row0, int64_t* ends) {
   const Column& dict = buf.dict;
   const size_t dict_size = static_cast<size_t>(dict.num_rows);
-  switch (out->physical) {
-    case PhysicalType::kBoolean:
-      return GatherT(DictValues<uint8_t>(buf), dict_size, idx, n, out->boolean.data() + row0);
-    case PhysicalType::kInt32:
-      return GatherT(DictValues<int32_t>(buf), dict_size, idx, n, out->i32.data() + row0);
-    case PhysicalType::kInt64:
-    case PhysicalType::kInt96:
-      return GatherT(DictValues<int64_t>(buf), dict_size, idx, n, out->i64.data() + row0);
-    case PhysicalType::kFloat:
-      return GatherT(DictValues<float>(buf), dict_size, idx, n, out->f32.data() + row0);
-    case PhysicalType::kDouble:
-      return GatherT(DictValues<double>(buf), dict_size, idx, n, out->f64.data() + row0);
-    case PhysicalType::kByteArray:
-    case PhysicalType::kFixedLenByteArray: {
-      const int64_t* doff = dict.offsets.data();
-      // Size first, then copy, so the bytes grow once.
-      size_t total = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        uint32_t k = idx[i];
-        if (k >= dict_size) {
-          return DataLossError("dictionary index " + std::to_string(k) +
-                               " out of range (dictionary has " + std::to_string(dict_size) +
-                               " values)");
-        }
-        total += static_cast<size_t>(doff[k + 1] - doff[k]);
-      }
-      size_t pos = out->bytes.size();
-      out->bytes.resize(pos + total);
-      char* dst = out->bytes.data();
-      const char* src = dict.bytes.data();
-      for (int64_t i = 0; i < n; ++i) {
-        uint32_t k = idx[i];
-        size_t len = static_cast<size_t>(doff[k + 1] - doff[k]);
-        // An all-empty dictionary has no bytes at all (data() may be null): copy nothing.
-        if (len > 0) std::memcpy(dst + pos, src + doff[k], len);
-        pos += len;
-        ends[i] = static_cast<int64_t>(pos);
-      }
-      return OkStatus();
+  if (!IsByteArray(out->physical)) {
+    return VisitFixed(out->physical, OkStatus(), [&](auto value) {
+      using T = decltype(value);
+      return GatherT(DictValues<T>(buf), dict_size, idx, n, static_cast<T*>(FixedData(out)) + row0);
+    });
+  }
+  const int64_t* doff = dict.offsets.data();
+  // Size first, then copy, so the bytes grow once.
+  size_t total = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t k = idx[i];
+    if (k >= dict_size) {
+      return DataLossError("dictionary index " + std::to_string(k) +
+                           " out of range (dictionary has " + std::to_string(dict_size) +
+                           " values)");
     }
+    total += static_cast<size_t>(doff[k + 1] - doff[k]);
+  }
+  size_t pos = out->bytes.size();
+  out->bytes.resize(pos + total);
+  char* dst = out->bytes.data();
+  const char* src = dict.bytes.data();
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t k = idx[i];
+    size_t len = static_cast<size_t>(doff[k + 1] - doff[k]);
+    // An all-empty dictionary has no bytes at all (data() may be null): copy nothing.
+    if (len > 0) std::memcpy(dst + pos, src + doff[k], len);
+    pos += len;
+    ends[i] = static_cast<int64_t>(pos);
   }
   return OkStatus();
 }
@@ -802,27 +806,12 @@ Status GatherFromDictionary(const PageBuffers& buf, const uint32_t* idx, int64_t
 // range, which the caller decodes the general way.
 bool GatherFixedValues(const PageBuffers& buf, const uint8_t* data, size_t size, int w,
                        int64_t n, Column* out, int64_t row0) {
-  const size_t dict_size = static_cast<size_t>(buf.dict.num_rows);
-  switch (out->physical) {
-    case PhysicalType::kBoolean:
-      return GatherRleHybrid(data, size, w, n, DictValues<uint8_t>(buf), dict_size,
-                             out->boolean.data() + row0);
-    case PhysicalType::kInt32:
-      return GatherRleHybrid(data, size, w, n, DictValues<int32_t>(buf), dict_size,
-                             out->i32.data() + row0);
-    case PhysicalType::kInt64:
-    case PhysicalType::kInt96:
-      return GatherRleHybrid(data, size, w, n, DictValues<int64_t>(buf), dict_size,
-                             out->i64.data() + row0);
-    case PhysicalType::kFloat:
-      return GatherRleHybrid(data, size, w, n, DictValues<float>(buf), dict_size,
-                             out->f32.data() + row0);
-    case PhysicalType::kDouble:
-      return GatherRleHybrid(data, size, w, n, DictValues<double>(buf), dict_size,
-                             out->f64.data() + row0);
-    default:
-      return false;
-  }
+  return VisitFixed(out->physical, false, [&](auto value) {
+    using T = decltype(value);
+    return GatherRleHybrid(data, size, w, n, DictValues<T>(buf),
+                           static_cast<size_t>(buf.dict.num_rows),
+                           static_cast<T*>(FixedData(out)) + row0);
+  });
 }
 
 // Decodes the `valid` non-null values of a page into rows [row0, row0 + valid) of `out`, packed
