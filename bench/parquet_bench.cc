@@ -1,6 +1,8 @@
 // parquet_bench: how fast bimride::parquet reads the green TLC files, side by side with
-// (a) hyparquet under node reading the same files in the same run and (b) the decompression
-// floor (walking the same pages and only decompressing them — no reader can beat that).
+// (a) peers under node reading the same files, all columns, in the same run: hyparquet
+// (JavaScript), DuckDB (C++) and Polars (Rust), the last two single-threaded (bench/peer.h),
+// and (b) the decompression floor (walking the same pages and only decompressing them — no
+// reader can beat that).
 //
 //   ./build/bench/parquet_bench [--iterations 5] [--no-peer] [--files a.parquet b.parquet]
 //
@@ -14,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bench/peer.h"
 #include "common/flags.h"
 #include "common/status.h"
 #include "parquet/file_reader.h"
@@ -76,52 +79,14 @@ StatusOr<Times> Time(const std::vector<std::string>& files, bool decode, int ite
   return t;
 }
 
-// Parses the numbers of `"key":[…]` in the peer's JSON.
-StatusOr<std::vector<double>> NumberList(const std::string& out, const std::string& key) {
-  const size_t k = out.find("\"" + key + "\":[");
-  if (k == std::string::npos) return InternalError("bad peer output: no " + key);
-  const size_t a = out.find('[', k), b = out.find(']', a);
-  if (b == std::string::npos) return InternalError("bad peer output: " + key);
-  std::vector<double> values;
-  const std::string list = out.substr(a + 1, b - a - 1);
-  for (size_t pos = 0; pos < list.size();) {
-    size_t end = list.find(',', pos);
-    if (end == std::string::npos) end = list.size();
-    values.push_back(std::stod(list.substr(pos, end - pos)));
-    pos = end + 1;
-  }
-  return values;
-}
-
-// Runs the node peer; parses {"seconds":[...],"cpu_seconds":[...],"rows":N}.
-StatusOr<Times> TimePeer(const std::vector<std::string>& files, int iterations,
-                                       int64_t* rows) {
-  std::string cmd = "node '" + std::string(BIMRIDE_SOURCE_DIR) +
-                    "/tests/peers/parquet_bench.mjs' " + std::to_string(iterations);
-  for (const auto& f : files) cmd += " '" + f + "'";
-  std::FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return InternalError("cannot run " + cmd);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  if (::pclose(p) != 0) return InternalError(cmd + " failed (is hyparquet installed?)");
-  Times t;
-  ASSIGN_OR_RETURN(t.wall, NumberList(out, "seconds"));
-  ASSIGN_OR_RETURN(t.cpu, NumberList(out, "cpu_seconds"));
-  size_t r = out.find("\"rows\":");
-  if (r == std::string::npos) return InternalError("bad peer output");
-  *rows = std::stoll(out.substr(r + 7));
-  return t;
-}
-
 int Main(int argc, char** argv) {
-  FlagParser flags("parquet_bench", "Parquet read speed vs hyparquet and the decompression floor.");
+  FlagParser flags("parquet_bench",
+                   "Parquet read speed vs hyparquet, DuckDB, Polars and the decompression floor.");
   int64_t iterations = 5;
   bool no_peer = false;
   std::vector<std::string> files;
   flags.AddInt("iterations", &iterations, "timed passes over all files (median reported)");
-  flags.AddBool("no-peer", &no_peer, "skip the hyparquet peer");
+  flags.AddBool("no-peer", &no_peer, "skip the node peers (hyparquet, DuckDB, Polars)");
   flags.AddStringList("files", &files, "Parquet files (default: the eight green TLC files)");
   Status s = flags.Parse(std::vector<std::string>(argv + 1, argv + argc));
   if (flags.help_requested()) {
@@ -148,7 +113,7 @@ int Main(int argc, char** argv) {
     }
     mb += static_cast<double>(st.st_size) / 1e6;
   }
-  int64_t rows = 0, floor_rows = 0, peer_rows = 0;
+  int64_t rows = 0, floor_rows = 0;
   // Warm-up pass (page cache, allocator).
   auto warm = Time(files, true, 1, &rows);
   if (!warm.ok()) {
@@ -174,19 +139,27 @@ int Main(int argc, char** argv) {
   line("bimride::parquet (decode all)", t_ours, c_ours);
   line("decompress-only floor", t_floor, c_floor);
   if (!no_peer) {
-    auto peer = TimePeer(files, static_cast<int>(iterations), &peer_rows);
-    if (!peer.ok()) {
-      std::cerr << peer.status().ToString() << "\n";
-      return 1;
+    // Each peer in turn: name, its times, and the speed-up of ours over it.
+    auto peer_line = [&](const std::string& name, const StatusOr<bench::PeerTimes>& peer) {
+      if (!peer.ok()) {
+        std::cerr << peer.status().ToString() << "\n";
+        return false;
+      }
+      if (peer->rows != rows) {
+        std::cerr << name << " saw " << peer->rows << " rows, we saw " << rows << "\n";
+        return false;
+      }
+      const double t_peer = Median(peer->wall), c_peer = Median(peer->cpu);
+      line(name.c_str(), t_peer, c_peer);
+      std::printf("  speed-up of bimride::parquet vs %s: %.1fx (wall), %.1fx (CPU)\n",
+                  name.c_str(), t_peer / t_ours, c_peer / c_ours);
+      return true;
+    };
+    const int n = static_cast<int>(iterations);
+    if (!peer_line("hyparquet (node, onChunk)", bench::RunHyparquet(files, n))) return 1;
+    for (bench::NativePeer p : {bench::NativePeer::kDuckDb, bench::NativePeer::kPolars}) {
+      if (!peer_line(bench::NativePeerName(p), bench::RunNativePeer(p, files, {}, n))) return 1;
     }
-    if (peer_rows != rows) {
-      std::cerr << "hyparquet saw " << peer_rows << " rows, we saw " << rows << "\n";
-      return 1;
-    }
-    const double t_peer = Median(peer->wall), c_peer = Median(peer->cpu);
-    line("hyparquet (node, onChunk)", t_peer, c_peer);
-    std::printf("speed-up vs hyparquet: %.1fx (wall), %.1fx (CPU)\n", t_peer / t_ours,
-                c_peer / c_ours);
   }
   std::printf("time vs decompression floor: %.2fx (wall), %.2fx (CPU)\n", t_ours / t_floor,
               c_ours / c_floor);

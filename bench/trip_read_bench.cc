@@ -1,9 +1,12 @@
 // Reading the eight TLC green Parquet files into TripTable, side by side with our own raw
 // Parquet decode of the same files in the same run (the peers: all 20 columns decoded; the 9
-// columns TripTable needs decoded; pages decompressed only = the floor). Then CSV: the Uber
+// columns TripTable needs decoded; pages decompressed only = the floor) and with native
+// readers materialising the same 9 columns single-threaded under node (DuckDB, Polars:
+// bench/peer.h; their CPU time is the read alone, start-up excluded). Then CSV: the Uber
 // April 2014 gzip CSV into TripTable (with zone lookups) against gunzip alone and gunzip +
 // tokenizing alone.
 //   build/bench/trip_read_bench [DATA_DIR]
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -12,6 +15,7 @@
 #include <time.h>
 #include <vector>
 
+#include "bench/peer.h"
 #include "data/csv_reader.h"
 #include "data/trip_csv.h"
 #include "data/trip_parquet.h"
@@ -21,6 +25,12 @@
 namespace {
 
 namespace pq = bimride::parquet;
+
+// The green columns a TripTable holds (the TLC green layout's bindings).
+const std::vector<std::string> kTripColumns = {
+    "lpep_pickup_datetime", "lpep_dropoff_datetime", "PULocationID",
+    "DOLocationID",         "trip_distance",         "fare_amount",
+    "total_amount",         "passenger_count",       "VendorID"};
 
 double ThreadCpuSeconds() {
   timespec ts;
@@ -78,6 +88,7 @@ int main(int argc, char** argv) {
       rows += static_cast<int64_t>(r->trips.size());
     }
   };
+  pq::RowGroupBatch batch;  // reused from file to file, as ReadTripsParquet reuses its own
   auto raw = [&](bool all_columns, bool decompress_only) {
     for (const auto& f : files) {
       auto reader = pq::FileReader::Open(f);
@@ -85,13 +96,10 @@ int main(int argc, char** argv) {
       std::vector<int> cols;
       for (int c = 0; c < (*reader)->num_columns(); ++c) {
         const std::string& n = (*reader)->schema()[c].name;
-        bool needed = n == "lpep_pickup_datetime" || n == "lpep_dropoff_datetime" ||
-                      n == "PULocationID" || n == "DOLocationID" || n == "trip_distance" ||
-                      n == "fare_amount" || n == "total_amount" || n == "passenger_count" ||
-                      n == "VendorID";
+        const bool needed =
+            std::find(kTripColumns.begin(), kTripColumns.end(), n) != kTripColumns.end();
         if (all_columns || needed) cols.push_back(c);
       }
-      pq::RowGroupBatch batch;
       for (int rg = 0; rg < (*reader)->num_row_groups(); ++rg) {
         if (decompress_only) {
           auto n = (*reader)->DecompressOnly(rg, cols);
@@ -102,8 +110,12 @@ int main(int argc, char** argv) {
       }
     }
   };
-  const int reps = 5;
+  const int reps = 10;
   trip_table();  // warm-up: page cache, allocator
+  // Each reader's passes back to back (as ReadTripsParquet is used: one file after another).
+  // Interleaving them instead leaves the other readers' buffers between TripTable's passes,
+  // so glibc returns more of each freed table to the kernel and the next one faults its pages
+  // in again: TripTable then cost 15-25% more CPU in our runs (the kernel zeroing fresh pages).
   double t_table = Best(reps, trip_table);
   const double c_table = g_cpu;
   double t_all = Best(reps, [&] { raw(true, false); });
@@ -124,6 +136,20 @@ int main(int argc, char** argv) {
   line("peer: raw decode, all 20 columns", t_all, c_all);
   line("peer: raw decode, the 9 needed columns", t_needed, c_needed);
   line("floor: decompress the 9 needed columns' pages only", t_floor, c_floor);
+  // The native peers, best pass of `reps` like ours.
+  for (auto p : {bimride::bench::NativePeer::kDuckDb, bimride::bench::NativePeer::kPolars}) {
+    auto peer = bimride::bench::RunNativePeer(p, files, kTripColumns, reps);
+    if (!peer.ok()) Die(peer.status());
+    if (peer->rows != rows) {
+      Die(bimride::InternalError(std::string(bimride::bench::NativePeerName(p)) + " saw " +
+                                 std::to_string(peer->rows) + " rows, we saw " +
+                                 std::to_string(rows)));
+    }
+    const std::string name =
+        std::string("peer: ") + bimride::bench::NativePeerName(p) + ", the 9 columns";
+    line(name.c_str(), *std::min_element(peer->wall.begin(), peer->wall.end()),
+         *std::min_element(peer->cpu.begin(), peer->cpu.end()));
+  }
   std::printf("  TripTable vs the floor: %.2fx (CPU), %.2fx (wall)\n", c_table / c_floor,
               t_table / t_floor);
 

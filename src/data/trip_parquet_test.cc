@@ -68,6 +68,65 @@ TEST(TripParquetTest, OwnLayoutRoundTripsIncludingNulls) {
   EXPECT_FALSE(s.utc_adjusted);
 }
 
+TEST(TripParquetTest, TimesInEveryUnitBecomeMicroseconds) {
+  // The simulator layout's columns, times in milliseconds and nanoseconds (floor division:
+  // -1 ns is -1 µs), a null in each time column.
+  namespace pq = parquet;
+  auto field = [](const char* name, pq::PhysicalType p, pq::TimeUnit unit = pq::TimeUnit::kNone) {
+    pq::ColumnSchema s;
+    s.name = name;
+    s.physical = p;
+    s.optional = true;
+    if (unit != pq::TimeUnit::kNone) {
+      s.logical = pq::LogicalKind::kTimestamp;
+      s.time_unit = unit;
+    }
+    return s;
+  };
+  using P = pq::PhysicalType;
+  std::vector<pq::ColumnSchema> schema = {
+      field("trip_id", P::kInt64),
+      field("rider_id", P::kInt64),
+      field("pickup_datetime", P::kInt64, pq::TimeUnit::kMillis),
+      field("dropoff_datetime", P::kInt64, pq::TimeUnit::kNanos),
+      field("pickup_zone", P::kInt32),
+      field("dropoff_zone", P::kInt32),
+      field("surge_multiplier", P::kDouble)};
+  auto column = [](P p, std::vector<int64_t> v, std::vector<uint8_t> validity = {}) {
+    pq::Column c;
+    c.physical = p;
+    c.num_rows = static_cast<int64_t>(v.size());
+    if (p == P::kInt32) {
+      c.i32.assign(v.begin(), v.end());
+    } else if (p == P::kDouble) {
+      c.f64.assign(v.begin(), v.end());
+    } else {
+      c.i64 = v;
+    }
+    c.validity = std::move(validity);
+    for (uint8_t b : c.validity) c.null_count += b == 0;
+    return c;
+  };
+  const std::vector<int64_t> millis = {1'700'000'000'123, 0, -1};
+  const std::vector<int64_t> nanos = {1'700'000'000'123'456'789, -1, 0};
+  std::vector<pq::Column> columns = {
+      column(P::kInt64, {1, 2, 3}),           column(P::kInt64, {7, 8, 9}),
+      column(P::kInt64, millis, {1, 0, 1}),   column(P::kInt64, nanos, {1, 1, 0}),
+      column(P::kInt32, {1, 2, 3}),           column(P::kInt32, {4, 5, 6}),
+      column(P::kDouble, {1, 1, 2})};
+  const std::string path = ::testing::TempDir() + "/trips_time_units.parquet";
+  auto w = pq::FileWriter::Open(path, schema);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_TRUE((*w)->Write(columns).ok());
+  ASSERT_TRUE((*w)->Close().ok());
+  StatusOr<ParquetTrips> r = ReadTripsParquet(path);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->layout, "simulator");
+  const TripTable& t = r->trips;
+  EXPECT_EQ(t.pickup_time_us, (std::vector<int64_t>{1'700'000'000'123'000, kNullTime, -1000}));
+  EXPECT_EQ(t.dropoff_time_us, (std::vector<int64_t>{1'700'000'000'123'456, -1, kNullTime}));
+}
+
 TEST(TripParquetTest, QuarantineParquetHasRuleColumnAndMalformedRecords) {
   TripRow bad = Sample().Row(0);
   bad.fare = -2;

@@ -48,5 +48,45 @@ TEST(CompressionTest, NonEmptyStreamIntoAnEmptyPageIsCorrupt) {
   }
 }
 
+// GZIP pages go through libdeflate when they are one plain member of exactly the page's size,
+// else through zlib: the outcomes (and messages) at the edges between the two are zlib's.
+TEST(CompressionTest, GzipEdgeCasesGetZlibsResults) {
+  std::string input;
+  for (int i = 0; i < 3000; ++i) input += std::to_string(i * 31 % 977) + ";";
+  std::string z;
+  ASSERT_TRUE(Compress(Codec::kGzip, input, 0, &z).ok());
+  auto gunzip = [](const std::string& data, size_t expected, std::string* out) {
+    std::vector<uint8_t> buf(expected);
+    Status s = Decompress(Codec::kGzip, reinterpret_cast<const uint8_t*>(data.data()),
+                          data.size(), buf.data(), expected);
+    out->assign(buf.begin(), buf.end());
+    return s;
+  };
+  std::string out;
+  ASSERT_TRUE(gunzip(z, input.size(), &out).ok());
+  EXPECT_EQ(out, input);
+  // Two members fill a page of both; bytes after a member that filled the page are ignored.
+  ASSERT_TRUE(gunzip(z + z, 2 * input.size(), &out).ok());
+  EXPECT_EQ(out, input + input);
+  ASSERT_TRUE(gunzip(z + "trailing", input.size(), &out).ok());
+  EXPECT_EQ(out, input);
+  // A page size off by one either way.
+  EXPECT_EQ(gunzip(z, input.size() - 1, &out).message(),
+            "GZIP data decompresses to more than the " + std::to_string(input.size() - 1) +
+                " bytes the page header says");
+  EXPECT_EQ(gunzip(z, input.size() + 1, &out).message(),
+            "GZIP data decompresses to " + std::to_string(input.size()) + " bytes, page header says " +
+                std::to_string(input.size() + 1));
+  // A wrong CRC-32 in the trailer.
+  std::string bad_crc = z;
+  bad_crc[bad_crc.size() - 8] ^= 1;
+  EXPECT_EQ(gunzip(bad_crc, input.size(), &out).message(), "bad GZIP data: incorrect data check");
+  // A header CRC (FHCRC), here a wrong one: zlib checks it.
+  std::string fhcrc = z;
+  fhcrc[3] |= 0x02;
+  fhcrc.insert(10, std::string(2, '\0'));
+  EXPECT_EQ(gunzip(fhcrc, input.size(), &out).message(), "bad GZIP data: header crc mismatch");
+}
+
 }  // namespace
 }  // namespace bimride::parquet

@@ -1,7 +1,9 @@
 #include "parquet/encoding.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <utility>
 
 namespace bimride::parquet {
 namespace {
@@ -28,6 +30,32 @@ bool ReadUleb(const uint8_t* data, size_t size, size_t* pos, uint64_t* value) {
 
 int64_t ZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
+// Unpacks `groups` groups of 8 values of W bits (a group is W bytes) from data, each value
+// with one 8-byte load; requires groups * W + 8 bytes readable. W a constant: the compiler
+// turns each group into straight-line loads, shifts and masks.
+template <int W, typename T>
+void UnpackGroups(const uint8_t* data, int64_t groups, T* out) {
+  constexpr uint64_t kMask = (uint64_t{1} << W) - 1;
+  for (int64_t g = 0; g < groups; ++g, data += W, out += 8) {
+    for (int j = 0; j < 8; ++j) {
+      uint64_t v;
+      std::memcpy(&v, data + j * W / 8, 8);
+      out[j] = static_cast<T>((v >> (j * W % 8)) & kMask);
+    }
+  }
+}
+
+template <typename T, int... W>
+constexpr auto MakeUnpackTable(std::integer_sequence<int, W...>) {
+  return std::array<void (*)(const uint8_t*, int64_t, T*), sizeof...(W)>{
+      &UnpackGroups<W + 1, T>...};
+}
+
+// UnpackGroups for bit widths 1 .. min(32, bits of T), indexed by width - 1.
+template <typename T>
+constexpr auto kUnpackGroups =
+    MakeUnpackTable<T>(std::make_integer_sequence<int, std::min<int>(32, 8 * sizeof(T))>());
+
 // Unpacks n values of w bits (LSB first) from data; requires avail >= ceil(n * w / 8).
 template <typename T>
 void UnpackBits(const uint8_t* data, size_t avail, int w, int64_t n, T* out) {
@@ -37,11 +65,17 @@ void UnpackBits(const uint8_t* data, size_t avail, int w, int64_t n, T* out) {
   }
   const uint64_t mask = w == 64 ? ~uint64_t{0} : (uint64_t{1} << w) - 1;
   int64_t i = 0;
+  if (static_cast<size_t>(w) <= kUnpackGroups<T>.size() && avail >= 8) {
+    // Whole groups while the group's bytes and 8 more lie within avail.
+    const int64_t groups = std::min<int64_t>(n / 8, static_cast<int64_t>((avail - 8) / w));
+    kUnpackGroups<T>[w - 1](data, groups, out);
+    i = groups * 8;
+  }
   if (w <= 56 && avail >= 8) {
     // Value i can be read with one 8-byte load while its first byte + 8 stays in range.
     int64_t safe = static_cast<int64_t>(((avail - 7) * 8 - 1) / static_cast<size_t>(w)) + 1;
     int64_t fast_end = std::min(n, safe);
-    uint64_t bit = 0;
+    uint64_t bit = static_cast<uint64_t>(i) * w;
     for (; i < fast_end; ++i, bit += w) {
       uint64_t v;
       std::memcpy(&v, data + (bit >> 3), 8);
@@ -64,11 +98,14 @@ void UnpackBits(const uint8_t* data, size_t avail, int w, int64_t n, T* out) {
   }
 }
 
-template <typename T>
-Status DecodeRleHybridT(const uint8_t* data, size_t size, int w, int64_t n, T* out) {
-  if (w < 0 || w > static_cast<int>(8 * sizeof(T)) || w > 32) {
-    return DataLossError("RLE/bit-packed bit width " + std::to_string(w) + " out of range");
-  }
+// Walks the runs of n values of the RLE/bit-packed hybrid (bit width w <= 32): calls
+// repeat(value, count) for an RLE run and packed(bytes, readable, count) for a bit-packed one
+// (readable >= ceil(count * w / 8): the bytes left in the buffer, so that short runs still
+// unpack with whole-word loads), counts clipped to the n values. A callback returning false
+// stops the walk with DataLoss `stopped`.
+template <typename Repeat, typename Packed>
+Status WalkRleHybrid(const uint8_t* data, size_t size, int w, int64_t n, Repeat repeat,
+                     Packed packed, const char* stopped) {
   const size_t value_bytes = (w + 7) / 8;
   size_t pos = 0;
   int64_t done = 0;
@@ -85,7 +122,7 @@ Status DecodeRleHybridT(const uint8_t* data, size_t size, int w, int64_t n, T* o
       if ((static_cast<uint64_t>(take) * w + 7) / 8 > avail) {
         return Truncated("RLE/bit-packed", done, n);
       }
-      UnpackBits(data + pos, avail, w, take, out + done);
+      if (!packed(data + pos, size - pos, take)) return DataLossError(stopped);
       pos += avail;
       done += take;
     } else {
@@ -99,11 +136,64 @@ Status DecodeRleHybridT(const uint8_t* data, size_t size, int w, int64_t n, T* o
                              std::to_string(w));
       }
       int64_t take = static_cast<int64_t>(std::min<uint64_t>(count, n - done));
-      std::fill(out + done, out + done + take, static_cast<T>(v));
+      if (!repeat(v, take)) return DataLossError(stopped);
       done += take;
     }
   }
   return OkStatus();
+}
+
+template <typename T>
+Status DecodeRleHybridT(const uint8_t* data, size_t size, int w, int64_t n, T* out) {
+  if (w < 0 || w > static_cast<int>(8 * sizeof(T)) || w > 32) {
+    return DataLossError("RLE/bit-packed bit width " + std::to_string(w) + " out of range");
+  }
+  return WalkRleHybrid(
+      data, size, w, n,
+      [&](uint32_t v, int64_t count) {
+        out = std::fill_n(out, count, static_cast<T>(v));
+        return true;
+      },
+      [&](const uint8_t* bytes, size_t readable, int64_t count) {
+        UnpackBits(bytes, readable, w, count, out);
+        out += count;
+        return true;
+      },
+      "");
+}
+
+template <typename T>
+bool GatherRleHybridT(const uint8_t* data, size_t size, int w, int64_t n, const T* dict,
+                      size_t dict_size, T* out) {
+  if (w < 0 || w > 32) return false;
+  // Bit-packed indices are unpacked a block at a time into `idx` (L1-resident), then gathered.
+  constexpr int64_t kBlock = 512;  // a multiple of 8: each block but a run's last is whole bytes
+  uint32_t idx[kBlock];
+  return WalkRleHybrid(
+             data, size, w, n,
+             [&](uint32_t v, int64_t count) {
+               if (count > 0 && v >= dict_size) return false;
+               out = std::fill_n(out, count, count > 0 ? dict[v] : T());
+               return true;
+             },
+             [&](const uint8_t* bytes, size_t readable, int64_t count) {
+               for (int64_t left = count; left > 0;) {
+                 const int64_t m = std::min(left, kBlock);
+                 UnpackBits(bytes, readable, w, m, idx);
+                 for (int64_t i = 0; i < m; ++i) {
+                   if (idx[i] >= dict_size) return false;
+                   out[i] = dict[idx[i]];
+                 }
+                 const size_t used = static_cast<size_t>(m) * w / 8;
+                 bytes += used;
+                 readable -= used;
+                 out += m;
+                 left -= m;
+               }
+               return true;
+             },
+             "dictionary index out of range")
+      .ok();
 }
 
 template <typename T>
@@ -185,10 +275,31 @@ Status DecodeRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t 
   return DecodeRleHybridT(data, size, bit_width, n, out);
 }
 
+template <typename T>
+bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n, const T* dict,
+                     size_t dict_size, T* out) {
+  return GatherRleHybridT(data, size, bit_width, n, dict, dict_size, out);
+}
+template bool GatherRleHybrid(const uint8_t*, size_t, int, int64_t, const uint8_t*, size_t,
+                              uint8_t*);
+template bool GatherRleHybrid(const uint8_t*, size_t, int, int64_t, const int32_t*, size_t,
+                              int32_t*);
+template bool GatherRleHybrid(const uint8_t*, size_t, int, int64_t, const int64_t*, size_t,
+                              int64_t*);
+template bool GatherRleHybrid(const uint8_t*, size_t, int, int64_t, const float*, size_t, float*);
+template bool GatherRleHybrid(const uint8_t*, size_t, int, int64_t, const double*, size_t,
+                              double*);
+
+Status CheckPlainFixed(size_t size, int width, int64_t n) {
+  if (static_cast<uint64_t>(n) * width > size) {
+    return Truncated("PLAIN", static_cast<int64_t>(size / width), n);
+  }
+  return OkStatus();
+}
+
 Status DecodePlainFixed(const uint8_t* data, size_t size, int width, int64_t n, void* out) {
-  uint64_t need = static_cast<uint64_t>(n) * width;
-  if (need > size) return Truncated("PLAIN", static_cast<int64_t>(size / width), n);
-  if (need > 0) std::memcpy(out, data, need);
+  RETURN_IF_ERROR(CheckPlainFixed(size, width, n));
+  if (n > 0) std::memcpy(out, data, static_cast<size_t>(n) * width);
   return OkStatus();
 }
 

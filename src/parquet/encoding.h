@@ -20,7 +20,18 @@ namespace bimride::parquet {
 Status DecodeRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n, uint32_t* out);
 Status DecodeRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n, uint8_t* out);
 
+// Dictionary indices in the RLE/bit-packed hybrid straight to values: out[i] = dict[index i],
+// without the index array in between. False (out partly written) when the data is malformed
+// or an index is not below dict_size: the caller then decodes the indices with
+// DecodeRleHybrid and gathers, for the error that names what is wrong.
+// T: uint8_t (booleans), int32_t, int64_t, float or double.
+template <typename T>
+bool GatherRleHybrid(const uint8_t* data, size_t size, int bit_width, int64_t n, const T* dict,
+                     size_t dict_size, T* out);
+
 Status DecodePlainFixed(const uint8_t* data, size_t size, int width, int64_t n, void* out);
+// DecodePlainFixed's check alone: do `size` bytes hold n values of `width` bytes?
+Status CheckPlainFixed(size_t size, int width, int64_t n);
 Status DecodePlainBoolean(const uint8_t* data, size_t size, int64_t n, uint8_t* out);
 // INT96 timestamps (nanoseconds of day + Julian day) to nanoseconds since the Unix epoch.
 Status DecodePlainInt96(const uint8_t* data, size_t size, int64_t n, int64_t* out);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -17,6 +18,53 @@ TEST(EncodingTest, BitPackedRunFromTheSpecExample) {
   uint32_t out[8];
   ASSERT_TRUE(DecodeRleHybrid(U8(data), data.size(), 3, 8, out).ok());
   for (uint32_t i = 0; i < 8; ++i) EXPECT_EQ(out[i], i);
+}
+
+TEST(EncodingTest, BitPackedRunsOfEveryWidthAndLength) {
+  // Every bit width the unpackers specialise, lengths around whole groups of 8 and a run
+  // ending at the buffer's end (no slack after it), into 32-bit and 8-bit outputs.
+  std::mt19937 rng(7);
+  for (int w = 0; w <= 32; ++w) {
+    for (int64_t n : {1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000, 1003}) {
+      std::vector<uint32_t> v(static_cast<size_t>(n));
+      const uint32_t mask = w == 32 ? 0xffffffffu : (1u << w) - 1;
+      for (auto& x : v) x = static_cast<uint32_t>(rng()) & mask;
+      std::string enc;
+      EncodeRleHybrid(v.data(), n, w, &enc);
+      std::vector<uint32_t> back(v.size());
+      ASSERT_TRUE(DecodeRleHybrid(U8(enc), enc.size(), w, n, back.data()).ok()) << w << " " << n;
+      EXPECT_EQ(back, v) << "bit width " << w << ", " << n << " values";
+      if (w > 8) continue;
+      std::vector<uint8_t> v8(v.begin(), v.end()), back8(v.size());
+      enc.clear();
+      EncodeRleHybrid(v8.data(), n, w, &enc);
+      ASSERT_TRUE(DecodeRleHybrid(U8(enc), enc.size(), w, n, back8.data()).ok()) << w << " " << n;
+      EXPECT_EQ(back8, v8) << "bit width " << w << ", " << n << " values";
+    }
+  }
+}
+
+TEST(EncodingTest, GatherRleHybridMatchesIndicesThenGather) {
+  std::mt19937 rng(11);
+  const std::vector<double> dict = {0.5, 1.5, 2.5, 3.5, 4.5};
+  for (int64_t n : {1, 9, 600, 1500}) {
+    std::vector<uint32_t> idx(static_cast<size_t>(n));
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = (i / 40) % 3 ? 4 : rng() % 5;  // runs too
+    std::string enc;
+    EncodeRleHybrid(idx.data(), n, 3, &enc);
+    std::vector<double> out(idx.size());
+    ASSERT_TRUE(GatherRleHybrid(U8(enc), enc.size(), 3, n, dict.data(), dict.size(), out.data()));
+    for (size_t i = 0; i < idx.size(); ++i) ASSERT_EQ(out[i], dict[idx[i]]) << i;
+    // An index past the dictionary, in a bit-packed or an RLE run, and a cut stream: false.
+    const bool has_4 = std::find(idx.begin(), idx.end(), 4u) != idx.end();
+    EXPECT_EQ(GatherRleHybrid(U8(enc), enc.size(), 3, n, dict.data(), 4, out.data()), !has_4);
+    idx.back() = 5;
+    enc.clear();
+    EncodeRleHybrid(idx.data(), n, 3, &enc);
+    EXPECT_FALSE(GatherRleHybrid(U8(enc), enc.size(), 3, n, dict.data(), dict.size(), out.data()));
+    EXPECT_FALSE(GatherRleHybrid(U8(enc), enc.size() / 2, 3, n, dict.data(), dict.size(),
+                                 out.data()));
+  }
 }
 
 TEST(EncodingTest, RleRunsAndBitPackedRunsRoundTrip) {

@@ -24,6 +24,11 @@ struct PageBuffers {
   std::vector<uint32_t> indices;  // dictionary indices of one page
   std::vector<int64_t> ends;      // byte-array end offsets of one page's non-null values
   Column dict;                    // the current chunk's dictionary
+  // INT32, INT64, FLOAT and DOUBLE dictionaries are used where they were decompressed (the
+  // page buffer, kept here while the chunk's data pages take `page`), not copied into `dict`;
+  // dict_values points at the values of either.
+  std::vector<uint8_t> dict_page;
+  const void* dict_values = nullptr;
 };
 
 }  // namespace
@@ -83,6 +88,26 @@ void Allocate(Column* c, int64_t rows) {
       c->offsets[0] = 0;
       break;
   }
+}
+
+// The number of ones in levels[0, n), each 0 or 1 (definition levels of a flat column): eight
+// at a time in the byte lanes of a uint64, emptied before a lane can pass 255.
+int64_t CountOnes(const uint8_t* levels, int64_t n) {
+  int64_t total = 0, i = 0;
+  while (n - i >= 8) {
+    const int64_t end = i + 8 * std::min<int64_t>((n - i) / 8, 255);
+    uint64_t lanes = 0;
+    for (; i < end; i += 8) {
+      uint64_t word;
+      std::memcpy(&word, levels + i, 8);
+      lanes += word;
+    }
+    constexpr uint64_t kLowBytes = 0x00ff00ff00ff00ffull;
+    const uint64_t pairs = (lanes & kLowBytes) + ((lanes >> 8) & kLowBytes);  // 16-bit lanes
+    total += static_cast<int64_t>((pairs * 0x0001000100010001ull) >> 48);
+  }
+  for (; i < n; ++i) total += levels[i];
+  return total;
 }
 
 // Moves the `valid` values packed at the front of [base, base + rows) to their rows, zeroing
@@ -625,7 +650,19 @@ Status DecodeDictionaryPage(const PageHeader& h, const uint8_t* body, size_t siz
     return DataLossError("dictionary page claims " + std::to_string(d.num_values) + " values in " +
                          std::to_string(size) + " bytes");
   }
+  const PhysicalType t = schema.physical;
+  if (t == PhysicalType::kInt32 || t == PhysicalType::kInt64 || t == PhysicalType::kFloat ||
+      t == PhysicalType::kDouble) {
+    if (body == buf->page.data()) {  // decompressed: the buffer is aligned for any value type
+      RETURN_IF_ERROR(CheckPlainFixed(size, static_cast<int>(FixedValueWidth(t)), d.num_values));
+      buf->page.swap(buf->dict_page);
+      buf->dict_values = buf->dict_page.data();
+      buf->dict.num_rows = d.num_values;
+      return OkStatus();
+    }
+  }
   Allocate(&buf->dict, d.num_values);
+  buf->dict_values = FixedData(&buf->dict);
   buf->ends.resize(d.num_values);
   RETURN_IF_ERROR(DecodeValues(Encoding::kPlain, body, size, d.num_values, schema, &buf->dict, 0,
                                buf->ends.data()));
@@ -703,54 +740,78 @@ Status SplitDataPage(const PageHeader& h, PageType type, const uint8_t* body, si
   return OkStatus();
 }
 
+// fn(T()) with T the type a fixed-width physical type's values have in a Column (booleans:
+// uint8_t), or `otherwise` for byte arrays.
+template <typename R, typename Fn>
+R VisitFixed(PhysicalType t, R otherwise, Fn fn) {
+  switch (t) {
+    case PhysicalType::kBoolean: return fn(uint8_t());
+    case PhysicalType::kInt32: return fn(int32_t());
+    case PhysicalType::kInt64:
+    case PhysicalType::kInt96: return fn(int64_t());
+    case PhysicalType::kFloat: return fn(float());
+    case PhysicalType::kDouble: return fn(double());
+    default: return otherwise;
+  }
+}
+
+// The current chunk's dictionary values of a fixed-width type T (see PageBuffers).
+template <typename T>
+const T* DictValues(const PageBuffers& buf) {
+  return static_cast<const T*>(buf.dict_values);
+}
+
 // Copies the dictionary values `idx[0, n)` to rows [row0, row0 + n) of `out` (byte arrays:
 // appends the bytes and writes each value's end into `ends`). DataLoss for an index outside
 // the dictionary.
-Status GatherFromDictionary(const Column& dict, const uint32_t* idx, int64_t n, Column* out,
+Status GatherFromDictionary(const PageBuffers& buf, const uint32_t* idx, int64_t n, Column* out,
                             int64_t row0, int64_t* ends) {
+  const Column& dict = buf.dict;
   const size_t dict_size = static_cast<size_t>(dict.num_rows);
-  switch (out->physical) {
-    case PhysicalType::kBoolean:
-      return GatherT(dict.boolean.data(), dict_size, idx, n, out->boolean.data() + row0);
-    case PhysicalType::kInt32:
-      return GatherT(dict.i32.data(), dict_size, idx, n, out->i32.data() + row0);
-    case PhysicalType::kInt64:
-    case PhysicalType::kInt96:
-      return GatherT(dict.i64.data(), dict_size, idx, n, out->i64.data() + row0);
-    case PhysicalType::kFloat:
-      return GatherT(dict.f32.data(), dict_size, idx, n, out->f32.data() + row0);
-    case PhysicalType::kDouble:
-      return GatherT(dict.f64.data(), dict_size, idx, n, out->f64.data() + row0);
-    case PhysicalType::kByteArray:
-    case PhysicalType::kFixedLenByteArray: {
-      const int64_t* doff = dict.offsets.data();
-      // Size first, then copy, so the bytes grow once.
-      size_t total = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        uint32_t k = idx[i];
-        if (k >= dict_size) {
-          return DataLossError("dictionary index " + std::to_string(k) +
-                               " out of range (dictionary has " + std::to_string(dict_size) +
-                               " values)");
-        }
-        total += static_cast<size_t>(doff[k + 1] - doff[k]);
-      }
-      size_t pos = out->bytes.size();
-      out->bytes.resize(pos + total);
-      char* dst = out->bytes.data();
-      const char* src = dict.bytes.data();
-      for (int64_t i = 0; i < n; ++i) {
-        uint32_t k = idx[i];
-        size_t len = static_cast<size_t>(doff[k + 1] - doff[k]);
-        // An all-empty dictionary has no bytes at all (data() may be null): copy nothing.
-        if (len > 0) std::memcpy(dst + pos, src + doff[k], len);
-        pos += len;
-        ends[i] = static_cast<int64_t>(pos);
-      }
-      return OkStatus();
+  if (!IsByteArray(out->physical)) {
+    return VisitFixed(out->physical, OkStatus(), [&](auto value) {
+      using T = decltype(value);
+      return GatherT(DictValues<T>(buf), dict_size, idx, n, static_cast<T*>(FixedData(out)) + row0);
+    });
+  }
+  const int64_t* doff = dict.offsets.data();
+  // Size first, then copy, so the bytes grow once.
+  size_t total = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t k = idx[i];
+    if (k >= dict_size) {
+      return DataLossError("dictionary index " + std::to_string(k) +
+                           " out of range (dictionary has " + std::to_string(dict_size) +
+                           " values)");
     }
+    total += static_cast<size_t>(doff[k + 1] - doff[k]);
+  }
+  size_t pos = out->bytes.size();
+  out->bytes.resize(pos + total);
+  char* dst = out->bytes.data();
+  const char* src = dict.bytes.data();
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t k = idx[i];
+    size_t len = static_cast<size_t>(doff[k + 1] - doff[k]);
+    // An all-empty dictionary has no bytes at all (data() may be null): copy nothing.
+    if (len > 0) std::memcpy(dst + pos, src + doff[k], len);
+    pos += len;
+    ends[i] = static_cast<int64_t>(pos);
   }
   return OkStatus();
+}
+
+// Fixed-width values: decodes n dictionary indices straight into rows [row0, row0 + n) of
+// `out` (GatherRleHybrid). False for byte arrays and for indices that are malformed or out of
+// range, which the caller decodes the general way.
+bool GatherFixedValues(const PageBuffers& buf, const uint8_t* data, size_t size, int w,
+                       int64_t n, Column* out, int64_t row0) {
+  return VisitFixed(out->physical, false, [&](auto value) {
+    using T = decltype(value);
+    return GatherRleHybrid(data, size, w, n, DictValues<T>(buf),
+                           static_cast<size_t>(buf.dict.num_rows),
+                           static_cast<T*>(FixedData(out)) + row0);
+  });
 }
 
 // Decodes the `valid` non-null values of a page into rows [row0, row0 + valid) of `out`, packed
@@ -766,10 +827,14 @@ Status DecodePageValues(const DataPage& page, int64_t valid, const ColumnSchema&
   if (page.values_size < 1) return DataLossError("dictionary indices lack their bit width");
   int w = page.values[0];
   if (w > 32) return DataLossError("dictionary index bit width " + std::to_string(w));
+  if (GatherFixedValues(*buf, page.values + 1, page.values_size - 1, w, valid, out, row0)) {
+    return OkStatus();
+  }
+  // Byte arrays, or malformed indices: decode the indices, then gather (naming what is wrong).
   buf->indices.resize(valid);
   RETURN_IF_ERROR(
       DecodeRleHybrid(page.values + 1, page.values_size - 1, w, valid, buf->indices.data()));
-  return GatherFromDictionary(buf->dict, buf->indices.data(), valid, out, row0, buf->ends.data());
+  return GatherFromDictionary(*buf, buf->indices.data(), valid, out, row0, buf->ends.data());
 }
 
 // Decodes one data page into rows [row0, row0 + page.num_values) of `out` (a column of `rows`
@@ -783,8 +848,7 @@ Status DecodeDataPage(const DataPage& page, const ColumnSchema& schema, bool hav
   if (schema.optional && n > 0) {
     buf->levels.resize(n);
     RETURN_IF_ERROR(DecodeRleHybrid(page.def_levels, page.def_size, 1, n, buf->levels.data()));
-    valid = 0;
-    for (int64_t i = 0; i < n; ++i) valid += buf->levels[i];
+    valid = CountOnes(buf->levels.data(), n);
     page_has_nulls = valid != n;
     if (page_has_nulls) {
       if (out->validity.empty()) out->validity.assign(rows, 1);
