@@ -51,3 +51,22 @@ function(bimride_test)
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
     ENVIRONMENT "BIMRIDE_DATA_DIR=${BIMRIDE_DATA_DIR};BIMRIDE_CLI=${CMAKE_BINARY_DIR}/bimride")
 endfunction()
+
+# bimride_fuzzer(NAME parquet_reader_fuzzer SOURCES reader_fuzzer.cc DEPS bimride_parquet)
+# A libFuzzer target (only with -DBIMRIDE_FUZZ=ON, clang): the harness linked with libFuzzer and
+# ASan/UBSan, every report fatal. The libraries it drives are instrumented by bimride_warnings.
+function(bimride_fuzzer)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS" ${ARGN})
+  if(NOT BIMRIDE_FUZZ)
+    return()
+  endif()
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "BIMRIDE_FUZZ needs clang: configure with CC=clang CXX=clang++")
+  endif()
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
+  target_compile_options(${ARG_NAME} PRIVATE -fsanitize=fuzzer,address,undefined
+                                             -fno-sanitize-recover=all)
+  target_link_options(${ARG_NAME} PRIVATE -fsanitize=fuzzer,address,undefined)
+  bimride_warnings(${ARG_NAME})
+endfunction()
