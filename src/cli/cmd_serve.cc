@@ -14,7 +14,7 @@ int RunServe(const std::vector<std::string>& args) {
   FlagParser flags("bimride serve",
                    "Serve the models of a repository (<repo>/<model>/<version>/manifest.json) over "
                    "TF Serving REST (/v1) and KServe v2 (/v2), with /metrics for Prometheus.");
-  std::string repo, host = "127.0.0.1", config_path, access_log;
+  std::string repo, host = "127.0.0.1", config_path, access_log, prediction_log;
   int64_t port = 8501, io_threads = 0, poll_ms = -1;
   flags.AddString("model-repo", &repo, "model repository folder");
   flags.AddString("host", &host, "address to bind (loopback unless told)");
@@ -25,6 +25,9 @@ int RunServe(const std::vector<std::string>& args) {
   flags.AddInt("poll-interval-ms", &poll_ms, "repository polling interval (0: off)");
   flags.SetDefaultText("poll-interval-ms", "the config file's value, else 1000");
   flags.AddString("access-log", &access_log, "access log: off, stderr or a file path");
+  flags.AddString("prediction-log", &prediction_log,
+                  "folder for the prediction log (Parquet, every served row; off by default; "
+                  "sampling and budgets in the config file's prediction_log)");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
 
   serving::ServerConfig config;
@@ -41,6 +44,7 @@ int RunServe(const std::vector<std::string>& args) {
   if (flags.WasSet("io-threads")) config.io_threads = io_threads;
   if (flags.WasSet("poll-interval-ms")) config.poll_interval_ms = poll_ms;
   if (flags.WasSet("access-log")) config.access_log = access_log;
+  if (flags.WasSet("prediction-log")) config.prediction_log.dir = prediction_log;
   if (config.model_repo.empty()) {
     std::fprintf(stderr, "bimride serve: --model-repo is required (or server.model_repo)\n");
     return kExitUsage;

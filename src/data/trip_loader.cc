@@ -185,7 +185,14 @@ StatusOr<std::string> DescribeTripFile(const std::string& path, const LoadTripsO
     gz = IsGzip(std::string_view(m, 2));
   }
   LoadTripsOptions one = options;
-  ASSIGN_OR_RETURN(LoadedTrips loaded, LoadTripsWithReport({path}, one));
+  StatusOr<LoadedTrips> read = LoadTripsWithReport({path}, one);
+  // Parquet that is not trips (a prediction log, a feature table) is described as plain Parquet.
+  if (!read.ok() && format == TripFileFormat::kParquet &&
+      read.status().message().find(kUnknownParquetTripLayout) != std::string::npos) {
+    return out + "  layout: none of the trip layouts (described as plain Parquet; a layout file, "
+                 "--layout, reads it as trips)\n";
+  }
+  ASSIGN_OR_RETURN(LoadedTrips loaded, std::move(read));
   if (format == TripFileFormat::kCsv) {
     out += "  format: CSV" + std::string(gz ? " (gzip)" : "") + ", layout " +
            loaded.files[0].format + "\n";

@@ -336,7 +336,7 @@ StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path, const TripLayou
   if (layout == nullptr) {
     std::string cols;
     for (size_t i = 0; i < schema.size() && i < 8; ++i) cols += (i ? "," : "") + schema[i].name;
-    return InvalidArgumentError(path + ": unknown Parquet trip layout (columns '" + cols +
+    return InvalidArgumentError(path + ": " + kUnknownParquetTripLayout + " (columns '" + cols +
                                 "…' are none of TLC green/yellow/FHV/HVFHV, bimride; describe them "
                                 "in a layout file: --layout)");
   }

@@ -48,4 +48,8 @@ Status WriteQuarantineParquet(const Quarantine& quarantine, const std::string& p
 // min/max over all values (times formatted as civil time).
 StatusOr<std::string> DescribeParquetFile(const std::string& path);
 
+// The words of ReadTripsParquet's InvalidArgument for a file whose columns match no known trip
+// layout (and no layout file was given): such a file is still a Parquet file to describe.
+inline constexpr char kUnknownParquetTripLayout[] = "unknown Parquet trip layout";
+
 }  // namespace bimride::data

@@ -98,11 +98,16 @@ PredictionLog::~PredictionLog() {
   if (writer_.joinable()) writer_.join();
 }
 
-bool PredictionLog::Log(PredictionBatch batch) {
-  if (options_.sample_rate < 1.0 && SampleKey(batch.request_id) >= options_.sample_rate) {
+bool PredictionLog::Sample(const std::string& request_id) {
+  if (options_.sample_rate < 1.0 && SampleKey(request_id) >= options_.sample_rate) {
     sampled_out_.fetch_add(1);
     return false;
   }
+  return true;
+}
+
+bool PredictionLog::Log(PredictionBatch batch) {
+  if (!Sample(batch.request_id)) return false;
   const size_t rows = static_cast<size_t>(std::max<int64_t>(batch.rows, 0));
   if (batch.rows < 1 || batch.features.size() != rows * batch.feature_names.size() ||
       batch.outputs.size() != rows * batch.output_names.size() ||

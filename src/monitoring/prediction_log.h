@@ -78,6 +78,9 @@ class PredictionLog {
   PredictionLog(const PredictionLog&) = delete;
   PredictionLog& operator=(const PredictionLog&) = delete;
 
+  // Whether a request is in the sample (by a hash of its id; counted in `sampled_out` when not).
+  // Lets a caller skip gathering a batch it would not log.
+  bool Sample(const std::string& request_id);
   // Queues the batch for the writer: false when sampled out or dropped (queue full). Never
   // blocks on I/O. InvalidArgument-shaped batches (sizes that disagree) are dropped and counted.
   bool Log(PredictionBatch batch);

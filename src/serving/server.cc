@@ -6,11 +6,12 @@
 
 namespace bimride::serving {
 
-Server::Server(ServerConfig config)
+Server::Server(ServerConfig config, std::unique_ptr<monitoring::PredictionLog> prediction_log)
     : config_(std::move(config)),
+      prediction_log_(std::move(prediction_log)),
       manager_(std::make_unique<ServableManager>(config_, &metrics_)),
       service_(std::make_unique<Service>(manager_.get(), &metrics_, &shadows_,
-                                         config_.max_batch_rows)) {}
+                                         config_.max_batch_rows, prediction_log_.get())) {}
 
 StatusOr<std::unique_ptr<Server>> Server::Create(ServerConfig config) {
   if (config.model_repo.empty()) return InvalidArgumentError("no model repository given");
@@ -23,7 +24,16 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerConfig config) {
                          "to every caller; set BIMRIDE_ADMIN_TOKEN or server.admin_token to "
                          "enable it";
   }
-  std::unique_ptr<Server> server(new Server(std::move(config)));
+  std::unique_ptr<monitoring::PredictionLog> log;
+  if (!config.prediction_log.dir.empty()) {
+    StatusOr<std::unique_ptr<monitoring::PredictionLog>> opened =
+        monitoring::PredictionLog::Open(config.prediction_log);
+    if (!opened.ok()) return opened.status().WithContext("prediction log");
+    log = std::move(opened).value();
+    BIMRIDE_LOG(INFO) << "prediction log: " << config.prediction_log.dir << " (sample rate "
+                      << config.prediction_log.sample_rate << ")";
+  }
+  std::unique_ptr<Server> server(new Server(std::move(config), std::move(log)));
   RETURN_IF_ERROR(server->manager_->Start());
   server->shadows_.Start();
   return server;
@@ -57,6 +67,7 @@ void Server::Shutdown(int drain_ms) {
   for (auto& t : transports_) t->Stop(drain_ms);  // no new requests; in-flight ones answered
   shadows_.Stop();                                // queued mirrors run, releasing servables
   manager_->Stop();                               // batchers drain, versions unload
+  if (prediction_log_) (void)prediction_log_->Flush();  // every logged row on disk
   BIMRIDE_LOG(INFO) << "model server stopped";
 }
 

@@ -57,11 +57,12 @@ class Server {
   void Shutdown(int drain_ms = 10000);
 
  private:
-  explicit Server(ServerConfig config);
+  Server(ServerConfig config, std::unique_ptr<monitoring::PredictionLog> prediction_log);
 
   const ServerConfig config_;
   // Declared in dependency order: destroyed transports first, metrics last.
   ServingMetrics metrics_;
+  std::unique_ptr<monitoring::PredictionLog> prediction_log_;  // null when off
   std::unique_ptr<ServableManager> manager_;
   ShadowQueue shadows_;
   std::unique_ptr<Service> service_;

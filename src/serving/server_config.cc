@@ -146,7 +146,32 @@ Status ApplyConfigFile(const Config& config, ServerConfig* out) {
   const std::string& src = config.source();
   try {
     if (!doc.is_object()) return InvalidArgumentError(src + ": must be a JSON object");
-    RETURN_IF_ERROR(CheckKeys(doc, {"server", "model_defaults", "models"}, src + ": "));
+    RETURN_IF_ERROR(
+        CheckKeys(doc, {"server", "prediction_log", "model_defaults", "models"}, src + ": "));
+    if (auto it = doc.find("prediction_log"); it != doc.end()) {
+      const json& p = *it;
+      const std::string pw = src + ": prediction_log";
+      if (!p.is_object()) return InvalidArgumentError(pw + ": must be an object");
+      RETURN_IF_ERROR(CheckKeys(p,
+                                {"dir", "sample_rate", "max_file_rows", "max_file_age_ms",
+                                 "disk_budget_bytes", "queue_rows"},
+                                pw));
+      monitoring::PredictionLogOptions& o = out->prediction_log;
+      if (auto v = p.find("dir"); v != p.end()) {
+        if (!v->is_string()) return InvalidArgumentError(pw + ".dir: must be a string");
+        o.dir = v->get<std::string>();
+      }
+      if (auto v = p.find("sample_rate"); v != p.end()) {
+        if (!v->is_number() || !(v->get<double>() > 0 && v->get<double>() <= 1)) {
+          return InvalidArgumentError(pw + ".sample_rate: must be a number in (0, 1]");
+        }
+        o.sample_rate = v->get<double>();
+      }
+      RETURN_IF_ERROR(ReadInt(p, "max_file_rows", &o.max_file_rows, pw, 1));
+      RETURN_IF_ERROR(ReadInt(p, "max_file_age_ms", &o.max_file_age_ms, pw, 1));
+      RETURN_IF_ERROR(ReadInt(p, "disk_budget_bytes", &o.disk_budget_bytes, pw, 1));
+      RETURN_IF_ERROR(ReadInt(p, "queue_rows", &o.queue_rows, pw, 1));
+    }
     if (auto it = doc.find("server"); it != doc.end()) {
       const json& s = *it;
       const std::string sw = src + ": server";

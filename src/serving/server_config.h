@@ -5,6 +5,9 @@
 //               "max_batch_rows": 1024, "poll_interval_ms": 1000, "access_log": "stderr",
 //               "admin_token": "…", "max_connections": 10000, "max_header_bytes": 16384,
 //               "header_timeout_ms": 10000},
+//    "prediction_log": {"dir": "/var/log/bimride/predictions", "sample_rate": 0.1,
+//                       "max_file_rows": 1048576, "max_file_age_ms": 600000,
+//                       "disk_budget_bytes": 1073741824, "queue_rows": 262144},
 //    "model_defaults": {"version_policy": {"latest": 1}},
 //    "models": {"eta": {"version_policy": {"specific": [3, 4]},
 //                       "labels": {"stable": 3, "canary": 4},
@@ -26,6 +29,7 @@
 
 #include "common/config.h"
 #include "common/status.h"
+#include "monitoring/prediction_log.h"
 #include "serving/dynamic_batcher.h"
 
 namespace bimride::serving {
@@ -70,6 +74,8 @@ struct ServerConfig {
   int64_t max_connections = 10000;    // open connections beyond → 503 and closed
   int64_t max_header_bytes = 16 << 10;  // larger request line + header → 431
   int64_t header_timeout_ms = 10000;    // a request head must arrive within this of its first byte
+  // Prediction log (monitoring/prediction_log.h): off unless `prediction_log.dir` is set.
+  monitoring::PredictionLogOptions prediction_log;
   ModelConfig model_defaults;
   std::map<std::string, ModelConfig> models;
 

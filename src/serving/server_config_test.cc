@@ -131,7 +131,7 @@ TEST(ServerConfigTest, UnknownKeysAreErrorsNamingTheFileThePathAndTheKnownKeys) 
   };
   for (const Case& c : std::vector<Case>{
            {R"({"sever": {"port": 80}})",
-            "serve.json: sever: unknown key; expected one of: server, model_defaults, models"},
+            "serve.json: sever: unknown key; expected one of: server, prediction_log, model_defaults, models"},
            {R"({"server": {"prot": 80}})", "serve.json: server.prot: unknown key; expected one of"},
            {R"({"models": {"eta": {"batchng": {"max_batch_size": 8}}}})",
             "serve.json: models.eta.batchng: unknown key; expected one of: version_policy, "

@@ -1,8 +1,12 @@
 #include "serving/service.h"
 
+#include <chrono>
 #include <cmath>
 #include <memory>
 #include <optional>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
 
 #include "common/logging.h"
 #include "registry/registry.h"
@@ -20,8 +24,12 @@ std::string RawToText(const RawValue& v) {
 }  // namespace
 
 Service::Service(ServableManager* manager, ServingMetrics* metrics, ShadowQueue* shadows,
-                 int64_t max_batch_rows)
-    : manager_(manager), metrics_(metrics), shadows_(shadows), max_batch_rows_(max_batch_rows) {}
+                 int64_t max_batch_rows, monitoring::PredictionLog* prediction_log)
+    : manager_(manager),
+      metrics_(metrics),
+      shadows_(shadows),
+      max_batch_rows_(max_batch_rows),
+      prediction_log_(prediction_log) {}
 
 Service::~Service() = default;
 
@@ -70,13 +78,15 @@ void Service::Predict(PredictRequest request, PredictDone done) {
     return;
   }
   const int64_t rows = request.input.rows;
+  std::optional<PendingLogEntry> log_entry = StartLogEntry(request, *features);
   auto shadows = std::move(route->shadows);
   const Servable* p = primary.get();
   p->Predict(
       std::move(features).value(), rows,
       [this, primary = std::move(primary), done = std::move(done), rows,
-       shadows = std::move(shadows), shadow_input = std::move(shadow_input)](
-          Status status, std::vector<float> outputs, PredictTiming timing) mutable {
+       shadows = std::move(shadows), shadow_input = std::move(shadow_input),
+       log_entry = std::move(log_entry)](Status status, std::vector<float> outputs,
+                                         PredictTiming timing) mutable {
         VersionMetrics* vm = primary->metrics();
         if (status.ok()) {
           for (size_t i = 0; i < outputs.size(); ++i) {
@@ -98,6 +108,7 @@ void Service::Predict(PredictRequest request, PredictDone done) {
         }
         vm->queue_seconds.Observe(timing.queue_ns * 1e-9);
         vm->compute_seconds.Observe(timing.compute_ns * 1e-9);
+        if (log_entry) FinishLogEntry(std::move(*log_entry), *primary, outputs);
         for (size_t i = 0; i < shadows.size(); ++i) {
           // The last shadow takes the request itself; the others a copy each.
           ModelInput input = i + 1 == shadows.size() ? std::move(*shadow_input) : *shadow_input;
@@ -111,6 +122,60 @@ void Service::Predict(PredictRequest request, PredictDone done) {
         result.timing = timing;
         done(std::move(result));
       });
+}
+
+std::optional<Service::PendingLogEntry> Service::StartLogEntry(
+    const PredictRequest& request, const std::vector<float>& features) {
+  if (prediction_log_ == nullptr) return std::nullopt;
+  const auto start = std::chrono::steady_clock::now();
+  std::string id;
+  if (request.headers != nullptr) id = std::string(request.headers->Get("x-request-id"));
+  if (id.empty()) {
+    static const std::string prefix = std::to_string(
+        std::chrono::system_clock::now().time_since_epoch().count() & 0xffffffffffff);
+    id = prefix + "-" + std::to_string(next_request_id_.fetch_add(1));
+  }
+  if (!prediction_log_->Sample(id)) return std::nullopt;
+  monitoring::PredictionBatch b;
+  b.request_id = std::move(id);
+  b.time_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  b.model = request.model;
+  b.route = !request.selector.label.empty() ? request.selector.label
+            : request.selector.version      ? "v" + std::to_string(*request.selector.version)
+                                            : "default";
+  b.rows = request.input.rows;
+  b.features = features;
+  const RawBatch& raw = request.input.raw;
+  for (int64_t r = 0; r < raw.rows && !raw.columns.empty(); ++r) {
+    nlohmann::json row = nlohmann::json::object();
+    for (const RawColumn& c : raw.columns) {
+      const RawValue& v = c.values[r];
+      if (const double* d = std::get_if<double>(&v)) {
+        row[c.name] = *d;
+      } else {
+        row[c.name] = std::get<std::string>(v);
+      }
+    }
+    b.raw.push_back(row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  return PendingLogEntry{std::move(b), start};
+}
+
+void Service::FinishLogEntry(PendingLogEntry pending, const Servable& servable,
+                             const std::vector<float>& outputs) {
+  monitoring::PredictionBatch& entry = pending.batch;
+  const ServableSpec& spec = servable.spec();
+  entry.version = spec.version;
+  const size_t width = entry.rows > 0 ? entry.features.size() / entry.rows : 0;
+  for (size_t k = 0; k < width; ++k) entry.feature_names.push_back(std::to_string(k));
+  entry.output_names = spec.output_names;
+  entry.outputs = outputs;
+  entry.latency_us = std::chrono::duration<float, std::micro>(std::chrono::steady_clock::now() -
+                                                              pending.start)
+                         .count();
+  prediction_log_->Log(std::move(entry));
 }
 
 StatusOr<std::vector<VersionStatus>> Service::GetModelStatus(
@@ -208,7 +273,29 @@ StatusOr<LabelMoveOutcome> Service::MoveLabel(const LabelMoveCall& call) {
 }
 
 std::string Service::MetricsText() const {
-  return metrics_->RenderPrometheus(manager_->LoadedVersions());
+  std::string text = metrics_->RenderPrometheus(manager_->LoadedVersions());
+  if (prediction_log_ != nullptr) {
+    const monitoring::PredictionLogStats s = prediction_log_->stats();
+    for (const auto& [name, help, value] : std::vector<std::tuple<const char*, const char*, int64_t>>{
+             {"bimride_prediction_log_rows_total", "Predicted rows written to the prediction log.",
+              s.logged_rows},
+             {"bimride_prediction_log_dropped_rows_total",
+              "Rows not logged because the log's queue was full.", s.dropped_rows},
+             {"bimride_prediction_log_lost_rows_total", "Rows lost to write errors.", s.lost_rows},
+             {"bimride_prediction_log_sampled_out_total", "Requests left out by the sample rate.",
+              s.sampled_out},
+             {"bimride_prediction_log_write_errors_total", "Prediction log write errors.",
+              s.write_errors},
+             {"bimride_prediction_log_deleted_files_total",
+              "Prediction log files deleted to keep to the disk budget.", s.deleted_files}}) {
+      text += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" +
+              name + " " + std::to_string(value) + "\n";
+    }
+    text += "# HELP bimride_prediction_log_bytes Bytes of closed prediction log files on disk.\n"
+            "# TYPE bimride_prediction_log_bytes gauge\nbimride_prediction_log_bytes " +
+            std::to_string(s.bytes_on_disk) + "\n";
+  }
+  return text;
 }
 
 }  // namespace bimride::serving

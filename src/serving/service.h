@@ -8,6 +8,8 @@
 // caller's thread (batching off) or on a batcher thread (batching on); it must not block.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "monitoring/prediction_log.h"
 #include "registry/metadata_store.h"
 #include "serving/canary_router.h"
 #include "serving/model_input.h"
@@ -94,9 +97,11 @@ struct RepositoryEntry {
 class Service {
  public:
   // `manager`, `metrics` and `shadows` must outlive the Service. Mirrors for shadow versions go
-  // to `shadows` after the primary answered. (The Server passes the queue it owns.)
+  // to `shadows` after the primary answered. (The Server passes the queue it owns.) Answered
+  // predictions go to `prediction_log` when it is not null (sampled by request id: the
+  // `x-request-id` header, else one the service makes up).
   Service(ServableManager* manager, ServingMetrics* metrics, ShadowQueue* shadows,
-          int64_t max_batch_rows);
+          int64_t max_batch_rows, monitoring::PredictionLog* prediction_log = nullptr);
   ~Service();
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
@@ -127,13 +132,26 @@ class Service {
   StatusOr<LabelMoveOutcome> MoveLabel(const LabelMoveCall& call);
 
   ServingMetrics& metrics() { return *metrics_; }
+  const monitoring::PredictionLog* prediction_log() const { return prediction_log_; }
   std::string MetricsText() const;
 
  private:
+  // A sampled request's log entry (id, time, route, features, raw rows), or nullopt.
+  struct PendingLogEntry {
+    monitoring::PredictionBatch batch;
+    std::chrono::steady_clock::time_point start;
+  };
+  std::optional<PendingLogEntry> StartLogEntry(const PredictRequest& request,
+                                               const std::vector<float>& features);
+  void FinishLogEntry(PendingLogEntry entry, const Servable& servable,
+                      const std::vector<float>& outputs);
+
   ServableManager* const manager_;
   ServingMetrics* const metrics_;
   ShadowQueue* const shadows_;
   const int64_t max_batch_rows_;
+  monitoring::PredictionLog* const prediction_log_;
+  std::atomic<uint64_t> next_request_id_{0};
 };
 
 }  // namespace bimride::serving

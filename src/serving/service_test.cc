@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <future>
 #include <limits>
 
+#include "monitoring/prediction_log.h"
+#include "parquet/file_reader.h"
 #include "serving/testing/status_testing.h"
 #include "serving/testing/test_models.h"
 
@@ -51,12 +54,12 @@ class ServiceTest : public ::testing::Test {
     shadows_.Stop();
     if (manager_) manager_->Stop();
   }
-  void Start() {
+  void Start(monitoring::PredictionLog* log = nullptr) {
     manager_ = std::make_unique<ServableManager>(config_, &metrics_);
     ASSERT_TRUE(manager_->Start().ok());
     shadows_.Start();
-    service_ =
-        std::make_unique<Service>(manager_.get(), &metrics_, &shadows_, config_.max_batch_rows);
+    service_ = std::make_unique<Service>(manager_.get(), &metrics_, &shadows_,
+                                         config_.max_batch_rows, log);
   }
   // Predict, waiting for the answer (from whichever thread it comes).
   StatusOr<PredictResult> Predict(PredictRequest request) {
@@ -456,6 +459,59 @@ TEST_F(ServiceTest, MetricsTextListsRequestsAndLoadedVersions) {
       << text;
   EXPECT_NE(text.find("bimride_model_version_loaded{model=\"trip\",version=\"1\"} 1"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace bimride::serving
+
+namespace bimride::serving {
+namespace {
+
+// Served rows reach the prediction log: the request's id, route, raw fields, the features the
+// model saw and its outputs, one Parquet row each; /metrics counts them.
+TEST_F(ServiceTest, AnsweredPredictionsGoToThePredictionLog) {
+  const std::string dir = config_.model_repo + "/prediction_log";
+  auto log = monitoring::PredictionLog::Open({.dir = dir});
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  Start(log->get());
+  PredictRequest trips = Trips({{"pickup_zone", {74.0, 236.0}},
+                                {"trip_distance", {1.5, 3.0}},
+                                {"pickup_datetime", {std::string("2021-02-10 08:30:00"),
+                                                     std::string("2021-02-10 17:05:00")}}},
+                               2);
+  MapHeaders headers({{"x-request-id", std::string("ride-42")}});
+  trips.headers = &headers;
+  ASSERT_TRUE(Predict(std::move(trips)).ok());
+  ASSERT_TRUE(Predict(Rows("eta", 1, 3, {1, 1, 1})).ok());
+  EXPECT_FALSE(Predict(Rows("eta", 1, 2, {1, 1})).ok()) << "failed requests are not logged";
+  ASSERT_TRUE((*log)->Flush().ok());
+  EXPECT_EQ((*log)->stats().logged_rows, 3);
+  EXPECT_NE(service_->MetricsText().find("bimride_prediction_log_rows_total 3"), std::string::npos);
+
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  ASSERT_EQ(files.size(), 2u);  // eta/<day>/v1-…, trip/<day>/v1-…
+  auto reader = parquet::FileReader::Open(files[1]);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  std::vector<std::string> names;
+  for (const auto& c : (*reader)->schema()) names.push_back(c.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"request_id", "time", "model", "version", "route",
+                                             "row", "raw", "f_0", "f_1", "f_2", "y_a", "y_b",
+                                             "latency_us"}));
+  auto batch = (*reader)->ReadRowGroup(0, {0, 4, 6, 7, 9, 10, 11});
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  ASSERT_EQ(batch->num_rows, 2);
+  EXPECT_EQ(batch->columns[0].ByteValue(1), "ride-42");
+  EXPECT_EQ(batch->columns[1].ByteValue(1), "default");
+  EXPECT_EQ(batch->columns[2].ByteValue(1),
+            R"({"pickup_datetime":"2021-02-10 17:05:00","pickup_zone":236.0,"trip_distance":3.0})");
+  EXPECT_EQ(batch->columns[3].f32[1], 236.0f);  // features: zone, distance, hour
+  EXPECT_EQ(batch->columns[4].f32[1], 17.0f);
+  EXPECT_EQ(batch->columns[5].f32[1], 236.0f + 17.0f);  // a = zone + hour
+  EXPECT_EQ(batch->columns[6].f32[1], 3.0f);            // b = distance
 }
 
 }  // namespace
