@@ -5,6 +5,7 @@ namespace bimride::python {
 void RegisterError(py::module_& m) {
   static py::handle error_type;  // lives as long as the module (never unloaded)
   error_type = py::exception<StatusError>(m, "Error", PyExc_Exception).release();
+  py::setattr(error_type, "__module__", py::str("bimride"));  // shown as bimride.Error
   py::setattr(error_type, "__doc__",
               py::str("A BimRide error: str(e) is the library's message, e.code its status code "
                       "name (NOT_FOUND, INVALID_ARGUMENT, DATA_LOSS, ...)."));

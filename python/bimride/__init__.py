@@ -350,7 +350,8 @@ def publish(model, name: str, *, task: str = "eta", feature_context=None,
             artifact, saved_backend, num_features, num_outputs = _model_files(model, folder)
             artifacts = [artifact]
             m: Dict[str, Any] = {
-                "name": name, "task": task, "backend": backend or saved_backend,
+                "format_version": 1, "name": name, "task": task,
+                "backend": backend or saved_backend,
                 "inputs": [{"name": "features", "dtype": "float32", "shape": [-1, num_features]}],
                 "outputs": [{"name": output_name, "dtype": "float32", "shape": [-1, num_outputs]}],
                 "properties": {"published_from": "python", **(properties or {})},
