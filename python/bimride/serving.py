@@ -38,9 +38,10 @@ def find_cli() -> str:
 class Server:
     """A running `bimride serve` (started by `serve`); stopped (drained) on exit."""
 
-    def __init__(self, process: subprocess.Popen, url: str):
+    def __init__(self, process: subprocess.Popen, url: str, log=None):
         self.process = process
         self.url = url
+        self._log = log
 
     def request(self, method: str, path: str, body: Optional[Any] = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
@@ -70,6 +71,9 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.process.stdout.close()
+        if self._log is not None:
+            self._log.close()
 
     def __enter__(self) -> "Server":
         return self
@@ -90,7 +94,10 @@ def serve(repo: str, *, port: int = 0, args: Sequence[str] = (), cli: Optional[s
     if "listening on" not in line:
         p.kill()
         p.wait()
+        p.stdout.close()
         log.seek(0)
-        raise Error("bimride serve did not start: " + (log.read().strip() or line.strip()))
+        message = log.read().strip() or line.strip()
+        log.close()
+        raise Error("bimride serve did not start: " + message)
     address = line.rsplit(" ", 1)[1].strip()
-    return Server(p, "http://" + address)
+    return Server(p, "http://" + address, log)
