@@ -74,7 +74,7 @@ def main():
 
     # 1-2. Data and features, through the C++ libraries.
     t0 = time.time()
-    train, y_train, report = bimride.eta_dataset(bimride.read_trips(jan))
+    train, y_train, report = bimride.eta_dataset(bimride.read_trips(jan, report=True))
     valid, y_valid, _ = bimride.eta_dataset(bimride.read_trips(feb))
     context = bimride.EtaContext.build(train, "with_distance")
     x_train, names = bimride.eta_features(context, train)

@@ -57,15 +57,17 @@ py::array EtaFeatures(const EtaFeatureContext& context, const py::dict& trips,
 }
 
 py::tuple EtaDataset(const py::dict& trips, const std::string& source, double min_minutes,
-                     double max_minutes, bool apply_duration_filter) {
+                     double max_minutes, bool apply_duration_filter, int64_t loader_quarantined) {
   tasks::eta::EtaDatasetOptions options;
   options.min_minutes = min_minutes;
   options.max_minutes = max_minutes;
   options.apply_duration_filter = apply_duration_filter;
   tasks::eta::EtaDataset d =
       Unwrap(tasks::eta::MakeEtaDataset(Unwrap(TripsFromColumns(trips, source)), options));
+  d.report.loader_quarantined = loader_quarantined;  // as LoadEtaDataset reports it
   py::dict report;
   report["loaded"] = d.report.loaded;
+  report["loader_quarantined"] = d.report.loader_quarantined;
   report["removed_no_duration"] = d.report.removed_no_duration;
   report["removed_too_short"] = d.report.removed_too_short;
   report["removed_too_long"] = d.report.removed_too_long;
@@ -163,7 +165,7 @@ void BindFeatures(py::module_& m) {
       .def_readonly("training_rows", &EtaFeatureContext::training_rows);
   m.def("_eta_features", &EtaFeatures, py::arg("context"), py::arg("trips"), py::arg("source"));
   m.def("_eta_dataset", &EtaDataset, py::arg("trips"), py::arg("source"), py::arg("min_minutes"),
-        py::arg("max_minutes"), py::arg("apply_duration_filter"));
+        py::arg("max_minutes"), py::arg("apply_duration_filter"), py::arg("loader_quarantined"));
   m.def("_serving_features", &ServingFeatures, py::arg("version_dir"), py::arg("raw"));
   m.def("default_data_path", &DefaultDataPath, py::arg("relative"),
         "Where the shared data sets are: $BIMRIDE_DATA_DIR/<relative>, else the build's data "

@@ -164,9 +164,12 @@ def eta_dataset(trips: Mapping[str, np.ndarray], *, min_minutes: float = 1, max_
                 apply_duration_filter: bool = True,
                 source: Optional[str] = None) -> Tuple[Trips, np.ndarray, dict]:
     """The ETA training rows of `trips` as `bimride train eta` makes them: (kept trips, label
-    minutes float32, report of what the filter removed and why)."""
+    minutes float32, report of what the filter removed and why; trips read with report=True
+    also give the rows the reader's validation quarantined)."""
+    read_report = getattr(trips, "report", None)
     kept, out_source, minutes, report = _bimride._eta_dataset(
-        dict(trips), _source(trips, source), min_minutes, max_minutes, apply_duration_filter)
+        dict(trips), _source(trips, source), min_minutes, max_minutes, apply_duration_filter,
+        read_report["quarantined"] if read_report else 0)
     return Trips(kept, out_source), minutes, report
 
 

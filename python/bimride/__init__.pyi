@@ -47,6 +47,7 @@ class Inspection(TypedDict):
 
 class EtaDatasetReport(TypedDict):
     loaded: int
+    loader_quarantined: int
     removed_no_duration: int
     removed_too_short: int
     removed_too_long: int
