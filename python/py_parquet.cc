@@ -47,10 +47,27 @@ py::array ObjectArray(const py::list& values) {
   return out;
 }
 
+// Integers as they are (unsigned ones as NumPy's unsigned type of the same width); with nulls
+// float64 with NaN for them (as pandas reads them).
+template <typename T>
+py::array IntegerArray(const ColumnSchema& s, const Column& c, std::vector<T>&& values) {
+  using U = std::make_unsigned_t<T>;
+  const bool is_unsigned = s.logical == LogicalKind::kInt && !s.int_signed;
+  if (c.null_count == 0) {
+    return is_unsigned ? OwnedArray(std::move(values), py::dtype::of<U>())
+                       : OwnedArray(std::move(values));
+  }
+  std::vector<double> d(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    d[i] = is_unsigned ? static_cast<double>(static_cast<U>(values[i])) : static_cast<double>(values[i]);
+  }
+  FillNulls(c, &d, std::numeric_limits<double>::quiet_NaN());
+  return OwnedArray(std::move(d));
+}
+
 // One decoded column as an array: floats NaN, times NaT for nulls; integers with nulls become
 // float64 with NaN (as pandas does); strings and booleans with nulls an object array with None.
 py::array ToArray(const ColumnSchema& s, Column c) {
-  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   const bool nulls = c.null_count > 0;
   switch (c.physical) {
     case PhysicalType::kBoolean: {
@@ -62,15 +79,12 @@ py::array ToArray(const ColumnSchema& s, Column c) {
       return ObjectArray(out);
     }
     case PhysicalType::kInt32:
-      if (s.logical == LogicalKind::kDate && !nulls) {
-        return OwnedArray(std::move(c.i32), py::dtype("int32")).attr("astype")("datetime64[D]");
+      if (s.logical == LogicalKind::kDate) {  // days since 1970-01-01; NaT for nulls
+        std::vector<int64_t> days(c.i32.begin(), c.i32.end());
+        FillNulls(c, &days, std::numeric_limits<int64_t>::min());
+        return OwnedArray(std::move(days), py::dtype("datetime64[D]"));
       }
-      if (nulls) {
-        std::vector<double> d(c.i32.begin(), c.i32.end());
-        FillNulls(c, &d, kNaN);
-        return OwnedArray(std::move(d));
-      }
-      return OwnedArray(std::move(c.i32));
+      return IntegerArray(s, c, std::move(c.i32));
     case PhysicalType::kInt64:
     case PhysicalType::kInt96: {
       const bool time = c.physical == PhysicalType::kInt96 || s.logical == LogicalKind::kTimestamp;
@@ -79,18 +93,13 @@ py::array ToArray(const ColumnSchema& s, Column c) {
         const char* unit = c.physical == PhysicalType::kInt96 ? "ns" : UnitSuffix(s.time_unit);
         return OwnedArray(std::move(c.i64), py::dtype(std::string("datetime64[") + unit + "]"));
       }
-      if (nulls) {
-        std::vector<double> d(c.i64.begin(), c.i64.end());
-        FillNulls(c, &d, kNaN);
-        return OwnedArray(std::move(d));
-      }
-      return OwnedArray(std::move(c.i64));
+      return IntegerArray(s, c, std::move(c.i64));
     }
     case PhysicalType::kFloat:
       FillNulls(c, &c.f32, std::numeric_limits<float>::quiet_NaN());
       return OwnedArray(std::move(c.f32));
     case PhysicalType::kDouble:
-      FillNulls(c, &c.f64, kNaN);
+      FillNulls(c, &c.f64, std::numeric_limits<double>::quiet_NaN());
       return OwnedArray(std::move(c.f64));
     case PhysicalType::kByteArray:
     case PhysicalType::kFixedLenByteArray: {

@@ -177,6 +177,23 @@ class ParquetTest(unittest.TestCase):
             self.assertIn("'nope'", str(e.exception))
             self.assertEqual(e.exception.code, "NOT_FOUND")
 
+    def test_reads_another_writers_file(self):
+        """arrow-rs wrote it (tests/data/README.md): nulls, unsigned ints, dates, ns times."""
+        d = bimride.read_parquet(os.path.join(FIXTURES, "arrow_rs_v2_fallback_zstd.parquet"))
+        self.assertEqual(len(d), 13)
+        self.assertEqual({len(v) for v in d.values()}, {40})
+        u32 = d["u32_opt"]  # UINT_32 with nulls: float64, never negative
+        self.assertEqual(u32.dtype, np.float64)
+        self.assertTrue(np.isnan(u32).any())
+        self.assertTrue((u32[~np.isnan(u32)] >= 0).all())
+        self.assertEqual(d["date_opt"].dtype, np.dtype("datetime64[D]"))
+        self.assertTrue(np.isnat(d["date_opt"]).any())
+        self.assertEqual(d["ts_ns"].dtype, np.dtype("datetime64[ns]"))
+        self.assertEqual(d["i64_req"].dtype, np.int64)
+        self.assertIn(None, d["str_opt"].tolist())
+        self.assertTrue(all(v is None or isinstance(v, str) for v in d["str_opt"]))
+        self.assertTrue(all(isinstance(v, bytes) and len(v) == 7 for v in d["fixed7_opt"] if v is not None))
+
     def test_pandas_frame_and_trip_reader(self):
         import pandas as pd
         df = pd.DataFrame({
