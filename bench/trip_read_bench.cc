@@ -1,4 +1,5 @@
-// Reading the eight TLC green Parquet files into TripTable, side by side with our own raw
+// Reading the eight TLC green Parquet files into TripTable (per file, and as one table with
+// LoadTrips, the call bimride.read_trips makes), side by side with our own raw
 // Parquet decode of the same files in the same run (the peers: all 20 columns decoded; the 9
 // columns TripTable needs decoded; pages decompressed only = the floor). Then CSV: the Uber
 // April 2014 gzip CSV into TripTable (with zone lookups) against gunzip alone and gunzip +
@@ -14,6 +15,7 @@
 
 #include "data/csv_reader.h"
 #include "data/trip_csv.h"
+#include "data/trip_loader.h"
 #include "data/trip_parquet.h"
 #include "data/zone_index.h"
 #include "parquet/file_reader.h"
@@ -106,6 +108,15 @@ int main(int argc, char** argv) {
   trip_table();  // warm-up: page cache, allocator
   double t_table = Best(reps, trip_table);
   const double c_table = g_cpu;
+  // The call bimride.read_trips makes (python/): the eight files as one table.
+  auto load_trips = [&] {
+    bimride::data::LoadTripsOptions o;
+    o.validate = false;
+    auto r = bimride::data::LoadTrips(files, o);
+    if (!r.ok()) Die(r.status());
+  };
+  double t_load = Best(reps, load_trips);
+  const double c_load = g_cpu;
   double t_all = Best(reps, [&] { raw(true, false); });
   const double c_all = g_cpu;
   double t_needed = Best(reps, [&] { raw(false, false); });
@@ -121,6 +132,7 @@ int main(int argc, char** argv) {
                 rows / s / 1e6, file_mb / s, cpu * 1e3, cpu / c_table);
   };
   line("TripTable (ReadTripsParquet, 9 needed columns)", t_table, c_table);
+  line("LoadTrips (the eight as one table, no validation)", t_load, c_load);
   line("peer: raw decode, all 20 columns", t_all, c_all);
   line("peer: raw decode, the 9 needed columns", t_needed, c_needed);
   line("floor: decompress the 9 needed columns' pages only", t_floor, c_floor);
