@@ -109,6 +109,30 @@ class RegistryTest(unittest.TestCase):
             self.assertIn("eta_py", listed)
             cli("models", "verify", "--repo", self.repo)
 
+    def test_xgboost_booster_published_and_served(self):
+        """A Python-trained Booster, served by `bimride serve` with the XGBoost backend (or, in a
+        build without XGBoost, the native tree backend reading the same file)."""
+        import numpy as np
+        import xgboost as xgb
+
+        import bimride.serving
+        rng = np.random.default_rng(3)
+        x = rng.normal(size=(400, 4)).astype(np.float32)
+        y = x[:, 0] * 2 + np.sin(x[:, 1]) + 0.1 * rng.normal(size=400)
+        booster = xgb.train({"max_depth": 3, "eta": 0.3, "nthread": 1}, xgb.DMatrix(x, label=y), 20)
+        backend = "xgboost" if os.environ.get("BIMRIDE_WITH_XGBOOST", "ON") == "ON" else "native_trees"
+        m = bimride.publish(booster, "trees_py", task="demo", backend=backend, repo=self.repo,
+                            label="stable")
+        self.assertEqual((m["backend"], m["artifacts"], m["inputs"][0]["shape"]),
+                         (backend, ["model.json"], [-1, 4]))
+        if not CLI:
+            return
+        with bimride.serving.serve(self.repo) as server:
+            served = server.predict("trees_py", [[float(v) for v in row] for row in x[:50]],
+                                    label="stable")
+        expected = booster.predict(xgb.DMatrix(x[:50]))
+        np.testing.assert_allclose(np.array(served, dtype=np.float32), expected, rtol=1e-5, atol=1e-5)
+
     def test_publish_refuses_what_it_cannot_serve(self):
         with self.assertRaises(bimride.Error) as e:
             bimride.publish(object(), "eta_py", repo=self.repo)
