@@ -82,7 +82,9 @@ def read_trips(files: Union[PathLike, Iterable[PathLike]], columns: Optional[Seq
     (quarantined rows are not returned; `report=True` attaches the report as `.report`).
 
     Returns the TripTable's columns as NumPy arrays that own the C++ buffers (no copy).
-    `columns` selects and orders them (default: all, see `trip_columns()`).
+    `columns` selects and orders them (default: all, see `trip_columns()`); the reader still
+    reads every column a TripTable holds (it reads only those of the file's columns), the
+    others are freed at once.
     """
     arrays, source, rep = _bimride._read_trips(
         _paths(files), None if columns is None else list(columns),
