@@ -1,4 +1,5 @@
-// Reading the eight TLC green Parquet files into TripTable, side by side with our own raw
+// Reading the eight TLC green Parquet files into TripTable (per file, and as one table with
+// LoadTrips, the call bimride.read_trips makes), side by side with our own raw
 // Parquet decode of the same files in the same run (the peers: all 20 columns decoded; the 9
 // columns TripTable needs decoded; pages decompressed only = the floor) and with native
 // readers materialising the same 9 columns single-threaded under node (DuckDB, Polars:
@@ -18,6 +19,7 @@
 #include "bench/peer.h"
 #include "data/csv_reader.h"
 #include "data/trip_csv.h"
+#include "data/trip_loader.h"
 #include "data/trip_parquet.h"
 #include "data/zone_index.h"
 #include "parquet/file_reader.h"
@@ -118,6 +120,15 @@ int main(int argc, char** argv) {
   // in again: TripTable then cost 15-25% more CPU in our runs (the kernel zeroing fresh pages).
   double t_table = Best(reps, trip_table);
   const double c_table = g_cpu;
+  // The call bimride.read_trips makes (python/): the eight files as one table.
+  auto load_trips = [&] {
+    bimride::data::LoadTripsOptions o;
+    o.validate = false;
+    auto r = bimride::data::LoadTrips(files, o);
+    if (!r.ok()) Die(r.status());
+  };
+  double t_load = Best(reps, load_trips);
+  const double c_load = g_cpu;
   double t_all = Best(reps, [&] { raw(true, false); });
   const double c_all = g_cpu;
   double t_needed = Best(reps, [&] { raw(false, false); });
@@ -133,6 +144,7 @@ int main(int argc, char** argv) {
                 rows / s / 1e6, file_mb / s, cpu * 1e3, cpu / c_table);
   };
   line("TripTable (ReadTripsParquet, 9 needed columns)", t_table, c_table);
+  line("LoadTrips (the eight as one table, no validation)", t_load, c_load);
   line("peer: raw decode, all 20 columns", t_all, c_all);
   line("peer: raw decode, the 9 needed columns", t_needed, c_needed);
   line("floor: decompress the 9 needed columns' pages only", t_floor, c_floor);

@@ -7,9 +7,13 @@
 #      ONNX headers only in src/models/onnx/;
 #   3. a backend's headers (models/torch/, models/xgboost/) only in src/models/ and
 #      src/train/backends/ — tasks reach backends through train::Train and models::LoadModel.
+# The Python module's C++ files (python/, beside src/) are checked as component "python": any
+# library below cli/, never LibTorch, XGBoost or a backend's headers.
 # Prints one line per violation and "N passed, M failed".
+# Usage: layering_test.sh [SRC [PYTHON]]   (default: the checkout's src/ and python/)
 set -u
 SRC="${1:-$(dirname "$0")/../src}"
+PY="${2:-$SRC/../python}"
 declare -A ALLOWED=(
   [common]="common"
   [parquet]="common parquet"
@@ -22,13 +26,14 @@ declare -A ALLOWED=(
   [tasks]="common data features models registry train tasks cli/command.h serving/feature_adapter.h"
   [monitoring]="common parquet monitoring"
   [serving]="common features models registry monitoring serving"
+  [python]="common parquet data simulator features models registry train tasks monitoring serving"
 )
 fails=0; passes=0
 fail() { fails=$((fails+1)); echo "FAIL $1"; }
 is_test() { [[ "$1" == *_test.cc || "$1" == */testing/* || "$1" == *test_util* || "$1" == *_fuzz*.cc || "$1" == *fuzzer.cc || "$1" == *fuzz_seeds.cc ]]; }
 
 while IFS= read -r file; do
-  rel="${file#"$SRC"/}"
+  if [[ "$file" == "$PY"/* ]]; then rel="python/${file#"$PY"/}"; else rel="${file#"$SRC"/}"; fi
   component="${rel%%/*}"
   [[ "$component" == cli ]] && continue
   allowed="${ALLOWED[$component]:-}"
@@ -63,6 +68,7 @@ while IFS= read -r file; do
     fail "$rel includes \"$inc\": $component may include only: $allowed"; ok=0
   done < <(grep -hoE '^#include [<"][^>"]+[>"]' "$file" | sed -E 's/^#include [<"]([^>"]+)[>"]/\1/')
   ((ok)) && passes=$((passes+1))
-done < <(find "$SRC" -name '*.h' -o -name '*.cc' | sort)
+done < <({ find "$SRC" -name '*.h' -o -name '*.cc'
+           [[ -d "$PY" ]] && find "$PY" -name '*.h' -o -name '*.cc'; } | sort)
 echo "$passes passed, $fails failed"
 [[ $fails -eq 0 ]]

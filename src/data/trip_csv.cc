@@ -150,12 +150,9 @@ std::string FillRow(const std::vector<Binding>& bindings, const std::vector<int>
         if (!ParseInteger(text, &row->rider_id)) return bad("a rider id");
         break;
       case Target::kSource: {
-        TripSource found = TripSource::kUnknown;
-        for (int s = 0; s <= static_cast<int>(TripSource::kSimulator); ++s) {
-          if (TripSourceName(static_cast<TripSource>(s)) == text) found = static_cast<TripSource>(s);
-        }
-        if (found == TripSource::kUnknown && text != "unknown") return bad("a trip source");
-        *row_source = found;
+        StatusOr<TripSource> found = ParseTripSource(text);
+        if (!found.ok()) return bad("a trip source");
+        *row_source = *found;
         break;
       }
     }

@@ -15,10 +15,18 @@ std::string_view TripSourceName(TripSource source) {
   return "unknown";
 }
 
-#define BIMRIDE_TRIP_COLUMNS(X)                                                              \
-  X(pickup_time_us) X(dropoff_time_us) X(pickup_zone) X(dropoff_zone) X(pickup_lon)          \
-  X(pickup_lat) X(dropoff_lon) X(dropoff_lat) X(distance_miles) X(fare) X(total) X(surge)    \
-  X(passengers) X(vendor) X(rider_id)
+StatusOr<TripSource> ParseTripSource(std::string_view name) {
+  constexpr int kLast = static_cast<int>(TripSource::kSimulator);
+  for (int s = 0; s <= kLast; ++s) {
+    if (TripSourceName(static_cast<TripSource>(s)) == name) return static_cast<TripSource>(s);
+  }
+  std::string names;
+  for (int s = 0; s <= kLast; ++s) {
+    names += std::string(s == 0 ? "" : ", ") + std::string(TripSourceName(static_cast<TripSource>(s)));
+  }
+  return InvalidArgumentError("unknown trip source '" + std::string(name) + "' (want one of " +
+                              names + ")");
+}
 
 void TripTable::Reserve(size_t n) {
 #define X(col) col.reserve(n);

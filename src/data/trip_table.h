@@ -35,6 +35,8 @@ enum class TripSource : uint8_t {
   kSimulator,
 };
 std::string_view TripSourceName(TripSource source);
+// The source named `name` as TripSourceName spells it; InvalidArgument listing the names.
+StatusOr<TripSource> ParseTripSource(std::string_view name);
 
 // One trip, for building tables row by row and reading single rows back.
 struct TripRow {
@@ -54,6 +56,13 @@ struct TripRow {
   int16_t vendor = -1;
   int64_t rider_id = -1;              // simulator riders; -1 when unknown
 };
+
+// Every column of TripTable (and field of TripRow), in order: X(member) for each, for code that
+// treats all columns alike (copying, reserving, the Python module's NumPy arrays).
+#define BIMRIDE_TRIP_COLUMNS(X)                                                              \
+  X(pickup_time_us) X(dropoff_time_us) X(pickup_zone) X(dropoff_zone) X(pickup_lon)          \
+  X(pickup_lat) X(dropoff_lon) X(dropoff_lat) X(distance_miles) X(fare) X(total) X(surge)    \
+  X(passengers) X(vendor) X(rider_id)
 
 struct TripTable {
   TripSource source = TripSource::kUnknown;

@@ -65,5 +65,18 @@ TEST(TripTableTest, InconsistentColumnsAreReported) {
   EXPECT_NE(s.message().find("'fare'"), std::string::npos);
 }
 
+TEST(TripSourceTest, NamesReadBack) {
+  for (TripSource s : {TripSource::kUnknown, TripSource::kTlcGreen, TripSource::kSimulator}) {
+    StatusOr<TripSource> parsed = ParseTripSource(TripSourceName(s));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, s);
+  }
+  StatusOr<TripSource> bad = ParseTripSource("lyft");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "unknown trip source 'lyft' (want one of unknown, tlc_green, tlc_yellow, tlc_fhv, "
+            "kaggle, uber, simulator)");
+}
+
 }  // namespace
 }  // namespace bimride::data

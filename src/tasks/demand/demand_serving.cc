@@ -102,4 +102,8 @@ StatusOr<FeatureAdapter> MakeDemandFeatureAdapter(const FeatureAdapterContext& c
   });
 }
 
+std::vector<std::pair<std::string, serving::FeatureAdapterFactory>> DemandFeatureSpecs() {
+  return {{features::kDemandFeatureSpecName, MakeDemandFeatureAdapter}};
+}
+
 }  // namespace bimride::tasks::demand

@@ -18,6 +18,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "serving/feature_adapter.h"
@@ -27,5 +29,9 @@ namespace bimride::tasks::demand {
 // The factory of the demand task's feature spec (registered by demand_task.cc).
 StatusOr<serving::FeatureAdapter> MakeDemandFeatureAdapter(
     const serving::FeatureAdapterContext& context);
+
+// The task's feature specs by name ("demand_zone_bucket") with their factories: what
+// demand_task.cc registers for the server, and what the Python module registers.
+std::vector<std::pair<std::string, serving::FeatureAdapterFactory>> DemandFeatureSpecs();
 
 }  // namespace bimride::tasks::demand

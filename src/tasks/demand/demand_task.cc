@@ -1,7 +1,6 @@
 // The demand task's one registration: its commands and its serving feature spec
 // (tasks/task.h). Linked whole into `bimride` through bimride_tasks. Demand has no quickstart
 // step: a useful forecast needs weeks of history, more than the quickstart city simulates.
-#include "features/demand_features.h"
 #include "tasks/demand/demand_cli.h"
 #include "tasks/demand/demand_serving.h"
 #include "tasks/task.h"
@@ -17,7 +16,7 @@ Task MakeDemandTask() {
       {"train", "demand", "train a demand model and publish it to the registry", RunTrainDemand},
       {"backtest", "demand", "rolling-origin backtest of the demand models", RunBacktestDemand},
       {"forecast", "", "demand forecasts per zone from a published demand model", RunForecast}};
-  t.feature_specs = {{features::kDemandFeatureSpecName, MakeDemandFeatureAdapter}};
+  for (auto& [name, factory] : DemandFeatureSpecs()) t.feature_specs.push_back({name, factory});
   return t;
 }
 

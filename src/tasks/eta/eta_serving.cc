@@ -50,4 +50,14 @@ serving::FeatureAdapterFactory EtaFeatureAdapterFactory(features::EtaFeatureSet 
   };
 }
 
+std::vector<std::pair<std::string, serving::FeatureAdapterFactory>> EtaFeatureSpecs() {
+  std::vector<std::pair<std::string, serving::FeatureAdapterFactory>> specs;
+  for (features::EtaFeatureSet set :
+       {features::EtaFeatureSet::kBooking, features::EtaFeatureSet::kWithDistance}) {
+    specs.emplace_back(std::string(features::EtaFeatureSpecName(set)),
+                       EtaFeatureAdapterFactory(set));
+  }
+  return specs;
+}
+
 }  // namespace bimride::tasks::eta

@@ -8,11 +8,20 @@
 // Thread safety: adapters are immutable and safe from many threads.
 #pragma once
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "features/eta_features.h"
 #include "serving/feature_adapter.h"
 
 namespace bimride::tasks::eta {
 
 serving::FeatureAdapterFactory EtaFeatureAdapterFactory(features::EtaFeatureSet set);
+
+// The task's feature specs by name ("eta_booking", "eta_with_distance"), each with its factory:
+// what eta_task.cc registers for the server, and what the Python module registers so that it
+// builds features as the server does.
+std::vector<std::pair<std::string, serving::FeatureAdapterFactory>> EtaFeatureSpecs();
 
 }  // namespace bimride::tasks::eta

@@ -9,17 +9,13 @@ namespace bimride::tasks::eta {
 namespace {
 
 Task MakeEtaTask() {
-  using features::EtaFeatureSet;
   Task t;
   t.name = "eta";
   t.summary = "trip duration (ETA) in minutes from pickup/dropoff zones, time and distance";
   t.verbs = {
       {"train", "eta", "train a trip-duration model (a baseline or a trainer kind)", RunTrainEta},
       {"eval", "eta", "evaluate trip-duration models on trip files", RunEvalEta}};
-  for (EtaFeatureSet set : {EtaFeatureSet::kBooking, EtaFeatureSet::kWithDistance}) {
-    t.feature_specs.push_back(
-        {std::string(features::EtaFeatureSpecName(set)), EtaFeatureAdapterFactory(set)});
-  }
+  for (auto& [name, factory] : EtaFeatureSpecs()) t.feature_specs.push_back({name, factory});
   t.quickstart = RunEtaQuickstart;
   return t;
 }
