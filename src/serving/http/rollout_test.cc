@@ -18,10 +18,12 @@ namespace {
 
 class RolloutTest : public ::testing::TestWithParam<bool> {};
 
-Status Publish(const std::string& repo, int64_t version, bool corrupt = false) {
+Status Publish(const std::string& repo, int64_t version, bool broken = false) {
   testing::TestVersionOptions o;
   o.bias = {static_cast<float>(version)};  // the answer for a zero row names the version
-  o.corrupt_digest = corrupt;
+  // A version that fails to load: its warm-up fails. (Not a corrupted digest: the polling
+  // server could load the version between its publication and the corruption.)
+  o.fail_predict = broken;
   o.load_delay_ms = 40;  // loads take a while, as real ones do: requests must not see them
   return testing::WriteTestVersion(repo, "eta", version, o);
 }
@@ -112,8 +114,8 @@ TEST_P(RolloutTest, NoFailedRequestsWhileLabelsMoveAndVersionsSwap) {
   // Stable moves to 3; the previous stable stays loaded as canary, ready for a rollback.
   promote("stable", 3);
   promote("canary", 2);
-  // A corrupt version 4 fails to load and changes nothing.
-  EXPECT_TRUE(Publish(repo, 4, /*corrupt=*/true).ok());
+  // A broken version 4 fails to load and changes nothing.
+  EXPECT_TRUE(Publish(repo, 4, /*broken=*/true).ok());
   pause();
   // Rollback.
   auto back = (*reg)->Rollback("eta", "stable", "rollout test", "test");
