@@ -109,7 +109,9 @@ bool PredictionLog::Sample(const std::string& request_id) {
 bool PredictionLog::Log(PredictionBatch batch) {
   if (!Sample(batch.request_id)) return false;
   const size_t rows = static_cast<size_t>(std::max<int64_t>(batch.rows, 0));
-  if (batch.rows < 1 || batch.features.size() != rows * batch.feature_names.size() ||
+  const size_t width = batch.feature_names.empty() && rows > 0 ? batch.features.size() / rows
+                                                                : batch.feature_names.size();
+  if (batch.rows < 1 || batch.features.size() != rows * width ||
       batch.outputs.size() != rows * batch.output_names.size() ||
       (!batch.raw.empty() && batch.raw.size() != rows)) {
     dropped_rows_.fetch_add(static_cast<int64_t>(rows));
@@ -171,7 +173,11 @@ void PredictionLog::WriterLoop() {
   }
 }
 
-void PredictionLog::Write(const PredictionBatch& b) {
+void PredictionLog::Write(PredictionBatch& b) {
+  if (b.feature_names.empty()) {
+    const size_t width = b.features.size() / static_cast<size_t>(b.rows);
+    for (size_t k = 0; k < width; ++k) b.feature_names.push_back(std::to_string(k));
+  }
   const std::string day = UtcDay(b.time_us);
   const std::string key = b.model + "/" + day + "/" + std::to_string(b.version);
   auto it = open_.find(key);

@@ -50,7 +50,8 @@ struct PredictionBatch {
   std::string model;
   int64_t version = 0;
   std::string route;
-  std::vector<std::string> feature_names;  // the version's (its columns)
+  // The version's (its columns); empty: named by position ("0", "1", …) by the writer thread.
+  std::vector<std::string> feature_names;
   std::vector<std::string> output_names;
   int64_t rows = 0;
   std::vector<std::string> raw;   // per row (JSON object text), or empty
@@ -92,7 +93,7 @@ class PredictionLog {
   explicit PredictionLog(PredictionLogOptions options);
   struct OpenFile;
   void WriterLoop();
-  void Write(const PredictionBatch& batch);
+  void Write(PredictionBatch& batch);  // names positional features first
   void CloseFile(const std::string& key);
   void CloseIdleFiles(bool all);
   void EnforceBudget();

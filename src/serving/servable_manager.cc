@@ -290,10 +290,12 @@ void ServableManager::ReconcileModel(const std::string& model,
   // old target is released once the label serves its new one (the publish just above).
   std::lock_guard<std::mutex> lock(mu_);
   ModelEntry& entry = models_[model];
+  // Unloading only versions outside `keep` cannot change what the labels serve.
+  const std::map<std::string, int64_t> served = ServedLabelsLocked(model, entry);
   std::set<int64_t> keep = by_policy;
   if (!entry.unloaded) {
     for (const auto& [l, v] : DesiredLabelsLocked(model, entry)) keep.insert(v);
-    for (const auto& [l, v] : ServedLabelsLocked(model, entry)) keep.insert(v);
+    for (const auto& [l, v] : served) keep.insert(v);
   }
   bool changed = false;
   for (auto& [version, v] : entry.versions) {
@@ -317,7 +319,6 @@ void ServableManager::ReconcileModel(const std::string& model,
   }
   // A label moved between loaded versions (a promotion or rollback) changes no version: the
   // snapshot must still be republished, or requests would follow the old label.
-  const std::map<std::string, int64_t> served = ServedLabelsLocked(model, entry);
   if (entry.snapshot && entry.snapshot->labels != served) changed = true;
   if (changed || !entry.snapshot) PublishLocked(model, entry);
   // Say once (not every poll) why a label does not serve the version it asks for.

@@ -168,8 +168,6 @@ void Service::FinishLogEntry(PendingLogEntry pending, const Servable& servable,
   monitoring::PredictionBatch& entry = pending.batch;
   const ServableSpec& spec = servable.spec();
   entry.version = spec.version;
-  const size_t width = entry.rows > 0 ? entry.features.size() / entry.rows : 0;
-  for (size_t k = 0; k < width; ++k) entry.feature_names.push_back(std::to_string(k));
   entry.output_names = spec.output_names;
   entry.outputs = outputs;
   entry.latency_us = std::chrono::duration<float, std::micro>(std::chrono::steady_clock::now() -
