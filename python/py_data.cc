@@ -151,10 +151,27 @@ py::object ReadTrips(const std::vector<std::string>& files,
                      const std::optional<std::vector<std::string>>& columns,
                      const std::optional<std::string>& layout, bool validate,
                      const std::optional<std::string>& zones_dir, bool with_report) {
+  data::LoadTripsOptions options = LoadOptions(layout, validate, zones_dir);
+  if (columns) {  // unvalidated Parquet then decodes only these
+    const std::vector<std::string> all = TripColumnNames();
+    std::vector<std::string> members;
+#define X(col) members.push_back(#col);
+    BIMRIDE_TRIP_COLUMNS(X)
+#undef X
+    for (const std::string& c : *columns) {
+      auto it = std::find(all.begin(), all.end(), c);
+      if (it == all.end()) {
+        std::string names;
+        for (const std::string& a : all) names += (names.empty() ? "" : ", ") + a;
+        Check(InvalidArgumentError("unknown trip column '" + c + "' (want " + names + ")"));
+      }
+      options.columns.push_back(members[static_cast<size_t>(it - all.begin())]);
+    }
+  }
   data::LoadedTrips l;
   {
     py::gil_scoped_release release;
-    l = Unwrap(data::LoadTripsWithReport(files, LoadOptions(layout, validate, zones_dir)));
+    l = Unwrap(data::LoadTripsWithReport(files, options));
   }
   py::dict report = with_report ? LoadedReport(l) : py::dict();
   const std::string source(data::TripSourceName(l.trips.source));

@@ -1,5 +1,6 @@
 """bimride's data functions on the checked-in fixtures and temporary files (ctest: unit, python)."""
 
+import ast
 import os
 import shutil
 import subprocess
@@ -54,6 +55,24 @@ class TripsTest(unittest.TestCase):
             bimride.read_trips(os.path.join(FIXTURES, "green_tripdata_sample.csv"), columns=["fair"])
         self.assertIn("unknown trip column 'fair'", str(e.exception))
         self.assertEqual(e.exception.code, "INVALID_ARGUMENT")
+
+    def test_columns_of_unvalidated_parquet_are_the_full_reads_columns(self):
+        if not CLI:
+            self.skipTest("needs the bimride executable (BIMRIDE_CLI) to write the Parquet file")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "sample.parquet")
+            subprocess.run([CLI, "data", "convert", os.path.join(FIXTURES, "green_tripdata_sample.csv"),
+                            path], check=True, capture_output=True)
+            full = bimride.read_trips(path, validate=False)
+            some = bimride.read_trips(path, columns=["fare", "pickup_time", "pickup_zone"],
+                                      validate=False)
+            self.assertEqual(list(some), ["fare", "pickup_time", "pickup_zone"])
+            self.assertGreater(len(some["fare"]), 0)
+            for c in some:
+                np.testing.assert_array_equal(some[c], full[c])
+            with self.assertRaises(bimride.Error) as e:
+                bimride.read_trips(path, columns=["fare", "pickup_time_us"], validate=False)
+            self.assertIn("unknown trip column 'pickup_time_us'", str(e.exception))
 
     def test_validation_report_counts_every_row(self):
         trips = bimride.read_trips(os.path.join(FIXTURES, "green_malformed.csv"), report=True)
@@ -226,6 +245,25 @@ class ParquetTest(unittest.TestCase):
             with self.assertRaises(bimride.Error) as e:
                 bimride.write_parquet(os.path.join(d, "x.parquet"), {"s": np.array(["a", 3], dtype=object)})
             self.assertIn("column 's': row 1: int", str(e.exception))
+
+
+class StubTest(unittest.TestCase):
+    def test_the_stub_declares_every_public_name(self):
+        """An editor completes from bimride/__init__.pyi: it must declare all of __all__."""
+        stub = os.path.join(os.path.dirname(bimride.__file__), "__init__.pyi")
+        with open(stub) as f:
+            tree = ast.parse(f.read())
+        declared = set()
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                declared.add(node.name)
+            elif isinstance(node, ast.Assign):
+                declared.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                declared.add(node.target.id)
+            elif isinstance(node, ast.ImportFrom):
+                declared.update(a.asname or a.name for a in node.names)
+        self.assertEqual(sorted(set(bimride.__all__) - declared), [])
 
 
 if __name__ == "__main__":

@@ -76,9 +76,8 @@ StatusOr<OneFile> ReadOneCsv(const std::string& path, bool keep_malformed, LazyZ
   return out;
 }
 
-StatusOr<OneFile> ReadOne(const std::string& path, bool keep_malformed, LazyZones* zones,
-                          const TripLayoutFile* layout) {
-  ASSIGN_OR_RETURN(TripFileFormat format, DetectTripFileFormat(path));
+StatusOr<OneFile> ReadOne(const std::string& path, TripFileFormat format, bool keep_malformed,
+                          LazyZones* zones, const TripLayoutFile* layout) {
   if (format == TripFileFormat::kParquet) {
     ASSIGN_OR_RETURN(ParquetTrips read, ReadTripsParquet(path, layout));
     OneFile out;
@@ -111,22 +110,52 @@ StatusOr<TripFileFormat> DetectTripFileFormat(const std::string& path) {
 StatusOr<LoadedTrips> LoadTripsWithReport(const std::vector<std::string>& paths,
                                           const LoadTripsOptions& options) {
   if (paths.empty()) return InvalidArgumentError("no trip files given");
+  RETURN_IF_ERROR(CheckTripColumnNames(options.columns));
   LazyZones zones(options);
   std::unique_ptr<const TripLayoutFile> layout;
   if (!options.layout_file.empty()) {
     ASSIGN_OR_RETURN(layout, LoadTripLayoutFile(options.layout_file));
   }
   LoadedTrips out;
+  // Room for every Parquet file's rows up front (footers only), so that appending file after
+  // file never regrows the columns. A file that cannot be opened here fails in the read below.
+  size_t parquet_rows = 0;
   for (const std::string& path : paths) {
-    ASSIGN_OR_RETURN(OneFile file, ReadOne(path, options.validate, &zones, layout.get()));
+    StatusOr<TripFileFormat> format = DetectTripFileFormat(path);
+    if (!format.ok() || *format != TripFileFormat::kParquet) continue;
+    StatusOr<size_t> rows = CountParquetRows(path);
+    if (rows.ok()) parquet_rows += *rows;
+  }
+  out.trips.Reserve(parquet_rows);
+  for (const std::string& path : paths) {
     FileLoadReport fr;
     fr.path = path;
+    ASSIGN_OR_RETURN(TripFileFormat format, DetectTripFileFormat(path));
+    if (!options.validate && format == TripFileFormat::kParquet) {
+      // Unvalidated Parquet is read straight into the result: no copy of its rows.
+      const size_t before = out.trips.size();
+      ASSIGN_OR_RETURN(ParquetTripsRead read,
+                       AppendTripsParquet(path, &out.trips, layout.get(),
+                                          options.columns.empty() ? nullptr : &options.columns));
+      fr.format = "parquet " + read.layout;
+      fr.report.read = fr.report.kept = static_cast<int64_t>(out.trips.size() - before);
+      fr.report.month_from = "validation off";
+      out.report.Add(fr.report);
+      out.files.push_back(std::move(fr));
+      continue;
+    }
+    ASSIGN_OR_RETURN(OneFile file, ReadOne(path, format, options.validate, &zones, layout.get()));
     fr.format = file.format;
     if (options.validate) {
       ValidationInput input{path, file.lines.empty() ? nullptr : &file.lines, &file.rejected,
                             !layout || layout->has_dropoff};
       ValidationResult v = Validate(file.trips, options.rules, input);
-      Status s = out.trips.AppendTable(v.kept);
+      Status s = OkStatus();
+      if (out.trips.empty() && &path == &paths.back()) {
+        out.trips = std::move(v.kept);  // one file (or the rest were empty): nothing to copy
+      } else {
+        s = out.trips.AppendTable(v.kept);
+      }
       if (s.ok()) s = out.quarantine.Append(std::move(v.quarantine));
       if (!s.ok()) return s.WithContext(path);
       fr.report = v.report;

@@ -40,6 +40,10 @@ struct LoadTripsOptions {
   // A layout file (data/trip_layout_file.h) for files of a layout the readers do not know; every
   // file is read with it. Empty: the layout is detected per file.
   std::string layout_file;
+  // The TripTable columns wanted (member names: "pickup_time_us", "fare", …); empty: all.
+  // Unvalidated Parquet files then decode only these (the others stay null); validation and CSV
+  // need every column, so they read all. Unknown names are InvalidArgument.
+  std::vector<std::string> columns;
 };
 
 struct FileLoadReport {

@@ -170,22 +170,23 @@ StatusOr<std::vector<ColumnPlan>> PlanColumns(const std::string& path,
 }
 
 // Sizes every column of `t` to `rows` null values.
-void FillWithNulls(size_t rows, TripTable* t) {
-  t->pickup_time_us.assign(rows, kNullTime);
-  t->dropoff_time_us.assign(rows, kNullTime);
-  t->pickup_zone.assign(rows, kUnknownZone);
-  t->dropoff_zone.assign(rows, kUnknownZone);
-  t->pickup_lon.assign(rows, kNullCoord);
-  t->pickup_lat.assign(rows, kNullCoord);
-  t->dropoff_lon.assign(rows, kNullCoord);
-  t->dropoff_lat.assign(rows, kNullCoord);
-  t->distance_miles.assign(rows, kNullFloat);
-  t->fare.assign(rows, kNullFloat);
-  t->total.assign(rows, kNullFloat);
-  t->surge.assign(rows, kNullFloat);
-  t->passengers.assign(rows, -1);
-  t->vendor.assign(rows, -1);
-  t->rider_id.assign(rows, -1);
+// Grows every column to `rows`, the new rows null.
+void GrowWithNulls(size_t rows, TripTable* t) {
+  t->pickup_time_us.resize(rows, kNullTime);
+  t->dropoff_time_us.resize(rows, kNullTime);
+  t->pickup_zone.resize(rows, kUnknownZone);
+  t->dropoff_zone.resize(rows, kUnknownZone);
+  t->pickup_lon.resize(rows, kNullCoord);
+  t->pickup_lat.resize(rows, kNullCoord);
+  t->dropoff_lon.resize(rows, kNullCoord);
+  t->dropoff_lat.resize(rows, kNullCoord);
+  t->distance_miles.resize(rows, kNullFloat);
+  t->fare.resize(rows, kNullFloat);
+  t->total.resize(rows, kNullFloat);
+  t->surge.resize(rows, kNullFloat);
+  t->passengers.resize(rows, -1);
+  t->vendor.resize(rows, -1);
+  t->rider_id.resize(rows, -1);
 }
 
 // Timestamps in the column's unit → microseconds, into dst[0, n) (untouched at nulls). One
@@ -311,8 +312,37 @@ Status CopyColumn(const pq::Column& c, const ColumnPlan& plan, int64_t n, size_t
 
 }  // namespace
 
-StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path, const TripLayoutFile* given) {
-  ASSIGN_OR_RETURN(std::unique_ptr<pq::FileReader> reader, pq::FileReader::Open(path));
+namespace {
+
+// Reads `path` into rows [t->size(), t->size() + file rows) of `t`; on error `t` may hold a
+// partly filled tail (the caller trims it).
+// The TripTable column a layout column fills ("" for the source, which is always read).
+std::string_view TableColumnOf(Target target) {
+  switch (target) {
+    case Target::kPickupTime: return "pickup_time_us";
+    case Target::kDropoffTime: return "dropoff_time_us";
+    case Target::kPickupZone: return "pickup_zone";
+    case Target::kDropoffZone: return "dropoff_zone";
+    case Target::kPickupLon: return "pickup_lon";
+    case Target::kPickupLat: return "pickup_lat";
+    case Target::kDropoffLon: return "dropoff_lon";
+    case Target::kDropoffLat: return "dropoff_lat";
+    case Target::kDistance: return "distance_miles";
+    case Target::kFare: return "fare";
+    case Target::kTotal: return "total";
+    case Target::kSurge: return "surge";
+    case Target::kPassengers: return "passengers";
+    case Target::kVendor:
+    case Target::kBase: return "vendor";
+    case Target::kRiderId: return "rider_id";
+    case Target::kSource: return "";
+  }
+  return "";
+}
+
+Status ReadTripsParquetAt(const std::string& path, const TripLayoutFile* given,
+                          const std::vector<std::string>* only, pq::FileReader* reader,
+                          TripTable* into, ParquetTripsRead* info) {
   const std::vector<pq::ColumnSchema>& schema = reader->schema();
   const Layout* layout =
       given ? &given->layout
@@ -341,26 +371,32 @@ StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path, const TripLayou
                                 "in a layout file: --layout)");
   }
   ASSIGN_OR_RETURN(std::vector<ColumnPlan> plan, PlanColumns(path, schema, *layout));
+  if (only != nullptr) {  // decode only the asked columns (and the source)
+    std::erase_if(plan, [&](const ColumnPlan& p) {
+      const std::string_view c = TableColumnOf(p.target);
+      return !c.empty() && std::find(only->begin(), only->end(), c) == only->end();
+    });
+  }
   std::vector<int> columns;
   for (const ColumnPlan& p : plan) columns.push_back(p.index);
 
-  ParquetTrips out;
-  out.layout = layout->name;
-  out.row_groups = reader->num_row_groups();
-  TripTable& t = out.trips;
+  info->layout = layout->name;
+  info->row_groups = reader->num_row_groups();
+  TripTable& t = *into;
   t.source = layout->source;
+  const size_t first = t.size();
   const size_t total = static_cast<size_t>(reader->num_rows());
-  FillWithNulls(total, &t);
+  GrowWithNulls(first + total, &t);
 
   // Reused by every file this thread reads: a fresh batch per file would fault in (and zero)
   // its pages again, which costs more than decoding them.
   thread_local pq::RowGroupBatch batch;
-  size_t base = 0;
+  size_t base = first;
   bool source_seen = false;
   for (int rg = 0; rg < reader->num_row_groups(); ++rg) {
     RETURN_IF_ERROR(reader->ReadRowGroup(rg, columns, &batch));
     const int64_t n = batch.num_rows;
-    if (base + static_cast<size_t>(n) > total) {
+    if (base - first + static_cast<size_t>(n) > total) {
       return DataLossError(path + ": row group " + std::to_string(rg) +
                            " holds more rows than the footer's total " + std::to_string(total));
     }
@@ -369,14 +405,16 @@ StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path, const TripLayou
     }
     base += static_cast<size_t>(n);
   }
-  if (base != total) {
-    return DataLossError(path + ": row groups hold " + std::to_string(base) +
+  if (base - first != total) {
+    return DataLossError(path + ": row groups hold " + std::to_string(base - first) +
                          " rows but the footer says " + std::to_string(total));
   }
   for (const Binding& b : layout->bindings) {  // units of a layout file (km → miles, …)
     if (b.scale == 1) continue;
     if (b.target == Target::kDistance) {
-      for (float& v : t.distance_miles) v = static_cast<float>(v * b.scale);
+      for (size_t i = first; i < t.size(); ++i) {
+        t.distance_miles[i] = static_cast<float>(t.distance_miles[i] * b.scale);
+      }
     }
     std::vector<double>* coords = b.target == Target::kPickupLon    ? &t.pickup_lon
                                   : b.target == Target::kPickupLat  ? &t.pickup_lat
@@ -384,10 +422,47 @@ StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path, const TripLayou
                                   : b.target == Target::kDropoffLat ? &t.dropoff_lat
                                                                     : nullptr;
     if (coords) {
-      for (double& v : *coords) v *= b.scale;
+      for (size_t i = first; i < coords->size(); ++i) (*coords)[i] *= b.scale;
     }
   }
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<ParquetTripsRead> AppendTripsParquet(const std::string& path, TripTable* into,
+                                              const TripLayoutFile* layout,
+                                              const std::vector<std::string>* columns) {
+  if (columns != nullptr) RETURN_IF_ERROR(CheckTripColumnNames(*columns));
+  ASSIGN_OR_RETURN(std::unique_ptr<pq::FileReader> reader, pq::FileReader::Open(path));
+  const size_t first = into->size();
+  const TripSource prior = into->source;
+  ParquetTripsRead info;
+  Status s = ReadTripsParquetAt(path, layout, columns, reader.get(), into, &info);
+  if (s.ok() && first > 0 && into->source != prior) {
+    s = InvalidArgumentError(path + ": cannot append " +
+                             std::string(TripSourceName(into->source)) + " trips to a " +
+                             std::string(TripSourceName(prior)) + " table");
+  }
+  if (!s.ok()) {  // the table is as it was
+    into->Truncate(first);
+    into->source = prior;
+    return s;
+  }
+  return info;
+}
+
+StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path, const TripLayoutFile* layout) {
+  ParquetTrips out;
+  ASSIGN_OR_RETURN(ParquetTripsRead info, AppendTripsParquet(path, &out.trips, layout));
+  out.layout = std::move(info.layout);
+  out.row_groups = info.row_groups;
   return out;
+}
+
+StatusOr<size_t> CountParquetRows(const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<pq::FileReader> reader, pq::FileReader::Open(path));
+  return static_cast<size_t>(reader->num_rows());
 }
 
 namespace {

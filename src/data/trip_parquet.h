@@ -13,6 +13,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "data/trip_table.h"
@@ -34,6 +35,21 @@ struct ParquetTrips {
 struct TripLayoutFile;
 StatusOr<ParquetTrips> ReadTripsParquet(const std::string& path,
                                         const TripLayoutFile* layout = nullptr);
+
+// The same read, appended to `into` in place (no copy of the rows read; reserve first to avoid
+// regrowing). InvalidArgument when the file's source differs from a non-empty `into`'s. On any
+// error `into` is left as it was. With `columns` (TripTable member names, e.g. "pickup_time_us";
+// InvalidArgument for an unknown one) only those are decoded; the others stay null.
+struct ParquetTripsRead {
+  std::string layout;
+  int row_groups = 0;
+};
+StatusOr<ParquetTripsRead> AppendTripsParquet(const std::string& path, TripTable* into,
+                                              const TripLayoutFile* layout = nullptr,
+                                              const std::vector<std::string>* columns = nullptr);
+
+// Rows of a Parquet file, from its footer (for reserving before AppendTripsParquet).
+StatusOr<size_t> CountParquetRows(const std::string& path);
 
 // This project's Parquet layout: the columns of TripsCsvHeader() (source as a string, times as
 // INT64 timestamp[us] of naive local time, zones/passengers/vendor INT32, coordinates DOUBLE,

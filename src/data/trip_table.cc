@@ -1,5 +1,7 @@
 #include "data/trip_table.h"
 
+#include <algorithm>
+
 namespace bimride::data {
 
 std::string_view TripSourceName(TripSource source) {
@@ -30,6 +32,28 @@ StatusOr<TripSource> ParseTripSource(std::string_view name) {
 
 void TripTable::Reserve(size_t n) {
 #define X(col) col.reserve(n);
+  BIMRIDE_TRIP_COLUMNS(X)
+#undef X
+}
+
+Status CheckTripColumnNames(const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    bool known = false;
+#define X(col) known = known || name == #col;
+    BIMRIDE_TRIP_COLUMNS(X)
+#undef X
+    if (known) continue;
+    std::string all;
+#define X(col) all += std::string(all.empty() ? "" : ", ") + #col;
+    BIMRIDE_TRIP_COLUMNS(X)
+#undef X
+    return InvalidArgumentError("no trip column '" + name + "' (the columns: " + all + ")");
+  }
+  return OkStatus();
+}
+
+void TripTable::Truncate(size_t n) {
+#define X(col) col.resize(std::min(n, col.size()));
   BIMRIDE_TRIP_COLUMNS(X)
 #undef X
 }

@@ -64,6 +64,10 @@ struct TripRow {
   X(pickup_lat) X(dropoff_lon) X(dropoff_lat) X(distance_miles) X(fare) X(total) X(surge)    \
   X(passengers) X(vendor) X(rider_id)
 
+// InvalidArgument naming the first name that is not a TripTable column (as the
+// BIMRIDE_TRIP_COLUMNS list spells them) and listing the columns.
+Status CheckTripColumnNames(const std::vector<std::string>& names);
+
 struct TripTable {
   TripSource source = TripSource::kUnknown;
 
@@ -87,6 +91,8 @@ struct TripTable {
   bool empty() const { return pickup_time_us.empty(); }
   void Reserve(size_t n);
   void Clear();
+  // Keeps the first n rows (n <= size()).
+  void Truncate(size_t n);
   void Append(const TripRow& row);
   TripRow Row(size_t i) const;
   // Appends all rows of `other` (sources must match, or this table must be empty).
