@@ -13,5 +13,6 @@ PYBIND11_MODULE(_bimride, m) {
   bp::BindData(m);
   bp::BindParquet(m);
   bp::BindFeatures(m);
+  bp::BindDemand(m);
   bp::BindRegistry(m);
 }

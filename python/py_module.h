@@ -13,6 +13,7 @@ namespace py = pybind11;
 void BindData(py::module_& m);      // py_data.cc
 void BindParquet(py::module_& m);   // py_parquet.cc
 void BindFeatures(py::module_& m);  // py_features.cc
+void BindDemand(py::module_& m);    // py_demand.cc
 void BindRegistry(py::module_& m);  // py_registry.cc
 
 // A validation report as a dict (read, kept, quarantined, per_rule, month, …, text).

@@ -34,6 +34,8 @@ from ._bimride import Error, default_data_path, default_repository, trip_columns
 __all__ = [
     "Error", "Trips", "read_trips", "inspect", "to_pandas", "read_parquet", "write_parquet",
     "trip_columns", "EtaContext", "eta_dataset", "eta_features", "serving_features",
+    "DemandGrid", "DemandContext", "demand_grid", "demand_forecast_rows", "demand_training_rows",
+    "demand_request",
     "Registry", "Run", "start_run", "publish", "promote", "rollback", "default_repository",
     "default_data_path",
 ]
@@ -82,9 +84,9 @@ def read_trips(files: Union[PathLike, Iterable[PathLike]], columns: Optional[Seq
     (quarantined rows are not returned; `report=True` attaches the report as `.report`).
 
     Returns the TripTable's columns as NumPy arrays that own the C++ buffers (no copy).
-    `columns` selects and orders them (default: all, see `trip_columns()`); the reader still
-    reads every column a TripTable holds (it reads only those of the file's columns), the
-    others are freed at once.
+    `columns` selects and orders them (default: all, see `trip_columns()`). With
+    validate=False, Parquet files decode only those columns; validation (and CSV) needs every
+    column, so then all are read and the others freed at once.
     """
     arrays, source, rep = _bimride._read_trips(
         _paths(files), None if columns is None else list(columns),
@@ -180,6 +182,81 @@ def eta_features(context, trips: Mapping[str, np.ndarray], *,
     """Feature rows of trips, computed as training computes them: (float32 [rows, F], names)."""
     x = _bimride._eta_features(context, dict(trips), _source(trips, source))
     return x, list(context.feature_names)
+
+
+# ---------------------------------------------------------------------------------- demand
+
+TimeLike = Union[str, np.datetime64, int]
+
+
+def _us(t: TimeLike, what: str) -> int:
+    """A time as microseconds: "YYYY-MM-DD[ HH:MM[:SS]]" (the CLI's flags), a datetime64, or int
+    microseconds."""
+    if isinstance(t, str):
+        return int(_bimride._parse_time(t, what))
+    if isinstance(t, (np.datetime64,)):
+        return int(np.datetime64(t, "us").astype(np.int64))
+    if isinstance(t, (int, np.integer)):
+        return int(t)
+    raise TypeError(f"{what}: want a 'YYYY-MM-DD HH:MM' string, a datetime64 or microseconds, "
+                    f"not {type(t).__name__}")
+
+
+# The pickups of each (zone, time bucket) (features/demand_grid.h) over a window, restricted to
+# the zones with a pickup in the training window, as `bimride train demand` makes it.
+DemandGrid = _bimride.DemandGrid
+
+
+def demand_grid(trips: Mapping[str, np.ndarray], begin: TimeLike, end: TimeLike, *,
+                zones_begin: Optional[TimeLike] = None, zones_end: Optional[TimeLike] = None,
+                bucket_minutes: int = 60, source: Optional[str] = None) -> DemandGrid:
+    """Counts trips' pickups per zone and bucket over [begin, end) (tasks/demand's grid, the one
+    `bimride train demand --train-begin … --train-end …` builds). Zones are those with a pickup in
+    [zones_begin, zones_end) (default: the whole window); their empty buckets are zeros."""
+    b, e = _us(begin, "begin"), _us(end, "end")
+    zb = b if zones_begin is None else _us(zones_begin, "zones_begin")
+    ze = e if zones_end is None else _us(zones_end, "zones_end")
+    return _bimride.DemandGrid._make(dict(trips), _source(trips, source), b, e, zb, ze,
+                                     bucket_minutes)
+
+
+def _build_demand_context(grid: DemandGrid, train_begin: TimeLike, train_end: TimeLike, *,
+                          horizons: int = 6, recent_lags: int = 6,
+                          weather: Optional[PathLike] = None) -> "DemandContext":
+    """Learns a demand model's context from the grid's TRAINING buckets [train_begin, train_end):
+    the per-zone averages (and, given `weather`, the NOAA daily weather), as the C++ trainer's."""
+    return _bimride.DemandContext._build(grid, _us(train_begin, "train_begin"),
+                                         _us(train_end, "train_end"), horizons, recent_lags,
+                                         os.fspath(weather) if weather is not None else None)
+
+
+# The context a demand model carries (features/demand_features.h: feature config, baselines,
+# weather). build() learns it, save(dir) writes demand_baselines.json (+ weather.csv), load(dir)
+# reads them back as the server does; publish(feature_context=…) names the demand_zone_bucket spec.
+DemandContext = _bimride.DemandContext
+DemandContext.build = staticmethod(_build_demand_context)
+
+
+def demand_forecast_rows(context: DemandContext, grid: DemandGrid, begin: TimeLike,
+                         end: TimeLike) -> Dict[str, np.ndarray]:
+    """Rows for forecasts made at every bucket boundary t in [begin, end), every zone, with the
+    context's baselines (what a published model and the server compute): {"features" [rows, F]
+    float32, "targets" [rows, H] (NaN past the grid), "zone" int32, "time" datetime64 t}."""
+    return _bimride._demand_forecast_rows(context, grid, _us(begin, "begin"), _us(end, "end"))
+
+
+def demand_training_rows(context: DemandContext, grid: DemandGrid, begin: TimeLike, end: TimeLike,
+                         *, out_of_fold: bool = True) -> Dict[str, np.ndarray]:
+    """Training rows over [begin, end) as the C++ trainer builds them: baselines per 7-day fold,
+    out of fold (or past-only), so no row sees its own targets. Same keys as demand_forecast_rows."""
+    return _bimride._demand_training_rows(context, grid, _us(begin, "begin"), _us(end, "end"),
+                                          out_of_fold)
+
+
+def demand_request(grid: DemandGrid, zone: int, t: TimeLike) -> Dict[str, Any]:
+    """The raw fields a client sends to forecast `zone` at `t` (a bucket boundary): zone, time and
+    the week of counts ending at t from the grid (the demand_zone_bucket spec's request)."""
+    return _bimride._demand_request(grid, int(zone), _us(t, "t"))
 
 
 def _raw_values(values) -> list:

@@ -107,6 +107,65 @@ def eta_features(context: EtaContext, trips: Mapping[str, np.ndarray], *,
                  source: Optional[str] = ...) -> Tuple[npt.NDArray[np.float32], List[str]]: ...
 def serving_features(version_dir: PathLike, raw: Mapping[str, Any]) -> npt.NDArray[np.float32]: ...
 
+TimeLike = Union[str, np.datetime64, int]
+
+class DemandGrid:
+    """Pickups per (zone, time bucket) over a window, for the zones with a training pickup."""
+    @property
+    def counts(self) -> npt.NDArray[np.float32]: ...
+    @property
+    def zones(self) -> List[int]: ...
+    @property
+    def bucket_times(self) -> npt.NDArray[np.datetime64]: ...
+    @property
+    def bucket_minutes(self) -> int: ...
+    @property
+    def dropped_zone_trips(self) -> int: ...
+    @property
+    def report(self) -> str: ...
+
+class DemandRows(TypedDict):
+    features: npt.NDArray[np.float32]
+    targets: npt.NDArray[np.float32]
+    zone: npt.NDArray[np.int32]
+    time: npt.NDArray[np.datetime64]
+
+class DemandRequest(TypedDict):
+    zone: int
+    time: str
+    recent_counts: str
+
+class DemandContext:
+    """A demand model's context: feature config, per-zone averages of the training period,
+    weather."""
+    @staticmethod
+    def build(grid: DemandGrid, train_begin: TimeLike, train_end: TimeLike, *, horizons: int = ...,
+              recent_lags: int = ..., weather: Optional[PathLike] = ...) -> DemandContext: ...
+    @staticmethod
+    def load(dir: str) -> DemandContext: ...
+    def save(self, dir: str) -> None: ...
+    @property
+    def feature_spec(self) -> str: ...
+    @property
+    def feature_names(self) -> List[str]: ...
+    @property
+    def request_fields(self) -> List[str]: ...
+    @property
+    def horizons(self) -> int: ...
+    @property
+    def bucket_minutes(self) -> int: ...
+    @property
+    def zones(self) -> List[int]: ...
+
+def demand_grid(trips: Mapping[str, np.ndarray], begin: TimeLike, end: TimeLike, *,
+                zones_begin: Optional[TimeLike] = ..., zones_end: Optional[TimeLike] = ...,
+                bucket_minutes: int = ..., source: Optional[str] = ...) -> DemandGrid: ...
+def demand_forecast_rows(context: DemandContext, grid: DemandGrid, begin: TimeLike,
+                         end: TimeLike) -> DemandRows: ...
+def demand_training_rows(context: DemandContext, grid: DemandGrid, begin: TimeLike, end: TimeLike,
+                         *, out_of_fold: bool = ...) -> DemandRows: ...
+def demand_request(grid: DemandGrid, zone: int, t: TimeLike) -> DemandRequest: ...
+
 class LabelMove(TypedDict):
     model: str
     label: str
@@ -154,7 +213,7 @@ def start_run(task: str, params: Optional[Mapping[str, Any]] = ..., *,
               tags: Optional[Mapping[str, Any]] = ...,
               data: Optional[Union[PathLike, Iterable[PathLike]]] = ..., data_filter: str = ...,
               repo: Optional[PathLike] = ..., code_dir: Optional[PathLike] = ...) -> Run: ...
-def publish(model: Any, name: str, *, task: str = ..., feature_context: Optional[EtaContext] = ...,
+def publish(model: Any, name: str, *, task: str = ..., feature_context: Optional[Union[EtaContext, DemandContext]] = ...,
             feature_spec: Optional[str] = ..., request_fields: Optional[Sequence[str]] = ...,
             run: Optional[Run] = ..., metrics: Optional[Mapping[str, float]] = ...,
             properties: Optional[Mapping[str, str]] = ..., backend: str = ...,

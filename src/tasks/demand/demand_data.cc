@@ -11,6 +11,11 @@ StatusOr<DemandData> LoadDemandGrid(const DemandDataOptions& options) {
   load.zones_dir = options.zones_dir;
   load.layout_file = options.layout_file;
   ASSIGN_OR_RETURN(data::TripTable trips, data::LoadTrips(options.trip_files, load));
+  return MakeDemandGrid(trips, options);
+}
+
+StatusOr<DemandData> MakeDemandGrid(const data::TripTable& trips,
+                                    const DemandDataOptions& options) {
   features::DemandGridOptions go;
   go.bucket_minutes = options.bucket_minutes;
   go.start_us = options.begin_us;
@@ -23,7 +28,8 @@ StatusOr<DemandData> LoadDemandGrid(const DemandDataOptions& options) {
   if (zones.empty()) {
     return NotFoundError("demand data: no pickup in [" + FormatCivil(options.zones_begin_us) +
                          ", " + FormatCivil(options.zones_end_us) + ") in " +
-                         options.trip_files.front() +
+                         (options.trip_files.empty() ? std::string("the trips")
+                                                     : options.trip_files.front()) +
                          (options.trip_files.size() > 1 ? " and the other files" : ""));
   }
   ASSIGN_OR_RETURN(out.grid, all.WithZones(zones));

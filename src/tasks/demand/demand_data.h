@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "data/trip_table.h"
 #include "features/demand_grid.h"
 
 namespace bimride::tasks::demand {
@@ -31,5 +32,10 @@ struct DemandData {
 };
 
 StatusOr<DemandData> LoadDemandGrid(const DemandDataOptions& options);
+
+// The same from trips already loaded (options.trip_files only name them in errors): what
+// LoadDemandGrid does after reading, and what the Python module calls on its trip columns.
+StatusOr<DemandData> MakeDemandGrid(const data::TripTable& trips,
+                                    const DemandDataOptions& options);
 
 }  // namespace bimride::tasks::demand
