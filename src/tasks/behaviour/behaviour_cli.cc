@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <sstream>
 
 #include "cli/command.h"
@@ -135,7 +136,9 @@ int RunTrainBehaviour(const std::vector<std::string>& args) {
   std::string folder;
   if (!no_publish) {
     StatusOr<std::string> written =
-        WriteConversionModelFolder(*result, model, name, (*run)->run_id());
+        WriteConversionModelFolder(*result, model,
+                                   RiderHistoriesAt(*city, std::numeric_limits<int64_t>::max()),
+                                   name, (*run)->run_id());
     if (!written.ok()) return ReportError(written.status());
     folder = *written;
   }
@@ -188,8 +191,13 @@ int RunEvalBehaviour(const std::vector<std::string>& args) {
   }
   o.conversion.work_dir = work;
   o.command = "bimride eval behaviour";
-  for (const std::string& a : args) {
-    if (a.rfind("--out", 0) == 0 || a.rfind("--work-dir", 0) == 0) continue;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--work-dir" || a == "--threads") {
+      ++i;  // where files go and how fast: not what the report shows
+      continue;
+    }
+    if (a.rfind("--work-dir=", 0) == 0 || a.rfind("--threads=", 0) == 0) continue;
     o.command += " " + a;
   }
   auto evals = EvaluateBehaviour(o, [](const std::string& line) {

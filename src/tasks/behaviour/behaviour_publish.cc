@@ -2,6 +2,7 @@
 
 #include "common/file.h"
 #include "registry/manifest.h"
+#include "tasks/behaviour/behaviour_serving.h"
 #include "train/training_run.h"
 
 namespace bimride::tasks::behaviour {
@@ -24,6 +25,7 @@ StatusOr<std::unique_ptr<registry::RunTracker>> StartBehaviourRun(
 
 StatusOr<std::string> WriteConversionModelFolder(const ConversionResult& result,
                                                  const std::string& kind,
+                                                 const std::vector<RiderHistory>& riders,
                                                  const std::string& model_name,
                                                  const std::string& run_id) {
   const train::TrainedModel* model = nullptr;
@@ -35,10 +37,23 @@ StatusOr<std::string> WriteConversionModelFolder(const ConversionResult& result,
   }
   registry::Manifest m;
   m.artifacts = model->artifacts;
+  RETURN_IF_ERROR(WriteFileAtomic(model->artifact_dir + "/" + kRiderFeaturesFile,
+                                  RiderFeaturesToCsv(riders)));
+  m.artifacts.push_back(kRiderFeaturesFile);
   m.name = model_name;
   m.task = "behaviour";
   m.backend = model->backend;
-  m.inputs = {{"features", registry::DType::kFloat32, {-1, kConversionFeatures}}};
+  m.inputs = {{"features", registry::DType::kFloat32, {-1, kConversionFeatures}},
+              {"rider_id", registry::DType::kInt64, {-1}},
+              {"request_datetime", registry::DType::kString, {-1}},
+              {"pickup_zone", registry::DType::kInt32, {-1}},
+              {"dropoff_zone", registry::DType::kInt32, {-1}},
+              {"estimated_distance", registry::DType::kFloat32, {-1}},
+              {"estimated_minutes", registry::DType::kFloat32, {-1}},
+              {"quoted_fare", registry::DType::kFloat32, {-1}},
+              {"surge_multiplier", registry::DType::kFloat32, {-1}}};
+  m.feature_spec = registry::FeatureSpecRef{kConversionFeatureSpecName,
+                                            kConversionFeatureSpecVersion, ConversionRawFields()};
   m.outputs = {{"booked", registry::DType::kFloat32, {-1, 1}}};
   m.run_id = run_id;
   for (const ConversionScore& s : result.scores) {

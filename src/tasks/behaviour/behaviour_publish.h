@@ -3,8 +3,12 @@
 //
 //   <repo>/<model>/<version>/
 //     model.json | model.pt, net.json, weights.bin   the learned model's artifacts
+//     rider_features.csv every rider's history at the end of the data (behaviour_serving.h)
 //     manifest.json      task "behaviour"; inputs[0] "features" [-1, 15] (kConversionFeatureNames,
-//                        in order); output "booked" [-1, 1] = P(rider books); properties
+//                        in order) and the raw request fields the feature spec
+//                        behaviour_conversion@1 builds them from (rider id, time, zones,
+//                        distance, minutes, fare, surge); output "booked" [-1, 1] = P(rider
+//                        books); properties
 //                        serving_method=classify (TF Serving :classify answers ["booked", p]),
 //                        feature names, the split; metrics of the test period; run id.
 // Thread safety: free functions.
@@ -31,6 +35,7 @@ StatusOr<std::unique_ptr<registry::RunTracker>> StartBehaviourRun(
 // was not trained.
 StatusOr<std::string> WriteConversionModelFolder(const ConversionResult& result,
                                                  const std::string& kind,
+                                                 const std::vector<RiderHistory>& riders,
                                                  const std::string& model_name,
                                                  const std::string& run_id);
 

@@ -1,5 +1,6 @@
 #include "tasks/behaviour/behaviour_report.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +19,13 @@ std::string Fmt(const char* format, double v) {
 std::string Interval(const Estimate& e) {
   if (!e.ok) return "— (" + e.note + ")";
   return Fmt("%.3f", e.value) + " [" + Fmt("%.3f", e.lower) + ", " + Fmt("%.3f", e.upper) + "]";
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 bool IsLearned(const std::string& model) {
@@ -62,7 +70,7 @@ StatusOr<std::vector<SeedEvaluation>> EvaluateBehaviour(
 
 BehaviourChecks CheckBehaviour(const std::vector<SeedEvaluation>& evaluations) {
   BehaviourChecks c;
-  double naive_bias = 0, pt_bias = 0, rd_bias = 0;
+  std::vector<double> naive_err, pt_err, rd_err;
   for (const SeedEvaluation& e : evaluations) {
     double best_auc = -1, best_ll = 1e300;
     for (const ConversionScore& s : e.conversion.scores) {
@@ -80,25 +88,25 @@ BehaviourChecks CheckBehaviour(const std::vector<SeedEvaluation>& evaluations) {
       if (cell.naive.ok) {
         ++c.naive_cells;
         c.naive_covered += cell.naive.Covers(cell.truth) ? 1 : 0;
-        naive_bias += (cell.naive.value - cell.truth) / scale;
+        naive_err.push_back(std::fabs(cell.naive.value - cell.truth) / scale);
       }
       if (cell.price_test.ok) {
         ++c.price_test_cells;
         c.price_test_covered += cell.price_test.Covers(cell.truth) ? 1 : 0;
-        pt_bias += (cell.price_test.value - cell.truth) / scale;
+        pt_err.push_back(std::fabs(cell.price_test.value - cell.truth) / scale);
       }
       if (cell.rd.ok) {
         ++c.rd_cells;
         c.rd_covered += cell.rd.Covers(cell.truth) ? 1 : 0;
-        rd_bias += (cell.rd.value - cell.truth) / scale;
+        rd_err.push_back(std::fabs(cell.rd.value - cell.truth) / scale);
       }
     }
   }
   c.causal_cells = c.price_test_cells + c.rd_cells;
   c.causal_covered = c.price_test_covered + c.rd_covered;
-  if (c.naive_cells > 0) c.naive_mean_relative_bias = naive_bias / c.naive_cells;
-  if (c.price_test_cells > 0) c.price_test_mean_relative_bias = pt_bias / c.price_test_cells;
-  if (c.rd_cells > 0) c.rd_mean_relative_bias = rd_bias / c.rd_cells;
+  c.naive_median_relative_error = Median(naive_err);
+  c.price_test_median_relative_error = Median(pt_err);
+  c.rd_median_relative_error = Median(rd_err);
   return c;
 }
 
@@ -131,10 +139,11 @@ std::string RenderBehaviourReport(const BehaviourEvalOptions& o,
      << " (" << Fmt("%.1f", pct(c.causal_covered, c.causal_cells)) << "%) |\n"
      << "| naive: cells covering the truth | " << c.naive_covered << "/" << c.naive_cells << " ("
      << Fmt("%.1f", pct(c.naive_covered, c.naive_cells)) << "%) |\n"
-     << "| mean relative bias (estimate − truth)/|truth|: naive / price test / RD | "
-     << Fmt("%+.1f%%", 100 * c.naive_mean_relative_bias) << " / "
-     << Fmt("%+.1f%%", 100 * c.price_test_mean_relative_bias) << " / "
-     << Fmt("%+.1f%%", 100 * c.rd_mean_relative_bias) << " |\n\n";
+     << "| median relative error \\|estimate − truth\\| / \\|truth\\|: naive / price test / RD | "
+     << Fmt("%.1f%%", 100 * c.naive_median_relative_error) << " / "
+     << Fmt("%.1f%%", 100 * c.price_test_median_relative_error) << " / "
+     << Fmt("%.1f%%", 100 * c.rd_median_relative_error)
+     << " (RD is unbiased but imprecise: a 0.1 surge step is a small price change) |\n\n";
 
   md << "## Conversion: P(book | quote, rider history)\n\n"
      << "Time-based split per city: the first 75% of days train (their last "

@@ -39,9 +39,10 @@ struct BehaviourChecks {
   int64_t rd_cells = 0, rd_covered = 0;
   int64_t causal_cells = 0, causal_covered = 0;  // both causal methods together
   int64_t naive_cells = 0, naive_covered = 0;
-  double naive_mean_relative_bias = 0;  // mean (naive − truth) / |truth| over cells
-  double price_test_mean_relative_bias = 0;
-  double rd_mean_relative_bias = 0;
+  // Median over cells of |estimate − truth| / |truth|.
+  double naive_median_relative_error = 0;
+  double price_test_median_relative_error = 0;
+  double rd_median_relative_error = 0;
 };
 
 // Simulates each seed's city, trains and scores the conversion models, estimates the

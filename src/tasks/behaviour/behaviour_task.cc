@@ -1,6 +1,8 @@
-// The behaviour task's one registration: its commands (tasks/task.h). Linked whole into
+// The behaviour task's one registration: its commands and its serving feature spec
+// (tasks/task.h). Linked whole into
 // `bimride` through bimride_tasks.
 #include "tasks/behaviour/behaviour_cli.h"
+#include "tasks/behaviour/behaviour_serving.h"
 #include "tasks/task.h"
 
 namespace bimride::tasks::behaviour {
@@ -16,6 +18,7 @@ Task MakeBehaviourTask() {
       {"eval", "behaviour",
        "conversion models and price elasticities (naive, price test, RD) over simulated cities",
        RunEvalBehaviour}};
+  for (auto& [name, factory] : BehaviourFeatureSpecs()) t.feature_specs.push_back({name, factory});
   return t;
 }
 
