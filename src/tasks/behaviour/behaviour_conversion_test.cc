@@ -12,12 +12,14 @@ namespace {
 
 TEST(BehaviourConversionTest, LearnedModelBeatsTheBaselinesOnLaterDays) {
   if (!train::HasTrainer("xgboost")) GTEST_SKIP() << "no xgboost trainer in this build";
-  const simulator::SimulatedCity city = SmallTestCity(21, 0.2);
+  const simulator::SimulatedCity city = SmallTestCity(12, 0.2);
   ConversionOptions o;
   o.learned = {"xgboost"};
-  o.xgboost_params["rounds"] = "80";
-  o.train_days = 14;
-  o.valid_days = 3;
+  o.xgboost_params["rounds"] = "30";
+  o.xgboost_params["eta"] = "0.3";
+  o.threads = 1;
+  o.train_days = 8;
+  o.valid_days = 2;
   o.work_dir = ::testing::TempDir() + "/behaviour_conversion_test";
   std::filesystem::remove_all(o.work_dir);
   StatusOr<ConversionResult> r = TrainConversionModels(city, o);
@@ -25,7 +27,7 @@ TEST(BehaviourConversionTest, LearnedModelBeatsTheBaselinesOnLaterDays) {
   ASSERT_EQ(r->scores.size(), 3u);
   EXPECT_EQ(r->scores[0].model, "base_rate");
   EXPECT_EQ(r->scores[1].model, "logistic_price");
-  EXPECT_EQ(r->test_days, 7);
+  EXPECT_EQ(r->test_days, 4);
   const ClassifierMetrics& base = r->scores[0].test;
   const ClassifierMetrics& price = r->scores[1].test;
   const ClassifierMetrics& xgb = r->scores[2].test;
