@@ -161,6 +161,8 @@ int RunEvalBehaviour(const std::vector<std::string>& args) {
   o.city.days = 60;
   o.city.zones = 40;
   o.city.price_test_fraction = 0.2;
+  o.retention_city.days = 120;
+  o.retention_city.zones = 20;
   std::string seeds = "1,2,3", out, work;
   int64_t threads = 2;
   bool no_torch = false;
@@ -174,6 +176,9 @@ int RunEvalBehaviour(const std::vector<std::string>& args) {
                   "test multipliers log-uniform in [1/spread, spread]");
   flags.AddDouble("rd-bandwidth", &o.elasticity.rd_bandwidth,
                   "raw-surge distance from a rounding threshold for the RD");
+  flags.AddInt("retention-days", &o.retention_city.days,
+               "days of each seed's retention city (0: no retention)");
+  flags.AddInt("retention-zones", &o.retention_city.zones, "zones of each retention city");
   flags.AddInt("threads", &threads, "training threads");
   flags.AddBool("no-torch", &no_torch, "skip the LibTorch model (faster)");
   flags.AddString("work-dir", &work, "where model files are written (default: a new folder)");
@@ -182,8 +187,8 @@ int RunEvalBehaviour(const std::vector<std::string>& args) {
   StatusOr<std::vector<uint64_t>> parsed = ParseSeeds(seeds);
   if (!parsed.ok()) return ReportError(parsed.status(), /*usage=*/true);
   o.seeds = *parsed;
-  o.conversion.threads = static_cast<int>(threads);
-  if (no_torch) o.conversion.learned = {"xgboost"};
+  o.conversion.threads = o.retention.threads = static_cast<int>(threads);
+  if (no_torch) o.conversion.learned = o.retention.learned = {"xgboost"};
   if (work.empty()) {
     StatusOr<std::string> tmp = MakeTempDir("bimride-behaviour");
     if (!tmp.ok()) return ReportError(tmp.status());

@@ -5,9 +5,10 @@
 //       on its later days against the baselines; a tracked run; the chosen learned model
 //       published as a classifier.
 //   bimride eval behaviour [--seeds 1,2,3] [--days 60] [--zones 40] [--price-test 0.2]
-//                          [--out results/behaviour.md]
+//                          [--retention-days 120] [--out results/behaviour.md]
 //       simulates one city per seed, scores the conversion models and estimates the price
-//       elasticities (naive, price test, regression discontinuity vs truth); writes the report.
+//       elasticities (naive, price test, regression discontinuity vs truth); scores retention
+//       models on a longer city per seed; writes the report.
 #pragma once
 
 #include <string>

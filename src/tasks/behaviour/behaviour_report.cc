@@ -29,7 +29,41 @@ double Median(std::vector<double> v) {
 }
 
 bool IsLearned(const std::string& model) {
-  return model != "base_rate" && model != "logistic_price";
+  return model != "base_rate" && model != "logistic_price" && model != "logistic_recency";
+}
+
+// Whether every learned model beats every baseline on AUC and log-loss; the worst learned ECE.
+bool LearnedBeatBaselines(const std::vector<ConversionScore>& scores, double* worst_ece) {
+  double best_auc = -1, best_ll = 1e300;
+  for (const ConversionScore& s : scores) {
+    if (IsLearned(s.model)) continue;
+    best_auc = std::max(best_auc, std::isfinite(s.test.auc) ? s.test.auc : -1.0);
+    best_ll = std::min(best_ll, s.test.log_loss);
+  }
+  bool ok = true;
+  for (const ConversionScore& s : scores) {
+    if (!IsLearned(s.model)) continue;
+    if (!(s.test.auc > best_auc && s.test.log_loss < best_ll)) ok = false;
+    *worst_ece = std::max(*worst_ece, s.test.ece);
+  }
+  return ok;
+}
+
+void ScoreTable(std::ostringstream& md, const std::vector<SeedEvaluation>& evals,
+                bool retention) {
+  md << "| seed | model | test rows | AUC | log-loss | Brier | ECE | lift top 10% | lift bottom "
+        "10% | train rows/s |\n|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const SeedEvaluation& e : evals) {
+    if (retention && !e.has_retention) continue;
+    for (const ConversionScore& s : retention ? e.retention.scores : e.conversion.scores) {
+      md << "| " << e.seed << " | " << s.model << " | " << s.test.count << " | "
+         << Fmt("%.4f", s.test.auc) << " | " << Fmt("%.4f", s.test.log_loss) << " | "
+         << Fmt("%.4f", s.test.brier) << " | " << Fmt("%.4f", s.test.ece) << " | "
+         << Fmt("%.3f", s.test.lift_top_decile) << " | " << Fmt("%.3f", s.test.lift_bottom_decile)
+         << " | " << (s.train_rows_per_second > 0 ? Fmt("%.0f", s.train_rows_per_second) : "—")
+         << " |\n";
+    }
+  }
 }
 
 }  // namespace
@@ -63,6 +97,23 @@ StatusOr<std::vector<SeedEvaluation>> EvaluateBehaviour(
       }
     }
     ASSIGN_OR_RETURN(e.cells, EstimateElasticities(city, options.elasticity));
+    if (options.retention_city.days > 0) {
+      simulator::CityConfig rc = options.retention_city;
+      rc.seed = seed;
+      ASSIGN_OR_RETURN(simulator::SimulatedCity long_city, simulator::Simulate(rc));
+      RetentionOptions ro = options.retention;
+      ro.seed = seed;
+      ro.work_dir = co.work_dir.empty() ? "" : co.work_dir + "/retention";
+      ASSIGN_OR_RETURN(e.retention, TrainRetentionModels(long_city, ro));
+      e.has_retention = true;
+      if (progress) {
+        for (const ConversionScore& s : e.retention.scores) {
+          progress("  retention " + s.model + ": AUC " + Fmt("%.4f", s.test.auc) +
+                   ", log-loss " + Fmt("%.4f", s.test.log_loss) + ", ECE " +
+                   Fmt("%.4f", s.test.ece));
+        }
+      }
+    }
     out.push_back(std::move(e));
   }
   return out;
@@ -72,16 +123,12 @@ BehaviourChecks CheckBehaviour(const std::vector<SeedEvaluation>& evaluations) {
   BehaviourChecks c;
   std::vector<double> naive_err, pt_err, rd_err;
   for (const SeedEvaluation& e : evaluations) {
-    double best_auc = -1, best_ll = 1e300;
-    for (const ConversionScore& s : e.conversion.scores) {
-      if (IsLearned(s.model)) continue;
-      best_auc = std::max(best_auc, std::isfinite(s.test.auc) ? s.test.auc : -1.0);
-      best_ll = std::min(best_ll, s.test.log_loss);
+    if (!LearnedBeatBaselines(e.conversion.scores, &c.worst_learned_ece)) {
+      c.learned_beat_baselines = false;
     }
-    for (const ConversionScore& s : e.conversion.scores) {
-      if (!IsLearned(s.model)) continue;
-      if (!(s.test.auc > best_auc && s.test.log_loss < best_ll)) c.learned_beat_baselines = false;
-      c.worst_learned_ece = std::max(c.worst_learned_ece, s.test.ece);
+    if (e.has_retention &&
+        !LearnedBeatBaselines(e.retention.scores, &c.worst_retention_ece)) {
+      c.retention_learned_beat_baselines = false;
     }
     for (const ElasticityCell& cell : e.cells) {
       const double scale = std::fabs(cell.truth);
@@ -130,6 +177,12 @@ std::string RenderBehaviourReport(const BehaviourEvalOptions& o,
      << (c.learned_beat_baselines ? "**yes**" : "**no**") << " |\n"
      << "| worst expected calibration error of a learned model (≤ 0.02 asked) | "
      << Fmt("%.4f", c.worst_learned_ece) << (c.worst_learned_ece <= 0.02 ? " ✔" : " ✘") << " |\n"
+     << "| retention: learned models beat both baselines on AUC and log-loss, every seed | "
+     << (evals.empty() || !evals.front().has_retention
+             ? std::string("not run")
+             : std::string(c.retention_learned_beat_baselines ? "**yes**" : "**no**") +
+                   "; worst ECE " + Fmt("%.4f", c.worst_retention_ece))
+     << " |\n"
      << "| price test: cells whose 95% interval covers the truth | " << c.price_test_covered << "/"
      << c.price_test_cells << " (" << Fmt("%.1f", pct(c.price_test_covered, c.price_test_cells))
      << "%) |\n"
@@ -143,7 +196,7 @@ std::string RenderBehaviourReport(const BehaviourEvalOptions& o,
      << Fmt("%.1f%%", 100 * c.naive_median_relative_error) << " / "
      << Fmt("%.1f%%", 100 * c.price_test_median_relative_error) << " / "
      << Fmt("%.1f%%", 100 * c.rd_median_relative_error)
-     << " (RD is unbiased but imprecise: a 0.1 surge step is a small price change) |\n\n";
+     << " (RD intervals are wide: a 0.1 surge step is a small price change) |\n\n";
 
   md << "## Conversion: P(book | quote, rider history)\n\n"
      << "Time-based split per city: the first 75% of days train (their last "
@@ -154,18 +207,8 @@ std::string RenderBehaviourReport(const BehaviourEvalOptions& o,
         "price, recent surge exposure, days since the last booking). Baselines: the training "
         "base rate; a logistic regression on ln(price ratio). Lift: booking rate of the top "
         "(bottom) decile by predicted probability over the base rate.\n\n"
-     << "| seed | model | test rows | AUC | log-loss | Brier | ECE | lift top 10% | lift bottom "
-        "10% | train rows/s |\n|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const SeedEvaluation& e : evals) {
-    for (const ConversionScore& s : e.conversion.scores) {
-      md << "| " << e.seed << " | " << s.model << " | " << s.test.count << " | "
-         << Fmt("%.4f", s.test.auc) << " | " << Fmt("%.4f", s.test.log_loss) << " | "
-         << Fmt("%.4f", s.test.brier) << " | " << Fmt("%.4f", s.test.ece) << " | "
-         << Fmt("%.3f", s.test.lift_top_decile) << " | " << Fmt("%.3f", s.test.lift_bottom_decile)
-         << " | " << (s.train_rows_per_second > 0 ? Fmt("%.0f", s.train_rows_per_second) : "—")
-         << " |\n";
-    }
-  }
+     ;
+  ScoreTable(md, evals, /*retention=*/false);
   if (!evals.empty()) {
     const SeedEvaluation& e = evals.front();
     for (const ConversionScore& s : e.conversion.scores) {
@@ -179,6 +222,25 @@ std::string RenderBehaviourReport(const BehaviourEvalOptions& o,
            << " |\n";
       }
     }
+  }
+
+  if (!evals.empty() && evals.front().has_retention) {
+    const RetentionResult& rr = evals.front().retention;
+    std::string train_cutoffs, test_cutoffs;
+    for (int32_t d : rr.train_cutoffs) train_cutoffs += (train_cutoffs.empty() ? "" : ", ") + std::to_string(d);
+    for (int32_t d : rr.test_cutoffs) test_cutoffs += (test_cutoffs.empty() ? "" : ", ") + std::to_string(d);
+    md << "\n## Retention: P(rider still active " << o.retention.horizon_days
+       << " days later | history up to a cut-off day)\n\n"
+       << "A city of its own per seed (" << o.retention_city.days << " days, "
+       << o.retention_city.zones
+       << " zones), one row per rider active on a cut-off day. Training cut-off days " << train_cutoffs
+       << " (the last one early-stops the learned models), test cut-off days " << test_cutoffs
+       << ": every training label is observed by the first test cut-off. Features: quotes, "
+          "bookings, booking rate, quotes in the last 7 and 28 days, days since the last quote "
+          "and booking, dear quotes declined, bookings no driver served, tenure, recent surge. "
+          "Baselines: the training base rate; a logistic regression on recency (days since the "
+          "last quote).\n\n";
+    ScoreTable(md, evals, /*retention=*/true);
   }
 
   md << "\n## Elasticity of conversion to price\n\n"

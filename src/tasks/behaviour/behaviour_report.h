@@ -12,6 +12,7 @@
 #include "simulator/simulator.h"
 #include "tasks/behaviour/behaviour_conversion.h"
 #include "tasks/behaviour/behaviour_elasticity.h"
+#include "tasks/behaviour/behaviour_retention.h"
 
 namespace bimride::tasks::behaviour {
 
@@ -20,6 +21,10 @@ struct BehaviourEvalOptions {
   std::vector<uint64_t> seeds = {1, 2, 3};
   ConversionOptions conversion;
   ElasticityOptions elasticity;
+  // Retention needs cut-offs with 28 days after them and training labels before the test
+  // cut-offs: a longer city of its own per seed (days 0: no retention).
+  simulator::CityConfig retention_city;
+  RetentionOptions retention;
   std::string command;  // the command line that reproduces the report
 };
 
@@ -29,11 +34,15 @@ struct SeedEvaluation {
   double simulate_seconds = 0;
   ConversionResult conversion;
   std::vector<ElasticityCell> cells;
+  bool has_retention = false;
+  RetentionResult retention;
 };
 
 // The checks the issue asks for, computed from the evaluations.
 struct BehaviourChecks {
   bool learned_beat_baselines = true;  // every learned model, every seed: AUC and log-loss
+  bool retention_learned_beat_baselines = true;
+  double worst_retention_ece = 0;
   double worst_learned_ece = 0;
   int64_t price_test_cells = 0, price_test_covered = 0;
   int64_t rd_cells = 0, rd_covered = 0;
