@@ -1,7 +1,9 @@
 #include "tasks/behaviour/behaviour_serving.h"
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <sstream>
 
