@@ -164,7 +164,7 @@ int RunEvalBehaviour(const std::vector<std::string>& args) {
   o.retention_city.days = 120;
   o.retention_city.zones = 20;
   std::string seeds = "1,2,3", out, work;
-  int64_t threads = 2;
+  int64_t threads = 1;
   bool no_torch = false;
   flags.AddString("seeds", &seeds, "one simulated city per seed, e.g. 1,2,3");
   flags.AddInt("days", &o.city.days, "days per city");

@@ -206,7 +206,9 @@ std::string RenderBehaviourReport(const BehaviourEvalOptions& o,
         "quote time (quotes, bookings, smoothed booking rate overall and at ≥ 1.3× the usual "
         "price, recent surge exposure, days since the last booking). Baselines: the training "
         "base rate; a logistic regression on ln(price ratio). Lift: booking rate of the top "
-        "(bottom) decile by predicted probability over the base rate.\n\n"
+        "(bottom) decile by predicted probability over the base rate. Train rows/s are as the "
+        "trainers reported them during this evaluation (with early stopping and validation; on "
+        "whatever else the machine was doing): speed comparisons are in BENCHMARKS.md.\n\n"
      ;
   ScoreTable(md, evals, /*retention=*/false);
   if (!evals.empty()) {
