@@ -31,6 +31,10 @@ int RunSimulate(const std::vector<std::string>& args) {
                   "chance that a day has an event (a burst of requests when it ends)");
   flags.AddDouble("supply-ratio", &config.driver_supply_ratio,
                   "driver capacity relative to mean demand");
+  flags.AddDouble("price-test", &config.price_test_fraction,
+                  "fraction of quotes in a randomised price test (0: none, the city unchanged)");
+  flags.AddDouble("price-test-spread", &config.price_test_spread,
+                  "test multipliers are log-uniform in [1/spread, spread]");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   config.seed = static_cast<uint64_t>(seed);
   StatusOr<simulator::TripFileFormat> file_format = simulator::ResolveTripFileFormat(format, out);

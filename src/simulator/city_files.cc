@@ -22,6 +22,11 @@ constexpr std::string_view kSupplyHeader =
     "hour_start,zone_id,drivers,requests,trips,surge_multiplier";
 constexpr std::string_view kRequestsHeader =
     "request_datetime,rider_id,pickup_zone,dropoff_zone,estimated_distance,estimated_minutes,"
+    "quoted_fare,surge_multiplier,accepted,served,trip_id,surge_raw,price_multiplier";
+// Files written before the price test and the raw surge (read with surge_raw = surge_multiplier
+// and price_multiplier = 1).
+constexpr std::string_view kRequestsHeaderV1 =
+    "request_datetime,rider_id,pickup_zone,dropoff_zone,estimated_distance,estimated_minutes,"
     "quoted_fare,surge_multiplier,accepted,served,trip_id";
 constexpr std::string_view kRidersHeader =
     "rider_id,home_zone,profile,trips_per_week,price_sensitivity,signup_day,churn_day";
@@ -163,7 +168,11 @@ StatusOr<std::vector<SupplyRecord>> ReadSupply(const std::string& path) {
 StatusOr<std::vector<QuoteRecord>> ReadRequests(const std::string& path) {
   std::string text;
   RETURN_IF_ERROR(ReadFileText(path, &text));
-  ASSIGN_OR_RETURN(CsvCursor c, CsvCursor::Open(path, text, kRequestsHeader));
+  StatusOr<CsvCursor> opened = CsvCursor::Open(path, text, kRequestsHeader);
+  const bool v1 = !opened.ok() && CsvCursor::Open(path, text, kRequestsHeaderV1).ok();
+  if (v1) opened = CsvCursor::Open(path, text, kRequestsHeaderV1);
+  if (!opened.ok()) return opened.status();
+  CsvCursor c = std::move(*opened);
   std::vector<QuoteRecord> out;
   for (;;) {
     ASSIGN_OR_RETURN(bool more, c.Next());
@@ -181,6 +190,14 @@ StatusOr<std::vector<QuoteRecord>> ReadRequests(const std::string& path) {
     RETURN_IF_ERROR(c.Bool01(8, &q.accepted));
     RETURN_IF_ERROR(c.Bool01(9, &q.served));
     RETURN_IF_ERROR(c.Int(10, &q.trip_id));
+    if (v1) {
+      q.surge_raw = q.surge;
+    } else {
+      RETURN_IF_ERROR(c.Float(11, &q.surge_raw));
+      RETURN_IF_ERROR(c.Float(12, &q.price_multiplier));
+      if (!(q.surge_raw >= 1)) return c.Error(11, "raw surge must be >= 1:");
+      if (!(q.price_multiplier > 0)) return c.Error(12, "price multiplier must be > 0:");
+    }
     if (pu < 1 || pu > kMaxZones) return c.Error(2, "zone out of range:");
     if (dz < 1 || dz > kMaxZones) return c.Error(3, "zone out of range:");
     if (q.served != (q.trip_id > 0) || (q.served && !q.accepted)) {
@@ -335,6 +352,10 @@ StatusOr<CityFilePaths> WriteSimulatedCity(const SimulatedCity& city, const std:
       w.Int(q.served ? 1 : 0);
       w.Comma();
       w.Int(q.trip_id);
+      w.Comma();
+      w.Fixed(q.surge_raw, 4);
+      w.Comma();
+      w.Fixed(q.price_multiplier, 3);
       w.EndLine();
     }
   }));
@@ -713,7 +734,8 @@ Status CompareCities(const SimulatedCity& e, const SimulatedCity& a) {
         x.pickup_zone != y.pickup_zone || x.dropoff_zone != y.dropoff_zone ||
         x.estimated_miles != y.estimated_miles || x.estimated_minutes != y.estimated_minutes ||
         x.quoted_fare != y.quoted_fare || x.surge != y.surge || x.accepted != y.accepted ||
-        x.served != y.served || x.trip_id != y.trip_id) {
+        x.served != y.served || x.trip_id != y.trip_id || x.surge_raw != y.surge_raw ||
+        x.price_multiplier != y.price_multiplier) {
       return Differs("requests", i, "*");
     }
   }

@@ -11,8 +11,11 @@
 //                                                         airport)
 //   supply:   hour_start,zone_id,drivers,requests,trips,surge_multiplier   (one per zone-hour)
 //   requests: request_datetime,rider_id,pickup_zone,dropoff_zone,estimated_distance,
-//             estimated_minutes,quoted_fare,surge_multiplier,accepted,served,trip_id
-//             (every quote shown; trip_id -1 when no trip followed)
+//             estimated_minutes,quoted_fare,surge_multiplier,accepted,served,trip_id,
+//             surge_raw,price_multiplier
+//             (every quote shown; trip_id -1 when no trip followed; surge_raw the surge before
+//             rounding to 0.1; price_multiplier the price test's, 1 outside the test. Files
+//             without the last two columns are read with surge_raw = surge, multiplier 1)
 //   riders:   rider_id,home_zone,profile,trips_per_week,price_sensitivity,signup_day,churn_day
 //             (days since the first simulated day; churn_day empty while still riding)
 //   days:     date,weekday,rain,event_zone,event_end_hour,event_attendance

@@ -70,6 +70,51 @@ TEST(CityFilesTest, ReadingTheFilesBackGivesTheSimulatedCity) {
       << diff.ToString();
 }
 
+TEST(CityFilesTest, PriceTestColumnsRoundTripAndOlderRequestFilesStillRead) {
+  const std::string dir = MakeTempDir();
+  CityConfig config = SmallCity();
+  config.price_test_fraction = 0.3;
+  const SimulatedCity city = MustSimulate(config);
+  StatusOr<CityFilePaths> paths = WriteSimulatedCity(city, dir + "/city.csv");
+  ASSERT_TRUE(paths.ok()) << paths.status().ToString();
+  StatusOr<SimulatedCity> back = ReadSimulatedCity(paths->trips);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(CompareCities(city, *back).ok()) << CompareCities(city, *back).ToString();
+  size_t tested = 0;
+  for (const QuoteRecord& q : back->quotes) tested += q.price_multiplier != 1.0f ? 1 : 0;
+  EXPECT_GT(tested, back->quotes.size() / 5);
+
+  // A requests file written before the two columns existed: raw surge = surge, multiplier 1.
+  std::string text = MustRead(paths->requests), old;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = text.find('\n', start);
+    std::string line = text.substr(start, end - start);
+    for (int k = 0; k < 2; ++k) line.erase(line.rfind(','));
+    old += line + "\n";
+    start = end + 1;
+  }
+  ASSERT_TRUE(WriteFileAtomic(paths->requests, old).ok());
+  back = ReadSimulatedCity(paths->trips);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->quotes.size(), city.quotes.size());
+  for (const QuoteRecord& q : back->quotes) {
+    ASSERT_EQ(q.surge_raw, q.surge);
+    ASSERT_EQ(q.price_multiplier, 1.0f);
+  }
+  // A bad multiplier is refused, naming the file and line.
+  ASSERT_TRUE(WriteFileAtomic(paths->requests, text).ok());
+  const size_t line2 = text.find('\n') + 1;
+  const size_t eol = text.find('\n', line2);
+  std::string broken = text.substr(0, text.rfind(',', eol) + 1) + "-1" + text.substr(eol);
+  ASSERT_TRUE(WriteFileAtomic(paths->requests, broken).ok());
+  back = ReadSimulatedCity(paths->trips);
+  ASSERT_FALSE(back.ok());
+  EXPECT_NE(back.status().message().find("price multiplier"), std::string::npos)
+      << back.status().ToString();
+  EXPECT_NE(back.status().message().find("line 2"), std::string::npos) << back.status().ToString();
+}
+
 TEST(CityFilesTest, TripsCsvHeaderIsTheDocumentedOne) {
   // The writer takes the names from data/trip_layouts.h's SimulatorLayout; this pins their order
   // (city_files.h documents it, and the readers index the columns by it).

@@ -120,6 +120,12 @@ Status ValidateCityConfig(const CityConfig& c) {
   if (!(c.event_probability >= 0 && c.event_probability <= 1)) {
     return bad("event probability must be in 0..1");
   }
+  if (!(c.price_test_fraction >= 0 && c.price_test_fraction <= 1)) {
+    return bad("price test fraction must be in 0..1");
+  }
+  if (!(c.price_test_spread >= 1 && c.price_test_spread <= 4)) {
+    return bad("price test spread must be in 1..4");
+  }
   if (!(c.driver_supply_ratio > 0 && c.driver_supply_ratio <= 100)) {
     return bad("driver supply ratio must be in (0, 100]");
   }
@@ -235,12 +241,15 @@ double AcceptProbability(double price_ratio, double sensitivity) {
   return 1.0 / (1.0 + std::exp(-(3.5 - 1.5 * sensitivity * price_ratio)));
 }
 
-double SurgeMultiplier(double requests, double capacity, double max_surge) {
+double RawSurge(double requests, double capacity, double max_surge) {
   if (requests <= 0) return 1.0;
   const double pressure = capacity > 0 ? requests / capacity : max_surge + 1;
-  double s = 1.0 + 1.2 * (pressure - 1.0);
-  s = std::clamp(s, 1.0, max_surge);
-  return std::round(s * 10.0) / 10.0;
+  const double s = 1.0 + 1.2 * (pressure - 1.0);
+  return std::clamp(s, 1.0, max_surge);
+}
+
+double SurgeMultiplier(double requests, double capacity, double max_surge) {
+  return std::round(RawSurge(requests, capacity, max_surge) * 10.0) / 10.0;
 }
 
 }  // namespace bimride::simulator

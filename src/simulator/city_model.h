@@ -74,8 +74,13 @@ struct QuoteRecord {
   int32_t dropoff_zone = 0;
   float estimated_miles = 0;
   float estimated_minutes = 0;
-  float quoted_fare = 0;  // including surge
+  float quoted_fare = 0;  // including surge (and the price-test multiplier)
   float surge = 1;
+  // Surge before rounding to 0.1 steps (clamped to 1 … max_surge, 4 decimals): the running
+  // variable of a regression discontinuity on surge rounding.
+  float surge_raw = 1;
+  // The randomised price test's multiplier of this quote (1: not in the test).
+  float price_multiplier = 1;
   bool accepted = false;
   bool served = false;   // a driver was free; a trip row exists
   int64_t trip_id = -1;  // 1-based row number in the trips table when served, else -1
@@ -105,6 +110,11 @@ struct CityConfig {
   double event_probability = 0.3;    // per day
   double driver_supply_ratio = 1.3;  // fleet capacity relative to mean demand
   double max_surge = 3.0;
+  // Randomised price test: this fraction of quotes (drawn from a stream of its own, so 0 leaves
+  // the city exactly as without the test) gets its fare times a multiplier drawn log-uniformly
+  // from [1/price_test_spread, price_test_spread] (rounded to 0.001).
+  double price_test_fraction = 0;
+  double price_test_spread = 1.25;
 };
 
 inline constexpr int64_t kMaxDays = 3660;
@@ -135,8 +145,11 @@ double Fare(const Tariff& tariff, double km, double minutes, double surge);
 // Probability that a rider accepts a quote `price_ratio` times the price of the same trip at the
 // reference tariff without surge. Falls with price_ratio × sensitivity.
 double AcceptProbability(double price_ratio, double sensitivity);
-// Surge multiplier (1 … max_surge, 0.1 steps) for `requests` against `capacity` rides an hour.
+// Surge multiplier (1 … max_surge, 0.1 steps) for `requests` against `capacity` rides an hour:
+// RawSurge rounded to 0.1.
 double SurgeMultiplier(double requests, double capacity, double max_surge);
+// The surge before rounding: 1 + 1.2 (requests / capacity - 1), clamped to 1 … max_surge.
+double RawSurge(double requests, double capacity, double max_surge);
 
 inline constexpr double kMilesPerKm = 0.621371;
 

@@ -28,7 +28,13 @@ constexpr double kChurnPriceRatio = 1.5;
 constexpr double kBadExperienceChurn = 0.01;
 
 // Sub-streams of the master seed, so each part draws independently of the others.
-enum Stream : uint64_t { kZonesStream = 1, kRidersStream, kDaysStream, kRequestsStream };
+enum Stream : uint64_t {
+  kZonesStream = 1,
+  kRidersStream,
+  kDaysStream,
+  kRequestsStream,
+  kPriceTestStream
+};
 
 double KmPerDegLon() { return kKmPerDegLat * std::cos(kCentreLat * M_PI / 180.0); }
 
@@ -326,6 +332,9 @@ StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
   RiderPool riders(config, city.zones, master.Fork(kRidersStream), &city.riders);
   city.days = BuildDays(config, city.zones, start_us, master.Fork(kDaysStream));
   Rng rng = master.Fork(kRequestsStream);
+  // Its own stream: the price test never shifts the draws of the requests.
+  Rng price_test_rng = master.Fork(kPriceTestStream);
+  const double log_spread = std::log(config.price_test_spread);
 
   const std::vector<Zone>& zones = city.zones;
   const size_t nz = zones.size();
@@ -366,6 +375,7 @@ StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
 
   std::vector<PendingRequest> pending;
   std::vector<int32_t> capacity_units(nz);
+  std::vector<float> raw_surge;  // per supply record of the current hour
   for (size_t day_index = 0; day_index < city.days.size(); ++day_index) {
     const DayConditions& day = city.days[day_index];
     const int32_t day_number = static_cast<int32_t>(day_index);
@@ -378,6 +388,7 @@ StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
       const int64_t hour_start = day.day_start_us + hour * kMicrosPerHour;
       const size_t supply_base = city.supply.size();
       pending.clear();
+      raw_surge.assign(nz, 1.0f);
       for (size_t z = 0; z < nz; ++z) {
         const Zone& zone = zones[z];
         double lambda =
@@ -397,6 +408,8 @@ StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
         s.requests = static_cast<int32_t>(requests);
         s.surge = static_cast<float>(
             SurgeMultiplier(static_cast<double>(requests), capacity, config.max_surge));
+        raw_surge[z] = static_cast<float>(RoundTo(
+            RawSurge(static_cast<double>(requests), capacity, config.max_surge), 1e4));
         city.supply.push_back(s);
         capacity_units[z] = static_cast<int32_t>(std::floor(capacity)) +
                             (rng.Uniform() < capacity - std::floor(capacity) ? 1 : 0);
@@ -429,7 +442,16 @@ StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
         const double km = miles / kMilesPerKm;
         const double est_minutes = RoundTo(ExpectedMinutes(km, weekday, hour, day.rain), 100.0);
         const double surge = supply.surge;
-        const double quote = Cents(Fare(config.tariff, km, est_minutes, surge));
+        double multiplier = 1.0;
+        if (config.price_test_fraction > 0) {
+          const bool tested = price_test_rng.Uniform() < config.price_test_fraction;
+          const double m = RoundTo(std::exp(log_spread * (2.0 * price_test_rng.Uniform() - 1.0)),
+                                   1000.0);
+          if (tested) multiplier = m;
+        }
+        const double quote =
+            multiplier == 1.0 ? Cents(Fare(config.tariff, km, est_minutes, surge))
+                              : Cents(Fare(config.tariff, km, est_minutes, surge) * multiplier);
         const double reference = Fare(reference_tariff, km, est_minutes, 1.0);
         const bool accepted =
             rng.Bernoulli(AcceptProbability(quote / reference, rider->price_sensitivity));
@@ -448,6 +470,8 @@ StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
         q.estimated_minutes = static_cast<float>(est_minutes);
         q.quoted_fare = static_cast<float>(quote);
         q.surge = static_cast<float>(surge);
+        q.surge_raw = raw_surge[zi];
+        q.price_multiplier = static_cast<float>(multiplier);
         q.accepted = accepted;
         q.served = served;
         // Drawn for every quote, served or not, so that cities differing only in prices or
@@ -460,7 +484,7 @@ StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
         if (served) {
           ++supply.trips;
           const double minutes = est_minutes * noise;
-          const double fare = Cents(Fare(config.tariff, km, minutes, surge));
+          const double fare = Cents(Fare(config.tariff, km, minutes, surge) * multiplier);
           const double total =
               Cents(fare + config.tariff.booking_fee + fare * config.tariff.tax_rate);
           data::TripTable& t = city.trips;

@@ -351,5 +351,65 @@ TEST(SimulatorTest, TinyCitiesWork) {
   }
 }
 
+
+TEST(SimulatorTest, PriceTestRandomisesFaresAndLeavesRequestsAlone) {
+  CityConfig plain = SmallCity();
+  plain.days = 7;
+  CityConfig tested = plain;
+  tested.price_test_fraction = 0.3;
+  const SimulatedCity a = MustSimulate(plain);
+  const SimulatedCity b = MustSimulate(tested);
+  ASSERT_EQ(a.quotes.size(), b.quotes.size());
+  size_t in_test = 0, lower = 0, higher = 0;
+  double accept_low = 0, n_low = 0, accept_high = 0, n_high = 0;
+  for (size_t i = 0; i < a.quotes.size(); ++i) {
+    const QuoteRecord &x = a.quotes[i], &y = b.quotes[i];
+    // The same requests (time, zones, distance, surge) whatever the test does.
+    ASSERT_EQ(x.request_time_us, y.request_time_us);
+    ASSERT_EQ(x.pickup_zone, y.pickup_zone);
+    ASSERT_EQ(x.dropoff_zone, y.dropoff_zone);
+    ASSERT_EQ(x.estimated_miles, y.estimated_miles);
+    EXPECT_EQ(x.price_multiplier, 1.0f);
+    EXPECT_GE(x.surge_raw, 1.0f);
+    EXPECT_NEAR(x.surge, std::round(x.surge_raw * 10) / 10, 1e-3);
+    if (y.price_multiplier == 1.0f) {
+      EXPECT_EQ(x.quoted_fare, y.quoted_fare);
+      continue;
+    }
+    ++in_test;
+    EXPECT_GE(y.price_multiplier, 0.8f - 1e-3f);
+    EXPECT_LE(y.price_multiplier, 1.25f + 1e-3f);
+    EXPECT_NEAR(y.quoted_fare, x.quoted_fare * y.price_multiplier, 0.011);
+    if (y.price_multiplier < 0.9f) {
+      ++lower;
+      accept_low += y.accepted;
+      ++n_low;
+    } else if (y.price_multiplier > 1.1f) {
+      ++higher;
+      accept_high += y.accepted;
+      ++n_high;
+    }
+  }
+  const double share = static_cast<double>(in_test) / static_cast<double>(a.quotes.size());
+  EXPECT_NEAR(share, 0.3, 0.02);
+  EXPECT_GT(lower, 100u);
+  EXPECT_GT(higher, 100u);
+  // Dearer test quotes are accepted less often than cheaper ones.
+  EXPECT_GT(accept_low / n_low, accept_high / n_high + 0.03);
+}
+
+TEST(SimulatorTest, PriceTestConfigOutOfRangeIsRefused) {
+  CityConfig c = SmallCity();
+  c.price_test_fraction = 1.5;
+  StatusOr<SimulatedCity> city = Simulate(c);
+  ASSERT_FALSE(city.ok());
+  EXPECT_NE(city.status().message().find("price test fraction"), std::string::npos);
+  c.price_test_fraction = 0.1;
+  c.price_test_spread = 0.5;
+  city = Simulate(c);
+  ASSERT_FALSE(city.ok());
+  EXPECT_NE(city.status().message().find("price test spread"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bimride::simulator

@@ -43,6 +43,8 @@ std::string_view LossName(Loss loss) {
       return "poisson";
     case Loss::kHuber:
       return "huber";
+    case Loss::kLogistic:
+      return "logistic";
   }
   return "?";
 }

@@ -40,8 +40,9 @@ enum class Loss {
   kSquaredError,  // regression on the raw target
   kPoisson,       // counts: log link, the model predicts the mean
   kHuber,         // squared near zero, absolute beyond huber_delta
+  kLogistic,      // binary targets 0/1: log-loss, logit link, the model predicts P(y = 1)
 };
-std::string_view LossName(Loss loss);  // "squared_error", "poisson", "huber"
+std::string_view LossName(Loss loss);  // "squared_error", "poisson", "huber", "logistic"
 
 struct TrainerOptions {
   Loss loss = Loss::kSquaredError;

@@ -38,6 +38,34 @@ inline models::TabularData Linear(int64_t rows, int outputs, uint32_t seed) {
   return d;
 }
 
+// Labels 0/1 drawn with P(y = 1) = sigmoid(2·x0 − x1); x2 an id column in 0..4.
+inline models::TabularData Binary(int64_t rows, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> x(0, 1);
+  std::uniform_real_distribution<float> u(0, 1);
+  models::TabularData d;
+  d.rows = rows;
+  d.num_features = 3;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float a = x(rng), b = x(rng);
+    d.features.insert(d.features.end(), {a, b, static_cast<float>(r % 5)});
+    d.targets.push_back(u(rng) < 1 / (1 + std::exp(-(2 * a - b))) ? 1.0f : 0.0f);
+  }
+  return d;
+}
+
+// Mean log-loss of a model's probabilities; fails the test when one is outside (0, 1).
+inline double LogLoss(const models::Model& model, const models::TabularData& d) {
+  std::vector<float> p(static_cast<size_t>(d.rows));
+  EXPECT_TRUE(model.Predict(d.features.data(), d.rows, p.data()).ok());
+  double ll = 0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    EXPECT_TRUE(p[i] > 0 && p[i] < 1) << "row " << i << ": " << p[i];
+    ll -= d.targets[i] > 0.5f ? std::log(p[i]) : std::log(1 - p[i]);
+  }
+  return ll / static_cast<double>(p.size());
+}
+
 inline double Rmse(const models::Model& model, const models::TabularData& d) {
   std::vector<float> p(static_cast<size_t>(d.rows * d.num_outputs));
   EXPECT_TRUE(model.Predict(d.features.data(), d.rows, p.data()).ok());

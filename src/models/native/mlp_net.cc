@@ -194,7 +194,9 @@ Status WriteMlpNet(const MlpNet& net, const std::string& dir) {
   j["version"] = kVersion;
   j["num_features"] = net.num_features;
   j["num_outputs"] = net.num_outputs();
-  j["output_transform"] = net.output_transform == OutputTransform::kExp ? "exp" : "identity";
+  j["output_transform"] = net.output_transform == OutputTransform::kExp       ? "exp"
+                          : net.output_transform == OutputTransform::kSigmoid ? "sigmoid"
+                                                                              : "identity";
   j["activation"] = "relu";
   j["weights_file"] = "weights.bin";
   j["categorical"] = Json::array();
@@ -267,6 +269,8 @@ StatusOr<MlpNet> ReadMlpNet(const std::string& path) {
     std::string transform = j.at("output_transform").get<std::string>();
     if (transform == "exp") {
       net.output_transform = OutputTransform::kExp;
+    } else if (transform == "sigmoid") {
+      net.output_transform = OutputTransform::kSigmoid;
     } else if (transform != "identity") {
       return UnimplementedError(json_path + ": unknown output_transform '" + transform + "'");
     }

@@ -7,11 +7,12 @@
 //   z = (x[numeric_columns] - numeric_mean) / numeric_std         (NaN propagates)
 //   h = concat(e_0, …, e_{K-1}, z)
 //   h = relu(W_i h + b_i) for every layer but the last; y = W_last h + b_last
-//   y = exp(y) when output_transform is kExp (Poisson log link), else y.
+//   y = exp(y) when output_transform is kExp (Poisson log link), 1 / (1 + exp(-y)) when kSigmoid
+//   (logistic link), else y.
 //
 // Files (written by WriteMlpNet, read by ReadMlpNet), in one folder:
 //   net.json     {"format": "bimride_mlp", "version": 1, "num_features": F, "num_outputs": O,
-//                 "output_transform": "identity" | "exp", "activation": "relu",
+//                 "output_transform": "identity" | "exp" | "sigmoid", "activation": "relu",
 //                 "weights_file": "weights.bin", "weights_floats": N,
 //                 "categorical": [{"column", "cardinality", "embedding_dim", "offset"}],
 //                 "numeric": {"columns": [...], "mean_offset", "std_offset"},
@@ -39,7 +40,7 @@ struct DenseLayer {
   std::vector<float> bias;    // out
 };
 
-enum class OutputTransform { kIdentity, kExp };
+enum class OutputTransform { kIdentity, kExp, kSigmoid };
 
 struct MlpNet {
   int num_features = 0;

@@ -258,6 +258,9 @@ class NativeMlpModel final : public Model {
       if (net_.output_transform == OutputTransform::kExp) {
         float* y = out + r * num_outputs;
         for (int o = 0; o < num_outputs; ++o) y[o] = std::exp(y[o]);
+      } else if (net_.output_transform == OutputTransform::kSigmoid) {
+        float* y = out + r * num_outputs;
+        for (int o = 0; o < num_outputs; ++o) y[o] = 1.0f / (1.0f + std::exp(-y[o]));
       }
     }
     return OkStatus();

@@ -167,6 +167,7 @@ Status ExportMlpNet(const native::MlpNet& net, const std::string& path) {
     if (i + 1 < net.layers.size()) h = g.Op("Relu", {h});
   }
   if (net.output_transform == native::OutputTransform::kExp) h = g.Op("Exp", {h});
+  if (net.output_transform == native::OutputTransform::kSigmoid) h = g.Op("Sigmoid", {h});
   return g.Finish(h, net.num_outputs(), path);
 }
 

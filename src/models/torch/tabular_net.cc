@@ -134,6 +134,14 @@ StatusOr<PreparedData> Prepare(const TabularData& data, const std::string& what,
       z[r * m + c] = (v - mean[c]) / stddev[c];
     }
   }
+  if (o.loss == TabularLoss::kLogistic) {
+    for (size_t i = 0; i < data.targets.size(); ++i) {
+      if (!(data.targets[i] >= 0 && data.targets[i] <= 1)) {
+        return InvalidArgumentError(what + ": row " + std::to_string(i / data.num_outputs) +
+                                    ": target outside 0..1 with the logistic loss");
+      }
+    }
+  }
   if (o.loss == TabularLoss::kPoisson) {
     for (size_t i = 0; i < data.targets.size(); ++i) {
       if (data.targets[i] < 0) {
@@ -156,6 +164,8 @@ StatusOr<PreparedData> Prepare(const TabularData& data, const std::string& what,
                                        /*eps=*/1e-8, at::Reduction::Mean);
     case TabularLoss::kHuber:
       return ::torch::huber_loss(raw, target, at::Reduction::Mean, o.huber_delta);
+    case TabularLoss::kLogistic:
+      return ::torch::binary_cross_entropy_with_logits(raw, target);
     case TabularLoss::kMse:
       break;
   }
@@ -324,8 +334,9 @@ StatusOr<TrainedTabularNet> TrainTabularNet(const TabularData& train, const Tabu
       d.bias = ToVector(layer->bias);
       net.layers.push_back(std::move(d));
     }
-    net.output_transform = options.loss == TabularLoss::kPoisson
-                               ? native::OutputTransform::kExp
+    net.output_transform = options.loss == TabularLoss::kPoisson ? native::OutputTransform::kExp
+                           : options.loss == TabularLoss::kLogistic
+                               ? native::OutputTransform::kSigmoid
                                : native::OutputTransform::kIdentity;
     RETURN_IF_ERROR(native::ValidateMlpNet(net));
     return result;
@@ -380,8 +391,9 @@ Status WriteTorchScriptNet(const MlpNet& net, const std::string& path) {
         src << "    h = " << affine << "\n";
       }
     }
-    src << (net.output_transform == native::OutputTransform::kExp ? "    return torch.exp(h)\n"
-                                                                  : "    return h\n");
+    src << (net.output_transform == native::OutputTransform::kExp       ? "    return torch.exp(h)\n"
+            : net.output_transform == native::OutputTransform::kSigmoid ? "    return torch.sigmoid(h)\n"
+                                                                        : "    return h\n");
     module.define(src.str());
     module.eval();
     // Save to a temporary name, then rename: readers never see half a file.

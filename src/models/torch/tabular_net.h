@@ -24,6 +24,7 @@ enum class TabularLoss {
   kMse,      // mean squared error on the raw output
   kPoisson,  // Poisson NLL with log link: the net predicts log(rate), outputs exp(·)
   kHuber,    // Huber (smooth L1) with `huber_delta`
+  kLogistic,  // binary cross-entropy on logits (targets 0/1): outputs sigmoid(·)
 };
 
 struct TabularNetOptions {

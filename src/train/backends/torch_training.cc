@@ -50,6 +50,9 @@ StatusOr<tnet::TabularNetOptions> ReadOptions(const TrainerOptions& o, int* ense
       t.loss = tnet::TabularLoss::kHuber;
       t.huber_delta = o.huber_delta;
       break;
+    case Loss::kLogistic:
+      t.loss = tnet::TabularLoss::kLogistic;
+      break;
   }
   t.seed = o.seed;
   t.num_threads = o.threads;

@@ -4,7 +4,7 @@
 // and the "native_trees" backends load them.
 //
 // Params (defaults in brackets): objective [from the loss: reg:squarederror | count:poisson |
-// reg:pseudohubererror], tree_method [hist], max_depth [6], eta [0.3], subsample [1],
+// reg:pseudohubererror | binary:logistic], tree_method [hist], max_depth [6], eta [0.3], subsample [1],
 // colsample_bytree [1], min_child_weight [1], lambda [1], tweedie_variance_power [1.5],
 // rounds [100], early_stopping_rounds [0: never], and the booster parameters passed through as
 // they are: max_bin, gamma, alpha, max_leaves, grow_policy, max_delta_step.
@@ -27,6 +27,8 @@ std::string DefaultObjective(const TrainerOptions& o) {
       return "count:poisson";
     case Loss::kHuber:
       return "reg:pseudohubererror";
+    case Loss::kLogistic:
+      return "binary:logistic";
     case Loss::kSquaredError:
       break;
   }

@@ -1,0 +1,204 @@
+#include "tasks/behaviour/behaviour_retention.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/civil_time.h"
+#include "tasks/behaviour/behaviour_dataset.h"
+#include "tasks/behaviour/behaviour_stats.h"
+
+namespace bimride::tasks::behaviour {
+namespace {
+
+bool ActiveOn(const simulator::Rider& r, int32_t day) {
+  return r.signup_day < day && (r.churn_day < 0 || r.churn_day > day);
+}
+
+struct RetentionState {
+  int32_t quotes = 0, bookings = 0, dear_declines = 0, no_driver = 0;
+  int64_t last_quote_us = -1, last_booking_us = -1;
+  double recent_surge = 1.0;
+};
+
+models::TabularData Select(const RetentionRows& rows, const std::vector<int32_t>& cutoffs) {
+  models::TabularData out;
+  out.num_features = rows.data.num_features;
+  for (int64_t r = 0; r < rows.data.rows; ++r) {
+    if (std::find(cutoffs.begin(), cutoffs.end(), rows.cutoff[r]) == cutoffs.end()) continue;
+    out.features.insert(out.features.end(), rows.data.features.begin() + r * out.num_features,
+                        rows.data.features.begin() + (r + 1) * out.num_features);
+    out.targets.push_back(rows.data.targets[r]);
+    ++out.rows;
+  }
+  return out;
+}
+
+}  // namespace
+
+StatusOr<RetentionRows> BuildRetentionRows(const simulator::SimulatedCity& city,
+                                           const RetentionOptions& o) {
+  const int32_t days = static_cast<int32_t>(city.days.size());
+  if (city.riders.empty()) return InvalidArgumentError("retention: the city has no riders");
+  if (o.horizon_days < 1 || o.cutoff_step_days < 1 || o.first_cutoff_day < 1) {
+    return InvalidArgumentError("retention: horizon, cut-off step and first cut-off must be >= 1");
+  }
+  if (o.first_cutoff_day + o.horizon_days > days - 1) {
+    return InvalidArgumentError("retention: a city of " + std::to_string(days) +
+                                " days has no cut-off day with " + std::to_string(o.horizon_days) +
+                                " days after it (first cut-off day " +
+                                std::to_string(o.first_cutoff_day) + ")");
+  }
+  const int64_t first_day_us = city.days.front().day_start_us;
+  std::vector<RetentionState> state(city.riders.size() + 1);
+  RetentionRows rows;
+  rows.data.num_features = kRetentionFeatures;
+  size_t next_quote = 0;
+  for (int32_t c = o.first_cutoff_day; c + o.horizon_days <= days - 1; c += o.cutoff_step_days) {
+    const int64_t cutoff_us = first_day_us + c * kMicrosPerDay;
+    for (; next_quote < city.quotes.size() &&
+           city.quotes[next_quote].request_time_us < cutoff_us;
+         ++next_quote) {
+      const simulator::QuoteRecord& q = city.quotes[next_quote];
+      if (q.rider_id < 1 || q.rider_id > static_cast<int64_t>(city.riders.size())) {
+        return InvalidArgumentError("retention: quote " + std::to_string(next_quote + 1) +
+                                    " names rider " + std::to_string(q.rider_id) +
+                                    ", the city has riders 1.." +
+                                    std::to_string(city.riders.size()));
+      }
+      RetentionState& s = state[static_cast<size_t>(q.rider_id)];
+      ++s.quotes;
+      s.last_quote_us = q.request_time_us;
+      if (q.accepted) {
+        ++s.bookings;
+        s.last_booking_us = q.request_time_us;
+        if (!q.served) ++s.no_driver;
+      }
+      const double reference = ReferenceFare(q.estimated_miles, q.estimated_minutes);
+      if (!q.accepted && reference > 0 && q.quoted_fare >= kDearPriceRatio * reference) {
+        ++s.dear_declines;
+      }
+      s.recent_surge = 0.7 * s.recent_surge + 0.3 * q.surge;
+    }
+    // Quotes per rider in the last 7 and 28 days before the cut-off.
+    std::vector<int32_t> last7(city.riders.size() + 1, 0), last28(city.riders.size() + 1, 0);
+    const int64_t from28 = cutoff_us - 28 * kMicrosPerDay, from7 = cutoff_us - 7 * kMicrosPerDay;
+    for (size_t i = next_quote; i > 0; --i) {
+      const simulator::QuoteRecord& q = city.quotes[i - 1];
+      if (q.request_time_us < from28) break;
+      ++last28[static_cast<size_t>(q.rider_id)];
+      if (q.request_time_us >= from7) ++last7[static_cast<size_t>(q.rider_id)];
+    }
+    for (size_t idx = 0; idx < city.riders.size(); ++idx) {
+      const simulator::Rider& rider = city.riders[idx];
+      if (!ActiveOn(rider, c)) continue;
+      const RetentionState& s = state[idx + 1];
+      auto days_since = [&](int64_t t) {
+        return t < 0 ? 60.0
+                     : std::min(60.0, static_cast<double>(cutoff_us - t) /
+                                          static_cast<double>(kMicrosPerDay));
+      };
+      const float row[kRetentionFeatures] = {
+          static_cast<float>(s.quotes),
+          static_cast<float>(s.bookings),
+          static_cast<float>((s.bookings + 1.7) / (s.quotes + 2.0)),
+          static_cast<float>(last7[idx + 1]),
+          static_cast<float>(last28[idx + 1]),
+          static_cast<float>(days_since(s.last_quote_us)),
+          static_cast<float>(days_since(s.last_booking_us)),
+          static_cast<float>(s.dear_declines),
+          static_cast<float>(s.no_driver),
+          static_cast<float>(std::min(365, c - rider.signup_day)),
+          static_cast<float>(s.recent_surge)};
+      rows.data.features.insert(rows.data.features.end(), row, row + kRetentionFeatures);
+      rows.data.targets.push_back(ActiveOn(rider, c + o.horizon_days) ? 1.0f : 0.0f);
+      rows.cutoff.push_back(c);
+      ++rows.data.rows;
+    }
+  }
+  return rows;
+}
+
+StatusOr<RetentionResult> TrainRetentionModels(const simulator::SimulatedCity& city,
+                                               const RetentionOptions& o) {
+  ASSIGN_OR_RETURN(RetentionRows rows, BuildRetentionRows(city, o));
+  std::vector<int32_t> cutoffs = rows.cutoff;
+  cutoffs.erase(std::unique(cutoffs.begin(), cutoffs.end()), cutoffs.end());
+  RetentionResult r;
+  if (static_cast<int32_t>(cutoffs.size()) < o.test_cutoffs + 1 || o.test_cutoffs < 1) {
+    return InvalidArgumentError("retention: " + std::to_string(cutoffs.size()) +
+                                " cut-off days are too few for " + std::to_string(o.test_cutoffs) +
+                                " test cut-offs and training before them");
+  }
+  r.test_cutoffs.assign(cutoffs.end() - o.test_cutoffs, cutoffs.end());
+  for (int32_t c : cutoffs) {
+    if (c + o.horizon_days <= r.test_cutoffs.front()) r.train_cutoffs.push_back(c);
+  }
+  if (r.train_cutoffs.size() < 2) {
+    return InvalidArgumentError(
+        "retention: fewer than two training cut-offs whose label day comes before the first "
+        "test cut-off (day " + std::to_string(r.test_cutoffs.front()) + "); simulate more days");
+  }
+  const std::vector<int32_t> fit_cutoffs(r.train_cutoffs.begin(), r.train_cutoffs.end() - 1);
+  const models::TabularData train_all = Select(rows, r.train_cutoffs);
+  const models::TabularData fit = Select(rows, fit_cutoffs);
+  const models::TabularData valid = Select(rows, {r.train_cutoffs.back()});
+  const models::TabularData test = Select(rows, r.test_cutoffs);
+  r.train_rows = fit.rows;
+  r.valid_rows = valid.rows;
+  r.test_rows = test.rows;
+  if (fit.rows == 0 || valid.rows == 0 || test.rows == 0) {
+    return InvalidArgumentError("retention: a part of the split has no riders");
+  }
+  std::vector<float> p(static_cast<size_t>(test.rows));
+  {
+    double mean = 0;
+    for (float y : train_all.targets) mean += y;
+    mean /= static_cast<double>(train_all.rows);
+    std::fill(p.begin(), p.end(), static_cast<float>(mean));
+    ConversionScore s;
+    s.model = "base_rate";
+    ASSIGN_OR_RETURN(s.test, ComputeClassifierMetrics(p, test.targets));
+    r.scores.push_back(std::move(s));
+  }
+  {
+    constexpr int kRecency = 5;  // days_since_quote
+    std::vector<double> x(static_cast<size_t>(train_all.rows) * 2), y(train_all.rows);
+    for (int64_t i = 0; i < train_all.rows; ++i) {
+      x[2 * i] = 1.0;
+      x[2 * i + 1] = train_all.feature(i, kRecency);
+      y[i] = train_all.targets[i];
+    }
+    ASSIGN_OR_RETURN(LinearFit lf, FitLogistic(x, 2, y));
+    for (int64_t i = 0; i < test.rows; ++i) {
+      p[i] = static_cast<float>(
+          1.0 / (1.0 + std::exp(-(lf.coef[0] + lf.coef[1] * test.feature(i, kRecency)))));
+    }
+    ConversionScore s;
+    s.model = "logistic_recency";
+    ASSIGN_OR_RETURN(s.test, ComputeClassifierMetrics(p, test.targets));
+    r.scores.push_back(std::move(s));
+  }
+  for (const std::string& kind : o.learned) {
+    train::TrainerOptions to;
+    to.loss = train::Loss::kLogistic;
+    to.threads = o.threads;
+    to.seed = o.seed;
+    if (kind == "xgboost") to.params = o.xgboost_params;
+    if (kind == "torch") to.params = o.torch_params;
+    const std::string dir =
+        (o.work_dir.empty() ? std::string("behaviour_models") : o.work_dir) + "/retention_" + kind;
+    ASSIGN_OR_RETURN(train::TrainedModel m, train::Train(kind, fit, &valid, to, dir));
+    RETURN_IF_ERROR(m.model->Predict(test.features.data(), test.rows, p.data()));
+    for (float& v : p) v = std::clamp(v, 0.0f, 1.0f);
+    ConversionScore s;
+    s.model = kind;
+    s.train_seconds = m.train_seconds;
+    s.train_rows_per_second = m.rows_per_second;
+    s.iterations = m.best_iterations.empty() ? 0 : m.best_iterations[0];
+    ASSIGN_OR_RETURN(s.test, ComputeClassifierMetrics(p, test.targets));
+    r.scores.push_back(std::move(s));
+  }
+  return r;
+}
+
+}  // namespace bimride::tasks::behaviour

@@ -1,0 +1,71 @@
+// Retention: P(rider is still active `horizon_days` later | history up to a cut-off day), from
+// a simulated city's riders (signup and churn days: the account status the company knows) and
+// its quote log (the history). One row per (cut-off day, rider active that day); features from
+// the quotes before the cut-off only; label: still active on cut-off + horizon.
+//
+// Features (kRetentionFeatureNames): quotes, bookings, booking rate (shrunk), quotes in the last
+// 7 and 28 days, days since the last quote and since the last booking (capped at 60), dear
+// quotes declined (≥ 1.3× the usual price), bookings no driver served, tenure in days (capped at
+// 365), recent surge exposure.
+//
+// Time-based split with no overlap: the test cut-offs are the last `test_cutoffs`; a training
+// cut-off's label day is never after the first test cut-off (what the model learns from was
+// all known when the test rows are scored); the last training cut-off early-stops the learned
+// models. Baselines: the training base rate; a logistic regression on recency (days since the
+// last quote).
+// Thread safety: one call per thread (LibTorch's thread count is process-wide).
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "models/tabular_data.h"
+#include "simulator/simulator.h"
+#include "tasks/behaviour/behaviour_conversion.h"
+
+namespace bimride::tasks::behaviour {
+
+inline constexpr int kRetentionFeatures = 11;
+inline constexpr std::array<const char*, kRetentionFeatures> kRetentionFeatureNames = {
+    "quotes",           "bookings",          "booking_rate",      "quotes_last_7d",
+    "quotes_last_28d",  "days_since_quote",  "days_since_booking", "dear_declines",
+    "no_driver",        "tenure_days",       "recent_surge"};
+
+struct RetentionOptions {
+  int32_t horizon_days = 28;
+  int32_t cutoff_step_days = 7;
+  int32_t first_cutoff_day = 14;  // some history first
+  int32_t test_cutoffs = 2;
+  std::vector<std::string> learned = {"xgboost", "torch"};
+  train::Params xgboost_params = {{"max_depth", "4"},         {"eta", "0.05"},
+                                  {"rounds", "400"},          {"early_stopping_rounds", "30"},
+                                  {"min_child_weight", "20"}, {"subsample", "0.8"}};
+  train::Params torch_params = {{"hidden_sizes", "32,16"}, {"learning_rate", "0.002"},
+                                {"batch_size", "256"},     {"epochs", "30"},
+                                {"patience", "3"}};
+  int threads = 1;
+  uint64_t seed = 42;
+  std::string work_dir;
+};
+
+struct RetentionRows {
+  models::TabularData data;     // kRetentionFeatures columns, target: active at cut-off + horizon
+  std::vector<int32_t> cutoff;  // cut-off day per row
+};
+
+// InvalidArgument when the city is too short for one cut-off and its horizon, or has no riders.
+StatusOr<RetentionRows> BuildRetentionRows(const simulator::SimulatedCity& city,
+                                           const RetentionOptions& options);
+
+struct RetentionResult {
+  std::vector<int32_t> train_cutoffs, test_cutoffs;
+  int64_t train_rows = 0, valid_rows = 0, test_rows = 0;
+  std::vector<ConversionScore> scores;  // base_rate, logistic_recency, then the learned kinds
+};
+
+StatusOr<RetentionResult> TrainRetentionModels(const simulator::SimulatedCity& city,
+                                               const RetentionOptions& options);
+
+}  // namespace bimride::tasks::behaviour

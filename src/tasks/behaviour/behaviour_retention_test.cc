@@ -1,0 +1,88 @@
+#include "tasks/behaviour/behaviour_retention.h"
+
+#include <gtest/gtest.h>
+
+#include "tasks/behaviour/behaviour_test_util.h"
+#include "train/trainer.h"
+
+namespace bimride::tasks::behaviour {
+namespace {
+
+RetentionOptions SmallOptions() {
+  RetentionOptions o;
+  o.horizon_days = 7;
+  o.cutoff_step_days = 3;
+  o.first_cutoff_day = 3;
+  o.test_cutoffs = 1;
+  o.learned = {};
+  return o;
+}
+
+TEST(BehaviourRetentionTest, RowsAreActiveRidersLabelledByTheirStatusHorizonDaysLater) {
+  const simulator::SimulatedCity city = SmallTestCity(21, 0.0);
+  const RetentionOptions o = SmallOptions();
+  StatusOr<RetentionRows> rows = BuildRetentionRows(city, o);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  // Cut-offs 3, 6, 9, 12 (12 + 7 = 19 <= 20).
+  std::map<int32_t, int64_t> per_cutoff, retained;
+  for (int64_t r = 0; r < rows->data.rows; ++r) {
+    ++per_cutoff[rows->cutoff[r]];
+    retained[rows->cutoff[r]] += rows->data.targets[r] > 0.5f ? 1 : 0;
+  }
+  ASSERT_EQ(per_cutoff.size(), 4u);
+  EXPECT_EQ(per_cutoff.begin()->first, 3);
+  EXPECT_EQ(per_cutoff.rbegin()->first, 12);
+  for (const auto& [c, n] : per_cutoff) {
+    int64_t active = 0, still = 0;
+    for (const simulator::Rider& r : city.riders) {
+      const bool on = r.signup_day < c && (r.churn_day < 0 || r.churn_day > c);
+      active += on ? 1 : 0;
+      still += on && (r.churn_day < 0 || r.churn_day > c + 7) ? 1 : 0;
+    }
+    EXPECT_EQ(n, active) << "cut-off " << c;
+    EXPECT_EQ(retained[c], still) << "cut-off " << c;
+    EXPECT_LT(still, active) << "some riders churn within a week";
+  }
+  // History stops at the cut-off: quotes at the first cut-off count only days 0..2.
+  int64_t quotes_before = 0;
+  const int64_t cutoff_us = city.days[3].day_start_us;
+  for (const auto& q : city.quotes) quotes_before += q.request_time_us < cutoff_us ? 1 : 0;
+  double counted = 0;
+  for (int64_t r = 0; r < rows->data.rows; ++r) {
+    if (rows->cutoff[r] == 3) counted += rows->data.feature(r, 0);
+  }
+  EXPECT_LE(counted, static_cast<double>(quotes_before));
+  EXPECT_GT(counted, 0.9 * static_cast<double>(quotes_before));  // churned riders' quotes drop out
+}
+
+TEST(BehaviourRetentionTest, LearnedModelIsScoredOnLaterCutoffsThanItsLabels) {
+  if (!train::HasTrainer("xgboost")) GTEST_SKIP() << "no xgboost trainer in this build";
+  const simulator::SimulatedCity city = SmallTestCity(28, 0.0);
+  RetentionOptions o = SmallOptions();
+  o.learned = {"xgboost"};
+  o.xgboost_params["rounds"] = "40";
+  o.work_dir = ::testing::TempDir() + "/behaviour_retention_test";
+  StatusOr<RetentionResult> r = TrainRetentionModels(city, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // Cut-offs 3, 6, …, 18 (18 + 7 <= 27): test 18, training 3, 6, 9 (labels by day 16).
+  ASSERT_EQ(r->test_cutoffs, std::vector<int32_t>{18});
+  EXPECT_EQ(r->train_cutoffs, (std::vector<int32_t>{3, 6, 9}));
+  for (int32_t c : r->train_cutoffs) EXPECT_LE(c + o.horizon_days, 18);
+  ASSERT_EQ(r->scores.size(), 3u);
+  EXPECT_EQ(r->scores[1].model, "logistic_recency");
+  for (const ConversionScore& s : r->scores) {
+    EXPECT_GT(s.test.count, 100);
+    EXPECT_GT(s.test.base_rate, 0.5);
+  }
+}
+
+TEST(BehaviourRetentionTest, ACityTooShortIsRefused) {
+  const simulator::SimulatedCity city = SmallTestCity(7, 0.0);
+  StatusOr<RetentionRows> rows = BuildRetentionRows(city, RetentionOptions{});
+  ASSERT_FALSE(rows.ok());
+  EXPECT_NE(rows.status().message().find("7 days"), std::string::npos) << rows.status().ToString();
+  EXPECT_FALSE(BuildRetentionRows(simulator::SimulatedCity{}, RetentionOptions{}).ok());
+}
+
+}  // namespace
+}  // namespace bimride::tasks::behaviour

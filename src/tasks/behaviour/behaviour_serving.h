@@ -1,0 +1,50 @@
+// The conversion feature spec for the model server: "behaviour_conversion". A conversion
+// version folder carries rider_features.csv — every rider's history (RiderHistory) as of the
+// end of the data the model was published with — and the adapter turns raw quote fields plus
+// the rider id into the model's features with the same code training used
+// (ConversionFeatureRow):
+//
+//   {"instances": [{"rider_id": 412, "request_datetime": "2024-05-02 08:15:00",
+//                   "pickup_zone": 6, "dropoff_zone": 14, "estimated_distance": 3.1,
+//                   "estimated_minutes": 12.5, "quoted_fare": 18.4,
+//                   "surge_multiplier": 1.3}]}         → booked = P(rider books) per row
+//
+// A rider id missing from the file is a rider with no history yet (a newcomer), as in
+// training, where a rider's first quote has an empty history.
+// rider_features.csv: rider_id,quotes,bookings,dear_quotes,dear_bookings,recent_surge,
+//                     last_booking ("YYYY-MM-DD HH:MM:SS", empty: never booked)
+// Errors name the field and the row ("behaviour_conversion: row 2: field 'quoted_fare': …"); a
+// missing or bad rider file fails the version's load, naming the file and line.
+// Thread safety: the adapter is immutable and safe from many threads.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "serving/feature_adapter.h"
+#include "tasks/behaviour/behaviour_dataset.h"
+
+namespace bimride::tasks::behaviour {
+
+inline constexpr char kConversionFeatureSpecName[] = "behaviour_conversion";
+inline constexpr int kConversionFeatureSpecVersion = 1;
+inline constexpr char kRiderFeaturesFile[] = "rider_features.csv";
+// The raw fields a request sends, in the manifest's order.
+std::vector<std::string> ConversionRawFields();
+
+// rider_features.csv text for the histories (index = rider id; index 0 unused; riders without
+// any quote are left out).
+std::string RiderFeaturesToCsv(const std::vector<RiderHistory>& histories);
+// Parses it. InvalidArgument naming `source` and the line on a bad header or value.
+StatusOr<std::unordered_map<int64_t, RiderHistory>> RiderFeaturesFromCsv(const std::string& text,
+                                                                          const std::string& source);
+
+StatusOr<serving::FeatureAdapter> MakeConversionFeatureAdapter(
+    const serving::FeatureAdapterContext& context);
+
+std::vector<std::pair<std::string, serving::FeatureAdapterFactory>> BehaviourFeatureSpecs();
+
+}  // namespace bimride::tasks::behaviour

@@ -1,0 +1,213 @@
+// A conversion model trained and published by the behaviour task, served by the model server:
+// raw quote fields plus the rider id (looked up in the version's rider_features.csv) answer
+// with exactly the probabilities computed offline for the same quotes, through TF Serving's
+// :predict and :classify and KServe v2; bad raw fields are 400s naming the field and row.
+#include "tasks/behaviour/behaviour_serving.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "common/civil_time.h"
+#include "common/file.h"
+#include "registry/registry.h"
+#include "serving/http/http_client.h"
+#include "serving/http/http_transport.h"
+#include "tasks/behaviour/behaviour_conversion.h"
+#include "tasks/behaviour/behaviour_publish.h"
+#include "tasks/behaviour/behaviour_test_util.h"
+#include "tasks/task.h"
+#include "train/trainer.h"
+
+namespace bimride::tasks::behaviour {
+namespace {
+
+using nlohmann::json;
+
+TEST(RiderFeaturesFileTest, RoundTripsAndRefusesBadLines) {
+  std::vector<RiderHistory> h(4);
+  h[1].Add(1000, 1.0, 1.0, true);
+  h[1].Add(2000, 1.6, 1.6, false);
+  h[3].Add(5000, 1.0, 1.2, false);
+  const std::string csv = RiderFeaturesToCsv(h);
+  auto back = RiderFeaturesFromCsv(csv, "r.csv");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->size(), 2u);  // rider 2 never saw a quote
+  const RiderHistory& one = back->at(1);
+  EXPECT_EQ(one.quotes, 2);
+  EXPECT_EQ(one.bookings, 1);
+  EXPECT_EQ(one.dear_quotes, 1);
+  EXPECT_EQ(one.dear_bookings, 0);
+  EXPECT_EQ(one.recent_surge, h[1].recent_surge);
+  EXPECT_EQ(one.last_booking_us, 1000);
+  EXPECT_EQ(back->at(3).last_booking_us, -1);
+
+  auto bad_header = RiderFeaturesFromCsv("id,quotes\n", "r.csv");
+  ASSERT_FALSE(bad_header.ok());
+  EXPECT_NE(bad_header.status().message().find("r.csv: line 1"), std::string::npos);
+  const std::string header = csv.substr(0, csv.find('\n') + 1);
+  auto bad_counts = RiderFeaturesFromCsv(header + "1,2,3,0,0,1.0,\n", "r.csv");
+  ASSERT_FALSE(bad_counts.ok());
+  EXPECT_NE(bad_counts.status().message().find("line 2"), std::string::npos);
+  auto twice = RiderFeaturesFromCsv(header + "1,2,1,0,0,1.0,\n1,2,1,0,0,1.0,\n", "r.csv");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.status().message().find("twice"), std::string::npos);
+}
+
+class BehaviourServingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(FindTask("behaviour"), nullptr);
+    if (!train::HasTrainer("xgboost")) GTEST_SKIP() << "no xgboost trainer in this build";
+    repo_ = ::testing::TempDir() + "/behaviour_serving_" + registry::NewRunId();
+    city_ = SmallTestCity(10, 0.1);
+    ConversionOptions o;
+    o.learned = {"xgboost"};
+    o.xgboost_params["rounds"] = "30";
+    o.train_days = 7;
+    o.valid_days = 2;
+    o.threads = 1;
+    o.work_dir = repo_ + "_work";
+    auto result = TrainConversionModels(city_, o);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    histories_ = RiderHistoriesAt(city_, std::numeric_limits<int64_t>::max());
+    auto folder = WriteConversionModelFolder(*result, "xgboost", histories_, "conversion", "");
+    ASSERT_TRUE(folder.ok()) << folder.status().ToString();
+    auto reg = registry::Registry::Open(repo_);
+    ASSERT_TRUE(reg.ok());
+    auto published = (*reg)->PublishFolder(*folder);
+    ASSERT_TRUE(published.ok()) << published.status().ToString();
+    model_ = std::move(result->learned[0].model);
+    // Quotes of the last day as a client would send them, with the offline answer.
+    for (size_t i = city_.quotes.size() - 40; i < city_.quotes.size(); ++i) {
+      const simulator::QuoteRecord& q = city_.quotes[i];
+      quotes_.push_back(q);
+      QuoteFields f{q.request_time_us, q.pickup_zone,          q.dropoff_zone,
+                    q.estimated_miles, q.estimated_minutes,    q.quoted_fare};
+      std::vector<float> row(kConversionFeatures);
+      ConversionFeatureRow(f, q.surge, histories_[static_cast<size_t>(q.rider_id)], row.data());
+      std::vector<float> p(1);
+      ASSERT_TRUE(model_->Predict(row.data(), 1, p.data()).ok());
+      expected_.push_back(p[0]);
+    }
+  }
+
+  json Instance(const simulator::QuoteRecord& q) const {
+    return {{"rider_id", q.rider_id},
+            {"request_datetime", FormatCivil(q.request_time_us)},
+            {"pickup_zone", q.pickup_zone},
+            {"dropoff_zone", q.dropoff_zone},
+            {"estimated_distance", q.estimated_miles},
+            {"estimated_minutes", q.estimated_minutes},
+            {"quoted_fare", q.quoted_fare},
+            {"surge_multiplier", q.surge}};
+  }
+
+  std::string repo_;
+  simulator::SimulatedCity city_;
+  std::vector<RiderHistory> histories_;
+  std::unique_ptr<models::Model> model_;
+  std::vector<simulator::QuoteRecord> quotes_;
+  std::vector<float> expected_;
+};
+
+TEST_F(BehaviourServingTest, PredictClassifyAndKserveAnswerTheOfflineProbabilities) {
+  serving::ServerConfig config;
+  config.model_repo = repo_;
+  config.port = 0;
+  config.io_threads = 1;
+  config.poll_interval_ms = 0;
+  auto server = serving::http::StartHttpServer(config);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  serving::http::HttpClient client("127.0.0.1", serving::http::HttpPort(**server));
+
+  json instances = json::array();
+  for (const auto& q : quotes_) instances.push_back(Instance(q));
+  auto r = client.Post("/v1/models/conversion:predict", json({{"instances", instances}}).dump());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->status, 200) << r->body;
+  json j = json::parse(r->body);
+  ASSERT_EQ(j["predictions"].size(), expected_.size());
+  for (size_t i = 0; i < expected_.size(); ++i) {
+    EXPECT_NEAR(j["predictions"][i].get<double>(), expected_[i], 1e-6) << "quote " << i;
+  }
+
+  r = client.Post("/v1/models/conversion:classify", json({{"examples", instances}}).dump());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200) << r->body;
+  j = json::parse(r->body);
+  ASSERT_EQ(j["results"].size(), expected_.size());
+  for (size_t i = 0; i < expected_.size(); ++i) {
+    EXPECT_EQ(j["results"][i][0][0], "booked");
+    EXPECT_NEAR(j["results"][i][0][1].get<double>(), expected_[i], 1e-6) << "quote " << i;
+  }
+
+  // KServe v2: one tensor per raw field.
+  json inputs = json::array();
+  const int64_t n = static_cast<int64_t>(quotes_.size());
+  auto column = [&](const char* name, const char* type, auto get) {
+    json data = json::array();
+    for (const auto& q : quotes_) data.push_back(get(q));
+    inputs.push_back({{"name", name}, {"shape", {n}}, {"datatype", type}, {"data", data}});
+  };
+  using Q = simulator::QuoteRecord;
+  column("rider_id", "INT64", [](const Q& q) { return json(q.rider_id); });
+  column("request_datetime", "BYTES", [](const Q& q) { return json(FormatCivil(q.request_time_us)); });
+  column("pickup_zone", "INT32", [](const Q& q) { return json(q.pickup_zone); });
+  column("dropoff_zone", "INT32", [](const Q& q) { return json(q.dropoff_zone); });
+  column("estimated_distance", "FP64", [](const Q& q) { return json(q.estimated_miles); });
+  column("estimated_minutes", "FP64", [](const Q& q) { return json(q.estimated_minutes); });
+  column("quoted_fare", "FP64", [](const Q& q) { return json(q.quoted_fare); });
+  column("surge_multiplier", "FP64", [](const Q& q) { return json(q.surge); });
+  r = client.Post("/v2/models/conversion/infer", json({{"inputs", inputs}}).dump());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200) << r->body;
+  j = json::parse(r->body);
+  ASSERT_EQ(j["outputs"][0]["name"], "booked");
+  ASSERT_EQ(j["outputs"][0]["data"].size(), expected_.size());
+  for (size_t i = 0; i < expected_.size(); ++i) {
+    EXPECT_NEAR(j["outputs"][0]["data"][i].get<double>(), expected_[i], 1e-6) << "quote " << i;
+  }
+
+  // A rider the file does not know is a newcomer: the features of an empty history.
+  json stranger = Instance(quotes_[0]);
+  stranger["rider_id"] = 99999999;
+  r = client.Post("/v1/models/conversion:predict",
+                  json({{"instances", json::array({stranger})}}).dump());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200) << r->body;
+  {
+    const auto& q = quotes_[0];
+    QuoteFields f{q.request_time_us, q.pickup_zone, q.dropoff_zone, q.estimated_miles,
+                  q.estimated_minutes, q.quoted_fare};
+    std::vector<float> row(kConversionFeatures), p(1);
+    ConversionFeatureRow(f, q.surge, RiderHistory{}, row.data());
+    ASSERT_TRUE(model_->Predict(row.data(), 1, p.data()).ok());
+    EXPECT_NEAR(json::parse(r->body)["predictions"][0].get<double>(), p[0], 1e-6);
+  }
+
+  // Bad raw fields: 400 naming the field and the row.
+  json bad = instances;
+  bad[2]["quoted_fare"] = -3;
+  r = client.Post("/v1/models/conversion:predict", json({{"instances", bad}}).dump());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("row 2: field 'quoted_fare'"), std::string::npos) << r->body;
+  bad = instances;
+  bad[1]["request_datetime"] = "yesterday";
+  r = client.Post("/v1/models/conversion:predict", json({{"instances", bad}}).dump());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("row 1: field 'request_datetime'"), std::string::npos) << r->body;
+  bad = instances;
+  bad[0].erase("rider_id");
+  r = client.Post("/v1/models/conversion:predict", json({{"instances", bad}}).dump());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 400) << r->body;
+  (*server)->Shutdown();
+}
+
+}  // namespace
+}  // namespace bimride::tasks::behaviour

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Behaviour CLI end to end: simulate a city with a price test, train behaviour (published to a
+# registry, a tracked run), eval behaviour (the report); bad input gives exit 1 (bad data) or 2
+# (bad usage) with a one-line error naming the input.
+set -u
+BIN="$1"
+WORK=$(mktemp -d /tmp/behaviour_cli_test.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+fails=0; passes=0
+check() {  # check NAME EXPECTED_RC CMD...
+  local name="$1" want="$2"; shift 2
+  "$@" >"$WORK/out" 2>"$WORK/err"
+  local rc=$?
+  if [[ "$rc" == "$want" ]]; then passes=$((passes+1)); else
+    fails=$((fails+1)); echo "FAIL $name: exit $rc, want $want"; tail -5 "$WORK/err"; fi
+}
+expect_out() {  # expect_out NAME PATTERN: the last command's stdout matches
+  if grep -qE -- "$2" "$WORK/out"; then passes=$((passes+1)); else
+    fails=$((fails+1)); echo "FAIL $1: stdout lacks /$2/"; head -20 "$WORK/out"; fi
+}
+expect_err() {  # expect_err NAME PATTERN: the last command's stderr matches
+  if grep -qE -- "$2" "$WORK/err"; then passes=$((passes+1)); else
+    fails=$((fails+1)); echo "FAIL $1: stderr lacks /$2/"; cat "$WORK/err"; fi
+}
+REPO="$WORK/repo"
+
+check "simulate with a price test" 0 "$BIN" simulate --days 12 --zones 10 --price-test 0.3 \
+  --out "$WORK/city.csv"
+if head -1 "$WORK/city.requests.csv" | grep -q "surge_raw,price_multiplier"; then
+  passes=$((passes+1)); else fails=$((fails+1)); echo "FAIL requests.csv lacks the test columns"; fi
+check "train behaviour" 0 "$BIN" train behaviour --city "$WORK/city.csv" --train-days 8 \
+  --valid-days 2 --threads 1 --repo "$REPO" --work-dir "$WORK/models"
+expect_out "scores the baselines" "logistic_price"
+expect_out "publishes" "published conversion version 1"
+[[ -f "$REPO/conversion/1/rider_features.csv" ]] && passes=$((passes+1)) ||
+  { fails=$((fails+1)); echo "FAIL the version lacks rider_features.csv"; }
+check "runs list" 0 "$BIN" runs list --repo "$REPO"
+expect_out "the run is tracked" "behaviour"
+check "eval behaviour" 0 "$BIN" eval behaviour --seeds 3 --days 14 --zones 10 --no-torch \
+  --retention-days 0 --threads 1 --out "$WORK/report.md" --work-dir "$WORK/eval"
+grep -q "## Elasticity of conversion to price" "$WORK/report.md" && passes=$((passes+1)) ||
+  { fails=$((fails+1)); echo "FAIL report lacks the elasticity section"; }
+
+check "train unknown model" 2 "$BIN" train behaviour --city "$WORK/city.csv" --model lightgbm \
+  --repo "$REPO"
+expect_err "names the model" "lightgbm"
+check "train missing city" 1 "$BIN" train behaviour --city "$WORK/missing.csv" --repo "$REPO"
+expect_err "names the file" "missing.csv"
+check "train a city too short to split" 1 "$BIN" train behaviour --city "$WORK/city.csv" \
+  --train-days 12 --repo "$REPO" --work-dir "$WORK/models2"
+expect_err "says why" "cannot split"
+check "eval bad seeds" 2 "$BIN" eval behaviour --seeds 1,x
+expect_err "names the seed" "'x'"
+check "simulate bad price test" 1 "$BIN" simulate --days 2 --zones 5 --price-test 1.5 \
+  --out "$WORK/bad.csv"
+expect_err "names the field" "price test fraction"
+
+echo "$passes passed, $fails failed"
+[[ $fails -eq 0 ]]
