@@ -593,7 +593,31 @@ std::vector<std::string> Answer(const std::vector<WorkloadFigures>& workloads) {
         << "TorchScript " << (ts ? FormatFigure(ts->b256_rows_per_s) : "–") << " rows/s vs "
         << "TensorFlow.js " << FormatFigure(tfi->b256_rows_per_s) << ".";
     }
+    if (ts != nullptr && pyi != nullptr && tfi != nullptr) {
+      s << " Cold start to first prediction: TorchScript in bimride " << FormatFigure(ts->cold_start_ms)
+        << " ms, Python torch.jit " << FormatFigure(pyi->cold_start_ms) << " ms, TensorFlow.js "
+        << FormatFigure(tfi->cold_start_ms) << " ms; peak memory " << FormatFigure(ts->peak_rss_mb)
+        << ", " << FormatFigure(pyi->peak_rss_mb) << " and " << FormatFigure(tfi->peak_rss_mb)
+        << " MB.";
+    }
     a.push_back(s.str());
+    // Our onnx backend against ONNX Runtime on the same files (ORT's figure includes ~6 µs of
+    // node call cost per call; see the method).
+    const EngineFigures* on = Find(w.inference, "onnx backend (ours)");
+    const EngineFigures* ot = Find(w.inference, "onnx backend (ours), trees");
+    const EngineFigures* rn = Find(w.inference, "ONNX Runtime 1.30 (node)");
+    const EngineFigures* rt = Find(w.inference, "ONNX Runtime 1.30 (node), trees");
+    if (on != nullptr && rn != nullptr && ot != nullptr && rt != nullptr && on != ot && rn != rt) {
+      std::ostringstream o;
+      o << w.name << ", ONNX models made elsewhere: our onnx backend vs ONNX Runtime on the same "
+        << "files, batch 1: net " << FormatFigure(1e6 / on->b1_rows_per_s, 1) << " vs "
+        << FormatFigure(1e6 / rn->b1_rows_per_s, 1) << " µs, trees "
+        << FormatFigure(1e6 / ot->b1_rows_per_s, 1) << " vs " << FormatFigure(1e6 / rt->b1_rows_per_s, 1)
+        << " µs; batch 256: net " << FormatFigure(on->b256_rows_per_s) << " vs "
+        << FormatFigure(rn->b256_rows_per_s) << " rows/s, trees " << FormatFigure(ot->b256_rows_per_s)
+        << " vs " << FormatFigure(rt->b256_rows_per_s) << " rows/s.";
+      a.push_back(o.str());
+    }
   }
   if (measured > 0) {
     a.push_back(
