@@ -172,8 +172,11 @@ std::string LastLine(const std::string& text) {
   while (std::getline(in, line)) {
     if (line.find_first_not_of(" \t\r") != std::string::npos) last = line;
   }
-  return last.size() > 240 ? last.substr(0, 240) + "…" : last;
+  return last;
 }
+
+// For a report cell: one line, at most 240 bytes.
+std::string Shorten(const std::string& s) { return s.size() > 240 ? s.substr(0, 240) + "…" : s; }
 
 std::string Quote(const std::string& s) {
   std::string q = "'";
@@ -204,9 +207,12 @@ EngineOutput Spawn(const std::vector<std::string>& argv, const std::string& log)
     if (!out.figures.is_discarded()) return out;
   }
   StatusOr<std::string> err = ReadFile(log);
-  out.error = LastLine(err.ok() ? *err : "");
+  out.error = Shorten(LastLine(err.ok() ? *err : ""));
   if (out.error.empty()) {
-    out.error = argv[0] + " exited with status " + std::to_string(WEXITSTATUS(rc));
+    out.error = rc == -1                ? argv[0] + ": could not be waited for"
+                : WIFSIGNALED(rc)       ? argv[0] + " was killed by signal " + std::to_string(WTERMSIG(rc))
+                : WEXITSTATUS(rc) != 0  ? argv[0] + " exited with status " + std::to_string(WEXITSTATUS(rc))
+                                        : argv[0] + " printed no JSON line of figures";
   }
   return out;
 }
@@ -459,9 +465,9 @@ struct Runner {
     const std::string net_json = dir + "/libtorch/net.json";
     const std::string ort_net_pred = dir + "/ort_net_pred.bin", ort_trees_pred = dir + "/ort_trees_pred.bin";
     std::vector<Infer> infer = {
-        {{"LibTorch eager (C++)", "PyTorch", net_model, "", ""}, {}, {},
-         "our LibTorch trainer keeps no eager module after training: the net leaves it as "
-         "TorchScript (next row) and native_mlp weights"},
+        {{"LibTorch eager (C++)", "PyTorch", net_model, "", ""},
+         Cpp("infer", dir, dir + "/libtorch", "torch_eager", net_json),
+         {net_json, dir + "/libtorch/weights.bin"}, have_net ? "" : net_export_error},
         {{"TorchScript (LibTorch C++)", "PyTorch", net_model, "", ""},
          Cpp("infer", dir, dir + "/libtorch", "torchscript", pt), {pt},
          have_net ? "" : net_export_error},
@@ -655,7 +661,8 @@ std::vector<std::string> Method(const Settings& s) {
       "whatever the engine, so their cold start includes loading LibTorch.",
       "Peak memory: VmHWM of the engine's process (/proc/self/status) at the end of its run; for "
       "node and Python it includes the runtime itself. Model size: the files the engine loads.",
-      "Same model, different engines: TorchScript, native_mlp, the onnx backend, ONNX Runtime "
+      "Same model, different engines: LibTorch eager (the torch_eager backend: the training "
+      "module run op by op), TorchScript, native_mlp, the onnx backend, ONNX Runtime "
       "and Python torch.jit run the net LibTorch trained (ONNX: the file `bimride models export "
       "--format onnx` writes); XGBoost, native_trees, onnx, ONNX Runtime and Python XGBoost run "
       "the trees the XGBoost C API trained. Python eager and TensorFlow.js run the nets they "
