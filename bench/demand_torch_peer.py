@@ -8,11 +8,16 @@ mean), same optimiser (Adam), batch size, epochs and intra-op threads. Prints on
 """
 import argparse
 import json
+import os
 import struct
+import sys
 import time
 
 import numpy as np
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers", "python"))
+import tabular_torch  # noqa: E402  (the net and training loop every Python peer shares)
 
 
 def main():
@@ -33,54 +38,16 @@ def main():
         x = np.frombuffer(f.read(4 * rows * nfeat), dtype=np.float32).reshape(rows, nfeat)
         y = np.frombuffer(f.read(4 * rows * nout), dtype=np.float32).reshape(rows, nout)
 
-    cat_cols = [c for c, _, _ in cats]
-    num_cols = [c for c in range(nfeat) if c not in cat_cols]
-    ids = torch.from_numpy(np.stack([np.clip(x[:, c].astype(np.int64), 0, card - 1)
-                                     for c, card, _ in cats], axis=1))
-    numeric = x[:, num_cols].astype(np.float64)
-    mean = numeric.mean(axis=0)
-    std = numeric.std(axis=0)
-    std[std <= 1e-6] = 1.0
-    numeric = torch.from_numpy(((numeric - mean) / std).astype(np.float32))
-    targets = torch.from_numpy(y.copy())
-
-    class Net(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.emb = torch.nn.ModuleList([torch.nn.Embedding(card, dim) for _, card, dim in cats])
-            width = len(num_cols) + sum(dim for _, _, dim in cats)
-            sizes = [int(s) for s in args.hidden.split(",")] + [nout]
-            self.fc = torch.nn.ModuleList()
-            for s in sizes:
-                self.fc.append(torch.nn.Linear(width, s))
-                width = s
-
-        def forward(self, ids, numeric):
-            h = torch.cat([e(ids[:, k]) for k, e in enumerate(self.emb)] + [numeric], 1)
-            for layer in self.fc[:-1]:
-                h = torch.relu(layer(h))
-            return self.fc[-1](h)
-
-    net = Net()
-    opt = torch.optim.Adam(net.parameters(), lr=args.lr)
+    ids, numeric, _ = tabular_torch.split_columns(x, cats)
+    mean, std = tabular_torch.scaler(numeric)
+    net = tabular_torch.TabularNet(cats, numeric.shape[1], [int(s) for s in args.hidden.split(",")], nout)
     start = time.perf_counter()
-    loss_sum = 0.0
-    for _ in range(args.epochs):
-        perm = torch.randperm(rows)
-        net.train()
-        loss_sum = 0.0
-        for s in range(0, rows, args.batch):
-            idx = perm[s:s + args.batch]
-            opt.zero_grad()
-            raw = net(ids.index_select(0, idx), numeric.index_select(0, idx))
-            loss = torch.nn.functional.poisson_nll_loss(raw, targets.index_select(0, idx),
-                                                        log_input=True, full=False, eps=1e-8)
-            loss.backward()
-            opt.step()
-            loss_sum += loss.item() * idx.numel()
+    _, final_loss = tabular_torch.train(net, torch.from_numpy(ids), torch.from_numpy((numeric - mean) / std),
+                                        torch.from_numpy(y.copy()), "poisson", args.lr, args.batch,
+                                        args.epochs)
     seconds = time.perf_counter() - start
     print(json.dumps({"rows_per_second": rows * args.epochs / seconds, "seconds": seconds,
-                      "final_loss": loss_sum / rows, "threads": torch.get_num_threads(),
+                      "final_loss": final_loss, "threads": torch.get_num_threads(),
                       "torch": torch.__version__}))
 
 

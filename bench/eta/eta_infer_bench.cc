@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <string>
 
+#include "bench/bench_timing.h"
 #include "common/file.h"
 #include "common/flags.h"
 #include "models/native/native_mlp_model.h"
@@ -25,21 +26,10 @@ int Fail(const Status& s) {
   return 1;
 }
 
-// Rows per second of fn(first_row, rows) over `n` rows in batches of `batch`, repeated ≥ 1 s.
+// Rows per second of fn(first_row, rows) over `n` rows in batches of `batch`, ≥ 1 s.
 template <typename Fn>
 double Rate(int64_t n, int64_t batch, Fn fn) {
-  n -= n % batch;
-  int64_t done = 0;
-  const auto start = std::chrono::steady_clock::now();
-  while (true) {
-    for (int64_t s = 0; s < n; s += batch) {
-      if (!fn(s, batch)) return 0;
-    }
-    done += n;
-    const double sec =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (sec >= 1.0) return static_cast<double>(done) / sec;
-  }
+  return bench::RowsPerSecond(n, batch, 1.0, fn);
 }
 
 }  // namespace

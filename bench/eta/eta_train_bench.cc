@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/file.h"
+#include "bench/workloads.h"
 #include "common/flags.h"
 #include "tasks/eta/eta_training.h"
 
@@ -44,34 +45,22 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n%s", st.ToString().c_str(), flags.Help().c_str());
     return st.ok() ? 0 : 2;
   }
-  auto zones = data::ZoneIndex::Load(data_dir + "/zones");
-  if (!zones.ok()) return Fail(zones.status());
-  auto weather = features::WeatherTable::Load(data_dir + "/weather/central_park_weather.csv");
-  if (!weather.ok()) return Fail(weather.status());
-  auto train = tasks::eta::LoadEtaDataset({data_dir + "/tlc_green/green_tripdata_2021-01.parquet"},
-                                          &*zones, {});
-  if (!train.ok()) return Fail(train.status());
-  const auto set = features::EtaFeatureSet::kWithDistance;
-  auto context = features::BuildEtaFeatureContext(set, train->trips, &*zones, &*weather);
-  if (!context.ok()) return Fail(context.status());
-  auto data = tasks::eta::MakeEtaTabularData(*context, *train);
-  if (!data.ok()) return Fail(data.status());
-
-  const tasks::eta::EtaTrainConfig config = tasks::eta::DefaultEtaTrainConfig(set, "torch");
+  // The ETA workload every model bench shares (bench/workloads.h): eta_with_distance on green
+  // 2021-01, the task's net.
+  auto workload = bench::LoadEtaWorkload({data_dir, work});
+  if (!workload.ok()) return Fail(workload.status());
+  const models::TabularData* data = &workload->train;
+  const tasks::eta::EtaTrainConfig config =
+      tasks::eta::DefaultEtaTrainConfig(features::EtaFeatureSet::kWithDistance, "torch");
   train::TrainerOptions o;
-  o.categorical = tasks::eta::EtaCategoricalColumns(*context, config.zone_embedding_dim);
+  o.categorical = workload->categorical;
   o.params = config.params;
   o.params["epochs"] = std::to_string(epochs);
   o.params["batch_size"] = std::to_string(batch_size);
   o.threads = static_cast<int>(threads);
   o.seed = 42;
-  const double learning_rate = std::atof(config.params.at("learning_rate").c_str());
-  std::vector<int> hidden;
-  for (const char* p = config.params.at("hidden_sizes").c_str(); *p != '\0';) {
-    char* end = nullptr;
-    hidden.push_back(static_cast<int>(std::strtol(p, &end, 10)));
-    p = *end == ',' ? end + 1 : end;
-  }
+  const double learning_rate = workload->learning_rate;
+  const std::vector<int> hidden = workload->hidden;
 
   std::filesystem::create_directories(work);
   nlohmann::json cfg = {{"num_features", data->num_features},

@@ -8,11 +8,14 @@ Prints one line per epoch and a final 'python_rows_per_second N'.
 usage: eta_train_peer.py DIR   (DIR holds x.bin, y.bin, config.json)
 """
 import json
+import os
 import sys
-import time
 
 import numpy as np
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers", "python"))
+import tabular_torch  # noqa: E402  (the net and training loop every Python peer shares)
 
 
 def main():
@@ -24,56 +27,15 @@ def main():
     x = np.fromfile(d + "/x.bin", dtype=np.float32).reshape(-1, f)
     y = np.fromfile(d + "/y.bin", dtype=np.float32).reshape(-1, 1)
     cat = cfg["categorical"]  # [[column, cardinality, dim], ...]
-    cat_cols = [c[0] for c in cat]
-    num_cols = [i for i in range(f) if i not in cat_cols]
-    ids = torch.from_numpy(x[:, cat_cols].astype(np.int64))
-    num = x[:, num_cols]
-    mean, std = num.mean(0), num.std(0)
-    std[std < 1e-6] = 1.0
-    num = torch.from_numpy((num - mean) / std)
-    target = torch.from_numpy(y)
-
-    class Net(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.emb = torch.nn.ModuleList(torch.nn.Embedding(c[1], c[2]) for c in cat)
-            width = len(num_cols) + sum(c[2] for c in cat)
-            layers = []
-            for h in cfg["hidden"]:
-                layers.append(torch.nn.Linear(width, h))
-                width = h
-            self.hidden = torch.nn.ModuleList(layers)
-            self.out = torch.nn.Linear(width, 1)
-
-        def forward(self, ids, num):
-            h = torch.cat([e(ids[:, k]) for k, e in enumerate(self.emb)] + [num], 1)
-            for layer in self.hidden:
-                h = torch.relu(layer(h))
-            return self.out(h)
-
-    net = Net()
-    opt = torch.optim.Adam(net.parameters(), lr=cfg["lr"])
-    n = x.shape[0]
-    bs = cfg["batch_size"]
-    total_rows, total_s = 0, 0.0
-    for epoch in range(1, cfg["epochs"] + 1):
-        start = time.perf_counter()
-        perm = torch.randperm(n)
-        loss_sum = 0.0
-        net.train()
-        for s in range(0, n, bs):
-            idx = perm[s:s + bs]
-            opt.zero_grad()
-            loss = torch.nn.functional.mse_loss(net(ids.index_select(0, idx), num.index_select(0, idx)),
-                                                target.index_select(0, idx))
-            loss.backward()
-            opt.step()
-            loss_sum += loss.item() * idx.numel()
-        sec = time.perf_counter() - start
-        total_rows += n
-        total_s += sec
-        print(f"python epoch {epoch}  loss {loss_sum / n:.4f}  {n / sec:.0f} rows/s", flush=True)
-    print(f"python_rows_per_second {total_rows / total_s:.0f}  threads {torch.get_num_threads()}"
+    ids, num, _ = tabular_torch.split_columns(x, cat)
+    mean, std = tabular_torch.scaler(num)
+    net = tabular_torch.TabularNet(cat, num.shape[1], cfg["hidden"], 1)
+    rows_per_second, _ = tabular_torch.train(
+        net, torch.from_numpy(ids), torch.from_numpy((num - mean) / std), torch.from_numpy(y),
+        "mse", cfg["lr"], cfg["batch_size"], cfg["epochs"],
+        lambda epoch, loss, rate: print(f"python epoch {epoch}  loss {loss:.4f}  {rate:.0f} rows/s",
+                                        flush=True))
+    print(f"python_rows_per_second {rows_per_second:.0f}  threads {torch.get_num_threads()}"
           f"  torch {torch.__version__}")
 
 

@@ -122,6 +122,8 @@ const std::vector<BackendRow>& Backends() {
     {"torchscript", [](const std::string& d) { return MakeTabularNetArtifact(d, true); }, 1e-4,
      1e-6},
         {"native_mlp", [](const std::string& d) { return MakeTabularNetArtifact(d, false); }, 0, 0},
+        {"torch_eager", [](const std::string& d) { return MakeTabularNetArtifact(d, false); },
+         1e-5, 1e-6},
 #else
     {"native_mlp", MakeNativeMlpArtifact, 0, 0},
 #endif

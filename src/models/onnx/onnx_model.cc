@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/file.h"
+#include "models/onnx/onnx_kernels.h"
 
 namespace bimride::models::onnx_backend {
 namespace {
@@ -428,21 +429,20 @@ class UnaryOp : public Op {
     RETURN_IF_ERROR(Need(in, 1, 1));
     RETURN_IF_ERROR(NeedType(*in[0], ElemType::kFloat, "the input"));
     Tensor t = *in[0];
-    for (float& v : t.f) {
-      switch (kind_) {
-        case UnaryKind::kRelu:
-          v = v > 0.0f ? v : 0.0f;
-          break;
-        case UnaryKind::kSigmoid:
-          v = 1.0f / (1.0f + std::exp(-v));
-          break;
-        case UnaryKind::kTanh:
-          v = std::tanh(v);
-          break;
-        case UnaryKind::kExp:
-          v = std::exp(v);
-          break;
-      }
+    const int64_t n = static_cast<int64_t>(t.f.size());
+    switch (kind_) {
+      case UnaryKind::kRelu:
+        for (float& v : t.f) v = v > 0.0f ? v : 0.0f;
+        break;
+      case UnaryKind::kSigmoid:
+        SigmoidInPlace(t.f.data(), n);
+        break;
+      case UnaryKind::kTanh:
+        TanhInPlace(t.f.data(), n);
+        break;
+      case UnaryKind::kExp:
+        ExpInPlace(t.f.data(), n);
+        break;
     }
     out->push_back(std::move(t));
     return OkStatus();
@@ -467,6 +467,10 @@ Status CheckMatMulWork(int64_t m, int64_t k, int64_t n, const std::string& what)
 
 void MatMul2D(const float* a, bool ta, const float* b, bool tb, int64_t m, int64_t k, int64_t n,
               float alpha, float* c) {
+  if (!ta && !tb) {  // every Linear layer once its B is pre-transposed (GemmOp), and MatMul
+    MatMulRowMajor(a, b, m, k, n, alpha, c);
+    return;
+  }
   for (int64_t r = 0; r < m; ++r) {
     float* crow = c + r * n;
     std::fill(crow, crow + n, 0.0f);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -342,6 +343,90 @@ StatusOr<TrainedTabularNet> TrainTabularNet(const TabularData& train, const Tabu
     return result;
   } catch (const std::exception& e) {  // c10::Error derives from std::exception
     return InternalError(std::string("tabular net training: ") + e.what());
+  }
+}
+
+namespace {
+
+// Eager LibTorch inference: the training module (TabularModuleImpl) holding a net's weights,
+// run op by op under InferenceMode — what a C++ team gets without TorchScript.
+class EagerTabularNetModel final : public Model {
+ public:
+  EagerTabularNetModel(TabularModule module, MlpNet net, std::string path)
+      : module_(std::move(module)), net_(std::move(net)), path_(std::move(path)) {}
+
+  std::string_view backend() const override { return "torch_eager"; }
+  int num_features() const override { return net_.num_features; }
+  int num_outputs() const override { return net_.num_outputs(); }
+
+  Status Predict(const float* x, int64_t rows, float* out) const override {
+    if (rows < 0) return InvalidArgumentError(path_ + ": negative row count");
+    if (rows == 0) return OkStatus();
+    try {
+      c10::InferenceMode guard;
+      const int f = net_.num_features;
+      const int64_t k = static_cast<int64_t>(net_.categorical.size());
+      const int64_t m = static_cast<int64_t>(net_.numeric_columns.size());
+      // The net's input contract (mlp_net.h): ids clamped into range (NaN → 0), numerics
+      // standardised.
+      ::torch::Tensor ids = ::torch::empty({rows, k}, ::torch::kLong);
+      ::torch::Tensor numeric = ::torch::empty({rows, m}, ::torch::kFloat);
+      int64_t* id = ids.data_ptr<int64_t>();
+      float* num = numeric.data_ptr<float>();
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* row = x + r * f;
+        for (int64_t c = 0; c < k; ++c) {
+          const CategoricalColumn& col = net_.categorical[c];
+          const float v = row[col.column];
+          const int64_t i = std::isnan(v) ? 0 : static_cast<int64_t>(v);
+          id[r * k + c] = std::clamp<int64_t>(i, 0, col.cardinality - 1);
+        }
+        for (int64_t c = 0; c < m; ++c) {
+          num[r * m + c] = (row[net_.numeric_columns[c]] - net_.numeric_mean[c]) / net_.numeric_std[c];
+        }
+      }
+      ::torch::Tensor y = const_cast<TabularModule&>(module_)->forward(ids, numeric);
+      if (net_.output_transform == native::OutputTransform::kExp) y = ::torch::exp(y);
+      y = y.contiguous();
+      std::memcpy(out, y.data_ptr<float>(), sizeof(float) * rows * num_outputs());
+      return OkStatus();
+    } catch (const std::exception& e) {
+      return InternalError(path_ + ": eager forward: " + e.what());
+    }
+  }
+
+ private:
+  TabularModule module_;
+  MlpNet net_;
+  std::string path_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Model>> LoadEagerTabularNetModel(const std::string& artifact_path,
+                                                          const LoadOptions& options) {
+  ASSIGN_OR_RETURN(MlpNet net, native::ReadMlpNet(artifact_path));
+  try {
+    if (options.num_threads > 0) ::torch::set_num_threads(options.num_threads);
+    TabularNetOptions o;
+    o.categorical = net.categorical;
+    o.hidden_sizes.clear();
+    for (size_t i = 0; i + 1 < net.layers.size(); ++i) o.hidden_sizes.push_back(net.layers[i].out);
+    TabularModule module(o, static_cast<int>(net.numeric_columns.size()), net.num_outputs());
+    module->eval();
+    ::torch::NoGradGuard no_grad;
+    auto fill = [](const ::torch::Tensor& t, const std::vector<float>& v) {
+      t.copy_(::torch::from_blob(const_cast<float*>(v.data()), t.sizes(), ::torch::kFloat));
+    };
+    for (size_t k = 0; k < net.embeddings.size(); ++k) fill(module->embeddings[k]->weight, net.embeddings[k]);
+    for (size_t i = 0; i < net.layers.size(); ++i) {
+      fill(module->layers[i]->weight, net.layers[i].weight);
+      fill(module->layers[i]->bias, net.layers[i].bias);
+    }
+    return std::unique_ptr<Model>(
+        std::make_unique<EagerTabularNetModel>(std::move(module), std::move(net), artifact_path));
+  } catch (const std::exception& e) {
+    return InternalError(artifact_path + ": building the eager module: " + e.what());
   }
 }
 

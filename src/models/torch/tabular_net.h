@@ -75,6 +75,12 @@ StatusOr<TrainedTabularNet> TrainTabularNet(const TabularData& train, const Tabu
 //   net.json, weights.bin  the same weights for "native_mlp" (format in mlp_net.h).
 Status ExportTabularNet(const native::MlpNet& net, const std::string& dir);
 
+// The "torch_eager" backend: loads a net's net.json + weights.bin (a folder or net.json itself)
+// into the eager training module and predicts op by op under InferenceMode, as a C++ program
+// using LibTorch without TorchScript would. Same outputs as native_mlp within float rounding.
+StatusOr<std::unique_ptr<Model>> LoadEagerTabularNetModel(const std::string& artifact_path,
+                                                          const LoadOptions& options);
+
 // Writes only the TorchScript file (see ExportTabularNet).
 Status WriteTorchScriptNet(const native::MlpNet& net, const std::string& path);
 
