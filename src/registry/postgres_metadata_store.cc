@@ -88,10 +88,13 @@ int64_t NowMs() {
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   // libpq's multi-line messages ("…\nHINT: …") read better on one line.
-  for (char& c : s) {
-    if (c == '\n') c = ' ';
+  std::string out;
+  for (char c : s) {
+    if (c == '\n' || c == '\t') c = ' ';
+    if (c == ' ' && !out.empty() && out.back() == ' ') continue;
+    out += c;
   }
-  return s;
+  return out;
 }
 
 StatusCode CodeForSqlState(const std::string& state) {
