@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "common/file.h"
+#include "registry/registry.h"
 #include "registry/store_url.h"
 #include "registry/test_util.h"
 
@@ -61,6 +64,15 @@ TEST(StoreUrlTest, OpensSqliteByPathOrSchemeAndRefusesUnknownSchemes) {
   EXPECT_EQ(mysql.status().message().find("s3cret"), std::string::npos);
   EXPECT_EQ(OpenMetadataStore("", {}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(OpenMetadataStore("sqlite:", {}).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(StoreUrlTest, DefaultLocationIsTheEnvironmentsUrlElseTheRepositoryFile) {
+  ::setenv(kRegistryUrlEnv, "postgresql://ana@db/registry", 1);
+  EXPECT_EQ(DefaultStoreLocation("/srv/repo"), "postgresql://ana@db/registry");
+  ::setenv(kRegistryUrlEnv, "", 1);
+  EXPECT_EQ(DefaultStoreLocation("/srv/repo"), "/srv/repo/.bimride/registry.db");
+  ::unsetenv(kRegistryUrlEnv);
+  EXPECT_EQ(DefaultStoreLocation("/srv/repo"), DefaultDatabasePath("/srv/repo"));
 }
 
 }  // namespace
