@@ -48,8 +48,10 @@ function(bimride_test)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 600)
   endif()
+  # BIMRIDE_REGISTRY_URL is cleared: a developer's shared registry must not receive test data.
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "BIMRIDE_DATA_DIR=${BIMRIDE_DATA_DIR};BIMRIDE_CLI=${CMAKE_BINARY_DIR}/bimride")
+    ENVIRONMENT
+      "BIMRIDE_DATA_DIR=${BIMRIDE_DATA_DIR};BIMRIDE_CLI=${CMAKE_BINARY_DIR}/bimride;BIMRIDE_REGISTRY_URL=")
 endfunction()
 
 # bimride_fuzzer(NAME parquet_reader_fuzzer SOURCES reader_fuzzer.cc DEPS bimride_parquet)

@@ -26,15 +26,20 @@ using registry::TextTable;
 
 void AddRepoFlags(FlagParser& flags, std::string* repo, std::string* db) {
   flags.AddString("repo", repo, "model repository folder (default $BIMRIDE_MODEL_REPO or ./model_repo)");
-  flags.AddString("db", db, "metadata database (default <repo>/.bimride/registry.db)");
+  flags.AddString("db", db,
+                  "metadata store: a path, sqlite:PATH or postgresql://user@host/db (default "
+                  "$BIMRIDE_REGISTRY_URL, else <repo>/.bimride/registry.db)");
 }
 
-// Read-only verbs open an existing database read-only, so they work on a read-only mount.
+// Read-only verbs open an existing SQLite database read-only, so they work on a read-only
+// mount. A PostgreSQL store is opened for writing (its schema is created on first use; the
+// server, not the mount, decides what may be written).
 StatusOr<std::unique_ptr<Registry>> OpenRegistry(const std::string& repo, const std::string& db,
                                                  bool read_only) {
   registry::RegistryOptions options;
-  options.db_path = db.empty() ? registry::DefaultDatabasePath(repo) : db;
-  options.read_only = read_only && FileExists(options.db_path);
+  options.db_path = db.empty() ? registry::DefaultStoreLocation(repo) : db;
+  options.read_only = read_only && !registry::IsPostgresUrl(options.db_path) &&
+                      FileExists(registry::SqlitePathOf(options.db_path));
   return Registry::Open(repo, options);
 }
 

@@ -8,7 +8,7 @@
 #include "cli/command.h"
 #include "common/file.h"
 #include "registry/registry.h"
-#include "registry/sqlite_metadata_store.h"
+#include "registry/store_url.h"
 #include "registry/text_table.h"
 
 namespace bimride::cli {
@@ -19,19 +19,22 @@ using registry::FormatNumber;
 using registry::FormatTimeMs;
 using registry::TextTable;
 
-StatusOr<std::unique_ptr<registry::SqliteMetadataStore>> OpenStore(const std::string& repo,
-                                                                   const std::string& db) {
-  std::string path = db.empty() ? registry::DefaultDatabasePath(repo) : db;
-  if (!FileExists(path)) {
-    return NotFoundError(path + ": no registry database (nothing tracked yet, or wrong --repo)");
+StatusOr<std::unique_ptr<registry::MetadataStore>> OpenStore(const std::string& repo,
+                                                             const std::string& db) {
+  std::string location = db.empty() ? registry::DefaultStoreLocation(repo) : db;
+  if (!registry::IsPostgresUrl(location) && !FileExists(registry::SqlitePathOf(location))) {
+    return NotFoundError(registry::SqlitePathOf(location) +
+                         ": no registry database (nothing tracked yet, or wrong --repo)");
   }
-  return registry::SqliteMetadataStore::Open(path, {.read_only = true});
+  return registry::OpenMetadataStore(location, {.read_only = true});
 }
 
 void AddStoreFlags(FlagParser& flags, std::string* repo, std::string* db) {
   flags.AddString("repo", repo,
                   "model repository folder (default $BIMRIDE_MODEL_REPO or ./model_repo)");
-  flags.AddString("db", db, "metadata database (default <repo>/.bimride/registry.db)");
+  flags.AddString("db", db,
+                  "metadata store: a path, sqlite:PATH or postgresql://user@host/db (default "
+                  "$BIMRIDE_REGISTRY_URL, else <repo>/.bimride/registry.db)");
 }
 
 std::string Wall(const RunRecord& r) {

@@ -110,13 +110,19 @@ std::string DefaultDatabasePath(const std::string& repo_root) {
   return repo_root + "/" + kMetadataDirName + "/registry.db";
 }
 
+std::string DefaultStoreLocation(const std::string& repo_root) {
+  const char* env = std::getenv(kRegistryUrlEnv);
+  return env != nullptr && *env != '\0' ? env : DefaultDatabasePath(repo_root);
+}
+
 StatusOr<std::unique_ptr<Registry>> Registry::Open(const std::string& repo_root,
                                                    const RegistryOptions& options) {
-  std::string db = options.db_path.empty() ? DefaultDatabasePath(repo_root) : options.db_path;
-  SqliteMetadataStore::Options store_options;
+  std::string location =
+      options.db_path.empty() ? DefaultStoreLocation(repo_root) : options.db_path;
+  StoreOpenOptions store_options;
   store_options.read_only = options.read_only;
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteMetadataStore> store,
-                   SqliteMetadataStore::Open(db, store_options));
+  ASSIGN_OR_RETURN(std::unique_ptr<MetadataStore> store,
+                   OpenMetadataStore(location, store_options));
   return std::make_unique<Registry>(ModelRepository(repo_root), std::move(store));
 }
 

@@ -30,6 +30,7 @@
 #include "registry/metadata_store.h"
 #include "registry/model_repository.h"
 #include "registry/run_tracker.h"
+#include "registry/store_url.h"
 
 namespace bimride::registry {
 
@@ -37,9 +38,16 @@ namespace bimride::registry {
 std::string DefaultRepositoryRoot();
 // <repo>/.bimride/registry.db
 std::string DefaultDatabasePath(const std::string& repo_root);
+// The metadata store a registry uses unless told: $BIMRIDE_REGISTRY_URL when set (a
+// postgresql:// URL for a registry shared by many machines, or an SQLite path), else
+// DefaultDatabasePath(repo_root). See store_url.h.
+std::string DefaultStoreLocation(const std::string& repo_root);
 
 struct RegistryOptions {
-  std::string db_path;  // empty: <repo>/.bimride/registry.db
+  // The metadata store: a path, sqlite:PATH or postgresql://… (store_url.h); empty:
+  // DefaultStoreLocation(repo). With PostgreSQL the model files stay in the repository folder,
+  // which every machine must then see (a shared filesystem).
+  std::string db_path;
   bool read_only = false;
 };
 
