@@ -78,6 +78,12 @@ StatusOr<TrainedModel> TrainWithXgboost(const models::TabularData& train,
                                         const TrainerOptions& options, const std::string& out_dir,
                                         const ProgressCallback& progress) {
   TrainedModel m;
+  if (options.distributed.enabled()) {
+    return UnimplementedError("xgboost: data-parallel training (world size " +
+                              std::to_string(options.distributed.world_size) +
+                              ") is not supported by this trainer yet; use --model torch or one "
+                              "process");
+  }
   ASSIGN_OR_RETURN(xgb::XgboostOptions xo, ReadOptions(options, &m.resolved_params));
   const auto start = std::chrono::steady_clock::now();
   xgb::TrainedXgboost trained;
@@ -146,6 +152,12 @@ StatusOr<TrainedModel> TrainWithXgboost(const models::TabularData& train,
 }
 
 Status CheckXgboostOptions(const TrainerOptions& options) {
+  if (options.distributed.enabled()) {
+    return UnimplementedError("xgboost: data-parallel training (world size " +
+                              std::to_string(options.distributed.world_size) +
+                              ") is not supported by this trainer yet; use --model torch or one "
+                              "process");
+  }
   return ReadOptions(options, nullptr).status();
 }
 

@@ -1,0 +1,45 @@
+// Launching data-parallel training: reading torchrun's environment into DistributedOptions, and
+// `--nproc N` (one machine): re-running this very command as N local ranks with that same
+// environment, the way `torchrun --standalone --nproc_per_node N --no_python` would.
+//
+// The ranks then meet through c10d's TCPStore at MASTER_ADDR:MASTER_PORT (hosted by rank 0) and
+// train with ProcessGroupGloo — see models/torch/data_parallel.h and docs/distributed.md.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "train/trainer.h"
+
+namespace bimride::train {
+
+// RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT. None set: one process (world size 1).
+// Some set but not the rest, or a value that is not a number in range: InvalidArgument naming
+// the variable. `timeout_seconds` is copied into the result.
+StatusOr<DistributedOptions> DistributedFromEnv(double timeout_seconds = 60);
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bind port 0, read it, close).
+StatusOr<int> FreeLocalPort();
+
+struct LocalLaunchOptions {
+  int nproc = 2;
+  // After the first rank fails, the others get this long to stop on their own (they notice
+  // through their collectives' timeout) before they are sent SIGTERM, then SIGKILL.
+  double grace_seconds = 70;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 0;  // 0: FreeLocalPort()
+};
+
+// Runs `argv` (argv[0] = the program; "/proc/self/exe" re-runs this binary) as `nproc` child
+// processes with RANK/LOCAL_RANK = 0..nproc-1, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set and
+// OMP_NUM_THREADS=1 if unset (as torchrun). Children die with the launcher (PR_SET_PDEATHSIG).
+// Waits for all of them: no orphans. Returns 0 when every rank exited 0, else the exit code of
+// the first rank that failed (128 + signal for a signal), after printing which rank it was.
+int RunLocalRanks(const std::vector<std::string>& argv, const LocalLaunchOptions& options);
+
+// The command line of this process (/proc/self/cmdline) with `--nproc N` / `--nproc=N` removed
+// and argv[0] replaced by /proc/self/exe: what RunLocalRanks re-runs.
+StatusOr<std::vector<std::string>> SelfCommandWithoutNproc();
+
+}  // namespace bimride::train
