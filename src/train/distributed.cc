@@ -209,4 +209,37 @@ int RunLocalRanks(const std::vector<std::string>& argv, const LocalLaunchOptions
   return first_failure;
 }
 
+void DistributedFlags::Add(FlagParser& flags) {
+  flags.AddInt("nproc", &nproc,
+               "data-parallel training (torch): run this many local ranks (c10d/Gloo); "
+               "torchrun --no_python starts ranks too");
+  flags.AddDouble("dist-timeout", &timeout_seconds,
+                  "data-parallel: seconds a collective may wait before the job stops, naming "
+                  "the rank that died or hung");
+  flags.AddString("checkpoint-dir", &checkpoint_dir,
+                  "torch: folder for rank 0's checkpoints; a restarted job resumes from it");
+  flags.AddInt("checkpoint-every", &checkpoint_every, "torch: optimizer steps between checkpoints");
+}
+
+StatusOr<int> DistributedFlags::MaybeLaunch() const {
+  if (nproc < 1 || nproc > 1024) return InvalidArgumentError("--nproc must be in 1..1024");
+  if (timeout_seconds <= 0) return InvalidArgumentError("--dist-timeout must be > 0");
+  if (checkpoint_every < 0 || (checkpoint_every > 0 && checkpoint_dir.empty())) {
+    return InvalidArgumentError("--checkpoint-every needs --checkpoint-dir and must be >= 0");
+  }
+  if (nproc == 1 || std::getenv("RANK") != nullptr) return -1;
+  ASSIGN_OR_RETURN(std::vector<std::string> argv, SelfCommandWithoutNproc());
+  LocalLaunchOptions lo;
+  lo.nproc = static_cast<int>(nproc);
+  lo.grace_seconds = timeout_seconds + 10;
+  return RunLocalRanks(argv, lo);
+}
+
+Status DistributedFlags::Apply(TrainerOptions* options) const {
+  ASSIGN_OR_RETURN(options->distributed, DistributedFromEnv(timeout_seconds));
+  options->checkpoint_dir = checkpoint_dir;
+  options->checkpoint_every_steps = static_cast<int>(checkpoint_every);
+  return OkStatus();
+}
+
 }  // namespace bimride::train

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/flags.h"
 #include "common/status.h"
 #include "train/trainer.h"
 
@@ -41,5 +42,24 @@ int RunLocalRanks(const std::vector<std::string>& argv, const LocalLaunchOptions
 // The command line of this process (/proc/self/cmdline) with `--nproc N` / `--nproc=N` removed
 // and argv[0] replaced by /proc/self/exe: what RunLocalRanks re-runs.
 StatusOr<std::vector<std::string>> SelfCommandWithoutNproc();
+
+// The flags every `bimride train <task>` verb takes for data-parallel training:
+//   --nproc N            run N local ranks of this command (ignored inside a rank: RANK set)
+//   --dist-timeout S     collective / rendezvous timeout, seconds
+//   --checkpoint-dir D   rank 0's checkpoints (resume from there on restart)
+//   --checkpoint-every K steps between checkpoints
+struct DistributedFlags {
+  int64_t nproc = 1;
+  double timeout_seconds = 60;
+  std::string checkpoint_dir;
+  int64_t checkpoint_every = 0;
+  void Add(FlagParser& flags);
+  // >= 0: this process launched the ranks and this is the job's exit code (return it); -1:
+  // this process trains (one process, or a rank). Bad flags or environment: an error.
+  StatusOr<int> MaybeLaunch() const;
+  // The rank's options from the environment (world size 1 without torchrun variables), and
+  // the checkpoint settings copied into `options`.
+  Status Apply(TrainerOptions* options) const;
+};
 
 }  // namespace bimride::train

@@ -48,9 +48,14 @@ StatusOr<std::shared_ptr<ProcessGroup>> ProcessGroup::Connect(const TabularDistr
   g->address_ = address;
   g->timeout_seconds_ = o.timeout_seconds;
   try {
+    // Under torchrun the agent already hosts a TCPStore at MASTER_ADDR:MASTER_PORT and says so
+    // with TORCHELASTIC_USE_AGENT_STORE=True: every rank is then a client and the group's keys
+    // go under "/worker", as PyTorch's env:// rendezvous does. Otherwise rank 0 hosts it.
+    const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+    g->agent_store_ = agent != nullptr && std::string(agent) == "True";
     c10d::TCPStoreOptions so;
     so.port = static_cast<uint16_t>(o.master_port);
-    so.isServer = o.rank == 0;
+    so.isServer = o.rank == 0 && !g->agent_store_;
     so.waitWorkers = false;
     so.timeout = Millis(o.timeout_seconds);
     g->store_ = c10::make_intrusive<c10d::TCPStore>(o.master_addr, so);
@@ -67,7 +72,9 @@ StatusOr<std::shared_ptr<ProcessGroup>> ProcessGroup::Connect(const TabularDistr
       po->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     }
     po->threads = 2;
-    g->pg_ = c10::make_intrusive<c10d::ProcessGroupGloo>(g->store_, o.rank, o.world_size, po);
+    c10::intrusive_ptr<c10d::Store> pg_store = g->store_;
+    if (g->agent_store_) pg_store = c10::make_intrusive<c10d::PrefixStore>("/worker", g->store_);
+    g->pg_ = c10::make_intrusive<c10d::ProcessGroupGloo>(pg_store, o.rank, o.world_size, po);
   } catch (const std::exception& e) {
     return UnavailableError("distributed rendezvous at " + address + " as rank " +
                             std::to_string(o.rank) + " of " + std::to_string(o.world_size) +
@@ -137,6 +144,13 @@ std::string ProcessGroup::BroadcastBytes(const std::string& bytes_on_root) {
   return std::string(reinterpret_cast<const char*>(buf.data_ptr<uint8_t>()), size);
 }
 
+std::string ProcessGroup::StoreGone(const std::string& head) const {
+  return agent_store_ ? "the rendezvous store of torchrun's agent at " + address_ +
+                            " is gone: the job is being stopped (" + head + ")"
+                      : "rank 0 stopped: the rendezvous store it hosts at " + address_ +
+                            " is gone (" + head + ")";
+}
+
 Status ProcessGroup::Failure(const std::string& what) {
   const std::string head = "rank " + std::to_string(rank_) + " of " +
                            std::to_string(world_size_) + ": " + what;
@@ -146,8 +160,7 @@ Status ProcessGroup::Failure(const std::string& what) {
     if (store_lost_.load()) throw std::runtime_error("store lost");
     for (int r = 0; r < world_size_; ++r) before[r] = hb_store_->add(HbKey(r), 0);
   } catch (const std::exception&) {
-    return UnavailableError("rank 0 stopped: the rendezvous store it hosts at " + address_ +
-                            " is gone (" + head + ")");
+    return UnavailableError(StoreGone(head));
   }
   const double watch = 5 * std::chrono::duration<double>(kHeartbeatInterval).count();
   std::this_thread::sleep_for(5 * kHeartbeatInterval);
@@ -161,8 +174,7 @@ Status ProcessGroup::Failure(const std::string& what) {
       }
     }
   } catch (const std::exception&) {
-    return UnavailableError("rank 0 stopped: the rendezvous store it hosts at " + address_ +
-                            " is gone (" + head + ")");
+    return UnavailableError(StoreGone(head));
   }
   std::string dead;
   for (int r = 0; r < world_size_; ++r) {

@@ -12,6 +12,7 @@
 //                  and writes the summed gradients back.
 #pragma once
 
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/torch.h>
@@ -57,10 +58,12 @@ class ProcessGroup {
  private:
   ProcessGroup() = default;
   void Heartbeat();
+  std::string StoreGone(const std::string& head) const;
 
   int rank_ = 0, world_size_ = 1;
   std::string address_;
   double timeout_seconds_ = 60;
+  bool agent_store_ = false;  // torchrun's agent hosts the store (all ranks are clients)
   c10::intrusive_ptr<c10d::TCPStore> store_;      // the rendezvous (rank 0: also the server)
   c10::intrusive_ptr<c10d::TCPStore> hb_store_;   // a second client for the heartbeat thread
   c10::intrusive_ptr<c10d::ProcessGroupGloo> pg_;

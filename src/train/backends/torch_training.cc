@@ -12,7 +12,6 @@
 // epoch count per ensemble member.
 // This file includes no LibTorch (tabular_net.h is torch-free): it compiles in a second.
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 
 #include "common/file.h"
@@ -89,14 +88,10 @@ StatusOr<TrainedModel> TrainWithTorch(const models::TabularData& train,
     to.seed = options.seed + static_cast<uint64_t>(k);
     if (refit) to.epochs = options.fixed_iterations[k];
     if (!options.checkpoint_dir.empty()) {
-      // One file per training (out_dir) and ensemble member, so a task's fit and refit, and
-      // the members, never resume each other's state.
-      std::string tag = out_dir;
-      for (char& c : tag) {
-        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-      }
-      to.checkpoint_path = options.checkpoint_dir + "/checkpoint" + tag + "_m" +
-                           std::to_string(k) + ".pt";
+      // One file per stage (a fit with validation, a refit) and ensemble member, so they never
+      // resume each other's state (the checkpoint's fingerprint also refuses another run's).
+      to.checkpoint_path = options.checkpoint_dir + "/checkpoint_" + (refit ? "refit" : "fit") +
+                           "_m" + std::to_string(k) + ".pt";
     }
     ASSIGN_OR_RETURN(tnet::TrainedTabularNet trained,
                      tnet::TrainTabularNet(train, refit ? nullptr : valid, to, progress));
