@@ -209,6 +209,44 @@ int RunLocalRanks(const std::vector<std::string>& argv, const LocalLaunchOptions
   return first_failure;
 }
 
+StatusOr<int> StartRabitTracker(const std::string& host, int port, int world) {
+  static const char* kTracker =
+      "import sys\n"
+      "from xgboost.tracker import RabitTracker\n"
+      "n = int(sys.argv[2])\n"
+      "t = RabitTracker(host_ip=sys.argv[1], n_workers=n, port=int(sys.argv[3]), sortby='task')\n"
+      "t.start(n)\n"
+      "t.join()\n";
+  const std::string n = std::to_string(world), p = std::to_string(port);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) return InternalError(std::string("starting the XGBoost tracker: ") +
+                                    std::strerror(errno));
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    ::execl("/usr/bin/python3", "python3", "-c", kTracker, host.c_str(), n.c_str(), p.c_str(),
+            static_cast<char*>(nullptr));
+    std::fprintf(stderr, "exec /usr/bin/python3 (the XGBoost tracker): %s\n",
+                 std::strerror(errno));
+    ::_exit(127);
+  }
+  return static_cast<int>(pid);
+}
+
+void StopRabitTracker(int pid, double timeout_seconds) {
+  const auto start = std::chrono::steady_clock::now();
+  while (::waitpid(pid, nullptr, WNOHANG) == 0) {
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >
+        timeout_seconds) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 void DistributedFlags::Add(FlagParser& flags) {
   flags.AddInt("nproc", &nproc,
                "data-parallel training (torch): run this many local ranks (c10d/Gloo); "

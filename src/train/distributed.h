@@ -43,6 +43,13 @@ int RunLocalRanks(const std::vector<std::string>& argv, const LocalLaunchOptions
 // and argv[0] replaced by /proc/self/exe: what RunLocalRanks re-runs.
 StatusOr<std::vector<std::string>> SelfCommandWithoutNproc();
 
+// XGBoost's own tracker (python3-xgboost's xgboost.tracker.RabitTracker) for `world` workers,
+// listening on host:port, ranks assigned by task id (workers pass their rank, zero-padded).
+// Returns its pid; it exits by itself when every worker has finalised its communicator.
+StatusOr<int> StartRabitTracker(const std::string& host, int port, int world);
+// Waits up to `timeout_seconds` for the tracker to exit, then kills it; always reaps it.
+void StopRabitTracker(int pid, double timeout_seconds);
+
 // The flags every `bimride train <task>` verb takes for data-parallel training:
 //   --nproc N            run N local ranks of this command (ignored inside a rank: RANK set)
 //   --dist-timeout S     collective / rendezvous timeout, seconds

@@ -101,6 +101,10 @@ struct TrainedModel {
   int threads_used = 1;
   double train_seconds = 0;
   double rows_per_second = 0;  // training rows per second over all iterations
+  // Data-parallel runs: the number of ranks, and the time this rank spent blocked waiting for
+  // gradient all-reduces (the part of communication that did not overlap with backward).
+  int world_size = 1;
+  double allreduce_wait_seconds = 0;
   std::string summary;         // one line for a person
 };
 

@@ -282,11 +282,6 @@ int RunTrainDemand(const std::vector<std::string>& args) {
     train->checkpoint_dir = d.checkpoint_dir;
     train->checkpoint_every_steps = d.checkpoint_every_steps;
   }
-  if ((dist.nproc > 1 || train->distributed.enabled()) && *kind != DemandModelKind::kTorch) {
-    return ReportError(InvalidArgumentError("data-parallel training (--nproc, torchrun) needs "
-                                            "--model torch_mlp"),
-                       true);
-  }
   // --nproc N: this process becomes the launcher of N ranks of this same command.
   if (auto launched = dist.MaybeLaunch(); !launched.ok()) {
     return ReportError(launched.status(), true);

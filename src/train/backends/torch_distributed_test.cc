@@ -303,7 +303,7 @@ TEST(TorchDistributedEnvTest, TorchrunEnvironmentIsReadAndCheckedNamingTheVariab
   for (const char* k : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"}) {
     ::unsetenv(k);
   }
-  // The trainers refuse a rank outside the world and xgboost refuses data parallelism.
+  // The trainers refuse a rank outside the world.
   TrainerOptions o;
   o.distributed.world_size = 2;
   o.distributed.rank = 2;
@@ -311,10 +311,6 @@ TEST(TorchDistributedEnvTest, TorchrunEnvironmentIsReadAndCheckedNamingTheVariab
   EXPECT_NE(Train("torch", t, nullptr, o, testing::TempDir("badrank")).status().message().find(
                 "rank 2 of world size 2"),
             std::string::npos);
-  if (HasTrainer("xgboost")) {
-    o.distributed.rank = 0;
-    EXPECT_EQ(CheckTrainerOptions("xgboost", o).code(), StatusCode::kUnimplemented);
-  }
 }
 
 }  // namespace

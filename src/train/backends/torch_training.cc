@@ -126,6 +126,8 @@ StatusOr<TrainedModel> TrainWithTorch(const models::TabularData& train,
                 members == 1 ? first.best_valid_loss : valid_loss, seconds, rows_per_second,
                 m.threads_used);
   m.summary = line;
+  m.world_size = first.world_size;
+  m.allreduce_wait_seconds = first.allreduce_wait_seconds;
   if (first.world_size > 1) {
     std::snprintf(line, sizeof line, ", %d ranks (all-reduce wait %.3g s on this rank)",
                   first.world_size, first.allreduce_wait_seconds);
