@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
   FlagParser flags("eta_ddp_bench",
                    "ETA net data-parallel samples/s: LibTorch c10d/Gloo vs Python DDP, 1 and 2 "
                    "ranks of 1 thread.");
-  int64_t epochs = 3, batch_size = 512, repeats = 1, bucket_kb = 64;
+  int64_t epochs = 3, batch_size = 512, repeats = 1, bucket_kb = 128;
   std::string data_dir = BIMRIDE_DATA_DIR, work = "/tmp/bimride_eta_ddp_bench";
   flags.AddInt("epochs", &epochs, "epochs (no early stopping)");
   flags.AddInt("batch-size", &batch_size, "global batch size");

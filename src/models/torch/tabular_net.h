@@ -36,7 +36,7 @@ struct TabularDistributedOptions {
   double timeout_seconds = 60;  // a collective waiting longer fails, naming the rank
   // Gradients are all-reduced in buckets of about this size, each launched (asynchronously) as
   // soon as backward has produced all its gradients.
-  int bucket_kb = 64;
+  int bucket_kb = 128;
 };
 
 struct TabularNetOptions {

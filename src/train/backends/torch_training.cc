@@ -6,7 +6,7 @@
 //
 // Params (defaults in brackets): hidden_sizes [64,32], dropout [0], learning_rate [0.001],
 // weight_decay [0], batch_size [256], epochs [20], patience [3], min_delta [0], and ensemble
-// [1] and bucket_kb [64] (data-parallel: the size of the gradient buckets all-reduced during
+// [1] and bucket_kb [128] (data-parallel: the size of the gradient buckets all-reduced during
 // backward): nets trained with seeds seed, seed+1, … merged into one net averaging their outputs
 // (models/native AverageMlpNets; for a Poisson net, the log-rates). With fixed_iterations, one
 // epoch count per ensemble member.
