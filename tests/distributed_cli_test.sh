@@ -64,6 +64,16 @@ run eta_xgb_nproc 0 "$BIN" "${XGB[@]}" --out "$WORK/eta_xgb" --nproc 2
 [[ -s "$WORK/eta_xgb/model.json" ]] && ok || fail "eta xgboost --nproc 2 wrote no model"
 [[ -z "$(ls -A "$WORK/tmp")" ]] && ok || fail "a rank's scratch folder was left: $(ls "$WORK/tmp")"
 
+# A job that died at step 7 restarts from rank 0's checkpoint of step 6 and ends with the net of
+# the uninterrupted run (5 steps an epoch, 3 epochs).
+CK=(--checkpoint-dir "$WORK/ck" --checkpoint-every 2 --nproc 2)
+BIMRIDE_FAULT=1:7:exit run eta_crashed 3 "$BIN" "${ETA[@]}" --out "$WORK/eta_resumed" "${CK[@]}"
+[[ -f "$WORK/ck/checkpoint_fit_m0.pt" ]] && ok || fail "no checkpoint in $WORK/ck: $(ls "$WORK/ck")"
+run eta_resumed 0 "$BIN" "${ETA[@]}" --out "$WORK/eta_resumed" "${CK[@]}"
+grep -q "resumed at step 6" "$WORK/eta_resumed.log" && ok || fail "eta did not resume at step 6"
+same_weights "eta resumed" "$WORK/eta_nproc/model.pt" "$WORK/eta_resumed/model.pt"
+rm -rf "$WORK/tmp"/*  # the crashed rank's scratch folder
+
 # A killed rank: the job stops with an error naming it (rank 0 within the timeout; the
 # launcher reports the killed rank), and no rank survives.
 start=$(date +%s)
