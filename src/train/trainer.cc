@@ -98,6 +98,21 @@ StatusOr<TrainedModel> Train(const std::string& kind, const models::TabularData&
   for (int n : options.fixed_iterations) {
     if (n <= 0) return InvalidArgumentError(kind + ": fixed iterations must be > 0");
   }
+  const DistributedOptions& d = options.distributed;
+  if (d.world_size < 1 || d.rank < 0 || d.rank >= d.world_size || d.timeout_seconds <= 0 ||
+      d.master_port <= 0 || d.master_port > 65535) {
+    return InvalidArgumentError(kind + ": distributed rank " + std::to_string(d.rank) +
+                                " of world size " + std::to_string(d.world_size) + ", port " +
+                                std::to_string(d.master_port) +
+                                ": need 0 <= rank < world size, a port in 1..65535 and a "
+                                "positive timeout");
+  }
+  if (options.checkpoint_every_steps < 0 ||
+      (options.checkpoint_every_steps > 0 && options.checkpoint_dir.empty())) {
+    return InvalidArgumentError(kind + ": checkpoint_every_steps " +
+                                std::to_string(options.checkpoint_every_steps) +
+                                " needs a checkpoint folder and must be >= 0");
+  }
   RETURN_IF_ERROR(MakeDirs(out_dir));
   ASSIGN_OR_RETURN(TrainedModel m, it->second.train(train, valid, options, out_dir, progress));
   m.kind = kind;

@@ -44,6 +44,22 @@ enum class Loss {
 };
 std::string_view LossName(Loss loss);  // "squared_error", "poisson", "huber", "logistic"
 
+// Data-parallel training across processes (train/distributed.h reads it from torchrun's
+// environment). world_size 1 is one process. Trainers that support it ("torch") give the same
+// model for N processes as for one with the same global batch; the others refuse world_size > 1.
+struct DistributedOptions {
+  int rank = 0;
+  int world_size = 1;
+  int local_rank = 0;
+  std::string master_addr = "127.0.0.1";  // where rank 0 hosts the rendezvous store (TCPStore)
+  int master_port = 29500;
+  // A collective (or the rendezvous) waiting longer than this fails, naming the rank that
+  // stopped answering.
+  double timeout_seconds = 60;
+  bool enabled() const { return world_size > 1; }
+  bool is_rank0() const { return rank == 0; }
+};
+
 struct TrainerOptions {
   Loss loss = Loss::kSquaredError;
   double huber_delta = 1.0;
@@ -56,6 +72,12 @@ struct TrainerOptions {
   // early stopping on `valid`, as the params say.
   std::vector<int> fixed_iterations;
   Params params;  // the trainer's own hyper-parameters
+  DistributedOptions distributed;
+  // Checkpoints (trainers that support them: "torch"): rank 0 writes the whole training state
+  // into this folder every `checkpoint_every_steps` optimizer steps (write + rename), and a
+  // training that finds a checkpoint of the same run there resumes from it. Empty: none.
+  std::string checkpoint_dir;
+  int checkpoint_every_steps = 0;
 };
 
 // Reported once per epoch / boosting round (and output, for per-output trainers).
@@ -80,6 +102,10 @@ struct TrainedModel {
   int threads_used = 1;
   double train_seconds = 0;
   double rows_per_second = 0;  // training rows per second over all iterations
+  // Data-parallel runs: the number of ranks, and the time this rank spent blocked waiting for
+  // gradient all-reduces (the part of communication that did not overlap with backward).
+  int world_size = 1;
+  double allreduce_wait_seconds = 0;
   std::string summary;         // one line for a person
 };
 

@@ -1,18 +1,25 @@
 #include "models/torch/tabular_net.h"
 
+#include <signal.h>
 #include <torch/script.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <numeric>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "common/file.h"
+#include "models/torch/data_parallel.h"
 
 namespace bimride::models::torch_backend {
 namespace {
@@ -158,33 +165,74 @@ StatusOr<PreparedData> Prepare(const TabularData& data, const std::string& what,
 }
 
 ::torch::Tensor Loss(const TabularNetOptions& o, const ::torch::Tensor& raw,
-                     const ::torch::Tensor& target) {
+                     const ::torch::Tensor& target,
+                     at::Reduction::Reduction reduction = at::Reduction::Mean) {
   switch (o.loss) {
     case TabularLoss::kPoisson:
       return ::torch::poisson_nll_loss(raw, target, /*log_input=*/true, /*full=*/false,
-                                       /*eps=*/1e-8, at::Reduction::Mean);
+                                       /*eps=*/1e-8, reduction);
     case TabularLoss::kHuber:
-      return ::torch::huber_loss(raw, target, at::Reduction::Mean, o.huber_delta);
+      return ::torch::huber_loss(raw, target, reduction, o.huber_delta);
     case TabularLoss::kLogistic:
-      return ::torch::binary_cross_entropy_with_logits(raw, target);
+      return ::torch::binary_cross_entropy_with_logits(raw, target, /*weight=*/{},
+                                                       /*pos_weight=*/{}, reduction);
     case TabularLoss::kMse:
       break;
   }
-  return ::torch::mse_loss(raw, target);
+  return ::torch::mse_loss(raw, target, reduction);
 }
 
-double EvalLoss(TabularModule& module, const TabularNetOptions& o, const PreparedData& d) {
+// The summed loss over rows [begin, end) (a rank's shard of the validation rows).
+double EvalLossSum(TabularModule& module, const TabularNetOptions& o, const PreparedData& d,
+                   int64_t begin, int64_t end) {
   ::torch::NoGradGuard no_grad;
   module->eval();
-  const int64_t n = d.ids.size(0);
   const int64_t chunk = 16384;
   double total = 0;
-  for (int64_t s = 0; s < n; s += chunk) {
-    int64_t e = std::min(n, s + chunk);
+  for (int64_t s = begin; s < end; s += chunk) {
+    int64_t e = std::min(end, s + chunk);
     ::torch::Tensor raw = module->forward(d.ids.slice(0, s, e), d.numeric.slice(0, s, e));
     total += Loss(o, raw, d.targets.slice(0, s, e)).item<double>() * static_cast<double>(e - s);
   }
-  return total / static_cast<double>(n);
+  return total;
+}
+
+// What a checkpoint must match to be resumed: the data's shape and the training options.
+std::string RunFingerprint(const TabularData& train, const TabularData* valid,
+                           const TabularNetOptions& o) {
+  std::ostringstream f;
+  f.precision(17);
+  f << "rows=" << train.rows << " features=" << train.num_features
+    << " outputs=" << train.num_outputs << " valid=" << (valid ? valid->rows : -1)
+    << " loss=" << static_cast<int>(o.loss) << " huber=" << o.huber_delta << " hidden=";
+  for (int h : o.hidden_sizes) f << h << ",";
+  f << " cat=";
+  for (const CategoricalColumn& c : o.categorical) {
+    f << c.column << ":" << c.cardinality << ":" << c.embedding_dim << ",";
+  }
+  double target_sum = 0;
+  for (float t : train.targets) target_sum += t;
+  f << " dropout=" << o.dropout << " lr=" << o.learning_rate << " wd=" << o.weight_decay
+    << " batch=" << o.batch_size << " epochs=" << o.epochs << " patience=" << o.patience
+    << " min_delta=" << o.min_delta << " seed=" << o.seed << " target_sum=" << target_sum;
+  return f.str();
+}
+
+// Test hook: BIMRIDE_FAULT="RANK:STEP:exit|kill|hang" makes that rank fail at that step.
+void MaybeInjectFault(int rank, int64_t step) {
+  static const char* spec = std::getenv("BIMRIDE_FAULT");
+  if (spec == nullptr) return;
+  int r = -1;
+  long long st = -1;
+  char action[16] = {0};
+  if (std::sscanf(spec, "%d:%lld:%15s", &r, &st, action) != 3 || r != rank || st != step) return;
+  std::fprintf(stderr, "BIMRIDE_FAULT: rank %d at step %lld: %s\n", rank, st, action);
+  std::fflush(stderr);
+  if (std::string(action) == "kill") ::raise(SIGKILL);
+  if (std::string(action) == "hang") {
+    for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  std::_Exit(3);
 }
 
 std::vector<float> ToVector(const ::torch::Tensor& t) {
@@ -216,6 +264,16 @@ StatusOr<TrainedTabularNet> TrainTabularNet(const TabularData& train, const Tabu
       return InvalidArgumentError("valid: shape differs from train");
     }
   }
+  if (options.distributed.world_size > 1 &&
+      (options.distributed.rank < 0 || options.distributed.rank >= options.distributed.world_size)) {
+    return InvalidArgumentError("tabular net: rank " + std::to_string(options.distributed.rank) +
+                                " is outside world size " +
+                                std::to_string(options.distributed.world_size));
+  }
+  if (options.checkpoint_every_steps > 0 && options.checkpoint_path.empty()) {
+    return InvalidArgumentError("tabular net: checkpoint_every_steps needs a checkpoint_path");
+  }
+  std::shared_ptr<ProcessGroup> group;
   try {
     ::torch::set_num_threads(options.num_threads);
     ::torch::manual_seed(options.seed);
@@ -246,34 +304,176 @@ StatusOr<TrainedTabularNet> TrainTabularNet(const TabularData& train, const Tabu
     ::torch::optim::Adam optimizer(
         module->parameters(),
         ::torch::optim::AdamOptions(options.learning_rate).weight_decay(options.weight_decay));
+    std::vector<::torch::Tensor> params = module->parameters();
+
+    const TabularDistributedOptions& dist = options.distributed;
+    const int world = dist.world_size, rank = dist.rank;
+    if (world > 1) {
+      ASSIGN_OR_RETURN(group, ProcessGroup::Connect(dist));
+      group->set_step(0);
+    }
 
     TrainedTabularNet result;
     TabularTrainingReport& report = result.report;
     report.num_threads = ::torch::get_num_threads();
     report.best_valid_loss = kNaN;
+    report.world_size = world;
     std::vector<::torch::Tensor> best_weights;
     std::mt19937_64 rng(options.seed);
     std::vector<int64_t> order(train.rows);
     std::iota(order.begin(), order.end(), 0);
     int epochs_without_improvement = 0;
+    int start_epoch = 1;
+    int64_t start_row = 0, global_step = 0;
+    double resumed_loss_sum = 0;
+
+    // Resume: rank 0 reads the checkpoint and broadcasts its bytes, so every rank (on any host)
+    // restores the same state. Without one, rank 0's initial parameters are broadcast.
+    const std::string fingerprint = RunFingerprint(train, valid, options);
+    std::string checkpoint;
+    if (!options.checkpoint_path.empty() && rank == 0 &&
+        std::filesystem::exists(options.checkpoint_path)) {
+      ASSIGN_OR_RETURN(checkpoint, ReadFile(options.checkpoint_path));
+    }
+    if (group) checkpoint = group->BroadcastBytes(checkpoint);
+    if (!checkpoint.empty()) {
+      ::torch::serialize::InputArchive in;
+      in.load_from(checkpoint.data(), checkpoint.size());
+      c10::IValue fp;
+      in.read("fingerprint", fp);
+      if (!fp.isString() || fp.toStringRef() != fingerprint) {
+        return FailedPreconditionError(
+            "checkpoint " + (rank == 0 ? options.checkpoint_path : std::string("of rank 0")) +
+            " belongs to another run (different data or options); remove it to start over");
+      }
+      ::torch::Tensor meta, dmeta, state;
+      in.read("meta", meta, true);
+      in.read("dmeta", dmeta, true);
+      const int64_t* mv = meta.data_ptr<int64_t>();
+      start_epoch = static_cast<int>(mv[0]);
+      start_row = mv[1];
+      global_step = mv[2];
+      report.best_epoch = static_cast<int>(mv[3]);
+      epochs_without_improvement = static_cast<int>(mv[4]);
+      const int64_t num_best = mv[5];
+      report.epochs_run = static_cast<int>(mv[6]);
+      resumed_loss_sum = rank == 0 ? dmeta.data_ptr<double>()[0] : 0.0;
+      report.best_valid_loss = dmeta.data_ptr<double>()[1];
+      ::torch::NoGradGuard no_grad;
+      for (size_t i = 0; i < params.size(); ++i) {
+        ::torch::Tensor t;
+        in.read("p" + std::to_string(i), t, true);
+        params[i].copy_(t);
+      }
+      for (int64_t i = 0; i < num_best; ++i) {
+        ::torch::Tensor t;
+        in.read("b" + std::to_string(i), t, true);
+        best_weights.push_back(t.clone());
+      }
+      ::torch::serialize::InputArchive opt;
+      in.read("optimizer", opt);
+      optimizer.load(opt);
+      in.read("rng", state, true);
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(state);
+      report.resumed_at_step = global_step;
+      for (int ep = 1; ep < start_epoch; ++ep) std::shuffle(order.begin(), order.end(), rng);
+      if (group) group->set_step(global_step);
+    } else if (group) {
+      ::torch::NoGradGuard no_grad;
+      group->Broadcast(params);
+    }
+    std::unique_ptr<GradientReducer> reducer;
+    if (group) {
+      reducer = std::make_unique<GradientReducer>(
+          group.get(), params, static_cast<size_t>(std::max(1, dist.bucket_kb)) * 1024);
+    }
+
+    const auto save_checkpoint = [&](int epoch, int64_t next_row, double loss_sum_global) {
+      ::torch::serialize::OutputArchive out;
+      out.write("fingerprint", c10::IValue(fingerprint));
+      out.write("meta",
+                ::torch::tensor(std::vector<int64_t>{
+                    epoch, next_row, global_step, report.best_epoch, epochs_without_improvement,
+                    static_cast<int64_t>(best_weights.size()), report.epochs_run}),
+                true);
+      out.write("dmeta",
+                ::torch::tensor(std::vector<double>{loss_sum_global, report.best_valid_loss},
+                                ::torch::kDouble),
+                true);
+      for (size_t i = 0; i < params.size(); ++i) {
+        out.write("p" + std::to_string(i), params[i].detach().clone(), true);
+      }
+      for (size_t i = 0; i < best_weights.size(); ++i) {
+        out.write("b" + std::to_string(i), best_weights[i], true);
+      }
+      ::torch::serialize::OutputArchive opt;
+      optimizer.save(opt);
+      out.write("optimizer", opt);
+      {
+        auto gen = at::detail::getDefaultCPUGenerator();
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        out.write("rng", gen.get_state(), true);
+      }
+      std::ostringstream bytes;
+      out.save_to(bytes);
+      return WriteFileAtomic(options.checkpoint_path, bytes.str());
+    };
+
+    // Validation rows are sharded: rank r evaluates [r*n/W, (r+1)*n/W).
+    const int64_t vrows = va ? va->ids.size(0) : 0;
+    const int64_t vbegin = vrows * rank / world, vend = vrows * (rank + 1) / world;
     const auto start = std::chrono::steady_clock::now();
 
-    for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+    for (int epoch = start_epoch; epoch <= options.epochs; ++epoch) {
       const auto epoch_start = std::chrono::steady_clock::now();
       std::shuffle(order.begin(), order.end(), rng);
       ::torch::Tensor perm = ::torch::from_blob(order.data(), {train.rows}, ::torch::kLong);
       module->train();
-      double loss_sum = 0;
-      for (int64_t s = 0; s < train.rows; s += options.batch_size) {
+      double loss_sum = epoch == start_epoch ? resumed_loss_sum : 0.0;
+      const int64_t first_row = epoch == start_epoch ? start_row : 0;
+      for (int64_t s = first_row; s < train.rows; s += options.batch_size) {
         const int64_t e = std::min(train.rows, s + options.batch_size);
-        ::torch::Tensor idx = perm.slice(0, s, e);
+        MaybeInjectFault(rank, global_step + 1);
+        if (group) group->set_step(global_step + 1);  // steps started, for naming a hung rank
         optimizer.zero_grad();
-        ::torch::Tensor raw =
-            module->forward(tr.ids.index_select(0, idx), tr.numeric.index_select(0, idx));
-        ::torch::Tensor loss = Loss(options, raw, tr.targets.index_select(0, idx));
-        loss.backward();
+        ::torch::Tensor loss;
+        if (!group) {
+          ::torch::Tensor idx = perm.slice(0, s, e);
+          ::torch::Tensor raw =
+              module->forward(tr.ids.index_select(0, idx), tr.numeric.index_select(0, idx));
+          loss = Loss(options, raw, tr.targets.index_select(0, idx));
+          loss.backward();
+        } else {
+          // This rank's share of the global batch: every world-th row from s + rank. The loss
+          // is its sum over the global batch's count, so the sum over ranks is the global mean.
+          ::torch::Tensor idx = perm.slice(0, std::min(e, s + rank), e, world);
+          ::torch::Tensor raw =
+              module->forward(tr.ids.index_select(0, idx), tr.numeric.index_select(0, idx));
+          loss = Loss(options, raw, tr.targets.index_select(0, idx), at::Reduction::Sum) /
+                 static_cast<double>((e - s) * train.num_outputs);
+          reducer->Prepare();
+          loss.backward();
+          reducer->Finish();
+        }
         optimizer.step();
         loss_sum += loss.item<double>() * static_cast<double>(e - s);
+        ++global_step;
+        if (options.checkpoint_every_steps > 0 && global_step % options.checkpoint_every_steps == 0) {
+          double total = loss_sum;
+          if (group) {
+            ::torch::Tensor t = ::torch::tensor({loss_sum}, ::torch::kDouble);
+            group->AllReduceSum(t);
+            total = t.item<double>();
+          }
+          if (rank == 0) RETURN_IF_ERROR(save_checkpoint(epoch, e, total));
+        }
+      }
+      if (group) {
+        ::torch::Tensor t = ::torch::tensor({loss_sum}, ::torch::kDouble);
+        group->AllReduceSum(t);
+        loss_sum = t.item<double>();
       }
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
@@ -284,10 +484,29 @@ StatusOr<TrainedTabularNet> TrainTabularNet(const TabularData& train, const Tabu
       p.valid_metric = kNaN;
       report.epochs_run = epoch;
       report.final_train_loss = p.train_loss;
+      bool stop = false;
       if (va) {
-        p.valid_metric = EvalLoss(module, options, *va);
-        if (std::isnan(report.best_valid_loss) ||
-            p.valid_metric < report.best_valid_loss - options.min_delta) {
+        double vsum = EvalLossSum(module, options, *va, vbegin, vend);
+        if (group) {
+          ::torch::Tensor t = ::torch::tensor({vsum}, ::torch::kDouble);
+          group->AllReduceSum(t);
+          vsum = t.item<double>();
+        }
+        p.valid_metric = vsum / static_cast<double>(vrows);
+        // Decided once, on rank 0, and broadcast: every rank keeps the same weights and stops
+        // at the same epoch.
+        ::torch::Tensor decision = ::torch::zeros({2}, ::torch::kLong);
+        if (rank == 0) {
+          const bool improved = std::isnan(report.best_valid_loss) ||
+                                p.valid_metric < report.best_valid_loss - options.min_delta;
+          decision[0] = improved ? 1 : 0;
+          decision[1] = !improved && epochs_without_improvement + 1 > options.patience ? 1 : 0;
+        }
+        if (group) {
+          std::vector<::torch::Tensor> v = {decision};
+          group->Broadcast(v);
+        }
+        if (decision[0].item<int64_t>() != 0) {
           p.improved = true;
           report.best_valid_loss = p.valid_metric;
           report.best_epoch = epoch;
@@ -299,12 +518,13 @@ StatusOr<TrainedTabularNet> TrainTabularNet(const TabularData& train, const Tabu
         } else {
           ++epochs_without_improvement;
         }
+        stop = decision[1].item<int64_t>() != 0;
       } else {
         p.improved = true;
         report.best_epoch = epoch;
       }
-      if (progress) progress(p);
-      if (va && epochs_without_improvement > options.patience) {
+      if (progress && rank == 0) progress(p);
+      if (stop) {
         report.stopped_early = epoch < options.epochs;
         break;
       }
@@ -314,12 +534,12 @@ StatusOr<TrainedTabularNet> TrainTabularNet(const TabularData& train, const Tabu
     report.rows_per_second = report.train_seconds > 0 ? static_cast<double>(train.rows) *
                                                             report.epochs_run / report.train_seconds
                                                       : 0;
+    report.steps = global_step;
+    if (reducer) report.allreduce_wait_seconds = reducer->wait_seconds();
     if (!best_weights.empty()) {
       ::torch::NoGradGuard no_grad;
-      std::vector<::torch::Tensor> params = module->parameters();
       for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_weights[i]);
     }
-
     MlpNet& net = result.net;
     net.num_features = train.num_features;
     net.categorical = options.categorical;
@@ -341,7 +561,14 @@ StatusOr<TrainedTabularNet> TrainTabularNet(const TabularData& train, const Tabu
                                : native::OutputTransform::kIdentity;
     RETURN_IF_ERROR(native::ValidateMlpNet(net));
     return result;
-  } catch (const std::exception& e) {  // c10::Error derives from std::exception
+  } catch (const c10::Error& e) {
+    // A failed collective: name the rank that died or hung.
+    if (group) return group->Failure(std::string("tabular net training: ") +
+                                     e.what_without_backtrace());
+    return InternalError(std::string("tabular net training: ") + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    // A failed collective: name the rank that died or hung.
+    if (group) return group->Failure(std::string("tabular net training: ") + e.what());
     return InternalError(std::string("tabular net training: ") + e.what());
   }
 }

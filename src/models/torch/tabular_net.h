@@ -27,6 +27,19 @@ enum class TabularLoss {
   kLogistic,  // binary cross-entropy on logits (targets 0/1): outputs sigmoid(·)
 };
 
+// Data-parallel training over c10d (ProcessGroupGloo, rendezvous through a TCPStore hosted by
+// rank 0); see data_parallel.h. world_size 1: one process, no communication.
+struct TabularDistributedOptions {
+  int rank = 0;
+  int world_size = 1;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+  double timeout_seconds = 60;  // a collective waiting longer fails, naming the rank
+  // Gradients are all-reduced in buckets of about this size, each launched (asynchronously) as
+  // soon as backward has produced all its gradients.
+  int bucket_kb = 128;
+};
+
 struct TabularNetOptions {
   // Columns holding ids (as floats); every other input column is numeric.
   std::vector<native::CategoricalColumn> categorical;
@@ -44,6 +57,19 @@ struct TabularNetOptions {
   double min_delta = 0.0;
   uint64_t seed = 42;  // weights init, dropout and shuffling: same seed → same net
   int num_threads = 1;
+  // With world_size > 1, `batch_size` is the GLOBAL batch: each step, rank r takes every
+  // world_size-th row of the step's batch (r, r + W, …), gradients are averaged exactly over
+  // the global batch, so N ranks train the same net as one process (to rounding) when dropout
+  // is 0. Every rank needs the same data and options; rank 0's parameters are broadcast first;
+  // validation is sharded; rank 0 decides early stopping and broadcasts the decision; only
+  // rank 0 calls `progress`.
+  TabularDistributedOptions distributed;
+  // Rank 0 writes the training state (parameters, Adam state, RNG, position, early-stopping
+  // state) to `checkpoint_path` every `checkpoint_every_steps` steps (write + rename); if the
+  // file exists when training starts and belongs to the same run (same data shape and
+  // options), training resumes from it (rank 0 reads it and broadcasts it). Empty: none.
+  std::string checkpoint_path;
+  int checkpoint_every_steps = 0;
 };
 
 struct TabularTrainingReport {
@@ -55,6 +81,10 @@ struct TabularTrainingReport {
   int num_threads = 1;        // torch::get_num_threads() during training
   double train_seconds = 0;
   double rows_per_second = 0;  // training rows processed per second, over all epochs
+  int world_size = 1;
+  double allreduce_wait_seconds = 0;  // time blocked waiting for gradient all-reduces (rank 0)
+  int64_t steps = 0;                  // optimizer steps taken (including before a resume)
+  int64_t resumed_at_step = 0;        // 0: started fresh
 };
 
 struct TrainedTabularNet {

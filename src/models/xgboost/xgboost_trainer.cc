@@ -164,6 +164,18 @@ StatusOr<TrainedXgboost> TrainXgboost(const TabularData& train, const TabularDat
     return InvalidArgumentError(
         "xgboost: need rounds, eta, nthread > 0, max_depth and early_stopping_rounds >= 0");
   }
+  // The collective comes first: building a DMatrix already all-reduces its column count.
+  struct Communicator {
+    bool on = false;
+    ~Communicator() {
+      if (on) XGCommunicatorFinalize();
+    }
+  } communicator;
+  if (!o.communicator_config.empty()) {
+    RETURN_IF_ERROR(XgbStatus(XGCommunicatorInit(o.communicator_config.c_str()),
+                              "joining XGBoost's collective (" + o.communicator_config + ")"));
+    communicator.on = true;
+  }
   DMatrix dtrain, dvalid;
   RETURN_IF_ERROR(MakeDMatrix(train, "train", dtrain));
   std::vector<DMatrixHandle> cache = {dtrain.get()};

@@ -35,6 +35,13 @@ struct XgboostOptions {
   uint64_t seed = 0;
   // Any other booster parameter, passed through as is (e.g. {"max_bin", "128"}).
   std::vector<std::pair<std::string, std::string>> extra_params;
+  // Distributed training: the JSON configuration of XGBoost's collective (XGCommunicatorInit:
+  // {"xgboost_communicator": "rabit", "rabit_tracker_uri": …, "rabit_tracker_port": …,
+  // "rabit_task_id": …, "rabit_world_size": …}). Every worker calls TrainXgboost with its shard
+  // of the rows; XGBoost all-reduces the quantile sketches, gradient histograms and metrics,
+  // so every worker grows the same trees. The communicator is finalised before returning.
+  // Empty: one process.
+  std::string communicator_config;
 };
 
 struct TrainedXgboostOutput {

@@ -16,6 +16,7 @@
 #include "tasks/demand/demand_data.h"
 #include "tasks/demand/demand_forecast.h"
 #include "tasks/demand/demand_publish.h"
+#include "train/distributed.h"
 
 namespace bimride::tasks::demand {
 namespace {
@@ -258,6 +259,8 @@ int RunTrainDemand(const std::vector<std::string>& args) {
   flags.AddString("label", &label, "point this label (e.g. canary, stable) at the new version");
   flags.AddString("test-begin", &test_begin, "optional test period start (after training)");
   flags.AddString("test-end", &test_end, "optional test period end, exclusive");
+  train::DistributedFlags dist;
+  dist.Add(flags);
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto kind = ParseDemandModelKind(model_name);
   if (!kind.ok())
@@ -272,6 +275,19 @@ int RunTrainDemand(const std::vector<std::string>& args) {
   }
   auto train = df.TrainOptions();
   if (!train.ok()) return ReportError(train.status(), true);
+  {
+    train::TrainerOptions d;
+    if (Status st = dist.Apply(&d); !st.ok()) return ReportError(st, true);
+    train->distributed = d.distributed;
+    train->checkpoint_dir = d.checkpoint_dir;
+    train->checkpoint_every_steps = d.checkpoint_every_steps;
+  }
+  // --nproc N: this process becomes the launcher of N ranks of this same command.
+  if (auto launched = dist.MaybeLaunch(); !launched.ok()) {
+    return ReportError(launched.status(), true);
+  } else if (*launched >= 0) {
+    return *launched;
+  }
   int64_t tb = 0, te = 0, sb = 0, se = 0;
   for (auto [flag, text, out_us] :
        {std::tuple{"train-begin", df.train_begin, &tb}, std::tuple{"train-end", df.train_end, &te},
@@ -291,6 +307,14 @@ int RunTrainDemand(const std::vector<std::string>& args) {
   if (!loaded.ok()) return ReportError(loaded.status());
   const features::DemandGrid& grid = loaded->grid;
 
+  if (!train->distributed.is_rank0()) {
+    // Same grid, same options: this rank's share of every batch. Rank 0 tracks and publishes.
+    auto model = TrainDemandModel(*kind, grid, w, grid.BucketOf(tb), grid.BucketOf(te), *train);
+    if (!model.ok()) return ReportError(model.status());
+    std::error_code ignored;
+    std::filesystem::remove_all(model->artifact_dir, ignored);
+    return kExitOk;
+  }
   auto reg = registry::Registry::Open(df.repo);
   if (!reg.ok()) return ReportError(reg.status());
   auto run = StartDemandRun(**reg, "train", df.trips, *train, args);

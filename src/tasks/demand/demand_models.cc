@@ -66,6 +66,9 @@ train::TrainerOptions TrainerOptionsFor(DemandModelKind kind, const DemandTrainO
               {"patience", std::to_string(n.patience)},
               {"ensemble", std::to_string(std::max(1, n.ensemble))}};
   t.loss = n.poisson ? train::Loss::kPoisson : train::Loss::kSquaredError;
+  t.distributed = o.distributed;
+  t.checkpoint_dir = o.checkpoint_dir;
+  t.checkpoint_every_steps = o.checkpoint_every_steps;
   return t;
 }
 

@@ -29,6 +29,7 @@
 #include "models/model.h"
 #include "models/tabular_data.h"
 #include "tasks/demand/demand_dataset.h"
+#include "train/trainer.h"
 
 namespace bimride::tasks::demand {
 
@@ -92,6 +93,11 @@ struct DemandTrainOptions {
   int threads = 2;  // XGBoost nthread and LibTorch intra-op threads
   uint64_t seed = 42;
   std::string work_dir;  // scratch folder for model files (empty: a temp folder)
+  // Data-parallel LibTorch training (train/distributed.h): this process's rank; every rank runs
+  // TrainDemandModel on the same grid. And rank 0's checkpoints.
+  train::DistributedOptions distributed;
+  std::string checkpoint_dir;
+  int checkpoint_every_steps = 0;
 };
 
 // One record per epoch / boosting round, for run tracking (stage: "fit" or "refit").

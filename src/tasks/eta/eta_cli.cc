@@ -1,6 +1,8 @@
 #include "tasks/eta/eta_cli.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +15,7 @@
 #include "data/trip_loader.h"
 #include "registry/registry.h"
 #include "tasks/eta/eta_training.h"
+#include "train/distributed.h"
 #include "train/training_run.h"
 
 namespace bimride::tasks::eta {
@@ -132,6 +135,8 @@ int RunTrainEta(const std::vector<std::string>& args) {
   flags.AddInt("embedding-dim", &embedding_dim, "torch: zone embedding size");
   flags.AddStringList("param", &params,
                       "a trainer parameter NAME=VALUE (repeatable), e.g. max_bin=128");
+  train::DistributedFlags dist;
+  dist.Add(flags);
   // -1: unset; DefaultEtaTrainConfig picks the value for the chosen model and features.
   for (const char* sentinel :
        {"max-depth", "eta", "rounds", "epochs", "batch-size", "lr", "seed", "encoding-folds",
@@ -180,7 +185,39 @@ int RunTrainEta(const std::vector<std::string>& args) {
     }
     config.params[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
+  {
+    train::TrainerOptions d;
+    if (Status st = dist.Apply(&d); !st.ok()) return ReportError(st, /*usage=*/true);
+    config.distributed = d.distributed;
+    config.checkpoint_dir = d.checkpoint_dir;
+    config.checkpoint_every_steps = d.checkpoint_every_steps;
+    // The launcher itself does not train, but refuses a model that cannot train in N ranks.
+    if (dist.nproc > 1 && !config.distributed.enabled()) {
+      config.distributed.world_size = static_cast<int>(dist.nproc);
+    }
+  }
   if (Status st = CheckEtaTrainConfig(config); !st.ok()) return ReportError(st, /*usage=*/true);
+  // --nproc N: this process becomes the launcher of N ranks of this same command.
+  if (auto launched = dist.MaybeLaunch(); !launched.ok()) {
+    return ReportError(launched.status(), /*usage=*/true);
+  } else if (*launched >= 0) {
+    return *launched;
+  }
+  // Rank 0 tracks the run, writes --out and publishes; the other ranks train with it and keep
+  // their (identical) model folder in a scratch folder they remove.
+  const bool rank0 = config.distributed.is_rank0();
+  std::string scratch;
+  if (!rank0) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "bimride_eta_rank.XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      return ReportError(InternalError("a scratch folder for rank " +
+                                       std::to_string(config.distributed.rank) + ": " +
+                                       std::strerror(errno)));
+    }
+    scratch = tmpl;
+    out = scratch + "/model";
+    no_publish = true;
+  }
 
   auto zones = LoadZones(shared.zones);
   if (!zones.ok()) return ReportError(zones.status());
@@ -196,6 +233,15 @@ int RunTrainEta(const std::vector<std::string>& args) {
   auto valid = LoadDataset("valid", valid_files, zone_index, shared);
   if (!valid.ok()) return ReportError(valid.status());
 
+  if (!rank0) {
+    // Same data, same options: this rank's half of every batch. No tracking, no output.
+    auto result = TrainEtaModel(*train, *valid, zone_index,
+                                weather_table ? &*weather_table : nullptr, config, out, nullptr);
+    std::error_code ignored;
+    std::filesystem::remove_all(scratch, ignored);
+    if (!result.ok()) return ReportError(result.status().WithContext("train eta"));
+    return kExitOk;
+  }
   auto reg = registry::Registry::Open(repo);
   if (!reg.ok()) return ReportError(reg.status());
   train::TrainingRunSpec spec;

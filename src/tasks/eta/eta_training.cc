@@ -75,6 +75,9 @@ train::TrainerOptions TrainerOptionsFor(const EtaTrainConfig& config) {
   o.params = config.params;
   o.threads = config.threads;
   o.seed = config.seed;
+  o.distributed = config.distributed;
+  o.checkpoint_dir = config.checkpoint_dir;
+  o.checkpoint_every_steps = config.checkpoint_every_steps;
   if (config.huber_delta > 0) {
     o.loss = train::Loss::kHuber;
     o.huber_delta = config.huber_delta;
@@ -86,7 +89,12 @@ train::TrainerOptions TrainerOptionsFor(const EtaTrainConfig& config) {
 
 Status CheckEtaTrainConfig(const EtaTrainConfig& config) {
   RETURN_IF_ERROR(CheckEtaModelKind(config.model));
-  if (config.model == kEtaBaselineModel) return OkStatus();
+  if (config.model == kEtaBaselineModel) {
+    if (config.distributed.enabled()) {
+      return InvalidArgumentError("the ETA baselines train in one process (no --nproc/torchrun)");
+    }
+    return OkStatus();
+  }
   return train::CheckTrainerOptions(config.model, TrainerOptionsFor(config));
 }
 

@@ -61,6 +61,12 @@ struct EtaTrainConfig {
   int encoding_folds = 5;
   int threads = 2;                 // XGBoost nthread, LibTorch threads, inference threads
   std::string model_name = "eta";  // manifest name
+  // Data-parallel training (trainers that support it: "torch"): this process's rank, from
+  // torchrun's environment (train/distributed.h); every rank runs TrainEtaModel on the same
+  // data, rank 0 writes the folder that is published. And rank 0's checkpoints.
+  train::DistributedOptions distributed;
+  std::string checkpoint_dir;
+  int checkpoint_every_steps = 0;
 };
 
 // The model kind and the trainer's parameters, checked without training (InvalidArgument or

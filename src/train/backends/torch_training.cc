@@ -6,13 +6,15 @@
 //
 // Params (defaults in brackets): hidden_sizes [64,32], dropout [0], learning_rate [0.001],
 // weight_decay [0], batch_size [256], epochs [20], patience [3], min_delta [0], and ensemble
-// [1]: nets trained with seeds seed, seed+1, … merged into one net averaging their outputs
+// [1] and bucket_kb [128] (data-parallel: the size of the gradient buckets all-reduced during
+// backward): nets trained with seeds seed, seed+1, … merged into one net averaging their outputs
 // (models/native AverageMlpNets; for a Poisson net, the log-rates). With fixed_iterations, one
 // epoch count per ensemble member.
 // This file includes no LibTorch (tabular_net.h is torch-free): it compiles in a second.
 #include <algorithm>
 #include <cstdio>
 
+#include "common/file.h"
 #include "models/native/mlp_net.h"
 #include "models/native/native_mlp_model.h"
 #include "models/torch/tabular_net.h"
@@ -37,6 +39,7 @@ StatusOr<tnet::TabularNetOptions> ReadOptions(const TrainerOptions& o, int* ense
   t.patience = p.Int("patience", t.patience);
   t.min_delta = p.Double("min_delta", t.min_delta);
   *ensemble = p.Int("ensemble", 1);
+  t.distributed.bucket_kb = p.Int("bucket_kb", t.distributed.bucket_kb);
   RETURN_IF_ERROR(p.Finish(resolved));
   if (*ensemble < 1) return InvalidArgumentError("torch: parameter 'ensemble' must be >= 1");
   switch (o.loss) {
@@ -56,6 +59,12 @@ StatusOr<tnet::TabularNetOptions> ReadOptions(const TrainerOptions& o, int* ense
   }
   t.seed = o.seed;
   t.num_threads = o.threads;
+  t.distributed.rank = o.distributed.rank;
+  t.distributed.world_size = o.distributed.world_size;
+  t.distributed.master_addr = o.distributed.master_addr;
+  t.distributed.master_port = o.distributed.master_port;
+  t.distributed.timeout_seconds = o.distributed.timeout_seconds;
+  t.checkpoint_every_steps = o.checkpoint_every_steps;
   return t;
 }
 
@@ -73,6 +82,7 @@ StatusOr<TrainedModel> TrainWithTorch(const models::TabularData& train,
                                 " fixed epoch counts for an ensemble of " +
                                 std::to_string(members));
   }
+  if (!options.checkpoint_dir.empty()) RETURN_IF_ERROR(MakeDirs(options.checkpoint_dir));
   std::vector<models::native::MlpNet> nets;
   tnet::TabularTrainingReport first;
   double seconds = 0, rows_per_second = 0, valid_loss = 0;
@@ -80,6 +90,12 @@ StatusOr<TrainedModel> TrainWithTorch(const models::TabularData& train,
     tnet::TabularNetOptions to = base;
     to.seed = options.seed + static_cast<uint64_t>(k);
     if (refit) to.epochs = options.fixed_iterations[k];
+    if (!options.checkpoint_dir.empty()) {
+      // One file per stage (a fit with validation, a refit) and ensemble member, so they never
+      // resume each other's state (the checkpoint's fingerprint also refuses another run's).
+      to.checkpoint_path = options.checkpoint_dir + "/checkpoint_" + (refit ? "refit" : "fit") +
+                           "_m" + std::to_string(k) + ".pt";
+    }
     ASSIGN_OR_RETURN(tnet::TrainedTabularNet trained,
                      tnet::TrainTabularNet(train, refit ? nullptr : valid, to, progress));
     if (k == 0) first = trained.report;
@@ -113,6 +129,16 @@ StatusOr<TrainedModel> TrainWithTorch(const models::TabularData& train,
                 members == 1 ? first.best_valid_loss : valid_loss, seconds, rows_per_second,
                 m.threads_used);
   m.summary = line;
+  m.world_size = first.world_size;
+  m.allreduce_wait_seconds = first.allreduce_wait_seconds;
+  if (first.world_size > 1) {
+    std::snprintf(line, sizeof line, ", %d ranks (all-reduce wait %.3g s on this rank)",
+                  first.world_size, first.allreduce_wait_seconds);
+    m.summary += line;
+  }
+  if (first.resumed_at_step > 0) {
+    m.summary += ", resumed at step " + std::to_string(first.resumed_at_step);
+  }
   if (members > 1) m.summary += ", ensemble of " + std::to_string(members);
   return m;
 }

@@ -11,9 +11,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 #include "models/xgboost/xgboost_model.h"
 #include "models/xgboost/xgboost_trainer.h"
+#include "train/distributed.h"
 #include "train/trainer.h"
 
 namespace bimride::train {
@@ -75,16 +77,80 @@ models::TabularData OneOutput(const models::TabularData& d, int output) {
   return out;
 }
 
+// Rows r, r+W, r+2W, … of `data`.
+models::TabularData Shard(const models::TabularData& data, int rank, int world) {
+  models::TabularData s;
+  s.num_features = data.num_features;
+  s.num_outputs = data.num_outputs;
+  for (int64_t r = rank; r < data.rows; r += world) {
+    s.features.insert(s.features.end(), data.features.begin() + r * data.num_features,
+                      data.features.begin() + (r + 1) * data.num_features);
+    s.targets.insert(s.targets.end(), data.targets.begin() + r * data.num_outputs,
+                     data.targets.begin() + (r + 1) * data.num_outputs);
+    ++s.rows;
+  }
+  return s;
+}
+
+// One session of XGBoost's collective (rabit): rank 0 starts the tracker at MASTER_ADDR on
+// MASTER_PORT + 1 + (the session's number: every rank counts the same sessions), every rank
+// joins with its rank as task id and trains on its shard.
+StatusOr<xgb::TrainedXgboost> TrainXgboostDistributed(const models::TabularData& train,
+                                                      const models::TabularData* valid,
+                                                      xgb::XgboostOptions o,
+                                                      const DistributedOptions& d,
+                                                      const ProgressCallback& progress) {
+  static int session = 0;
+  const int port = d.master_port + 1 + session++ % 1000;
+  if (port > 65535) return InvalidArgumentError("xgboost: tracker port above 65535");
+  const models::TabularData tr = Shard(train, d.rank, d.world_size);
+  models::TabularData va;
+  if (valid != nullptr) va = Shard(*valid, d.rank, d.world_size);
+  if (tr.rows == 0 || (valid != nullptr && va.rows == 0)) {
+    return InvalidArgumentError("xgboost: rank " + std::to_string(d.rank) +
+                                " has no rows (fewer rows than ranks)");
+  }
+  char task[16];
+  std::snprintf(task, sizeof task, "%06d", d.rank);
+  o.communicator_config = std::string(R"({"xgboost_communicator": "rabit", "rabit_tracker_uri": ")") +
+                          d.master_addr + R"(", "rabit_tracker_port": )" + std::to_string(port) +
+                          R"(, "rabit_task_id": ")" + task + R"(", "rabit_world_size": )" +
+                          std::to_string(d.world_size) +
+                          R"(, "rabit_timeout": true, "rabit_timeout_sec": )" +
+                          std::to_string(static_cast<int>(d.timeout_seconds)) + "}";
+  ::setenv("DMLC_WORKER_CONNECT_RETRY", "10", 0);  // the tracker (Python) starts in ~1 s
+  int tracker = -1;
+  if (d.rank == 0) {
+    ASSIGN_OR_RETURN(tracker, StartRabitTracker(d.master_addr, port, d.world_size));
+  }
+  auto trained = xgb::TrainXgboost(tr, valid != nullptr ? &va : nullptr, o,
+                                   d.rank == 0 ? progress : nullptr);
+  if (tracker > 0) StopRabitTracker(tracker, trained.ok() ? 10 : 0);
+  if (!trained.ok()) {
+    return Status(trained.status().code(),
+                  "xgboost rank " + std::to_string(d.rank) + " of " +
+                      std::to_string(d.world_size) + ": " + trained.status().message());
+  }
+  return trained;
+}
+
 StatusOr<TrainedModel> TrainWithXgboost(const models::TabularData& train,
                                         const models::TabularData* valid,
                                         const TrainerOptions& options, const std::string& out_dir,
                                         const ProgressCallback& progress) {
   TrainedModel m;
   ASSIGN_OR_RETURN(xgb::XgboostOptions xo, ReadOptions(options, &m.resolved_params));
+  // Distributed: every rank trains on its shard of the rows (r, r+W, …) through XGBoost's
+  // collective, each booster a session with XGBoost's tracker started by rank 0.
+  const auto run = [&](const models::TabularData& data, const models::TabularData* va,
+                       const xgb::XgboostOptions& opts) -> StatusOr<xgb::TrainedXgboost> {
+    if (!options.distributed.enabled()) return xgb::TrainXgboost(data, va, opts, progress);
+    return TrainXgboostDistributed(data, va, opts, options.distributed, progress);
+  };
   const auto start = std::chrono::steady_clock::now();
   xgb::TrainedXgboost trained;
   if (options.fixed_iterations.empty()) {
-    ASSIGN_OR_RETURN(trained, xgb::TrainXgboost(train, valid, xo, progress));
+    ASSIGN_OR_RETURN(trained, run(train, valid, xo));
   } else {
     // A refit: each output's booster for the rounds it was given, without validation data.
     if (static_cast<int>(options.fixed_iterations.size()) != train.num_outputs) {
@@ -103,7 +169,7 @@ StatusOr<TrainedModel> TrainWithXgboost(const models::TabularData& train,
         one = OneOutput(train, k);
         data = &one;
       }
-      ASSIGN_OR_RETURN(xgb::TrainedXgboost single, xgb::TrainXgboost(*data, nullptr, ko, progress));
+      ASSIGN_OR_RETURN(xgb::TrainedXgboost single, run(*data, nullptr, ko));
       trained.metric_name = single.metric_name;
       trained.outputs.push_back(std::move(single.outputs[0]));
     }
