@@ -28,10 +28,10 @@ run_wrk() {  # URL → $RATE
 }
 
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(load)"
-# The with-distance XGBoost ETA model (once), published to a repository of its own.
+# The with-distance XGBoost ETA model (once; 300 rounds to keep it quick), in a repository of its own.
 if [[ ! -f $W/xgboost/manifest.json ]]; then
   "$B" train eta --train "$G/green_tripdata_2021-01.parquet" --valid "$G/green_tripdata_2021-02.parquet" \
-    --model xgboost --features with-distance --threads 1 --out "$W/xgboost" --repo "$W/runs" \
+    --model xgboost --features with-distance --rounds 300 --threads 1 --out "$W/xgboost" --repo "$W/runs" \
     --no-publish > "$W/train.log"
 fi
 REPO=$W/repo; LOG=$W/prediction_log

@@ -259,7 +259,10 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
   ASSIGN_OR_RETURN(manifest.feature_stats, train::TrainingFeatureStats(tr, names));
   registry::SetFeatureNames(&manifest, names);
   if (config.drift_window_rows > 0 && tr.rows == static_cast<int64_t>(train.trips.size())) {
-    // The training rows' own window-to-window variation, windows in pickup order.
+    // The training rows' own window-to-window variation, windows in pickup order. (These rows
+    // carry out-of-fold encodings; served rows carry the full context's. The learned pair
+    // count differs between the two views — results/monitoring.md; the full-context view of
+    // the training trips was measured worse still, each trip counting itself.)
     std::vector<size_t> order(train.trips.size());
     std::iota(order.begin(), order.end(), size_t{0});
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
