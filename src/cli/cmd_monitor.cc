@@ -51,6 +51,21 @@ std::string Num(const json& v, const char* fmt = "%.3f") {
   return buf;
 }
 
+// "-" without a baseline; "ok"; or "ALARM: f1 f2 f3…" (the features above a threshold, by PSI).
+std::string DriftCell(const json& w) {
+  if (!w.contains("drift")) return "-";
+  std::vector<std::pair<double, std::string>> above;
+  for (auto it = w["drift"].begin(); it != w["drift"].end(); ++it) {
+    if (it->contains("above")) above.push_back({-(*it)["psi"].get<double>(), it.key()});
+  }
+  if (above.empty()) return w.value("drift_calibrated", false) ? "ok" : "(uncalibrated)";
+  std::sort(above.begin(), above.end());
+  std::string cell = "ALARM:";
+  for (size_t i = 0; i < above.size() && i < 3; ++i) cell += " " + above[i].second;
+  if (above.size() > 3) cell += " +" + std::to_string(above.size() - 3);
+  return cell;
+}
+
 std::vector<std::vector<std::string>> WindowRows(const json& j) {
   std::vector<std::vector<std::string>> rows;
   for (const json& w : j["windows"]) {
@@ -61,13 +76,13 @@ std::vector<std::vector<std::string>> WindowRows(const json& j) {
                     std::to_string(w["labelled_rows"].get<int64_t>()),
                     std::to_string(w["late_labels"].get<int64_t>()),
                     labelled ? Num(w["rmse"]) : "-", labelled ? Num(w["mae"]) : "-",
-                    labelled ? Num(w["bias"], "%+.3f") : "-"});
+                    labelled ? Num(w["bias"], "%+.3f") : "-", DriftCell(w)});
   }
   return rows;
 }
 
 const std::vector<std::string> kHeaders = {"MODEL", "VERSION", "WINDOW", "PREDICTED", "LABELLED",
-                                           "LATE",  "RMSE",    "MAE",    "BIAS"};
+                                           "LATE",  "RMSE",    "MAE",    "BIAS",      "DRIFT"};
 
 std::string CountersLine(const json& c) {
   return "labels " + c["labels"].dump() + ", joined " + c["joined"].dump() + ", late " +
@@ -79,14 +94,15 @@ std::string CountersLine(const json& c) {
 int RunStatus(const std::vector<std::string>& args) {
   FlagParser flags("bimride monitor status",
                    "Live accuracy of a running server: one row per model, version and window of "
-                   "logged predictions (* = window still open), from its /v1/monitor.");
+                   "logged predictions (* = window still open) with its drift (the features above "
+                   "their calibrated thresholds), from its /v1/monitor.");
   std::string server = "127.0.0.1:8501";
   flags.AddString("server", &server, "the model server, HOST:PORT");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   auto j = GetMonitor(server);
   if (!j.ok()) return ReportError(j.status());
   registry::TextTable table(kHeaders);
-  for (size_t c = 1; c < kHeaders.size(); ++c) table.SetRightAligned(c);
+  for (size_t c = 1; c + 1 < kHeaders.size(); ++c) table.SetRightAligned(c);
   for (auto& row : WindowRows(*j)) table.AddRow(std::move(row));
   std::cout << table.Render() << "window = " << (*j)["window_rows"].dump()
             << " predicted rows; " << CountersLine((*j)["counters"]) << "\n";
@@ -108,7 +124,7 @@ int RunReport(const std::vector<std::string>& args) {
                    "window's labelled rows (the code `bimride eval` uses).\n\n|";
   for (const std::string& h : kHeaders) md += " " + h + " |";
   md += "\n|";
-  for (size_t c = 0; c < kHeaders.size(); ++c) md += c < 3 ? "---|" : "---:|";
+  for (size_t c = 0; c < kHeaders.size(); ++c) md += c < 3 || c + 1 == kHeaders.size() ? "---|" : "---:|";
   md += "\n";
   for (const auto& row : WindowRows(*j)) {
     md += "|";
