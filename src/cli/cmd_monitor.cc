@@ -51,14 +51,18 @@ std::string Num(const json& v, const char* fmt = "%.3f") {
   return buf;
 }
 
-// "-" without a baseline; "ok"; or "ALARM: f1 f2 f3…" (the features above a threshold, by PSI).
+// "-" without a baseline; "ok"; "(open)" for a window still filling (no alarms yet); or
+// "ALARM: f1 f2 f3…" (the features above a threshold, by PSI).
 std::string DriftCell(const json& w) {
   if (!w.contains("drift")) return "-";
   std::vector<std::pair<double, std::string>> above;
   for (auto it = w["drift"].begin(); it != w["drift"].end(); ++it) {
     if (it->contains("above")) above.push_back({-(*it)["psi"].get<double>(), it.key()});
   }
-  if (above.empty()) return w.value("drift_calibrated", false) ? "ok" : "(uncalibrated)";
+  if (above.empty()) {
+    if (!w.value("drift_calibrated", false)) return "(uncalibrated)";
+    return w.value("closed", false) ? "ok" : "(open)";  // open windows do not alarm
+  }
   std::sort(above.begin(), above.end());
   std::string cell = "ALARM:";
   for (size_t i = 0; i < above.size() && i < 3; ++i) cell += " " + above[i].second;
