@@ -23,8 +23,8 @@ declare -A ALLOWED=(
   [models]="common models"
   [registry]="common registry"
   [train]="common models registry train"
-  [tasks]="common data simulator features models registry train tasks cli/command.h serving/feature_adapter.h"
-  [monitoring]="common parquet monitoring"
+  [tasks]="common data simulator features models registry train tasks cli/command.h serving/feature_adapter.h monitoring/drift.h"
+  [monitoring]="common parquet registry train/metrics.h monitoring"
   [serving]="common features models registry monitoring serving"
   [python]="common parquet data simulator features models registry train tasks monitoring serving"
 )

@@ -15,7 +15,7 @@ int RunServe(const std::vector<std::string>& args) {
                    "Serve the models of a repository (<repo>/<model>/<version>/manifest.json) over "
                    "TF Serving REST (/v1) and KServe v2 (/v2), with /metrics for Prometheus.");
   std::string repo, host = "127.0.0.1", config_path, access_log, prediction_log;
-  int64_t port = 8501, io_threads = 0, poll_ms = -1;
+  int64_t port = 8501, io_threads = 0, poll_ms = -1, window_rows = 0;
   flags.AddString("model-repo", &repo, "model repository folder");
   flags.AddString("host", &host, "address to bind (loopback unless told)");
   flags.AddInt("port", &port, "port to listen on; 0 picks a free one (printed on stdout)");
@@ -27,7 +27,11 @@ int RunServe(const std::vector<std::string>& args) {
   flags.AddString("access-log", &access_log, "access log: off, stderr or a file path");
   flags.AddString("prediction-log", &prediction_log,
                   "folder for the prediction log (Parquet, every served row; off by default; "
-                  "sampling and budgets in the config file's prediction_log)");
+                  "sampling and budgets in the config file's prediction_log); also turns on the "
+                  "live monitor: POST /v1/feedback, GET /v1/monitor (docs/monitoring.md)");
+  flags.AddInt("monitor-window-rows", &window_rows,
+               "live monitor: predicted rows per window (the drift calibration's window)");
+  flags.SetDefaultText("monitor-window-rows", "the config file's monitor.window_rows, else 1000");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
 
   serving::ServerConfig config;
@@ -45,6 +49,13 @@ int RunServe(const std::vector<std::string>& args) {
   if (flags.WasSet("poll-interval-ms")) config.poll_interval_ms = poll_ms;
   if (flags.WasSet("access-log")) config.access_log = access_log;
   if (flags.WasSet("prediction-log")) config.prediction_log.dir = prediction_log;
+  if (flags.WasSet("monitor-window-rows")) {
+    if (window_rows < 1) {
+      std::fprintf(stderr, "bimride serve: --monitor-window-rows must be >= 1\n");
+      return kExitUsage;
+    }
+    config.monitor.window_rows = window_rows;
+  }
   if (config.model_repo.empty()) {
     std::fprintf(stderr, "bimride serve: --model-repo is required (or server.model_repo)\n");
     return kExitUsage;

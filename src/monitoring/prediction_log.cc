@@ -158,6 +158,7 @@ void PredictionLog::WriterLoop() {
       queued_rows_ -= batch.rows;
       lock.unlock();
       Write(batch);
+      if (PredictionObserver* o = observer_.load()) o->Observe(batch);
       lock.lock();
     }
     const int64_t wanted = flush_requests_;

@@ -60,6 +60,14 @@ struct PredictionBatch {
   float latency_us = 0;
 };
 
+// Sees every batch the log writes, on the log's writer thread (off the request path), after it
+// was written (feature columns named). The live monitor (live_monitor.h) is one.
+class PredictionObserver {
+ public:
+  virtual ~PredictionObserver() = default;
+  virtual void Observe(const PredictionBatch& batch) = 0;
+};
+
 struct PredictionLogStats {
   int64_t logged_rows = 0;    // written to closed or open files
   int64_t sampled_out = 0;    // requests skipped by the sample rate
@@ -88,6 +96,9 @@ class PredictionLog {
   // Waits until everything queued so far is written and every open file closed.
   Status Flush();
   PredictionLogStats stats() const;
+  // Batches written from now on are shown to `observer` (null: none), which must outlive the
+  // log or be replaced first.
+  void SetObserver(PredictionObserver* observer) { observer_.store(observer); }
 
  private:
   explicit PredictionLog(PredictionLogOptions options);
@@ -115,6 +126,7 @@ class PredictionLog {
 
   std::atomic<int64_t> logged_rows_{0}, sampled_out_{0}, dropped_rows_{0}, lost_rows_{0},
       write_errors_{0}, files_closed_{0}, deleted_files_{0}, bytes_on_disk_{0};
+  std::atomic<PredictionObserver*> observer_{nullptr};
   std::thread writer_;
 };
 

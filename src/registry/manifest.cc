@@ -656,6 +656,26 @@ StatusOr<Manifest> ReadManifest(const std::string& path) {
   return ManifestFromJson(text, path);
 }
 
+std::vector<std::string> FeatureNames(const Manifest& manifest) {
+  std::vector<std::string> names;
+  auto it = manifest.properties.find(kFeatureNamesProperty);
+  if (it == manifest.properties.end() || it->second.empty()) return names;
+  size_t start = 0;
+  while (true) {
+    size_t comma = it->second.find(',', start);
+    names.push_back(it->second.substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return names;
+}
+
+void SetFeatureNames(Manifest* manifest, const std::vector<std::string>& names) {
+  std::string joined;
+  for (size_t i = 0; i < names.size(); ++i) joined += (i ? "," : "") + names[i];
+  manifest->properties[kFeatureNamesProperty] = joined;
+}
+
 std::string NowRfc3339() {
   std::time_t t = std::time(nullptr);
   std::tm tm{};

@@ -152,6 +152,13 @@ StatusOr<Manifest> MergeManifestJson(const Manifest& base, std::string_view patc
 // Reads and parses `path` (errors name the path).
 StatusOr<Manifest> ReadManifest(const std::string& path);
 
+// The ordered names of the model's input feature columns, kept as the comma-separated
+// property "feature_names" (written at publish by each task; the prediction log and drift
+// monitoring name columns with them). Empty when the manifest has none.
+inline constexpr char kFeatureNamesProperty[] = "feature_names";
+std::vector<std::string> FeatureNames(const Manifest& manifest);
+void SetFeatureNames(Manifest* manifest, const std::vector<std::string>& names);
+
 // "2026-11-25T10:40:00Z" for the current time.
 std::string NowRfc3339();
 

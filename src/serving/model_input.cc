@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <nlohmann/json.hpp>
+
 namespace bimride::serving {
 
 std::string VersionName(const Servable& s) {
@@ -91,6 +93,25 @@ StatusOr<std::vector<float>> ComputeFeatures(const Servable& servable, ModelInpu
     }
   }
   return std::move(input.values);
+}
+
+std::vector<std::string> RawRowsAsJson(const RawBatch& raw) {
+  std::vector<std::string> rows;
+  if (raw.columns.empty()) return rows;
+  rows.reserve(static_cast<size_t>(raw.rows));
+  for (int64_t r = 0; r < raw.rows; ++r) {
+    nlohmann::json row = nlohmann::json::object();
+    for (const RawColumn& c : raw.columns) {
+      const RawValue& v = c.values[r];
+      if (const double* d = std::get_if<double>(&v)) {
+        row[c.name] = *d;
+      } else {
+        row[c.name] = std::get<std::string>(v);
+      }
+    }
+    rows.push_back(row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  return rows;
 }
 
 }  // namespace bimride::serving

@@ -36,6 +36,10 @@ struct ModelInput {
 StatusOr<std::vector<float>> ComputeFeatures(const Servable& servable, ModelInput& input,
                                              int64_t max_batch_rows);
 
+// Each raw row as a JSON object text ({"pickup_zone": 74, …}), for the prediction log; empty
+// for a numeric input.
+std::vector<std::string> RawRowsAsJson(const RawBatch& raw);
+
 // "model 'eta' version 3", for messages.
 std::string VersionName(const Servable& servable);
 

@@ -83,6 +83,7 @@ StatusOr<ServableSpec> LoadServableSpec(const std::string& repo, const std::stri
       spec.num_features = static_cast<int>(width);
     }
   }
+  spec.feature_names = registry::FeatureNames(m);
   if (m.feature_spec.has_value()) {
     spec.feature_spec = m.feature_spec->name;
     spec.feature_spec_version = m.feature_spec->version;
@@ -110,6 +111,12 @@ StatusOr<std::unique_ptr<models::Model>> LoadServableModel(ServableSpec* spec,
     return InvalidArgumentError(spec->dir + ": manifest says " +
                                 std::to_string(spec->num_features) + " input features, model has " +
                                 std::to_string(m->num_features()));
+  }
+  if (!spec->feature_names.empty() &&
+      static_cast<int>(spec->feature_names.size()) != spec->num_features) {
+    return InvalidArgumentError(spec->dir + ": manifest property feature_names names " +
+                                std::to_string(spec->feature_names.size()) +
+                                " features, the model has " + std::to_string(spec->num_features));
   }
   const int outs = m->num_outputs();
   if (static_cast<int>(spec->output_names.size()) != outs) {

@@ -23,6 +23,9 @@ struct ServableSpec {
   // Numeric input tensor: rows × num_features floats.
   std::string input_name = "features";
   int num_features = -1;  // -1: unknown until the model is loaded
+  // The input columns' names in order (the manifest's feature_names; registry/manifest.h), or
+  // empty (then named by position). Checked against num_features when the model loads.
+  std::vector<std::string> feature_names;
 
   // Raw request fields (pickup_zone, pickup_datetime, …) turned into features by the feature
   // adapter registered for `feature_spec` (the manifest's feature spec name; an adapter

@@ -3,15 +3,25 @@
 #include <cstdlib>
 
 #include "common/logging.h"
+#include "registry/manifest.h"
+#include "registry/model_repository.h"
 
 namespace bimride::serving {
 
-Server::Server(ServerConfig config, std::unique_ptr<monitoring::PredictionLog> prediction_log)
+Server::Server(ServerConfig config, std::unique_ptr<monitoring::LiveMonitor> monitor,
+               std::unique_ptr<monitoring::PredictionLog> prediction_log)
     : config_(std::move(config)),
+      monitor_(std::move(monitor)),
       prediction_log_(std::move(prediction_log)),
       manager_(std::make_unique<ServableManager>(config_, &metrics_)),
+      shadows_([this] {
+        ShadowQueueOptions o;
+        o.prediction_log = prediction_log_.get();
+        return o;
+      }()),
       service_(std::make_unique<Service>(manager_.get(), &metrics_, &shadows_,
-                                         config_.max_batch_rows, prediction_log_.get())) {}
+                                         config_.max_batch_rows, prediction_log_.get(),
+                                         monitor_.get())) {}
 
 StatusOr<std::unique_ptr<Server>> Server::Create(ServerConfig config) {
   if (config.model_repo.empty()) return InvalidArgumentError("no model repository given");
@@ -25,15 +35,37 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerConfig config) {
                          "enable it";
   }
   std::unique_ptr<monitoring::PredictionLog> log;
+  std::unique_ptr<monitoring::LiveMonitor> monitor;
   if (!config.prediction_log.dir.empty()) {
+    // Drift baselines: each version's manifest (feature stats, calibrated thresholds).
+    monitoring::DriftBaselineLoader baselines =
+        [repo = config.model_repo](const std::string& model,
+                                   int64_t version) -> StatusOr<monitoring::DriftBaseline> {
+      const std::string dir = registry::ModelRepository(repo).VersionDir(model, version);
+      ASSIGN_OR_RETURN(registry::Manifest m,
+                       registry::ReadManifest(dir + "/" + registry::kManifestFileName));
+      monitoring::DriftBaseline b;
+      b.stats = std::move(m.feature_stats);
+      if (auto c = m.properties.find(monitoring::kDriftCalibrationProperty);
+          c != m.properties.end()) {
+        ASSIGN_OR_RETURN(b.calibration, monitoring::DriftCalibrationFromJson(c->second, dir));
+      }
+      return b;
+    };
+    StatusOr<std::unique_ptr<monitoring::LiveMonitor>> made =
+        monitoring::LiveMonitor::Create(config.monitor, std::move(baselines));
+    if (!made.ok()) return made.status();
+    monitor = std::move(made).value();
     StatusOr<std::unique_ptr<monitoring::PredictionLog>> opened =
         monitoring::PredictionLog::Open(config.prediction_log);
     if (!opened.ok()) return opened.status().WithContext("prediction log");
     log = std::move(opened).value();
+    log->SetObserver(monitor.get());
     BIMRIDE_LOG(INFO) << "prediction log: " << config.prediction_log.dir << " (sample rate "
                       << config.prediction_log.sample_rate << ")";
   }
-  std::unique_ptr<Server> server(new Server(std::move(config), std::move(log)));
+  std::unique_ptr<Server> server(
+      new Server(std::move(config), std::move(monitor), std::move(log)));
   RETURN_IF_ERROR(server->manager_->Start());
   server->shadows_.Start();
   return server;

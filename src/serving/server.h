@@ -57,11 +57,13 @@ class Server {
   void Shutdown(int drain_ms = 10000);
 
  private:
-  Server(ServerConfig config, std::unique_ptr<monitoring::PredictionLog> prediction_log);
+  Server(ServerConfig config, std::unique_ptr<monitoring::LiveMonitor> monitor,
+         std::unique_ptr<monitoring::PredictionLog> prediction_log);
 
   const ServerConfig config_;
   // Declared in dependency order: destroyed transports first, metrics last.
   ServingMetrics metrics_;
+  std::unique_ptr<monitoring::LiveMonitor> monitor_;            // null when the log is off
   std::unique_ptr<monitoring::PredictionLog> prediction_log_;  // null when off
   std::unique_ptr<ServableManager> manager_;
   ShadowQueue shadows_;

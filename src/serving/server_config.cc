@@ -147,7 +147,20 @@ Status ApplyConfigFile(const Config& config, ServerConfig* out) {
   try {
     if (!doc.is_object()) return InvalidArgumentError(src + ": must be a JSON object");
     RETURN_IF_ERROR(
-        CheckKeys(doc, {"server", "prediction_log", "model_defaults", "models"}, src + ": "));
+        CheckKeys(doc, {"server", "prediction_log", "monitor", "model_defaults", "models"},
+                  src + ": "));
+    if (auto it = doc.find("monitor"); it != doc.end()) {
+      const json& p = *it;
+      const std::string pw = src + ": monitor";
+      if (!p.is_object()) return InvalidArgumentError(pw + ": must be an object");
+      RETURN_IF_ERROR(CheckKeys(
+          p, {"window_rows", "max_pending_rows", "max_waiting_labels", "max_windows"}, pw));
+      monitoring::LiveMonitorOptions& o = out->monitor;
+      RETURN_IF_ERROR(ReadInt(p, "window_rows", &o.window_rows, pw, 1));
+      RETURN_IF_ERROR(ReadInt(p, "max_pending_rows", &o.max_pending_rows, pw, 1));
+      RETURN_IF_ERROR(ReadInt(p, "max_waiting_labels", &o.max_waiting_labels, pw, 1));
+      RETURN_IF_ERROR(ReadInt(p, "max_windows", &o.max_windows, pw, 1));
+    }
     if (auto it = doc.find("prediction_log"); it != doc.end()) {
       const json& p = *it;
       const std::string pw = src + ": prediction_log";

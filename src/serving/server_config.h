@@ -29,6 +29,7 @@
 
 #include "common/config.h"
 #include "common/status.h"
+#include "monitoring/live_monitor.h"
 #include "monitoring/prediction_log.h"
 #include "serving/dynamic_batcher.h"
 
@@ -76,6 +77,9 @@ struct ServerConfig {
   int64_t header_timeout_ms = 10000;    // a request head must arrive within this of its first byte
   // Prediction log (monitoring/prediction_log.h): off unless `prediction_log.dir` is set.
   monitoring::PredictionLogOptions prediction_log;
+  // Live monitor (monitoring/live_monitor.h): on with the prediction log; joins POST
+  // /v1/feedback labels to logged predictions. Config file: "monitor": {"window_rows": …}.
+  monitoring::LiveMonitorOptions monitor;
   ModelConfig model_defaults;
   std::map<std::string, ModelConfig> models;
 

@@ -131,7 +131,7 @@ TEST(ServerConfigTest, UnknownKeysAreErrorsNamingTheFileThePathAndTheKnownKeys) 
   };
   for (const Case& c : std::vector<Case>{
            {R"({"sever": {"port": 80}})",
-            "serve.json: sever: unknown key; expected one of: server, prediction_log, model_defaults, models"},
+            "serve.json: sever: unknown key; expected one of: server, prediction_log, monitor, model_defaults, models"},
            {R"({"server": {"prot": 80}})", "serve.json: server.prot: unknown key; expected one of"},
            {R"({"models": {"eta": {"batchng": {"max_batch_size": 8}}}})",
             "serve.json: models.eta.batchng: unknown key; expected one of: version_policy, "
@@ -149,6 +149,10 @@ TEST(ServerConfigTest, UnknownKeysAreErrorsNamingTheFileThePathAndTheKnownKeys) 
             "serve.json: server.header_timeout_ms: must be an integer in 1..3600000"},
            {R"({"server": {"io_threads": 100000}})",
             "serve.json: server.io_threads: must be an integer in 0..1024"},
+           {R"({"monitor": {"window_rows": 0}})",
+            "serve.json: monitor.window_rows: must be an integer"},
+           {R"({"monitor": {"windows": 10}})",
+            "serve.json: monitor.windows: unknown key; expected one of: window_rows"},
        }) {
     EXPECT_NE(ErrorOf(c.json).find(c.message), std::string::npos)
         << c.json << " -> " << ErrorOf(c.json);

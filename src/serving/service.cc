@@ -1,12 +1,11 @@
 #include "serving/service.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <memory>
 #include <optional>
 #include <tuple>
-
-#include <nlohmann/json.hpp>
 
 #include "common/logging.h"
 #include "registry/registry.h"
@@ -24,16 +23,44 @@ std::string RawToText(const RawValue& v) {
 }  // namespace
 
 Service::Service(ServableManager* manager, ServingMetrics* metrics, ShadowQueue* shadows,
-                 int64_t max_batch_rows, monitoring::PredictionLog* prediction_log)
+                 int64_t max_batch_rows, monitoring::PredictionLog* prediction_log,
+                 monitoring::LiveMonitor* monitor)
     : manager_(manager),
       metrics_(metrics),
       shadows_(shadows),
       max_batch_rows_(max_batch_rows),
-      prediction_log_(prediction_log) {}
+      prediction_log_(prediction_log),
+      monitor_(monitor) {}
+
+StatusOr<monitoring::FeedbackOutcome> Service::PostFeedback(
+    const std::vector<monitoring::Feedback>& feedback) {
+  if (monitor_ == nullptr) {
+    return FailedPreconditionError(
+        "feedback needs the prediction log to join it to: start the server with "
+        "--prediction-log DIR");
+  }
+  return monitor_->AddFeedback(feedback);
+}
 
 Service::~Service() = default;
 
+std::string Service::NewRequestId() {
+  static const std::string prefix = [] {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%012llx-",
+                  static_cast<unsigned long long>(
+                      std::chrono::system_clock::now().time_since_epoch().count() &
+                      0xffffffffffffULL));
+    return std::string(buf);
+  }();
+  return prefix + std::to_string(next_request_id_.fetch_add(1, std::memory_order_relaxed));
+}
+
 void Service::Predict(PredictRequest request, PredictDone done) {
+  if (request.request_id.empty()) {
+    if (request.headers != nullptr) request.request_id = request.headers->Get("x-request-id");
+    if (request.request_id.empty()) request.request_id = NewRequestId();
+  }
   auto snapshot = manager_->Snapshot(request.model);
   if (!snapshot) {
     metrics_->For("", 0)->CountRequest(StatusCode::kNotFound);
@@ -78,14 +105,16 @@ void Service::Predict(PredictRequest request, PredictDone done) {
     return;
   }
   const int64_t rows = request.input.rows;
-  std::optional<PendingLogEntry> log_entry = StartLogEntry(request, *features);
+  std::optional<PendingLogEntry> log_entry = StartLogEntry(request, *primary, *features);
+  const bool shadow_log = log_entry.has_value();
   auto shadows = std::move(route->shadows);
   const Servable* p = primary.get();
   p->Predict(
       std::move(features).value(), rows,
       [this, primary = std::move(primary), done = std::move(done), rows,
        shadows = std::move(shadows), shadow_input = std::move(shadow_input),
-       log_entry = std::move(log_entry)](Status status, std::vector<float> outputs,
+       log_entry = std::move(log_entry), request_id = std::move(request.request_id),
+       shadow_log](Status status, std::vector<float> outputs,
                                          PredictTiming timing) mutable {
         VersionMetrics* vm = primary->metrics();
         if (status.ok()) {
@@ -112,32 +141,26 @@ void Service::Predict(PredictRequest request, PredictDone done) {
         for (size_t i = 0; i < shadows.size(); ++i) {
           // The last shadow takes the request itself; the others a copy each.
           ModelInput input = i + 1 == shadows.size() ? std::move(*shadow_input) : *shadow_input;
-          shadows_->Enqueue(
-              {std::move(shadows[i]), primary->spec().version, rows, std::move(input), outputs});
+          shadows_->Enqueue({std::move(shadows[i]), primary->spec().version, rows,
+                             std::move(input), outputs, shadow_log ? request_id : std::string()});
         }
         PredictResult result;
         result.servable = std::move(primary);
         result.rows = rows;
         result.values = std::move(outputs);
         result.timing = timing;
+        result.request_id = std::move(request_id);
         done(std::move(result));
       });
 }
 
 std::optional<Service::PendingLogEntry> Service::StartLogEntry(
-    const PredictRequest& request, const std::vector<float>& features) {
+    const PredictRequest& request, const Servable& primary, const std::vector<float>& features) {
   if (prediction_log_ == nullptr) return std::nullopt;
   const auto start = std::chrono::steady_clock::now();
-  std::string id;
-  if (request.headers != nullptr) id = std::string(request.headers->Get("x-request-id"));
-  if (id.empty()) {
-    static const std::string prefix = std::to_string(
-        std::chrono::system_clock::now().time_since_epoch().count() & 0xffffffffffff);
-    id = prefix + "-" + std::to_string(next_request_id_.fetch_add(1));
-  }
-  if (!prediction_log_->Sample(id)) return std::nullopt;
+  if (!prediction_log_->Sample(request.request_id)) return std::nullopt;
   monitoring::PredictionBatch b;
-  b.request_id = std::move(id);
+  b.request_id = request.request_id;
   b.time_us = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::system_clock::now().time_since_epoch())
                   .count();
@@ -147,19 +170,8 @@ std::optional<Service::PendingLogEntry> Service::StartLogEntry(
                                             : "default";
   b.rows = request.input.rows;
   b.features = features;
-  const RawBatch& raw = request.input.raw;
-  for (int64_t r = 0; r < raw.rows && !raw.columns.empty(); ++r) {
-    nlohmann::json row = nlohmann::json::object();
-    for (const RawColumn& c : raw.columns) {
-      const RawValue& v = c.values[r];
-      if (const double* d = std::get_if<double>(&v)) {
-        row[c.name] = *d;
-      } else {
-        row[c.name] = std::get<std::string>(v);
-      }
-    }
-    b.raw.push_back(row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  }
+  b.feature_names = primary.spec().feature_names;
+  b.raw = RawRowsAsJson(request.input.raw);
   return PendingLogEntry{std::move(b), start};
 }
 
@@ -270,6 +282,62 @@ StatusOr<LabelMoveOutcome> Service::MoveLabel(const LabelMoveCall& call) {
   return out;
 }
 
+std::string Service::MonitorMetricsText() const {
+  if (monitor_ == nullptr) return "";
+  std::string text;
+  const monitoring::MonitorCounters c = monitor_->counters();
+  for (const auto& [name, help, value] : std::vector<std::tuple<const char*, const char*, int64_t>>{
+           {"bimride_feedback_labels_total", "Labels received (POST /v1/feedback).", c.labels},
+           {"bimride_feedback_joined_total", "Label × logged prediction joins.", c.joined},
+           {"bimride_feedback_late_total", "Labels that joined a closed window.", c.late},
+           {"bimride_feedback_duplicate_total", "Labels for an already labelled row.",
+            c.duplicate},
+           {"bimride_feedback_missing_total",
+            "Logged predictions that left the pending set without a label.", c.missing},
+           {"bimride_feedback_unmatched_total",
+            "Labels that left the waiting set without meeting their prediction.", c.unmatched}}) {
+    text += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" +
+            name + " " + std::to_string(value) + "\n";
+  }
+  const std::vector<monitoring::WindowAccuracy> windows = monitor_->LatestWindows();
+  auto gauge = [&](const char* name, const char* help, auto value_of) {
+    text += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n";
+    for (const monitoring::WindowAccuracy& w : windows) {
+      char value[40];
+      std::snprintf(value, sizeof value, "%.9g", static_cast<double>(value_of(w)));
+      text += std::string(name) + "{model=\"" + w.model + "\",version=\"" +
+              std::to_string(w.version) + "\",window=\"" + std::to_string(w.window) + "\"} " +
+              value + "\n";
+    }
+  };
+  const char* kOf = " of the version's last closed window of logged predictions (labelled rows).";
+  gauge("bimride_live_rmse", (std::string("Live RMSE") + kOf).c_str(),
+        [](const monitoring::WindowAccuracy& w) { return w.metrics.rmse; });
+  gauge("bimride_live_mae", (std::string("Live MAE") + kOf).c_str(),
+        [](const monitoring::WindowAccuracy& w) { return w.metrics.mae; });
+  gauge("bimride_live_bias", (std::string("Live mean(predicted - actual)") + kOf).c_str(),
+        [](const monitoring::WindowAccuracy& w) { return w.metrics.bias; });
+  gauge("bimride_live_labelled_rows", (std::string("Labelled rows") + kOf).c_str(),
+        [](const monitoring::WindowAccuracy& w) { return w.labelled_rows; });
+  gauge("bimride_drift_alarm",
+        "1 when the version's last closed window drifted past a calibrated threshold.",
+        [](const monitoring::WindowAccuracy& w) { return w.drift_alarm ? 1 : 0; });
+  for (int s = 0; s < monitoring::kDriftScores; ++s) {
+    const std::string name = "bimride_drift_" + std::string(monitoring::kDriftScoreNames[s]);
+    text += "# HELP " + name + " Drift of a feature in the version's last closed window against " +
+            "its training baseline (monitoring/drift.h).\n# TYPE " + name + " gauge\n";
+    for (const monitoring::WindowAccuracy& w : windows) {
+      for (const monitoring::FeatureDrift& d : w.drift) {
+        char value[40];
+        std::snprintf(value, sizeof value, "%.6g", d.scores.value[s]);
+        text += name + "{model=\"" + w.model + "\",version=\"" + std::to_string(w.version) +
+                "\",feature=\"" + d.feature + "\"} " + value + "\n";
+      }
+    }
+  }
+  return text;
+}
+
 std::string Service::MetricsText() const {
   std::string text = metrics_->RenderPrometheus(manager_->LoadedVersions());
   if (prediction_log_ != nullptr) {
@@ -289,6 +357,7 @@ std::string Service::MetricsText() const {
       text += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" +
               name + " " + std::to_string(value) + "\n";
     }
+    text += MonitorMetricsText();
     text += "# HELP bimride_prediction_log_bytes Bytes of closed prediction log files on disk.\n"
             "# TYPE bimride_prediction_log_bytes gauge\nbimride_prediction_log_bytes " +
             std::to_string(s.bytes_on_disk) + "\n";

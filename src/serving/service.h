@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "monitoring/live_monitor.h"
 #include "monitoring/prediction_log.h"
 #include "registry/metadata_store.h"
 #include "serving/canary_router.h"
@@ -47,6 +48,9 @@ struct PredictRequest {
   // signature (serving/signature.h); checked once the request is routed, before it runs.
   Method method = Method::kPredict;
   std::string signature_name;
+  // The request's id, echoed to the client (x-request-id) and logged, so feedback can name it.
+  // Empty: the `x-request-id` header, else one the service makes up.
+  std::string request_id;
 };
 
 struct PredictResult {
@@ -54,6 +58,7 @@ struct PredictResult {
   int64_t rows = 0;
   std::vector<float> values;  // rows × output_names().size()
   PredictTiming timing;
+  std::string request_id;  // as sent or made up (PredictRequest::request_id)
 
   const std::string& model() const { return servable->spec().model; }
   int64_t version() const { return servable->spec().version; }
@@ -98,10 +103,13 @@ class Service {
  public:
   // `manager`, `metrics` and `shadows` must outlive the Service. Mirrors for shadow versions go
   // to `shadows` after the primary answered. (The Server passes the queue it owns.) Answered
-  // predictions go to `prediction_log` when it is not null (sampled by request id: the
-  // `x-request-id` header, else one the service makes up).
+  // predictions go to `prediction_log` when it is not null, and through it to `monitor` (which
+  // joins feedback to them) (sampled by request id: the
+  // `x-request-id` header, else one the service makes up). Shadow answers are logged by the
+  // ShadowQueue (route "shadow").
   Service(ServableManager* manager, ServingMetrics* metrics, ShadowQueue* shadows,
-          int64_t max_batch_rows, monitoring::PredictionLog* prediction_log = nullptr);
+          int64_t max_batch_rows, monitoring::PredictionLog* prediction_log = nullptr,
+          monitoring::LiveMonitor* monitor = nullptr);
   ~Service();
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
@@ -131,9 +139,21 @@ class Service {
   Status UnloadModel(const std::string& model);
   StatusOr<LabelMoveOutcome> MoveLabel(const LabelMoveCall& call);
 
+  // A new request id: unique within this process and distinct across restarts.
+  std::string NewRequestId();
+
+  // Labels for logged predictions (monitoring/live_monitor.h). FailedPrecondition when the
+  // server has no prediction log (nothing to join them to).
+  StatusOr<monitoring::FeedbackOutcome> PostFeedback(const std::vector<monitoring::Feedback>& fb);
+  // The live monitor, or null when the prediction log is off.
+  const monitoring::LiveMonitor* live_monitor() const { return monitor_; }
+
   ServingMetrics& metrics() { return *metrics_; }
   const monitoring::PredictionLog* prediction_log() const { return prediction_log_; }
+  monitoring::PredictionLog* prediction_log() { return prediction_log_; }
   std::string MetricsText() const;
+  // The live monitor's counters and per-version accuracy gauges (empty when there is none).
+  std::string MonitorMetricsText() const;
 
  private:
   // A sampled request's log entry (id, time, route, features, raw rows), or nullopt.
@@ -142,6 +162,7 @@ class Service {
     std::chrono::steady_clock::time_point start;
   };
   std::optional<PendingLogEntry> StartLogEntry(const PredictRequest& request,
+                                               const Servable& primary,
                                                const std::vector<float>& features);
   void FinishLogEntry(PendingLogEntry entry, const Servable& servable,
                       const std::vector<float>& outputs);
@@ -151,6 +172,7 @@ class Service {
   ShadowQueue* const shadows_;
   const int64_t max_batch_rows_;
   monitoring::PredictionLog* const prediction_log_;
+  monitoring::LiveMonitor* const monitor_;
   std::atomic<uint64_t> next_request_id_{0};
 };
 

@@ -52,15 +52,22 @@ class ServiceTest : public ::testing::Test {
   }
   void TearDown() override {
     shadows_.Stop();
+    if (shadows_ptr_) shadows_ptr_->Stop();
     if (manager_) manager_->Stop();
   }
-  void Start(monitoring::PredictionLog* log = nullptr) {
+  void Start(monitoring::PredictionLog* log = nullptr, monitoring::LiveMonitor* monitor = nullptr) {
     manager_ = std::make_unique<ServableManager>(config_, &metrics_);
     ASSERT_TRUE(manager_->Start().ok());
-    shadows_.Start();
-    service_ = std::make_unique<Service>(manager_.get(), &metrics_, &shadows_,
-                                         config_.max_batch_rows, log);
+    if (log != nullptr) {
+      // The queue logs shadows into the same log (as the Server wires it).
+      shadows_.Stop();
+      shadows_ptr_ = std::make_unique<ShadowQueue>(ShadowQueueOptions{.prediction_log = log});
+    }
+    shadows().Start();
+    service_ = std::make_unique<Service>(manager_.get(), &metrics_, &shadows(),
+                                         config_.max_batch_rows, log, monitor);
   }
+  ShadowQueue& shadows() { return shadows_ptr_ ? *shadows_ptr_ : shadows_; }
   // Predict, waiting for the answer (from whichever thread it comes).
   StatusOr<PredictResult> Predict(PredictRequest request) {
     std::promise<StatusOr<PredictResult>> answer;
@@ -94,6 +101,7 @@ class ServiceTest : public ::testing::Test {
   ServingMetrics metrics_;
   std::unique_ptr<ServableManager> manager_;
   ShadowQueue shadows_;
+  std::unique_ptr<ShadowQueue> shadows_ptr_;
   std::unique_ptr<Service> service_;
 };
 
@@ -512,6 +520,97 @@ TEST_F(ServiceTest, AnsweredPredictionsGoToThePredictionLog) {
   EXPECT_EQ(batch->columns[4].f32[1], 17.0f);
   EXPECT_EQ(batch->columns[5].f32[1], 236.0f + 17.0f);  // a = zone + hour
   EXPECT_EQ(batch->columns[6].f32[1], 3.0f);            // b = distance
+}
+
+// The request id: the client's x-request-id is answered back; without one the service makes
+// one up, different for each request.
+TEST_F(ServiceTest, EveryAnswerCarriesItsRequestId) {
+  Start();
+  MapHeaders headers({{"x-request-id", std::string("trip-7")}});
+  PredictRequest sent = Rows("eta", 1, 3, {0, 0, 0});
+  sent.headers = &headers;
+  auto r = Predict(std::move(sent));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->request_id, "trip-7");
+  auto a = Predict(Rows("eta", 1, 3, {0, 0, 0}));
+  auto b = Predict(Rows("eta", 1, 3, {0, 0, 0}));
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_FALSE(a->request_id.empty());
+  EXPECT_NE(a->request_id, b->request_id);
+  PredictRequest given = Rows("eta", 1, 3, {0, 0, 0});
+  given.request_id = "set-by-transport";
+  given.headers = &headers;
+  EXPECT_EQ(Predict(std::move(given))->request_id, "set-by-transport");
+}
+
+// The manifest's feature names name the log's feature columns; a shadow's answer is logged too
+// (route "shadow", its own version, features and outputs), and feedback joins both.
+TEST_F(ServiceTest, LogNamesFeaturesFromTheManifestLogsShadowsAndJoinsFeedback) {
+  config_.model_repo = testing::MakeTempDir("service_test_named");
+  for (int v = 1; v <= 2; ++v) {
+    testing::TestVersionOptions o;
+    o.weights = {{1, 2, 3}};
+    o.bias = {static_cast<float>(v)};
+    o.feature_names = {"distance", "hour", "zone"};
+    ASSERT_TRUE(testing::WriteTestVersion(config_.model_repo, "eta", v, o).ok());
+  }
+  config_.models.erase("trip");
+  config_.models["eta"].routing.shadow = {"canary"};
+  const std::string dir = config_.model_repo + "/prediction_log";
+  auto log = monitoring::PredictionLog::Open({.dir = dir});
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  auto monitor = monitoring::LiveMonitor::Create({});
+  ASSERT_TRUE(monitor.ok());
+  (*log)->SetObserver(monitor->get());
+  Start(log->get(), monitor->get());
+  EXPECT_EQ(service_->PostFeedback({{"x", 0, 1}}).status().code(), StatusCode::kOk);
+  PredictRequest req = Rows("eta", 1, 3, {1, 1, 1});  // v1: 7, v2 (shadow): 8
+  req.request_id = "ride-1";
+  ASSERT_TRUE(Predict(std::move(req)).ok());
+  shadows().Flush();
+  ASSERT_TRUE((*log)->Flush().ok());
+  EXPECT_EQ((*log)->stats().logged_rows, 2);
+  auto fb = service_->PostFeedback({{"ride-1", 0, 10}});
+  ASSERT_TRUE(fb.ok());
+  EXPECT_EQ(fb->joined, 1);
+  std::vector<monitoring::WindowAccuracy> w = (*monitor)->Windows("eta");
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0].metrics.bias, 7.0 - 10.0);
+  EXPECT_EQ(w[1].metrics.bias, 8.0 - 10.0);
+  const std::string metrics = service_->MetricsText();
+  EXPECT_NE(metrics.find("bimride_live_bias{model=\"eta\",version=\"2\",window=\"0\"} -2"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("bimride_feedback_joined_total 2"), std::string::npos);
+
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  ASSERT_EQ(files.size(), 2u);  // eta/<day>/v1-…, eta/<day>/v2-…
+  for (int v = 1; v <= 2; ++v) {
+    auto reader = parquet::FileReader::Open(files[v - 1]);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    std::vector<std::string> names;
+    for (const auto& c : (*reader)->schema()) names.push_back(c.name);
+    EXPECT_EQ(names, (std::vector<std::string>{"request_id", "time", "model", "version", "route",
+                                               "row", "raw", "f_distance", "f_hour", "f_zone",
+                                               "y_y", "latency_us"}));
+    auto batch = (*reader)->ReadRowGroup(0, {0, 4, 10});
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    EXPECT_EQ(batch->columns[0].ByteValue(0), "ride-1");
+    EXPECT_EQ(batch->columns[1].ByteValue(0), v == 1 ? "default" : "shadow");
+    EXPECT_EQ(batch->columns[2].f32[0], v == 1 ? 7.0f : 8.0f);
+  }
+}
+
+TEST_F(ServiceTest, FeedbackWithoutAPredictionLogIsRefused) {
+  Start();
+  auto r = service_->PostFeedback({{"ride-1", 0, 10}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("--prediction-log"), std::string::npos);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "serving/shadow_queue.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -101,6 +102,10 @@ void ShadowQueue::RunMirror(ShadowMirror& mirror) {
     BIMRIDE_LOG(WARN) << "shadow model " << model_name << " version " << shadow.spec().version
                       << " vs " << mirror.primary_version << ": " << why;
   };
+  const auto start = std::chrono::steady_clock::now();
+  monitoring::PredictionBatch log;
+  const bool logged = options_.prediction_log != nullptr && !mirror.request_id.empty();
+  if (logged) log.raw = RawRowsAsJson(mirror.input.raw);  // before ComputeFeatures consumes it
   // The primary accepted these rows already; the shadow's own limit is its width and features.
   StatusOr<std::vector<float>> features =
       ComputeFeatures(shadow, mirror.input, std::numeric_limits<int64_t>::max());
@@ -125,6 +130,23 @@ void ShadowQueue::RunMirror(ShadowMirror& mirror) {
     if (!(rel <= max_rel)) max_rel = rel;
   }
   vm->CountShadowRequest(StatusCode::kOk);
+  if (logged) {
+    log.request_id = std::move(mirror.request_id);
+    log.time_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    log.model = model_name;
+    log.version = shadow.spec().version;
+    log.route = "shadow";
+    log.feature_names = shadow.spec().feature_names;
+    log.output_names = shadow.spec().output_names;
+    log.rows = mirror.rows;
+    log.features = std::move(features).value();
+    log.outputs = out;
+    log.latency_us =
+        std::chrono::duration<float, std::micro>(std::chrono::steady_clock::now() - start).count();
+    options_.prediction_log->Log(std::move(log));
+  }
   vm->shadow_abs_diff.Observe(max_abs);
   vm->shadow_rel_diff.Observe(max_rel);
   BIMRIDE_LOG(DEBUG) << "shadow model " << model_name << " version " << shadow.spec().version

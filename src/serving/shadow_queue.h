@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "monitoring/prediction_log.h"
 #include "serving/model_input.h"
 #include "serving/servable.h"
 
@@ -34,6 +35,9 @@ namespace bimride::serving {
 struct ShadowQueueOptions {
   int64_t max_queue_size = 1024;  // waiting mirrors; beyond → dropped and counted
   int workers = 1;                // threads running mirrors
+  // When set, each mirror of a logged request (ShadowMirror::request_id not empty) is logged
+  // with route "shadow": the shadow version's features and outputs. Must outlive the queue.
+  monitoring::PredictionLog* prediction_log = nullptr;
 };
 
 // One mirrored request: the request's inputs and the primary's outputs, and the version
@@ -44,6 +48,7 @@ struct ShadowMirror {
   int64_t rows = 0;
   ModelInput input;                    // as the client sent it (not the primary's features)
   std::vector<float> primary_outputs;  // rows × num_outputs, as the primary answered
+  std::string request_id;              // the primary's, when the request was logged; else empty
 };
 
 class ShadowQueue {
@@ -70,7 +75,7 @@ class ShadowQueue {
 
  private:
   void Run();
-  static void RunMirror(ShadowMirror& mirror);
+  void RunMirror(ShadowMirror& mirror);
 
   const ShadowQueueOptions options_;
   mutable std::mutex mu_;

@@ -208,6 +208,10 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
     head_.append(reason.data(), reason.size());
     head_ += "\r\nServer: bimride\r\nContent-Type: ";
     head_ += response.content_type;
+    if (!response.request_id.empty()) {
+      head_ += "\r\nx-request-id: ";
+      head_ += response.request_id;
+    }
     head_ += "\r\nContent-Length: ";
     head_.append(number, std::to_chars(number, number + sizeof number, response.body.size()).ptr);
     if (!keep_alive_) {

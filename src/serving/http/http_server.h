@@ -31,6 +31,7 @@ struct HttpResponse {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  std::string request_id;  // sent as `x-request-id` when not empty
 };
 
 // Must be called exactly once per request, from any thread.

@@ -1,14 +1,17 @@
 // libFuzzer target over the model server's request parsers (TF Serving predict bodies, TF
-// Serving regress/classify bodies, KServe v2 infer bodies, server config files). Built only with -DBIMRIDE_FUZZ=ON under clang; run it
+// Serving regress/classify bodies, KServe v2 infer bodies, /v1/feedback bodies, server config
+// files). Built only with -DBIMRIDE_FUZZ=ON under clang; run it
 // with scripts/fuzz-serving. Any crash, sanitizer report or exception escaping is a bug: the
 // parsers must turn every input into a request or an error Status, and the TF Serving predict
 // fast path must agree with the general path on every body it accepts.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "common/config.h"
+#include "monitoring/live_monitor.h"
 #include "serving/http/kserve_codec.h"
 #include "serving/http/tfs_codec.h"
 #include "serving/http/tfs_fast_parse.h"
@@ -59,6 +62,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (kserve.ok()) {
     const ModelInput& in = kserve->input;
     if (!in.is_raw() && static_cast<int64_t>(in.values.size()) != in.rows * in.width) __builtin_trap();
+  }
+  // /v1/feedback: every accepted item names a request, a row >= 0 and a finite actual.
+  auto feedback = bimride::monitoring::ParseFeedbackJson(body, "fuzz", 100);
+  if (feedback.ok()) {
+    if (feedback->empty() || feedback->size() > 100) __builtin_trap();
+    for (const auto& f : *feedback) {
+      if (f.request_id.empty() || f.row < 0 || !std::isfinite(f.actual)) __builtin_trap();
+    }
   }
   auto config = bimride::Config::Parse(std::string(body), "fuzz.json");
   if (config.ok()) {

@@ -28,6 +28,53 @@ bool TokensEqual(std::string_view given, std::string_view expected) {
   return diff == 0 && !expected.empty();
 }
 
+// GET /v1/monitor: the live monitor's counters and every kept window's accuracy.
+std::string RenderMonitorReport(const monitoring::LiveMonitor& monitor) {
+  const monitoring::MonitorCounters c = monitor.counters();
+  nlohmann::json j;
+  j["window_rows"] = monitor.options().window_rows;
+  j["counters"] = {{"predicted_rows", c.predicted_rows}, {"labels", c.labels},
+                   {"joined", c.joined},                 {"late", c.late},
+                   {"duplicate", c.duplicate},           {"missing", c.missing},
+                   {"unmatched", c.unmatched},           {"pending_rows", c.pending_rows},
+                   {"waiting_labels", c.waiting_labels}};
+  j["windows"] = nlohmann::json::array();
+  for (const monitoring::WindowAccuracy& w : monitor.Windows()) {
+    const train::Metrics& m = w.metrics;
+    j["windows"].push_back({{"model", w.model},
+                            {"version", w.version},
+                            {"window", w.window},
+                            {"closed", w.closed},
+                            {"predicted_rows", w.predicted_rows},
+                            {"labelled_rows", w.labelled_rows},
+                            {"late_labels", w.late_labels},
+                            {"first_time_us", w.first_time_us},
+                            {"last_time_us", w.last_time_us},
+                            {"rmse", m.rmse},
+                            {"mae", m.mae},
+                            {"bias", m.bias},
+                            {"rmsle", m.rmsle},
+                            {"mape", m.mape},
+                            {"mean_actual", m.mean_actual}});
+    nlohmann::json& out = j["windows"].back();
+    if (!w.drift.empty()) {
+      out["drift_calibrated"] = w.drift_calibrated;
+      out["drift_alarm"] = w.drift_alarm;
+      nlohmann::json drift = nlohmann::json::object();
+      for (const monitoring::FeatureDrift& d : w.drift) {
+        nlohmann::json f;
+        for (int s = 0; s < monitoring::kDriftScores; ++s) {
+          f[std::string(monitoring::kDriftScoreNames[s])] = d.scores.value[s];
+        }
+        if (!d.above.empty()) f["above"] = d.above;
+        drift[d.feature] = f;
+      }
+      out["drift"] = drift;
+    }
+  }
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 HttpResponse ErrorResponse(const Status& status) {
   return HttpResponse{HttpStatusFor(status.code()), ErrorBody(status.message())};
 }
@@ -102,6 +149,11 @@ class TimedRespond {
   int64_t start_;
   std::string method_, target_, remote_;
 };
+
+HttpResponse WithRequestId(HttpResponse response, const PredictResult& r) {
+  response.request_id = r.request_id;
+  return response;
+}
 
 void RecordLatency(const PredictResult& r, int64_t start_ns) {
   VersionMetrics* vm = r.servable->metrics();
@@ -185,6 +237,27 @@ void RestApi::Route(const HttpRequest& req, std::string_view path, HttpRespond r
     return respond(HttpResponse{200, service_->MetricsText(), "text/plain; version=0.0.4"});
   }
   if (ConsumePrefix(&path, "/v1/models/")) return HandleTfs(req, path, std::move(respond), start);
+  if (path == "/v1/feedback") {
+    if (req.method() != "POST") return respond(HttpResponse{405, ErrorBody("use POST")});
+    StatusOr<std::vector<monitoring::Feedback>> fb =
+        monitoring::ParseFeedbackJson(req.body(), "feedback");
+    if (!fb.ok()) return respond(ErrorResponse(fb.status()));
+    StatusOr<monitoring::FeedbackOutcome> out = service_->PostFeedback(*fb);
+    if (!out.ok()) return respond(ErrorResponse(out.status()));
+    nlohmann::json j = {{"received", fb->size()},    {"joined", out->joined},
+                        {"late", out->late},         {"waiting", out->waiting},
+                        {"duplicate", out->duplicate}};
+    return respond(Json(j.dump()));
+  }
+  if (path == "/v1/monitor") {
+    if (req.method() != "GET") return respond(HttpResponse{405, ErrorBody("use GET")});
+    const monitoring::LiveMonitor* monitor = service_->live_monitor();
+    if (monitor == nullptr) {
+      return respond(ErrorResponse(FailedPreconditionError(
+          "no live monitor: start the server with --prediction-log DIR")));
+    }
+    return respond(Json(RenderMonitorReport(*monitor)));
+  }
   if (path == "/v2" || path.substr(0, 4) == "/v2/") {
     path.remove_prefix(3);
     return HandleKserve(req, path, std::move(respond), start);
@@ -232,7 +305,7 @@ void RestApi::HandleTfs(const HttpRequest& req, std::string_view path, HttpRespo
       if (!r.ok()) return respond(ErrorResponse(r.status()));
       std::string body = RenderTfsPredictResponse(*r, columnar);
       RecordLatency(*r, start);
-      respond(Json(std::move(body)));
+      respond(WithRequestId(Json(std::move(body)), *r));
     });
     return;
   }
@@ -263,7 +336,7 @@ void RestApi::HandleTfsExamples(const HttpRequest& req, Method method, std::stri
                                      : StatusOr<std::string>(RenderTfsClassifyResponse(*r));
     if (!body.ok()) return respond(ErrorResponse(body.status()));
     RecordLatency(*r, start);
-    respond(Json(std::move(body).value()));
+    respond(WithRequestId(Json(std::move(body).value()), *r));
   });
 }
 
@@ -300,7 +373,7 @@ void RestApi::HandleKserve(const HttpRequest& req, std::string_view path, HttpRe
       StatusOr<std::string> body = RenderKserveInferResponse(*r, **parsed);
       if (!body.ok()) return respond(ErrorResponse(body.status()));
       RecordLatency(*r, start);
-      respond(Json(std::move(body).value()));
+      respond(WithRequestId(Json(std::move(body).value()), *r));
     });
     return;
   }

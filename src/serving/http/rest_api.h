@@ -9,6 +9,8 @@
 //                   GET  /v2/models/{m}[/versions/{v}], …/ready; POST …/infer
 //   repository:     POST /v2/repository/index, /v2/repository/models/{m}/load|unload
 //   (bimride)       POST /v2/repository/models/{m}/labels/{l}  {"version": N}   label move
+// Monitoring:       POST /v1/feedback  labels for logged predictions (monitoring/live_monitor.h)
+//                   GET  /v1/monitor   live accuracy per model, version and window
 // Prometheus:       GET  /metrics
 //
 // Errors are {"error": "…"} with the HTTP status mapped from the Status code in one place

@@ -828,5 +828,72 @@ TEST_F(RestApiTest, ShutdownDrainsInFlightRequests) {
   EXPECT_EQ(status.load(), 200);
 }
 
+// A prediction's answer carries its request id (the client's, or one made up) so the client can
+// post the actual value later; /v1/feedback joins it and /v1/monitor shows the live accuracy.
+TEST_F(RestApiTest, RequestIdsFeedbackAndTheLiveMonitor) {
+  config_.prediction_log.dir = repo_ + "/prediction_log";
+  config_.monitor.window_rows = 2;
+  Start();
+  auto r = Post("/v1/models/eta:predict", R"({"instances": [[1, 1, 1]]})",
+                {{"x-request-id", "ride-1"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["x-request-id"], "ride-1");
+  r = Post("/v1/models/eta:predict", R"({"instances": [[1, 1, 1]]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string made_up = r.headers["x-request-id"];
+  EXPECT_FALSE(made_up.empty());
+  r = Post("/v2/models/eta/infer",
+           R"({"inputs": [{"name": "features", "shape": [1, 3], "datatype": "FP32",
+                           "data": [1, 1, 1]}]})",
+           {{"x-request-id", "ride-3"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["x-request-id"], "ride-3");
+  // The monitor sees what the log wrote: wait for the writer.
+  ASSERT_NE(server_->service().prediction_log(), nullptr);
+  ASSERT_TRUE(server_->service().prediction_log()->Flush().ok());
+
+  r = Post("/v1/feedback", R"({"feedback": [{"request_id": "ride-1", "actual": 8},
+                                            {"request_id": ")" +
+                               made_up + R"(", "actual": 5},
+                                            {"key": "ride-3", "actual": 7},
+                                            {"request_id": "never-seen", "actual": 1}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(J(r), json::parse(
+                      R"({"received": 4, "joined": 3, "late": 2, "waiting": 1, "duplicate": 0})"))
+      << r.body;
+  r = Get("/v1/monitor");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json m = J(r);
+  ASSERT_EQ(m["windows"].size(), 2u) << r.body;
+  EXPECT_EQ(m["windows"][0]["labelled_rows"], 2);
+  EXPECT_EQ(m["windows"][0]["closed"], true);
+  EXPECT_DOUBLE_EQ(m["windows"][0]["bias"].get<double>(), ((7 - 8) + (7 - 5)) / 2.0);
+  EXPECT_EQ(m["counters"]["waiting_labels"], 1);
+  EXPECT_NE(
+      Get("/metrics").body.find("bimride_live_rmse{model=\"eta\",version=\"1\",window=\"0\"}"),
+      std::string::npos);
+
+  // Bad feedback: 400 naming the item and the problem.
+  for (const auto& [body, want] : std::vector<std::pair<std::string, std::string>>{
+           {"not json", "feedback: not valid JSON"},
+           {R"({"request_id": "ride-1"})", "missing actual"},
+           {R"([{"request_id": "ride-1", "actual": 1}, {"request_id": "x", "actual": null}])",
+            "feedback[1].actual: must be a number"}}) {
+    r = Post("/v1/feedback", body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_NE(Error(r).find(want), std::string::npos) << body << " → " << r.body;
+  }
+  EXPECT_EQ(Get("/v1/feedback").status, 405);
+  EXPECT_EQ(Post("/v1/monitor", "{}").status, 405);
+}
+
+TEST_F(RestApiTest, FeedbackWithoutAPredictionLogIsRefused) {
+  Start();
+  auto r = Post("/v1/feedback", R"({"request_id": "a", "actual": 1})");
+  EXPECT_EQ(r.status / 100, 4) << r.body;
+  EXPECT_NE(Error(r).find("--prediction-log"), std::string::npos);
+  EXPECT_NE(Get("/v1/monitor").status, 200);
+}
+
 }  // namespace
 }  // namespace bimride::serving::http

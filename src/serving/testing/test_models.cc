@@ -155,6 +155,7 @@ Status WriteTestVersion(const std::string& repo, const std::string& model, int64
                                                      "pickup_datetime"}};
   }
   if (!o.serving_method.empty()) m.properties["serving_method"] = o.serving_method;
+  if (!o.feature_names.empty()) registry::SetFeatureNames(&m, o.feature_names);
   registry::ModelRepository repository(repo);
   ASSIGN_OR_RETURN(registry::Manifest published,
                    repository.Publish({{scratch + "/model.json", ""}}, m));

@@ -41,6 +41,7 @@ struct TestVersionOptions {
   bool corrupt_digest = false;     // model.json altered after publishing (sha256 mismatch)
   std::string backend = "baseline";
   std::string serving_method;      // manifest property "serving_method" ("classify": a classifier)
+  std::vector<std::string> feature_names;  // manifest property "feature_names" when not empty
 };
 
 // A version over "test_trip_v1" (features [zone, distance, hour]) with two outputs:

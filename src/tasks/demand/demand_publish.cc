@@ -146,6 +146,7 @@ StatusOr<registry::Manifest> PublishDemandModel(registry::Registry& registry,
                                   std::to_string(feats.history_buckets()) +
                                   " buckets ending at t, oldest first"},
   };
+  registry::SetFeatureNames(&m, feats.names());
   return registry.Publish(files, m);
 }
 

@@ -98,7 +98,8 @@ int RunTrainEta(const std::vector<std::string>& args) {
   int64_t max_depth = -1, rounds = -1, epochs = -1, batch_size = -1, seed = -1;
   double eta = -1, lr = -1, huber = -1, shrinkage = -1, min_child_weight = -1, subsample = -1;
   double colsample = -1, weight_decay = -1, dropout = -1;
-  int64_t folds = -1, patience = -1, embedding_dim = -1;
+  int64_t folds = -1, patience = -1, embedding_dim = -1, drift_window_rows = 1000;
+  double drift_target_rate = 0.05;
   std::string hidden;
   std::vector<std::string> params;
   flags.AddStringList("train", &train_files, "training trip files (earlier months)", true);
@@ -123,6 +124,11 @@ int RunTrainEta(const std::vector<std::string>& args) {
   flags.AddString("hidden", &hidden, "torch: hidden layer sizes, e.g. 256,128,64");
   flags.AddDouble("huber", &huber, "torch: Huber loss with this delta (default: MSE)");
   flags.AddInt("seed", &seed, "random seed");
+  flags.AddInt("drift-window-rows", &drift_window_rows,
+               "drift alarms calibrated on training windows of this many rows (the server's "
+               "monitor.window_rows; 0: none)");
+  flags.AddDouble("drift-target-rate", &drift_target_rate,
+                  "drift alarms: the share of training windows allowed to alarm");
   flags.AddInt("encoding-folds", &folds,
                "out-of-fold folds for the training rows' learned encodings (1: off)");
   flags.AddDouble("shrinkage", &shrinkage, "pseudo-count shrinking pair/zone medians to fallbacks");
@@ -156,6 +162,13 @@ int RunTrainEta(const std::vector<std::string>& args) {
   config.baseline = *baseline_kind;
   config.threads = static_cast<int>(shared.threads);
   config.model_name = name;
+  if (drift_window_rows < 0 || !(drift_target_rate > 0 && drift_target_rate < 1)) {
+    return ReportError(InvalidArgumentError("--drift-window-rows must be >= 0 and "
+                                            "--drift-target-rate in (0, 1)"),
+                       true);
+  }
+  config.drift_window_rows = drift_window_rows;
+  config.drift_target_rate = drift_target_rate;
   // The named flags are the trainers' most used parameters; --param sets any other.
   const auto set_param = [&](const char* param, const std::string& value) {
     config.params[param] = value;

@@ -1,7 +1,10 @@
 #include "tasks/eta/eta_serving.h"
 
+#include <cmath>
+#include <cstdio>
 #include <memory>
 
+#include "common/civil_time.h"
 #include "features/eta_features.h"
 
 namespace bimride::tasks::eta {
@@ -58,6 +61,21 @@ std::vector<std::pair<std::string, serving::FeatureAdapterFactory>> EtaFeatureSp
                        EtaFeatureAdapterFactory(set));
   }
   return specs;
+}
+
+std::string EtaInstanceJson(const data::TripTable& trips, size_t row) {
+  std::string out = "{\"pickup_zone\": " + std::to_string(trips.pickup_zone[row]) +
+                    ", \"dropoff_zone\": " + std::to_string(trips.dropoff_zone[row]) +
+                    ", \"pickup_datetime\": \"" + FormatCivil(trips.pickup_time_us[row]) + "\"";
+  const float miles = trips.distance_miles[row];
+  if (std::isfinite(miles)) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", static_cast<double>(miles));
+    out += ", \"trip_distance\": ";
+    out += buf;
+  }
+  out += "}";
+  return out;
 }
 
 }  // namespace bimride::tasks::eta

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "data/trip_table.h"
 #include "features/eta_features.h"
 #include "serving/feature_adapter.h"
 
@@ -23,5 +24,11 @@ serving::FeatureAdapterFactory EtaFeatureAdapterFactory(features::EtaFeatureSet 
 // what eta_task.cc registers for the server, and what the Python module registers so that it
 // builds features as the server does.
 std::vector<std::pair<std::string, serving::FeatureAdapterFactory>> EtaFeatureSpecs();
+
+// A rider's request for trip `row` as the server takes it: one TF Serving instance (JSON) of raw
+// fields — pickup_zone, dropoff_zone, pickup_datetime, and trip_distance when the trip has a
+// meter reading (the booking spec ignores it). Numbers are written exactly (a float's double).
+// What `bimride replay` sends.
+std::string EtaInstanceJson(const data::TripTable& trips, size_t row);
 
 }  // namespace bimride::tasks::eta

@@ -1,11 +1,15 @@
 #include "tasks/eta/eta_training.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <numeric>
 #include <sstream>
 
 #include "common/file.h"
+#include "monitoring/drift.h"
 #include "train/training_run.h"
 
 namespace bimride::tasks::eta {
@@ -17,12 +21,6 @@ std::string Num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);
   return buf;
-}
-
-std::string Join(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string out;
-  for (const std::string& p : parts) out += (out.empty() ? "" : sep) + p;
-  return out;
 }
 
 std::map<std::string, std::string> ConfigParams(const EtaTrainConfig& c) {
@@ -267,7 +265,35 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
   if (run != nullptr) manifest.run_id = run->run_id();
   const std::vector<std::string> names = features::EtaFeatureNames(config.features);
   ASSIGN_OR_RETURN(manifest.feature_stats, train::TrainingFeatureStats(tr, names));
-  manifest.properties["feature_names"] = Join(names, ",");
+  registry::SetFeatureNames(&manifest, names);
+  if (config.drift_window_rows > 0 && tr.rows == static_cast<int64_t>(train.trips.size())) {
+    // The training rows' own window-to-window variation, windows in pickup order. (These rows
+    // carry out-of-fold encodings; served rows carry the full context's. The learned pair
+    // count differs between the two views — results/monitoring.md; the full-context view of
+    // the training trips was measured worse still, each trip counting itself.)
+    std::vector<size_t> order(train.trips.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return train.trips.pickup_time_us[a] < train.trips.pickup_time_us[b];
+    });
+    std::map<std::string, std::vector<float>> columns;
+    for (int k = 0; k < tr.num_features; ++k) {
+      std::vector<float>& col = columns[names[k]];
+      col.reserve(order.size());
+      for (size_t r : order) col.push_back(tr.feature(static_cast<int64_t>(r), k));
+    }
+    StatusOr<monitoring::DriftCalibration> drift = monitoring::CalibrateDrift(
+        manifest.feature_stats, columns, config.drift_window_rows, config.drift_target_rate);
+    if (drift.ok()) {
+      manifest.properties[monitoring::kDriftCalibrationProperty] =
+          monitoring::DriftCalibrationToJson(*drift);
+      summary << "drift alarms calibrated on " << drift->windows << " training windows of "
+              << drift->window_rows << " rows (training alarm rate " << drift->training_rate
+              << ", target " << drift->target_rate << ")\n";
+    } else {
+      summary << "drift alarms not calibrated: " << drift.status().message() << "\n";
+    }
+  }
   manifest.properties["train_filter"] = train.report.filter;
   manifest.properties["train_rows"] = std::to_string(train.report.kept);
   manifest.properties["valid_rows"] = std::to_string(valid.report.kept);

@@ -67,6 +67,11 @@ struct EtaTrainConfig {
   train::DistributedOptions distributed;
   std::string checkpoint_dir;
   int checkpoint_every_steps = 0;
+  // Drift alarms (monitoring/drift.h) calibrated on the training rows in pickup order, in
+  // windows of this many rows — the server's monitor.window_rows — to this false-alarm rate;
+  // kept in the manifest property "drift_calibration". 0: not calibrated.
+  int64_t drift_window_rows = 1000;
+  double drift_target_rate = 0.05;
 };
 
 // The model kind and the trainer's parameters, checked without training (InvalidArgument or

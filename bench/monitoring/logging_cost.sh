@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# What full prediction logging costs the model server (#13, "Cost"): the same `bimride serve`
+# build, model and body, with and without `--prediction-log` (every request logged, the live
+# monitor on), side by side in one run, wrk over HTTP/1.1 keep-alive at the serving benchmark's
+# settings (wrk -t2 -c16), in alternating rounds; medians and their ratio. A reduced variant of
+# bench/serving/run.sh (no Python or nginx peers: the peer here is the server without logging).
+#
+#   bench/monitoring/logging_cost.sh [ROUNDS]   (after building `bimride`; trains a model once)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+B=$PWD/build/bimride
+W=$PWD/build/bench-monitoring
+G=${BIMRIDE_DATA_DIR:-$PWD/../shared/data}/tlc_green
+LUA=$PWD/bench/serving/predict.lua
+ROUNDS=${1:-5}
+T=2; C=16; CORES=$(nproc)
+[[ -x $B ]] || { echo "logging_cost.sh: $B is missing; build it" >&2; exit 1; }
+mkdir -p "$W"
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+wait_http() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; return 1; }
+run_wrk() {  # URL → $RATE
+  BODY=$RAW wrk -t$T -c$C -d5s --latency -s "$LUA" "$1" > "$W/wrk.txt"
+  grep -E "Requests/sec|non-2xx|latency p50" "$W/wrk.txt"
+  RATE=$(awk '/Requests\/sec/ {print int($2)}' "$W/wrk.txt")
+}
+
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(load)"
+# The with-distance XGBoost ETA model (once; 300 rounds to keep it quick), in a repository of its own.
+if [[ ! -f $W/xgboost/manifest.json ]]; then
+  "$B" train eta --train "$G/green_tripdata_2021-01.parquet" --valid "$G/green_tripdata_2021-02.parquet" \
+    --model xgboost --features with-distance --rounds 300 --threads 1 --out "$W/xgboost" --repo "$W/runs" \
+    --no-publish > "$W/train.log"
+fi
+REPO=$W/repo; LOG=$W/prediction_log
+rm -rf "$REPO" "$LOG"
+"$B" models publish eta --repo "$REPO" --from "$W/xgboost" > /dev/null
+RAW=$W/body_raw.json
+echo '{"instances": [{"pickup_zone": 74, "dropoff_zone": 236, "pickup_datetime": "2021-02-10 08:31:00", "trip_distance": 2.1}]}' > "$RAW"
+
+# Both servers idle until their turn, one I/O thread per core each.
+"$B" serve --model-repo "$REPO" --port 18182 --io-threads "$CORES" --poll-interval-ms 0 \
+  > "$W/serve_off.log" 2>&1 & off=$!; pids+=("$off")
+"$B" serve --model-repo "$REPO" --port 18183 --io-threads "$CORES" --poll-interval-ms 0 \
+  --prediction-log "$LOG" > "$W/serve_on.log" 2>&1 & on=$!; pids+=("$on")
+wait_http 18182; wait_http 18183
+curl -s -XPOST -d @"$RAW" http://127.0.0.1:18183/v1/models/eta:predict; echo
+off_rates=(); on_rates=()
+for round in $(seq "$ROUNDS"); do
+  echo "=== round $round (load average $(load))"
+  order="off on"; (( round % 2 == 0 )) && order="on off"
+  for who in $order; do
+    if [[ $who == off ]]; then
+      echo "- logging off"; run_wrk http://127.0.0.1:18182/v1/models/eta:predict; off_rates+=("$RATE")
+    else
+      echo "- full logging (--prediction-log, sample rate 1, live monitor)"
+      run_wrk http://127.0.0.1:18183/v1/models/eta:predict; on_rates+=("$RATE")
+    fi
+  done
+done
+mo=$(median "${off_rates[@]}"); mn=$(median "${on_rates[@]}")
+echo "=== medians of $ROUNDS rounds: logging off $mo req/s, full logging $mn req/s;" \
+     "cost $(awk -v a="$mo" -v b="$mn" 'BEGIN {printf "%.1f%%", 100 * (a - b) / a}')" \
+     "(rounds off: ${off_rates[*]}; on: ${on_rates[*]})"
+curl -s http://127.0.0.1:18183/metrics | grep -E "^bimride_prediction_log_(rows|dropped_rows|lost_rows)_total|^bimride_prediction_log_bytes"

@@ -1,0 +1,82 @@
+// Drift: how far a window of served feature values is from the training baseline in the
+// manifest (registry::FeatureStats: a histogram of equal-width bins over the training range),
+// and alarms calibrated on the training data's own window-to-window variation (#13 item 5).
+//
+// A window's values are counted into the baseline's bins plus an underflow and an overflow bin
+// (values outside the training range); both distributions are compared on those n + 2 bins:
+//   psi          Σ (p − q) ln(p / q), each bin's share floored at kDriftFloor (an empty bin
+//                would make it infinite);
+//   js           Jensen–Shannon divergence, base 2 (0 = same, 1 = disjoint);
+//   ks           Kolmogorov–Smirnov statistic: the largest gap between the two CDFs at the
+//                bin edges;
+//   wasserstein  ∫ |F_p − F_q| over the bins (each bin's width; the outer bins count as one
+//                interior bin's width), divided by the baseline's standard deviation (unitless;
+//                the binned, not the exact, distance).
+//
+// Fixed cut-offs misfire (PSI > 0.1 fires on most 100-row windows drawn from the training data
+// itself), so each (feature, score) gets its own threshold from the training rows: split them,
+// in time order, into windows of the size the monitor uses, score each window against the
+// whole, and pick the per-score quantile at which at most `target_rate` of the training windows
+// would have alarmed (a window alarms when any score of any feature is above its threshold).
+// Thread safety: pure functions and plain values.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "registry/manifest.h"
+
+namespace bimride::monitoring {
+
+inline constexpr double kDriftFloor = 1e-4;
+inline constexpr int kDriftScores = 4;
+inline constexpr std::array<std::string_view, kDriftScores> kDriftScoreNames = {
+    "psi", "js", "ks", "wasserstein"};
+
+struct DriftScores {
+  std::array<double, kDriftScores> value{};  // psi, js, ks, wasserstein
+  double psi() const { return value[0]; }
+  double js() const { return value[1]; }
+  double ks() const { return value[2]; }
+  double wasserstein() const { return value[3]; }
+};
+
+// Counts of `values` in the baseline's bins: [underflow, bin 0 … bin n−1, overflow]. NaN values
+// are not counted. An empty histogram (a feature with no training values) counts nothing.
+std::vector<int64_t> BinCounts(const registry::Histogram& baseline, std::span<const float> values);
+void AddToBins(const registry::Histogram& baseline, float value, std::vector<int64_t>* counts);
+
+// Scores of a window's bin counts (BinCounts' layout) against the baseline. A window with no
+// counted values scores 0.
+DriftScores ScoreDrift(const registry::FeatureStats& baseline, std::span<const int64_t> counts);
+
+// Per-feature thresholds: what the monitor compares each window's scores with.
+struct DriftCalibration {
+  int64_t window_rows = 0;       // the window the thresholds are for
+  int64_t windows = 0;           // training windows they were measured on
+  double target_rate = 0;        // fraction of windows allowed to alarm
+  double training_rate = 0;      // fraction of the training windows that alarm with them
+  std::map<std::string, std::array<double, kDriftScores>> thresholds;
+};
+
+// `columns[name]` holds the training values of each feature in time order (all the same
+// length); `baseline` their manifest stats. InvalidArgument when a column has no baseline, the
+// lengths differ, or there are fewer than 20 windows.
+StatusOr<DriftCalibration> CalibrateDrift(
+    const std::map<std::string, registry::FeatureStats>& baseline,
+    const std::map<std::string, std::vector<float>>& columns, int64_t window_rows,
+    double target_rate);
+
+// As JSON text (kept as the manifest property "drift_calibration") and back; errors name
+// `source`.
+std::string DriftCalibrationToJson(const DriftCalibration& c);
+StatusOr<DriftCalibration> DriftCalibrationFromJson(std::string_view json, std::string_view source);
+inline constexpr char kDriftCalibrationProperty[] = "drift_calibration";
+
+}  // namespace bimride::monitoring

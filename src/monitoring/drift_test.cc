@@ -1,0 +1,149 @@
+#include "monitoring/drift.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "monitoring/live_monitor.h"
+
+namespace bimride::monitoring {
+namespace {
+
+std::vector<float> Normal(size_t n, double mean, double sd, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> d(mean, sd);
+  std::vector<float> v(n);
+  for (float& x : v) x = static_cast<float>(d(rng));
+  return v;
+}
+
+TEST(Drift, BinCountsUseTheBaselineBinsPlusUnderAndOverflow) {
+  registry::Histogram h{{0, 1, 2, 3}, {1, 1, 1}};
+  EXPECT_EQ(BinCounts(h, std::vector<float>{-1, 0, 0.5f, 1, 2.9f, 3, 3.5f, NAN}),
+            (std::vector<int64_t>{1, 2, 1, 2, 1}));
+  EXPECT_EQ(BinCounts({}, std::vector<float>{1, 2}), (std::vector<int64_t>{0, 0}));
+}
+
+TEST(Drift, ScoresAreZeroForTheBaselineItselfAndGrowWithAShift) {
+  const std::vector<float> train = Normal(20000, 10, 2, 1);
+  const registry::FeatureStats base = registry::ComputeFeatureStats(train);
+  const DriftScores same = ScoreDrift(base, BinCounts(base.histogram, train));
+  for (int m = 0; m < kDriftScores; ++m) EXPECT_NEAR(same.value[m], 0.0, 1e-9) << m;
+  double last_psi = 0, last_w = 0;
+  for (double shift : {0.5, 1.0, 2.0}) {
+    const std::vector<float> live = Normal(5000, 10 + shift, 2, 2);
+    const DriftScores s = ScoreDrift(base, BinCounts(base.histogram, live));
+    EXPECT_GT(s.psi(), last_psi);
+    EXPECT_GT(s.wasserstein(), last_w);
+    EXPECT_GT(s.ks(), 0.05);
+    EXPECT_GT(s.js(), 0.0);
+    EXPECT_LE(s.js(), 1.0);
+    last_psi = s.psi();
+    last_w = s.wasserstein();
+  }
+  // Binned Wasserstein in baseline standard deviations: a 1-sd shift reads about 1.
+  const std::vector<float> live = Normal(20000, 12, 2, 3);
+  EXPECT_NEAR(ScoreDrift(base, BinCounts(base.histogram, live)).wasserstein(), 1.0, 0.15);
+}
+
+// The point: PSI > 0.1 fires on most 100-row windows of the training data itself; the
+// calibrated thresholds keep the alarm rate at the target on fresh windows from the same
+// distribution, and still fire on a shifted one.
+TEST(Drift, CalibratedThresholdsHoldTheTargetRateAndCatchAShift) {
+  const std::vector<float> train = Normal(40000, 10, 2, 4);
+  const std::vector<float> train2 = Normal(40000, 0, 1, 5);
+  std::map<std::string, registry::FeatureStats> base = {
+      {"a", registry::ComputeFeatureStats(train)}, {"b", registry::ComputeFeatureStats(train2)}};
+  int fixed_cutoff_alarms = 0;
+  for (size_t w = 0; w < 400; ++w) {
+    std::span<const float> slice(train.data() + w * 100, 100);
+    fixed_cutoff_alarms += ScoreDrift(base["a"], BinCounts(base["a"].histogram, slice)).psi() > 0.1;
+  }
+  EXPECT_GT(fixed_cutoff_alarms, 200) << "PSI > 0.1 on 100-row windows of the training data";
+
+  auto c = CalibrateDrift(base, {{"a", train}, {"b", train2}}, 100, 0.05);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->windows, 400);
+  EXPECT_LE(c->training_rate, 0.05);
+  EXPECT_GT(c->thresholds["a"][0], 0.1) << "the calibrated PSI threshold is above 0.1";
+  auto alarms = [&](double shift, uint64_t seed) {
+    const std::vector<float> a = Normal(40000, 10 + shift, 2, seed);
+    const std::vector<float> b = Normal(40000, 0, 1, seed + 1);
+    int n = 0;
+    for (size_t w = 0; w < 400; ++w) {
+      bool alarm = false;
+      for (const auto& [name, col] : {std::pair{"a", &a}, std::pair{"b", &b}}) {
+        std::span<const float> slice(col->data() + w * 100, 100);
+        DriftScores s = ScoreDrift(base[name], BinCounts(base[name].histogram, slice));
+        for (int m = 0; m < kDriftScores; ++m) alarm |= s.value[m] > c->thresholds[name][m];
+      }
+      n += alarm;
+    }
+    return n / 400.0;
+  };
+  const double fresh = alarms(0, 10);
+  EXPECT_LE(fresh, 0.10) << "fresh windows of the training distribution";
+  EXPECT_GE(alarms(2.0, 20), 0.9) << "a one-sd shift";
+
+  auto round_trip = DriftCalibrationFromJson(DriftCalibrationToJson(*c), "x");
+  ASSERT_TRUE(round_trip.ok()) << round_trip.status().message();
+  EXPECT_EQ(round_trip->thresholds, c->thresholds);
+  EXPECT_EQ(round_trip->window_rows, 100);
+  EXPECT_FALSE(DriftCalibrationFromJson("{\"window_rows\": 1}", "m.json").ok());
+  EXPECT_NE(DriftCalibrationFromJson("[", "m.json").status().message().find("m.json"),
+            std::string::npos);
+
+  EXPECT_FALSE(CalibrateDrift(base, {{"zzz", train}}, 100, 0.05).ok());
+  EXPECT_FALSE(CalibrateDrift(base, {{"a", train}}, 10000, 0.05).ok()) << "4 windows";
+  EXPECT_FALSE(CalibrateDrift(base, {{"a", train}}, 100, 1.5).ok());
+}
+
+TEST(Drift, TheMonitorScoresWindowsAndAlarmsOnlyOnClosedCalibratedOnes) {
+  const std::vector<float> train = Normal(4000, 10, 2, 6);
+  DriftBaseline baseline;
+  baseline.stats["x"] = registry::ComputeFeatureStats(train);
+  auto cal = CalibrateDrift(baseline.stats, {{"x", train}}, 100, 0.05);
+  ASSERT_TRUE(cal.ok());
+  baseline.calibration = *cal;
+  int loads = 0;
+  LiveMonitorOptions o;
+  o.window_rows = 100;
+  auto m = LiveMonitor::Create(o, [&](const std::string& model, int64_t version)
+                                      -> StatusOr<DriftBaseline> {
+    ++loads;
+    if (version == 2) return NotFoundError("no manifest");
+    return baseline;
+  });
+  ASSERT_TRUE(m.ok());
+  auto batch = [](int64_t version, std::vector<float> x) {
+    PredictionBatch b;
+    b.request_id = "r";
+    b.model = "eta";
+    b.version = version;
+    b.feature_names = {"x"};
+    b.output_names = {"y"};
+    b.rows = static_cast<int64_t>(x.size());
+    b.outputs.assign(x.size(), 0);
+    b.features = std::move(x);
+    return b;
+  };
+  (*m)->Observe(batch(1, std::vector<float>(train.begin(), train.begin() + 100)));  // window 0
+  (*m)->Observe(batch(1, Normal(100, 20, 2, 7)));                                   // window 1
+  (*m)->Observe(batch(1, Normal(50, 20, 2, 8)));                                    // open
+  (*m)->Observe(batch(2, Normal(10, 20, 2, 9)));
+  EXPECT_EQ(loads, 2) << "once per version";
+  std::vector<WindowAccuracy> w = (*m)->Windows();
+  ASSERT_EQ(w.size(), 4u);
+  EXPECT_TRUE(w[0].drift_calibrated);
+  ASSERT_EQ(w[0].drift.size(), 1u);
+  EXPECT_FALSE(w[0].drift_alarm) << "a window of the training data";
+  EXPECT_TRUE(w[1].drift_alarm);
+  EXPECT_NE(w[1].drift[0].above.find("psi"), std::string::npos);
+  EXPECT_FALSE(w[2].drift_alarm) << "open windows score but do not alarm";
+  EXPECT_GT(w[2].drift[0].scores.psi(), 1.0);
+  EXPECT_TRUE(w[3].drift.empty()) << "version 2 has no baseline";
+}
+
+}  // namespace
+}  // namespace bimride::monitoring

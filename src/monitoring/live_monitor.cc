@@ -1,0 +1,461 @@
+#include "monitoring/live_monitor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <optional>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "common/file.h"
+#include "common/logging.h"
+
+namespace bimride::monitoring {
+namespace {
+
+using json = nlohmann::json;
+
+StatusOr<Feedback> ParseItem(const json& item, const std::string& where) {
+  if (!item.is_object()) return InvalidArgumentError(where + ": must be a JSON object");
+  Feedback f;
+  bool have_id = false, have_actual = false;
+  for (auto it = item.begin(); it != item.end(); ++it) {
+    const std::string& k = it.key();
+    const json& v = it.value();
+    if (k == "request_id" || k == "key") {
+      if (have_id) return InvalidArgumentError(where + ": give one of request_id and key");
+      if (!v.is_string() || v.get_ref<const std::string&>().empty()) {
+        return InvalidArgumentError(where + "." + k + ": must be a non-empty string");
+      }
+      f.request_id = v.get<std::string>();
+      have_id = true;
+    } else if (k == "actual") {
+      if (!v.is_number()) return InvalidArgumentError(where + ".actual: must be a number");
+      f.actual = v.get<double>();
+      if (!std::isfinite(f.actual)) {
+        return InvalidArgumentError(where + ".actual: must be finite");
+      }
+      have_actual = true;
+    } else if (k == "row") {
+      if (!v.is_number_integer() || v.get<int64_t>() < 0) {
+        return InvalidArgumentError(where + ".row: must be an integer >= 0");
+      }
+      f.row = v.get<int64_t>();
+    } else {
+      return InvalidArgumentError(where + ": unknown key '" + k +
+                                  "'; expected request_id (or key), actual, row");
+    }
+  }
+  if (!have_id) return InvalidArgumentError(where + ": missing request_id (or key)");
+  if (!have_actual) return InvalidArgumentError(where + ": missing actual");
+  return f;
+}
+
+std::vector<std::string> SplitComma(const std::string& line) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t c = line.find(',', start);
+    std::string cell = line.substr(start, c == std::string::npos ? std::string::npos : c - start);
+    while (!cell.empty() && (cell.back() == '\r' || cell.back() == ' ')) cell.pop_back();
+    while (!cell.empty() && cell.front() == ' ') cell.erase(cell.begin());
+    out.push_back(std::move(cell));
+    if (c == std::string::npos) return out;
+    start = c + 1;
+  }
+}
+
+}  // namespace
+
+StatusOr<std::vector<Feedback>> ParseFeedbackJson(std::string_view text, std::string_view source,
+                                                  size_t max_items) {
+  const std::string src(source);
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return InvalidArgumentError(src + ": not valid JSON");
+  const json* items = &doc;
+  if (doc.is_object() && doc.contains("feedback")) {
+    if (doc.size() != 1) {
+      return InvalidArgumentError(src + ": an object with 'feedback' must have no other key");
+    }
+    items = &doc["feedback"];
+    if (!items->is_array()) return InvalidArgumentError(src + ": feedback: must be a list");
+  }
+  std::vector<Feedback> out;
+  if (items->is_object()) {
+    ASSIGN_OR_RETURN(Feedback f, ParseItem(*items, src));
+    out.push_back(std::move(f));
+    return out;
+  }
+  if (!items->is_array()) {
+    return InvalidArgumentError(src + ": expected a feedback object, a list of them, or "
+                                      "{\"feedback\": [...]}");
+  }
+  if (items->empty()) return InvalidArgumentError(src + ": no feedback items");
+  if (items->size() > max_items) {
+    return InvalidArgumentError(src + ": " + std::to_string(items->size()) +
+                                " feedback items; at most " + std::to_string(max_items) +
+                                " per request");
+  }
+  out.reserve(items->size());
+  for (size_t i = 0; i < items->size(); ++i) {
+    ASSIGN_OR_RETURN(Feedback f,
+                     ParseItem((*items)[i], src + ": feedback[" + std::to_string(i) + "]"));
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+StatusOr<std::vector<Feedback>> ReadFeedbackFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return InvalidArgumentError(path + ": empty");
+  if (text[first] == '{' || text[first] == '[') {
+    return ParseFeedbackJson(text, path, std::numeric_limits<size_t>::max());
+  }
+  std::vector<Feedback> out;
+  int id_col = -1, actual_col = -1, row_col = -1;
+  size_t pos = 0;
+  int64_t line_no = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (line.empty() || line == "\r") continue;
+    std::vector<std::string> cells = SplitComma(line);
+    const std::string where = path + ":" + std::to_string(line_no);
+    if (id_col < 0 && actual_col < 0) {
+      for (size_t i = 0; i < cells.size(); ++i) {
+        if (cells[i] == "request_id" || cells[i] == "key") id_col = static_cast<int>(i);
+        else if (cells[i] == "actual") actual_col = static_cast<int>(i);
+        else if (cells[i] == "row") row_col = static_cast<int>(i);
+      }
+      if (id_col < 0 || actual_col < 0) {
+        return InvalidArgumentError(where + ": the CSV header must name request_id (or key) "
+                                            "and actual (and may name row)");
+      }
+      continue;
+    }
+    const size_t need = static_cast<size_t>(std::max({id_col, actual_col, row_col})) + 1;
+    if (cells.size() < need) {
+      return InvalidArgumentError(where + ": " + std::to_string(cells.size()) +
+                                  " fields; the header has " + std::to_string(need));
+    }
+    Feedback f;
+    f.request_id = cells[id_col];
+    if (f.request_id.empty()) return InvalidArgumentError(where + ": empty request_id");
+    char* stop = nullptr;
+    f.actual = std::strtod(cells[actual_col].c_str(), &stop);
+    if (cells[actual_col].empty() || *stop != '\0' || !std::isfinite(f.actual)) {
+      return InvalidArgumentError(where + ": actual '" + cells[actual_col] +
+                                  "' is not a finite number");
+    }
+    if (row_col >= 0) {
+      const long long r = std::strtoll(cells[row_col].c_str(), &stop, 10);
+      if (cells[row_col].empty() || *stop != '\0' || r < 0) {
+        return InvalidArgumentError(where + ": row '" + cells[row_col] +
+                                    "' is not an integer >= 0");
+      }
+      f.row = r;
+    }
+    out.push_back(std::move(f));
+  }
+  if (out.empty()) return InvalidArgumentError(path + ": no feedback rows");
+  return out;
+}
+
+StatusOr<std::unique_ptr<LiveMonitor>> LiveMonitor::Create(LiveMonitorOptions options,
+                                                           DriftBaselineLoader baselines) {
+  if (options.window_rows < 1 || options.max_pending_rows < 1 || options.max_waiting_labels < 1 ||
+      options.max_windows < 1) {
+    return InvalidArgumentError(
+        "monitor: window_rows, max_pending_rows, max_waiting_labels and max_windows must be "
+        "positive");
+  }
+  return std::unique_ptr<LiveMonitor>(new LiveMonitor(options, std::move(baselines)));
+}
+
+std::string LiveMonitor::RowKey(std::string_view id, int64_t row) {
+  std::string key(id);
+  key += '\x1f';
+  key += std::to_string(row);
+  return key;
+}
+
+void LiveMonitor::PrepareDrift(VersionState& vs, const PredictionBatch& batch) {
+  if (!vs.baseline_tried) {
+    vs.baseline_tried = true;
+    if (baselines_) {
+      StatusOr<DriftBaseline> b = baselines_(batch.model, batch.version);
+      if (b.ok()) {
+        vs.baseline = std::move(b).value();
+      } else {
+        BIMRIDE_LOG(WARN) << "monitor: model " << batch.model << " version " << batch.version
+                          << ": no drift baseline: " << b.status().message();
+      }
+    }
+  }
+  if (!vs.baseline || vs.column_names == batch.feature_names) return;
+  // Map the batch's feature columns onto the baseline's features (once per naming).
+  vs.column_names = batch.feature_names;
+  vs.drift_features.clear();
+  vs.drift_stats.clear();
+  vs.drift_columns.clear();
+  for (size_t k = 0; k < batch.feature_names.size(); ++k) {
+    auto it = vs.baseline->stats.find(batch.feature_names[k]);
+    if (it == vs.baseline->stats.end() || it->second.histogram.counts.empty()) continue;
+    vs.drift_features.push_back(it->first);
+    vs.drift_stats.push_back(&it->second);
+    vs.drift_columns.push_back(static_cast<int>(k));
+  }
+}
+
+void LiveMonitor::Observe(const PredictionBatch& batch) {
+  if (batch.rows < 1 || batch.output_names.empty()) return;
+  const size_t ny = batch.output_names.size();
+  const size_t nf = batch.feature_names.size();
+  std::lock_guard<std::mutex> lock(mu_);
+  VersionState& vs = versions_[{batch.model, batch.version}];
+  PrepareDrift(vs, batch);
+  counters_.predicted_rows += batch.rows;
+  for (int64_t r = 0; r < batch.rows; ++r) {
+    const int64_t seq = vs.next_seq++;
+    const int64_t index = seq / options_.window_rows;
+    Window& w = vs.windows[index];
+    if (w.predicted_rows++ == 0) w.first_time_us = batch.time_us;
+    w.last_time_us = batch.time_us;
+    if (!vs.drift_columns.empty() && nf > 0) {
+      if (w.bins.empty()) {
+        for (const registry::FeatureStats* s : vs.drift_stats) {
+          w.bins.emplace_back(s->histogram.counts.size() + 2, 0);
+        }
+      }
+      for (size_t d = 0; d < vs.drift_columns.size(); ++d) {
+        AddToBins(vs.drift_stats[d]->histogram,
+                  batch.features[static_cast<size_t>(r) * nf + vs.drift_columns[d]], &w.bins[d]);
+      }
+    }
+    while (static_cast<int64_t>(vs.windows.size()) > options_.max_windows) {
+      vs.windows.erase(vs.windows.begin());
+    }
+    Pending p{batch.model, batch.version, seq, batch.outputs[static_cast<size_t>(r) * ny]};
+    std::string key = RowKey(batch.request_id, r);
+    auto [it, inserted] = pending_.try_emplace(key);
+    std::vector<Pending>& entries = it->second;
+    if (inserted) {
+      pending_order_.push_back(key);
+      ++pending_rows_;
+    }
+    // A label already here: one that waited for this request, or one joined to the request's
+    // other logged version (the primary, when this is a shadow).
+    std::optional<float> label;
+    if (auto w8 = waiting_.find(key); w8 != waiting_.end()) {
+      label = w8->second;
+      waiting_.erase(w8);  // its key leaves waiting_order_ when it reaches the front
+    } else {
+      for (const Pending& e : entries) {
+        if (e.labelled) label = e.actual;
+      }
+    }
+    entries.push_back(p);
+    if (label) Join(entries.back(), *label);
+  }
+  while (pending_rows_ > options_.max_pending_rows && !pending_order_.empty()) {
+    auto it = pending_.find(pending_order_.front());
+    pending_order_.pop_front();
+    if (it == pending_.end()) continue;
+    for (const Pending& e : it->second) counters_.missing += e.labelled ? 0 : 1;
+    pending_.erase(it);
+    --pending_rows_;
+  }
+}
+
+void LiveMonitor::Join(Pending& p, float actual) {
+  p.labelled = true;
+  p.actual = actual;
+  ++counters_.joined;
+  VersionState& vs = versions_[{p.model, p.version}];
+  const int64_t index = p.seq / options_.window_rows;
+  auto w = vs.windows.find(index);
+  if (w == vs.windows.end()) return;  // dropped (max_windows)
+  if (vs.next_seq >= (index + 1) * options_.window_rows) {
+    ++w->second.late_labels;
+    ++counters_.late;
+  }
+  w->second.labelled.push_back({p.seq, {p.predicted, actual}});
+}
+
+FeedbackOutcome LiveMonitor::AddFeedback(const std::vector<Feedback>& feedback) {
+  FeedbackOutcome out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Feedback& f : feedback) {
+    ++counters_.labels;
+    std::string key = RowKey(f.request_id, f.row);
+    const float actual = static_cast<float>(f.actual);
+    auto it = pending_.find(key);
+    if (it == pending_.end()) {
+      auto [w, inserted] = waiting_.try_emplace(key, actual);
+      if (!inserted) {
+        ++out.duplicate;
+        ++counters_.duplicate;
+        continue;
+      }
+      waiting_order_.push_back(std::move(key));
+      ++out.waiting;
+      while (static_cast<int64_t>(waiting_order_.size()) > options_.max_waiting_labels) {
+        if (waiting_.erase(waiting_order_.front()) > 0) ++counters_.unmatched;
+        waiting_order_.pop_front();
+      }
+      continue;
+    }
+    bool any = false, dup = false;
+    for (Pending& p : it->second) {
+      if (p.labelled) {
+        dup = true;
+        continue;
+      }
+      const int64_t late_before = counters_.late;
+      Join(p, actual);
+      any = true;
+      out.late += counters_.late - late_before;
+    }
+    if (any) {
+      ++out.joined;
+    } else if (dup) {
+      ++out.duplicate;
+      ++counters_.duplicate;
+    }
+  }
+  return out;
+}
+
+WindowAccuracy LiveMonitor::Describe(const VersionKey& key, int64_t index, const Window& w,
+                                     const VersionState& vs) const {
+  const int64_t next_seq = vs.next_seq;
+  WindowAccuracy a;
+  a.model = key.first;
+  a.version = key.second;
+  a.window = index;
+  a.closed = next_seq >= (index + 1) * options_.window_rows;
+  a.predicted_rows = w.predicted_rows;
+  a.labelled_rows = static_cast<int64_t>(w.labelled.size());
+  a.late_labels = w.late_labels;
+  a.first_time_us = w.first_time_us;
+  a.last_time_us = w.last_time_us;
+  if (vs.baseline && !w.bins.empty() && w.bins.size() == vs.drift_stats.size()) {
+    const std::optional<DriftCalibration>& cal = vs.baseline->calibration;
+    a.drift_calibrated = cal.has_value() && cal->window_rows == options_.window_rows;
+    for (size_t d = 0; d < w.bins.size(); ++d) {
+      FeatureDrift fd;
+      fd.feature = vs.drift_features[d];
+      fd.scores = ScoreDrift(*vs.drift_stats[d], w.bins[d]);
+      if (a.drift_calibrated && a.closed) {
+        if (auto t = cal->thresholds.find(fd.feature); t != cal->thresholds.end()) {
+          for (int m = 0; m < kDriftScores; ++m) {
+            if (fd.scores.value[m] > t->second[m]) {
+              fd.above += (fd.above.empty() ? "" : ",") + std::string(kDriftScoreNames[m]);
+            }
+          }
+        }
+      }
+      a.drift_alarm = a.drift_alarm || !fd.above.empty();
+      a.drift.push_back(std::move(fd));
+    }
+  }
+  return a;
+}
+
+namespace {
+
+train::Metrics MetricsInOrder(std::vector<std::pair<int64_t, std::pair<float, float>>> rows) {
+  std::sort(rows.begin(), rows.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<float> predicted, actual;
+  predicted.reserve(rows.size());
+  actual.reserve(rows.size());
+  for (const auto& [seq, pa] : rows) {
+    predicted.push_back(pa.first);
+    actual.push_back(pa.second);
+  }
+  return train::ComputeMetrics(predicted, actual);
+}
+
+}  // namespace
+
+std::vector<WindowAccuracy> LiveMonitor::Windows(const std::string& model) const {
+  std::vector<WindowAccuracy> out;
+  std::vector<std::vector<std::pair<int64_t, std::pair<float, float>>>> rows;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [key, vs] : versions_) {
+      if (!model.empty() && key.first != model) continue;
+      for (const auto& [index, w] : vs.windows) {
+        out.push_back(Describe(key, index, w, vs));
+        rows.push_back(w.labelled);
+      }
+    }
+  }
+  for (size_t i = 0; i < out.size(); ++i) out[i].metrics = MetricsInOrder(std::move(rows[i]));
+  return out;
+}
+
+std::vector<WindowAccuracy> LiveMonitor::LatestWindows() const {
+  std::vector<WindowAccuracy> out;
+  std::vector<std::vector<std::pair<int64_t, std::pair<float, float>>>> rows;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [key, vs] : versions_) {
+      if (vs.windows.empty()) continue;
+      auto last = vs.windows.begin();
+      for (auto it = vs.windows.begin(); it != vs.windows.end(); ++it) {
+        if (vs.next_seq >= (it->first + 1) * options_.window_rows) last = it;
+      }
+      out.push_back(Describe(key, last->first, last->second, vs));
+      rows.push_back(last->second.labelled);
+    }
+  }
+  for (size_t i = 0; i < out.size(); ++i) out[i].metrics = MetricsInOrder(std::move(rows[i]));
+  return out;
+}
+
+StatusOr<WindowAccuracy> LiveMonitor::Overall(const std::string& model, int64_t version) const {
+  WindowAccuracy a;
+  std::vector<std::pair<int64_t, std::pair<float, float>>> rows;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = versions_.find({model, version});
+    if (it == versions_.end()) {
+      return NotFoundError("no logged predictions of model '" + model + "' version " +
+                           std::to_string(version));
+    }
+    a.model = model;
+    a.version = version;
+    a.window = -1;
+    a.closed = false;
+    bool first = true;
+    for (const auto& [index, w] : it->second.windows) {
+      a.predicted_rows += w.predicted_rows;
+      a.late_labels += w.late_labels;
+      if (first) a.first_time_us = w.first_time_us;
+      first = false;
+      a.last_time_us = w.last_time_us;
+      rows.insert(rows.end(), w.labelled.begin(), w.labelled.end());
+    }
+  }
+  a.labelled_rows = static_cast<int64_t>(rows.size());
+  a.metrics = MetricsInOrder(std::move(rows));
+  return a;
+}
+
+MonitorCounters LiveMonitor::counters() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  MonitorCounters c = counters_;
+  c.pending_rows = pending_rows_;
+  c.waiting_labels = static_cast<int64_t>(waiting_.size());
+  return c;
+}
+
+}  // namespace bimride::monitoring

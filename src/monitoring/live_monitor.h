@@ -1,0 +1,197 @@
+// LiveMonitor: joins labels (feedback: a request's actual value, e.g. the trip's real duration)
+// to the predictions the prediction log wrote, and keeps live accuracy per model, version and
+// window (#13 items 2 and 3).
+//
+// Windows: each model version's predicted rows are numbered in the order the log wrote them;
+// window k holds rows [k·window_rows, (k+1)·window_rows). Counting rows, not wall time, makes a
+// window the same whatever the traffic rate or a replay's speed-up.
+//
+// Joining: a label names a request id (the `x-request-id` the client sent or the server echoed)
+// and a row in that request (0 for one-row requests). It joins every prediction logged under
+// that id — the answering version's and each shadow's. Labels are normal late or never:
+//   late     a label whose window has closed (window_rows more rows were predicted since); it
+//            still counts in that window's accuracy;
+//   missing  a prediction pushed out of the bounded pending set before a label came;
+//   waiting  a label that came before its prediction reached the log: kept (bounded) and joined
+//            when it does; `unmatched` when pushed out first;
+//   duplicate a second label for a row: the first one stays.
+//
+// Accuracy is train::ComputeMetrics (RMSE, MAE, bias, RMSLE, MAPE, …) over the window's labelled
+// rows in prediction order — the function `bimride eval eta` reports as its overall row
+// (tasks/eta/eta_evaluation.cc), so on the same trips in the same order the numbers are equal
+// bit for bit. The first output column is the one compared with the label.
+//
+// Memory is bounded: max_pending_rows predictions wait for labels, max_waiting_labels labels
+// wait for predictions, max_windows windows are kept per version (the oldest dropped).
+// Thread safety: every method may be called from any thread (one mutex).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "monitoring/drift.h"
+#include "monitoring/prediction_log.h"
+#include "train/metrics.h"
+
+namespace bimride::monitoring {
+
+// One label.
+struct Feedback {
+  std::string request_id;
+  int64_t row = 0;
+  double actual = 0;
+  bool operator==(const Feedback&) const = default;
+};
+
+// The feedback JSON body / file: one object {"request_id": "…", "actual": 12.5, "row": 0}
+// ("key" is accepted for "request_id": a caller's own key sent as x-request-id; "row" defaults
+// to 0), a list of them, or {"feedback": [ … ]}. Errors (InvalidArgument) name `source`, the
+// item and what is wrong: bad JSON, an unknown key, a missing or empty id, a non-finite or
+// non-numeric actual, a negative row, more than `max_items` items.
+StatusOr<std::vector<Feedback>> ParseFeedbackJson(std::string_view text, std::string_view source,
+                                                  size_t max_items = 100000);
+
+// A feedback file: JSON as above, or CSV with a header naming request_id (or key), actual and
+// optionally row. Errors name the file and line.
+StatusOr<std::vector<Feedback>> ReadFeedbackFile(const std::string& path);
+
+struct LiveMonitorOptions {
+  int64_t window_rows = 1000;
+  int64_t max_pending_rows = 1 << 20;
+  int64_t max_waiting_labels = 1 << 16;
+  int64_t max_windows = 10000;
+};
+
+struct FeedbackOutcome {
+  int64_t joined = 0;     // joined a logged prediction now
+  int64_t late = 0;       // of those, into a closed window
+  int64_t waiting = 0;    // prediction not logged (yet): kept for it
+  int64_t duplicate = 0;  // the row had a label already
+};
+
+// What drift is measured against for one model version: its manifest's feature stats and, when
+// published with one, the calibrated thresholds.
+struct DriftBaseline {
+  std::map<std::string, registry::FeatureStats> stats;
+  std::optional<DriftCalibration> calibration;
+};
+// Loads a version's baseline (the Server reads the version's manifest); called once per version
+// on the log's writer thread. An error leaves the version without drift (logged once).
+using DriftBaselineLoader =
+    std::function<StatusOr<DriftBaseline>(const std::string& model, int64_t version)>;
+
+// One feature's drift in one window.
+struct FeatureDrift {
+  std::string feature;
+  DriftScores scores;
+  std::string above;  // the scores above their thresholds ("psi,ks"), empty when none
+};
+
+struct WindowAccuracy {
+  std::string model;
+  int64_t version = 0;
+  int64_t window = 0;       // index; rows [window·window_rows, …)
+  bool closed = false;      // window_rows rows predicted
+  int64_t predicted_rows = 0;
+  int64_t labelled_rows = 0;
+  int64_t late_labels = 0;
+  int64_t first_time_us = 0, last_time_us = 0;  // of the window's predictions
+  train::Metrics metrics;   // over labelled rows, in prediction order
+  // Drift of the window's features against the version's baseline (empty without one). Alarms
+  // only for closed windows whose size is the calibration's.
+  std::vector<FeatureDrift> drift;
+  bool drift_calibrated = false;
+  bool drift_alarm = false;
+};
+
+struct MonitorCounters {
+  int64_t predicted_rows = 0;
+  int64_t labels = 0;  // received
+  int64_t joined = 0;  // label × prediction pairs (a shadowed request joins more than one)
+  int64_t late = 0;
+  int64_t duplicate = 0;
+  int64_t missing = 0;    // predictions that left the pending set unlabelled
+  int64_t unmatched = 0;  // labels that left the waiting set unjoined
+  int64_t pending_rows = 0;
+  int64_t waiting_labels = 0;
+};
+
+class LiveMonitor : public PredictionObserver {
+ public:
+  // InvalidArgument for non-positive options.
+  // `baselines` may be empty (no drift).
+  static StatusOr<std::unique_ptr<LiveMonitor>> Create(LiveMonitorOptions options,
+                                                       DriftBaselineLoader baselines = nullptr);
+
+  void Observe(const PredictionBatch& batch) override;
+  FeedbackOutcome AddFeedback(const std::vector<Feedback>& feedback);
+
+  // Every kept window (model, version, window order); `model` empty: every model.
+  std::vector<WindowAccuracy> Windows(const std::string& model = "") const;
+  // Per model version, its last closed window (its first window while none is closed).
+  std::vector<WindowAccuracy> LatestWindows() const;
+  // All kept labelled rows of one version, in prediction order (NotFound when never seen).
+  StatusOr<WindowAccuracy> Overall(const std::string& model, int64_t version) const;
+  MonitorCounters counters() const;
+  const LiveMonitorOptions& options() const { return options_; }
+
+ private:
+  LiveMonitor(LiveMonitorOptions options, DriftBaselineLoader baselines)
+      : options_(options), baselines_(std::move(baselines)) {}
+  struct Window {
+    int64_t predicted_rows = 0;
+    int64_t late_labels = 0;
+    int64_t first_time_us = 0, last_time_us = 0;
+    std::vector<std::pair<int64_t, std::pair<float, float>>> labelled;  // seq → (pred, actual)
+    std::vector<std::vector<int64_t>> bins;  // per baseline feature (drift.h's bin layout)
+  };
+  struct VersionState {
+    int64_t next_seq = 0;
+    std::map<int64_t, Window> windows;
+    bool baseline_tried = false;
+    std::optional<DriftBaseline> baseline;
+    std::vector<std::string> drift_features;            // baseline features present in the log
+    std::vector<const registry::FeatureStats*> drift_stats;
+    std::vector<int> drift_columns;                     // their column in the logged batches
+    std::vector<std::string> column_names;              // the batches' names those refer to
+  };
+  struct Pending {  // one logged row waiting for its label
+    std::string model;
+    int64_t version = 0;
+    int64_t seq = 0;
+    float predicted = 0;
+    bool labelled = false;
+    float actual = 0;
+  };
+  using VersionKey = std::pair<std::string, int64_t>;
+  // Joins `actual` to `p` (its window, late or not; nothing when the window is gone).
+  void Join(Pending& p, float actual);
+  static std::string RowKey(std::string_view id, int64_t row);
+  WindowAccuracy Describe(const VersionKey& key, int64_t index, const Window& w,
+                          const VersionState& vs) const;
+  void PrepareDrift(VersionState& vs, const PredictionBatch& batch);
+
+  const LiveMonitorOptions options_;
+  const DriftBaselineLoader baselines_;
+  mutable std::mutex mu_;
+  std::map<VersionKey, VersionState> versions_;
+  // Row key (id + row) → its logged predictions (the answering version's and the shadows').
+  std::unordered_map<std::string, std::vector<Pending>> pending_;
+  std::deque<std::string> pending_order_;  // oldest first, one entry per pending row
+  int64_t pending_rows_ = 0;
+  std::unordered_map<std::string, float> waiting_;  // labels before their prediction
+  std::deque<std::string> waiting_order_;
+  MonitorCounters counters_;
+};
+
+}  // namespace bimride::monitoring

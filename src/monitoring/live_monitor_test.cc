@@ -1,0 +1,199 @@
+#include "monitoring/live_monitor.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "train/metrics.h"
+
+namespace bimride::monitoring {
+namespace {
+
+PredictionBatch Batch(const std::string& id, int64_t version, std::vector<float> outputs,
+                      const std::string& route = "stable") {
+  PredictionBatch b;
+  b.request_id = id;
+  b.time_us = 1612949400000000;
+  b.model = "eta";
+  b.version = version;
+  b.route = route;
+  b.feature_names = {"x"};
+  b.output_names = {"eta_minutes"};
+  b.rows = static_cast<int64_t>(outputs.size());
+  b.features.assign(outputs.size(), 1.0f);
+  b.outputs = std::move(outputs);
+  return b;
+}
+
+std::unique_ptr<LiveMonitor> Monitor(LiveMonitorOptions o) {
+  auto m = LiveMonitor::Create(o);
+  EXPECT_TRUE(m.ok()) << m.status().message();
+  return std::move(m).value();
+}
+
+TEST(ParseFeedbackJson, OneManyAndWrapped) {
+  auto one = ParseFeedbackJson(R"({"request_id": "r1", "actual": 12.5})", "body");
+  ASSERT_TRUE(one.ok()) << one.status().message();
+  EXPECT_EQ(*one, (std::vector<Feedback>{{"r1", 0, 12.5}}));
+  auto many = ParseFeedbackJson(R"([{"key": "trip-9", "row": 2, "actual": 3}, {"request_id": "b", "actual": -1}])", "body");
+  ASSERT_TRUE(many.ok()) << many.status().message();
+  EXPECT_EQ(*many, (std::vector<Feedback>{{"trip-9", 2, 3}, {"b", 0, -1}}));
+  auto wrapped = ParseFeedbackJson(R"({"feedback": [{"request_id": "c", "actual": 1e2}]})", "b");
+  ASSERT_TRUE(wrapped.ok()) << wrapped.status().message();
+  EXPECT_EQ((*wrapped)[0].actual, 100.0);
+}
+
+TEST(ParseFeedbackJson, BadInputNamesTheItemAndTheProblem) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"{", "body: not valid JSON"},
+      {"42", "expected a feedback object"},
+      {"[]", "no feedback items"},
+      {R"({"actual": 1})", "missing request_id"},
+      {R"({"request_id": "a"})", "missing actual"},
+      {R"({"request_id": "", "actual": 1})", "request_id: must be a non-empty string"},
+      {R"({"request_id": 7, "actual": 1})", "request_id: must be a non-empty string"},
+      {R"({"request_id": "a", "actual": "12"})", "actual: must be a number"},
+      {R"({"request_id": "a", "actual": 1, "row": -1})", "row: must be an integer >= 0"},
+      {R"({"request_id": "a", "actual": 1, "row": 1.5})", "row: must be an integer >= 0"},
+      {R"({"request_id": "a", "key": "b", "actual": 1})", "give one of request_id and key"},
+      {R"({"request_id": "a", "actul": 1})", "unknown key 'actul'"},
+      {R"([{"request_id": "a", "actual": 1}, 3])", "feedback[1]: must be a JSON object"},
+      {R"({"feedback": {"request_id": "a"}})", "feedback: must be a list"},
+      {R"({"feedback": [], "x": 1})", "must have no other key"},
+  };
+  for (const auto& [body, want] : cases) {
+    auto r = ParseFeedbackJson(body, "body");
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << body;
+    EXPECT_NE(r.status().message().find(want), std::string::npos)
+        << body << " → " << r.status().message();
+  }
+  auto big = ParseFeedbackJson(R"([{"request_id": "a", "actual": 1}, {"request_id": "b", "actual": 2}])",
+                               "body", 1);
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.status().message().find("at most 1"), std::string::npos);
+}
+
+TEST(ReadFeedbackFile, CsvAndJsonAndBadLines) {
+  const std::string dir = ::testing::TempDir();
+  const std::string csv = dir + "/feedback_" + std::to_string(::getpid()) + ".csv";
+  std::ofstream(csv) << "actual,request_id\n12.5,r1\n\n7,r2\r\n";
+  auto r = ReadFeedbackFile(csv);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(*r, (std::vector<Feedback>{{"r1", 0, 12.5}, {"r2", 0, 7}}));
+  std::ofstream(csv) << "request_id,actual\nr1,twelve\n";
+  r = ReadFeedbackFile(csv);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(csv + ":2: actual 'twelve' is not a finite number"),
+            std::string::npos)
+      << r.status().message();
+  std::ofstream(csv) << "id,value\n";
+  r = ReadFeedbackFile(csv);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("must name request_id"), std::string::npos);
+  std::ofstream(csv) << R"({"feedback": [{"request_id": "x", "actual": 2}]})";
+  r = ReadFeedbackFile(csv);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)[0].request_id, "x");
+  EXPECT_FALSE(ReadFeedbackFile(dir + "/no-such-feedback.csv").ok());
+  std::remove(csv.c_str());
+}
+
+TEST(LiveMonitor, RefusesBadOptions) {
+  LiveMonitorOptions o;
+  o.window_rows = 0;
+  EXPECT_EQ(LiveMonitor::Create(o).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(LiveMonitor, WindowsMetricsEqualComputeMetricsInPredictionOrder) {
+  LiveMonitorOptions o;
+  o.window_rows = 3;
+  auto m = Monitor(o);
+  // Rows 0..5 of version 1 (two windows); request "b" has two rows.
+  m->Observe(Batch("a", 1, {10}));
+  m->Observe(Batch("b", 1, {20, 30}));
+  m->Observe(Batch("c", 1, {40}));
+  m->Observe(Batch("d", 1, {50}));
+  // Labels in another order than the predictions.
+  FeedbackOutcome f = m->AddFeedback({{"c", 0, 44}, {"b", 1, 33}, {"a", 0, 9}, {"b", 0, 25}});
+  EXPECT_EQ(f.joined, 4);
+  EXPECT_EQ(f.late, 3);  // window 0 (a, b0, b1) closed when c was predicted
+  EXPECT_EQ(f.waiting, 0);
+  std::vector<WindowAccuracy> w = m->Windows();
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_TRUE(w[0].closed);
+  EXPECT_FALSE(w[1].closed);
+  EXPECT_EQ(w[0].predicted_rows, 3);
+  EXPECT_EQ(w[0].labelled_rows, 3);
+  EXPECT_EQ(w[0].late_labels, 3);
+  EXPECT_EQ(w[1].predicted_rows, 2);
+  EXPECT_EQ(w[1].labelled_rows, 1);
+  const std::vector<float> p0 = {10, 20, 30}, y0 = {9, 25, 33};
+  train::Metrics want = train::ComputeMetrics(p0, y0);
+  EXPECT_EQ(w[0].metrics.rmse, want.rmse);
+  EXPECT_EQ(w[0].metrics.mae, want.mae);
+  EXPECT_EQ(w[0].metrics.bias, want.bias);
+  EXPECT_NEAR(w[0].metrics.bias, (1.0 - 5 - 3) / 3, 1e-9);
+  auto all = m->Overall("eta", 1);
+  ASSERT_TRUE(all.ok());
+  const std::vector<float> p = {10, 20, 30, 40}, y = {9, 25, 33, 44};
+  EXPECT_EQ(all->metrics.rmse, train::ComputeMetrics(p, y).rmse);
+  EXPECT_EQ(all->labelled_rows, 4);
+  EXPECT_EQ(all->predicted_rows, 5);
+  EXPECT_EQ(m->Overall("eta", 9).status().code(), StatusCode::kNotFound);
+}
+
+TEST(LiveMonitor, EarlyDuplicateUnmatchedAndMissingLabelsAreCounted) {
+  LiveMonitorOptions o;
+  o.window_rows = 100;
+  o.max_pending_rows = 2;
+  o.max_waiting_labels = 1;
+  auto m = Monitor(o);
+  // A label before its prediction waits, then joins.
+  FeedbackOutcome f = m->AddFeedback({{"early", 0, 5}});
+  EXPECT_EQ(f.waiting, 1);
+  m->Observe(Batch("early", 1, {4}));
+  EXPECT_EQ(m->Windows()[0].labelled_rows, 1);
+  // A second label for the same row is a duplicate; the first stays.
+  f = m->AddFeedback({{"early", 0, 99}});
+  EXPECT_EQ(f.duplicate, 1);
+  EXPECT_EQ(m->Windows()[0].metrics.bias, -1.0);
+  // Two labels for unknown ids with room for one: the first is unmatched.
+  m->AddFeedback({{"ghost1", 0, 1}, {"ghost2", 0, 1}});
+  // Predictions beyond max_pending_rows push out the oldest; unlabelled ones are missing.
+  m->Observe(Batch("p1", 1, {1}));
+  m->Observe(Batch("p2", 1, {1}));  // pushes out "early" (labelled: not missing)
+  m->Observe(Batch("p3", 1, {1}));  // pushes out p1 (unlabelled: missing)
+  MonitorCounters c = m->counters();
+  EXPECT_EQ(c.labels, 4);
+  EXPECT_EQ(c.joined, 1);
+  EXPECT_EQ(c.duplicate, 1);
+  EXPECT_EQ(c.unmatched, 1);
+  EXPECT_EQ(c.waiting_labels, 1);
+  EXPECT_EQ(c.missing, 1);
+  EXPECT_EQ(c.pending_rows, 2);
+  EXPECT_EQ(c.predicted_rows, 4);
+  // A label for a pushed-out prediction waits (it may still come) rather than joining.
+  f = m->AddFeedback({{"p1", 0, 1}});
+  EXPECT_EQ(f.joined, 0);
+}
+
+TEST(LiveMonitor, ALabelJoinsThePrimaryAndItsShadow) {
+  auto m = Monitor({});
+  m->Observe(Batch("r", 1, {10}));
+  m->AddFeedback({{"r", 0, 12}});
+  m->Observe(Batch("r", 2, {11}, "shadow"));  // the shadow's answer reaches the log later
+  std::vector<WindowAccuracy> w = m->Windows("eta");
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0].version, 1);
+  EXPECT_EQ(w[0].metrics.bias, -2.0);
+  EXPECT_EQ(w[1].version, 2);
+  EXPECT_EQ(w[1].metrics.bias, -1.0);
+  EXPECT_TRUE(m->Windows("other").empty());
+}
+
+}  // namespace
+}  // namespace bimride::monitoring
