@@ -13,6 +13,7 @@ import numpy as np
 
 import bimride
 import bimride.serving
+from parity_models import identity_script
 
 DATA = os.environ.get("BIMRIDE_DATA_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "..",
                                                         "shared", "data"))
@@ -22,22 +23,6 @@ FEB = os.path.join(GREEN, "green_tripdata_2021-02.parquet")
 TRAIN_BEGIN, TRAIN_END = "2021-01-04", "2021-02-01"
 TEST_BEGIN, TEST_END = "2021-02-01", "2021-02-08"
 GRID_END = "2021-02-15"
-
-
-def identity_script(num_features):
-    """A TorchScript module returning its input: served predictions are then the features."""
-    import torch
-
-    class Identity(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.num_features = num_features
-            self.num_outputs = num_features
-
-        def forward(self, x):
-            return x * 1.0
-
-    return torch.jit.script(Identity())
 
 
 class DemandFeaturesTest(unittest.TestCase):

@@ -12,28 +12,13 @@ import numpy as np
 
 import bimride
 import bimride.serving
+from parity_models import identity_script
 
 DATA = os.environ.get("BIMRIDE_DATA_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "..",
                                                         "shared", "data"))
 GREEN = os.path.join(DATA, "tlc_green")
 JAN = os.path.join(GREEN, "green_tripdata_2021-01.parquet")
 FEB = os.path.join(GREEN, "green_tripdata_2021-02.parquet")
-
-
-def identity_script(num_features):
-    """A TorchScript module returning its input: served predictions are then the features."""
-    import torch
-
-    class Identity(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.num_features = num_features
-            self.num_outputs = num_features
-
-        def forward(self, x):
-            return x * 1.0
-
-    return torch.jit.script(Identity())
 
 
 def raw_instances(trips, rows):
