@@ -11,11 +11,9 @@ namespace {
 typedef float V8 __attribute__((vector_size(32)));
 typedef int32_t I8 __attribute__((vector_size(32)));
 
-#if defined(__GNUC__) && !defined(__clang__)
 // The helpers below pass vectors by value but are always inlined, so no call ever uses the
-// vector ABI GCC warns about.
+// vector ABI that GCC notes and clang warns about (both spell the option -Wpsabi).
 #pragma GCC diagnostic ignored "-Wpsabi"
-#endif
 #define BIMRIDE_INLINE __attribute__((always_inline)) inline
 
 BIMRIDE_INLINE V8 Load(const float* p) {
