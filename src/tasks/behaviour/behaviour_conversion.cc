@@ -75,27 +75,42 @@ StatusOr<ConversionResult> TrainConversionModels(const simulator::SimulatedCity&
     r.scores.push_back(std::move(s));
   }
   for (const std::string& kind : o.learned) {
-    train::TrainerOptions to;
-    to.loss = train::Loss::kLogistic;
-    to.threads = o.threads;
-    to.seed = o.seed;
-    if (kind == "xgboost") to.params = o.xgboost_params;
-    if (kind == "torch") to.params = o.torch_params;
     const std::string dir = (o.work_dir.empty() ? std::string("behaviour_models") : o.work_dir) +
                             "/" + kind;
-    ASSIGN_OR_RETURN(train::TrainedModel m, train::Train(kind, fit, &valid, to, dir, o.progress));
-    RETURN_IF_ERROR(m.model->Predict(test.features.data(), test.rows, p.data()));
-    for (float& v : p) v = std::clamp(v, 0.0f, 1.0f);
-    ConversionScore s;
-    s.model = kind;
-    s.train_seconds = m.train_seconds;
-    s.train_rows_per_second = m.rows_per_second;
-    s.iterations = m.best_iterations.empty() ? 0 : m.best_iterations[0];
-    ASSIGN_OR_RETURN(s.test, ComputeClassifierMetrics(p, test.targets));
-    r.scores.push_back(std::move(s));
-    r.learned.push_back(std::move(m));
+    ASSIGN_OR_RETURN(ScoredClassifier c,
+                     TrainAndScoreClassifier(kind,
+                                             kind == "xgboost" ? o.xgboost_params
+                                             : kind == "torch" ? o.torch_params
+                                                               : train::Params{},
+                                             o.threads, o.seed, fit, valid, test, dir, o.progress));
+    r.scores.push_back(std::move(c.score));
+    r.learned.push_back(std::move(c.model));
   }
   return r;
+}
+
+StatusOr<ScoredClassifier> TrainAndScoreClassifier(
+    const std::string& kind, const train::Params& params, int threads, uint64_t seed,
+    const models::TabularData& fit, const models::TabularData& valid,
+    const models::TabularData& test, const std::string& dir,
+    const train::ProgressCallback& progress) {
+  train::TrainerOptions to;
+  to.loss = train::Loss::kLogistic;
+  to.threads = threads;
+  to.seed = seed;
+  to.params = params;
+  ScoredClassifier out;
+  ASSIGN_OR_RETURN(out.model, train::Train(kind, fit, &valid, to, dir, progress));
+  std::vector<float> p(static_cast<size_t>(test.rows));
+  RETURN_IF_ERROR(out.model.model->Predict(test.features.data(), test.rows, p.data()));
+  for (float& v : p) v = std::clamp(v, 0.0f, 1.0f);
+  out.score.model = kind;
+  out.score.train_seconds = out.model.train_seconds;
+  out.score.train_rows_per_second = out.model.rows_per_second;
+  out.score.iterations =
+      out.model.best_iterations.empty() ? 0 : out.model.best_iterations[0];
+  ASSIGN_OR_RETURN(out.score.test, ComputeClassifierMetrics(p, test.targets));
+  return out;
 }
 
 }  // namespace bimride::tasks::behaviour

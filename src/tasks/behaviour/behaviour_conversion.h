@@ -54,6 +54,19 @@ struct ConversionResult {
 StatusOr<ConversionResult> TrainConversionModels(const simulator::SimulatedCity& city,
                                                  const ConversionOptions& options);
 
+// One learned classifier, the same steps for conversion and retention: `kind` ("xgboost",
+// "torch") trained with the logistic loss on `fit`, early-stopped on `valid`, artifacts in
+// `dir`; its probabilities on `test` (clamped to [0, 1]) scored. Errors from train::Train.
+struct ScoredClassifier {
+  ConversionScore score;
+  train::TrainedModel model;
+};
+StatusOr<ScoredClassifier> TrainAndScoreClassifier(
+    const std::string& kind, const train::Params& params, int threads, uint64_t seed,
+    const models::TabularData& fit, const models::TabularData& valid,
+    const models::TabularData& test, const std::string& dir,
+    const train::ProgressCallback& progress = nullptr);
+
 // The baseline's probability for a price ratio.
 double LogisticPriceProbability(const std::vector<double>& coef, double price_ratio);
 

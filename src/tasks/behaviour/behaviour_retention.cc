@@ -179,24 +179,15 @@ StatusOr<RetentionResult> TrainRetentionModels(const simulator::SimulatedCity& c
     r.scores.push_back(std::move(s));
   }
   for (const std::string& kind : o.learned) {
-    train::TrainerOptions to;
-    to.loss = train::Loss::kLogistic;
-    to.threads = o.threads;
-    to.seed = o.seed;
-    if (kind == "xgboost") to.params = o.xgboost_params;
-    if (kind == "torch") to.params = o.torch_params;
     const std::string dir =
         (o.work_dir.empty() ? std::string("behaviour_models") : o.work_dir) + "/retention_" + kind;
-    ASSIGN_OR_RETURN(train::TrainedModel m, train::Train(kind, fit, &valid, to, dir));
-    RETURN_IF_ERROR(m.model->Predict(test.features.data(), test.rows, p.data()));
-    for (float& v : p) v = std::clamp(v, 0.0f, 1.0f);
-    ConversionScore s;
-    s.model = kind;
-    s.train_seconds = m.train_seconds;
-    s.train_rows_per_second = m.rows_per_second;
-    s.iterations = m.best_iterations.empty() ? 0 : m.best_iterations[0];
-    ASSIGN_OR_RETURN(s.test, ComputeClassifierMetrics(p, test.targets));
-    r.scores.push_back(std::move(s));
+    ASSIGN_OR_RETURN(ScoredClassifier c,
+                     TrainAndScoreClassifier(kind,
+                                             kind == "xgboost" ? o.xgboost_params
+                                             : kind == "torch" ? o.torch_params
+                                                               : train::Params{},
+                                             o.threads, o.seed, fit, valid, test, dir));
+    r.scores.push_back(std::move(c.score));
   }
   return r;
 }
