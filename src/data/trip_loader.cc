@@ -118,19 +118,22 @@ StatusOr<LoadedTrips> LoadTripsWithReport(const std::vector<std::string>& paths,
   }
   LoadedTrips out;
   // Room for every Parquet file's rows up front (footers only), so that appending file after
-  // file never regrows the columns. A file that cannot be opened here fails in the read below.
+  // file never regrows the columns. A damaged Parquet footer fails in the read below.
+  std::vector<TripFileFormat> formats;
   size_t parquet_rows = 0;
   for (const std::string& path : paths) {
-    StatusOr<TripFileFormat> format = DetectTripFileFormat(path);
-    if (!format.ok() || *format != TripFileFormat::kParquet) continue;
+    ASSIGN_OR_RETURN(TripFileFormat format, DetectTripFileFormat(path));
+    formats.push_back(format);
+    if (format != TripFileFormat::kParquet) continue;
     StatusOr<size_t> rows = CountParquetRows(path);
     if (rows.ok()) parquet_rows += *rows;
   }
   out.trips.Reserve(parquet_rows);
-  for (const std::string& path : paths) {
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string& path = paths[i];
+    const TripFileFormat format = formats[i];
     FileLoadReport fr;
     fr.path = path;
-    ASSIGN_OR_RETURN(TripFileFormat format, DetectTripFileFormat(path));
     if (!options.validate && format == TripFileFormat::kParquet) {
       // Unvalidated Parquet is read straight into the result: no copy of its rows.
       const size_t before = out.trips.size();
