@@ -22,11 +22,12 @@ declare -A ALLOWED=(
   [features]="common data features"
   [models]="common models"
   [registry]="common registry"
+  [online]="common online"
   [train]="common models registry train"
-  [tasks]="common data simulator features models registry train tasks cli/command.h serving/feature_adapter.h monitoring/drift.h"
+  [tasks]="common data simulator features models registry online train tasks cli/command.h serving/feature_adapter.h monitoring/drift.h"
   [monitoring]="common parquet registry train/metrics.h monitoring"
-  [serving]="common features models registry monitoring serving"
-  [python]="common parquet data simulator features models registry train tasks monitoring serving"
+  [serving]="common features models registry online monitoring serving"
+  [python]="common parquet data simulator features models registry online train tasks monitoring serving"
 )
 fails=0; passes=0
 fail() { fails=$((fails+1)); echo "FAIL $1"; }

@@ -1,0 +1,70 @@
+#include "online/feature_store.h"
+
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace bimride::online {
+namespace {
+
+TEST(MemoryFeatureStore, AddsSetsAndReadsRanges) {
+  auto store = NewMemoryFeatureStore();
+  ASSERT_TRUE(store->Add("demand:zone=1", 10, 2).ok());
+  ASSERT_TRUE(store->Add("demand:zone=1", 10, 3).ok());
+  ASSERT_TRUE(store->Set("demand:zone=1", 12, 7).ok());
+  ASSERT_TRUE(store->Set("demand:zone=1", 12, 4).ok());
+  ASSERT_TRUE(store->Add("demand:zone=2", 11, 9).ok());
+  auto range = store->Range("demand:zone=1", 9, 5);
+  ASSERT_TRUE(range.ok()) << range.status().ToString();
+  ASSERT_EQ(range->size(), 5u);
+  EXPECT_FALSE((*range)[0].has_value());
+  EXPECT_EQ((*range)[1], 5.0);
+  EXPECT_FALSE((*range)[2].has_value());  // zone 2's bucket 11 is another key
+  EXPECT_EQ((*range)[3], 4.0);
+  EXPECT_FALSE((*range)[4].has_value());
+  auto unknown = store->Range("nothing", 0, 3);
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(unknown->size(), 3u);
+  EXPECT_FALSE((*unknown)[0].has_value());
+}
+
+TEST(MemoryFeatureStore, EntriesExpireAfterTheirTtl) {
+  auto store = NewMemoryFeatureStore({.ttl_seconds = 1});
+  ASSERT_TRUE(store->Add("k", 1, 5).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto range = store->Range("k", 1, 1);
+  ASSERT_TRUE(range.ok());
+  EXPECT_FALSE((*range)[0].has_value());
+  ASSERT_TRUE(store->Add("k", 1, 2).ok());  // an expired counter restarts at 0
+  EXPECT_EQ((*store->Range("k", 1, 1))[0], 2.0);
+}
+
+TEST(MemoryFeatureStore, ConcurrentAddsLoseNothing) {
+  auto store = NewMemoryFeatureStore();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&store, t] {
+      for (int i = 0; i < 5000; ++i) ASSERT_TRUE(store->Add("k", i % 3, 1).ok()) << t;
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto range = store->Range("k", 0, 3);
+  ASSERT_TRUE(range.ok());
+  EXPECT_EQ(*(*range)[0] + *(*range)[1] + *(*range)[2], 20000.0);
+}
+
+TEST(OpenFeatureStore, RejectsBadUrlsAndOptions) {
+  EXPECT_TRUE(OpenFeatureStore("memory").ok());
+  EXPECT_TRUE(OpenFeatureStore("").ok());
+  auto bad = OpenFeatureStore("memcached://x");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("memcached://x"), std::string::npos);
+  EXPECT_FALSE(OpenFeatureStore("memory", {.ttl_seconds = 0}).ok());
+  auto store = NewMemoryFeatureStore();
+  EXPECT_FALSE(store->Add("", 0, 1).ok());
+  EXPECT_FALSE(store->Range("k", 0, -1).ok());
+}
+
+}  // namespace
+}  // namespace bimride::online
