@@ -14,7 +14,8 @@ int RunServe(const std::vector<std::string>& args) {
   FlagParser flags("bimride serve",
                    "Serve the models of a repository (<repo>/<model>/<version>/manifest.json) over "
                    "TF Serving REST (/v1) and KServe v2 (/v2), with /metrics for Prometheus.");
-  std::string repo, host = "127.0.0.1", config_path, access_log, prediction_log;
+  std::string repo, host = "127.0.0.1", config_path, access_log, prediction_log,
+      online_store;
   int64_t port = 8501, io_threads = 0, poll_ms = -1, window_rows = 0;
   flags.AddString("model-repo", &repo, "model repository folder");
   flags.AddString("host", &host, "address to bind (loopback unless told)");
@@ -29,6 +30,10 @@ int RunServe(const std::vector<std::string>& args) {
                   "folder for the prediction log (Parquet, every served row; off by default; "
                   "sampling and budgets in the config file's prediction_log); also turns on the "
                   "live monitor: POST /v1/feedback, GET /v1/monitor (docs/monitoring.md)");
+  flags.AddString("online-store", &online_store,
+                  "live state feature specs read at request time (recent demand, supply): "
+                  "memory, or a shared store's URL (config file: online_store.url)");
+  flags.SetDefaultText("online-store", "the config file's online_store.url, else memory");
   flags.AddInt("monitor-window-rows", &window_rows,
                "live monitor: predicted rows per window (the drift calibration's window)");
   flags.SetDefaultText("monitor-window-rows", "the config file's monitor.window_rows, else 1000");
@@ -49,6 +54,7 @@ int RunServe(const std::vector<std::string>& args) {
   if (flags.WasSet("poll-interval-ms")) config.poll_interval_ms = poll_ms;
   if (flags.WasSet("access-log")) config.access_log = access_log;
   if (flags.WasSet("prediction-log")) config.prediction_log.dir = prediction_log;
+  if (flags.WasSet("online-store")) config.online_store = online_store;
   if (flags.WasSet("monitor-window-rows")) {
     if (window_rows < 1) {
       std::fprintf(stderr, "bimride serve: --monitor-window-rows must be >= 1\n");

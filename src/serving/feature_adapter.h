@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "online/feature_store.h"
 
 namespace bimride::serving {
 
@@ -49,6 +50,9 @@ struct FeatureAdapterContext {
   std::string feature_spec;     // the manifest's feature spec name
   int64_t feature_spec_version = 1;
   std::vector<std::string> raw_fields;  // the manifest's request fields
+  // The server's live state (online/feature_store.h), for specs that look up recent demand or
+  // supply at request time; null where no server is behind the adapter (tools, tests).
+  online::FeatureStore* online_store = nullptr;
 };
 // Errors (a missing or bad context file) fail the version's load, naming the file.
 using FeatureAdapterFactory =

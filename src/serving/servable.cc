@@ -9,13 +9,15 @@ namespace bimride::serving {
 StatusOr<std::unique_ptr<Servable>> Servable::Load(ServableSpec spec,
                                                    const models::LoadOptions& load_options,
                                                    const BatchingOptions& batching,
-                                                   VersionMetrics* metrics) {
+                                                   VersionMetrics* metrics,
+                                                   online::FeatureStore* online_store) {
   std::unique_ptr<Servable> s(new Servable());
   ASSIGN_OR_RETURN(s->model_, LoadServableModel(&spec, load_options));
   s->spec_ = std::move(spec);
   if (!s->spec_.feature_spec.empty()) {
     StatusOr<FeatureAdapter> adapter = MakeFeatureAdapter(
-        {s->spec_.dir, s->spec_.feature_spec, s->spec_.feature_spec_version, s->spec_.raw_fields});
+        {s->spec_.dir, s->spec_.feature_spec, s->spec_.feature_spec_version, s->spec_.raw_fields,
+         online_store});
     if (!adapter.ok()) return adapter.status().WithContext(s->spec_.dir);
     s->feature_adapter_ = std::move(adapter).value();
   }

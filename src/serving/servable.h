@@ -26,7 +26,8 @@ class Servable {
   static StatusOr<std::unique_ptr<Servable>> Load(ServableSpec spec,
                                                   const models::LoadOptions& load_options,
                                                   const BatchingOptions& batching,
-                                                  VersionMetrics* metrics);
+                                                  VersionMetrics* metrics,
+                                                  online::FeatureStore* online_store = nullptr);
   ~Servable();
 
   const ServableSpec& spec() const { return spec_; }

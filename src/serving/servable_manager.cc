@@ -24,8 +24,9 @@ std::string_view VersionStateName(VersionState state) {
   return "UNKNOWN";
 }
 
-ServableManager::ServableManager(ServerConfig config, ServingMetrics* metrics)
-    : config_(std::move(config)), metrics_(metrics) {}
+ServableManager::ServableManager(ServerConfig config, ServingMetrics* metrics,
+                                 online::FeatureStore* online_store)
+    : config_(std::move(config)), metrics_(metrics), online_store_(online_store) {}
 
 ServableManager::~ServableManager() { Stop(); }
 
@@ -257,7 +258,7 @@ void ServableManager::ReconcileModel(const std::string& model,
         ASSIGN_OR_RETURN(ServableSpec spec, LoadServableSpec(config_.model_repo, model, d.version));
         models::LoadOptions lo;
         lo.num_threads = static_cast<int>(config_.model_threads);
-        return Servable::Load(std::move(spec), lo, mc.batching, vm);
+        return Servable::Load(std::move(spec), lo, mc.batching, vm, online_store_);
       }();
       const double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

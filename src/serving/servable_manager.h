@@ -62,7 +62,9 @@ struct ModelSnapshot {
 
 class ServableManager {
  public:
-  ServableManager(ServerConfig config, ServingMetrics* metrics);
+  // `online_store` (may be null) is handed to every version's feature adapter.
+  ServableManager(ServerConfig config, ServingMetrics* metrics,
+                  online::FeatureStore* online_store = nullptr);
   ~ServableManager();
   ServableManager(const ServableManager&) = delete;
   ServableManager& operator=(const ServableManager&) = delete;
@@ -136,6 +138,7 @@ class ServableManager {
 
   const ServerConfig config_;
   ServingMetrics* const metrics_;
+  online::FeatureStore* const online_store_;  // may be null
 
   mutable std::mutex mu_;  // guards models_ and started_
   std::map<std::string, ModelEntry> models_;

@@ -8,12 +8,14 @@
 
 namespace bimride::serving {
 
-Server::Server(ServerConfig config, std::unique_ptr<monitoring::LiveMonitor> monitor,
+Server::Server(ServerConfig config, std::unique_ptr<online::FeatureStore> online_store,
+               std::unique_ptr<monitoring::LiveMonitor> monitor,
                std::unique_ptr<monitoring::PredictionLog> prediction_log)
     : config_(std::move(config)),
+      online_store_(std::move(online_store)),
       monitor_(std::move(monitor)),
       prediction_log_(std::move(prediction_log)),
-      manager_(std::make_unique<ServableManager>(config_, &metrics_)),
+      manager_(std::make_unique<ServableManager>(config_, &metrics_, online_store_.get())),
       shadows_([this] {
         ShadowQueueOptions o;
         o.prediction_log = prediction_log_.get();
@@ -34,6 +36,9 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerConfig config) {
                          "to every caller; set BIMRIDE_ADMIN_TOKEN or server.admin_token to "
                          "enable it";
   }
+  StatusOr<std::unique_ptr<online::FeatureStore>> online =
+      online::OpenFeatureStore(config.online_store, {.ttl_seconds = config.online_ttl_seconds});
+  if (!online.ok()) return online.status();
   std::unique_ptr<monitoring::PredictionLog> log;
   std::unique_ptr<monitoring::LiveMonitor> monitor;
   if (!config.prediction_log.dir.empty()) {
@@ -65,7 +70,7 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerConfig config) {
                       << config.prediction_log.sample_rate << ")";
   }
   std::unique_ptr<Server> server(
-      new Server(std::move(config), std::move(monitor), std::move(log)));
+      new Server(std::move(config), std::move(online).value(), std::move(monitor), std::move(log)));
   RETURN_IF_ERROR(server->manager_->Start());
   server->shadows_.Start();
   return server;

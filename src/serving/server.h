@@ -51,18 +51,21 @@ class Server {
   ServableManager& manager() { return *manager_; }
   ShadowQueue& shadow_queue() { return shadows_; }
   ServingMetrics& metrics() { return metrics_; }
+  online::FeatureStore& online_store() { return *online_store_; }
 
   // Stops every transport (in-flight requests drained, up to drain_ms each), runs the queued
   // shadow mirrors, then stops the manager (batchers drain, versions unload). Idempotent.
   void Shutdown(int drain_ms = 10000);
 
  private:
-  Server(ServerConfig config, std::unique_ptr<monitoring::LiveMonitor> monitor,
+  Server(ServerConfig config, std::unique_ptr<online::FeatureStore> online_store,
+         std::unique_ptr<monitoring::LiveMonitor> monitor,
          std::unique_ptr<monitoring::PredictionLog> prediction_log);
 
   const ServerConfig config_;
   // Declared in dependency order: destroyed transports first, metrics last.
   ServingMetrics metrics_;
+  std::unique_ptr<online::FeatureStore> online_store_;          // never null
   std::unique_ptr<monitoring::LiveMonitor> monitor_;            // null when the log is off
   std::unique_ptr<monitoring::PredictionLog> prediction_log_;  // null when off
   std::unique_ptr<ServableManager> manager_;

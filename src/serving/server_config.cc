@@ -147,7 +147,7 @@ Status ApplyConfigFile(const Config& config, ServerConfig* out) {
   try {
     if (!doc.is_object()) return InvalidArgumentError(src + ": must be a JSON object");
     RETURN_IF_ERROR(
-        CheckKeys(doc, {"server", "prediction_log", "monitor", "model_defaults", "models"},
+        CheckKeys(doc, {"server", "prediction_log", "monitor", "online_store", "model_defaults", "models"},
                   src + ": "));
     if (auto it = doc.find("monitor"); it != doc.end()) {
       const json& p = *it;
@@ -160,6 +160,17 @@ Status ApplyConfigFile(const Config& config, ServerConfig* out) {
       RETURN_IF_ERROR(ReadInt(p, "max_pending_rows", &o.max_pending_rows, pw, 1));
       RETURN_IF_ERROR(ReadInt(p, "max_waiting_labels", &o.max_waiting_labels, pw, 1));
       RETURN_IF_ERROR(ReadInt(p, "max_windows", &o.max_windows, pw, 1));
+    }
+    if (auto it = doc.find("online_store"); it != doc.end()) {
+      const json& p = *it;
+      const std::string pw = src + ": online_store";
+      if (!p.is_object()) return InvalidArgumentError(pw + ": must be an object");
+      RETURN_IF_ERROR(CheckKeys(p, {"url", "ttl_seconds"}, pw));
+      if (auto v = p.find("url"); v != p.end()) {
+        if (!v->is_string()) return InvalidArgumentError(pw + ".url: must be a string");
+        out->online_store = v->get<std::string>();
+      }
+      RETURN_IF_ERROR(ReadInt(p, "ttl_seconds", &out->online_ttl_seconds, pw, 1));
     }
     if (auto it = doc.find("prediction_log"); it != doc.end()) {
       const json& p = *it;

@@ -80,6 +80,10 @@ struct ServerConfig {
   // Live monitor (monitoring/live_monitor.h): on with the prediction log; joins POST
   // /v1/feedback labels to logged predictions. Config file: "monitor": {"window_rows": …}.
   monitoring::LiveMonitorOptions monitor;
+  // Live state feature adapters read at request time (online/feature_store.h): "memory" (this
+  // process) or a shared store's URL. Config file: "online_store": {"url": …, "ttl_seconds": …}.
+  std::string online_store = "memory";
+  int64_t online_ttl_seconds = 6 * 3600;
   ModelConfig model_defaults;
   std::map<std::string, ModelConfig> models;
 

@@ -87,6 +87,8 @@ TEST(ServerConfigTest, WrongTypesAndValuesNameTheFileAndKey) {
   };
   for (const Case& c : std::vector<Case>{
            {R"({"server": []})", "serve.json: server: must be an object"},
+           {R"({"online_store": {"url": 6379}})", "serve.json: online_store.url: must be a string"},
+           {R"({"online_store": {"ttl_seconds": 0}})", "online_store.ttl_seconds: must be an integer >= 1"},
            {R"({"server": {"port": "80"}})",
             "serve.json: server.port: must be an integer in 0..65535"},
            {R"({"server": {"port": 70000}})", "server.port: must be an integer in 0..65535"},
@@ -131,7 +133,7 @@ TEST(ServerConfigTest, UnknownKeysAreErrorsNamingTheFileThePathAndTheKnownKeys) 
   };
   for (const Case& c : std::vector<Case>{
            {R"({"sever": {"port": 80}})",
-            "serve.json: sever: unknown key; expected one of: server, prediction_log, monitor, model_defaults, models"},
+            "serve.json: sever: unknown key; expected one of: server, prediction_log, monitor, online_store, model_defaults, models"},
            {R"({"server": {"prot": 80}})", "serve.json: server.prot: unknown key; expected one of"},
            {R"({"models": {"eta": {"batchng": {"max_batch_size": 8}}}})",
             "serve.json: models.eta.batchng: unknown key; expected one of: version_policy, "
@@ -157,6 +159,14 @@ TEST(ServerConfigTest, UnknownKeysAreErrorsNamingTheFileThePathAndTheKnownKeys) 
     EXPECT_NE(ErrorOf(c.json).find(c.message), std::string::npos)
         << c.json << " -> " << ErrorOf(c.json);
   }
+}
+
+TEST(ServerConfigTest, ReadsTheOnlineStore) {
+  auto c = Apply(R"({"online_store": {"url": "redis://10.0.0.5:6379", "ttl_seconds": 600}})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->online_store, "redis://10.0.0.5:6379");
+  EXPECT_EQ(c->online_ttl_seconds, 600);
+  EXPECT_EQ(ServerConfig().online_store, "memory");
 }
 
 TEST(ServerConfigTest, LoopbackHosts) {
