@@ -12,7 +12,6 @@
 
 #include "common/file.h"
 #include "common/logging.h"
-#include "registry/sqlite_metadata_store.h"
 
 namespace bimride::registry {
 namespace {
