@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <charconv>
 #include <chrono>
+#include <future>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -388,11 +389,18 @@ void HttpServer::Shutdown(int drain_ms) {
   if (impl_->stopped) return;
   impl_->stopped = true;
   impl_->draining.store(true);
-  net::dispatch(impl_->acceptor->get_executor(), [raw = impl_.get()] {
+  // Close the listening socket on its own thread, and wait for that: had the io_contexts been
+  // stopped before the posted close ran, the socket would stay open and the kernel would keep
+  // accepting connections that nobody serves.
+  auto closed = std::make_shared<std::promise<void>>();
+  std::future<void> closed_done = closed->get_future();
+  net::dispatch(impl_->acceptor->get_executor(), [raw = impl_.get(), closed] {
     beast::error_code ec;
     raw->acceptor->close(ec);
     if (raw->accept_retry) raw->accept_retry->cancel();
+    closed->set_value();
   });
+  closed_done.wait_for(std::chrono::seconds(2));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(drain_ms);
   while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -400,6 +408,8 @@ void HttpServer::Shutdown(int drain_ms) {
   for (auto& context : impl_->contexts) context->stop();
   for (std::thread& t : impl_->threads) t.join();
   impl_->threads.clear();
+  beast::error_code ec;
+  impl_->acceptor->close(ec);  // no thread runs now; a no-op when the close above ran
   // Connections still open (idle keep-alive ones, and any the drain gave up on) are freed
   // with their pending handlers when the io_contexts go, with the Impl.
 }

@@ -94,6 +94,27 @@ std::string Get(const std::string& path) {
   return "GET " + path + " HTTP/1.1\r\nHost: test\r\n\r\n";
 }
 
+// After Shutdown the port is closed: a client is refused, not accepted and left hanging.
+TEST(HttpServerTest, ShutdownClosesTheListeningSocket) {
+  for (int round = 0; round < 20; ++round) {  // the close used to race the io_contexts' stop
+    EchoHandler handler;
+    HttpServerOptions options;
+    options.io_threads = 2;
+    auto server = HttpServer::Start(options, &handler);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    const int port = (*server)->port();
+    (*server)->Shutdown(0);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_NE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0)
+        << "round " << round << ": port " << port << " still accepts after Shutdown";
+    close(fd);
+  }
+}
+
 TEST(HttpServerTest, KeepAliveServesRequestsInOrderOnEveryIoThread) {
   EchoHandler handler;
   HttpServerOptions options;
