@@ -347,11 +347,11 @@ void RestApi::HandleKserve(const HttpRequest& req, std::string_view path, HttpRe
     if (!get) return respond(HttpResponse{405, ErrorBody("use GET")});
     return respond(Json(RenderKserveServerMetadata()));
   }
-  if (path == "/health/live") {
-    return respond(HttpResponse{service_->Live() ? 200 : 503, ""});
-  }
-  if (path == "/health/ready") {
-    return respond(HttpResponse{service_->Ready() ? 200 : 503, ""});
+  if (path == "/health/live" || path == "/health/ready") {
+    // Probes (a balancer's, Kubernetes') read with GET or HEAD; a write here is a client's bug.
+    if (!get && req.method() != "HEAD") return respond(HttpResponse{405, ErrorBody("use GET")});
+    const bool up = path == "/health/live" ? service_->Live() : service_->Ready();
+    return respond(HttpResponse{up ? 200 : 503, ""});
   }
   if (path.substr(0, 12) == "/repository/") return HandleRepository(req, path, respond);
   if (!ConsumePrefix(&path, "/models/")) {

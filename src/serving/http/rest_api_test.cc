@@ -404,6 +404,16 @@ TEST_F(RestApiTest, KserveHealthMetadataAndReadiness) {
   EXPECT_EQ(J(r)["name"], "bimride");
   EXPECT_EQ(Get("/v2/health/live").status, 200);
   EXPECT_EQ(Get("/v2/health/ready").status, 200);
+  for (const char* probe : {"/v2/health/live", "/v2/health/ready"}) {
+    auto head = client_->Send("HEAD", probe, "", {});
+    ASSERT_TRUE(head.ok()) << head.status().ToString();
+    EXPECT_EQ(head->status, 200) << probe;
+    for (const char* method : {"POST", "PUT", "DELETE"}) {
+      auto wrong = client_->Send(method, probe, "{}", {});
+      ASSERT_TRUE(wrong.ok()) << wrong.status().ToString();
+      EXPECT_EQ(wrong->status, 405) << method << " " << probe;
+    }
+  }
   json j = J(Get("/v2/models/eta"));
   EXPECT_EQ(j["name"], "eta");
   EXPECT_EQ(j["versions"], json::parse(R"(["1", "2"])"));
