@@ -388,18 +388,34 @@ std::string RenderTfsModelMetadata(const ModelDescription& d) {
                        {"unknown_rank", false}}},
                      {"name", name}};
   }
+  json signatures = {{"serving_default",
+                      {{"inputs", {{s.input_name, tensor_in}}},
+                       {"outputs", outputs},
+                       {"method_name", "tensorflow/serving/predict"}}}};
+  // A regressor's outputs can each be asked for by name with :regress (signature.h); list them
+  // as TF Serving lists regression signatures: serialized Examples in, one float per example out.
+  if (!s.classifier) {
+    for (const std::string& name : s.output_names) {
+      if (signatures.contains(name)) continue;
+      signatures[name] = {
+          {"inputs",
+           {{"inputs",
+             {{"dtype", "DT_STRING"},
+              {"tensor_shape", {{"dim", json::array({{{"size", "-1"}, {"name", ""}}})},
+                                {"unknown_rank", false}}},
+              {"name", "inputs"}}}}},
+          {"outputs", {{"outputs", outputs[name]}}},
+          {"method_name", "tensorflow/serving/regress"}};
+    }
+  }
   json doc = {
       {"model_spec",
        {{"name", s.model}, {"signature_name", ""}, {"version", std::to_string(s.version)}}},
-      {"metadata",
-       {{"signature_def",
-         {{"signature_def",
-           {{"serving_default",
-             {{"inputs", {{s.input_name, tensor_in}}},
-              {"outputs", outputs},
-              {"method_name", "tensorflow/serving/predict"}}}}}}}}}};
+      {"metadata", {{"signature_def", {{"signature_def", std::move(signatures)}}}}}};
+  // serving_default answers :predict and, by the model's kind, :classify or :regress.
+  json methods = json::array({"predict", s.classifier ? "classify" : "regress"});
   json extra = {{"backend", s.backend}, {"task", s.task}, {"labels", d.labels},
-                {"available_versions", d.available_versions}};
+                {"available_versions", d.available_versions}, {"methods", methods}};
   if (!s.feature_spec.empty()) {
     extra["feature_spec"] = s.feature_spec;
     extra["raw_fields"] = s.raw_fields;

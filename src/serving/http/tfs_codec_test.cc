@@ -321,6 +321,14 @@ TEST_F(TfsRenderTest, MetadataIsASignatureDefWithFeatureSpec) {
   EXPECT_TRUE(sig["outputs"].contains("b"));
   EXPECT_EQ(j["bimride"]["feature_spec"], "test_trip_v1");
   EXPECT_EQ(j["bimride"]["labels"]["stable"], 1);
+  // Each output of a regressor is a regression signature :regress accepts by name.
+  for (const char* output : {"a", "b"}) {
+    const json& reg = j["metadata"]["signature_def"]["signature_def"][output];
+    EXPECT_EQ(reg["method_name"], "tensorflow/serving/regress") << output;
+    EXPECT_EQ(reg["inputs"]["inputs"]["dtype"], "DT_STRING") << output;
+    EXPECT_EQ(reg["outputs"]["outputs"]["name"], output);
+  }
+  EXPECT_EQ(j["bimride"]["methods"], json::parse(R"(["predict", "regress"])"));
 }
 
 }  // namespace
