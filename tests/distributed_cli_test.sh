@@ -64,6 +64,16 @@ run eta_xgb_nproc 0 "$BIN" "${XGB[@]}" --out "$WORK/eta_xgb" --nproc 2
 [[ -s "$WORK/eta_xgb/model.json" ]] && ok || fail "eta xgboost --nproc 2 wrote no model"
 [[ -z "$(ls -A "$WORK/tmp")" ]] && ok || fail "a rank's scratch folder was left: $(ls "$WORK/tmp")"
 
+# A killed XGBoost worker (rank 1, after round 10): rank 0 fails at its next all-reduce, the
+# launcher names rank 1 and how far it got, and no rank or tracker survives.
+BIMRIDE_FAULT=1:10:kill run eta_xgb_killed 137 "$BIN" "${XGB[@]}" --out "$WORK/eta_xgb_killed" --nproc 2 --dist-timeout 5
+grep -q "launch: failed: rank 1 was killed by signal 9 (Killed) (last progress: step 9," "$WORK/eta_xgb_killed.log" && ok ||
+  { fail "launcher did not name the killed xgboost rank 1"; cat "$WORK/eta_xgb_killed.log"; }
+secs=$(grep -oE "every rank stopped [0-9.]+ s" "$WORK/eta_xgb_killed.log" | grep -oE "[0-9.]+")
+[[ -n "$secs" ]] && awk "BEGIN { exit !($secs < 5) }" && ok || fail "xgboost killed rank: the job took '$secs' s to stop (timeout 5 s)"
+pgrep -f "$WORK/eta_xgb_killed" >/dev/null && fail "an xgboost rank outlived the job" || ok
+rm -rf "$WORK/tmp"/*  # the killed rank's scratch folder
+
 # A job that died at step 7 restarts from rank 0's checkpoint of step 6 and ends with the net of
 # the uninterrupted run (5 steps an epoch, 3 epochs).
 CK=(--checkpoint-dir "$WORK/ck" --checkpoint-every 2 --nproc 2)

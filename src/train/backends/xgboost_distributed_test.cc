@@ -2,10 +2,13 @@
 // RabitTracker, started by rank 0): 2 and 3 ranks, each with its shard of the rows, grow the
 // same trees as one process with tree_method hist on all the rows (features with fewer distinct
 // values than max_bin, so the merged quantile sketch has the single-node cuts), and their
-// validation metric is the single-node one. Ranks are this program re-run
-// (--gtest_filter=XgboostDistributedWorker.Run) by train::RunLocalRanks.
+// validation metric is the single-node one. A worker killed (or hung) mid-training ends the job
+// within the timeout, the launcher naming it and how far it got, with no process left behind.
+// Ranks are this program re-run (--gtest_filter=XgboostDistributedWorker.Run) by
+// train::RunLocalRanks.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -51,7 +54,8 @@ std::string Env(const char* name) {
 
 TEST(XgboostDistributedWorker, Run) {
   if (Env("BIMRIDE_XGB_OUT").empty()) GTEST_SKIP() << "a rank started by the tests below";
-  auto d = DistributedFromEnv(30);
+  const std::string timeout = Env("BIMRIDE_XGB_TIMEOUT");
+  auto d = DistributedFromEnv(timeout.empty() ? 30 : std::atof(timeout.c_str()));
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   TrainerOptions o = Options();
   o.distributed = *d;
@@ -119,6 +123,62 @@ TEST(XgboostDistributedTest, RanksWithShardsGrowTheTreesOfOneProcessWithHist) {
       EXPECT_NEAR(std::atof(metric->c_str()), single->best_valid_metric[0], 1e-5);
     }
   }
+  std::filesystem::remove_all(dir);
+}
+
+struct Launch {
+  int exit_code = 0;
+  LaunchFailure failure;
+  double seconds = 0;
+};
+
+// 2 ranks with BIMRIDE_FAULT=`fault` and a 4 s collective timeout.
+Launch RunFaultyRanks(const std::string& out, const std::string& fault) {
+  ::setenv("BIMRIDE_XGB_OUT", out.c_str(), 1);
+  ::setenv("BIMRIDE_XGB_TIMEOUT", "4", 1);
+  ::setenv("BIMRIDE_FAULT", fault.c_str(), 1);
+  LocalLaunchOptions lo;
+  lo.nproc = 2;
+  lo.grace_seconds = 3;  // as `--nproc` with --dist-timeout >= 3
+  Launch l;
+  const auto start = std::chrono::steady_clock::now();
+  l.exit_code = RunLocalRanks({"/proc/self/exe", "--gtest_filter=XgboostDistributedWorker.Run"},
+                              lo, &l.failure);
+  l.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (const char* k : {"BIMRIDE_XGB_OUT", "BIMRIDE_XGB_TIMEOUT", "BIMRIDE_FAULT"}) ::unsetenv(k);
+  return l;
+}
+
+TEST(XgboostDistributedTest, AKilledWorkerIsNamedAndTheJobEndsWithinTheTimeout) {
+  if (!HasTrainer("xgboost")) GTEST_SKIP() << "built without XGBoost";
+  if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "no python3 (the tracker)";
+  const std::string dir = testing::TempDir("xgb_killed");
+  // Rank 1 SIGKILLs itself when round 10 (of 25) is done, before reporting it.
+  const Launch l = RunFaultyRanks(dir, "1:10:kill");
+  EXPECT_NE(l.exit_code, 0);
+  EXPECT_EQ(l.failure.rank, 1) << l.failure.what;
+  EXPECT_NE(l.failure.what.find("killed by signal 9"), std::string::npos) << l.failure.what;
+  EXPECT_NE(l.failure.what.find("last progress: step 9,"), std::string::npos) << l.failure.what;
+  // Rank 0 fails at its next collective (a closed connection), well within the 4 s timeout.
+  EXPECT_LT(l.failure.stop_seconds, 4) << "timeout 4 s";
+  EXPECT_FALSE(std::filesystem::exists(dir + "/rank0.metric")) << "rank 0 did not finish";
+  EXPECT_EQ(testing::ChildProcesses(), 0) << "no orphaned rank";
+  std::filesystem::remove_all(dir);
+}
+
+TEST(XgboostDistributedTest, AHungWorkerIsNamedAndEndedByTheLauncher) {
+  if (!HasTrainer("xgboost")) GTEST_SKIP() << "built without XGBoost";
+  if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "no python3 (the tracker)";
+  const std::string dir = testing::TempDir("xgb_hung");
+  const Launch l = RunFaultyRanks(dir, "1:10:hang");
+  EXPECT_NE(l.exit_code, 0);
+  EXPECT_EQ(l.failure.rank, 1) << l.failure.what;
+  EXPECT_NE(l.failure.what.find("is hung"), std::string::npos) << l.failure.what;
+  EXPECT_NE(l.failure.what.find("last progress: step 9,"), std::string::npos) << l.failure.what;
+  // Rank 0's collective times out after 4 s; the launcher gives rank 1 3 s more, then SIGTERM.
+  EXPECT_LT(l.failure.stop_seconds, 3 + 2 + 1) << "grace 3 s, SIGKILL 2 s after SIGTERM";
+  EXPECT_LT(l.seconds, 30) << "startup + timeout 4 s + grace 3 s";
+  EXPECT_EQ(testing::ChildProcesses(), 0) << "the hung rank was ended by the launcher";
   std::filesystem::remove_all(dir);
 }
 

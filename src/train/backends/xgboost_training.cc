@@ -123,8 +123,16 @@ StatusOr<xgb::TrainedXgboost> TrainXgboostDistributed(const models::TabularData&
   if (d.rank == 0) {
     ASSIGN_OR_RETURN(tracker, StartRabitTracker(d.master_addr, port, d.world_size));
   }
-  auto trained = xgb::TrainXgboost(tr, valid != nullptr ? &va : nullptr, o,
-                                   d.rank == 0 ? progress : nullptr);
+  // Every rank reports each round to a `--nproc` launcher (so a failure report says how far
+  // each rank got); only rank 0 prints progress.
+  static int64_t rounds_done = 0;  // over every session of this process
+  const int rank = d.rank;
+  const ProgressCallback each_round = [&progress, rank](const models::TrainingProgress& p) {
+    MaybeInjectFault(rank, rounds_done + 1);
+    ReportProgressToLauncher(++rounds_done);
+    if (rank == 0 && progress) progress(p);
+  };
+  auto trained = xgb::TrainXgboost(tr, valid != nullptr ? &va : nullptr, o, each_round);
   if (tracker > 0) StopRabitTracker(tracker, trained.ok() ? 10 : 0);
   if (!trained.ok()) {
     return Status(trained.status().code(),
