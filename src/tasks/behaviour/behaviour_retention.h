@@ -62,7 +62,10 @@ StatusOr<RetentionRows> BuildRetentionRows(const simulator::SimulatedCity& city,
 struct RetentionResult {
   std::vector<int32_t> train_cutoffs, test_cutoffs;
   int64_t train_rows = 0, valid_rows = 0, test_rows = 0;
-  std::vector<ConversionScore> scores;  // base_rate, logistic_recency, then the learned kinds
+  // base_rate, logistic_recency, then per learned kind: the model, and the model with an
+  // isotonic calibration fitted on the validation cut-off ("<kind>+isotonic"). Every score has
+  // its ece_uncertainty.
+  std::vector<ConversionScore> scores;
 };
 
 StatusOr<RetentionResult> TrainRetentionModels(const simulator::SimulatedCity& city,
