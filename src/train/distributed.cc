@@ -387,8 +387,10 @@ void DistributedFlags::Add(FlagParser& flags) {
                   "data-parallel: seconds a collective may wait before the job stops, naming "
                   "the rank that died or hung");
   flags.AddString("checkpoint-dir", &checkpoint_dir,
-                  "torch: folder for rank 0's checkpoints; a restarted job resumes from it");
-  flags.AddInt("checkpoint-every", &checkpoint_every, "torch: optimizer steps between checkpoints");
+                  "torch, xgboost: folder for rank 0's checkpoints; a restarted job resumes "
+                  "from it");
+  flags.AddInt("checkpoint-every", &checkpoint_every,
+               "optimizer steps (torch) or boosting rounds (xgboost) between checkpoints");
 }
 
 StatusOr<int> DistributedFlags::MaybeLaunch() const {

@@ -78,7 +78,7 @@ void StopRabitTracker(int pid, double timeout_seconds);
 //   --nproc N            run N local ranks of this command (ignored inside a rank: RANK set)
 //   --dist-timeout S     collective / rendezvous timeout, seconds
 //   --checkpoint-dir D   rank 0's checkpoints (resume from there on restart)
-//   --checkpoint-every K steps between checkpoints
+//   --checkpoint-every K steps (torch) or rounds (xgboost) between checkpoints
 struct DistributedFlags {
   int64_t nproc = 1;
   double timeout_seconds = 60;

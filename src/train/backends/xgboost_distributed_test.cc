@@ -59,6 +59,10 @@ TEST(XgboostDistributedWorker, Run) {
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   TrainerOptions o = Options();
   o.distributed = *d;
+  if (!Env("BIMRIDE_XGB_CHECKPOINTS").empty()) {
+    o.checkpoint_dir = Env("BIMRIDE_XGB_CHECKPOINTS");
+    o.checkpoint_every_steps = 5;
+  }
   const models::TabularData train = Data(2001, 1), valid = Data(500, 2);
   auto m = Train("xgboost", train, &valid, o, Env("BIMRIDE_XGB_OUT") + "/rank" +
                                                    std::to_string(d->rank));
@@ -66,6 +70,10 @@ TEST(XgboostDistributedWorker, Run) {
   ASSERT_TRUE(WriteFileAtomic(Env("BIMRIDE_XGB_OUT") + "/rank" + std::to_string(d->rank) +
                                   ".metric",
                               std::to_string(m->best_valid_metric[0]))
+                  .ok());
+  ASSERT_TRUE(WriteFileAtomic(Env("BIMRIDE_XGB_OUT") + "/rank" + std::to_string(d->rank) +
+                                  ".summary",
+                              m->summary)
                   .ok());
 }
 
@@ -123,6 +131,73 @@ TEST(XgboostDistributedTest, RanksWithShardsGrowTheTreesOfOneProcessWithHist) {
       EXPECT_NEAR(std::atof(metric->c_str()), single->best_valid_metric[0], 1e-5);
     }
   }
+  std::filesystem::remove_all(dir);
+}
+
+void ExpectSameTrees(const Trees& a, const Trees& b, const std::string& what) {
+  ASSERT_EQ(a.features.size(), b.features.size()) << what;
+  for (size_t k = 0; k < a.features.size(); ++k) {
+    EXPECT_EQ(a.features[k], b.features[k]) << what << " tree " << k;
+    ASSERT_EQ(a.conditions[k].size(), b.conditions[k].size()) << what << " tree " << k;
+    for (size_t n = 0; n < a.conditions[k].size(); ++n) {
+      EXPECT_NEAR(a.conditions[k][n], b.conditions[k][n], 1e-5) << what << " tree " << k;
+    }
+  }
+}
+
+TEST(XgboostDistributedTest, ResumeFromRankZerosCheckpointGrowsTheTreesOfAnUninterruptedRun) {
+  if (!HasTrainer("xgboost")) GTEST_SKIP() << "built without XGBoost";
+  if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "no python3 (the tracker)";
+  const std::string dir = testing::TempDir("xgb_resume"), ck = dir + "/ck";
+  const models::TabularData train = Data(2001, 1), valid = Data(500, 2);
+  auto single = Train("xgboost", train, &valid, Options(), dir + "/single");
+  ASSERT_TRUE(single.ok()) << single.status().ToString();
+  const Trees one = ReadTrees(dir + "/single/model.json");
+  LocalLaunchOptions lo;
+  lo.nproc = 2;
+  lo.grace_seconds = 3;
+  const std::vector<std::string> worker = {"/proc/self/exe",
+                                           "--gtest_filter=XgboostDistributedWorker.Run"};
+  // Rank 1 dies after round 12 of 25; rank 0 wrote checkpoints at rounds 5 and 10.
+  ::setenv("BIMRIDE_XGB_OUT", (dir + "/broken").c_str(), 1);
+  ::setenv("BIMRIDE_XGB_CHECKPOINTS", ck.c_str(), 1);
+  ::setenv("BIMRIDE_FAULT", "1:12:exit", 1);
+  ASSERT_NE(RunLocalRanks(worker, lo), 0);
+  ::unsetenv("BIMRIDE_FAULT");
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(ck)) {
+    ++files;
+    EXPECT_EQ(e.path().filename(), "xgboost_fit_output_0.json") << "only the renamed checkpoint";
+  }
+  EXPECT_EQ(files, 1u);
+  auto at10 = ReadFile(ck + "/xgboost_fit_output_0.json");
+  ASSERT_TRUE(at10.ok());
+  // The same job again: it resumes at round 10 and ends with the uninterrupted run's trees.
+  ASSERT_EQ(RunLocalRanks(worker, lo), 0);
+  for (int r = 0; r < 2; ++r) {
+    auto summary = ReadFile(dir + "/broken/rank" + std::to_string(r) + ".summary");
+    ASSERT_TRUE(summary.ok());
+    EXPECT_NE(summary->find("resumed at round 10"), std::string::npos) << *summary;
+    ExpectSameTrees(ReadTrees(dir + "/broken/rank" + std::to_string(r) + "/model.json"), one,
+                    "resumed rank " + std::to_string(r));
+  }
+  ::unsetenv("BIMRIDE_XGB_OUT");
+  ::unsetenv("BIMRIDE_XGB_CHECKPOINTS");
+  // One process resumes the 2-rank job's round-10 checkpoint too (the same rows in all).
+  TrainerOptions o = Options();
+  o.checkpoint_dir = ck;
+  o.checkpoint_every_steps = 5;
+  ASSERT_TRUE(WriteFileAtomic(ck + "/xgboost_fit_output_0.json", *at10).ok());
+  auto alone = Train("xgboost", train, &valid, o, dir + "/alone");
+  ASSERT_TRUE(alone.ok()) << alone.status().ToString();
+  EXPECT_NE(alone->summary.find("resumed at round 10"), std::string::npos) << alone->summary;
+  ExpectSameTrees(ReadTrees(dir + "/alone/model.json"), one, "one process from the checkpoint");
+  // A checkpoint of another run (other parameters, same folder) is refused.
+  o.params["max_depth"] = "3";
+  auto other = Train("xgboost", train, &valid, o, dir + "/other");
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("belongs to another run"), std::string::npos)
+      << other.status().ToString();
   std::filesystem::remove_all(dir);
 }
 
