@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Behaviour CLI end to end: simulate a city with a price test, train behaviour (published to a
-# registry, a tracked run), eval behaviour (the report); bad input gives exit 1 (bad data) or 2
+# Behaviour CLI end to end: simulate a city with a price test, train behaviour (conversion and
+# retention, published to a registry, tracked runs), eval behaviour (the report); bad input gives exit 1 (bad data) or 2
 # (bad usage) with a one-line error naming the input.
 set -u
 BIN="$1"
@@ -34,6 +34,22 @@ expect_out "scores the baselines" "logistic_price"
 expect_out "publishes" "published conversion version 1"
 [[ -f "$REPO/conversion/1/rider_features.csv" ]] && passes=$((passes+1)) ||
   { fails=$((fails+1)); echo "FAIL the version lacks rider_features.csv"; }
+check "train behaviour --target retention" 0 "$BIN" train behaviour --city "$WORK/city.csv" \
+  --target retention --horizon-days 3 --cutoff-step-days 2 --first-cutoff-day 2 --test-cutoffs 1 \
+  --threads 1 --repo "$REPO" --work-dir "$WORK/models_retention"
+expect_out "scores the retention baselines" "logistic_recency"
+expect_out "and the calibrated model" "xgboost\+isotonic"
+expect_out "publishes retention" "published retention version 1"
+[[ -f "$REPO/retention/1/retention_features.csv" ]] && passes=$((passes+1)) ||
+  { fails=$((fails+1)); echo "FAIL the retention version lacks retention_features.csv"; }
+grep -q '"behaviour_retention"' "$REPO/retention/1/manifest.json" && passes=$((passes+1)) ||
+  { fails=$((fails+1)); echo "FAIL the retention manifest lacks its feature spec"; }
+check "train unknown target" 2 "$BIN" train behaviour --city "$WORK/city.csv" --target churn \
+  --repo "$REPO"
+expect_err "names the target" "'churn'"
+check "retention on a city too short" 1 "$BIN" train behaviour --city "$WORK/city.csv" \
+  --target retention --repo "$REPO" --work-dir "$WORK/models_retention2"
+expect_err "says why" "12 days has no cut-off day with 28 days after it"
 check "runs list" 0 "$BIN" runs list --repo "$REPO"
 expect_out "the run is tracked" "behaviour"
 check "eval behaviour" 0 "$BIN" eval behaviour --seeds 3 --days 14 --zones 10 --no-torch \

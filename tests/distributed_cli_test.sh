@@ -64,6 +64,35 @@ run eta_xgb_nproc 0 "$BIN" "${XGB[@]}" --out "$WORK/eta_xgb" --nproc 2
 [[ -s "$WORK/eta_xgb/model.json" ]] && ok || fail "eta xgboost --nproc 2 wrote no model"
 [[ -z "$(ls -A "$WORK/tmp")" ]] && ok || fail "a rank's scratch folder was left: $(ls "$WORK/tmp")"
 
+# A killed XGBoost worker (rank 1, after round 10): rank 0 fails at its next all-reduce, the
+# launcher names rank 1 and how far it got, and no rank or tracker survives.
+BIMRIDE_FAULT=1:10:kill run eta_xgb_killed 137 "$BIN" "${XGB[@]}" --out "$WORK/eta_xgb_killed" --nproc 2 --dist-timeout 5
+grep -q "launch: failed: rank 1 was killed by signal 9 (Killed) (last progress: step 9," "$WORK/eta_xgb_killed.log" && ok ||
+  { fail "launcher did not name the killed xgboost rank 1"; cat "$WORK/eta_xgb_killed.log"; }
+secs=$(grep -oE "every rank stopped [0-9.]+ s" "$WORK/eta_xgb_killed.log" | grep -oE "[0-9.]+")
+[[ -n "$secs" ]] && awk "BEGIN { exit !($secs < 5) }" && ok || fail "xgboost killed rank: the job took '$secs' s to stop (timeout 5 s)"
+pgrep -f "$WORK/eta_xgb_killed" >/dev/null && fail "an xgboost rank outlived the job" || ok
+rm -rf "$WORK/tmp"/*  # the killed rank's scratch folder
+
+# XGBoost: a job whose rank 1 died after round 12 restarts from rank 0's checkpoint of round 10
+# and ends with the trees of the uninterrupted 2-rank run (without row and column sampling:
+# XGBoost's random state is not in its model).
+XCK=(--checkpoint-dir "$WORK/xck" --checkpoint-every 5 --nproc 2 --subsample 1 --colsample 1)
+run eta_xgb_whole 0 "$BIN" "${XGB[@]}" --out "$WORK/eta_xgb_whole" --nproc 2 --subsample 1 --colsample 1
+BIMRIDE_FAULT=1:12:exit run eta_xgb_crashed 3 "$BIN" "${XGB[@]}" --out "$WORK/eta_xgb_resumed" "${XCK[@]}"
+run eta_xgb_resumed 0 "$BIN" "${XGB[@]}" --out "$WORK/eta_xgb_resumed" "${XCK[@]}"
+grep -q "resumed at round 10" "$WORK/eta_xgb_resumed.log" && ok || { fail "xgboost did not resume at round 10"; tail -5 "$WORK/eta_xgb_resumed.log"; }
+if /usr/bin/python3 - "$WORK/eta_xgb_whole/model.json" "$WORK/eta_xgb_resumed/model.json" <<'PY'
+import json, sys
+t = [json.load(open(f))["learner"]["gradient_booster"]["model"]["trees"] for f in sys.argv[1:]]
+assert len(t[0]) == len(t[1]) > 0, (len(t[0]), len(t[1]))
+for a, b in zip(*t):
+    assert a["split_indices"] == b["split_indices"]
+    assert max(abs(x - y) for x, y in zip(a["split_conditions"], b["split_conditions"])) < 1e-5
+PY
+then ok; else fail "xgboost resumed trees differ from the uninterrupted run's"; fi
+rm -rf "$WORK/tmp"/*
+
 # A job that died at step 7 restarts from rank 0's checkpoint of step 6 and ends with the net of
 # the uninterrupted run (5 steps an epoch, 3 epochs).
 CK=(--checkpoint-dir "$WORK/ck" --checkpoint-every 2 --nproc 2)

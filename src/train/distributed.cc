@@ -1,6 +1,7 @@
 #include "train/distributed.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -8,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -101,7 +103,39 @@ StatusOr<std::vector<std::string>> SelfCommandWithoutNproc() {
   return out;
 }
 
-int RunLocalRanks(const std::vector<std::string>& argv, const LocalLaunchOptions& options) {
+namespace {
+
+// What the launcher knows of one rank.
+struct RankState {
+  pid_t pid = -1;          // -1 once reaped
+  int progress_fd = -1;    // the launcher's end of the rank's progress socket
+  int64_t progress = -1;   // last step the rank reported (-1: none)
+  std::chrono::steady_clock::time_point progress_at;
+};
+
+void ReadProgress(RankState& r) {
+  int64_t step = 0;
+  while (r.progress_fd >= 0 &&
+         ::recv(r.progress_fd, &step, sizeof step, MSG_DONTWAIT) == sizeof step) {
+    r.progress = step;
+    r.progress_at = std::chrono::steady_clock::now();
+  }
+}
+
+std::string ProgressText(const RankState& r, std::chrono::steady_clock::time_point now) {
+  if (r.progress < 0) return "";
+  char text[96];
+  std::snprintf(text, sizeof text, " (last progress: step %lld, %.1f s before)",
+                static_cast<long long>(r.progress),
+                std::chrono::duration<double>(now - r.progress_at).count());
+  return text;
+}
+
+}  // namespace
+
+int RunLocalRanks(const std::vector<std::string>& argv, const LocalLaunchOptions& options,
+                  LaunchFailure* failure) {
+  if (failure != nullptr) *failure = LaunchFailure{};
   if (argv.empty() || options.nproc < 1) {
     std::fprintf(stderr, "launch: need a command and nproc >= 1\n");
     return 2;
@@ -118,16 +152,35 @@ int RunLocalRanks(const std::vector<std::string>& argv, const LocalLaunchOptions
   std::vector<char*> cargv;
   for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
+  std::vector<RankState> ranks(options.nproc);
+  std::vector<int> child_fds(options.nproc, -1);  // each rank's end of its progress socket
+  const auto close_all = [&] {
+    for (int r = 0; r < options.nproc; ++r) {
+      if (ranks[r].progress_fd >= 0) ::close(ranks[r].progress_fd);
+      if (child_fds[r] >= 0) ::close(child_fds[r]);
+      ranks[r].progress_fd = child_fds[r] = -1;
+    }
+  };
+  for (int r = 0; r < options.nproc; ++r) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) {
+      std::fprintf(stderr, "launch: socketpair: %s\n", std::strerror(errno));
+      close_all();
+      return 1;
+    }
+    ranks[r].progress_fd = sv[0];
+    child_fds[r] = sv[1];
+  }
   std::fflush(stdout);
   std::fflush(stderr);
   const pid_t launcher = ::getpid();
-  std::vector<pid_t> pids(options.nproc, -1);
   for (int r = 0; r < options.nproc; ++r) {
     const pid_t pid = ::fork();
     if (pid < 0) {
       std::fprintf(stderr, "launch: fork: %s\n", std::strerror(errno));
-      for (int k = 0; k < r; ++k) ::kill(pids[k], SIGKILL);
-      for (int k = 0; k < r; ++k) ::waitpid(pids[k], nullptr, 0);
+      for (int k = 0; k < r; ++k) ::kill(ranks[k].pid, SIGKILL);
+      for (int k = 0; k < r; ++k) ::waitpid(ranks[k].pid, nullptr, 0);
+      close_all();
       return 1;
     }
     if (pid == 0) {
@@ -142,71 +195,150 @@ int RunLocalRanks(const std::vector<std::string>& argv, const LocalLaunchOptions
       ::setenv("MASTER_ADDR", options.master_addr.c_str(), 1);
       ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
       ::setenv("OMP_NUM_THREADS", "1", 0);
+      // Only this rank's end of its own progress socket survives the exec (the rest are
+      // close-on-exec).
+      const int fd = ::dup(child_fds[r]);
+      if (fd >= 0) ::setenv("BIMRIDE_LAUNCH_PROGRESS_FD", std::to_string(fd).c_str(), 1);
       ::execv(cargv[0], cargv.data());
       std::fprintf(stderr, "launch: exec %s: %s\n", cargv[0], std::strerror(errno));
       ::_exit(127);
     }
-    pids[r] = pid;
+    ranks[r].pid = pid;
+  }
+  for (int& fd : child_fds) {
+    ::close(fd);
+    fd = -1;
   }
   std::printf("launched %d ranks (master %s:%d)\n", options.nproc, options.master_addr.c_str(),
               port);
   std::fflush(stdout);
 
+  using Clock = std::chrono::steady_clock;
   int first_failure = 0, failed_rank = -1, alive = options.nproc;
-  std::chrono::steady_clock::time_point failed_at;
+  int killed_rank = -1;  // the first rank killed by a signal the launcher did not send
+  int killed_code = 0;
+  int hung_rank = -1;    // the first rank still running when the grace ran out
+  std::string killed_what, hung_what, failed_what;
+  Clock::time_point failed_at;
   bool terminated = false, killed = false;
   while (alive > 0) {
+    for (RankState& r : ranks) ReadProgress(r);
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid > 0) {
       int r = 0;
-      while (r < options.nproc && pids[r] != pid) ++r;
+      while (r < options.nproc && ranks[r].pid != pid) ++r;
       if (r == options.nproc) continue;
-      pids[r] = -1;
+      ranks[r].pid = -1;
       --alive;
       const int code = WIFEXITED(status)     ? WEXITSTATUS(status)
                        : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
                                              : 1;
-      if (code != 0 && failed_rank < 0) {
+      if (code == 0) continue;
+      const Clock::time_point now = Clock::now();
+      std::string what;
+      if (WIFSIGNALED(status)) {
+        what = "was killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+               strsignal(WTERMSIG(status)) + ")";
+      } else {
+        what = "exited with code " + std::to_string(code);
+      }
+      what += ProgressText(ranks[r], now);
+      if (!terminated) std::fprintf(stderr, "launch: rank %d %s\n", r, what.c_str());
+      if (WIFSIGNALED(status) && !terminated && killed_rank < 0) {
+        killed_rank = r;
+        killed_code = code;
+        killed_what = what;
+      }
+      if (failed_rank < 0) {
         failed_rank = r;
         first_failure = code;
-        failed_at = std::chrono::steady_clock::now();
-        if (WIFSIGNALED(status)) {
-          std::fprintf(stderr, "launch: rank %d was killed by signal %d (%s)\n", r,
-                       WTERMSIG(status), strsignal(WTERMSIG(status)));
-        } else {
-          std::fprintf(stderr, "launch: rank %d exited with code %d\n", r, code);
-        }
+        failed_at = now;
+        failed_what = what;
       }
       continue;
     }
     if (pid < 0 && errno != EINTR) break;
     if (failed_rank >= 0) {
-      const double waited =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - failed_at).count();
+      const Clock::time_point now = Clock::now();
+      const double waited = std::chrono::duration<double>(now - failed_at).count();
       if (!terminated && waited > options.grace_seconds) {
         for (int r = 0; r < options.nproc; ++r) {
-          if (pids[r] > 0) {
-            std::fprintf(stderr, "launch: rank %d still running %.0f s after rank %d failed: "
-                         "SIGTERM\n", r, waited, failed_rank);
-            ::kill(pids[r], SIGTERM);
+          if (ranks[r].pid <= 0) continue;
+          char line[160];
+          std::snprintf(line, sizeof line, "is hung: still running %.1f s after rank %d failed",
+                        waited, failed_rank);
+          const std::string what = line + ProgressText(ranks[r], now);
+          std::fprintf(stderr, "launch: rank %d %s: SIGTERM\n", r, what.c_str());
+          if (hung_rank < 0) {
+            hung_rank = r;
+            hung_what = what;
           }
+          ::kill(ranks[r].pid, SIGTERM);
         }
         terminated = true;
-      } else if (terminated && !killed && waited > options.grace_seconds + 5) {
+      } else if (terminated && !killed && waited > options.grace_seconds + 2) {
         for (int r = 0; r < options.nproc; ++r) {
-          if (pids[r] > 0) ::kill(pids[r], SIGKILL);
+          if (ranks[r].pid > 0) ::kill(ranks[r].pid, SIGKILL);
         }
         killed = true;
       }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  close_all();
   if (failed_rank >= 0) {
-    std::fprintf(stderr, "launch: failed (first failure: rank %d, exit code %d)\n", failed_rank,
-                 first_failure);
+    LaunchFailure blame;
+    if (killed_rank >= 0) {
+      blame = {killed_rank, killed_what};
+      first_failure = killed_code;  // even when another rank's error was reaped first
+    } else if (hung_rank >= 0) {
+      blame = {hung_rank, hung_what};
+    } else {
+      blame = {failed_rank, failed_what};
+    }
+    blame.stop_seconds = std::chrono::duration<double>(Clock::now() - failed_at).count();
+    std::fprintf(stderr,
+                 "launch: failed: rank %d %s (exit code %d; every rank stopped %.1f s after the "
+                 "first failure, of rank %d)\n",
+                 blame.rank, blame.what.c_str(), first_failure, blame.stop_seconds, failed_rank);
+    if (failure != nullptr) *failure = blame;
   }
   return first_failure;
+}
+
+void ReportProgressToLauncher(int64_t step) {
+  static const int fd = [] {
+    const char* v = std::getenv("BIMRIDE_LAUNCH_PROGRESS_FD");
+    if (v == nullptr) return -1;
+    char* end = nullptr;
+    const long x = std::strtol(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || x < 0 || x > 1 << 20) return -1;
+    const int f = static_cast<int>(x);
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (::getsockopt(f, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_DGRAM) return -1;
+    ::fcntl(f, F_SETFD, FD_CLOEXEC);  // not inherited by the XGBoost tracker this rank starts
+    return f;
+  }();
+  if (fd < 0) return;
+  (void)::send(fd, &step, sizeof step, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+void MaybeInjectFault(int rank, int64_t step) {
+  static const char* spec = std::getenv("BIMRIDE_FAULT");
+  if (spec == nullptr) return;
+  int r = -1;
+  long long st = -1;
+  char action[16] = {0};
+  if (std::sscanf(spec, "%d:%lld:%15s", &r, &st, action) != 3 || r != rank || st != step) return;
+  std::fprintf(stderr, "BIMRIDE_FAULT: rank %d at step %lld: %s\n", rank, st, action);
+  std::fflush(stderr);
+  if (std::string(action) == "kill") ::raise(SIGKILL);
+  if (std::string(action) == "hang") {
+    for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  std::_Exit(3);
 }
 
 StatusOr<int> StartRabitTracker(const std::string& host, int port, int world) {
@@ -255,8 +387,10 @@ void DistributedFlags::Add(FlagParser& flags) {
                   "data-parallel: seconds a collective may wait before the job stops, naming "
                   "the rank that died or hung");
   flags.AddString("checkpoint-dir", &checkpoint_dir,
-                  "torch: folder for rank 0's checkpoints; a restarted job resumes from it");
-  flags.AddInt("checkpoint-every", &checkpoint_every, "torch: optimizer steps between checkpoints");
+                  "torch, xgboost: folder for rank 0's checkpoints; a restarted job resumes "
+                  "from it");
+  flags.AddInt("checkpoint-every", &checkpoint_every,
+               "optimizer steps (torch) or boosting rounds (xgboost) between checkpoints");
 }
 
 StatusOr<int> DistributedFlags::MaybeLaunch() const {
@@ -269,7 +403,7 @@ StatusOr<int> DistributedFlags::MaybeLaunch() const {
   ASSIGN_OR_RETURN(std::vector<std::string> argv, SelfCommandWithoutNproc());
   LocalLaunchOptions lo;
   lo.nproc = static_cast<int>(nproc);
-  lo.grace_seconds = timeout_seconds + 10;
+  lo.grace_seconds = std::min(3.0, timeout_seconds);
   return RunLocalRanks(argv, lo);
 }
 

@@ -73,9 +73,10 @@ struct TrainerOptions {
   std::vector<int> fixed_iterations;
   Params params;  // the trainer's own hyper-parameters
   DistributedOptions distributed;
-  // Checkpoints (trainers that support them: "torch"): rank 0 writes the whole training state
-  // into this folder every `checkpoint_every_steps` optimizer steps (write + rename), and a
-  // training that finds a checkpoint of the same run there resumes from it. Empty: none.
+  // Checkpoints (trainers that support them: "torch", "xgboost"): rank 0 writes the whole
+  // training state into this folder every `checkpoint_every_steps` optimizer steps (torch) or
+  // boosting rounds (xgboost) (write + rename), and a training that finds a checkpoint of the
+  // same run there resumes from it. Empty: none.
   std::string checkpoint_dir;
   int checkpoint_every_steps = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 
@@ -61,6 +62,39 @@ std::string Num(double v) {
   return s.str();
 }
 
+constexpr const char* kCheckpointAttrs[] = {"bimride_tag", "bimride_rounds_run",
+                                            "bimride_best_round", "bimride_best_metric",
+                                            "bimride_without", "bimride_done"};
+
+StatusOr<std::string> GetAttr(BoosterHandle b, const char* key, const std::string& file) {
+  const char* value = nullptr;
+  int found = 0;
+  RETURN_IF_ERROR(XgbStatus(XGBoosterGetAttr(b, key, &value, &found), file + ": attribute " + key));
+  if (found == 0 || value == nullptr) {
+    return InvalidArgumentError(file + ": not a checkpoint of ours (no attribute " + key + ")");
+  }
+  return std::string(value);
+}
+
+// The checkpoint's bytes: read by the writer and, in a collective, broadcast from rank 0 (so
+// every worker resumes the same state). Empty: no checkpoint.
+StatusOr<std::string> ReadCheckpoint(const std::string& file, const XgboostOptions& o) {
+  std::string bytes;
+  if (o.checkpoint_writer && FileExists(file)) {
+    ASSIGN_OR_RETURN(bytes, ReadFile(file));
+  }
+  if (o.communicator_config.empty()) return bytes;
+  uint64_t size = bytes.size();
+  RETURN_IF_ERROR(XgbStatus(XGCommunicatorBroadcast(&size, sizeof size, 0),
+                            file + ": broadcasting the checkpoint's size"));
+  bytes.resize(size);
+  if (size > 0) {
+    RETURN_IF_ERROR(XgbStatus(XGCommunicatorBroadcast(bytes.data(), size, 0),
+                              file + ": broadcasting the checkpoint"));
+  }
+  return bytes;
+}
+
 // Trains one booster on cache[0] (labels set), watching cache[1] when present.
 StatusOr<TrainedXgboostOutput> TrainOneOutput(int64_t rows, std::vector<DMatrixHandle>& cache,
                                               std::vector<const char*>& names,
@@ -70,6 +104,17 @@ StatusOr<TrainedXgboostOutput> TrainOneOutput(int64_t rows, std::vector<DMatrixH
   Booster booster;
   RETURN_IF_ERROR(XgbStatus(XGBoosterCreate(cache.data(), cache.size(), booster.out()),
                             "XGBoosterCreate"));
+  const std::string checkpoint =
+      o.checkpoint_path.empty() ? "" : o.checkpoint_path + "_output_" + std::to_string(output) + ".json";
+  std::string resume;
+  if (!checkpoint.empty()) {
+    ASSIGN_OR_RETURN(resume, ReadCheckpoint(checkpoint, o));
+    if (!resume.empty()) {
+      RETURN_IF_ERROR(XgbStatus(
+          XGBoosterLoadModelFromBuffer(booster.get(), resume.data(), resume.size()),
+          checkpoint + ": loading the checkpoint"));
+    }
+  }
   std::vector<std::pair<std::string, std::string>> params = {
       {"objective", o.objective},
       {"tree_method", o.tree_method},
@@ -96,7 +141,59 @@ StatusOr<TrainedXgboostOutput> TrainOneOutput(int64_t rows, std::vector<DMatrixH
   result.best_valid_metric = kNaN;
   const bool has_valid = cache.size() > 1;
   int rounds_without_improvement = 0;
-  for (int round = 0; round < o.rounds; ++round) {
+  bool done = false;
+  if (!resume.empty()) {
+    ASSIGN_OR_RETURN(std::string tag, GetAttr(booster.get(), "bimride_tag", checkpoint));
+    if (tag != o.checkpoint_tag) {
+      return InvalidArgumentError(checkpoint + ": the checkpoint belongs to another run (" + tag +
+                                  "; this run is " + o.checkpoint_tag + ")");
+    }
+    std::string v[5];
+    for (int i = 0; i < 5; ++i) {
+      ASSIGN_OR_RETURN(v[i], GetAttr(booster.get(), kCheckpointAttrs[i + 1], checkpoint));
+    }
+    result.rounds_run = std::atoi(v[0].c_str());
+    result.best_round = std::atoi(v[1].c_str());
+    result.best_valid_metric = v[2] == "nan" ? kNaN : std::strtod(v[2].c_str(), nullptr);
+    rounds_without_improvement = std::atoi(v[3].c_str());
+    done = v[4] == "1";
+    int boosted = 0;
+    RETURN_IF_ERROR(XgbStatus(XGBoosterBoostedRounds(booster.get(), &boosted), checkpoint));
+    if (boosted != result.rounds_run || result.rounds_run > o.rounds) {
+      return InvalidArgumentError(checkpoint + ": holds " + std::to_string(boosted) +
+                                  " rounds but says " + v[0] + " (of " +
+                                  std::to_string(o.rounds) + ")");
+    }
+    result.resumed_at_round = result.rounds_run;
+  }
+  // Writes the checkpoint (the writer only): the booster with the round and early-stopping
+  // state as attributes, written to a temporary name and renamed.
+  const auto write_checkpoint = [&](bool finished) -> Status {
+    if (checkpoint.empty() || o.checkpoint_every <= 0 || !o.checkpoint_writer) return OkStatus();
+    const std::string values[] = {o.checkpoint_tag,
+                                  std::to_string(result.rounds_run),
+                                  std::to_string(result.best_round),
+                                  std::isnan(result.best_valid_metric)
+                                      ? std::string("nan")
+                                      : Num(result.best_valid_metric),
+                                  std::to_string(rounds_without_improvement),
+                                  finished ? "1" : "0"};
+    for (int i = 0; i < 6; ++i) {
+      RETURN_IF_ERROR(XgbStatus(
+          XGBoosterSetAttr(booster.get(), kCheckpointAttrs[i], values[i].c_str()), checkpoint));
+    }
+    bst_ulong length = 0;
+    const char* bytes = nullptr;
+    RETURN_IF_ERROR(XgbStatus(
+        XGBoosterSaveModelToBuffer(booster.get(), R"({"format": "json"})", &length, &bytes),
+        checkpoint + ": saving the checkpoint"));
+    RETURN_IF_ERROR(WriteFileAtomic(checkpoint, std::string(bytes, length)));
+    for (const char* key : kCheckpointAttrs) {
+      RETURN_IF_ERROR(XgbStatus(XGBoosterSetAttr(booster.get(), key, nullptr), checkpoint));
+    }
+    return OkStatus();
+  };
+  for (int round = result.rounds_run; !done && round < o.rounds; ++round) {
     const auto round_start = std::chrono::steady_clock::now();
     RETURN_IF_ERROR(XgbStatus(XGBoosterUpdateOneIter(booster.get(), round, cache[0]),
                               "round " + std::to_string(round + 1)));
@@ -130,6 +227,15 @@ StatusOr<TrainedXgboostOutput> TrainOneOutput(int64_t rows, std::vector<DMatrixH
     if (o.early_stopping_rounds > 0 && rounds_without_improvement >= o.early_stopping_rounds) {
       break;
     }
+    if (o.checkpoint_every > 0 && result.rounds_run % o.checkpoint_every == 0 &&
+        result.rounds_run < o.rounds) {
+      RETURN_IF_ERROR(write_checkpoint(false));
+    }
+  }
+  if (!done) RETURN_IF_ERROR(write_checkpoint(true));
+  // A resumed booster still carries the checkpoint's attributes: not part of the model.
+  for (const char* key : kCheckpointAttrs) {
+    RETURN_IF_ERROR(XgbStatus(XGBoosterSetAttr(booster.get(), key, nullptr), "clearing attributes"));
   }
   Booster best;
   BoosterHandle to_save = booster.get();

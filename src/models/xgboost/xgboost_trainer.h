@@ -42,11 +42,24 @@ struct XgboostOptions {
   // so every worker grows the same trees. The communicator is finalised before returning.
   // Empty: one process.
   std::string communicator_config;
+  // Checkpoints: with `checkpoint_every` > 0, after every that many rounds (and when an
+  // output's booster is done) the booster of output k — its trees and, as model attributes, the
+  // round, the early-stopping state and `checkpoint_tag` — is written atomically to
+  // `checkpoint_path` + "_output_<k>.json" by the writer (rank 0). A training that finds such a
+  // file resumes from it (in the collective, rank 0 reads it and broadcasts it to every
+  // worker): the trees of the rounds it holds are kept and training goes on from the next
+  // round, to the trees of an uninterrupted run (for subsample = 1: XGBoost does not save its
+  // random state). A checkpoint whose tag differs is refused (another run's). Empty path: none.
+  std::string checkpoint_path;
+  int checkpoint_every = 0;
+  bool checkpoint_writer = true;
+  std::string checkpoint_tag;
 };
 
 struct TrainedXgboostOutput {
   std::string model_json;        // XGBoost JSON model; trees after the best round dropped
   int rounds_run = 0;
+  int resumed_at_round = 0;      // rounds taken from a checkpoint (0: none)
   int best_round = 0;            // 1-based; the model keeps rounds 1..best_round
   double best_valid_metric = 0;  // NaN without validation data
 };

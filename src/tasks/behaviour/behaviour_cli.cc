@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <sstream>
 
 #include "cli/command.h"
@@ -61,21 +62,87 @@ StatusOr<std::vector<uint64_t>> ParseSeeds(const std::string& text) {
   return seeds;
 }
 
+// `train behaviour --target retention`: train and score on the city's cut-offs, publish the
+// model with the riders' features at the end of the data.
+int TrainAndPublishRetention(const simulator::SimulatedCity& city, const std::string& city_path,
+                             const RetentionOptions& o, const std::string& name,
+                             const std::string& repo, bool no_publish,
+                             const std::vector<std::string>& args) {
+  auto reg = registry::Registry::Open(repo);
+  if (!reg.ok()) return ReportError(reg.status());
+  const simulator::CityFilePaths paths = simulator::CityFilePathsFor(city_path);
+  auto run = StartRetentionRun(**reg, {paths.trips, paths.requests, paths.riders}, o,
+                               std::vector<std::string>(args.begin(), args.end()));
+  if (!run.ok()) return ReportError(run.status());
+  std::printf("run %s: retention models on %zu riders\n", (*run)->run_id().c_str(),
+              city.riders.size());
+  std::fflush(stdout);
+  StatusOr<RetentionResult> result = TrainRetentionModels(city, o);
+  if (!result.ok()) return ReportError(result.status().WithContext("train behaviour"));
+  std::string train_days, test_days;
+  for (int32_t d : result->train_cutoffs) train_days += " " + std::to_string(d);
+  for (int32_t d : result->test_cutoffs) test_days += " " + std::to_string(d);
+  std::printf("split: training cut-off days%s (%lld rows, the last one validation: %lld rows), "
+              "test cut-off days%s (%lld rows)\n",
+              train_days.c_str(), static_cast<long long>(result->train_rows),
+              static_cast<long long>(result->valid_rows), test_days.c_str(),
+              static_cast<long long>(result->test_rows));
+  std::printf("%-18s %8s %9s %8s %8s %9s %12s\n", "model", "AUC", "log-loss", "Brier", "ECE",
+              "lift@10%", "train rows/s");
+  std::map<std::string, double> metrics;
+  for (const ConversionScore& s : result->scores) {
+    std::printf("%-18s %8.4f %9.4f %8.4f %8.4f %9.3f %12.0f\n", s.model.c_str(), s.test.auc,
+                s.test.log_loss, s.test.brier, s.test.ece, s.test.lift_top_decile,
+                s.train_rows_per_second);
+    metrics[s.model + "_test_auc"] = s.test.auc;
+    metrics[s.model + "_test_log_loss"] = s.test.log_loss;
+    metrics[s.model + "_test_ece"] = s.test.ece;
+  }
+  if (Status st = (*run)->LogMetrics(metrics, 0); !st.ok()) return ReportError(st);
+  std::string folder;
+  if (!no_publish) {
+    // Served with every rider's features at the end of the data.
+    auto snapshot = RetentionFeaturesAt(city, static_cast<int32_t>(city.days.size()));
+    if (!snapshot.ok()) return ReportError(snapshot.status());
+    auto written = WriteRetentionModelFolder(*result, o.learned.front(), *snapshot,
+                                             o.horizon_days, name, (*run)->run_id());
+    if (!written.ok()) return ReportError(written.status());
+    folder = *written;
+  }
+  auto published = train::FinishTrainingRun(**reg, **run, folder);
+  if (!published.ok()) return ReportError(published.status());
+  if (*published) {
+    std::printf("published %s version %lld to %s\n", (*published)->name.c_str(),
+                static_cast<long long>((*published)->version), repo.c_str());
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunTrainBehaviour(const std::vector<std::string>& args) {
   FlagParser flags("bimride train behaviour",
                    "Train conversion models (P(book | quote, rider history)) on a simulated "
-                   "city's quote log, score them on its later days against the baselines, and "
-                   "publish the chosen one as a classifier.");
-  std::string city_path, model = "xgboost", name = "conversion", work;
+                   "city's quote log, or with --target retention retention models (P(rider "
+                   "still active 28 days later)) on its riders' cut-off days; score them on "
+                   "the later period against the baselines, and publish the chosen one as a "
+                   "classifier.");
+  std::string city_path, model = "xgboost", name, work, target = "conversion";
   std::string repo = registry::DefaultRepositoryRoot();
   int64_t train_days = 0, valid_days = 7, threads = 2, seed = 42;
+  int64_t horizon_days = 28, cutoff_step_days = 7, first_cutoff_day = 14, test_cutoffs = 2;
   bool no_publish = false;
+  flags.AddString("target", &target,
+                  "conversion (P(book | quote, rider history)) or retention (P(rider still "
+                  "active --horizon-days later | history up to a cut-off day))");
+  flags.AddInt("horizon-days", &horizon_days, "retention: days ahead the label looks");
+  flags.AddInt("cutoff-step-days", &cutoff_step_days, "retention: days between cut-off days");
+  flags.AddInt("first-cutoff-day", &first_cutoff_day, "retention: the first cut-off day");
+  flags.AddInt("test-cutoffs", &test_cutoffs, "retention: the last cut-offs, scored not trained");
   flags.AddString("city", &city_path, "trips file of a simulated city (its .requests.csv and "
                                       ".riders.csv beside it)", /*required=*/true);
   flags.AddString("model", &model, "learned model to publish: xgboost or torch");
-  flags.AddString("name", &name, "model name in the registry");
+  flags.AddString("name", &name, "model name in the registry (default: the target)");
   flags.AddInt("train-days", &train_days, "training days (0: the first 75%)");
   flags.AddInt("valid-days", &valid_days, "last training days used for early stopping");
   flags.AddInt("threads", &threads, "training threads");
@@ -88,6 +155,12 @@ int RunTrainBehaviour(const std::vector<std::string>& args) {
     return ReportError(InvalidArgumentError("--model: want xgboost or torch, got '" + model + "'"),
                        /*usage=*/true);
   }
+  if (target != "conversion" && target != "retention") {
+    return ReportError(
+        InvalidArgumentError("--target: want conversion or retention, got '" + target + "'"),
+        /*usage=*/true);
+  }
+  if (name.empty()) name = target;
   StatusOr<simulator::SimulatedCity> city = simulator::ReadSimulatedCity(city_path);
   if (!city.ok()) return ReportError(city.status());
   if (city->quotes.empty() || city->riders.empty()) {
@@ -95,17 +168,29 @@ int RunTrainBehaviour(const std::vector<std::string>& args) {
         city_path + ": no quotes or riders beside it (want the .requests.csv and .riders.csv "
                     "that `bimride simulate` writes)"));
   }
+  if (work.empty()) {
+    StatusOr<std::string> tmp = MakeTempDir("bimride-behaviour");
+    if (!tmp.ok()) return ReportError(tmp.status());
+    work = *tmp;
+  }
+  if (target == "retention") {
+    RetentionOptions ro;
+    ro.horizon_days = static_cast<int32_t>(horizon_days);
+    ro.cutoff_step_days = static_cast<int32_t>(cutoff_step_days);
+    ro.first_cutoff_day = static_cast<int32_t>(first_cutoff_day);
+    ro.test_cutoffs = static_cast<int32_t>(test_cutoffs);
+    ro.threads = static_cast<int>(threads);
+    ro.seed = static_cast<uint64_t>(seed);
+    ro.learned = {model};
+    ro.work_dir = work;
+    return TrainAndPublishRetention(*city, city_path, ro, name, repo, no_publish, args);
+  }
   ConversionOptions o;
   o.train_days = static_cast<int32_t>(train_days);
   o.valid_days = static_cast<int32_t>(valid_days);
   o.threads = static_cast<int>(threads);
   o.seed = static_cast<uint64_t>(seed);
   o.learned = {model};
-  if (work.empty()) {
-    StatusOr<std::string> tmp = MakeTempDir("bimride-behaviour");
-    if (!tmp.ok()) return ReportError(tmp.status());
-    work = *tmp;
-  }
   o.work_dir = work;
   auto reg = registry::Registry::Open(repo);
   if (!reg.ok()) return ReportError(reg.status());

@@ -110,6 +110,7 @@ StatusOr<ScoredClassifier> TrainAndScoreClassifier(
   out.score.iterations =
       out.model.best_iterations.empty() ? 0 : out.model.best_iterations[0];
   ASSIGN_OR_RETURN(out.score.test, ComputeClassifierMetrics(p, test.targets));
+  out.test_probability = std::move(p);
   return out;
 }
 

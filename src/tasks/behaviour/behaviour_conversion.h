@@ -39,6 +39,8 @@ struct ConversionScore {
   double train_seconds = 0;
   double train_rows_per_second = 0;  // learned models: rows × iterations / s, as the trainer says
   int iterations = 0;                // boosting rounds / epochs kept
+  // Retention only (ComputeEceUncertainty of the test predictions); zero elsewhere.
+  EceUncertainty ece_uncertainty;
 };
 
 struct ConversionResult {
@@ -60,6 +62,7 @@ StatusOr<ConversionResult> TrainConversionModels(const simulator::SimulatedCity&
 struct ScoredClassifier {
   ConversionScore score;
   train::TrainedModel model;
+  std::vector<float> test_probability;  // what was scored
 };
 StatusOr<ScoredClassifier> TrainAndScoreClassifier(
     const std::string& kind, const train::Params& params, int threads, uint64_t seed,

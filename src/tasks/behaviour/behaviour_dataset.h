@@ -51,6 +51,13 @@ struct RiderHistory {
   // Adds one quote the rider answered.
   void Add(int64_t time_us, double price_ratio, double surge, bool booked);
 };
+// Retention features (behaviour_retention.h builds them; the serving spec reads them back).
+inline constexpr int kRetentionFeatures = 11;
+inline constexpr std::array<const char*, kRetentionFeatures> kRetentionFeatureNames = {
+    "quotes",           "bookings",          "booking_rate",      "quotes_last_7d",
+    "quotes_last_28d",  "days_since_quote",  "days_since_booking", "dear_declines",
+    "no_driver",        "tenure_days",       "recent_surge"};
+
 inline constexpr double kDearPriceRatio = 1.3;
 
 // The fields of a quote a model sees (what a client sends to the server).

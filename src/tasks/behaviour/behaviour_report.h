@@ -42,7 +42,12 @@ struct SeedEvaluation {
 struct BehaviourChecks {
   bool learned_beat_baselines = true;  // every learned model, every seed: AUC and log-loss
   bool retention_learned_beat_baselines = true;
-  double worst_retention_ece = 0;
+  double worst_retention_ece = 0;  // the raw learned models
+  // The isotonic-calibrated learned models ("<kind>+isotonic"): the worst equal-width ECE, and
+  // that model's bootstrap interval and noise floor.
+  double worst_calibrated_retention_ece = 0;
+  EceUncertainty worst_calibrated_retention_uncertainty;
+  std::string worst_calibrated_retention_model;
   double worst_learned_ece = 0;
   int64_t price_test_cells = 0, price_test_covered = 0;
   int64_t rd_cells = 0, rd_covered = 0;

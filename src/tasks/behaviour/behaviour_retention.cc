@@ -35,25 +35,17 @@ models::TabularData Select(const RetentionRows& rows, const std::vector<int32_t>
 
 }  // namespace
 
-StatusOr<RetentionRows> BuildRetentionRows(const simulator::SimulatedCity& city,
-                                           const RetentionOptions& o) {
-  const int32_t days = static_cast<int32_t>(city.days.size());
-  if (city.riders.empty()) return InvalidArgumentError("retention: the city has no riders");
-  if (o.horizon_days < 1 || o.cutoff_step_days < 1 || o.first_cutoff_day < 1) {
-    return InvalidArgumentError("retention: horizon, cut-off step and first cut-off must be >= 1");
-  }
-  if (o.first_cutoff_day + o.horizon_days > days - 1) {
-    return InvalidArgumentError("retention: a city of " + std::to_string(days) +
-                                " days has no cut-off day with " + std::to_string(o.horizon_days) +
-                                " days after it (first cut-off day " +
-                                std::to_string(o.first_cutoff_day) + ")");
-  }
+namespace {
+
+// Walks the quote log once over the increasing `cutoffs` and calls
+// row(cutoff day, rider index, feature row) for every rider active on each cut-off day.
+template <typename RowFn>
+Status ForEachActiveRider(const simulator::SimulatedCity& city,
+                          const std::vector<int32_t>& cutoffs, const RowFn& row_fn) {
   const int64_t first_day_us = city.days.front().day_start_us;
   std::vector<RetentionState> state(city.riders.size() + 1);
-  RetentionRows rows;
-  rows.data.num_features = kRetentionFeatures;
   size_t next_quote = 0;
-  for (int32_t c = o.first_cutoff_day; c + o.horizon_days <= days - 1; c += o.cutoff_step_days) {
+  for (int32_t c : cutoffs) {
     const int64_t cutoff_us = first_day_us + c * kMicrosPerDay;
     for (; next_quote < city.quotes.size() &&
            city.quotes[next_quote].request_time_us < cutoff_us;
@@ -109,13 +101,61 @@ StatusOr<RetentionRows> BuildRetentionRows(const simulator::SimulatedCity& city,
           static_cast<float>(s.no_driver),
           static_cast<float>(std::min(365, c - rider.signup_day)),
           static_cast<float>(s.recent_surge)};
-      rows.data.features.insert(rows.data.features.end(), row, row + kRetentionFeatures);
-      rows.data.targets.push_back(ActiveOn(rider, c + o.horizon_days) ? 1.0f : 0.0f);
-      rows.cutoff.push_back(c);
-      ++rows.data.rows;
+      row_fn(c, idx, row);
     }
   }
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<RetentionRows> BuildRetentionRows(const simulator::SimulatedCity& city,
+                                           const RetentionOptions& o) {
+  const int32_t days = static_cast<int32_t>(city.days.size());
+  if (city.riders.empty()) return InvalidArgumentError("retention: the city has no riders");
+  if (o.horizon_days < 1 || o.cutoff_step_days < 1 || o.first_cutoff_day < 1) {
+    return InvalidArgumentError("retention: horizon, cut-off step and first cut-off must be >= 1");
+  }
+  if (o.first_cutoff_day + o.horizon_days > days - 1) {
+    return InvalidArgumentError("retention: a city of " + std::to_string(days) +
+                                " days has no cut-off day with " + std::to_string(o.horizon_days) +
+                                " days after it (first cut-off day " +
+                                std::to_string(o.first_cutoff_day) + ")");
+  }
+  std::vector<int32_t> cutoffs;
+  for (int32_t c = o.first_cutoff_day; c + o.horizon_days <= days - 1; c += o.cutoff_step_days) {
+    cutoffs.push_back(c);
+  }
+  RetentionRows rows;
+  rows.data.num_features = kRetentionFeatures;
+  RETURN_IF_ERROR(ForEachActiveRider(
+      city, cutoffs, [&](int32_t c, size_t idx, const float* row) {
+        rows.data.features.insert(rows.data.features.end(), row, row + kRetentionFeatures);
+        rows.data.targets.push_back(ActiveOn(city.riders[idx], c + o.horizon_days) ? 1.0f : 0.0f);
+        rows.cutoff.push_back(c);
+        ++rows.data.rows;
+      }));
   return rows;
+}
+
+StatusOr<RetentionSnapshot> RetentionFeaturesAt(const simulator::SimulatedCity& city,
+                                                int32_t cutoff_day) {
+  const int32_t days = static_cast<int32_t>(city.days.size());
+  if (city.riders.empty() || days == 0) {
+    return InvalidArgumentError("retention: the city has no riders or days");
+  }
+  if (cutoff_day < 1 || cutoff_day > days) {
+    return InvalidArgumentError("retention: snapshot day " + std::to_string(cutoff_day) +
+                                " is outside the city's days 1.." + std::to_string(days));
+  }
+  RetentionSnapshot snap;
+  snap.cutoff_day = cutoff_day;
+  snap.cutoff_us = city.days.front().day_start_us + cutoff_day * kMicrosPerDay;
+  RETURN_IF_ERROR(ForEachActiveRider(city, {cutoff_day}, [&](int32_t, size_t idx, const float* row) {
+    snap.rider_id.push_back(city.riders[idx].id);
+    snap.features.insert(snap.features.end(), row, row + kRetentionFeatures);
+  }));
+  return snap;
 }
 
 StatusOr<RetentionResult> TrainRetentionModels(const simulator::SimulatedCity& city,
@@ -149,7 +189,7 @@ StatusOr<RetentionResult> TrainRetentionModels(const simulator::SimulatedCity& c
   if (fit.rows == 0 || valid.rows == 0 || test.rows == 0) {
     return InvalidArgumentError("retention: a part of the split has no riders");
   }
-  std::vector<float> p(static_cast<size_t>(test.rows));
+  std::vector<float> p(static_cast<size_t>(test.rows)), base_rate_p, recency_p;
   {
     double mean = 0;
     for (float y : train_all.targets) mean += y;
@@ -159,6 +199,7 @@ StatusOr<RetentionResult> TrainRetentionModels(const simulator::SimulatedCity& c
     s.model = "base_rate";
     ASSIGN_OR_RETURN(s.test, ComputeClassifierMetrics(p, test.targets));
     r.scores.push_back(std::move(s));
+    base_rate_p = p;
   }
   {
     constexpr int kRecency = 5;  // days_since_quote
@@ -177,7 +218,9 @@ StatusOr<RetentionResult> TrainRetentionModels(const simulator::SimulatedCity& c
     s.model = "logistic_recency";
     ASSIGN_OR_RETURN(s.test, ComputeClassifierMetrics(p, test.targets));
     r.scores.push_back(std::move(s));
+    recency_p = p;
   }
+  std::vector<std::vector<float>> scored = {base_rate_p, recency_p};
   for (const std::string& kind : o.learned) {
     const std::string dir =
         (o.work_dir.empty() ? std::string("behaviour_models") : o.work_dir) + "/retention_" + kind;
@@ -187,7 +230,28 @@ StatusOr<RetentionResult> TrainRetentionModels(const simulator::SimulatedCity& c
                                              : kind == "torch" ? o.torch_params
                                                                : train::Params{},
                                              o.threads, o.seed, fit, valid, test, dir));
+    // Isotonic calibration fitted on the validation cut-off (out of sample for the fit, before
+    // every test cut-off), as decided in docs/behaviour.md before it ran on the report's seeds.
+    std::vector<float> pv(static_cast<size_t>(valid.rows));
+    RETURN_IF_ERROR(c.model.model->Predict(valid.features.data(), valid.rows, pv.data()));
+    for (float& v : pv) v = std::clamp(v, 0.0f, 1.0f);
+    ASSIGN_OR_RETURN(IsotonicCalibration iso, IsotonicCalibration::Fit(pv, valid.targets));
+    std::vector<float> calibrated(c.test_probability.size());
+    for (size_t i = 0; i < calibrated.size(); ++i) {
+      calibrated[i] = iso.Apply(c.test_probability[i]);
+    }
+    ConversionScore cs = c.score;
+    cs.model = kind + "+isotonic";
+    ASSIGN_OR_RETURN(cs.test, ComputeClassifierMetrics(calibrated, test.targets));
     r.scores.push_back(std::move(c.score));
+    scored.push_back(std::move(c.test_probability));
+    r.learned.push_back(std::move(c.model));
+    r.scores.push_back(std::move(cs));
+    scored.push_back(std::move(calibrated));
+  }
+  for (size_t k = 0; k < r.scores.size(); ++k) {
+    ASSIGN_OR_RETURN(r.scores[k].ece_uncertainty,
+                     ComputeEceUncertainty(scored[k], test.targets, 10, 200, o.seed + k));
   }
   return r;
 }

@@ -27,11 +27,7 @@
 
 namespace bimride::tasks::behaviour {
 
-inline constexpr int kRetentionFeatures = 11;
-inline constexpr std::array<const char*, kRetentionFeatures> kRetentionFeatureNames = {
-    "quotes",           "bookings",          "booking_rate",      "quotes_last_7d",
-    "quotes_last_28d",  "days_since_quote",  "days_since_booking", "dear_declines",
-    "no_driver",        "tenure_days",       "recent_surge"};
+// kRetentionFeatures, kRetentionFeatureNames: behaviour_dataset.h.
 
 struct RetentionOptions {
   int32_t horizon_days = 28;
@@ -59,10 +55,27 @@ struct RetentionRows {
 StatusOr<RetentionRows> BuildRetentionRows(const simulator::SimulatedCity& city,
                                            const RetentionOptions& options);
 
+// The features of every rider active on `cutoff_day` (history before that day's start), as the
+// rows of BuildRetentionRows are made, without labels: what a published retention model is
+// served with. `cutoff_day` may be the day after the city's last (its end). InvalidArgument
+// for a day outside 1..days or a city without riders.
+struct RetentionSnapshot {
+  int32_t cutoff_day = 0;
+  int64_t cutoff_us = 0;         // the start of that day
+  std::vector<int64_t> rider_id;  // one per row of `features`
+  std::vector<float> features;    // rider_id.size() × kRetentionFeatures
+};
+StatusOr<RetentionSnapshot> RetentionFeaturesAt(const simulator::SimulatedCity& city,
+                                                int32_t cutoff_day);
+
 struct RetentionResult {
   std::vector<int32_t> train_cutoffs, test_cutoffs;
   int64_t train_rows = 0, valid_rows = 0, test_rows = 0;
-  std::vector<ConversionScore> scores;  // base_rate, logistic_recency, then the learned kinds
+  // base_rate, logistic_recency, then per learned kind: the model, and the model with an
+  // isotonic calibration fitted on the validation cut-off ("<kind>+isotonic"). Every score has
+  // its ece_uncertainty.
+  std::vector<ConversionScore> scores;
+  std::vector<train::TrainedModel> learned;  // same order as options.learned
 };
 
 StatusOr<RetentionResult> TrainRetentionModels(const simulator::SimulatedCity& city,

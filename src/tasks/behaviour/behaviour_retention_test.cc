@@ -68,12 +68,20 @@ TEST(BehaviourRetentionTest, LearnedModelIsScoredOnLaterCutoffsThanItsLabels) {
   ASSERT_EQ(r->test_cutoffs, std::vector<int32_t>{18});
   EXPECT_EQ(r->train_cutoffs, (std::vector<int32_t>{3, 6, 9}));
   for (int32_t c : r->train_cutoffs) EXPECT_LE(c + o.horizon_days, 18);
-  ASSERT_EQ(r->scores.size(), 3u);
+  ASSERT_EQ(r->scores.size(), 4u);
   EXPECT_EQ(r->scores[1].model, "logistic_recency");
+  EXPECT_EQ(r->scores[2].model, "xgboost");
+  EXPECT_EQ(r->scores[3].model, "xgboost+isotonic");
   for (const ConversionScore& s : r->scores) {
     EXPECT_GT(s.test.count, 100);
     EXPECT_GT(s.test.base_rate, 0.5);
+    // Every row has its ECE interval and noise floor.
+    EXPECT_LE(s.ece_uncertainty.ci_low, s.ece_uncertainty.ci_high) << s.model;
+    EXPECT_GT(s.ece_uncertainty.noise_floor, 0) << s.model;
   }
+  // The calibrated model scores the same rows with other probabilities.
+  EXPECT_EQ(r->scores[3].test.count, r->scores[2].test.count);
+  EXPECT_NE(r->scores[3].test.log_loss, r->scores[2].test.log_loss);
 }
 
 TEST(BehaviourRetentionTest, ACityTooShortIsRefused) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <memory>
 #include <sstream>
 
@@ -191,8 +192,114 @@ StatusOr<FeatureAdapter> MakeConversionFeatureAdapter(const FeatureAdapterContex
   });
 }
 
+std::vector<std::string> RetentionRawFields() { return {"rider_id"}; }
+
+namespace {
+
+std::string RetentionHeader() {
+  std::string h = "rider_id";
+  for (const char* n : kRetentionFeatureNames) h += std::string(",") + n;
+  return h;
+}
+
+}  // namespace
+
+std::string RetentionFeaturesToCsv(int64_t snapshot_us, const std::vector<int64_t>& rider_id,
+                                   const std::vector<float>& features) {
+  std::string out = "# snapshot " + FormatCivil(snapshot_us) + "\n" + RetentionHeader() + "\n";
+  char cell[64];
+  for (size_t r = 0; r < rider_id.size(); ++r) {
+    out += std::to_string(rider_id[r]);
+    for (int k = 0; k < kRetentionFeatures; ++k) {
+      std::snprintf(cell, sizeof cell, ",%.9g", features[r * kRetentionFeatures + k]);
+      out += cell;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+StatusOr<RetentionFeatureTable> RetentionFeaturesFromCsv(const std::string& text,
+                                                         const std::string& source) {
+  std::stringstream in(text);
+  std::string line;
+  RetentionFeatureTable t;
+  const std::string prefix = "# snapshot ";
+  if (!std::getline(in, line) || line.rfind(prefix, 0) != 0) {
+    return InvalidArgumentError(source + ": line 1: want '# snapshot YYYY-MM-DD HH:MM:SS'");
+  }
+  StatusOr<int64_t> when = ParseCivil(line.substr(prefix.size()));
+  if (!when.ok()) return InvalidArgumentError(source + ": line 1: " + when.status().message());
+  t.snapshot_us = *when;
+  const std::string header = RetentionHeader();
+  if (!std::getline(in, line) || line != header) {
+    return InvalidArgumentError(source + ": line 2: header must be '" + header + "'");
+  }
+  int64_t number = 2;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty()) continue;
+    auto bad = [&](const std::string& what) {
+      return InvalidArgumentError(source + ": line " + std::to_string(number) + ": " + what);
+    };
+    const std::vector<std::string> f = SplitCsvLine(line);
+    if (f.size() != kRetentionFeatures + 1) {
+      return bad("want " + std::to_string(kRetentionFeatures + 1) + " fields, got " +
+                 std::to_string(f.size()));
+    }
+    int64_t id = 0;
+    if (!ParseInt(f[0], &id) || id < 1) return bad("rider_id must be a whole number >= 1");
+    std::vector<float> row(kRetentionFeatures);
+    for (int k = 0; k < kRetentionFeatures; ++k) {
+      double v = 0;
+      if (!ParseNumber(f[k + 1], &v) || v < 0) {
+        return bad(std::string(kRetentionFeatureNames[k]) + " must be a number >= 0");
+      }
+      row[k] = static_cast<float>(v);
+    }
+    if (!t.rows.emplace(id, std::move(row)).second) return bad("rider " + f[0] + " appears twice");
+  }
+  return t;
+}
+
+StatusOr<FeatureAdapter> MakeRetentionFeatureAdapter(const FeatureAdapterContext& context) {
+  const std::string path = context.version_dir + "/" + kRetentionFeaturesFile;
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  ASSIGN_OR_RETURN(RetentionFeatureTable table, RetentionFeaturesFromCsv(text, path));
+  auto state = std::make_shared<const RetentionFeatureTable>(std::move(table));
+  return FeatureAdapter([state](const RawBatch& batch,
+                                int num_features) -> StatusOr<std::vector<float>> {
+    const std::string spec = kRetentionFeatureSpecName;
+    if (num_features != kRetentionFeatures) {
+      return InvalidArgumentError(spec + ": model takes " + std::to_string(num_features) +
+                                  " features, the spec makes " +
+                                  std::to_string(kRetentionFeatures));
+    }
+    const RawColumn* ids = batch.Find("rider_id");
+    if (ids == nullptr) return InvalidArgumentError(spec + ": missing raw field 'rider_id'");
+    std::vector<float> out(static_cast<size_t>(batch.rows) * num_features);
+    for (int64_t r = 0; r < batch.rows; ++r) {
+      const std::string where = spec + ": row " + std::to_string(r) + ": field 'rider_id': ";
+      const double* v = std::get_if<double>(&ids->values[r]);
+      if (v == nullptr || !std::isfinite(*v) || *v != std::floor(*v) || *v < 1) {
+        return InvalidArgumentError(where + "must be a whole number >= 1");
+      }
+      const auto it = state->rows.find(static_cast<int64_t>(*v));
+      if (it == state->rows.end()) {
+        return InvalidArgumentError(where + "rider " + std::to_string(static_cast<int64_t>(*v)) +
+                                    " was not active at the snapshot (" +
+                                    FormatCivil(state->snapshot_us) + "): no features");
+      }
+      std::copy(it->second.begin(), it->second.end(),
+                out.begin() + static_cast<ptrdiff_t>(r) * num_features);
+    }
+    return out;
+  });
+}
+
 std::vector<std::pair<std::string, serving::FeatureAdapterFactory>> BehaviourFeatureSpecs() {
-  return {{kConversionFeatureSpecName, MakeConversionFeatureAdapter}};
+  return {{kConversionFeatureSpecName, MakeConversionFeatureAdapter},
+          {kRetentionFeatureSpecName, MakeRetentionFeatureAdapter}};
 }
 
 }  // namespace bimride::tasks::behaviour

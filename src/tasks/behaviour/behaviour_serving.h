@@ -45,6 +45,37 @@ StatusOr<std::unordered_map<int64_t, RiderHistory>> RiderFeaturesFromCsv(const s
 StatusOr<serving::FeatureAdapter> MakeConversionFeatureAdapter(
     const serving::FeatureAdapterContext& context);
 
+// The retention feature spec: "behaviour_retention". A retention version folder carries
+// retention_features.csv — the retention features (kRetentionFeatureNames) of every rider active
+// at the snapshot (the end of the data the model was published with) — and a request names the
+// rider:
+//
+//   {"instances": [{"rider_id": 412}]}   → retained = P(rider still active 28 days later)
+//
+// A rider not in the file was not active at the snapshot (churned, or not yet signed up): no
+// features, a 400 naming the row and the rider. The features are a snapshot, as the conversion
+// spec's rider histories are.
+// retention_features.csv: rider_id,<kRetentionFeatureNames…>; a first line
+// "# snapshot YYYY-MM-DD HH:MM:SS" says when.
+inline constexpr char kRetentionFeatureSpecName[] = "behaviour_retention";
+inline constexpr int kRetentionFeatureSpecVersion = 1;
+inline constexpr char kRetentionFeaturesFile[] = "retention_features.csv";
+std::vector<std::string> RetentionRawFields();  // {"rider_id"}
+
+struct RetentionFeatureTable {
+  int64_t snapshot_us = 0;
+  std::unordered_map<int64_t, std::vector<float>> rows;  // rider id → kRetentionFeatures values
+};
+// `features` holds rider_id.size() rows of kRetentionFeatures values.
+std::string RetentionFeaturesToCsv(int64_t snapshot_us, const std::vector<int64_t>& rider_id,
+                                   const std::vector<float>& features);
+// InvalidArgument naming `source` and the line on a bad snapshot line, header or value.
+StatusOr<RetentionFeatureTable> RetentionFeaturesFromCsv(const std::string& text,
+                                                         const std::string& source);
+
+StatusOr<serving::FeatureAdapter> MakeRetentionFeatureAdapter(
+    const serving::FeatureAdapterContext& context);
+
 std::vector<std::pair<std::string, serving::FeatureAdapterFactory>> BehaviourFeatureSpecs();
 
 }  // namespace bimride::tasks::behaviour

@@ -2,6 +2,8 @@
 // raw quote fields plus the rider id (looked up in the version's rider_features.csv) answer
 // with exactly the probabilities computed offline for the same quotes, through TF Serving's
 // :predict and :classify and KServe v2; bad raw fields are 400s naming the field and row.
+// The same for a retention model: the rider id alone, looked up in the version's
+// retention_features.csv (the riders' features at the snapshot).
 #include "tasks/behaviour/behaviour_serving.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +19,7 @@
 #include "serving/http/http_transport.h"
 #include "tasks/behaviour/behaviour_conversion.h"
 #include "tasks/behaviour/behaviour_publish.h"
+#include "tasks/behaviour/behaviour_retention.h"
 #include "tasks/behaviour/behaviour_test_util.h"
 #include "tasks/task.h"
 #include "train/trainer.h"
@@ -206,6 +209,140 @@ TEST_F(BehaviourServingTest, PredictClassifyAndKserveAnswerTheOfflineProbabiliti
   r = client.Post("/v1/models/conversion:predict", json({{"instances", bad}}).dump());
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 400) << r->body;
+  (*server)->Shutdown();
+}
+
+TEST(RetentionFeaturesFileTest, RoundTripsAndRefusesBadLines) {
+  const std::vector<int64_t> ids = {3, 7};
+  std::vector<float> f(2 * kRetentionFeatures);
+  for (size_t i = 0; i < f.size(); ++i) f[i] = 0.37f * static_cast<float>(i);
+  const int64_t when = *ParseCivil("2024-05-02 00:00:00");
+  const std::string csv = RetentionFeaturesToCsv(when, ids, f);
+  auto back = RetentionFeaturesFromCsv(csv, "r.csv");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->snapshot_us, when);
+  ASSERT_EQ(back->rows.size(), 2u);
+  for (int k = 0; k < kRetentionFeatures; ++k) {
+    EXPECT_EQ(back->rows.at(7)[k], f[kRetentionFeatures + k]) << k;  // bit for bit (%.9g)
+  }
+  EXPECT_NE(RetentionFeaturesFromCsv("rider_id\n", "r.csv").status().message().find(
+                "r.csv: line 1"),
+            std::string::npos);
+  const std::string head = csv.substr(0, csv.find('\n', csv.find('\n') + 1) + 1);
+  auto negative = RetentionFeaturesFromCsv(head + "1,-1,0,0,0,0,0,0,0,0,0,1\n", "r.csv");
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.status().message().find("line 3: quotes"), std::string::npos)
+      << negative.status().ToString();
+  auto short_line = RetentionFeaturesFromCsv(head + "1,2,3\n", "r.csv");
+  ASSERT_FALSE(short_line.ok());
+  EXPECT_NE(short_line.status().message().find("want 12 fields"), std::string::npos);
+}
+
+// A retention model trained on a short city (cut-offs every 3 days, horizon 7), published with
+// the riders' features at the end, served.
+TEST(RetentionServingTest, PredictClassifyAndKserveAnswerTheSnapshotsOfflineProbabilities) {
+  ASSERT_NE(FindTask("behaviour"), nullptr);
+  if (!train::HasTrainer("xgboost")) GTEST_SKIP() << "no xgboost trainer in this build";
+  const std::string repo = ::testing::TempDir() + "/retention_serving_" + registry::NewRunId();
+  const simulator::SimulatedCity city = SmallTestCity(28, 0.0);
+  RetentionOptions o;
+  o.horizon_days = 7;
+  o.cutoff_step_days = 3;
+  o.first_cutoff_day = 3;
+  o.test_cutoffs = 1;
+  o.learned = {"xgboost"};
+  o.xgboost_params["rounds"] = "30";
+  o.work_dir = repo + "_work";
+  auto result = TrainRetentionModels(city, o);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  auto snapshot = RetentionFeaturesAt(city, 28);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+  ASSERT_GT(snapshot->rider_id.size(), 50u);
+  auto folder = WriteRetentionModelFolder(*result, "xgboost", *snapshot, 7, "retention", "");
+  ASSERT_TRUE(folder.ok()) << folder.status().ToString();
+  auto reg = registry::Registry::Open(repo);
+  ASSERT_TRUE(reg.ok());
+  ASSERT_TRUE((*reg)->PublishFolder(*folder).ok());
+  models::Model& model = *result->learned[0].model;
+  // 30 riders of the snapshot, with the offline answer on their snapshot rows.
+  std::vector<int64_t> riders;
+  std::vector<float> expected;
+  for (size_t i = 0; i < snapshot->rider_id.size() && riders.size() < 30; i += 7) {
+    riders.push_back(snapshot->rider_id[i]);
+    float p = 0;
+    ASSERT_TRUE(model.Predict(&snapshot->features[i * kRetentionFeatures], 1, &p).ok());
+    expected.push_back(p);
+  }
+  // The snapshot row of a rider is what the training rows hold for a cut-off on that day.
+  {
+    RetentionOptions at = o;
+    at.first_cutoff_day = 14;
+    at.horizon_days = 13;  // 14 + 13 <= 27: one cut-off, day 14
+    auto rows = BuildRetentionRows(city, at);
+    auto snap14 = RetentionFeaturesAt(city, 14);
+    ASSERT_TRUE(rows.ok() && snap14.ok());
+    ASSERT_EQ(rows->data.rows, static_cast<int64_t>(snap14->rider_id.size()));
+    EXPECT_EQ(rows->data.features, snap14->features);
+  }
+
+  serving::ServerConfig config;
+  config.model_repo = repo;
+  config.port = 0;
+  config.io_threads = 1;
+  config.poll_interval_ms = 0;
+  auto server = serving::http::StartHttpServer(config);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  serving::http::HttpClient client("127.0.0.1", serving::http::HttpPort(**server));
+  json instances = json::array();
+  for (int64_t id : riders) instances.push_back({{"rider_id", id}});
+  auto r = client.Post("/v1/models/retention:predict", json({{"instances", instances}}).dump());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->status, 200) << r->body;
+  json j = json::parse(r->body);
+  ASSERT_EQ(j["predictions"].size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_NEAR(j["predictions"][i].get<double>(), expected[i], 1e-6) << "rider " << riders[i];
+  }
+  r = client.Post("/v1/models/retention:classify", json({{"examples", instances}}).dump());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200) << r->body;
+  j = json::parse(r->body);
+  ASSERT_EQ(j["results"].size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(j["results"][i][0][0], "retained");
+    EXPECT_NEAR(j["results"][i][0][1].get<double>(), expected[i], 1e-6);
+  }
+  json ids = json::array();
+  for (int64_t id : riders) ids.push_back(id);
+  r = client.Post("/v2/models/retention/infer",
+                  json({{"inputs", json::array({{{"name", "rider_id"},
+                                                  {"shape", {static_cast<int64_t>(riders.size())}},
+                                                  {"datatype", "INT64"},
+                                                  {"data", ids}}})}})
+                      .dump());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200) << r->body;
+  j = json::parse(r->body);
+  ASSERT_EQ(j["outputs"][0]["name"], "retained");
+  ASSERT_EQ(j["outputs"][0]["data"].size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_NEAR(j["outputs"][0]["data"][i].get<double>(), expected[i], 1e-6);
+  }
+  // A rider not active at the snapshot, and a rider id that is not one: 400 naming the row.
+  json bad = instances;
+  bad[3]["rider_id"] = 99999999;
+  r = client.Post("/v1/models/retention:predict", json({{"instances", bad}}).dump());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("row 3: field 'rider_id': rider 99999999 was not active"),
+            std::string::npos)
+      << r->body;
+  bad = instances;
+  bad[1]["rider_id"] = 2.5;
+  r = client.Post("/v1/models/retention:predict", json({{"instances", bad}}).dump());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("row 1: field 'rider_id'"), std::string::npos) << r->body;
   (*server)->Shutdown();
 }
 

@@ -11,9 +11,12 @@ namespace {
 Task MakeBehaviourTask() {
   Task t;
   t.name = "behaviour";
-  t.summary = "how riders respond: conversion of a quote, elasticity of conversion to price";
+  t.summary =
+      "how riders respond: conversion of a quote, retention, elasticity of conversion to price";
   t.verbs = {
-      {"train", "behaviour", "train conversion models on a simulated city and publish one",
+      {"train", "behaviour",
+       "train conversion (or, --target retention, retention) models on a simulated city and "
+       "publish one",
        RunTrainBehaviour},
       {"eval", "behaviour",
        "conversion models and price elasticities (naive, price test, RD) over simulated cities",

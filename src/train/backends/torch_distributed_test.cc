@@ -150,27 +150,6 @@ models::native::MlpNet ReadNet(const std::string& dir) {
   return n.ok() ? *n : models::native::MlpNet{};
 }
 
-// No process left whose parent is this one.
-int Children() {
-  int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = e.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream f(e.path() / "stat");
-    std::string line;
-    std::getline(f, line);
-    const size_t close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    char state = 0;
-    int ppid = 0;
-    if (std::sscanf(line.c_str() + close + 1, " %c %d", &state, &ppid) == 2 &&
-        ppid == ::getpid()) {
-      ++n;
-    }
-  }
-  return n;
-}
-
 class TorchDistributedTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -215,7 +194,7 @@ TEST_F(TorchDistributedTest, NRanksWithGlobalBatchBTrainTheNetOfOneProcessWithBa
     ASSERT_TRUE(Train("torch", other.train, &other.valid, other.options, dir_ + "/b32").ok());
     EXPECT_GT(MaxWeightDifference(ReadNet(dir_ + "/b32"), one), 1e-3);
   }
-  EXPECT_EQ(Children(), 0);
+  EXPECT_EQ(testing::ChildProcesses(), 0);
 }
 
 TEST_F(TorchDistributedTest, AKilledRankStopsTheOthersWithinTheTimeoutNamingIt) {
@@ -227,7 +206,7 @@ TEST_F(TorchDistributedTest, AKilledRankStopsTheOthersWithinTheTimeoutNamingIt) 
   EXPECT_NE(st.find("rank 1 "), std::string::npos) << st;
   EXPECT_NE(st.find("stopped"), std::string::npos) << st;
   EXPECT_LT(l.seconds, 5 + 10) << "timeout 5 s";
-  EXPECT_EQ(Children(), 0) << "no orphaned rank";
+  EXPECT_EQ(testing::ChildProcesses(), 0) << "no orphaned rank";
 }
 
 TEST_F(TorchDistributedTest, AHungRankStopsTheOthersWithinTheTimeoutNamingIt) {
@@ -243,7 +222,7 @@ TEST_F(TorchDistributedTest, AHungRankStopsTheOthersWithinTheTimeoutNamingIt) {
   // Timeout 4 s + 1 s watching heartbeats + 1 s grace before the launcher ends the hung rank.
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
             4 + 10);
-  EXPECT_EQ(Children(), 0) << "the hung rank was ended by the launcher";
+  EXPECT_EQ(testing::ChildProcesses(), 0) << "the hung rank was ended by the launcher";
 }
 
 TEST_F(TorchDistributedTest, ResumeFromRankZerosCheckpointReachesTheUninterruptedNet) {

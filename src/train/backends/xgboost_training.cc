@@ -10,9 +10,11 @@
 // they are: max_bin, gamma, alpha, max_leaves, grow_policy, max_delta_step.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/file.h"
 #include "models/xgboost/xgboost_model.h"
 #include "models/xgboost/xgboost_trainer.h"
 #include "train/distributed.h"
@@ -92,6 +94,25 @@ models::TabularData Shard(const models::TabularData& data, int rank, int world) 
   return s;
 }
 
+// What a checkpoint must match to be resumed: the (whole, unsharded) data's shape and sums,
+// the booster parameters and the round counts.
+std::string CheckpointTag(const models::TabularData& data, const models::TabularData* valid,
+                          const xgb::XgboostOptions& o, const Params& resolved) {
+  double features = 0, targets = 0;
+  for (float v : data.features) features += std::isnan(v) ? 0.0 : v;
+  for (float v : data.targets) targets += v;
+  std::string tag = "rows=" + std::to_string(data.rows) + " features=" +
+                    std::to_string(data.num_features) + " outputs=" +
+                    std::to_string(data.num_outputs);
+  char sums[96];
+  std::snprintf(sums, sizeof sums, " sum_x=%.9g sum_y=%.9g", features, targets);
+  tag += sums;
+  tag += " valid_rows=" + std::to_string(valid != nullptr ? valid->rows : 0);
+  tag += " rounds=" + std::to_string(o.rounds) + " seed=" + std::to_string(o.seed);
+  for (const auto& [k, v] : resolved) tag += " " + k + "=" + v;
+  return tag;
+}
+
 // One session of XGBoost's collective (rabit): rank 0 starts the tracker at MASTER_ADDR on
 // MASTER_PORT + 1 + (the session's number: every rank counts the same sessions), every rank
 // joins with its rank as task id and trains on its shard.
@@ -123,8 +144,16 @@ StatusOr<xgb::TrainedXgboost> TrainXgboostDistributed(const models::TabularData&
   if (d.rank == 0) {
     ASSIGN_OR_RETURN(tracker, StartRabitTracker(d.master_addr, port, d.world_size));
   }
-  auto trained = xgb::TrainXgboost(tr, valid != nullptr ? &va : nullptr, o,
-                                   d.rank == 0 ? progress : nullptr);
+  // Every rank reports each round to a `--nproc` launcher (so a failure report says how far
+  // each rank got); only rank 0 prints progress.
+  static int64_t rounds_done = 0;  // over every session of this process
+  const int rank = d.rank;
+  const ProgressCallback each_round = [&progress, rank](const models::TrainingProgress& p) {
+    MaybeInjectFault(rank, rounds_done + 1);
+    ReportProgressToLauncher(++rounds_done);
+    if (rank == 0 && progress) progress(p);
+  };
+  auto trained = xgb::TrainXgboost(tr, valid != nullptr ? &va : nullptr, o, each_round);
   if (tracker > 0) StopRabitTracker(tracker, trained.ok() ? 10 : 0);
   if (!trained.ok()) {
     return Status(trained.status().code(),
@@ -142,15 +171,25 @@ StatusOr<TrainedModel> TrainWithXgboost(const models::TabularData& train,
   ASSIGN_OR_RETURN(xgb::XgboostOptions xo, ReadOptions(options, &m.resolved_params));
   // Distributed: every rank trains on its shard of the rows (r, r+W, …) through XGBoost's
   // collective, each booster a session with XGBoost's tracker started by rank 0.
+  // Checkpoints (--checkpoint-dir, --checkpoint-every rounds): one file per stage and output,
+  // written by rank 0; the tag (data shape and sums, parameters) refuses another run's.
+  if (!options.checkpoint_dir.empty()) RETURN_IF_ERROR(MakeDirs(options.checkpoint_dir));
   const auto run = [&](const models::TabularData& data, const models::TabularData* va,
-                       const xgb::XgboostOptions& opts) -> StatusOr<xgb::TrainedXgboost> {
+                       xgb::XgboostOptions opts,
+                       const std::string& stage) -> StatusOr<xgb::TrainedXgboost> {
+    if (!options.checkpoint_dir.empty()) {
+      opts.checkpoint_path = options.checkpoint_dir + "/xgboost_" + stage;
+      opts.checkpoint_every = options.checkpoint_every_steps;
+      opts.checkpoint_writer = options.distributed.is_rank0();
+      opts.checkpoint_tag = CheckpointTag(data, va, opts, m.resolved_params);
+    }
     if (!options.distributed.enabled()) return xgb::TrainXgboost(data, va, opts, progress);
     return TrainXgboostDistributed(data, va, opts, options.distributed, progress);
   };
   const auto start = std::chrono::steady_clock::now();
   xgb::TrainedXgboost trained;
   if (options.fixed_iterations.empty()) {
-    ASSIGN_OR_RETURN(trained, run(train, valid, xo));
+    ASSIGN_OR_RETURN(trained, run(train, valid, xo, "fit"));
   } else {
     // A refit: each output's booster for the rounds it was given, without validation data.
     if (static_cast<int>(options.fixed_iterations.size()) != train.num_outputs) {
@@ -169,7 +208,8 @@ StatusOr<TrainedModel> TrainWithXgboost(const models::TabularData& train,
         one = OneOutput(train, k);
         data = &one;
       }
-      ASSIGN_OR_RETURN(xgb::TrainedXgboost single, run(*data, nullptr, ko));
+      ASSIGN_OR_RETURN(xgb::TrainedXgboost single,
+                       run(*data, nullptr, ko, "refit_" + std::to_string(k)));
       trained.metric_name = single.metric_name;
       trained.outputs.push_back(std::move(single.outputs[0]));
     }
@@ -209,6 +249,10 @@ StatusOr<TrainedModel> TrainWithXgboost(const models::TabularData& train,
   m.summary = line;
   if (trained.num_outputs() > 1) {
     m.summary += " (output 1 of " + std::to_string(trained.num_outputs()) + ")";
+  }
+  if (first.resumed_at_round > 0) {
+    m.summary += "; resumed at round " + std::to_string(first.resumed_at_round) +
+                 " from the checkpoint";
   }
   return m;
 }
