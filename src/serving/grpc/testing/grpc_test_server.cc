@@ -6,6 +6,7 @@
 // Models: eta (y = x0 + 2 x1 + 3 x2 + version; versions 1 and 2, stable → 1) and trip (raw
 // fields pickup_zone, trip_distance, pickup_datetime; outputs a = zone + hour, b = distance).
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
@@ -59,5 +60,6 @@ int main() {
   while (std::getline(std::cin, line)) {
   }
   (*server)->Shutdown(1000);
+  std::filesystem::remove_all(repo);
   return 0;
 }
