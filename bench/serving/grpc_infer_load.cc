@@ -8,9 +8,12 @@
 //
 // The body is a TF Serving row-format JSON file ({"instances": [[x0, x1, …]]}, the REST bench's
 // features body); its first row is sent as FP32 [1, W], in typed contents or (--raw) in
-// raw_input_contents. Prints one line: requests, errors, rate, latency p50/p99; every answer is
-// checked to carry one FP32 value (else counted as an error), and the first error is printed.
+// raw_input_contents. Prints one line: requests, errors, rate, latency p50/p99 and the load
+// generator's own CPU time per request (user + system, all its threads: on a machine shared with
+// the server it is CPU the server does not get); every answer is checked to carry one FP32 value
+// (else counted as an error), and the first error is printed.
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -169,9 +172,14 @@ int main(int argc, char** argv) {
   auto pct = [&](double p) {
     return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))] / 1e3;
   };
-  std::printf("grpc requests %zu errors %lld seconds %.2f rate %.0f req/s p50 %.0f us p99 %.0f us\n",
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const double cpu_us = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 +
+                        usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
+  std::printf("grpc requests %zu errors %lld seconds %.2f rate %.0f req/s p50 %.0f us p99 %.0f us "
+              "client_cpu %.1f us\n",
               all.size(), static_cast<long long>(errors), elapsed, all.size() / elapsed, pct(0.5),
-              pct(0.99));
+              pct(0.99), all.empty() ? 0.0 : cpu_us / all.size());
   if (!load.first_error.empty()) std::printf("first error: %s\n", load.first_error.c_str());
   return errors == 0 ? 0 : 1;
 }

@@ -45,22 +45,25 @@ cpu_us() {  # TICKS REQUESTS → µs of CPU per request
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
-# grpc_load PID TARGET MODEL: our load generator; rate in $RATE, p50 in $P50, CPU/request in $CPU
+# grpc_load PID TARGET MODEL: our load generator; rate in $RATE, p50 in $P50, server CPU per
+# request in $CPU, the load generator's own in $CCPU
 grpc_load() {
   local before; before=$(cpu_ticks $1)
   "$LOADGEN" --target "$2" --model "$3" --body "$FEATURES" --connections $C \
     --seconds $SECONDS_PER_RUN > "$W/grpc_load.txt" || true
   cat "$W/grpc_load.txt"
-  RATE=$(awk '/^grpc requests/ {print $10}' "$W/grpc_load.txt")
-  P50=$(awk '/^grpc requests/ {print $13}' "$W/grpc_load.txt")
+  RATE=$(awk '/^grpc requests/ {print $9}' "$W/grpc_load.txt")
+  P50=$(awk '/^grpc requests/ {print $12}' "$W/grpc_load.txt")
+  CCPU=$(awk '/^grpc requests/ {print $18}' "$W/grpc_load.txt")
   local n; n=$(awk '/^grpc requests/ {print $3}' "$W/grpc_load.txt")
   grep -q "errors 0 " "$W/grpc_load.txt" || { echo "grpc_run.sh: failed requests" >&2; exit 1; }
   CPU=$(cpu_us $(( $(cpu_ticks $1) - before )) "$n"); echo "server CPU: $CPU us per request"
 }
-# rest_load PID URL: wrk -t2 -c16 with the KServe v2 JSON body
+# rest_load PID URL: wrk -t2 -c16 with the KServe v2 JSON body (wrk's own CPU time in $CCPU)
 rest_load() {
   local before; before=$(cpu_ticks $1)
-  BODY=$KSERVE_BODY wrk -t2 -c$C -d${SECONDS_PER_RUN}s --latency -s "$LUA" "$2" > "$W/wrk.txt"
+  BODY=$KSERVE_BODY /usr/bin/time -f "wrk cpu %U %S" -o "$W/wrk_time.txt" \
+    wrk -t2 -c$C -d${SECONDS_PER_RUN}s --latency -s "$LUA" "$2" > "$W/wrk.txt"
   grep -E "Requests/sec|non-2xx|latency p50" "$W/wrk.txt"
   if grep -qE "^non-2xx/3xx: [1-9]|socket errors: [1-9]" "$W/wrk.txt"; then
     echo "grpc_run.sh: failed requests" >&2; exit 1
@@ -69,6 +72,8 @@ rest_load() {
   P50=$(awk '/^latency p50/ {print $3}' "$W/wrk.txt")
   local n; n=$(awk '/requests in/ {print $1}' "$W/wrk.txt")
   CPU=$(cpu_us $(( $(cpu_ticks $1) - before )) "$n"); echo "server CPU: $CPU us per request"
+  CCPU=$(awk -v n="$n" '/^wrk cpu/ {printf "%.1f", ($3 + $4) * 1e6 / n}' "$W/wrk_time.txt")
+  echo "client (wrk) CPU: $CCPU us per request"
 }
 
 section "machine and peers"
@@ -125,8 +130,8 @@ curl -s -XPOST -d @"$KSERVE_BODY" "$REST/eta/infer"; echo
 "$LOADGEN" --target $PY_GRPC --model eta --body "$FEATURES" --connections 1 --seconds 0.2
 
 # 4. Alternating rounds.
-declare -A rate cpu p50
-for k in grpc rest py ngrpc nrest; do rate[$k]=""; cpu[$k]=""; p50[$k]=""; done
+declare -A rate cpu p50 ccpu
+for k in grpc rest py ngrpc nrest; do rate[$k]=""; cpu[$k]=""; p50[$k]=""; ccpu[$k]=""; done
 for round in $(seq "$ROUNDS"); do
   section "round $round ($(load))"
   order="grpc rest py ngrpc nrest"; (( round % 2 == 0 )) && order="nrest ngrpc py rest grpc"
@@ -143,19 +148,22 @@ for round in $(seq "$ROUNDS"); do
       nrest) echo "- bimride serve, REST /v2/models/eta_native/infer (native_mlp), wrk -t2 -c$C"
              rest_load $ours "$REST/eta_native/infer" ;;
     esac
-    rate[$who]+="$RATE "; cpu[$who]+="$CPU "; p50[$who]+="$P50 "
+    rate[$who]+="$RATE "; cpu[$who]+="$CPU "; p50[$who]+="$P50 "; ccpu[$who]+="$CCPU "
   done
 done
 
-section "medians of the $ROUNDS rounds: req/s (server CPU us per request, client p50 us)"
+section "medians of the $ROUNDS rounds: req/s (server CPU, client CPU per request; client p50)"
 for k in grpc rest py ngrpc nrest; do
-  printf '%-6s %8s req/s (%s us CPU, p50 %s us); rounds: %s\n' "$k" "$(median ${rate[$k]})" \
-    "$(median ${cpu[$k]})" "$(median ${p50[$k]})" "${rate[$k]}"
+  printf "%-6s %8s req/s (server %s us, client %s us CPU; p50 %s us); rounds: %s\n" "$k" \
+    "$(median ${rate[$k]})" "$(median ${cpu[$k]})" "$(median ${ccpu[$k]})" "$(median ${p50[$k]})" \
+    "${rate[$k]}"
 done
 echo "torchscript: our gRPC / our REST $(ratio "$(median ${rate[grpc]})" "$(median ${rate[rest]})")x," \
      "our gRPC / Python grpcio $(ratio "$(median ${rate[grpc]})" "$(median ${rate[py]})")x;" \
-     "CPU per request Python / our gRPC $(ratio "$(median ${cpu[py]})" "$(median ${cpu[grpc]})")x"
-echo "native_mlp: our gRPC / our REST $(ratio "$(median ${rate[ngrpc]})" "$(median ${rate[nrest]})")x"
+     "CPU per request Python / our gRPC $(ratio "$(median ${cpu[py]})" "$(median ${cpu[grpc]})")x," \
+     "our gRPC / our REST $(ratio "$(median ${cpu[grpc]})" "$(median ${cpu[rest]})")x"
+echo "native_mlp: our gRPC / our REST $(ratio "$(median ${rate[ngrpc]})" "$(median ${rate[nrest]})")x;" \
+     "CPU per request our gRPC / our REST $(ratio "$(median ${cpu[ngrpc]})" "$(median ${cpu[nrest]})")x"
 curl -s http://127.0.0.1:18182/metrics | grep -E "^bimride_grpc_requests_total" || true
 kill -TERM "$ours"; wait "$ours" || true
 kill "$py"; wait "$py" 2>/dev/null || true
