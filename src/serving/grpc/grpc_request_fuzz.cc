@@ -3,6 +3,8 @@
 // sends on the wire), parsed by protobuf and then converted to the Service's request by our
 // codecs. Built only with -DBIMRIDE_FUZZ=ON under clang; run by scripts/fuzz-serving. Any crash,
 // sanitizer report or broken invariant is a bug: every message becomes a request or an error.
+#include <google/protobuf/stubs/logging.h>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -22,6 +24,12 @@ void CheckInput(const bimride::serving::ModelInput& in) {
 }
 
 }  // namespace
+
+// Protobuf logs every string field of invalid UTF-8 it refuses to parse: noise here.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  google::protobuf::SetLogHandler(nullptr);
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace bimride::serving;
