@@ -132,6 +132,15 @@ class GrpcClientTest(unittest.TestCase):
         self.assert_error(infer, self.features("eta", [1, 2, 3], [1, 3], datatype="BOOL"),
                           code.INVALID_ARGUMENT, "BOOL data is not accepted")
 
+    def test_bytes_that_are_not_a_message_are_refused_and_the_server_keeps_serving(self):
+        call = self.channel.unary_unary("/inference.GRPCInferenceService/ModelInfer")
+        for junk in [b"\x0a\x02\xff\xfe", b"\xff\xff\xff"]:  # invalid UTF-8 name; bad tag
+            with self.assertRaises(self.grpc.RpcError) as e:
+                call(junk)
+            # Refused by gRPC before our code sees it; gRPC 1.51 answers UNIMPLEMENTED.
+            self.assertNotEqual(e.exception.code(), self.grpc.StatusCode.OK)
+        self.assertTrue(self.kserve.ServerLive(self.kpb.ServerLiveRequest()).live)
+
     def test_tf_serving_predict_and_metadata(self):
         pb, types = self.predict_pb2, self.types_pb2
         req = pb.PredictRequest()
