@@ -4,6 +4,7 @@
 
 #include "cli/command.h"
 #include "common/config.h"
+#include "serving/grpc/grpc_transport.h"
 #include "serving/http/http_transport.h"
 #include "serving/server.h"
 
@@ -13,13 +14,24 @@ namespace {
 int RunServe(const std::vector<std::string>& args) {
   FlagParser flags("bimride serve",
                    "Serve the models of a repository (<repo>/<model>/<version>/manifest.json) over "
-                   "TF Serving REST (/v1) and KServe v2 (/v2), with /metrics for Prometheus.");
+                   "TF Serving REST (/v1) and KServe v2 (/v2), with /metrics for Prometheus; with "
+                   "--grpc-port also over gRPC (KServe v2 GRPCInferenceService and TF Serving "
+                   "PredictionService).");
   std::string repo, host = "127.0.0.1", config_path, access_log, prediction_log,
       online_store;
-  int64_t port = 8501, io_threads = 0, poll_ms = -1, window_rows = 0;
+  int64_t port = 8501, io_threads = 0, poll_ms = -1, window_rows = 0, grpc_port = -1,
+          grpc_max_message_bytes = 0;
   flags.AddString("model-repo", &repo, "model repository folder");
   flags.AddString("host", &host, "address to bind (loopback unless told)");
   flags.AddInt("port", &port, "port to listen on; 0 picks a free one (printed on stdout)");
+  flags.AddInt("grpc-port", &grpc_port,
+               "gRPC port (KServe v2 inference.GRPCInferenceService and TF Serving "
+               "tensorflow.serving.PredictionService); 0 picks a free one (printed on stdout)");
+  flags.SetDefaultText("grpc-port", "the config file's server.grpc_port, else off");
+  flags.AddInt("grpc-max-message-bytes", &grpc_max_message_bytes,
+               "largest gRPC request or answer (gRPC's own default is 4 MiB)");
+  flags.SetDefaultText("grpc-max-message-bytes",
+                       "the config file's server.grpc_max_message_bytes, else 67108864 (64 MiB)");
   flags.AddString("config", &config_path, "JSON config file (server, models: policies, labels, "
                                           "batching, routing)");
   flags.AddInt("io-threads", &io_threads, "HTTP I/O threads (0: one per core)");
@@ -50,6 +62,8 @@ int RunServe(const std::vector<std::string>& args) {
   if (flags.WasSet("model-repo") || config.model_repo.empty()) config.model_repo = repo;
   if (flags.WasSet("host")) config.host = host;
   if (flags.WasSet("port")) config.port = port;
+  if (flags.WasSet("grpc-port")) config.grpc_port = grpc_port;
+  if (flags.WasSet("grpc-max-message-bytes")) config.grpc_max_message_bytes = grpc_max_message_bytes;
   if (flags.WasSet("io-threads")) config.io_threads = io_threads;
   if (flags.WasSet("poll-interval-ms")) config.poll_interval_ms = poll_ms;
   if (flags.WasSet("access-log")) config.access_log = access_log;
@@ -68,6 +82,14 @@ int RunServe(const std::vector<std::string>& args) {
   }
   if (config.port < 0 || config.port > 65535) {
     std::fprintf(stderr, "bimride serve: --port must be 0..65535\n");
+    return kExitUsage;
+  }
+  if (config.grpc_port < -1 || config.grpc_port > 65535) {
+    std::fprintf(stderr, "bimride serve: --grpc-port must be 0..65535\n");
+    return kExitUsage;
+  }
+  if (config.grpc_max_message_bytes < 1024 || config.grpc_max_message_bytes > 2147483647) {
+    std::fprintf(stderr, "bimride serve: --grpc-max-message-bytes must be 1024..2147483647\n");
     return kExitUsage;
   }
 
@@ -89,6 +111,16 @@ int RunServe(const std::vector<std::string>& args) {
   }
   std::printf("bimride serve: listening on %s:%d\n", config.host.c_str(), transport->port());
   std::fflush(stdout);
+  if (config.grpc_port >= 0) {
+    auto grpc = serving::grpc::GrpcTransport::Create(&(*server)->service(), (*server)->config());
+    if (!grpc.ok()) return ReportError(grpc.status());
+    const serving::Transport* grpc_transport = grpc->get();
+    if (Status st = (*server)->AddTransport(std::move(grpc).value()); !st.ok()) {
+      return ReportError(st);
+    }
+    std::printf("bimride serve: gRPC on %s:%d\n", config.host.c_str(), grpc_transport->port());
+    std::fflush(stdout);
+  }
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

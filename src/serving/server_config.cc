@@ -204,7 +204,8 @@ Status ApplyConfigFile(const Config& config, ServerConfig* out) {
           CheckKeys(s,
                     {"host", "port", "model_repo", "io_threads", "max_body_bytes", "max_batch_rows",
                      "poll_interval_ms", "model_threads", "access_log", "admin_token",
-                     "max_connections", "max_header_bytes", "header_timeout_ms"},
+                     "max_connections", "max_header_bytes", "header_timeout_ms", "grpc_port",
+                     "grpc_max_message_bytes"},
                     sw));
       for (const char* key : {"host", "model_repo", "access_log", "admin_token"}) {
         if (auto v = s.find(key); v != s.end()) {
@@ -226,6 +227,9 @@ Status ApplyConfigFile(const Config& config, ServerConfig* out) {
       RETURN_IF_ERROR(ReadInt(s, "max_connections", &out->max_connections, sw, 1, 1 << 24));
       RETURN_IF_ERROR(ReadInt(s, "max_header_bytes", &out->max_header_bytes, sw, 256, 1 << 24));
       RETURN_IF_ERROR(ReadInt(s, "header_timeout_ms", &out->header_timeout_ms, sw, 1, 3600 * 1000));
+      RETURN_IF_ERROR(ReadInt(s, "grpc_port", &out->grpc_port, sw, -1, 65535));
+      RETURN_IF_ERROR(ReadInt(s, "grpc_max_message_bytes", &out->grpc_max_message_bytes, sw, 1024,
+                              std::numeric_limits<int32_t>::max()));
     }
     if (auto it = doc.find("model_defaults"); it != doc.end()) {
       RETURN_IF_ERROR(ParseModelConfig(*it, src + ": model_defaults", &out->model_defaults));

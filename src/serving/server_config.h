@@ -4,7 +4,8 @@
 //   {"server": {"host": "127.0.0.1", "port": 8501, "io_threads": 2, "max_body_bytes": 4194304,
 //               "max_batch_rows": 1024, "poll_interval_ms": 1000, "access_log": "stderr",
 //               "admin_token": "…", "max_connections": 10000, "max_header_bytes": 16384,
-//               "header_timeout_ms": 10000},
+//               "header_timeout_ms": 10000, "grpc_port": 8500,
+//               "grpc_max_message_bytes": 67108864},
 //    "prediction_log": {"dir": "/var/log/bimride/predictions", "sample_rate": 0.1,
 //                       "max_file_rows": 1048576, "max_file_age_ms": 600000,
 //                       "disk_budget_bytes": 1073741824, "queue_rows": 262144},
@@ -75,6 +76,12 @@ struct ServerConfig {
   int64_t max_connections = 10000;    // open connections beyond → 503 and closed
   int64_t max_header_bytes = 16 << 10;  // larger request line + header → 431
   int64_t header_timeout_ms = 10000;    // a request head must arrive within this of its first byte
+  // gRPC (KServe v2 GRPCInferenceService, TF Serving PredictionService; serving/grpc/): off
+  // unless a port is given (0: a free one). Messages larger than grpc_max_message_bytes, either
+  // way, are refused with RESOURCE_EXHAUSTED; gRPC's own default of 4 MiB is raised to 64 MiB
+  // (rows are bounded by max_batch_rows as well).
+  int64_t grpc_port = -1;
+  int64_t grpc_max_message_bytes = 64 << 20;
   // Prediction log (monitoring/prediction_log.h): off unless `prediction_log.dir` is set.
   monitoring::PredictionLogOptions prediction_log;
   // Live monitor (monitoring/live_monitor.h): on with the prediction log; joins POST

@@ -169,6 +169,21 @@ TEST(ServerConfigTest, ReadsTheOnlineStore) {
   EXPECT_EQ(ServerConfig().online_store, "memory");
 }
 
+TEST(ServerConfigTest, ReadsTheGrpcPortAndMessageLimit) {
+  EXPECT_EQ(ServerConfig().grpc_port, -1);  // off unless asked for
+  EXPECT_EQ(ServerConfig().grpc_max_message_bytes, 64 << 20);
+  auto c = Apply(R"({"server": {"grpc_port": 8500, "grpc_max_message_bytes": 1048576}})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->grpc_port, 8500);
+  EXPECT_EQ(c->grpc_max_message_bytes, 1048576);
+  EXPECT_NE(ErrorOf(R"({"server": {"grpc_port": 70000}})")
+                .find("serve.json: server.grpc_port: must be an integer in -1..65535"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"server": {"grpc_max_message_bytes": 10}})")
+                .find("server.grpc_max_message_bytes: must be an integer in 1024..2147483647"),
+            std::string::npos);
+}
+
 TEST(ServerConfigTest, LoopbackHosts) {
   for (const char* host : {"127.0.0.1", "127.1.2.3", "::1", "localhost"}) {
     EXPECT_TRUE(IsLoopbackHost(host)) << host;

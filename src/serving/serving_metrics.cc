@@ -97,6 +97,11 @@ void ServingMetrics::CountHttp(const std::string& api, int http_status) {
   ++http_[{api, http_status}];
 }
 
+void ServingMetrics::CountGrpc(const std::string& method, const std::string& code) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++grpc_[{method, code}];
+}
+
 std::string ServingMetrics::RenderPrometheus(
     const std::vector<std::pair<std::string, int64_t>>& loaded) const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -106,6 +111,14 @@ std::string ServingMetrics::RenderPrometheus(
   for (const auto& [key, n] : http_) {
     out += "bimride_http_requests_total{api=\"" + key.first + "\",code=\"" +
            std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
+  }
+  if (!grpc_.empty()) {
+    out += "# HELP bimride_grpc_requests_total gRPC calls answered, by method and gRPC code.\n";
+    out += "# TYPE bimride_grpc_requests_total counter\n";
+    for (const auto& [key, n] : grpc_) {
+      out += "bimride_grpc_requests_total{method=\"" + key.first + "\",code=\"" + key.second +
+             "\"} " + std::to_string(n) + "\n";
+    }
   }
   out += "# HELP bimride_model_version_loaded 1 for each model version that is AVAILABLE.\n";
   out += "# TYPE bimride_model_version_loaded gauge\n";

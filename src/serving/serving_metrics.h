@@ -70,6 +70,8 @@ class ServingMetrics {
   VersionMetrics* For(const std::string& model, int64_t version);
   // Requests the HTTP layer answered, by API ("tfs", "kserve", "other") and HTTP status.
   void CountHttp(const std::string& api, int http_status);
+  // Calls the gRPC layer answered, by method ("ModelInfer", "Predict", …) and gRPC code name.
+  void CountGrpc(const std::string& method, const std::string& code);
 
   // Prometheus text exposition; `loaded` lists the (model, version) pairs now AVAILABLE.
   std::string RenderPrometheus(const std::vector<std::pair<std::string, int64_t>>& loaded) const;
@@ -78,6 +80,7 @@ class ServingMetrics {
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int64_t>, std::unique_ptr<VersionMetrics>> versions_;
   std::map<std::pair<std::string, int>, uint64_t> http_;
+  std::map<std::pair<std::string, std::string>, uint64_t> grpc_;
 };
 
 }  // namespace bimride::serving

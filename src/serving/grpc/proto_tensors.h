@@ -1,0 +1,50 @@
+// The part both gRPC codecs share (KServe v2's ModelInferRequest, TF Serving's PredictRequest):
+// a request's tensors once decoded from their wire form, and how a list of them becomes a
+// ModelInput — by the rule the REST API follows (serving/http/kserve_codec.h):
+//
+//   - one numeric tensor of rank >= 2 (or named "features") is the model's feature tensor:
+//     [N, W…] → N rows of prod(W…) values;
+//   - otherwise every tensor is one raw field of shape [N] or [N, 1] (strings as BYTES /
+//     DT_STRING), all with the same N, which the version's feature adapter turns into features.
+//
+// Pure functions; thread-safe. Errors are InvalidArgument naming the input; more rows than
+// `max_rows` is OutOfRange (in the REST API's words).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "serving/model_input.h"
+
+namespace bimride::serving::grpc {
+
+// Elements in one tensor at most (2^31), as the REST API allows.
+inline constexpr int64_t kMaxTensorElements = int64_t{1} << 31;
+
+struct DecodedTensor {
+  std::string name;
+  bool is_bytes = false;         // strings (BYTES, DT_STRING) in `strings`, else `numbers`
+  std::vector<int64_t> shape;    // rank >= 1
+  std::vector<double> numbers;   // row-major, prod(shape) of them
+  std::vector<std::string> strings;
+};
+
+// "input 'name'", for messages.
+std::string InputName(std::string_view name);
+
+// Checks a shape (rank >= 1, dims >= 0, at most kMaxTensorElements elements, shape[0] <=
+// max_rows) and returns its element count. `what` names the input.
+StatusOr<int64_t> CheckShape(const std::vector<int64_t>& shape, const std::string& what,
+                             int64_t max_rows);
+
+// The tensors (already checked: each holds prod(shape) values, names unique) as a ModelInput.
+StatusOr<ModelInput> AssembleModelInput(std::vector<DecodedTensor> tensors);
+
+// double → float without undefined behaviour: beyond float range becomes ±Inf (which
+// ComputeFeatures refuses, naming the input).
+float ToFloat(double d);
+
+}  // namespace bimride::serving::grpc
