@@ -136,6 +136,7 @@ Status ValidateRolloutSpec(const RolloutSpec& s) {
     return bad("min_success_rate", "must be in [0, 1]");
   }
   if (!(s.max_p99_ratio > 0)) return bad("max_p99_ratio", "must be > 0");
+  if (!(s.max_p50_ratio > 0)) return bad("max_p50_ratio", "must be > 0");
   if (!(s.p99_slack_ms >= 0)) return bad("p99_slack_ms", "must be ≥ 0");
   if (!(s.max_p99_ms >= 0)) return bad("max_p99_ms", "must be ≥ 0 (0: none)");
   if (!(s.max_error_ratio > 0)) return bad("max_error_ratio", "must be > 0");
@@ -186,6 +187,8 @@ StatusOr<RolloutSpec> ParseRolloutSpecJson(std::string_view text, const std::str
       RETURN_IF_ERROR(number(&s.min_success_rate));
     } else if (key == "max_p99_ratio") {
       RETURN_IF_ERROR(number(&s.max_p99_ratio));
+    } else if (key == "max_p50_ratio") {
+      RETURN_IF_ERROR(number(&s.max_p50_ratio));
     } else if (key == "p99_slack_ms") {
       RETURN_IF_ERROR(number(&s.p99_slack_ms));
     } else if (key == "max_p99_ms") {
@@ -219,7 +222,7 @@ StatusOr<RolloutSpec> ParseRolloutSpecJson(std::string_view text, const std::str
       return InvalidArgumentError(
           "rollout: unknown key '" + key +
           "'; expected candidate, step, max_weight, interval (or interval_ms), threshold, "
-          "min_success_rate, max_p99_ratio, p99_slack_ms, max_p99_ms, max_error_ratio, max_rmse, "
+          "min_success_rate, max_p99_ratio, max_p50_ratio, p99_slack_ms, max_p99_ms, max_error_ratio, max_rmse, "
           "min_requests, min_labels, check_error, drift, who");
     }
   }
@@ -238,6 +241,7 @@ nlohmann::json SpecJson(const RolloutSpec& s) {
           {"threshold", s.threshold},
           {"min_success_rate", s.min_success_rate},
           {"max_p99_ratio", s.max_p99_ratio},
+          {"max_p50_ratio", s.max_p50_ratio},
           {"p99_slack_ms", s.p99_slack_ms},
           {"max_p99_ms", s.max_p99_ms},
           {"max_error_ratio", s.max_error_ratio},
@@ -261,6 +265,7 @@ std::string RolloutCheck::Summary() const {
                   "%: requests " + std::to_string(candidate_requests) + " (primary " +
                   std::to_string(primary_requests) + "), success " + Fmt(success_rate) +
                   ", p99 " + Fmt(candidate_p99_ms) + " ms vs " + Fmt(primary_p99_ms) +
+                  " ms, p50 " + Fmt(candidate_p50_ms) + " ms vs " + Fmt(primary_p50_ms) +
                   " ms, rmse " + Fmt(candidate_rmse) + " vs " + Fmt(primary_rmse) + " (ratio " +
                   Fmt(error_ratio) + ", labels " + std::to_string(candidate_labels) + "/" +
                   std::to_string(primary_labels) + "), drift " + drift;
@@ -285,6 +290,8 @@ std::string RolloutStatusToJson(const RolloutStatus& st) {
                       {"success_rate", OrNull(c.success_rate)},
                       {"candidate_p99_ms", OrNull(c.candidate_p99_ms)},
                       {"primary_p99_ms", OrNull(c.primary_p99_ms)},
+                      {"candidate_p50_ms", OrNull(c.candidate_p50_ms)},
+                      {"primary_p50_ms", OrNull(c.primary_p50_ms)},
                       {"candidate_labels", c.candidate_labels},
                       {"primary_labels", c.primary_labels},
                       {"candidate_rmse", OrNull(c.candidate_rmse)},
@@ -417,6 +424,15 @@ RolloutCheck RolloutController::Measure(Rollout& r) {
       c.failures.push_back("p99 " + Fmt(c.candidate_p99_ms) + " ms > " + Fmt(limit) +
                            " ms (primary " + Fmt(c.primary_p99_ms) + " ms × " +
                            Fmt(spec.max_p99_ratio) + ", or + " + Fmt(spec.p99_slack_ms) + " ms)");
+    }
+    c.candidate_p50_ms = 1000 * QuantileOfBuckets(bounds, cl, 0.5);
+    c.primary_p50_ms = 1000 * QuantileOfBuckets(bounds, pl, 0.5);
+    const double limit50 = std::max(spec.max_p50_ratio * c.primary_p50_ms,
+                                    c.primary_p50_ms + spec.p99_slack_ms);
+    if (c.candidate_p50_ms > limit50) {
+      c.failures.push_back("p50 " + Fmt(c.candidate_p50_ms) + " ms > " + Fmt(limit50) +
+                           " ms (primary " + Fmt(c.primary_p50_ms) + " ms × " +
+                           Fmt(spec.max_p50_ratio) + ", or + " + Fmt(spec.p99_slack_ms) + " ms)");
     }
     if (spec.max_p99_ms > 0 && c.candidate_p99_ms > spec.max_p99_ms) {
       c.failures.push_back("p99 " + Fmt(c.candidate_p99_ms) + " ms > " + Fmt(spec.max_p99_ms) +
@@ -740,6 +756,8 @@ std::string RolloutController::MetricsText() const {
              {"success_rate", v(c.success_rate)},
              {"candidate_p99_ms", v(c.candidate_p99_ms)},
              {"primary_p99_ms", v(c.primary_p99_ms)},
+             {"candidate_p50_ms", v(c.candidate_p50_ms)},
+             {"primary_p50_ms", v(c.primary_p50_ms)},
              {"candidate_rmse", v(c.candidate_rmse)},
              {"primary_rmse", v(c.primary_rmse)},
              {"error_ratio", v(c.error_ratio)},

@@ -9,7 +9,8 @@
 //     success  C's answered / (answered + server errors) ≥ min_success_rate (client errors,
 //              e.g. a bad request, are not the version's fault and do not count);
 //     latency  C's p99 ≤ max(max_p99_ratio × P's p99, P's p99 + p99_slack_ms) (and
-//              ≤ max_p99_ms when set), both from the interval's server-side latency histogram;
+//              ≤ max_p99_ms when set), and its median likewise (max_p50_ratio), all from the
+//              interval's server-side latency histogram;
 //     error    C's RMSE over the labels that joined C's predictions in the interval ≤
 //              max_error_ratio × P's over the labels that joined P's in the same interval (and
 //              ≤ max_rmse when set) — the live monitor's windows (LiveMonitor), so it needs the
@@ -74,7 +75,8 @@ struct RolloutSpec {
   int64_t threshold = 2;    // consecutive failed checks that roll back
   double min_success_rate = 0.99;
   double max_p99_ratio = 1.5;
-  double p99_slack_ms = 1.0;
+  double max_p50_ratio = 1.5;  // the median too: a tail of few samples is noisy on a busy host
+  double p99_slack_ms = 1.0;   // latency allowed above the primary's (p50 and p99)
   double max_p99_ms = 0;      // 0: no absolute bound
   double max_error_ratio = 1.1;
   double max_rmse = 0;        // 0: no absolute bound
@@ -87,7 +89,7 @@ struct RolloutSpec {
 
 // Parses the JSON object `POST /v1/rollouts/{model}` takes: {"candidate": 3, "step": 10,
 // "max_weight": 50, "interval": "30s" (or "interval_ms": 30000), "threshold": 2,
-// "min_success_rate", "max_p99_ratio", "p99_slack_ms", "max_p99_ms", "max_error_ratio",
+// "min_success_rate", "max_p99_ratio", "max_p50_ratio", "p99_slack_ms", "max_p99_ms", "max_error_ratio",
 // "max_rmse", "min_requests", "min_labels", "check_error", "drift": "off|relative|absolute",
 // "who"}. InvalidArgument naming the key for an unknown key, a wrong type or a bad value.
 StatusOr<RolloutSpec> ParseRolloutSpecJson(std::string_view text, const std::string& model);
@@ -108,6 +110,7 @@ struct RolloutCheck {
   int64_t candidate_server_errors = 0;
   double success_rate = -1;
   double candidate_p99_ms = -1, primary_p99_ms = -1;
+  double candidate_p50_ms = -1, primary_p50_ms = -1;
   int64_t candidate_labels = 0, primary_labels = 0;
   double candidate_rmse = -1, primary_rmse = -1, error_ratio = -1;
   std::string drift;  // "ok", "alarm", "missing: …", "off"

@@ -161,32 +161,38 @@ TEST(ProgressiveRolloutTest, AGoodCandidateIsPromotedWithNoFailedRequest) {
   nlohmann::json end = WaitUntilEnded(client, 10000);
   load.Stop();
   ASSERT_EQ(end["state"], "promoted") << end.dump(1);
-  // 25 → 50 → promote: two passed checks.
-  ASSERT_EQ(end["checks"].size(), 2u) << end.dump(1);
-  EXPECT_EQ(end["checks"][0]["decision"], "step 25 -> 50");
-  EXPECT_EQ(end["checks"][1]["decision"], "promote");
-  for (const auto& c : end["checks"]) {
-    EXPECT_TRUE(c["passed"].get<bool>()) << c.dump();
+  // 25 → 50 → promote: two passed checks (more when a loaded machine starved an interval of
+  // traffic: that check fails closed and holds).
+  const auto& checks = end["checks"];
+  ASSERT_GE(checks.size(), 2u) << end.dump(1);
+  EXPECT_EQ(checks.back()["decision"], "promote");
+  int passed = 0;
+  for (const auto& c : checks) {
+    if (!c["passed"].get<bool>()) continue;
+    ++passed;
     EXPECT_LT(c["candidate_rmse"].get<double>(), 0.01);
     EXPECT_NEAR(c["primary_rmse"].get<double>(), 0.5, 1e-4);
     EXPECT_EQ(c["success_rate"].get<double>(), 1.0);
   }
+  EXPECT_EQ(passed, 2);
   std::map<std::string, int64_t> labels = Labels(f.repo);
   EXPECT_EQ(labels.at("stable"), 2);
   EXPECT_EQ(labels.count("canary"), 0u);
   EXPECT_EQ(load.failed(), 0) << load.first_failure();
   EXPECT_GT(load.ok(), 100);
-  // The audit log: the start, a note for check 1, the canary label's removal; stable's move.
+  // The audit log: the start, a note per check before the last, the canary label's removal;
+  // stable's move.
   auto reg = registry::Registry::Open(f.repo);
   auto canary = (*reg)->History("eta", "canary");
   ASSERT_TRUE(canary.ok());
-  ASSERT_EQ(canary->size(), 3u);
-  EXPECT_EQ((*canary)[0].action, registry::LabelAction::kRemove);
+  ASSERT_EQ(canary->size(), checks.size() + 1);
+  EXPECT_EQ(canary->front().action, registry::LabelAction::kRemove);
   EXPECT_EQ((*canary)[1].action, registry::LabelAction::kNote);
   EXPECT_NE((*canary)[1].why.find("rmse 0 vs 0.5"), std::string::npos) << (*canary)[1].why;
-  EXPECT_EQ((*canary)[2].action, registry::LabelAction::kPromote);
+  EXPECT_EQ(canary->back().action, registry::LabelAction::kPromote);
   auto stable = (*reg)->History("eta", "stable");
-  EXPECT_NE(stable->front().why.find("rollout promote: check 2"), std::string::npos)
+  EXPECT_NE(stable->front().why.find("rollout promote: check " + std::to_string(checks.size())),
+            std::string::npos)
       << stable->front().why;
   auto metrics = client.Get("/metrics");
   ASSERT_TRUE(metrics.ok());
@@ -221,8 +227,17 @@ TEST(ProgressiveRolloutTest, AWrongCandidateIsRolledBackWithinIntervalTimesThres
   ASSERT_EQ(end["checks"].size(), 2u);
   EXPECT_EQ(end["checks"][0]["decision"], "hold (1 of 2 failed)");
   EXPECT_EQ(end["checks"][1]["decision"], "rollback");
-  EXPECT_GT(end["checks"][1]["error_ratio"].get<double>(), 10);
-  EXPECT_NE(end["checks"][1]["failures"][0].get<std::string>().find("rmse"), std::string::npos);
+  // Each check failed on the error — or, when the loaded machine starved an interval of
+  // traffic, on a missing metric (fail closed); at least one measured the 60× error.
+  int measured = 0;
+  for (const auto& c : end["checks"]) {
+    EXPECT_FALSE(c["passed"].get<bool>());
+    if (c["error_ratio"].is_null()) continue;
+    ++measured;
+    EXPECT_GT(c["error_ratio"].get<double>(), 10) << c.dump();
+    EXPECT_NE(c["failures"][0].get<std::string>().find("rmse"), std::string::npos) << c.dump();
+  }
+  EXPECT_GE(measured, 1) << end.dump(1);
   EXPECT_EQ(end["weight"], 0);
   std::map<std::string, int64_t> labels = Labels(f.repo);
   EXPECT_EQ(labels.at("stable"), 1);
@@ -242,13 +257,15 @@ TEST(ProgressiveRolloutTest, AWrongCandidateIsRolledBackWithinIntervalTimesThres
 TEST(ProgressiveRolloutTest, AThreeTimesSlowerCandidateIsRolledBack) {
   testing::TestVersionOptions slow;
   slow.bias = {0.5f};               // as accurate as the stable version
-  slow.predict_delay_us = 6000;     // 3× the stable's 2 ms
-  Fixture f = StartServer(slow, /*prediction_log=*/true, /*stable_delay_us=*/2000);
+  // 3× the stable's 5 ms (milliseconds, not less: on a loaded 2-core machine the scheduler's own
+  // delays reach the p99 of a 1 ms model and hide a 3× slowdown).
+  slow.predict_delay_us = 15000;
+  Fixture f = StartServer(slow, /*prediction_log=*/true, /*stable_delay_us=*/5000);
   Load load(f.port, 4);
   HttpClient client("127.0.0.1", f.port);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   auto started = client.Post("/v1/rollouts/eta",
-                             R"({"candidate": 2, "step": 25, "max_weight": 50, "interval": "300ms",
+                             R"({"candidate": 2, "step": 25, "max_weight": 50, "interval": "400ms",
                                  "threshold": 2, "min_requests": 10, "min_labels": 10,
                                  "drift": "off", "max_p99_ratio": 1.5})");
   ASSERT_TRUE(started.ok());
@@ -257,12 +274,18 @@ TEST(ProgressiveRolloutTest, AThreeTimesSlowerCandidateIsRolledBack) {
   load.Stop();
   ASSERT_EQ(end["state"], "rolled_back") << end.dump(1);
   ASSERT_EQ(end["checks"].size(), 2u);
+  int measured = 0;
   for (const auto& c : end["checks"]) {
-    EXPECT_GT(c["candidate_p99_ms"].get<double>(), 1.5 * c["primary_p99_ms"].get<double>())
+    EXPECT_FALSE(c["passed"].get<bool>());
+    if (c["candidate_p50_ms"].is_null() || c["error_ratio"].is_null()) continue;  // starved
+    ++measured;
+    // The median shows the 3× (the p99 of a few hundred requests is the host's noise too).
+    EXPECT_GT(c["candidate_p50_ms"].get<double>(), 2 * c["primary_p50_ms"].get<double>())
         << c.dump();
-    EXPECT_NE(c["failures"][0].get<std::string>().find("p99"), std::string::npos) << c.dump();
+    EXPECT_NE(c["failures"].dump().find("p50"), std::string::npos) << c.dump();
     EXPECT_NEAR(c["error_ratio"].get<double>(), 1.0, 1e-3);  // accuracy was not the problem
   }
+  EXPECT_GE(measured, 1) << end.dump(1);
   EXPECT_EQ(Labels(f.repo).at("stable"), 1);
   EXPECT_EQ(load.failed(), 0) << load.first_failure();
   f.server->Shutdown();
