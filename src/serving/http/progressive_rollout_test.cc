@@ -13,6 +13,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <utility>
 
 #include "registry/registry.h"
 #include "serving/http/http_client.h"
@@ -33,6 +34,17 @@ struct Fixture {
   std::string repo;
   std::unique_ptr<Server> server;
   int port = 0;
+  Fixture() = default;
+  Fixture(Fixture&& o) noexcept
+      : repo(std::exchange(o.repo, {})), server(std::move(o.server)), port(o.port) {}
+  ~Fixture() {
+    if (server) server->Shutdown();
+    server.reset();
+    if (repo.empty()) return;
+    std::error_code ec;
+    std::filesystem::remove_all(repo + "_log", ec);
+    std::filesystem::remove_all(repo, ec);
+  }
 };
 
 // Version 1 (stable) predicts x0 + x1 + x2 + 0.5 (the truth is x0 + x1 + x2: RMSE 0.5);
@@ -55,8 +67,7 @@ Fixture StartServer(const testing::TestVersionOptions& candidate, bool predictio
   config.port = 0;
   config.io_threads = 4;
   if (prediction_log) {
-    config.prediction_log.dir = f.repo + "/../" + std::filesystem::path(f.repo).filename().string() +
-                                "_log";
+    config.prediction_log.dir = f.repo + "_log";
     config.monitor.window_rows = 50;
   }
   auto server = StartHttpServer(config);
