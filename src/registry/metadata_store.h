@@ -97,8 +97,14 @@ struct VersionRecord {
   int64_t created_time_ms = 0;
 };
 
-enum class LabelAction { kPromote, kRollback };
-std::string_view LabelActionName(LabelAction action);  // "promote", "rollback"
+// kPromote and kRollback move a label; kRemove deletes it (the row's to_version is the version
+// it pointed at); kNote moves nothing: a decision about the label (a progressive rollout's
+// check, with the metric values that caused it) recorded in its audit log; the label must point
+// at to_version. Neither kRemove nor kNote is a promotion a rollback could undo.
+enum class LabelAction { kPromote, kRollback, kRemove, kNote };
+std::string_view LabelActionName(LabelAction action);  // "promote", "rollback", "remove", "note"
+// InvalidArgument for an unknown name.
+StatusOr<LabelAction> ParseLabelAction(std::string_view name);
 
 // One row of the audit log: every label move, in order.
 struct LabelMove {

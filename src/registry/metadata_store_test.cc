@@ -224,6 +224,39 @@ TYPED_TEST(MetadataStoreTest, LabelsMoveAtomicallyWithAuditRows) {
   EXPECT_EQ(store->LabelHistory("eta", "stable")->front().action, LabelAction::kRollback);
 }
 
+TYPED_TEST(MetadataStoreTest, NotesRecordDecisionsAndRemoveDeletesTheLabel) {
+  auto& store = this->store_;
+  this->Register("eta", 1);
+  this->Register("eta", 2);
+  ASSERT_TRUE(store->MoveLabel({"eta", "canary", 2, LabelAction::kPromote, "start", "r", {}}).ok());
+  // A note moves nothing; it needs the label at that version.
+  auto note = store->MoveLabel({"eta", "canary", 2, LabelAction::kNote, "check 1: ok", "r", {}});
+  ASSERT_TRUE(note.ok()) << note.status().ToString();
+  EXPECT_EQ(note->from_version, 2);
+  EXPECT_EQ(store->MoveLabel({"eta", "canary", 1, LabelAction::kNote, "x", "r", {}})
+                .status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->GetLabels("eta")->at("canary"), 2);
+  // Remove: the label is gone, the audit row says from which version.
+  EXPECT_EQ(store->MoveLabel({"eta", "canary", 1, LabelAction::kRemove, "x", "r", {}})
+                .status().code(), StatusCode::kFailedPrecondition);
+  auto removed = store->MoveLabel({"eta", "canary", 2, LabelAction::kRemove, "p99 3x", "r", {}});
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(store->GetLabels("eta")->count("canary"), 0u);
+  EXPECT_EQ(store->MoveLabel({"eta", "canary", 2, LabelAction::kRemove, "x", "r", {}})
+                .status().code(), StatusCode::kFailedPrecondition);
+  auto history = store->LabelHistory("eta", "canary");
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_EQ((*history)[0].action, LabelAction::kRemove);
+  EXPECT_EQ((*history)[0].why, "p99 3x");
+  EXPECT_EQ((*history)[1].action, LabelAction::kNote);
+  EXPECT_EQ((*history)[1].why, "check 1: ok");
+  // The label can be set again afterwards, as new.
+  auto again = store->MoveLabel({"eta", "canary", 1, LabelAction::kPromote, "next", "r", {}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->from_version.has_value());
+}
+
 TYPED_TEST(MetadataStoreTest, RecordVersionIsIdempotentButRefusesAnotherPath) {
   auto& store = this->store_;
   this->Register("eta", 1);

@@ -722,15 +722,28 @@ StatusOr<LabelMove> PostgresMetadataStore::MoveLabel(const LabelMoveRequest& req
       return UnavailableError(req.model + ": label '" + req.label +
                               "' changed concurrently; try again");
     }
-    if (from == req.to_version) {
+    const bool stays = req.action == LabelAction::kRemove || req.action == LabelAction::kNote;
+    if (stays && from != req.to_version) {
+      return FailedPreconditionError(
+          req.model + ": label '" + req.label + "' does not point at version " +
+          std::to_string(req.to_version) + " (it points at " +
+          (from ? std::to_string(*from) : std::string("nothing")) + ")");
+    }
+    if (!stays && from == req.to_version) {
       return AlreadyExistsError(req.model + ": label '" + req.label +
                                 "' already points at version " + std::to_string(req.to_version));
     }
     int64_t now = NowMs();
-    RETURN_IF_ERROR(q.Exec("INSERT INTO labels (model, label, version, updated_time_ms) "
-                           "VALUES ($1,$2,$3,$4) ON CONFLICT (model, label) DO UPDATE SET "
-                           "version = excluded.version, updated_time_ms = excluded.updated_time_ms",
-                           Params().Add(req.model).Add(req.label).Add(req.to_version).Add(now)));
+    if (req.action == LabelAction::kRemove) {
+      RETURN_IF_ERROR(q.Exec("DELETE FROM labels WHERE model = $1 AND label = $2",
+                             Params().Add(req.model).Add(req.label)));
+    } else if (req.action != LabelAction::kNote) {
+      RETURN_IF_ERROR(q.Exec(
+          "INSERT INTO labels (model, label, version, updated_time_ms) "
+          "VALUES ($1,$2,$3,$4) ON CONFLICT (model, label) DO UPDATE SET "
+          "version = excluded.version, updated_time_ms = excluded.updated_time_ms",
+          Params().Add(req.model).Add(req.label).Add(req.to_version).Add(now)));
+    }
     ASSIGN_OR_RETURN(Rows id, q.Run("INSERT INTO label_audit (model, label, from_version, "
                                     "to_version, action, time_ms, why, who) VALUES "
                                     "($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id",
@@ -777,7 +790,7 @@ StatusOr<std::vector<LabelMove>> PostgresMetadataStore::LabelHistory(const std::
       m.label = r.Text(i, 2);
       if (!r.IsNull(i, 3)) m.from_version = r.Int(i, 3);
       m.to_version = r.Int(i, 4);
-      m.action = r.Text(i, 5) == "rollback" ? LabelAction::kRollback : LabelAction::kPromote;
+      ASSIGN_OR_RETURN(m.action, ParseLabelAction(r.Text(i, 5)));
       m.time_ms = r.Int(i, 6);
       m.why = r.Text(i, 7);
       m.who = r.Text(i, 8);

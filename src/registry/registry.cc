@@ -82,6 +82,12 @@ StatusOr<int64_t> RollbackTarget(const std::vector<LabelMove>& history) {
   if (history.empty()) return FailedPreconditionError("label has no history to roll back");
   int64_t undone = 0;  // promotions already undone by the rollbacks seen so far
   for (const LabelMove& move : history) {
+    if (move.action == LabelAction::kNote) continue;  // moved nothing
+    if (move.action == LabelAction::kRemove) {
+      return FailedPreconditionError("label '" + move.label + "' was removed (from version " +
+                                     std::to_string(move.to_version) +
+                                     "); promote it to a version instead");
+    }
     if (move.action == LabelAction::kRollback) {
       ++undone;
       continue;
@@ -191,9 +197,14 @@ StatusOr<LabelMove> Registry::MoveLabelAndFile(const LabelMoveRequest& request) 
   const std::string what = request.model + ": label '" + request.label + "' not moved";
   StatusOr<std::unique_ptr<FileLock>> lock = FileLock::Acquire(dir + "/.labels.lock");
   if (!lock.ok()) return lock.status().WithContext(what);
+  if (request.action == LabelAction::kNote) return store_->MoveLabel(request);  // file unchanged
   ASSIGN_OR_RETURN(auto before, store_->GetLabels(request.model));
   auto after = before;
-  after[request.label] = request.to_version;
+  if (request.action == LabelAction::kRemove) {
+    after.erase(request.label);
+  } else {
+    after[request.label] = request.to_version;
+  }
   if (Status written = repository_.WriteLabels(request.model, after); !written.ok()) {
     return written.WithContext(what);
   }
@@ -245,6 +256,22 @@ StatusOr<LabelMove> Registry::Rollback(const std::string& model, const std::stri
     return move;
   }
   return UnavailableError(model + ": label '" + label + "' kept changing; rollback gave up");
+}
+
+StatusOr<LabelMove> Registry::RemoveLabel(const std::string& model, const std::string& label,
+                                          int64_t version, const std::string& why,
+                                          const std::string& who) {
+  RETURN_IF_ERROR(CheckLabelName(label));
+  LabelMoveRequest req{model, label, version, LabelAction::kRemove, why, who, std::nullopt};
+  return MoveLabelAndFile(req);
+}
+
+StatusOr<LabelMove> Registry::NoteLabel(const std::string& model, const std::string& label,
+                                        int64_t version, const std::string& why,
+                                        const std::string& who) {
+  RETURN_IF_ERROR(CheckLabelName(label));
+  LabelMoveRequest req{model, label, version, LabelAction::kNote, why, who, std::nullopt};
+  return MoveLabelAndFile(req);
 }
 
 StatusOr<int64_t> Registry::ResolveLabel(const std::string& model, const std::string& label) {

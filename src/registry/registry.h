@@ -123,6 +123,13 @@ class Registry {
                               const std::string& why, const std::string& who);
   StatusOr<LabelMove> Rollback(const std::string& model, const std::string& label,
                                const std::string& why, const std::string& who);
+  // Deletes `label`, which must point at `version` (FailedPrecondition otherwise), logged.
+  StatusOr<LabelMove> RemoveLabel(const std::string& model, const std::string& label,
+                                  int64_t version, const std::string& why, const std::string& who);
+  // Records a decision about `label` (pointing at `version`, FailedPrecondition otherwise) in
+  // its audit log, moving nothing: e.g. a progressive rollout's check with its metric values.
+  StatusOr<LabelMove> NoteLabel(const std::string& model, const std::string& label,
+                                int64_t version, const std::string& why, const std::string& who);
 
   // NotFound naming the model and label when unset.
   StatusOr<int64_t> ResolveLabel(const std::string& model, const std::string& label);

@@ -59,6 +59,31 @@ TEST_F(RegistryTest, PromoteResolveAndLabelsFile) {
   EXPECT_EQ(*registry_->Resolve(*ParseModelRef("eta:1")), 1);
 }
 
+TEST_F(RegistryTest, RemoveLabelLeavesTheLabelsFileAndNotesLeaveItAlone) {
+  int64_t v1 = PublishVersion("eta", "one");
+  int64_t v2 = PublishVersion("eta", "two");
+  ASSERT_TRUE(registry_->Promote("eta", v1, "stable", "baseline", "ana").ok());
+  ASSERT_TRUE(registry_->Promote("eta", v2, "canary", "rollout start", "rollout").ok());
+  auto note = registry_->NoteLabel("eta", "canary", v2, "check 1: rmse ratio 1.01", "rollout");
+  ASSERT_TRUE(note.ok()) << note.status().ToString();
+  EXPECT_EQ(registry_->NoteLabel("eta", "canary", v1, "x", "r").status().code(),
+            StatusCode::kFailedPrecondition);
+  auto labels = nlohmann::json::parse(*ReadFile(repo_path_ + "/eta/labels.json"));
+  EXPECT_EQ(labels["canary"], 2);
+  auto removed = registry_->RemoveLabel("eta", "canary", v2, "rolled back: p99 3.1x", "rollout");
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  labels = nlohmann::json::parse(*ReadFile(repo_path_ + "/eta/labels.json"));
+  EXPECT_FALSE(labels.contains("canary"));
+  EXPECT_EQ(labels["stable"], 1);
+  EXPECT_EQ(registry_->ResolveLabel("eta", "canary").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(registry_->Rollback("eta", "canary", "x", "r").status().code(),
+            StatusCode::kFailedPrecondition);
+  auto history = registry_->History("eta", "canary");
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_EQ((*history)[0].why, "rolled back: p99 3.1x");
+}
+
 // Servers follow labels.json: a move that cannot be written there must not happen at all (the
 // store and its audit log would otherwise say one thing and every server another).
 TEST_F(RegistryTest, AMoveWhoseLabelsFileCannotBeWrittenChangesNothing) {
@@ -301,6 +326,24 @@ TEST(RollbackTargetTest, SkipsPromotionsAlreadyUndone) {
   h.insert(h.begin(), move(5, 2, 1, A::kRollback));
   EXPECT_FALSE(RollbackTarget(h).ok());
   EXPECT_FALSE(RollbackTarget({}).ok());
+}
+
+TEST(RollbackTargetTest, NotesAreSkippedAndARemovedLabelHasNothingToRollBack) {
+  auto move = [](int64_t id, std::optional<int64_t> from, int64_t to, LabelAction a) {
+    LabelMove m;
+    m.id = id;
+    m.label = "canary";
+    m.from_version = from;
+    m.to_version = to;
+    m.action = a;
+    return m;
+  };
+  using A = LabelAction;
+  std::vector<LabelMove> h = {move(3, 2, 2, A::kNote), move(2, 1, 2, A::kPromote),
+                              move(1, std::nullopt, 1, A::kPromote)};
+  EXPECT_EQ(*RollbackTarget(h), 1);
+  h.insert(h.begin(), move(4, 2, 2, A::kRemove));
+  EXPECT_EQ(RollbackTarget(h).status().code(), StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

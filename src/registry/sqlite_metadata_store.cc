@@ -35,7 +35,22 @@ StatusOr<RunStatus> ParseRunStatus(std::string_view name) {
 }
 
 std::string_view LabelActionName(LabelAction action) {
-  return action == LabelAction::kRollback ? "rollback" : "promote";
+  switch (action) {
+    case LabelAction::kRollback: return "rollback";
+    case LabelAction::kRemove: return "remove";
+    case LabelAction::kNote: return "note";
+    case LabelAction::kPromote: break;
+  }
+  return "promote";
+}
+
+StatusOr<LabelAction> ParseLabelAction(std::string_view name) {
+  for (LabelAction a :
+       {LabelAction::kPromote, LabelAction::kRollback, LabelAction::kRemove, LabelAction::kNote}) {
+    if (LabelActionName(a) == name) return a;
+  }
+  return InvalidArgumentError("unknown label action '" + std::string(name) +
+                              "' (known: promote, rollback, remove, note)");
 }
 
 std::map<std::string, double> RunRecord::LatestMetrics() const {
@@ -671,17 +686,30 @@ StatusOr<LabelMove> SqliteMetadataStore::MoveLabel(const LabelMoveRequest& req) 
       return UnavailableError(req.model + ": label '" + req.label +
                               "' changed concurrently; try again");
     }
-    if (from == req.to_version) {
+    const bool stays = req.action == LabelAction::kRemove || req.action == LabelAction::kNote;
+    if (stays && from != req.to_version) {
+      return FailedPreconditionError(
+          req.model + ": label '" + req.label + "' does not point at version " +
+          std::to_string(req.to_version) + " (it points at " +
+          (from ? std::to_string(*from) : std::string("nothing")) + ")");
+    }
+    if (!stays && from == req.to_version) {
       return AlreadyExistsError(req.model + ": label '" + req.label + "' already points at version " +
                                 std::to_string(req.to_version));
     }
     int64_t now = NowMs();
-    Stmt up(this,
-            "INSERT INTO labels (model, label, version, updated_time_ms) VALUES (?,?,?,?) "
-            "ON CONFLICT (model, label) DO UPDATE SET version = excluded.version, "
-            "updated_time_ms = excluded.updated_time_ms");
-    up.Bind(1, req.model).Bind(2, req.label).Bind(3, req.to_version).Bind(4, now);
-    RETURN_IF_ERROR(up.Run());
+    if (req.action == LabelAction::kRemove) {
+      Stmt del(this, "DELETE FROM labels WHERE model = ? AND label = ?");
+      del.Bind(1, req.model).Bind(2, req.label);
+      RETURN_IF_ERROR(del.Run());
+    } else if (req.action != LabelAction::kNote) {
+      Stmt up(this,
+              "INSERT INTO labels (model, label, version, updated_time_ms) VALUES (?,?,?,?) "
+              "ON CONFLICT (model, label) DO UPDATE SET version = excluded.version, "
+              "updated_time_ms = excluded.updated_time_ms");
+      up.Bind(1, req.model).Bind(2, req.label).Bind(3, req.to_version).Bind(4, now);
+      RETURN_IF_ERROR(up.Run());
+    }
     Stmt audit(this,
                "INSERT INTO label_audit (model, label, from_version, to_version, action, time_ms, "
                "why, who) VALUES (?,?,?,?,?,?,?,?)");
@@ -737,7 +765,7 @@ StatusOr<std::vector<LabelMove>> SqliteMetadataStore::LabelHistory(const std::st
       m.label = q.Text(2);
       if (!q.IsNull(3)) m.from_version = q.Int(3);
       m.to_version = q.Int(4);
-      m.action = q.Text(5) == "rollback" ? LabelAction::kRollback : LabelAction::kPromote;
+      ASSIGN_OR_RETURN(m.action, ParseLabelAction(q.Text(5)));
       m.time_ms = q.Int(6);
       m.why = q.Text(7);
       m.who = q.Text(8);

@@ -383,7 +383,22 @@ void ServableManager::PublishLocked(const std::string& model, ModelEntry& entry)
   entry.served_labels = served;
   snap->labels = std::move(served);
   snap->routing = config_.ForModel(model).routing;
+  if (auto o = split_overrides_.find(model); o != split_overrides_.end()) {
+    snap->routing.split = o->second;
+  }
   entry.snapshot = std::move(snap);
+}
+
+void ServableManager::SetTrafficSplit(const std::string& model,
+                                      std::optional<std::vector<TrafficShare>> split) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (split) {
+    split_overrides_[model] = std::move(*split);
+  } else {
+    split_overrides_.erase(model);
+  }
+  auto it = models_.find(model);
+  if (it != models_.end() && it->second.snapshot) PublishLocked(model, it->second);
 }
 
 std::shared_ptr<const ModelSnapshot> ServableManager::Snapshot(const std::string& model) const {

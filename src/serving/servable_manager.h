@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -97,6 +98,10 @@ class ServableManager {
   // labels and policy aspire to before returning (as a poll would). InvalidArgument for a bad
   // name; NotFound when the model is neither on disk nor known.
   Status Refresh(const std::string& model);
+  // Overrides the model's traffic split (a progressive rollout's weights, serving/
+  // progressive_rollout.h) and republishes its snapshot at once; nullopt: the config's split
+  // again. Sticky and shadow settings stay the config's.
+  void SetTrafficSplit(const std::string& model, std::optional<std::vector<TrafficShare>> split);
 
  private:
   struct VersionEntry {
@@ -142,6 +147,7 @@ class ServableManager {
 
   mutable std::mutex mu_;  // guards models_ and started_
   std::map<std::string, ModelEntry> models_;
+  std::map<std::string, std::vector<TrafficShare>> split_overrides_;
   bool started_ = false;
 
   std::mutex reconcile_mu_;  // serialises loads/unloads; guards retired_

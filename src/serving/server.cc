@@ -23,7 +23,11 @@ Server::Server(ServerConfig config, std::unique_ptr<online::FeatureStore> online
       }()),
       service_(std::make_unique<Service>(manager_.get(), &metrics_, &shadows_,
                                          config_.max_batch_rows, prediction_log_.get(),
-                                         monitor_.get())) {}
+                                         monitor_.get())),
+      rollouts_(std::make_unique<RolloutController>(service_.get(), manager_.get(), &metrics_,
+                                                    monitor_.get())) {
+  service_->AttachRollouts(rollouts_.get());
+}
 
 StatusOr<std::unique_ptr<Server>> Server::Create(ServerConfig config) {
   if (config.model_repo.empty()) return InvalidArgumentError("no model repository given");
@@ -101,6 +105,7 @@ Transport* Server::FindTransport(std::string_view name) const {
 void Server::Shutdown(int drain_ms) {
   if (shut_down_) return;
   shut_down_ = true;
+  rollouts_->Stop();  // no more checks or label moves; rollouts in progress stay as they are
   for (auto& t : transports_) t->Stop(drain_ms);  // no new requests; in-flight ones answered
   shadows_.Stop();                                // queued mirrors run, releasing servables
   manager_->Stop();                               // batchers drain, versions unload

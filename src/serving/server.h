@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "serving/progressive_rollout.h"
 #include "serving/servable_manager.h"
 #include "serving/server_config.h"
 #include "serving/service.h"
@@ -52,6 +53,7 @@ class Server {
   ShadowQueue& shadow_queue() { return shadows_; }
   ServingMetrics& metrics() { return metrics_; }
   online::FeatureStore& online_store() { return *online_store_; }
+  RolloutController& rollouts() { return *rollouts_; }
 
   // Stops every transport (in-flight requests drained, up to drain_ms each), runs the queued
   // shadow mirrors, then stops the manager (batchers drain, versions unload). Idempotent.
@@ -71,6 +73,7 @@ class Server {
   std::unique_ptr<ServableManager> manager_;
   ShadowQueue shadows_;
   std::unique_ptr<Service> service_;
+  std::unique_ptr<RolloutController> rollouts_;  // progressive rollouts (checks on its thread)
   std::vector<std::unique_ptr<Transport>> transports_;
   bool shut_down_ = false;
 };

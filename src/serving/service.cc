@@ -9,6 +9,7 @@
 
 #include "common/logging.h"
 #include "registry/registry.h"
+#include "serving/progressive_rollout.h"
 
 namespace bimride::serving {
 namespace {
@@ -340,6 +341,7 @@ std::string Service::MonitorMetricsText() const {
 
 std::string Service::MetricsText() const {
   std::string text = metrics_->RenderPrometheus(manager_->LoadedVersions());
+  if (rollouts_ != nullptr) text += rollouts_->MetricsText();
   if (prediction_log_ != nullptr) {
     const monitoring::PredictionLogStats s = prediction_log_->stats();
     for (const auto& [name, help, value] : std::vector<std::tuple<const char*, const char*, int64_t>>{

@@ -32,6 +32,8 @@
 
 namespace bimride::serving {
 
+class RolloutController;
+
 // Lets the router read a header (for sticky canary routing) without knowing the transport.
 class RequestHeaders {
  public:
@@ -148,6 +150,11 @@ class Service {
   // The live monitor, or null when the prediction log is off.
   const monitoring::LiveMonitor* live_monitor() const { return monitor_; }
 
+  // The progressive rollouts of this server (serving/progressive_rollout.h), or null when none
+  // is attached (the Server attaches its own). It must outlive the Service's use of it.
+  void AttachRollouts(RolloutController* rollouts) { rollouts_ = rollouts; }
+  RolloutController* rollouts() { return rollouts_; }
+
   ServingMetrics& metrics() { return *metrics_; }
   const monitoring::PredictionLog* prediction_log() const { return prediction_log_; }
   monitoring::PredictionLog* prediction_log() { return prediction_log_; }
@@ -174,6 +181,7 @@ class Service {
   monitoring::PredictionLog* const prediction_log_;
   monitoring::LiveMonitor* const monitor_;
   std::atomic<uint64_t> next_request_id_{0};
+  RolloutController* rollouts_ = nullptr;
 };
 
 }  // namespace bimride::serving

@@ -63,6 +63,12 @@ double Histogram::Quantile(double q) const {
   return INFINITY;
 }
 
+std::vector<uint64_t> Histogram::BucketCounts() const {
+  std::vector<uint64_t> out(bounds_.size() + 1);
+  for (size_t i = 0; i < out.size(); ++i) out[i] = buckets_[i].load(std::memory_order_relaxed);
+  return out;
+}
+
 void Histogram::AppendPrometheus(std::string* out, const std::string& name,
                                  const std::string& labels) const {
   uint64_t cumulative = 0;

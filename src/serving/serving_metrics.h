@@ -28,6 +28,9 @@ class Histogram {
   // Value below which `q` of the observations fall, estimated from bucket bounds (upper bound of
   // the bucket holding the q-quantile); 0 when empty. For tests and the benchmark report.
   double Quantile(double q) const;
+  // Observations per bucket (bounds().size() + 1, the last one +Inf), for deltas over time.
+  std::vector<uint64_t> BucketCounts() const;
+  const std::vector<double>& bounds() const { return bounds_; }
   // Appends `<name>_bucket{<labels>,le="…"} n` lines plus _sum and _count.
   void AppendPrometheus(std::string* out, const std::string& name,
                         const std::string& labels) const;

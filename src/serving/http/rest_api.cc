@@ -13,6 +13,7 @@
 #include "serving/http/request_json.h"
 #include "serving/http/tfs_codec.h"
 #include "serving/model_source.h"
+#include "serving/progressive_rollout.h"
 
 namespace bimride::serving::http {
 namespace {
@@ -257,6 +258,9 @@ void RestApi::Route(const HttpRequest& req, std::string_view path, HttpRespond r
           "no live monitor: start the server with --prediction-log DIR")));
     }
     return respond(Json(RenderMonitorReport(*monitor)));
+  }
+  if (path == "/v1/rollouts" || ConsumePrefix(&path, "/v1/rollouts/")) {
+    return HandleRollouts(req, path == "/v1/rollouts" ? std::string_view() : path, respond);
   }
   if (path == "/v2" || path.substr(0, 4) == "/v2/") {
     path.remove_prefix(3);
@@ -515,6 +519,67 @@ void RestApi::HandleLabelMove(const HttpRequest& req, const std::string& model,
                          {"serving_version", out->serving_version}};
   if (!out->serving.ok()) body["warning"] = out->serving.message();
   respond(Json(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+}
+
+// GET /v1/rollouts, GET /v1/rollouts/{m}: status; POST /v1/rollouts/{m} with a rollout spec
+// (serving/progressive_rollout.h) starts one, POST /v1/rollouts/{m}:abort {"why": "…"} ends it.
+// Starting and aborting are repository control (the admin token, as label moves).
+void RestApi::HandleRollouts(const HttpRequest& req, std::string_view path, HttpRespond& respond) {
+  RolloutController* rollouts = service_->rollouts();
+  if (rollouts == nullptr) {
+    return respond(ErrorResponse(FailedPreconditionError("this server runs no rollouts")));
+  }
+  if (path.empty()) {
+    if (req.method() != "GET") return respond(HttpResponse{405, ErrorBody("use GET")});
+    std::string body = "{\"rollouts\": [";
+    bool first = true;
+    for (const RolloutStatus& st : rollouts->List()) {
+      body += (first ? "" : ", ") + RolloutStatusToJson(st);
+      first = false;
+    }
+    return respond(Json(body + "]}"));
+  }
+  std::string_view verb;
+  if (size_t colon = path.rfind(':'); colon != std::string_view::npos) {
+    verb = path.substr(colon + 1);
+    path = path.substr(0, colon);
+  }
+  const std::string model(path);
+  if (!IsValidModelName(model) || (!verb.empty() && verb != "abort")) {
+    return respond(HttpResponse{404, ErrorBody("unknown rollout path '/v1/rollouts/" +
+                                               std::string(req.target()).substr(13) + "'")});
+  }
+  if (req.method() == "GET" && verb.empty()) {
+    StatusOr<RolloutStatus> st = rollouts->Get(model);
+    if (!st.ok()) return respond(ErrorResponse(st.status()));
+    return respond(Json(RolloutStatusToJson(*st)));
+  }
+  if (req.method() != "POST") return respond(HttpResponse{405, ErrorBody("use GET or POST")});
+  if (Status auth = Authorize(req); !auth.ok()) {
+    return respond(HttpResponse{admin_token_.empty() ? 403 : 401, ErrorBody(auth.message())});
+  }
+  if (verb == "abort") {
+    std::string why = "aborted by http " + std::string(req.remote_address());
+    if (!req.body().empty()) {
+      constexpr char kForm[] = "abort: body must be {\"why\": \"<reason>\"}";
+      auto doc = ParseJsonBody(req.body());
+      if (!doc.ok()) return respond(ErrorResponse(doc.status()));
+      if (!doc->is_object()) return respond(HttpResponse{400, ErrorBody(kForm)});
+      for (const auto& [key, value] : doc->items()) {
+        if (key != "why" || !value.is_string()) return respond(HttpResponse{400, ErrorBody(kForm)});
+        why = value.get<std::string>();
+      }
+    }
+    StatusOr<RolloutStatus> st = rollouts->Abort(model, why);
+    if (!st.ok()) return respond(ErrorResponse(st.status()));
+    return respond(Json(RolloutStatusToJson(*st)));
+  }
+  StatusOr<RolloutSpec> spec = ParseRolloutSpecJson(req.body(), model);
+  if (!spec.ok()) return respond(ErrorResponse(spec.status()));
+  if (spec->who.empty()) spec->who = "http " + std::string(req.remote_address());
+  StatusOr<RolloutStatus> st = rollouts->Start(*spec);
+  if (!st.ok()) return respond(ErrorResponse(st.status()));
+  respond(Json(RolloutStatusToJson(*st)));
 }
 
 }  // namespace bimride::serving::http

@@ -60,6 +60,7 @@ class RestApi : public HttpHandler {
                     int64_t start_ns);
   void HandleRepository(const HttpRequest& req, std::string_view path, HttpRespond& respond);
   Status Authorize(const HttpRequest& req) const;
+  void HandleRollouts(const HttpRequest& req, std::string_view path, HttpRespond& respond);
   void HandleLabelMove(const HttpRequest& req, const std::string& model, const std::string& label,
                        HttpRespond& respond);
 
