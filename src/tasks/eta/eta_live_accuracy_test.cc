@@ -205,23 +205,17 @@ TEST_F(EtaLiveMonitoringTest, LiveAccuracyOfAReplayEqualsOfflineEvalOnTheSameTri
 struct DriftSummary {
   int64_t windows = 0;
   double alarm_rate = 0;
-  double alarm_rate_without_pair_count = 0;  // pair_log_count's alarms left out
   std::map<std::string, std::pair<double, double>> features;  // → (share above, mean psi)
 };
 
 DriftSummary Summarize(const std::vector<monitoring::WindowAccuracy>& windows) {
   DriftSummary s;
-  int64_t alarms = 0, alarms_without = 0;
+  int64_t alarms = 0;
   for (const monitoring::WindowAccuracy& w : windows) {
     if (!w.closed) continue;
     EXPECT_TRUE(w.drift_calibrated);
     ++s.windows;
     alarms += w.drift_alarm ? 1 : 0;
-    bool other = false;
-    for (const monitoring::FeatureDrift& d : w.drift) {
-      other = other || (!d.above.empty() && d.feature != "pair_log_count");
-    }
-    alarms_without += other ? 1 : 0;
     for (const monitoring::FeatureDrift& d : w.drift) {
       auto& [above, psi] = s.features[d.feature];
       above += d.above.empty() ? 0 : 1;
@@ -233,8 +227,6 @@ DriftSummary Summarize(const std::vector<monitoring::WindowAccuracy>& windows) {
     v.second /= std::max<int64_t>(1, s.windows);
   }
   s.alarm_rate = static_cast<double>(alarms) / std::max<int64_t>(1, s.windows);
-  s.alarm_rate_without_pair_count =
-      static_cast<double>(alarms_without) / std::max<int64_t>(1, s.windows);
   return s;
 }
 
@@ -270,24 +262,15 @@ TEST_F(EtaLiveMonitoringTest, NoFalseAlarmsOnEvenDaysAndDriftFlaggedOnLaterYears
   for (const auto& [name, s] : runs) {
     std::printf(" **%.1f%%** of %lld |", 100 * s.alarm_rate, static_cast<long long>(s.windows));
   }
-  std::printf("\n| window alarm rate without pair_log_count |");
-  for (const auto& [name, s] : runs) {
-    std::printf(" %.1f%% |", 100 * s.alarm_rate_without_pair_count);
-  }
   std::printf("\n\n");
-  // Exchangeable data, >= 200 windows. NOT at the 5% target yet (results/monitoring.md): the
-  // learned pair count's training view differs from its served view, and the maximum-based
-  // thresholds of many features add up. What holds: no raw trip feature alarms on more than
-  // the target share of windows, and the later years alarm far more often.
+  // Exchangeable data, >= 200 windows: at or under the target (thresholds fit on the training
+  // rows' served-view features, the rate they are fit at chosen on held-out training blocks).
   EXPECT_GE(runs[0].second.windows, 200);
-  for (const char* raw : {"trip_distance_miles", "pickup_zone", "dropoff_zone", "hour",
-                          "weekday", "distance_km"}) {
-    EXPECT_LE(runs[0].second.features[raw].first, kTargetRate) << raw;
-  }
-  EXPECT_GE(runs[1].second.alarm_rate, 0.9);
-  EXPECT_GE(runs[2].second.alarm_rate, 0.9);
-  EXPECT_GT(runs[1].second.alarm_rate_without_pair_count,
-            3 * runs[0].second.alarm_rate_without_pair_count);
+  EXPECT_LE(runs[0].second.alarm_rate, kTargetRate);
+  // The later years alarm far more often, 2023 (further from 2021) more than 2022.
+  EXPECT_GE(runs[1].second.alarm_rate, 0.4);
+  EXPECT_GE(runs[2].second.alarm_rate, 0.8);
+  EXPECT_GT(runs[2].second.alarm_rate, runs[1].second.alarm_rate);
   EXPECT_GT(runs[2].second.features["pickup_zone"].first,
             runs[1].second.features["pickup_zone"].first)
       << "2023 has moved further from 2021 than 2022";

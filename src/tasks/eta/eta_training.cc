@@ -264,23 +264,37 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
       features::EtaRequestFields(config.features)};
   if (run != nullptr) manifest.run_id = run->run_id();
   const std::vector<std::string> names = features::EtaFeatureNames(config.features);
-  ASSIGN_OR_RETURN(manifest.feature_stats, train::TrainingFeatureStats(tr, names));
+  // The drift baseline is the features as the server computes them, not as the model was fit
+  // on them: the learned encodings (pair counts, medians) of the training rows are out-of-fold
+  // over `encoding_folds` folds (4/5 of the rows at the default 5), while a served trip is
+  // encoded with the context of all of them — `pair_log_count` alone sits log(5/4) lower in
+  // the training view and alarmed on half the windows of exchangeable data
+  // (results/monitoring.md). The served view of a training row: out-of-fold over many folds
+  // (`drift_baseline_folds`, the context holds 1 − 1/folds of the rows and never the row itself,
+  // as the served context never holds the trip it encodes).
+  const models::TabularData* baseline_rows = &tr;
+  models::TabularData served_view;
+  if (config.drift_baseline_folds > 1 && config.drift_baseline_folds != config.encoding_folds) {
+    ASSIGN_OR_RETURN(served_view, MakeOutOfFoldTabularData(train, context,
+                                                           config.drift_baseline_folds, zones,
+                                                           weather));
+    baseline_rows = &served_view;
+  }
+  ASSIGN_OR_RETURN(manifest.feature_stats, train::TrainingFeatureStats(*baseline_rows, names));
   registry::SetFeatureNames(&manifest, names);
-  if (config.drift_window_rows > 0 && tr.rows == static_cast<int64_t>(train.trips.size())) {
-    // The training rows' own window-to-window variation, windows in pickup order. (These rows
-    // carry out-of-fold encodings; served rows carry the full context's. The learned pair
-    // count differs between the two views — results/monitoring.md; the full-context view of
-    // the training trips was measured worse still, each trip counting itself.)
+  if (config.drift_window_rows > 0 &&
+      baseline_rows->rows == static_cast<int64_t>(train.trips.size())) {
+    // The training rows' own window-to-window variation, windows in pickup order.
     std::vector<size_t> order(train.trips.size());
     std::iota(order.begin(), order.end(), size_t{0});
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
       return train.trips.pickup_time_us[a] < train.trips.pickup_time_us[b];
     });
     std::map<std::string, std::vector<float>> columns;
-    for (int k = 0; k < tr.num_features; ++k) {
+    for (int k = 0; k < baseline_rows->num_features; ++k) {
       std::vector<float>& col = columns[names[k]];
       col.reserve(order.size());
-      for (size_t r : order) col.push_back(tr.feature(static_cast<int64_t>(r), k));
+      for (size_t r : order) col.push_back(baseline_rows->feature(static_cast<int64_t>(r), k));
     }
     StatusOr<monitoring::DriftCalibration> drift = monitoring::CalibrateDrift(
         manifest.feature_stats, columns, config.drift_window_rows, config.drift_target_rate);
@@ -288,7 +302,9 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
       manifest.properties[monitoring::kDriftCalibrationProperty] =
           monitoring::DriftCalibrationToJson(*drift);
       summary << "drift alarms calibrated on " << drift->windows << " training windows of "
-              << drift->window_rows << " rows (training alarm rate " << drift->training_rate
+              << drift->window_rows << " rows every " << drift->stride_rows
+              << " (served-view features; fit at rate " << drift->fit_rate
+              << ", held-out rate " << drift->held_out_rate << ", training alarm rate " << drift->training_rate
               << ", target " << drift->target_rate << ")\n";
     } else {
       summary << "drift alarms not calibrated: " << drift.status().message() << "\n";
