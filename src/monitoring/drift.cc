@@ -302,4 +302,25 @@ StatusOr<DriftCalibration> DriftCalibrationFromJson(std::string_view text,
   return c;
 }
 
+StatusOr<LossEstimatorRef> LossEstimatorRefFromJson(std::string_view text,
+                                                    std::string_view source) {
+  const std::string src(source);
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return InvalidArgumentError(src + ": loss_estimator is not a JSON object");
+  }
+  LossEstimatorRef r;
+  for (auto [key, out] : {std::pair{"artifact", &r.artifact}, std::pair{"backend", &r.backend}}) {
+    if (!j.contains(key) || !j[key].is_string() || j[key].get<std::string>().empty()) {
+      return InvalidArgumentError(src + ": loss_estimator." + key + " must be a non-empty string");
+    }
+    *out = j[key].get<std::string>();
+  }
+  if (r.artifact.find('/') != std::string::npos || r.artifact == "..") {
+    return InvalidArgumentError(src + ": loss_estimator.artifact must be a file name in the "
+                                "version folder, got '" + r.artifact + "'");
+  }
+  return r;
+}
+
 }  // namespace bimride::monitoring

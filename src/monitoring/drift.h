@@ -94,4 +94,15 @@ std::string DriftCalibrationToJson(const DriftCalibration& c);
 StatusOr<DriftCalibration> DriftCalibrationFromJson(std::string_view json, std::string_view source);
 inline constexpr char kDriftCalibrationProperty[] = "drift_calibration";
 
+// The manifest property naming a version's loss estimator (live_monitor.h's LossEstimator):
+// {"artifact": "loss_model.json", "backend": "xgboost", …} — a model of the version's squared
+// error over its features then its prediction, learned from validation rows at publish.
+inline constexpr char kLossEstimatorProperty[] = "loss_estimator";
+struct LossEstimatorRef {
+  std::string artifact;  // in the version folder
+  std::string backend;   // models::LoadModel's
+};
+// Errors name `source` and the missing or mistyped key.
+StatusOr<LossEstimatorRef> LossEstimatorRefFromJson(std::string_view json, std::string_view source);
+
 }  // namespace bimride::monitoring

@@ -199,3 +199,77 @@ TEST(Drift, TheMonitorScoresWindowsAndAlarmsOnlyOnClosedCalibratedOnes) {
 
 }  // namespace
 }  // namespace bimride::monitoring
+
+namespace bimride::monitoring {
+namespace {
+
+PredictionBatch OneFeatureBatch(int64_t version, std::vector<float> x, std::vector<float> y) {
+  PredictionBatch b;
+  b.request_id = "r";
+  b.model = "eta";
+  b.version = version;
+  b.feature_names = {"a", "x"};
+  b.output_names = {"y"};
+  b.rows = static_cast<int64_t>(x.size());
+  for (float v : x) {
+    b.features.push_back(0);
+    b.features.push_back(v);
+  }
+  b.outputs = std::move(y);
+  return b;
+}
+
+// Item 4: each window's estimated RMSE is sqrt(mean) of the version's loss estimator over its
+// rows, fed the named features then the prediction; a missing feature or a failing estimator
+// gives no estimate (NaN), never a wrong one.
+TEST(EstimatedAccuracy, TheMonitorEstimatesEachWindowsRmseFromItsRows) {
+  int calls = 0;
+  auto loader = [&](const std::string&, int64_t version) -> StatusOr<DriftBaseline> {
+    DriftBaseline b;
+    b.loss_features = {version == 2 ? "missing" : "x"};
+    b.loss_estimator = [&calls, version](const std::vector<float>& in,
+                                         int64_t rows) -> StatusOr<std::vector<float>> {
+      if (version == 3) return InternalError("broken");
+      ++calls;
+      EXPECT_EQ(in.size(), static_cast<size_t>(rows) * 2);
+      std::vector<float> out(static_cast<size_t>(rows));
+      for (int64_t r = 0; r < rows; ++r) out[r] = in[r * 2] * in[r * 2] + in[r * 2 + 1];  // x² + ŷ
+      return out;
+    };
+    return b;
+  };
+  LiveMonitorOptions o;
+  o.window_rows = 4;
+  auto m = LiveMonitor::Create(o, loader);
+  ASSERT_TRUE(m.ok());
+  (*m)->Observe(OneFeatureBatch(1, {1, 2, 3}, {0, 0, 0}));
+  (*m)->Observe(OneFeatureBatch(1, {4, 5}, {1, 2}));  // rows 3 (window 0) and 4 (window 1)
+  (*m)->Observe(OneFeatureBatch(2, {1}, {0}));
+  (*m)->Observe(OneFeatureBatch(3, {1}, {0}));
+  std::vector<WindowAccuracy> w = (*m)->Windows();
+  ASSERT_EQ(w.size(), 4u);
+  EXPECT_EQ(w[0].estimated_rows, 4);
+  EXPECT_DOUBLE_EQ(w[0].estimated_rmse, std::sqrt((1 + 4 + 9 + 16 + 1) / 4.0));
+  EXPECT_EQ(w[1].estimated_rows, 1);
+  EXPECT_DOUBLE_EQ(w[1].estimated_rmse, std::sqrt(25 + 2.0));
+  EXPECT_EQ(calls, 2) << "once per batch";
+  EXPECT_EQ(w[2].estimated_rows, 0) << "the log has no feature 'missing'";
+  EXPECT_TRUE(std::isnan(w[2].estimated_rmse));
+  EXPECT_EQ(w[3].estimated_rows, 0) << "the estimator failed";
+  EXPECT_TRUE(std::isnan(w[3].estimated_rmse));
+}
+
+TEST(EstimatedAccuracy, TheManifestReferenceIsCheckedNamingTheSource) {
+  auto r = LossEstimatorRefFromJson(R"({"artifact": "loss_model.json", "backend": "xgboost"})", "m");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->artifact, "loss_model.json");
+  EXPECT_EQ(r->backend, "xgboost");
+  auto bad = LossEstimatorRefFromJson(R"({"artifact": "../x", "backend": "xgboost"})", "v/1");
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("v/1"), std::string::npos);
+  EXPECT_FALSE(LossEstimatorRefFromJson(R"({"artifact": "a"})", "m").ok());
+  EXPECT_FALSE(LossEstimatorRefFromJson("nope", "m").ok());
+}
+
+}  // namespace
+}  // namespace bimride::monitoring

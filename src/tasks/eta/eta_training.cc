@@ -7,6 +7,9 @@
 #include <map>
 #include <numeric>
 #include <sstream>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
 
 #include "common/file.h"
 #include "monitoring/drift.h"
@@ -177,6 +180,79 @@ StatusOr<models::TabularData> MakeOutOfFoldTabularData(const EtaDataset& train,
   return d;
 }
 
+namespace {
+
+// Direct loss estimation (#13 item 4, as NannyML does it): a model of this model's squared
+// error from the served features and the prediction, fit on the validation rows (half of them;
+// the other half stops the boosting early and measures it), published beside the model as
+// `loss_model.json` (manifest property "loss_estimator"). The monitor turns it into each
+// window's estimated RMSE before the labels come. Shallow, heavily regularised trees: the
+// target is heavy-tailed and the validation set small.
+StatusOr<std::string> FitEtaLossEstimator(const models::TabularData& va,
+                                          const std::vector<float>& predicted,
+                                          const std::vector<float>& actual,
+                                          const EtaTrainConfig& config, const std::string& out_dir,
+                                          std::ostringstream* summary) {
+  const int64_t n = va.rows;
+  const int width = va.num_features + 1;
+  models::TabularData fit, stop;
+  for (models::TabularData* d : {&fit, &stop}) {
+    d->num_features = width;
+    d->num_outputs = 1;
+  }
+  for (int64_t r = 0; r < n; ++r) {
+    models::TabularData& d = r % 2 == 0 ? fit : stop;
+    for (int k = 0; k < va.num_features; ++k) d.features.push_back(va.feature(r, k));
+    d.features.push_back(predicted[static_cast<size_t>(r)]);
+    const float e = predicted[static_cast<size_t>(r)] - actual[static_cast<size_t>(r)];
+    d.targets.push_back(e * e);
+    ++d.rows;
+  }
+  if (fit.rows < 200 || stop.rows < 200) {
+    return FailedPreconditionError("the loss estimator needs >= 400 validation rows, have " +
+                                   std::to_string(n));
+  }
+  train::TrainerOptions o;
+  o.params = {{"objective", "reg:squarederror"}, {"tree_method", "hist"}, {"max_depth", "3"},
+              {"eta", "0.05"}, {"subsample", "0.8"}, {"colsample_bytree", "0.8"},
+              {"min_child_weight", "100"}, {"lambda", "10"}, {"rounds", "500"},
+              {"early_stopping_rounds", "40"}};
+  o.threads = config.threads;
+  o.seed = config.seed;
+  const std::string dir = out_dir + "/loss_estimator.tmp";
+  ASSIGN_OR_RETURN(train::TrainedModel trained, train::Train("xgboost", fit, &stop, o, dir));
+  if (trained.load_path != dir + "/model.json") {
+    return InternalError("loss estimator: unexpected artifact " + trained.load_path);
+  }
+  std::error_code ec;
+  std::filesystem::rename(trained.load_path, out_dir + "/" + kEtaLossModelFile, ec);
+  if (ec) return InternalError("loss estimator: " + ec.message());
+  std::filesystem::remove_all(dir, ec);
+  // How well it estimates on the rows it did not fit: the estimated RMSE of the held-out half
+  // against its realised RMSE.
+  ASSIGN_OR_RETURN(std::vector<float> e, trained.model->Predict(stop.features));
+  double est = 0, real = 0;
+  for (int64_t r = 0; r < stop.rows; ++r) {
+    est += std::max(0.0f, e[static_cast<size_t>(r)]);
+    real += stop.targets[static_cast<size_t>(r)];
+  }
+  *summary << "loss estimator (squared error from the features and the prediction, "
+           << fit.rows << " validation rows, best round " << trained.best_iterations.at(0)
+           << "): held-out estimated RMSE " << std::sqrt(est / stop.rows) << " vs realised "
+           << std::sqrt(real / stop.rows) << "\n";
+  nlohmann::ordered_json j;
+  j["artifact"] = kEtaLossModelFile;
+  j["backend"] = trained.backend;
+  j["inputs"] = "feature_names, then the prediction";
+  j["target"] = "squared error";
+  j["fit_rows"] = fit.rows;
+  j["held_out_estimated_rmse"] = std::sqrt(est / stop.rows);
+  j["held_out_rmse"] = std::sqrt(real / stop.rows);
+  return j.dump();
+}
+
+}  // namespace
+
 StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset& valid,
                                        const data::ZoneIndex* zones,
                                        const features::WeatherTable* weather,
@@ -324,6 +400,17 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
   ASSIGN_OR_RETURN(std::vector<float> predicted, PredictEta(loaded, valid.trips));
   result.comparison.push_back(
       {ModelLabel(config), EvaluateEta(predicted, valid.minutes, valid.trips)});
+  if (config.loss_estimator && train::HasTrainer("xgboost") &&
+      va.rows == static_cast<int64_t>(predicted.size())) {
+    StatusOr<std::string> loss =
+        FitEtaLossEstimator(va, predicted, valid.minutes, config, out_dir, &summary);
+    if (loss.ok()) {
+      manifest.properties[monitoring::kLossEstimatorProperty] = *loss;
+      manifest.artifacts.push_back(kEtaLossModelFile);
+    } else {
+      summary << "no loss estimator: " << loss.status().message() << "\n";
+    }
+  }
   std::map<std::string, double> metrics;
   AddMetrics("valid_", result.comparison[0].second.overall, &metrics);
   for (EtaBaselineKind kind : kAllEtaBaselines) {

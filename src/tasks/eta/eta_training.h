@@ -77,7 +77,13 @@ struct EtaTrainConfig {
   // (a context of all but 1/folds of the rows, as close to the served context as is cheap).
   // <= 1: the training view.
   int drift_baseline_folds = 20;
+  // Publish a loss estimator (kEtaLossModelFile; monitoring's estimated accuracy before labels):
+  // XGBoost on the validation rows' squared errors. Needs the xgboost trainer.
+  bool loss_estimator = true;
 };
+
+// The loss estimator's artifact in the model folder (manifest property "loss_estimator").
+inline constexpr char kEtaLossModelFile[] = "loss_model.json";
 
 // The model kind and the trainer's parameters, checked without training (InvalidArgument or
 // NotFound naming what is wrong), so a command line is refused before any data is read.
