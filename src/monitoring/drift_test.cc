@@ -259,6 +259,27 @@ TEST(EstimatedAccuracy, TheMonitorEstimatesEachWindowsRmseFromItsRows) {
   EXPECT_TRUE(std::isnan(w[3].estimated_rmse));
 }
 
+// Drift of the output: a baseline with stats under an output's name scores the outputs.
+TEST(Drift, TheMonitorScoresTheOutputAgainstItsBaseline) {
+  const std::vector<float> train = Normal(4000, 10, 2, 11);
+  DriftBaseline baseline;
+  baseline.stats["y"] = registry::ComputeFeatureStats(train);
+  auto m = LiveMonitor::Create({.window_rows = 100},
+                               [&](const std::string&, int64_t) -> StatusOr<DriftBaseline> {
+                                 return baseline;
+                               });
+  ASSERT_TRUE(m.ok());
+  std::vector<float> same(train.begin(), train.begin() + 100);
+  (*m)->Observe(OneFeatureBatch(1, std::vector<float>(100, 0), same));
+  (*m)->Observe(OneFeatureBatch(1, std::vector<float>(100, 0), Normal(100, 16, 2, 12)));
+  std::vector<WindowAccuracy> w = (*m)->Windows();
+  ASSERT_EQ(w.size(), 2u);
+  ASSERT_EQ(w[0].drift.size(), 1u);
+  EXPECT_EQ(w[0].drift[0].feature, "y");
+  EXPECT_LT(w[0].drift[0].scores.ks(), 0.2);
+  EXPECT_GT(w[1].drift[0].scores.ks(), 0.8) << "outputs three sd higher";
+}
+
 TEST(EstimatedAccuracy, TheManifestReferenceIsCheckedNamingTheSource) {
   auto r = LossEstimatorRefFromJson(R"({"artifact": "loss_model.json", "backend": "xgboost"})", "m");
   ASSERT_TRUE(r.ok());

@@ -211,6 +211,14 @@ void LiveMonitor::PrepareDrift(VersionState& vs, const PredictionBatch& batch) {
     vs.drift_stats.push_back(&it->second);
     vs.drift_columns.push_back(static_cast<int>(k));
   }
+  // The outputs too, when the baseline has their stats (drift of the output): column −(k + 1).
+  for (size_t k = 0; k < batch.output_names.size(); ++k) {
+    auto it = vs.baseline->stats.find(batch.output_names[k]);
+    if (it == vs.baseline->stats.end() || it->second.histogram.counts.empty()) continue;
+    vs.drift_features.push_back(it->first);
+    vs.drift_stats.push_back(&it->second);
+    vs.drift_columns.push_back(-static_cast<int>(k) - 1);
+  }
   vs.loss_columns.clear();
   vs.loss_ready = false;
   if (vs.baseline->loss_estimator) {
@@ -269,15 +277,17 @@ void LiveMonitor::Observe(const PredictionBatch& batch) {
       w.estimated_sq_sum += std::isfinite(e) ? std::max(0.0f, e) : 0.0f;
       ++w.estimated_rows;
     }
-    if (!vs.drift_columns.empty() && nf > 0) {
+    if (!vs.drift_columns.empty()) {
       if (w.bins.empty()) {
         for (const registry::FeatureStats* s : vs.drift_stats) {
           w.bins.emplace_back(s->histogram.counts.size() + 2, 0);
         }
       }
       for (size_t d = 0; d < vs.drift_columns.size(); ++d) {
-        AddToBins(vs.drift_stats[d]->histogram,
-                  batch.features[static_cast<size_t>(r) * nf + vs.drift_columns[d]], &w.bins[d]);
+        const int c = vs.drift_columns[d];
+        const float v = c >= 0 ? batch.features[static_cast<size_t>(r) * nf + c]
+                               : batch.outputs[static_cast<size_t>(r) * ny + (-c - 1)];
+        AddToBins(vs.drift_stats[d]->histogram, v, &w.bins[d]);
       }
     }
     while (static_cast<int64_t>(vs.windows.size()) > options_.max_windows) {

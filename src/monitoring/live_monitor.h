@@ -181,7 +181,7 @@ class LiveMonitor : public PredictionObserver {
     std::optional<DriftBaseline> baseline;
     std::vector<std::string> drift_features;            // baseline features present in the log
     std::vector<const registry::FeatureStats*> drift_stats;
-    std::vector<int> drift_columns;                     // their column in the logged batches
+    std::vector<int> drift_columns;  // their feature column in the logged batches; −(k + 1): output k
     std::vector<std::string> column_names;              // the batches' names those refer to
     std::vector<int> loss_columns;  // the loss estimator's inputs in the logged batches
     bool loss_ready = false;        // every input found

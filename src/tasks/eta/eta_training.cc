@@ -309,6 +309,7 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
   manifest.name = config.model_name;
   manifest.task = "eta";
   std::vector<std::string> artifacts;
+  std::unique_ptr<models::Model> fitted;  // the trained model (for the output's drift baseline)
   if (config.model == kEtaBaselineModel) {
     auto b = EtaBaselineModel::Make(config.baseline, config.features, static_cast<float>(mean));
     RETURN_IF_ERROR(b->Save(out_dir + "/baseline.json"));
@@ -329,6 +330,7 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
     summary << trained.summary << "\n";
     manifest.properties["best_iteration"] = std::to_string(trained.best_iterations.at(0));
     manifest.properties["train_rows_per_second"] = Num(trained.rows_per_second);
+    fitted = std::move(trained.model);
   }
   RETURN_IF_ERROR(progress_status);
   for (const std::string& f : features::EtaContextFileNames()) artifacts.push_back(f);
@@ -358,6 +360,14 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
   }
   ASSIGN_OR_RETURN(manifest.feature_stats, train::TrainingFeatureStats(*baseline_rows, names));
   registry::SetFeatureNames(&manifest, names);
+  // Drift of the output: the model's predictions on the same served-view rows, kept under the
+  // output's name ("eta_minutes") beside the features' stats.
+  std::vector<float> output_baseline;
+  const std::string output_name = manifest.outputs.at(0).name;
+  if (fitted != nullptr && fitted->num_outputs() == 1) {
+    ASSIGN_OR_RETURN(output_baseline, fitted->Predict(baseline_rows->features));
+    manifest.feature_stats[output_name] = registry::ComputeFeatureStats(output_baseline);
+  }
   if (config.drift_window_rows > 0 &&
       baseline_rows->rows == static_cast<int64_t>(train.trips.size())) {
     // The training rows' own window-to-window variation, windows in pickup order.
@@ -371,6 +381,10 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
       std::vector<float>& col = columns[names[k]];
       col.reserve(order.size());
       for (size_t r : order) col.push_back(baseline_rows->feature(static_cast<int64_t>(r), k));
+    }
+    if (!output_baseline.empty()) {
+      std::vector<float>& col = columns[output_name];
+      for (size_t r : order) col.push_back(output_baseline[r]);
     }
     StatusOr<monitoring::DriftCalibration> drift = monitoring::CalibrateDrift(
         manifest.feature_stats, columns, config.drift_window_rows, config.drift_target_rate);
