@@ -79,14 +79,18 @@ std::vector<std::vector<std::string>> WindowRows(const json& j) {
                     std::to_string(w["predicted_rows"].get<int64_t>()),
                     std::to_string(w["labelled_rows"].get<int64_t>()),
                     std::to_string(w["late_labels"].get<int64_t>()),
+                    w.contains("estimated_rmse") ? Num(w["estimated_rmse"]) : "-",
                     labelled ? Num(w["rmse"]) : "-", labelled ? Num(w["mae"]) : "-",
                     labelled ? Num(w["bias"], "%+.3f") : "-", DriftCell(w)});
   }
   return rows;
 }
 
-const std::vector<std::string> kHeaders = {"MODEL", "VERSION", "WINDOW", "PREDICTED", "LABELLED",
-                                           "LATE",  "RMSE",    "MAE",    "BIAS",      "DRIFT"};
+// EST RMSE: estimated from the inputs before any label (the version's loss estimator), beside
+// the realised RMSE of the labelled rows.
+const std::vector<std::string> kHeaders = {"MODEL", "VERSION",  "WINDOW", "PREDICTED",
+                                           "LABELLED", "LATE",  "EST RMSE", "RMSE",
+                                           "MAE",   "BIAS",     "DRIFT"};
 
 std::string CountersLine(const json& c) {
   return "labels " + c["labels"].dump() + ", joined " + c["joined"].dump() + ", late " +

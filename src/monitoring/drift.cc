@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
+#include <numeric>
 
 #include <nlohmann/json.hpp>
 
@@ -69,14 +71,29 @@ DriftScores ScoreDrift(const registry::FeatureStats& baseline, std::span<const i
   return s;
 }
 
+namespace {
+
+// The q-quantile (0..1) of `v` (sorted ascending), linear between order statistics.
+double SortedQuantile(const std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const size_t lo = static_cast<size_t>(pos);
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+}  // namespace
+
 StatusOr<DriftCalibration> CalibrateDrift(
     const std::map<std::string, registry::FeatureStats>& baseline,
     const std::map<std::string, std::vector<float>>& columns, int64_t window_rows,
-    double target_rate) {
+    double target_rate, int64_t stride_rows) {
   if (window_rows < 1) return InvalidArgumentError("drift calibration: window_rows must be >= 1");
   if (!(target_rate > 0 && target_rate < 1)) {
     return InvalidArgumentError("drift calibration: target_rate must be in (0, 1)");
   }
+  if (stride_rows < 0) return InvalidArgumentError("drift calibration: stride_rows must be >= 0");
+  if (stride_rows == 0) stride_rows = std::max<int64_t>(1, window_rows / 4);
   if (columns.empty()) return InvalidArgumentError("drift calibration: no feature columns");
   const size_t rows = columns.begin()->second.size();
   std::vector<std::string> names;
@@ -94,67 +111,135 @@ StatusOr<DriftCalibration> CalibrateDrift(
     names.push_back(name);
     stats.push_back(&it->second);
   }
-  const size_t windows = rows / static_cast<size_t>(window_rows);
-  if (windows < 20) {
+  const size_t disjoint = rows / static_cast<size_t>(window_rows);
+  if (disjoint < 20) {
     return InvalidArgumentError("drift calibration: " + std::to_string(rows) +
-                                " training rows make " + std::to_string(windows) +
+                                " training rows make " + std::to_string(disjoint) +
                                 " windows of " + std::to_string(window_rows) +
                                 "; at least 20 are needed");
   }
-  const size_t nf = names.size();
-  // scores[(w · nf + f) · kDriftScores + m]
-  std::vector<double> scores(windows * nf * kDriftScores);
+  // Overlapping windows (every stride_rows rows): more of them, a smoother quantile.
+  const size_t W = static_cast<size_t>(window_rows), S = static_cast<size_t>(stride_rows);
+  const size_t windows = (rows - W) / S + 1;
+  const size_t nf = names.size(), nt = nf * kDriftScores;
+  // scores[t][w], t = f · kDriftScores + m
+  std::vector<std::vector<double>> scores(nt, std::vector<double>(windows));
   for (size_t f = 0; f < nf; ++f) {
     const std::vector<float>& col = columns.at(names[f]);
     for (size_t w = 0; w < windows; ++w) {
-      std::span<const float> slice(col.data() + w * window_rows, static_cast<size_t>(window_rows));
+      std::span<const float> slice(col.data() + w * S, W);
       DriftScores s = ScoreDrift(*stats[f], BinCounts(stats[f]->histogram, slice));
-      for (int m = 0; m < kDriftScores; ++m) scores[(w * nf + f) * kDriftScores + m] = s.value[m];
+      for (int m = 0; m < kDriftScores; ++m) scores[f * kDriftScores + m][w] = s.value[m];
     }
   }
-  // Each (feature, score)'s values, largest first: threshold r lets r training windows above.
-  std::vector<std::vector<double>> sorted(nf * kDriftScores);
-  for (size_t fm = 0; fm < sorted.size(); ++fm) {
-    for (size_t w = 0; w < windows; ++w) sorted[fm].push_back(scores[w * nf * kDriftScores + fm]);
-    std::sort(sorted[fm].begin(), sorted[fm].end(), std::greater<>());
-  }
-  auto alarm_rate = [&](size_t r) {
-    size_t alarms = 0;
-    for (size_t w = 0; w < windows; ++w) {
-      for (size_t fm = 0; fm < sorted.size(); ++fm) {
-        if (scores[w * nf * kDriftScores + fm] > sorted[fm][r]) {
-          ++alarms;
-          break;
-        }
+  // Fits thresholds on the windows `fit` (indices) so that a share `rate` of them alarms.
+  auto fit_thresholds = [&](const std::vector<size_t>& fit, double rate, double* z_out) {
+    // Each (feature, score) standardised on a log scale: z = (log(s + d) − median) / spread,
+    // the spread putting the score's own 95th percentile at z = 1.645 (so every score's tail,
+    // heavy or light, gets the same share of the budget). A score that barely varies over the
+    // training windows (a constant feature, a calendar flag that is one value on most days)
+    // cannot be standardised: its threshold is its largest training value.
+    struct Standard {
+      bool degenerate = true;
+      double offset = 0, center = 0, scale = 1, max = 0;
+    };
+    std::vector<Standard> standard(nt);
+    std::vector<double> fit_z(fit.size(), -std::numeric_limits<double>::infinity());
+    std::vector<double> v(fit.size());
+    for (size_t t = 0; t < nt; ++t) {
+      for (size_t i = 0; i < fit.size(); ++i) v[i] = scores[t][fit[i]];
+      std::sort(v.begin(), v.end());
+      Standard& st = standard[t];
+      st.max = v.back();
+      const double median = SortedQuantile(v, 0.5);
+      if (!(median > 0) || !std::isfinite(median)) continue;
+      st.offset = 0.01 * median;
+      for (double& x : v) x = std::log(x + st.offset);
+      st.center = SortedQuantile(v, 0.5);
+      st.scale = (SortedQuantile(v, 0.95) - st.center) / 1.6448536269514722;
+      if (!(st.scale > 1e-6)) continue;
+      st.degenerate = false;
+      for (size_t i = 0; i < fit.size(); ++i) {
+        fit_z[i] = std::max(fit_z[i],
+                            (std::log(scores[t][fit[i]] + st.offset) - st.center) / st.scale);
       }
     }
-    return static_cast<double>(alarms) / static_cast<double>(windows);
+    // One statistic per window — its largest standardised score over every feature and score
+    // — and one cut-off on it: the k-th largest of the fitted windows' values, k such that a
+    // fresh window of the same distribution exceeds it with probability (k + 1) / (n + 1) <=
+    // rate (the conformal rank bound).
+    std::sort(fit_z.begin(), fit_z.end(), std::greater<>());
+    const double k_real = std::floor(rate * static_cast<double>(fit.size() + 1)) - 1;
+    const size_t k = k_real < 0 ? 0 : std::min(static_cast<size_t>(k_real), fit.size() - 1);
+    const double z_cut = fit_z[k];
+    *z_out = z_cut;
+    std::vector<std::array<double, kDriftScores>> th(nf);
+    for (size_t f = 0; f < nf; ++f) {
+      for (int m = 0; m < kDriftScores; ++m) {
+        const Standard& st = standard[f * kDriftScores + m];
+        th[f][m] = st.degenerate || !std::isfinite(z_cut)
+                       ? st.max
+                       : std::max(0.0, std::exp(st.center + st.scale * z_cut) - st.offset);
+      }
+    }
+    return th;
   };
-  size_t best = 0;  // r = 0: the largest training window's score (no training window alarms)
-  double best_rate = alarm_rate(0);
-  for (size_t r = 1; r < windows; ++r) {
-    const double rate = alarm_rate(r);
-    if (rate > target_rate) break;
-    best = r;
-    best_rate = rate;
+  auto alarms_on = [&](const std::vector<std::array<double, kDriftScores>>& th,
+                       const std::vector<size_t>& on) {
+    size_t alarms = 0;
+    for (size_t w : on) {
+      bool alarm = false;
+      for (size_t f = 0; f < nf && !alarm; ++f) {
+        for (int m = 0; m < kDriftScores && !alarm; ++m) {
+          alarm = scores[f * kDriftScores + m][w] > th[f][m];
+        }
+      }
+      alarms += alarm ? 1 : 0;
+    }
+    return static_cast<double>(alarms) / static_cast<double>(std::max<size_t>(1, on.size()));
+  };
+  // Thresholds fit at the target on some windows alarm more often on others (the fitted tails
+  // are optimistic; days differ). How much more is measured on the training data itself: its
+  // windows in eight consecutive blocks (days apart: day-to-day variation is what fresh data
+  // brings), alternating between two sets, thresholds fit on one set at a rate r
+  // and counted on the other (both ways); the largest r whose held-out rate is <= the target is
+  // the rate the final fit on every window uses.
+  std::vector<size_t> all(windows), half[2];
+  std::iota(all.begin(), all.end(), size_t{0});
+  const size_t block = std::max<size_t>(1, windows / 8);
+  for (size_t w = 0; w < windows; ++w) half[(w / block) % 2].push_back(w);
+  double rate = target_rate, held_out = 0;
+  if (!half[0].empty() && !half[1].empty()) {
+    for (int step = 0; step < 20; ++step, rate *= 0.9) {
+      double z = 0;
+      held_out = 0.5 * (alarms_on(fit_thresholds(half[0], rate, &z), half[1]) +
+                        alarms_on(fit_thresholds(half[1], rate, &z), half[0]));
+      if (held_out <= target_rate) break;
+    }
   }
+  double z_cut = 0;
+  const std::vector<std::array<double, kDriftScores>> th = fit_thresholds(all, rate, &z_cut);
   DriftCalibration c;
   c.window_rows = window_rows;
+  c.stride_rows = stride_rows;
   c.windows = static_cast<int64_t>(windows);
   c.target_rate = target_rate;
-  c.training_rate = best_rate;
-  for (size_t f = 0; f < nf; ++f) {
-    std::array<double, kDriftScores> t{};
-    for (int m = 0; m < kDriftScores; ++m) t[m] = sorted[f * kDriftScores + m][best];
-    c.thresholds[names[f]] = t;
-  }
+  c.fit_rate = rate;
+  c.held_out_rate = held_out;
+  c.z_threshold = z_cut;
+  for (size_t f = 0; f < nf; ++f) c.thresholds[names[f]] = th[f];
+  c.training_rate = alarms_on(th, all);
   return c;
 }
 
 std::string DriftCalibrationToJson(const DriftCalibration& c) {
   nlohmann::ordered_json j;
   j["window_rows"] = c.window_rows;
+  j["stride_rows"] = c.stride_rows;
   j["windows"] = c.windows;
+  j["z_threshold"] = std::isfinite(c.z_threshold) ? c.z_threshold : 0.0;
+  j["fit_rate"] = c.fit_rate;
+  j["held_out_rate"] = c.held_out_rate;
   j["target_rate"] = c.target_rate;
   j["training_rate"] = c.training_rate;
   j["thresholds"] = nlohmann::ordered_json::object();
@@ -186,6 +271,14 @@ StatusOr<DriftCalibration> DriftCalibrationFromJson(std::string_view text,
   RETURN_IF_ERROR(need_number("windows", &windows));
   RETURN_IF_ERROR(need_number("target_rate", &c.target_rate));
   RETURN_IF_ERROR(need_number("training_rate", &c.training_rate));
+  if (j.contains("stride_rows") && j["stride_rows"].is_number()) {
+    c.stride_rows = j["stride_rows"].get<int64_t>();
+  }
+  for (auto [key, out] : {std::pair{"z_threshold", &c.z_threshold},
+                          std::pair{"fit_rate", &c.fit_rate},
+                          std::pair{"held_out_rate", &c.held_out_rate}}) {
+    if (j.contains(key) && j[key].is_number()) *out = j[key].get<double>();
+  }
   c.window_rows = static_cast<int64_t>(window_rows);
   c.windows = static_cast<int64_t>(windows);
   if (c.window_rows < 1) {
@@ -207,6 +300,27 @@ StatusOr<DriftCalibration> DriftCalibrationFromJson(std::string_view text,
     c.thresholds[it.key()] = t;
   }
   return c;
+}
+
+StatusOr<LossEstimatorRef> LossEstimatorRefFromJson(std::string_view text,
+                                                    std::string_view source) {
+  const std::string src(source);
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return InvalidArgumentError(src + ": loss_estimator is not a JSON object");
+  }
+  LossEstimatorRef r;
+  for (auto [key, out] : {std::pair{"artifact", &r.artifact}, std::pair{"backend", &r.backend}}) {
+    if (!j.contains(key) || !j[key].is_string() || j[key].get<std::string>().empty()) {
+      return InvalidArgumentError(src + ": loss_estimator." + key + " must be a non-empty string");
+    }
+    *out = j[key].get<std::string>();
+  }
+  if (r.artifact.find('/') != std::string::npos || r.artifact == "..") {
+    return InvalidArgumentError(src + ": loss_estimator.artifact must be a file name in the "
+                                "version folder, got '" + r.artifact + "'");
+  }
+  return r;
 }
 
 }  // namespace bimride::monitoring

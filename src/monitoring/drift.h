@@ -14,10 +14,19 @@
 //                the binned, not the exact, distance).
 //
 // Fixed cut-offs misfire (PSI > 0.1 fires on most 100-row windows drawn from the training data
-// itself), so each (feature, score) gets its own threshold from the training rows: split them,
-// in time order, into windows of the size the monitor uses, score each window against the
-// whole, and pick the per-score quantile at which at most `target_rate` of the training windows
-// would have alarmed (a window alarms when any score of any feature is above its threshold).
+// itself), so each (feature, score) gets its own threshold from the training rows: cut them, in
+// time order, into (overlapping) windows of the size the monitor uses and score each window
+// against the baseline. A per-(feature, score) quantile does not hold the *window's* alarm rate
+// (~100 correlated alarms: their union fires far more often than any one, and the maximum of a
+// few hundred windows is a noisy estimate of a 1-in-300 tail). So every score is standardised
+// over the training windows (log scale, robust centre and spread) and a window's statistic is
+// its largest standardised score; one cut-off on that statistic, at the training windows'
+// (1 − target) quantile with the conformal rank correction, gives every (feature, score) its
+// threshold (centre + spread × cut-off, back on the score's scale). A window alarms when any
+// score of any feature is above its threshold — exactly when its statistic is above the cut-off.
+// The rate the cut-off is fit at is lowered until thresholds fit on half of the training
+// windows hold the target on the other half (alternating blocks, both ways): fitted tails are
+// optimistic out of sample, and how much is measured on the training data, not assumed.
 // Thread safety: pure functions and plain values.
 #pragma once
 
@@ -59,24 +68,41 @@ DriftScores ScoreDrift(const registry::FeatureStats& baseline, std::span<const i
 // Per-feature thresholds: what the monitor compares each window's scores with.
 struct DriftCalibration {
   int64_t window_rows = 0;       // the window the thresholds are for
+  int64_t stride_rows = 0;       // the training windows started every this many rows
   int64_t windows = 0;           // training windows they were measured on
+  double z_threshold = 0;        // the cut-off on the largest standardised score
+  double fit_rate = 0;           // the rate the cut-off was fit at (<= target_rate)
+  double held_out_rate = 0;      // the training data's held-out alarm rate at fit_rate
   double target_rate = 0;        // fraction of windows allowed to alarm
   double training_rate = 0;      // fraction of the training windows that alarm with them
   std::map<std::string, std::array<double, kDriftScores>> thresholds;
 };
 
 // `columns[name]` holds the training values of each feature in time order (all the same
-// length); `baseline` their manifest stats. InvalidArgument when a column has no baseline, the
-// lengths differ, or there are fewer than 20 windows.
+// length) — the features *as the server computes them* (a learned encoding's served view, not
+// the training view); `baseline` their manifest stats, from the same values. Windows start every
+// `stride_rows` rows (0: window_rows / 4). InvalidArgument when a column has no baseline, the
+// lengths differ, or the rows make fewer than 20 disjoint windows.
 StatusOr<DriftCalibration> CalibrateDrift(
     const std::map<std::string, registry::FeatureStats>& baseline,
     const std::map<std::string, std::vector<float>>& columns, int64_t window_rows,
-    double target_rate);
+    double target_rate, int64_t stride_rows = 0);
 
 // As JSON text (kept as the manifest property "drift_calibration") and back; errors name
 // `source`.
 std::string DriftCalibrationToJson(const DriftCalibration& c);
 StatusOr<DriftCalibration> DriftCalibrationFromJson(std::string_view json, std::string_view source);
 inline constexpr char kDriftCalibrationProperty[] = "drift_calibration";
+
+// The manifest property naming a version's loss estimator (live_monitor.h's LossEstimator):
+// {"artifact": "loss_model.json", "backend": "xgboost", …} — a model of the version's squared
+// error over its features then its prediction, learned from validation rows at publish.
+inline constexpr char kLossEstimatorProperty[] = "loss_estimator";
+struct LossEstimatorRef {
+  std::string artifact;  // in the version folder
+  std::string backend;   // models::LoadModel's
+};
+// Errors name `source` and the missing or mistyped key.
+StatusOr<LossEstimatorRef> LossEstimatorRefFromJson(std::string_view json, std::string_view source);
 
 }  // namespace bimride::monitoring

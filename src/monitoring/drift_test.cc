@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include "monitoring/live_monitor.h"
@@ -64,8 +65,10 @@ TEST(Drift, CalibratedThresholdsHoldTheTargetRateAndCatchAShift) {
 
   auto c = CalibrateDrift(base, {{"a", train}, {"b", train2}}, 100, 0.05);
   ASSERT_TRUE(c.ok()) << c.status().message();
-  EXPECT_EQ(c->windows, 400);
+  EXPECT_EQ(c->windows, (40000 - 100) / 25 + 1) << "windows every 25 rows";
+  EXPECT_EQ(c->stride_rows, 25);
   EXPECT_LE(c->training_rate, 0.05);
+  EXPECT_GE(c->training_rate, 0.04);
   EXPECT_GT(c->thresholds["a"][0], 0.1) << "the calibrated PSI threshold is above 0.1";
   auto alarms = [&](double shift, uint64_t seed) {
     const std::vector<float> a = Normal(40000, 10 + shift, 2, seed);
@@ -83,13 +86,15 @@ TEST(Drift, CalibratedThresholdsHoldTheTargetRateAndCatchAShift) {
     return n / 400.0;
   };
   const double fresh = alarms(0, 10);
-  EXPECT_LE(fresh, 0.10) << "fresh windows of the training distribution";
+  EXPECT_LE(fresh, 0.08) << "fresh windows of the training distribution";
   EXPECT_GE(alarms(2.0, 20), 0.9) << "a one-sd shift";
 
   auto round_trip = DriftCalibrationFromJson(DriftCalibrationToJson(*c), "x");
   ASSERT_TRUE(round_trip.ok()) << round_trip.status().message();
   EXPECT_EQ(round_trip->thresholds, c->thresholds);
   EXPECT_EQ(round_trip->window_rows, 100);
+  EXPECT_EQ(round_trip->stride_rows, 25);
+  EXPECT_EQ(round_trip->z_threshold, c->z_threshold);
   EXPECT_FALSE(DriftCalibrationFromJson("{\"window_rows\": 1}", "m.json").ok());
   EXPECT_NE(DriftCalibrationFromJson("[", "m.json").status().message().find("m.json"),
             std::string::npos);
@@ -97,6 +102,53 @@ TEST(Drift, CalibratedThresholdsHoldTheTargetRateAndCatchAShift) {
   EXPECT_FALSE(CalibrateDrift(base, {{"zzz", train}}, 100, 0.05).ok());
   EXPECT_FALSE(CalibrateDrift(base, {{"a", train}}, 10000, 0.05).ok()) << "4 windows";
   EXPECT_FALSE(CalibrateDrift(base, {{"a", train}}, 100, 1.5).ok());
+  EXPECT_FALSE(CalibrateDrift(base, {{"a", train}}, 100, 0.05, -1).ok());
+}
+
+// The multiple-testing problem: 40 features × 4 scores. Thresholds set per (feature, score) at
+// a training quantile would each hold the target, and their union would not; the calibration
+// holds the *window* alarm rate at the target on fresh windows of the same distribution, from
+// the training windows alone. A constant feature never alarms and does not spend the budget.
+TEST(Drift, CalibrationHoldsTheWindowAlarmRateOverManyFeatures) {
+  constexpr int kFeatures = 40;
+  std::map<std::string, registry::FeatureStats> base;
+  std::map<std::string, std::vector<float>> train, fresh;
+  for (int f = 0; f < kFeatures; ++f) {
+    const std::string name = "f" + std::to_string(f);
+    train[name] = Normal(40000, f, 1 + f % 3, 100 + f);
+    fresh[name] = Normal(100000, f, 1 + f % 3, 200 + f);
+    base[name] = registry::ComputeFeatureStats(train[name]);
+  }
+  train["constant"] = std::vector<float>(40000, 3.0f);
+  fresh["constant"] = std::vector<float>(100000, 3.0f);
+  base["constant"] = registry::ComputeFeatureStats(train["constant"]);
+  auto c = CalibrateDrift(base, train, 100, 0.05);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  int alarms = 0, windows = 0, shifted_alarms = 0;
+  const std::vector<float> shifted = Normal(100000, 0.5, 1, 300);  // f0 moves half an sd
+  for (size_t w = 0; w < 1000; ++w, ++windows) {
+    bool alarm = false, shifted_alarm = false;
+    for (const auto& [name, col] : fresh) {
+      std::span<const float> slice(col.data() + w * 100, 100);
+      DriftScores s = ScoreDrift(base[name], BinCounts(base[name].histogram, slice));
+      for (int m = 0; m < kDriftScores; ++m) alarm |= s.value[m] > c->thresholds[name][m];
+      if (name == "f0") {
+        std::span<const float> moved(shifted.data() + w * 100, 100);
+        s = ScoreDrift(base[name], BinCounts(base[name].histogram, moved));
+        for (int m = 0; m < kDriftScores; ++m) shifted_alarm |= s.value[m] > c->thresholds[name][m];
+      }
+    }
+    alarms += alarm;
+    shifted_alarms += shifted_alarm;
+  }
+  const double rate = static_cast<double>(alarms) / windows;
+  std::printf("%d features: training rate %.4f over %lld windows, fresh rate %.4f, shifted %d/%d\n",
+              kFeatures, c->training_rate, static_cast<long long>(c->windows), rate,
+              shifted_alarms, windows);
+  EXPECT_LE(rate, 0.065) << "fresh windows, " << kFeatures << " features";
+  EXPECT_GE(rate, 0.02) << "the budget is spent, not wasted";
+  EXPECT_GT(shifted_alarms, 500) << "a half-sd shift of one feature in 100 rows";
+  EXPECT_EQ(c->thresholds["constant"][0], 0.0);
 }
 
 TEST(Drift, TheMonitorScoresWindowsAndAlarmsOnlyOnClosedCalibratedOnes) {
@@ -143,6 +195,101 @@ TEST(Drift, TheMonitorScoresWindowsAndAlarmsOnlyOnClosedCalibratedOnes) {
   EXPECT_FALSE(w[2].drift_alarm) << "open windows score but do not alarm";
   EXPECT_GT(w[2].drift[0].scores.psi(), 1.0);
   EXPECT_TRUE(w[3].drift.empty()) << "version 2 has no baseline";
+}
+
+}  // namespace
+}  // namespace bimride::monitoring
+
+namespace bimride::monitoring {
+namespace {
+
+PredictionBatch OneFeatureBatch(int64_t version, std::vector<float> x, std::vector<float> y) {
+  PredictionBatch b;
+  b.request_id = "r";
+  b.model = "eta";
+  b.version = version;
+  b.feature_names = {"a", "x"};
+  b.output_names = {"y"};
+  b.rows = static_cast<int64_t>(x.size());
+  for (float v : x) {
+    b.features.push_back(0);
+    b.features.push_back(v);
+  }
+  b.outputs = std::move(y);
+  return b;
+}
+
+// Item 4: each window's estimated RMSE is sqrt(mean) of the version's loss estimator over its
+// rows, fed the named features then the prediction; a missing feature or a failing estimator
+// gives no estimate (NaN), never a wrong one.
+TEST(EstimatedAccuracy, TheMonitorEstimatesEachWindowsRmseFromItsRows) {
+  int calls = 0;
+  auto loader = [&](const std::string&, int64_t version) -> StatusOr<DriftBaseline> {
+    DriftBaseline b;
+    b.loss_features = {version == 2 ? "missing" : "x"};
+    b.loss_estimator = [&calls, version](const std::vector<float>& in,
+                                         int64_t rows) -> StatusOr<std::vector<float>> {
+      if (version == 3) return InternalError("broken");
+      ++calls;
+      EXPECT_EQ(in.size(), static_cast<size_t>(rows) * 2);
+      std::vector<float> out(static_cast<size_t>(rows));
+      for (int64_t r = 0; r < rows; ++r) out[r] = in[r * 2] * in[r * 2] + in[r * 2 + 1];  // x² + ŷ
+      return out;
+    };
+    return b;
+  };
+  LiveMonitorOptions o;
+  o.window_rows = 4;
+  auto m = LiveMonitor::Create(o, loader);
+  ASSERT_TRUE(m.ok());
+  (*m)->Observe(OneFeatureBatch(1, {1, 2, 3}, {0, 0, 0}));
+  (*m)->Observe(OneFeatureBatch(1, {4, 5}, {1, 2}));  // rows 3 (window 0) and 4 (window 1)
+  (*m)->Observe(OneFeatureBatch(2, {1}, {0}));
+  (*m)->Observe(OneFeatureBatch(3, {1}, {0}));
+  std::vector<WindowAccuracy> w = (*m)->Windows();
+  ASSERT_EQ(w.size(), 4u);
+  EXPECT_EQ(w[0].estimated_rows, 4);
+  EXPECT_DOUBLE_EQ(w[0].estimated_rmse, std::sqrt((1 + 4 + 9 + 16 + 1) / 4.0));
+  EXPECT_EQ(w[1].estimated_rows, 1);
+  EXPECT_DOUBLE_EQ(w[1].estimated_rmse, std::sqrt(25 + 2.0));
+  EXPECT_EQ(calls, 2) << "once per batch";
+  EXPECT_EQ(w[2].estimated_rows, 0) << "the log has no feature 'missing'";
+  EXPECT_TRUE(std::isnan(w[2].estimated_rmse));
+  EXPECT_EQ(w[3].estimated_rows, 0) << "the estimator failed";
+  EXPECT_TRUE(std::isnan(w[3].estimated_rmse));
+}
+
+// Drift of the output: a baseline with stats under an output's name scores the outputs.
+TEST(Drift, TheMonitorScoresTheOutputAgainstItsBaseline) {
+  const std::vector<float> train = Normal(4000, 10, 2, 11);
+  DriftBaseline baseline;
+  baseline.stats["y"] = registry::ComputeFeatureStats(train);
+  auto m = LiveMonitor::Create({.window_rows = 100},
+                               [&](const std::string&, int64_t) -> StatusOr<DriftBaseline> {
+                                 return baseline;
+                               });
+  ASSERT_TRUE(m.ok());
+  std::vector<float> same(train.begin(), train.begin() + 100);
+  (*m)->Observe(OneFeatureBatch(1, std::vector<float>(100, 0), same));
+  (*m)->Observe(OneFeatureBatch(1, std::vector<float>(100, 0), Normal(100, 16, 2, 12)));
+  std::vector<WindowAccuracy> w = (*m)->Windows();
+  ASSERT_EQ(w.size(), 2u);
+  ASSERT_EQ(w[0].drift.size(), 1u);
+  EXPECT_EQ(w[0].drift[0].feature, "y");
+  EXPECT_LT(w[0].drift[0].scores.ks(), 0.2);
+  EXPECT_GT(w[1].drift[0].scores.ks(), 0.8) << "outputs three sd higher";
+}
+
+TEST(EstimatedAccuracy, TheManifestReferenceIsCheckedNamingTheSource) {
+  auto r = LossEstimatorRefFromJson(R"({"artifact": "loss_model.json", "backend": "xgboost"})", "m");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->artifact, "loss_model.json");
+  EXPECT_EQ(r->backend, "xgboost");
+  auto bad = LossEstimatorRefFromJson(R"({"artifact": "../x", "backend": "xgboost"})", "v/1");
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("v/1"), std::string::npos);
+  EXPECT_FALSE(LossEstimatorRefFromJson(R"({"artifact": "a"})", "m").ok());
+  EXPECT_FALSE(LossEstimatorRefFromJson("nope", "m").ok());
 }
 
 }  // namespace

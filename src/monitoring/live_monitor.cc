@@ -211,6 +211,29 @@ void LiveMonitor::PrepareDrift(VersionState& vs, const PredictionBatch& batch) {
     vs.drift_stats.push_back(&it->second);
     vs.drift_columns.push_back(static_cast<int>(k));
   }
+  // The outputs too, when the baseline has their stats (drift of the output): column −(k + 1).
+  for (size_t k = 0; k < batch.output_names.size(); ++k) {
+    auto it = vs.baseline->stats.find(batch.output_names[k]);
+    if (it == vs.baseline->stats.end() || it->second.histogram.counts.empty()) continue;
+    vs.drift_features.push_back(it->first);
+    vs.drift_stats.push_back(&it->second);
+    vs.drift_columns.push_back(-static_cast<int>(k) - 1);
+  }
+  vs.loss_columns.clear();
+  vs.loss_ready = false;
+  if (vs.baseline->loss_estimator) {
+    for (const std::string& name : vs.baseline->loss_features) {
+      auto it = std::find(batch.feature_names.begin(), batch.feature_names.end(), name);
+      if (it == batch.feature_names.end()) {
+        BIMRIDE_LOG(WARN) << "monitor: model " << batch.model << " version " << batch.version
+                          << ": no estimated accuracy: the log has no feature '" << name << "'";
+        vs.loss_columns.clear();
+        return;
+      }
+      vs.loss_columns.push_back(static_cast<int>(it - batch.feature_names.begin()));
+    }
+    vs.loss_ready = true;
+  }
 }
 
 void LiveMonitor::Observe(const PredictionBatch& batch) {
@@ -221,21 +244,50 @@ void LiveMonitor::Observe(const PredictionBatch& batch) {
   VersionState& vs = versions_[{batch.model, batch.version}];
   PrepareDrift(vs, batch);
   counters_.predicted_rows += batch.rows;
+  // Each row's expected squared error (the version's loss estimator), before any label.
+  std::vector<float> estimated;
+  if (vs.loss_ready && nf > 0) {
+    const size_t width = vs.loss_columns.size() + 1;
+    std::vector<float> x(static_cast<size_t>(batch.rows) * width);
+    for (int64_t r = 0; r < batch.rows; ++r) {
+      float* row = x.data() + static_cast<size_t>(r) * width;
+      for (size_t c = 0; c < vs.loss_columns.size(); ++c) {
+        row[c] = batch.features[static_cast<size_t>(r) * nf + vs.loss_columns[c]];
+      }
+      row[width - 1] = batch.outputs[static_cast<size_t>(r) * ny];
+    }
+    StatusOr<std::vector<float>> e = vs.baseline->loss_estimator(x, batch.rows);
+    if (e.ok() && static_cast<int64_t>(e->size()) == batch.rows) {
+      estimated = std::move(e).value();
+    } else {
+      BIMRIDE_LOG(WARN) << "monitor: model " << batch.model << " version " << batch.version
+                        << ": loss estimator failed, estimates stop: "
+                        << (e.ok() ? std::string("wrong row count") : e.status().message());
+      vs.loss_ready = false;
+    }
+  }
   for (int64_t r = 0; r < batch.rows; ++r) {
     const int64_t seq = vs.next_seq++;
     const int64_t index = seq / options_.window_rows;
     Window& w = vs.windows[index];
     if (w.predicted_rows++ == 0) w.first_time_us = batch.time_us;
     w.last_time_us = batch.time_us;
-    if (!vs.drift_columns.empty() && nf > 0) {
+    if (!estimated.empty()) {
+      const float e = estimated[static_cast<size_t>(r)];
+      w.estimated_sq_sum += std::isfinite(e) ? std::max(0.0f, e) : 0.0f;
+      ++w.estimated_rows;
+    }
+    if (!vs.drift_columns.empty()) {
       if (w.bins.empty()) {
         for (const registry::FeatureStats* s : vs.drift_stats) {
           w.bins.emplace_back(s->histogram.counts.size() + 2, 0);
         }
       }
       for (size_t d = 0; d < vs.drift_columns.size(); ++d) {
-        AddToBins(vs.drift_stats[d]->histogram,
-                  batch.features[static_cast<size_t>(r) * nf + vs.drift_columns[d]], &w.bins[d]);
+        const int c = vs.drift_columns[d];
+        const float v = c >= 0 ? batch.features[static_cast<size_t>(r) * nf + c]
+                               : batch.outputs[static_cast<size_t>(r) * ny + (-c - 1)];
+        AddToBins(vs.drift_stats[d]->histogram, v, &w.bins[d]);
       }
     }
     while (static_cast<int64_t>(vs.windows.size()) > options_.max_windows) {
@@ -345,6 +397,10 @@ WindowAccuracy LiveMonitor::Describe(const VersionKey& key, int64_t index, const
   a.late_labels = w.late_labels;
   a.first_time_us = w.first_time_us;
   a.last_time_us = w.last_time_us;
+  a.estimated_rows = w.estimated_rows;
+  if (w.estimated_rows > 0) {
+    a.estimated_rmse = std::sqrt(w.estimated_sq_sum / static_cast<double>(w.estimated_rows));
+  }
   if (vs.baseline && !w.bins.empty() && w.bins.size() == vs.drift_stats.size()) {
     const std::optional<DriftCalibration>& cal = vs.baseline->calibration;
     a.drift_calibrated = cal.has_value() && cal->window_rows == options_.window_rows;

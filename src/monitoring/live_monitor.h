@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <map>
 #include <memory>
@@ -79,11 +80,23 @@ struct FeedbackOutcome {
   int64_t duplicate = 0;  // the row had a label already
 };
 
+// Accuracy before labels (#13 item 4; NannyML's direct loss estimation): a version's model of
+// its own squared error, learned from validation rows when it was published. Input: `rows`
+// rows of the features named in DriftBaseline::loss_features, then the row's prediction (the
+// first output), row-major; output: each row's expected squared error. A window's estimated
+// RMSE is the square root of their mean over its rows — known as soon as the rows are served,
+// set beside the realised RMSE once the labels come.
+using LossEstimator =
+    std::function<StatusOr<std::vector<float>>(const std::vector<float>& rows_with_prediction,
+                                               int64_t rows)>;
+
 // What drift is measured against for one model version: its manifest's feature stats and, when
-// published with one, the calibrated thresholds.
+// published with one, the calibrated thresholds; and its loss estimator when it has one.
 struct DriftBaseline {
   std::map<std::string, registry::FeatureStats> stats;
   std::optional<DriftCalibration> calibration;
+  LossEstimator loss_estimator;             // empty: no estimate
+  std::vector<std::string> loss_features;   // its input features, in order (then the prediction)
 };
 // Loads a version's baseline (the Server reads the version's manifest); called once per version
 // on the log's writer thread. An error leaves the version without drift (logged once).
@@ -107,6 +120,10 @@ struct WindowAccuracy {
   int64_t late_labels = 0;
   int64_t first_time_us = 0, last_time_us = 0;  // of the window's predictions
   train::Metrics metrics;   // over labelled rows, in prediction order
+  // Estimated before labels (the version's loss estimator over every predicted row): NaN and 0
+  // rows without one.
+  double estimated_rmse = std::numeric_limits<double>::quiet_NaN();
+  int64_t estimated_rows = 0;
   // Drift of the window's features against the version's baseline (empty without one). Alarms
   // only for closed windows whose size is the calibration's.
   std::vector<FeatureDrift> drift;
@@ -154,6 +171,8 @@ class LiveMonitor : public PredictionObserver {
     int64_t first_time_us = 0, last_time_us = 0;
     std::vector<std::pair<int64_t, std::pair<float, float>>> labelled;  // seq → (pred, actual)
     std::vector<std::vector<int64_t>> bins;  // per baseline feature (drift.h's bin layout)
+    double estimated_sq_sum = 0;             // the loss estimator's, over estimated_rows
+    int64_t estimated_rows = 0;
   };
   struct VersionState {
     int64_t next_seq = 0;
@@ -162,8 +181,10 @@ class LiveMonitor : public PredictionObserver {
     std::optional<DriftBaseline> baseline;
     std::vector<std::string> drift_features;            // baseline features present in the log
     std::vector<const registry::FeatureStats*> drift_stats;
-    std::vector<int> drift_columns;                     // their column in the logged batches
+    std::vector<int> drift_columns;  // their feature column in the logged batches; −(k + 1): output k
     std::vector<std::string> column_names;              // the batches' names those refer to
+    std::vector<int> loss_columns;  // the loss estimator's inputs in the logged batches
+    bool loss_ready = false;        // every input found
   };
   struct Pending {  // one logged row waiting for its label
     std::string model;

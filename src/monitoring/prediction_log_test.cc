@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -168,6 +171,58 @@ TEST(PredictionLogTest, AFullQueueDropsAndCountsInsteadOfBlockingOrGrowing) {
   const PredictionLogStats s = (*log)->stats();
   EXPECT_EQ(s.logged_rows, accepted);
   EXPECT_EQ(s.logged_rows + s.dropped_rows, 20000 + 51) << "every row is written or counted";
+  fs::remove_all(dir);
+}
+
+// Memory stays bounded when the writer cannot keep up (a stalled disk): here the writer thread
+// is held inside its observer (what runs after each write) for as long as the test likes. The
+// request side never waits for it: every Log() returns, at most queue_rows rows wait, the rest
+// are dropped and counted; once the writer moves again everything accepted is written.
+TEST(PredictionLogTest, AStalledWriterNeverBlocksTheRequestSideAndMemoryStaysBounded) {
+  struct StallingObserver : PredictionObserver {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool entered = false, released = false;
+    void Observe(const PredictionBatch&) override {
+      std::unique_lock<std::mutex> lock(mu);
+      entered = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return released; });
+    }
+  } stall;
+  const std::string dir = TempDir("stalled");
+  constexpr int64_t kQueue = 100;
+  auto log = PredictionLog::Open({.dir = dir, .queue_rows = kQueue});
+  ASSERT_TRUE(log.ok());
+  (*log)->SetObserver(&stall);
+  ASSERT_TRUE((*log)->Log(Batch("first", 1, 10, kDay1)));
+  {
+    std::unique_lock<std::mutex> lock(stall.mu);
+    ASSERT_TRUE(stall.cv.wait_for(lock, std::chrono::seconds(30), [&] { return stall.entered; }))
+        << "the writer took the first batch";
+  }
+  // The writer is stuck: 10 000 requests of 10 rows while it is.
+  int64_t accepted = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10000; ++i) {
+    if ((*log)->Log(Batch("r" + std::to_string(i), 1, 10, kDay1))) accepted += 10;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LE(accepted, kQueue) << "no more than the queue holds waits for a stalled writer";
+  EXPECT_EQ((*log)->stats().dropped_rows, 100000 - accepted) << "the rest dropped and counted";
+  EXPECT_LT(seconds, 10.0) << "10 000 Log() calls against a stalled writer";
+  {
+    std::lock_guard<std::mutex> lock(stall.mu);
+    stall.released = true;
+  }
+  stall.cv.notify_all();
+  ASSERT_TRUE((*log)->Flush().ok());
+  (*log)->SetObserver(nullptr);
+  const PredictionLogStats st = (*log)->stats();
+  EXPECT_EQ(st.logged_rows, 10 + accepted) << "everything accepted is written";
+  EXPECT_EQ(st.logged_rows + st.dropped_rows, 10 + 100000);
+  log->reset();
   fs::remove_all(dir);
 }
 

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "common/logging.h"
+#include "models/model.h"
 #include "registry/manifest.h"
 #include "registry/model_repository.h"
 
@@ -58,6 +59,27 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerConfig config) {
       if (auto c = m.properties.find(monitoring::kDriftCalibrationProperty);
           c != m.properties.end()) {
         ASSIGN_OR_RETURN(b.calibration, monitoring::DriftCalibrationFromJson(c->second, dir));
+      }
+      if (auto l = m.properties.find(monitoring::kLossEstimatorProperty);
+          l != m.properties.end()) {
+        ASSIGN_OR_RETURN(monitoring::LossEstimatorRef ref,
+                         monitoring::LossEstimatorRefFromJson(l->second, dir));
+        ASSIGN_OR_RETURN(std::unique_ptr<models::Model> loaded,
+                         models::LoadModel(ref.backend, dir + "/" + ref.artifact));
+        b.loss_features = registry::FeatureNames(m);
+        if (loaded->num_features() != static_cast<int>(b.loss_features.size()) + 1) {
+          return InvalidArgumentError(dir + ": loss estimator takes " +
+                                      std::to_string(loaded->num_features()) + " inputs, want " +
+                                      std::to_string(b.loss_features.size() + 1) +
+                                      " (the features and the prediction)");
+        }
+        std::shared_ptr<const models::Model> model(std::move(loaded));
+        b.loss_estimator = [model](const std::vector<float>& x,
+                                   int64_t rows) -> StatusOr<std::vector<float>> {
+          std::vector<float> out(static_cast<size_t>(rows) * model->num_outputs());
+          RETURN_IF_ERROR(model->Predict(x.data(), rows, out.data()));
+          return out;
+        };
       }
       return b;
     };

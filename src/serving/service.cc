@@ -320,6 +320,10 @@ std::string Service::MonitorMetricsText() const {
         [](const monitoring::WindowAccuracy& w) { return w.metrics.bias; });
   gauge("bimride_live_labelled_rows", (std::string("Labelled rows") + kOf).c_str(),
         [](const monitoring::WindowAccuracy& w) { return w.labelled_rows; });
+  gauge("bimride_estimated_rmse",
+        "RMSE of the version's last closed window estimated from its inputs before labels (the "
+        "version's loss estimator; NaN without one).",
+        [](const monitoring::WindowAccuracy& w) { return w.estimated_rmse; });
   gauge("bimride_drift_alarm",
         "1 when the version's last closed window drifted past a calibrated threshold.",
         [](const monitoring::WindowAccuracy& w) { return w.drift_alarm ? 1 : 0; });

@@ -58,6 +58,10 @@ std::string RenderMonitorReport(const monitoring::LiveMonitor& monitor) {
                             {"mape", m.mape},
                             {"mean_actual", m.mean_actual}});
     nlohmann::json& out = j["windows"].back();
+    if (w.estimated_rows > 0) {
+      out["estimated_rmse"] = w.estimated_rmse;
+      out["estimated_rows"] = w.estimated_rows;
+    }
     if (!w.drift.empty()) {
       out["drift_calibrated"] = w.drift_calibrated;
       out["drift_alarm"] = w.drift_alarm;

@@ -7,6 +7,9 @@
 #include <map>
 #include <numeric>
 #include <sstream>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
 
 #include "common/file.h"
 #include "monitoring/drift.h"
@@ -177,6 +180,79 @@ StatusOr<models::TabularData> MakeOutOfFoldTabularData(const EtaDataset& train,
   return d;
 }
 
+namespace {
+
+// Direct loss estimation (#13 item 4, as NannyML does it): a model of this model's squared
+// error from the served features and the prediction, fit on the validation rows (half of them;
+// the other half stops the boosting early and measures it), published beside the model as
+// `loss_model.json` (manifest property "loss_estimator"). The monitor turns it into each
+// window's estimated RMSE before the labels come. Shallow, heavily regularised trees: the
+// target is heavy-tailed and the validation set small.
+StatusOr<std::string> FitEtaLossEstimator(const models::TabularData& va,
+                                          const std::vector<float>& predicted,
+                                          const std::vector<float>& actual,
+                                          const EtaTrainConfig& config, const std::string& out_dir,
+                                          std::ostringstream* summary) {
+  const int64_t n = va.rows;
+  const int width = va.num_features + 1;
+  models::TabularData fit, stop;
+  for (models::TabularData* d : {&fit, &stop}) {
+    d->num_features = width;
+    d->num_outputs = 1;
+  }
+  for (int64_t r = 0; r < n; ++r) {
+    models::TabularData& d = r % 2 == 0 ? fit : stop;
+    for (int k = 0; k < va.num_features; ++k) d.features.push_back(va.feature(r, k));
+    d.features.push_back(predicted[static_cast<size_t>(r)]);
+    const float e = predicted[static_cast<size_t>(r)] - actual[static_cast<size_t>(r)];
+    d.targets.push_back(e * e);
+    ++d.rows;
+  }
+  if (fit.rows < 200 || stop.rows < 200) {
+    return FailedPreconditionError("the loss estimator needs >= 400 validation rows, have " +
+                                   std::to_string(n));
+  }
+  train::TrainerOptions o;
+  o.params = {{"objective", "reg:squarederror"}, {"tree_method", "hist"}, {"max_depth", "3"},
+              {"eta", "0.05"}, {"subsample", "0.8"}, {"colsample_bytree", "0.8"},
+              {"min_child_weight", "100"}, {"lambda", "10"}, {"rounds", "500"},
+              {"early_stopping_rounds", "40"}};
+  o.threads = config.threads;
+  o.seed = config.seed;
+  const std::string dir = out_dir + "/loss_estimator.tmp";
+  ASSIGN_OR_RETURN(train::TrainedModel trained, train::Train("xgboost", fit, &stop, o, dir));
+  if (trained.load_path != dir + "/model.json") {
+    return InternalError("loss estimator: unexpected artifact " + trained.load_path);
+  }
+  std::error_code ec;
+  std::filesystem::rename(trained.load_path, out_dir + "/" + kEtaLossModelFile, ec);
+  if (ec) return InternalError("loss estimator: " + ec.message());
+  std::filesystem::remove_all(dir, ec);
+  // How well it estimates on the rows it did not fit: the estimated RMSE of the held-out half
+  // against its realised RMSE.
+  ASSIGN_OR_RETURN(std::vector<float> e, trained.model->Predict(stop.features));
+  double est = 0, real = 0;
+  for (int64_t r = 0; r < stop.rows; ++r) {
+    est += std::max(0.0f, e[static_cast<size_t>(r)]);
+    real += stop.targets[static_cast<size_t>(r)];
+  }
+  *summary << "loss estimator (squared error from the features and the prediction, "
+           << fit.rows << " validation rows, best round " << trained.best_iterations.at(0)
+           << "): held-out estimated RMSE " << std::sqrt(est / stop.rows) << " vs realised "
+           << std::sqrt(real / stop.rows) << "\n";
+  nlohmann::ordered_json j;
+  j["artifact"] = kEtaLossModelFile;
+  j["backend"] = trained.backend;
+  j["inputs"] = "feature_names, then the prediction";
+  j["target"] = "squared error";
+  j["fit_rows"] = fit.rows;
+  j["held_out_estimated_rmse"] = std::sqrt(est / stop.rows);
+  j["held_out_rmse"] = std::sqrt(real / stop.rows);
+  return j.dump();
+}
+
+}  // namespace
+
 StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset& valid,
                                        const data::ZoneIndex* zones,
                                        const features::WeatherTable* weather,
@@ -233,6 +309,7 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
   manifest.name = config.model_name;
   manifest.task = "eta";
   std::vector<std::string> artifacts;
+  std::unique_ptr<models::Model> fitted;  // the trained model (for the output's drift baseline)
   if (config.model == kEtaBaselineModel) {
     auto b = EtaBaselineModel::Make(config.baseline, config.features, static_cast<float>(mean));
     RETURN_IF_ERROR(b->Save(out_dir + "/baseline.json"));
@@ -253,6 +330,7 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
     summary << trained.summary << "\n";
     manifest.properties["best_iteration"] = std::to_string(trained.best_iterations.at(0));
     manifest.properties["train_rows_per_second"] = Num(trained.rows_per_second);
+    fitted = std::move(trained.model);
   }
   RETURN_IF_ERROR(progress_status);
   for (const std::string& f : features::EtaContextFileNames()) artifacts.push_back(f);
@@ -264,23 +342,49 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
       features::EtaRequestFields(config.features)};
   if (run != nullptr) manifest.run_id = run->run_id();
   const std::vector<std::string> names = features::EtaFeatureNames(config.features);
-  ASSIGN_OR_RETURN(manifest.feature_stats, train::TrainingFeatureStats(tr, names));
+  // The drift baseline is the features as the server computes them, not as the model was fit
+  // on them: the learned encodings (pair counts, medians) of the training rows are out-of-fold
+  // over `encoding_folds` folds (4/5 of the rows at the default 5), while a served trip is
+  // encoded with the context of all of them — `pair_log_count` alone sits log(5/4) lower in
+  // the training view and alarmed on half the windows of exchangeable data
+  // (results/monitoring.md). The served view of a training row: out-of-fold over many folds
+  // (`drift_baseline_folds`, the context holds 1 − 1/folds of the rows and never the row itself,
+  // as the served context never holds the trip it encodes).
+  const models::TabularData* baseline_rows = &tr;
+  models::TabularData served_view;
+  if (config.drift_baseline_folds > 1 && config.drift_baseline_folds != config.encoding_folds) {
+    ASSIGN_OR_RETURN(served_view, MakeOutOfFoldTabularData(train, context,
+                                                           config.drift_baseline_folds, zones,
+                                                           weather));
+    baseline_rows = &served_view;
+  }
+  ASSIGN_OR_RETURN(manifest.feature_stats, train::TrainingFeatureStats(*baseline_rows, names));
   registry::SetFeatureNames(&manifest, names);
-  if (config.drift_window_rows > 0 && tr.rows == static_cast<int64_t>(train.trips.size())) {
-    // The training rows' own window-to-window variation, windows in pickup order. (These rows
-    // carry out-of-fold encodings; served rows carry the full context's. The learned pair
-    // count differs between the two views — results/monitoring.md; the full-context view of
-    // the training trips was measured worse still, each trip counting itself.)
+  // Drift of the output: the model's predictions on the same served-view rows, kept under the
+  // output's name ("eta_minutes") beside the features' stats.
+  std::vector<float> output_baseline;
+  const std::string output_name = manifest.outputs.at(0).name;
+  if (fitted != nullptr && fitted->num_outputs() == 1) {
+    ASSIGN_OR_RETURN(output_baseline, fitted->Predict(baseline_rows->features));
+    manifest.feature_stats[output_name] = registry::ComputeFeatureStats(output_baseline);
+  }
+  if (config.drift_window_rows > 0 &&
+      baseline_rows->rows == static_cast<int64_t>(train.trips.size())) {
+    // The training rows' own window-to-window variation, windows in pickup order.
     std::vector<size_t> order(train.trips.size());
     std::iota(order.begin(), order.end(), size_t{0});
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
       return train.trips.pickup_time_us[a] < train.trips.pickup_time_us[b];
     });
     std::map<std::string, std::vector<float>> columns;
-    for (int k = 0; k < tr.num_features; ++k) {
+    for (int k = 0; k < baseline_rows->num_features; ++k) {
       std::vector<float>& col = columns[names[k]];
       col.reserve(order.size());
-      for (size_t r : order) col.push_back(tr.feature(static_cast<int64_t>(r), k));
+      for (size_t r : order) col.push_back(baseline_rows->feature(static_cast<int64_t>(r), k));
+    }
+    if (!output_baseline.empty()) {
+      std::vector<float>& col = columns[output_name];
+      for (size_t r : order) col.push_back(output_baseline[r]);
     }
     StatusOr<monitoring::DriftCalibration> drift = monitoring::CalibrateDrift(
         manifest.feature_stats, columns, config.drift_window_rows, config.drift_target_rate);
@@ -288,7 +392,9 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
       manifest.properties[monitoring::kDriftCalibrationProperty] =
           monitoring::DriftCalibrationToJson(*drift);
       summary << "drift alarms calibrated on " << drift->windows << " training windows of "
-              << drift->window_rows << " rows (training alarm rate " << drift->training_rate
+              << drift->window_rows << " rows every " << drift->stride_rows
+              << " (served-view features; fit at rate " << drift->fit_rate
+              << ", held-out rate " << drift->held_out_rate << ", training alarm rate " << drift->training_rate
               << ", target " << drift->target_rate << ")\n";
     } else {
       summary << "drift alarms not calibrated: " << drift.status().message() << "\n";
@@ -308,6 +414,17 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
   ASSIGN_OR_RETURN(std::vector<float> predicted, PredictEta(loaded, valid.trips));
   result.comparison.push_back(
       {ModelLabel(config), EvaluateEta(predicted, valid.minutes, valid.trips)});
+  if (config.loss_estimator && train::HasTrainer("xgboost") &&
+      va.rows == static_cast<int64_t>(predicted.size())) {
+    StatusOr<std::string> loss =
+        FitEtaLossEstimator(va, predicted, valid.minutes, config, out_dir, &summary);
+    if (loss.ok()) {
+      manifest.properties[monitoring::kLossEstimatorProperty] = *loss;
+      manifest.artifacts.push_back(kEtaLossModelFile);
+    } else {
+      summary << "no loss estimator: " << loss.status().message() << "\n";
+    }
+  }
   std::map<std::string, double> metrics;
   AddMetrics("valid_", result.comparison[0].second.overall, &metrics);
   for (EtaBaselineKind kind : kAllEtaBaselines) {

@@ -7,7 +7,7 @@
 // Model folder (also what a registry version holds):
 //   manifest.json        registry::Manifest (unpublished: version 0, no digests) with inputs,
 //                        outputs, feature_spec {name, version, request_fields}, metrics,
-//                        feature_stats of the training features, run_id, properties
+//                        feature_stats of the training features as served, run_id, properties
 //   model.json           XGBoost JSON model            (backend "xgboost"; native_trees too)
 //   model.pt             TorchScript module            (backend "torchscript")
 //   net.json weights.bin the same net for native_mlp   (with the TorchScript model)
@@ -72,7 +72,18 @@ struct EtaTrainConfig {
   // kept in the manifest property "drift_calibration". 0: not calibrated.
   int64_t drift_window_rows = 1000;
   double drift_target_rate = 0.05;
+  // The drift baseline (the manifest's feature_stats and the calibration windows) is the
+  // training rows' features as served: learned encodings out-of-fold over this many folds
+  // (a context of all but 1/folds of the rows, as close to the served context as is cheap).
+  // <= 1: the training view.
+  int drift_baseline_folds = 20;
+  // Publish a loss estimator (kEtaLossModelFile; monitoring's estimated accuracy before labels):
+  // XGBoost on the validation rows' squared errors. Needs the xgboost trainer.
+  bool loss_estimator = true;
 };
+
+// The loss estimator's artifact in the model folder (manifest property "loss_estimator").
+inline constexpr char kEtaLossModelFile[] = "loss_model.json";
 
 // The model kind and the trainer's parameters, checked without training (InvalidArgument or
 // NotFound naming what is wrong), so a command line is refused before any data is read.

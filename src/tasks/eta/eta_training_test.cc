@@ -78,7 +78,12 @@ TEST(EtaTrainingTest, EveryModelKindTrainsWritesALoadableFolderAndBeatsTheMean) 
       EXPECT_EQ(m.feature_spec->name, features::EtaFeatureSpecName(set));
       EXPECT_EQ(m.feature_spec->request_fields, features::EtaRequestFields(set));
       EXPECT_EQ(m.inputs[0].shape[1], features::EtaFeatureCount(set));
-      EXPECT_EQ(m.feature_stats.size(), static_cast<size_t>(features::EtaFeatureCount(set)));
+      // Every feature's, and the output's for trained models (drift of the output).
+      EXPECT_EQ(m.feature_stats.size(),
+                static_cast<size_t>(features::EtaFeatureCount(set)) + (kind == kEtaBaselineModel ? 0 : 1));
+      if (kind != kEtaBaselineModel) {
+        EXPECT_EQ(m.feature_stats.count("eta_minutes"), 1u);
+      }
       EXPECT_DOUBLE_EQ(m.metrics.at("valid_rmse"), model_rmse);
       for (const std::string& a : m.artifacts) EXPECT_TRUE(FileExists(dir + "/" + a)) << a;
       auto loaded = LoadEtaModel(dir);
