@@ -1,0 +1,21 @@
+// The pricing task's one registration: its commands (tasks/task.h). Linked whole into `bimride`
+// through bimride_tasks.
+#include "tasks/pricing/pricing_cli.h"
+#include "tasks/task.h"
+
+namespace bimride::tasks::pricing {
+namespace {
+
+Task MakePricingTask() {
+  Task t;
+  t.name = "pricing";
+  t.summary = "surge multiplier per zone and 5 minutes, judged in a marketplace simulation";
+  t.verbs = {{"market", "", "simulate the marketplace (riders, drivers, dispatch) under a pricing policy",
+              RunMarket}};
+  return t;
+}
+
+}  // namespace
+}  // namespace bimride::tasks::pricing
+
+BIMRIDE_TASK(bimride::tasks::pricing::MakePricingTask());
