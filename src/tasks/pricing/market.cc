@@ -525,6 +525,10 @@ StatusOr<MarketResult> Market::Run() {
       s.open_requests = zone_requests_now_[z];
       s.idle_drivers = idle_by_zone_[z];
       s.arriving_drivers = arriving[z];
+      s.neighbour_idle = 0;
+      for (int32_t n : neighbours_[z]) {
+        if (static_cast<size_t>(n) != z) s.neighbour_idle += idle_by_zone_[static_cast<size_t>(n)];
+      }
       s.forecast_requests = s.open_requests;
       if (c_.forecast != nullptr) {
         const features::DemandBaselines& b = *c_.forecast;

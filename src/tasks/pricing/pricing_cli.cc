@@ -35,6 +35,13 @@ int RunMarket(const std::vector<std::string>& args) {
   flags.AddDouble("cap", &c.pricing.cap, "highest multiplier");
   flags.AddDouble("max-step", &c.pricing.max_step, "largest change per 5 minutes");
   flags.AddDouble("smoothing", &c.pricing.smoothing, "weight of the new value (1: none)");
+  flags.AddDouble("ratio-gain", &c.pricing.ratio_gain, "ratio policy: 1 + gain (ratio - 1)");
+  flags.AddDouble("overflow-penalty", &c.pricing.overflow_penalty,
+                  "forecast policy: trips lost per booking beyond supply");
+  flags.AddDouble("arriving-weight", &c.pricing.arriving_weight,
+                  "forecast policy: share of soon-free drivers counted as supply");
+  flags.AddDouble("neighbour-weight", &c.pricing.neighbour_weight,
+                  "forecast policy: share of nearby zones' idle drivers counted as supply");
   flags.AddDouble("base-fare", &c.city.tariff.base_fare, "tariff: base fare (USD)");
   flags.AddDouble("per-km", &c.city.tariff.per_km, "tariff: per km (USD)");
   flags.AddDouble("per-minute", &c.city.tariff.per_minute, "tariff: per minute (USD)");

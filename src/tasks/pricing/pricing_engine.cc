@@ -43,6 +43,9 @@ Status ValidatePricingConfig(const PricingConfig& c) {
   if (!(c.arriving_weight >= 0 && c.arriving_weight <= 1)) {
     return bad("arriving weight must be in 0..1");
   }
+  if (!(c.neighbour_weight >= 0 && c.neighbour_weight <= 1)) {
+    return bad("neighbour weight must be in 0..1");
+  }
   if (!std::isfinite(c.conversion.intercept) || !(c.conversion.slope <= 0)) {
     return bad("conversion curve must be finite with a slope <= 0 (dearer never converts more)");
   }
@@ -59,7 +62,8 @@ double RawMultiplier(const PricingConfig& c, const ZoneSignal& s) {
       return 1.0 + c.ratio_gain * (ratio - 1.0);
     }
     case PricingPolicy::kForecast: {
-      const double supply = s.idle_drivers + c.arriving_weight * s.arriving_drivers;
+      const double supply = s.idle_drivers + c.arriving_weight * s.arriving_drivers +
+                            c.neighbour_weight * s.neighbour_idle;
       const double demand = std::max(s.forecast_requests, 0.0);
       double best_m = c.floor, best_value = -1e300;
       for (double m = c.floor; m <= c.cap + 1e-9; m += 0.05) {

@@ -8,6 +8,7 @@
 //   forecast  the multiplier m on a 0.05 grid in [1, cap] that maximises the expected completed
 //             trips (or revenue, m × completed) of the next interval: bookings B(m) = forecast
 //             requests × P(book | m), supply S = idle drivers + drivers about to be free,
+//             + neighbour_weight × idle drivers of the nearest zones,
 //             completed(m) = min(B, S) − overflow_penalty · max(0, B − S) (bookings beyond the
 //             idle supply pull far-away drivers on long unpaid pickups — the wild goose chase —
 //             and end as cancellations). Ties go to the lower multiplier.
@@ -50,6 +51,7 @@ struct PricingConfig {
   double ratio_gain = 1.0;    // ratio policy: 1 + gain · (requests / idle − 1)
   double overflow_penalty = 0.5;  // forecast policy: completed trips lost per excess booking
   double arriving_weight = 0.5;   // forecast policy: share of soon-free drivers counted as supply
+  double neighbour_weight = 0.3;  // forecast policy: share of nearby zones' idle drivers counted
   ConversionCurve conversion;
 };
 
@@ -62,6 +64,7 @@ struct ZoneSignal {
   double idle_drivers = 0;       // idle drivers in the zone now
   double arriving_drivers = 0;   // drivers whose trip ends in the zone within the interval
   double forecast_requests = 0;  // forecast requests of the next interval
+  double neighbour_idle = 0;     // idle drivers in the nearest other zones (dispatch reaches them)
 };
 
 // The policy's multiplier before the guard rails.
