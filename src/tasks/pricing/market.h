@@ -83,6 +83,7 @@ struct IntervalStats {
 
 struct MarketResult {
   int64_t start_us = 0;
+  // requests: riders shown a quote; bookings: those who booked (a ride request).
   int64_t requests = 0, bookings = 0, completed = 0, cancelled = 0, no_driver = 0;
   double revenue = 0;        // fares of completed trips
   double rider_surplus = 0;  // willingness to pay − fare, completed trips
@@ -102,9 +103,13 @@ struct MarketResult {
   std::vector<float> zone_requests;  // zones × (15-minute buckets): the demand, for forecasts
   std::vector<RequestRecord> requests_log;  // with keep_requests
 
-  double CompletionRate() const { return requests ? double(completed) / double(requests) : 0; }
+  // Completion rate as ride-hailing reports it (Hall, Kendrick & Nosko's surge-outage study):
+  // completed trips ÷ booked requests. Riders who saw a quote and did not book are not in it;
+  // TripsPerQuote counts them.
+  double CompletionRate() const { return bookings ? double(completed) / double(bookings) : 0; }
+  double TripsPerQuote() const { return requests ? double(completed) / double(requests) : 0; }
   double SpikeCompletionRate() const {
-    return spike_requests ? double(spike_completed) / double(spike_requests) : 0;
+    return spike_bookings ? double(spike_completed) / double(spike_bookings) : 0;
   }
   double Utilisation() const {
     return driver_online_hours > 0 ? driver_paid_hours / driver_online_hours : 0;

@@ -40,7 +40,9 @@ PolicySummary Summarise(const MarketResult& r, double driver_share) {
   PolicySummary s;
   s.requests = static_cast<double>(r.requests);
   s.completed = static_cast<double>(r.completed);
+  s.bookings = static_cast<double>(r.bookings);
   s.completion_rate = r.CompletionRate();
+  s.trips_per_quote = r.TripsPerQuote();
   s.revenue = r.revenue;
   s.wait_p50 = Quantile(r.waits, 0.5);
   s.wait_p90 = Quantile(r.waits, 0.9);

@@ -18,7 +18,8 @@ StatusOr<features::DemandBaselines> LearnDemandForecast(const MarketConfig& conf
                                                         int64_t history_days);
 
 struct PolicySummary {
-  double requests = 0, completed = 0, completion_rate = 0, revenue = 0;
+  double requests = 0, bookings = 0, completed = 0, completion_rate = 0, trips_per_quote = 0;
+  double revenue = 0;
   double wait_p50 = 0, wait_p90 = 0, cancellations = 0, no_driver = 0;
   double utilisation = 0, earnings_per_hour = 0, rider_surplus = 0;
   double spike_completion_rate = 0;

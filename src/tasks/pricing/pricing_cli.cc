@@ -1,11 +1,15 @@
 #include "tasks/pricing/pricing_cli.h"
 
 #include <cstdio>
-#include <fstream>
+#include <algorithm>
+#include <cstdlib>
 
 #include "cli/command.h"
 #include "common/civil_time.h"
+#include "common/data_dir.h"
+#include "common/file.h"
 #include "tasks/pricing/market_study.h"
+#include "tasks/pricing/pricing_report.h"
 
 namespace bimride::tasks::pricing {
 namespace {
@@ -13,7 +17,61 @@ namespace {
 using cli::ParseFlagsOrExit;
 using cli::ReportError;
 
+StatusOr<std::vector<uint64_t>> ParseSeeds(const std::string& text) {
+  std::vector<uint64_t> seeds;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, comma - start);
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(item.c_str(), &end, 10);
+    if (item.empty() || end == nullptr || *end != '\0') {
+      return InvalidArgumentError("--seeds: '" + item + "' is not a number (want e.g. 1,2,3)");
+    }
+    seeds.push_back(v);
+    start = comma + 1;
+  }
+  return seeds;
+}
+
 }  // namespace
+
+int RunEvalPricing(const std::vector<std::string>& args) {
+  FlagParser flags("bimride eval pricing",
+                   "The pricing study: the tariff fitted to green fares, every policy over "
+                   "simulated days × seeds with 95% intervals, the surge outage, the simulator "
+                   "against real pickups and trip lengths, and the pictures.");
+  PricingStudyOptions o;
+  std::string seeds = "1,2,3,4,5", out = "results/pricing.md", data = DefaultDataDir();
+  flags.AddString("seeds", &seeds, "one market per seed and policy, e.g. 1,2,3,4,5");
+  flags.AddInt("days", &o.days, "simulated days per market");
+  flags.AddInt("zones", &o.zones, "zones of the city");
+  flags.AddInt("history-days", &o.history_days, "days the demand forecast is learned from");
+  flags.AddString("data", &data, "the shared data folder (tlc_green/, uber/)");
+  flags.AddString("out", &out, "Markdown report to write; pictures go to <its folder>/pricing/");
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
+  StatusOr<std::vector<uint64_t>> parsed = ParseSeeds(seeds);
+  if (!parsed.ok()) return ReportError(parsed.status(), true);
+  o.seeds = *parsed;
+  for (const char* m : {"2021-01", "2021-02", "2021-03"}) {
+    o.green_files.push_back(data + "/tlc_green/green_tripdata_" + m + ".parquet");
+  }
+  o.uber_file = data + "/uber/uber-raw-data-apr14.csv.gz";
+  const size_t slash = out.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : out.substr(0, slash);
+  o.svg_dir = dir + "/pricing";
+  o.svg_link_prefix = "pricing/";
+  o.command_line = "bimride eval pricing";
+  for (const std::string& a : args) {
+    o.command_line += " " + (a.rfind(data, 0) == 0 ? "../shared/data" + a.substr(data.size()) : a);
+  }
+  o.progress = [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
+  StatusOr<std::string> report = RunPricingStudy(o);
+  if (!report.ok()) return ReportError(report.status());
+  if (Status st = WriteFileAtomic(out, *report); !st.ok()) return ReportError(st);
+  std::printf("wrote %s and %s/\n", out.c_str(), o.svg_dir.c_str());
+  return cli::kExitOk;
+}
 
 int RunMarket(const std::vector<std::string>& args) {
   FlagParser flags("bimride market",
@@ -42,6 +100,8 @@ int RunMarket(const std::vector<std::string>& args) {
                   "forecast policy: share of soon-free drivers counted as supply");
   flags.AddDouble("neighbour-weight", &c.pricing.neighbour_weight,
                   "forecast policy: share of nearby zones' idle drivers counted as supply");
+  flags.AddDouble("revenue-tolerance", &c.pricing.revenue_tolerance,
+                  "forecast policy: most revenue within this share of the best completed trips");
   flags.AddDouble("base-fare", &c.city.tariff.base_fare, "tariff: base fare (USD)");
   flags.AddDouble("per-km", &c.city.tariff.per_km, "tariff: per km (USD)");
   flags.AddDouble("per-minute", &c.city.tariff.per_minute, "tariff: per minute (USD)");

@@ -43,6 +43,9 @@ Status ValidatePricingConfig(const PricingConfig& c) {
   if (!(c.arriving_weight >= 0 && c.arriving_weight <= 1)) {
     return bad("arriving weight must be in 0..1");
   }
+  if (!(c.revenue_tolerance >= 0 && c.revenue_tolerance <= 1)) {
+    return bad("revenue tolerance must be in 0..1");
+  }
   if (!(c.neighbour_weight >= 0 && c.neighbour_weight <= 1)) {
     return bad("neighbour weight must be in 0..1");
   }
@@ -65,16 +68,25 @@ double RawMultiplier(const PricingConfig& c, const ZoneSignal& s) {
       const double supply = s.idle_drivers + c.arriving_weight * s.arriving_drivers +
                             c.neighbour_weight * s.neighbour_idle;
       const double demand = std::max(s.forecast_requests, 0.0);
-      double best_m = c.floor, best_value = -1e300;
-      for (double m = c.floor; m <= c.cap + 1e-9; m += 0.05) {
+      auto completed = [&](double m) {
         const double bookings = demand * c.conversion.Probability(m);
-        const double completed =
-            std::min(bookings, supply) - c.overflow_penalty * std::max(0.0, bookings - supply);
-        const double value = c.objective == PricingObjective::kRevenue ? m * completed : completed;
-        if (value > best_value + 1e-9) {
-          best_value = value;
-          best_m = m;
-        }
+        return std::min(bookings, supply) - c.overflow_penalty * std::max(0.0, bookings - supply);
+      };
+      const int steps = static_cast<int>(std::floor((c.cap - c.floor) / 0.05 + 1e-9));
+      double best_trips = -1e300;
+      for (int k = 0; k <= steps; ++k) best_trips = std::max(best_trips, completed(c.floor + 0.05 * k));
+      // Revenue among the multipliers that give up at most revenue_tolerance of the best
+      // completed trips (all of them under the revenue objective). Ties: the lower multiplier.
+      const double tolerance =
+          c.objective == PricingObjective::kRevenue ? 1e300 : c.revenue_tolerance;
+      const double threshold = best_trips - tolerance * std::fabs(best_trips) - 1e-9;
+      double best_m = c.floor, best_value = -1e300;
+      for (int k = 0; k <= steps; ++k) {
+        const double m = c.floor + 0.05 * k;
+        const double trips = completed(m);
+        if (trips < threshold) continue;
+        const double value = tolerance > 0 ? m * trips : trips;
+        if (value > best_value + 1e-9) best_value = value, best_m = m;
       }
       return best_m;
     }

@@ -11,7 +11,9 @@
 //             + neighbour_weight × idle drivers of the nearest zones,
 //             completed(m) = min(B, S) − overflow_penalty · max(0, B − S) (bookings beyond the
 //             idle supply pull far-away drivers on long unpaid pickups — the wild goose chase —
-//             and end as cancellations). Ties go to the lower multiplier.
+//             and end as cancellations). Ties go to the lower multiplier. With a revenue
+//             tolerance t, the multiplier of most revenue among those within t of the best
+//             completed trips (trips first, revenue second).
 // Every policy's raw value then goes through the same guard rails, in order: exponential
 // smoothing with the previous interval's multiplier, a maximum step per interval, the cap and
 // the floor of 1.0.
@@ -51,6 +53,9 @@ struct PricingConfig {
   double ratio_gain = 1.0;    // ratio policy: 1 + gain · (requests / idle − 1)
   double overflow_penalty = 0.5;  // forecast policy: completed trips lost per excess booking
   double arriving_weight = 0.5;   // forecast policy: share of soon-free drivers counted as supply
+  // Forecast policy, trips objective: the most revenue among multipliers within this share of
+  // the best expected completed trips (0: the most trips, nothing else).
+  double revenue_tolerance = 0.0;
   double neighbour_weight = 0.3;  // forecast policy: share of nearby zones' idle drivers counted
   ConversionCurve conversion;
 };

@@ -11,7 +11,10 @@ Task MakePricingTask() {
   t.name = "pricing";
   t.summary = "surge multiplier per zone and 5 minutes, judged in a marketplace simulation";
   t.verbs = {{"market", "", "simulate the marketplace (riders, drivers, dispatch) under a pricing policy",
-              RunMarket}};
+              RunMarket},
+             {"eval", "pricing",
+              "the pricing study: every policy over simulated days × seeds, outage, reality checks",
+              RunEvalPricing}};
   return t;
 }
 
