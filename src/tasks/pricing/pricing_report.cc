@@ -116,13 +116,14 @@ std::string SurgeMapSvg(const std::vector<const MarketResult*>& runs,
                   std::to_string(static_cast<int>(panel * runs.size())) +
                   "' height='440' font-family='sans-serif' font-size='12'>\n"
                   "<rect width='100%' height='100%' fill='white'/>\n";
-  s += "<text x='10' y='18' font-size='14'>Surge multiplier per zone at " +
+  s += "<text x='10' y='18' font-size='14'>Surge multiplier per zone, " +
        FormatCivil(base.start_us + interval * kIntervalMinutes * kMicrosPerMinute) +
-       " (15 min into the biggest demand spike, zone " + std::to_string(spike.zone) +
-       " circled; area ∝ zone demand weight)</text>\n";
+       ": 15 min into the biggest demand spike</text>\n<text x='10' y='34' font-size='11'>zone " +
+       std::to_string(spike.zone) + " (the event) circled in black; circle area ∝ the zone's "
+       "demand weight</text>\n";
   for (size_t p = 0; p < runs.size(); ++p) {
     const double ox = panel * static_cast<double>(p);
-    s += "<text x='" + Fmt("%.0f", ox + pad) + "' y='42' font-size='13'>" + titles[p] + "</text>\n";
+    s += "<text x='" + Fmt("%.0f", ox + pad) + "' y='58' font-size='13'>" + titles[p] + "</text>\n";
     for (size_t z = 0; z < nz; ++z) {
       const auto& zone = base.zones[z];
       const double x = ox + pad + (zone.lon - lon0) * 0.76 * scale;
@@ -158,13 +159,17 @@ struct Series {
 std::string TimeSeriesSvg(const std::string& title, const std::vector<std::string>& panel_names,
                           const std::vector<Series>& series, int64_t from_us, int64_t shade_from,
                           int64_t shade_to) {
-  const double w = 760, ph = 150, left = 60, top = 40;
+  const double w = 760, ph = 150, left = 60, top = 46;
   const size_t n = series[0].panels[0].size();
   std::string s = "<svg xmlns='http://www.w3.org/2000/svg' width='" + Fmt("%.0f", w) +
                   "' height='" + Fmt("%.0f", top + ph * panel_names.size() + 60) +
                   "' font-family='sans-serif' font-size='12'>\n"
-                  "<rect width='100%' height='100%' fill='white'/>\n<text x='10' y='18' "
-                  "font-size='14'>" + title + "</text>\n";
+                  "<rect width='100%' height='100%' fill='white'/>\n";
+  const size_t cut = title.find(": ");
+  s += "<text x='10' y='16' font-size='14'>" + title.substr(0, cut) + "</text>\n";
+  if (cut != std::string::npos) {
+    s += "<text x='10' y='31' font-size='11'>" + title.substr(cut + 2) + "</text>\n";
+  }
   auto x_of = [&](double i) { return left + (w - left - 20) * i / std::max<double>(n - 1, 1); };
   for (size_t p = 0; p < panel_names.size(); ++p) {
     const double y0 = top + ph * static_cast<double>(p), y1 = y0 + ph - 25;
@@ -344,10 +349,12 @@ StatusOr<std::string> RunPricingStudy(const PricingStudyOptions& o) {
                     ZonePanels(first_outage, first_spike.zone, from, n)});
   RETURN_IF_ERROR(WriteFileAtomic(
       o.svg_dir + "/spike_timeseries.svg",
-      TimeSeriesSvg("Zone " + std::to_string(first_spike.zone) + ", seed " +
-                        std::to_string(o.seeds[0]) + ": the biggest demand spike (" +
+      TimeSeriesSvg("The biggest demand spike of seed " + std::to_string(o.seeds[0]) +
+                        ", zone " + std::to_string(first_spike.zone) + " (" +
                         std::to_string(first_spike.attendance) +
-                        " attendees; grey: the 30-minute surge outage), per 5 minutes",
+                        " attendees), per 5 minutes: requests from the zone, their completed "
+                        "trips and pickup waits, the zone's multiplier; grey: the 30-minute "
+                        "surge outage of the purple run",
                     {"requests", "completed trips", "mean pickup wait (min)", "multiplier"},
                     series, from, first_spike.start_us,
                     first_spike.start_us + 30 * kMicrosPerMinute)));
