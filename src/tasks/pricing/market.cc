@@ -627,6 +627,24 @@ StatusOr<MarketResult> SimulateMarket(const MarketConfig& config) {
   return market.Run();
 }
 
+std::vector<std::vector<int32_t>> ZoneNeighbourIds(const simulator::CityConfig& city) {
+  const std::vector<Zone> zones = simulator::BuildZones(city);
+  const Geometry geo(40.748);
+  std::vector<std::vector<int32_t>> out(zones.size());
+  for (size_t i = 0; i < zones.size(); ++i) {
+    std::vector<std::pair<double, int32_t>> by_km;
+    for (size_t j = 0; j < zones.size(); ++j) {
+      by_km.emplace_back(geo.Km(zones[i].lon, zones[i].lat, zones[j].lon, zones[j].lat),
+                         static_cast<int32_t>(j));
+    }
+    std::sort(by_km.begin(), by_km.end());
+    for (size_t k = 0; k < std::min<size_t>(kNeighbours, zones.size()); ++k) {
+      if (static_cast<size_t>(by_km[k].second) != i) out[i].push_back(by_km[k].second + 1);
+    }
+  }
+  return out;
+}
+
 StatusOr<features::DemandBaselines> DemandForecastFromRun(const MarketResult& history) {
   const size_t nz = history.zones.size();
   if (nz == 0 || history.zone_requests.size() % nz != 0) {

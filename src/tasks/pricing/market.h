@@ -118,6 +118,10 @@ struct MarketResult {
 
 StatusOr<MarketResult> SimulateMarket(const MarketConfig& config);
 
+// The nearby zones the market's forecast policy counts idle drivers in, by zone id (index
+// id - 1): the 5 nearest other zones of the city `city` lays out.
+std::vector<std::vector<int32_t>> ZoneNeighbourIds(const simulator::CityConfig& city);
+
 // The historical-average forecast the forecast policy uses (the demand task's baseline), from
 // a run's demand: averages per zone × weekday × 15-minute slot over all its days.
 StatusOr<features::DemandBaselines> DemandForecastFromRun(const MarketResult& history);

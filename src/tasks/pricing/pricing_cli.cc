@@ -9,7 +9,9 @@
 #include "common/data_dir.h"
 #include "common/file.h"
 #include "tasks/pricing/market_study.h"
+#include "registry/registry.h"
 #include "tasks/pricing/pricing_report.h"
+#include "tasks/pricing/pricing_serving.h"
 
 namespace bimride::tasks::pricing {
 namespace {
@@ -152,6 +154,82 @@ int RunMarket(const std::vector<std::string>& args) {
   if (!intervals_csv.empty()) {
     Status w = WriteIntervalsCsv(*r, intervals_csv);
     if (!w.ok()) return ReportError(w);
+  }
+  return cli::kExitOk;
+}
+
+}  // namespace bimride::tasks::pricing
+
+namespace bimride::tasks::pricing {
+
+int RunTrainPricing(const std::vector<std::string>& args) {
+  FlagParser flags("bimride train pricing",
+                   "Publish a pricing policy as a version of a model: the server answers "
+                   "POST /v1/models/<name>:predict with (zone, time) → multiplier and quote, "
+                   "reading the live state posted to POST /v1/online/market.");
+  MarketConfig c;
+  int64_t zones = 40, city_seed = 42, history_days = 14, seed = 1;
+  std::string policy = "forecast", name = "pricing", label, work;
+  std::string repo = registry::DefaultRepositoryRoot();
+  flags.AddString("policy", &policy, "static, ratio or forecast");
+  flags.AddInt("zones", &zones, "zones of the city");
+  flags.AddInt("city-seed", &city_seed, "seed of the city's layout");
+  flags.AddInt("seed", &seed, "seed of the history run the forecast is learned from");
+  flags.AddInt("history-days", &history_days, "days the demand forecast is learned from");
+  flags.AddDouble("cap", &c.pricing.cap, "highest multiplier");
+  flags.AddDouble("max-step", &c.pricing.max_step, "largest change per 5 minutes");
+  flags.AddDouble("smoothing", &c.pricing.smoothing, "weight of the new value (1: none)");
+  flags.AddDouble("base-fare", &c.city.tariff.base_fare, "tariff: base fare (USD)");
+  flags.AddDouble("per-km", &c.city.tariff.per_km, "tariff: per km (USD)");
+  flags.AddDouble("per-minute", &c.city.tariff.per_minute, "tariff: per minute (USD)");
+  flags.AddDouble("minimum-fare", &c.city.tariff.minimum_fare, "tariff: minimum fare (USD)");
+  flags.AddString("name", &name, "model name in the registry");
+  flags.AddString("label", &label, "label to point at the new version (e.g. stable)");
+  flags.AddString("work-dir", &work, "where the version folder is written before publishing");
+  flags.AddString("repo", &repo, "model repository (default $BIMRIDE_MODEL_REPO or ./model_repo)");
+  if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
+  StatusOr<PricingPolicy> p = ParsePricingPolicy(policy);
+  if (!p.ok()) return ReportError(InvalidArgumentError("--policy: " + p.status().message()), true);
+  c.pricing.policy = *p;
+  c.city.zones = zones;
+  c.city.seed = static_cast<uint64_t>(city_seed);
+  c.seed = static_cast<uint64_t>(seed);
+  if (Status v = ValidatePricingConfig(c.pricing); !v.ok()) return ReportError(v, true);
+  PricingPolicyFile file;
+  file.config = c.pricing;
+  file.tariff = c.city.tariff;
+  file.zones = static_cast<int32_t>(zones);
+  file.neighbours = ZoneNeighbourIds(c.city);
+  features::DemandBaselines forecast;
+  if (c.pricing.policy == PricingPolicy::kForecast) {
+    StatusOr<features::DemandBaselines> f = LearnDemandForecast(c, history_days);
+    if (!f.ok()) return ReportError(f.status());
+    forecast = std::move(*f);
+  }
+  if (work.empty()) {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
+                          "/bimride-pricing.XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return ReportError(InternalError("cannot create a temporary folder " + pattern));
+    }
+    work = pattern;
+  }
+  Status w = WritePricingVersionFolder(
+      file, c.pricing.policy == PricingPolicy::kForecast ? &forecast : nullptr, name, work);
+  if (!w.ok()) return ReportError(w);
+  auto reg = registry::Registry::Open(repo);
+  if (!reg.ok()) return ReportError(reg.status());
+  auto published = (*reg)->PublishFolder(work);
+  if (!published.ok()) return ReportError(published.status());
+  std::printf("published %s version %lld (%s policy) to %s\n", published->name.c_str(),
+              static_cast<long long>(published->version), policy.c_str(), repo.c_str());
+  if (!label.empty()) {
+    auto moved = (*reg)->Promote(name, published->version, label, "bimride train pricing",
+                                 "bimride");
+    if (!moved.ok()) return ReportError(moved.status());
+    std::printf("%s:%s -> version %lld\n", name.c_str(), label.c_str(),
+                static_cast<long long>(published->version));
   }
   return cli::kExitOk;
 }

@@ -6,6 +6,9 @@
 //   bimride eval pricing [--seeds 1,2,3,4,5] [--days 14] [--data ../shared/data]
 //                        [--out results/pricing.md]
 //       the pricing study (tasks/pricing/pricing_report.h): the report and its SVG pictures.
+//   bimride train pricing [--policy forecast] [--name pricing] [--repo R] [--label stable]
+//       a pricing policy as a servable version (tasks/pricing/pricing_serving.h); the forecast
+//       policy's demand forecast is learned from a simulated history of the city.
 #pragma once
 
 #include <string>
@@ -15,5 +18,6 @@ namespace bimride::tasks::pricing {
 
 int RunMarket(const std::vector<std::string>& args);
 int RunEvalPricing(const std::vector<std::string>& args);
+int RunTrainPricing(const std::vector<std::string>& args);
 
 }  // namespace bimride::tasks::pricing

@@ -1,6 +1,7 @@
 // The pricing task's one registration: its commands (tasks/task.h). Linked whole into `bimride`
 // through bimride_tasks.
 #include "tasks/pricing/pricing_cli.h"
+#include "tasks/pricing/pricing_serving.h"
 #include "tasks/task.h"
 
 namespace bimride::tasks::pricing {
@@ -14,7 +15,12 @@ Task MakePricingTask() {
               RunMarket},
              {"eval", "pricing",
               "the pricing study: every policy over simulated days × seeds, outage, reality checks",
-              RunEvalPricing}};
+              RunEvalPricing},
+             {"train", "pricing",
+              "publish a pricing policy (and its learned demand forecast) as a servable version",
+              RunTrainPricing}};
+  for (auto& [name, factory] : PricingFeatureSpecs()) t.feature_specs.push_back({name, factory});
+  serving::RegisterOnlineEventSink(kMarketEventSink, RecordMarketEvents);
   return t;
 }
 
