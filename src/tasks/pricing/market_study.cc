@@ -5,6 +5,8 @@
 
 #include "common/civil_time.h"
 #include "common/file.h"
+#include "simulator/simulator.h"
+#include "tasks/behaviour/behaviour_conversion.h"
 
 namespace bimride::tasks::pricing {
 
@@ -25,6 +27,23 @@ StatusOr<features::DemandBaselines> LearnDemandForecast(const MarketConfig& conf
   h.keep_requests = false;
   ASSIGN_OR_RETURN(MarketResult history, SimulateMarket(h));
   return DemandForecastFromRun(history);
+}
+
+StatusOr<ConversionCurve> LearnConversionCurve(const MarketConfig& config) {
+  simulator::CityConfig city = config.city;
+  city.days = 28;
+  city.tariff = simulator::Tariff();
+  city.price_test_fraction = 0.2;
+  city.seed = config.city.seed + 2'000'003;
+  ASSIGN_OR_RETURN(simulator::SimulatedCity sim, simulator::Simulate(city));
+  behaviour::ConversionOptions o;
+  o.learned = {};
+  o.train_days = 21;
+  ASSIGN_OR_RETURN(behaviour::ConversionResult r, behaviour::TrainConversionModels(sim, o));
+  if (r.logistic_price_coef.size() != 2) {
+    return InternalError("conversion curve: the behaviour task gave no logistic price model");
+  }
+  return ConversionCurve{r.logistic_price_coef[0], r.logistic_price_coef[1]};
 }
 
 double Quantile(std::vector<float> v, double q) {

@@ -17,6 +17,12 @@ namespace bimride::tasks::pricing {
 StatusOr<features::DemandBaselines> LearnDemandForecast(const MarketConfig& config,
                                                         int64_t history_days);
 
+// The forecast policy's conversion model: the behaviour task's logistic regression of booking
+// on ln(price ratio) (tasks/behaviour TrainConversionModels, its logistic_price model), fitted
+// on a simulated city of config's size with a randomised price test (20% of quotes, a seed no
+// evaluation uses, 28 days, the reference tariff so the price ratio is surge × test multiplier).
+StatusOr<ConversionCurve> LearnConversionCurve(const MarketConfig& config);
+
 struct PolicySummary {
   double requests = 0, bookings = 0, completed = 0, completion_rate = 0, trips_per_quote = 0;
   double revenue = 0;

@@ -139,6 +139,9 @@ int RunMarket(const std::vector<std::string>& args) {
     if (!f.ok()) return ReportError(f.status());
     forecast = std::move(*f);
     c.forecast = &forecast;
+    StatusOr<ConversionCurve> curve = LearnConversionCurve(c);
+    if (!curve.ok()) return ReportError(curve.status());
+    c.pricing.conversion = *curve;
   }
   StatusOr<MarketResult> r = SimulateMarket(c);
   if (!r.ok()) return ReportError(r.status());
@@ -205,6 +208,10 @@ int RunTrainPricing(const std::vector<std::string>& args) {
     StatusOr<features::DemandBaselines> f = LearnDemandForecast(c, history_days);
     if (!f.ok()) return ReportError(f.status());
     forecast = std::move(*f);
+    StatusOr<ConversionCurve> curve = LearnConversionCurve(c);
+    if (!curve.ok()) return ReportError(curve.status());
+    c.pricing.conversion = *curve;
+    file.config.conversion = *curve;
   }
   if (work.empty()) {
     const char* base = std::getenv("TMPDIR");
