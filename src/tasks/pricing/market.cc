@@ -290,8 +290,7 @@ void Market::Reposition(int64_t t, const std::vector<double>& m) {
     if (best < 0) continue;
     const Zone& to = zones_[static_cast<size_t>(best)];
     const double km = geo_.Km(d.lon, d.lat, to.lon, to.lat);
-    const double minutes =
-        60.0 * km / simulator::MeanSpeedKmh(weekday_, hour_, day_->rain, km);
+    const double minutes = 60.0 * km / simulator::MeanSpeedKmh(weekday_, hour_, day_->rain, km);
     ClearIdle(id);
     --idle_count[own];
     ++idle_count[static_cast<size_t>(best)];
@@ -330,8 +329,7 @@ void Market::GenerateRequests(int64_t t, std::vector<PendingRequest>* out) {
       // Sensitivity as the city's rider profiles draw it (median per profile, lognormal 0.3).
       constexpr double kSensitivity[simulator::kNumRiderProfiles] = {0.7, 1.1, 1.0, 1.7};
       const uint32_t p = profiles_.Sample(req_rng_);
-      r.sensitivity =
-          std::clamp(req_rng_.LogNormal(std::log(kSensitivity[p]), 0.3), 0.2, 4.0);
+      r.sensitivity = std::clamp(req_rng_.LogNormal(std::log(kSensitivity[p]), 0.3), 0.2, 4.0);
       r.u = req_rng_.Uniform();
       r.patience = req_rng_.LogNormal(std::log(c_.patience_median_minutes), 0.5);
       r.noise = req_rng_.LogNormal(-0.5 * 0.25 * 0.25, 0.25);
@@ -353,14 +351,15 @@ void Market::Serve(const PendingRequest& r, int64_t interval) {
   const bool spike = day_->event_zone == zones_[z].id &&
                      (hour_ == day_->event_end_hour || hour_ == day_->event_end_hour + 1);
   if (spike) ++res_.spike_requests;
-  const bool spike_hour = day_->event_zone > 0 && (hour_ == day_->event_end_hour ||
-                                                   hour_ == day_->event_end_hour + 1);
+  const bool spike_hour =
+      day_->event_zone > 0 && (hour_ == day_->event_end_hour || hour_ == day_->event_end_hour + 1);
   if (spike_hour) ++res_.spike_hours_requests;
 
   const double m = mult_[z];
-  const double miles = std::max(
-      0.01, std::round(std::max(0.3, geo_.Km(r.pu_lon, r.pu_lat, r.do_lon, r.do_lat)) *
-                       simulator::kMilesPerKm * 100.0) / 100.0);
+  const double miles =
+      std::max(0.01, std::round(std::max(0.3, geo_.Km(r.pu_lon, r.pu_lat, r.do_lon, r.do_lat)) *
+                                simulator::kMilesPerKm * 100.0) /
+                         100.0);
   const double km = miles / simulator::kMilesPerKm;
   const double est_minutes = simulator::ExpectedMinutes(km, weekday_, hour_, day_->rain);
   const double reference = simulator::Fare(c_.city.tariff, km, est_minutes, 1.0);
@@ -477,8 +476,8 @@ StatusOr<MarketResult> Market::Run() {
     for (int h = 0; h < 24; ++h) driver_week_mean += simulator::DriverOnlineFactor(wd, h) / 168.0;
   }
   const double mean_hourly = c_.city.requests_per_zone_day * static_cast<double>(nz) / 24.0;
-  online_scale_ = c_.city.driver_supply_ratio * mean_hourly * 0.85 / kRidesPerDriverHour /
-                  driver_week_mean;
+  online_scale_ =
+      c_.city.driver_supply_ratio * mean_hourly * 0.85 / kRidesPerDriverHour / driver_week_mean;
   const size_t fleet = static_cast<size_t>(std::ceil(online_scale_ * 1.8)) + 5;
   std::vector<double> home_weights(nz);
   for (size_t z = 0; z < nz; ++z) home_weights[z] = zones_[z].weight * weekly_factor_[z];
@@ -511,7 +510,8 @@ StatusOr<MarketResult> Market::Run() {
     hour_ = HourOfDay(t);
     // What each zone shows now.
     std::fill(idle_by_zone_.begin(), idle_by_zone_.end(), 0);
-    for (int32_t id : idle_) ++idle_by_zone_[static_cast<size_t>(drivers_[static_cast<size_t>(id)].zone)];
+    for (int32_t id : idle_)
+      ++idle_by_zone_[static_cast<size_t>(drivers_[static_cast<size_t>(id)].zone)];
     std::vector<int32_t> arriving(nz, 0);
     for (const Driver& d : drivers_) {
       if (d.state == DriverState::kBusy && d.busy_until < t + kIntervalUs) {
@@ -538,8 +538,7 @@ StatusOr<MarketResult> Market::Run() {
           const int slot = minute / kBucketMinutes;
           const int prev_slot = (slot + b.buckets_per_day() - 1) % b.buckets_per_day();
           const double ha_next = b.WeekdaySlotMean(static_cast<size_t>(pos), weekday_, slot) / 3.0;
-          const double ha_prev =
-              b.WeekdaySlotMean(static_cast<size_t>(pos), weekday_, prev_slot);
+          const double ha_prev = b.WeekdaySlotMean(static_cast<size_t>(pos), weekday_, prev_slot);
           const double recent = recent_[z][0] + recent_[z][1] + recent_[z][2];
           s.forecast_requests = ha_next * (recent + 2.0) / (ha_prev + 2.0);
         }
@@ -549,7 +548,8 @@ StatusOr<MarketResult> Market::Run() {
     const bool outage = c_.outage_start_us >= 0 && t >= c_.outage_start_us &&
                         t < c_.outage_start_us + c_.outage_minutes * kMicrosPerMinute;
     mult_ = engine_->Step(signals, !outage);
-    std::copy(mult_.begin(), mult_.end(), res_.multipliers.begin() + static_cast<ptrdiff_t>(i * nz));
+    std::copy(mult_.begin(), mult_.end(),
+              res_.multipliers.begin() + static_cast<ptrdiff_t>(i * nz));
     // Drivers: earnings per online hour, short run against long run, move the online target.
     if (i > 0 && online_ > 0) {
       const double rate = earn_interval_ / (static_cast<double>(online_) * kIntervalMinutes / 60.0);

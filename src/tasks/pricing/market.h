@@ -49,9 +49,9 @@ struct MarketConfig {
   PricingConfig pricing;
   double patience_median_minutes = 9;
   double max_dispatch_km = 12;
-  double driver_share = 0.75;              // of the fare
-  double earnings_elasticity = 0.8;        // online drivers ∝ (recent / long-run earnings)^e
-  double reposition_probability = 0.15;    // per idle driver and interval
+  double driver_share = 0.75;            // of the fare
+  double earnings_elasticity = 0.8;      // online drivers ∝ (recent / long-run earnings)^e
+  double reposition_probability = 0.15;  // per idle driver and interval
   // A surge outage: multipliers forced to 1.0 in [outage_start_us, + outage_minutes).
   int64_t outage_start_us = -1;
   int64_t outage_minutes = 30;
@@ -93,8 +93,8 @@ struct MarketResult {
   double spike_wait_sum = 0;  // pickup minutes of the spike's completed trips
   // Every request, any zone, in the hours of a spike: what the spike does to the whole city.
   int64_t spike_hours_requests = 0, spike_hours_completed = 0;
-  std::vector<float> waits;        // pickup minutes of completed trips, in completion order
-  std::vector<float> trip_miles;   // completed trips
+  std::vector<float> waits;       // pickup minutes of completed trips, in completion order
+  std::vector<float> trip_miles;  // completed trips
   std::array<int64_t, 24> requests_by_hour{};  // by local hour of day
   std::vector<IntervalStats> intervals;
   std::vector<float> multipliers;  // intervals × zones, interval-major

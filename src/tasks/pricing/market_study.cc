@@ -13,8 +13,10 @@ namespace bimride::tasks::pricing {
 StatusOr<features::DemandBaselines> LearnDemandForecast(const MarketConfig& config,
                                                         int64_t history_days) {
   if (history_days < 7) {
-    return InvalidArgumentError("demand forecast: want at least 7 history days (every weekday), "
-                                "got " + std::to_string(history_days));
+    return InvalidArgumentError(
+        "demand forecast: want at least 7 history days (every weekday), "
+        "got " +
+        std::to_string(history_days));
   }
   ASSIGN_OR_RETURN(const int64_t start, ParseCivil(config.city.start_date));
   MarketConfig h = config;
@@ -78,8 +80,8 @@ PolicySummary Summarise(const MarketResult& r, double driver_share) {
 std::string FormatSummaryHeader() {
   char line[512];
   std::snprintf(line, sizeof line, "%-10s %9s %9s %7s %11s %6s %6s %7s %7s %6s %8s %11s %7s",
-                "policy", "requests", "completed", "compl", "revenue", "w_p50", "w_p90",
-                "cancel", "nodrv", "util", "earn/h", "surplus", "spike");
+                "policy", "requests", "completed", "compl", "revenue", "w_p50", "w_p90", "cancel",
+                "nodrv", "util", "earn/h", "surplus", "spike");
   return line;
 }
 
@@ -100,12 +102,13 @@ Status WriteIntervalsCsv(const MarketResult& r, const std::string& path) {
   char line[256];
   for (size_t i = 0; i < r.intervals.size(); ++i) {
     const IntervalStats& s = r.intervals[i];
-    std::snprintf(line, sizeof line, "%s,%d,%d,%d,%d,%d,%.2f,%d,%d,%.3f\n",
-                  FormatCivil(r.start_us + static_cast<int64_t>(i) * kIntervalMinutes *
-                                               kMicrosPerMinute).c_str(),
-                  s.requests, s.bookings, s.completed, s.cancelled, s.no_driver,
-                  s.completed ? s.wait_sum / static_cast<float>(s.completed) : 0.0f, s.online,
-                  s.idle, s.mean_multiplier);
+    std::snprintf(
+        line, sizeof line, "%s,%d,%d,%d,%d,%d,%.2f,%d,%d,%.3f\n",
+        FormatCivil(r.start_us + static_cast<int64_t>(i) * kIntervalMinutes * kMicrosPerMinute)
+            .c_str(),
+        s.requests, s.bookings, s.completed, s.cancelled, s.no_driver,
+        s.completed ? s.wait_sum / static_cast<float>(s.completed) : 0.0f, s.online, s.idle,
+        s.mean_multiplier);
     out += line;
   }
   return WriteFileAtomic(path, out);

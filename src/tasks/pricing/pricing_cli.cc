@@ -1,15 +1,15 @@
 #include "tasks/pricing/pricing_cli.h"
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 
 #include "cli/command.h"
 #include "common/civil_time.h"
 #include "common/data_dir.h"
 #include "common/file.h"
-#include "tasks/pricing/market_study.h"
 #include "registry/registry.h"
+#include "tasks/pricing/market_study.h"
 #include "tasks/pricing/pricing_report.h"
 #include "tasks/pricing/pricing_serving.h"
 
@@ -116,8 +116,8 @@ int RunMarket(const std::vector<std::string>& args) {
   StatusOr<PricingPolicy> p = ParsePricingPolicy(policy);
   if (!p.ok()) return ReportError(InvalidArgumentError("--policy: " + p.status().message()), true);
   if (objective != "trips" && objective != "revenue") {
-    return ReportError(InvalidArgumentError("--objective: want trips or revenue, got '" +
-                                            objective + "'"), true);
+    return ReportError(
+        InvalidArgumentError("--objective: want trips or revenue, got '" + objective + "'"), true);
   }
   c.pricing.policy = *p;
   c.pricing.objective =
@@ -130,7 +130,8 @@ int RunMarket(const std::vector<std::string>& args) {
   c.seed = static_cast<uint64_t>(seed);
   if (!outage_at.empty()) {
     StatusOr<int64_t> t = ParseCivil(outage_at);
-    if (!t.ok()) return ReportError(InvalidArgumentError("--outage-at: " + t.status().message()), true);
+    if (!t.ok())
+      return ReportError(InvalidArgumentError("--outage-at: " + t.status().message()), true);
     c.outage_start_us = *t;
   }
   features::DemandBaselines forecast;
@@ -148,12 +149,13 @@ int RunMarket(const std::vector<std::string>& args) {
   PolicySummary s = Summarise(*r);
   std::printf("%s\n", FormatSummaryHeader().c_str());
   std::printf("%s\n", FormatSummaryRow(policy, s).c_str());
-  std::printf("spike: requests %lld bookings %lld completed %lld cancelled %lld mean wait %.2f; "
-              "city in spike hours: requests %lld completed %lld\n",
-              (long long)r->spike_requests, (long long)r->spike_bookings,
-              (long long)r->spike_completed, (long long)r->spike_cancelled,
-              r->spike_completed ? r->spike_wait_sum / r->spike_completed : 0.0,
-              (long long)r->spike_hours_requests, (long long)r->spike_hours_completed);
+  std::printf(
+      "spike: requests %lld bookings %lld completed %lld cancelled %lld mean wait %.2f; "
+      "city in spike hours: requests %lld completed %lld\n",
+      (long long)r->spike_requests, (long long)r->spike_bookings, (long long)r->spike_completed,
+      (long long)r->spike_cancelled,
+      r->spike_completed ? r->spike_wait_sum / r->spike_completed : 0.0,
+      (long long)r->spike_hours_requests, (long long)r->spike_hours_completed);
   if (!intervals_csv.empty()) {
     Status w = WriteIntervalsCsv(*r, intervals_csv);
     if (!w.ok()) return ReportError(w);
@@ -215,8 +217,8 @@ int RunTrainPricing(const std::vector<std::string>& args) {
   }
   if (work.empty()) {
     const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                          "/bimride-pricing.XXXXXX";
+    std::string pattern =
+        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/bimride-pricing.XXXXXX";
     if (mkdtemp(pattern.data()) == nullptr) {
       return ReportError(InternalError("cannot create a temporary folder " + pattern));
     }
@@ -232,8 +234,8 @@ int RunTrainPricing(const std::vector<std::string>& args) {
   std::printf("published %s version %lld (%s policy) to %s\n", published->name.c_str(),
               static_cast<long long>(published->version), policy.c_str(), repo.c_str());
   if (!label.empty()) {
-    auto moved = (*reg)->Promote(name, published->version, label, "bimride train pricing",
-                                 "bimride");
+    auto moved =
+        (*reg)->Promote(name, published->version, label, "bimride train pricing", "bimride");
     if (!moved.ok()) return ReportError(moved.status());
     std::printf("%s:%s -> version %lld\n", name.c_str(), label.c_str(),
                 static_cast<long long>(published->version));

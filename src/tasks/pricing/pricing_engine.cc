@@ -18,7 +18,8 @@ std::string_view PricingPolicyName(PricingPolicy policy) {
 }
 
 StatusOr<PricingPolicy> ParsePricingPolicy(std::string_view name) {
-  for (PricingPolicy p : {PricingPolicy::kStatic, PricingPolicy::kRatio, PricingPolicy::kForecast}) {
+  for (PricingPolicy p :
+       {PricingPolicy::kStatic, PricingPolicy::kRatio, PricingPolicy::kForecast}) {
     if (PricingPolicyName(p) == name) return p;
   }
   return InvalidArgumentError("unknown pricing policy '" + std::string(name) +
@@ -31,7 +32,9 @@ double ConversionCurve::Probability(double price_ratio) const {
 }
 
 Status ValidatePricingConfig(const PricingConfig& c) {
-  auto bad = [](const std::string& what) { return InvalidArgumentError("pricing config: " + what); };
+  auto bad = [](const std::string& what) {
+    return InvalidArgumentError("pricing config: " + what);
+  };
   if (!(c.floor >= 1.0 && c.floor <= 10.0)) return bad("floor must be in 1..10");
   if (!(c.cap >= c.floor && c.cap <= 10.0)) return bad("cap must be in floor..10");
   if (!(c.max_step > 0 && c.max_step <= 10)) return bad("max step must be in (0, 10]");
@@ -74,7 +77,8 @@ double RawMultiplier(const PricingConfig& c, const ZoneSignal& s) {
       };
       const int steps = static_cast<int>(std::floor((c.cap - c.floor) / 0.05 + 1e-9));
       double best_trips = -1e300;
-      for (int k = 0; k <= steps; ++k) best_trips = std::max(best_trips, completed(c.floor + 0.05 * k));
+      for (int k = 0; k <= steps; ++k)
+        best_trips = std::max(best_trips, completed(c.floor + 0.05 * k));
       // Revenue among the multipliers that give up at most revenue_tolerance of the best
       // completed trips (all of them under the revenue objective). Ties: the lower multiplier.
       const double tolerance =
@@ -105,9 +109,9 @@ const std::vector<double>& PricingEngine::Step(const std::vector<ZoneSignal>& si
                                                bool enabled) {
   multipliers_.resize(signals.size(), config_.floor);
   for (size_t z = 0; z < signals.size(); ++z) {
-    multipliers_[z] = enabled ? GuardedMultiplier(config_, multipliers_[z],
-                                                  RawMultiplier(config_, signals[z]))
-                              : config_.floor;
+    multipliers_[z] =
+        enabled ? GuardedMultiplier(config_, multipliers_[z], RawMultiplier(config_, signals[z]))
+                : config_.floor;
   }
   return multipliers_;
 }

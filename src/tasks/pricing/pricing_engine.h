@@ -46,11 +46,11 @@ struct ConversionCurve {
 struct PricingConfig {
   PricingPolicy policy = PricingPolicy::kRatio;
   PricingObjective objective = PricingObjective::kCompletedTrips;
-  double cap = 3.0;           // highest multiplier
-  double floor = 1.0;         // lowest multiplier (never below the tariff)
-  double max_step = 0.5;      // largest change between two intervals
-  double smoothing = 0.5;     // weight of the new raw value (1: no smoothing)
-  double ratio_gain = 1.0;    // ratio policy: 1 + gain · (requests / idle − 1)
+  double cap = 3.0;               // highest multiplier
+  double floor = 1.0;             // lowest multiplier (never below the tariff)
+  double max_step = 0.5;          // largest change between two intervals
+  double smoothing = 0.5;         // weight of the new raw value (1: no smoothing)
+  double ratio_gain = 1.0;        // ratio policy: 1 + gain · (requests / idle − 1)
   double overflow_penalty = 0.5;  // forecast policy: completed trips lost per excess booking
   double arriving_weight = 0.5;   // forecast policy: share of soon-free drivers counted as supply
   // Forecast policy, trips objective: the most revenue among multipliers within this share of

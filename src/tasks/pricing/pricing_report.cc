@@ -26,10 +26,10 @@ std::string Fmt(const char* f, double v) {
 
 // Student t quantile 0.975 for n-1 degrees of freedom (n = 2..30; normal beyond).
 double T975(size_t n) {
-  static const double kT[] = {0,     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306,
-                              2.262, 2.228,  2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110,
-                              2.101, 2.093,  2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-                              2.052, 2.048,  2.045};
+  static const double kT[] = {0,     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365,
+                              2.306, 2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+                              2.120, 2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069,
+                              2.064, 2.060,  2.056, 2.052, 2.048, 2.045};
   return n >= 2 && n - 1 < std::size(kT) ? kT[n - 1] : 1.96;
 }
 
@@ -43,8 +43,8 @@ Interval95 MeanInterval(const std::vector<double>& v) {
   if (v.size() < 2) return r;
   double ss = 0;
   for (double x : v) ss += (x - r.mean) * (x - r.mean);
-  r.half = T975(v.size()) * std::sqrt(ss / static_cast<double>(v.size() - 1) /
-                                      static_cast<double>(v.size()));
+  r.half = T975(v.size()) *
+           std::sqrt(ss / static_cast<double>(v.size() - 1) / static_cast<double>(v.size()));
   return r;
 }
 std::string Show(const Interval95& i, const char* f) {
@@ -119,7 +119,8 @@ std::string SurgeMapSvg(const std::vector<const MarketResult*>& runs,
   s += "<text x='10' y='18' font-size='14'>Surge multiplier per zone, " +
        FormatCivil(base.start_us + interval * kIntervalMinutes * kMicrosPerMinute) +
        ": 15 min into the biggest demand spike</text>\n<text x='10' y='34' font-size='11'>zone " +
-       std::to_string(spike.zone) + " (the event) circled in black; circle area ∝ the zone's "
+       std::to_string(spike.zone) +
+       " (the event) circled in black; circle area ∝ the zone's "
        "demand weight</text>\n";
   for (size_t p = 0; p < runs.size(); ++p) {
     const double ox = panel * static_cast<double>(p);
@@ -136,8 +137,8 @@ std::string SurgeMapSvg(const std::vector<const MarketResult*>& runs,
            "'><title>zone " + std::to_string(zone.id) + ": " + Fmt("%.2f", m) +
            "</title></circle>\n";
       if (m >= 1.05) {
-        s += "<text x='" + Fmt("%.1f", x - 9) + "' y='" + Fmt("%.1f", y + 4) +
-             "' font-size='9'>" + Fmt("%.1f", m) + "</text>\n";
+        s += "<text x='" + Fmt("%.1f", x - 9) + "' y='" + Fmt("%.1f", y + 4) + "' font-size='9'>" +
+             Fmt("%.1f", m) + "</text>\n";
       }
     }
   }
@@ -145,8 +146,8 @@ std::string SurgeMapSvg(const std::vector<const MarketResult*>& runs,
   for (int i = 0; i <= 4; ++i) {
     const double m = 1.0 + (cap - 1.0) * i / 4.0;
     s += "<rect x='" + std::to_string(10 + i * 60) + "' y='415' width='20' height='14' fill='" +
-         Color(m, cap) + "' stroke='#888'/><text x='" + std::to_string(34 + i * 60) +
-         "' y='426'>" + Fmt("%.1f", m) + "</text>\n";
+         Color(m, cap) + "' stroke='#888'/><text x='" + std::to_string(34 + i * 60) + "' y='426'>" +
+         Fmt("%.1f", m) + "</text>\n";
   }
   return s + "</svg>\n";
 }
@@ -186,8 +187,8 @@ std::string TimeSeriesSvg(const std::string& title, const std::vector<std::strin
     }
     s += "<line x1='" + Fmt("%.0f", left) + "' y1='" + Fmt("%.1f", y1) + "' x2='" +
          Fmt("%.0f", w - 20) + "' y2='" + Fmt("%.1f", y1) + "' stroke='black'/>\n";
-    s += "<text x='" + Fmt("%.0f", left) + "' y='" + Fmt("%.1f", y0 + 10) + "'>" +
-         panel_names[p] + " (max " + Fmt("%.1f", vmax / 1.1) + ")</text>\n";
+    s += "<text x='" + Fmt("%.0f", left) + "' y='" + Fmt("%.1f", y0 + 10) + "'>" + panel_names[p] +
+         " (max " + Fmt("%.1f", vmax / 1.1) + ")</text>\n";
     for (const Series& se : series) {
       std::string pts;
       for (size_t i = 0; i < n; ++i) {
@@ -292,7 +293,8 @@ StatusOr<std::string> RunPricingStudy(const PricingStudyOptions& o) {
         for (auto [run, tag] : {std::pair{&r, "surge on"}, std::pair{&ro, "outage"}}) {
           OutageRow& row = outage[std::string(PricingPolicyName(p)) + ", " + tag];
           auto add = [](Window& a, const Window& b) {
-            a.requests += b.requests, a.bookings += b.bookings, a.completed += b.completed, a.cancelled += b.cancelled;
+            a.requests += b.requests, a.bookings += b.bookings, a.completed += b.completed,
+                a.cancelled += b.cancelled;
             a.wait_sum += b.wait_sum;
           };
           add(row.before, Count(*run, spike.zone, t - h, t));
@@ -369,19 +371,18 @@ StatusOr<std::string> RunPricingStudy(const PricingStudyOptions& o) {
     series.push_back({std::string(PricingPolicyName(kPolicies[k])), colors[k],
                       ZonePanels(first[k], first_spike.zone, from, n)});
   }
-  series.push_back({"forecast, surge outage", colors[3],
-                    ZonePanels(first_outage, first_spike.zone, from, n)});
+  series.push_back(
+      {"forecast, surge outage", colors[3], ZonePanels(first_outage, first_spike.zone, from, n)});
   RETURN_IF_ERROR(WriteFileAtomic(
       o.svg_dir + "/spike_timeseries.svg",
-      TimeSeriesSvg("The biggest demand spike of seed " + std::to_string(o.seeds[0]) +
-                        ", zone " + std::to_string(first_spike.zone) + " (" +
+      TimeSeriesSvg("The biggest demand spike of seed " + std::to_string(o.seeds[0]) + ", zone " +
+                        std::to_string(first_spike.zone) + " (" +
                         std::to_string(first_spike.attendance) +
                         " attendees), per 5 minutes: requests from the zone, their completed "
                         "trips and pickup waits, the zone's multiplier; grey: the 30-minute "
                         "surge outage of the purple run",
-                    {"requests", "completed trips", "mean pickup wait (min)", "multiplier"},
-                    series, from, first_spike.start_us,
-                    first_spike.start_us + 30 * kMicrosPerMinute)));
+                    {"requests", "completed trips", "mean pickup wait (min)", "multiplier"}, series,
+                    from, first_spike.start_us, first_spike.start_us + 30 * kMicrosPerMinute)));
 
   // 5. The report.
   std::string md;
@@ -391,34 +392,35 @@ StatusOr<std::string> RunPricingStudy(const PricingStudyOptions& o) {
         "reality checks, which read the real files named there.\n\n";
   md += "## Static price: the tariff fitted to green fares\n\n";
   md += "fare = max(minimum, base + per mile × miles + per minute × minutes), fitted to " +
-        std::to_string(fit.used) + " of " + std::to_string(fit.rows) +
-        " green trips (" + std::to_string(o.green_files.size()) +
-        " files; fare > 0, distance > 0, 1–180 min):\n\n";
+        std::to_string(fit.used) + " of " + std::to_string(fit.rows) + " green trips (" +
+        std::to_string(o.green_files.size()) + " files; fare > 0, distance > 0, 1–180 min):\n\n";
   md += "| base | per mile | per minute | minimum | R² | MAE | median abs error | mean fare |\n";
   md += "|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   md += "| $" + Fmt("%.2f", fit.base) + " | $" + Fmt("%.3f", fit.per_mile) + " | $" +
         Fmt("%.3f", fit.per_minute) + " | $" + Fmt("%.2f", fit.minimum) + " | " +
         Fmt("%.3f", fit.r2) + " | $" + Fmt("%.2f", fit.mae) + " | $" +
         Fmt("%.2f", fit.median_abs_error) + " | $" + Fmt("%.2f", fit.mean_fare) + " |\n\n";
-  md += "(The TLC meter is $2.50 + $2.50/mile + $0.50/minute in slow traffic; the fit's per-minute "
-        "rate is per minute of the whole trip.) This tariff × the multiplier is every quote in "
-        "the market; riders judge a quote against the same tariff without surge.\n\n";
+  md +=
+      "(The TLC meter is $2.50 + $2.50/mile + $0.50/minute in slow traffic; the fit's per-minute "
+      "rate is per minute of the whole trip.) This tariff × the multiplier is every quote in "
+      "the market; riders judge a quote against the same tariff without surge.\n\n";
 
   md += "The forecast policy's conversion model: P(book) = 1 / (1 + exp(−(" +
         Fmt("%.3f", base.pricing.conversion.intercept) + " + " +
         Fmt("%.3f", base.pricing.conversion.slope) +
         " · ln price ratio))), the behaviour task's logistic regression on the price ratio, "
         "fitted on a 28-day simulated city with a 20% randomised price test (another seed).\n\n";
-  md += "## Policies: " + std::to_string(o.seeds.size()) + " seeds × " +
-        std::to_string(o.days) + " days, " + std::to_string(o.zones) + " zones\n\n";
+  md += "## Policies: " + std::to_string(o.seeds.size()) + " seeds × " + std::to_string(o.days) +
+        " days, " + std::to_string(o.zones) + " zones\n\n";
   md += "Mean ± 95% interval over seeds (t, " + std::to_string(o.seeds.size() - 1) +
         " d.f.). Seeds: ";
   for (size_t i = 0; i < o.seeds.size(); ++i) md += (i ? "," : "") + std::to_string(o.seeds[i]);
-  md += " (the forecast policy's weights were chosen on seeds 101–103, 7 days, none of these). "
-        "Completion rate = completed trips ÷ booked requests, as ride-hailing reports it (and as "
-        "Hall, Kendrick & Nosko's study of an Uber surge outage does); trips per quote also "
-        "counts the riders a price turned away. Spike completion: booked requests from an event "
-        "zone in its spike hour and the hour after.\n\n";
+  md +=
+      " (the forecast policy's weights were chosen on seeds 101–103, 7 days, none of these). "
+      "Completion rate = completed trips ÷ booked requests, as ride-hailing reports it (and as "
+      "Hall, Kendrick & Nosko's study of an Uber surge outage does); trips per quote also "
+      "counts the riders a price turned away. Spike completion: booked requests from an event "
+      "zone in its spike hour and the hour after.\n\n";
   struct Metric {
     const char* name;
     double PolicySummary::*field;
@@ -450,10 +452,12 @@ StatusOr<std::string> RunPricingStudy(const PricingStudyOptions& o) {
     }
     md += " |\n";
   }
-  md += "\nPaired differences (same seed, same riders: common random numbers), mean ± 95% "
-        "interval; **bold** where the interval excludes 0:\n\n";
-  md += "| difference | completed trips | revenue (USD) | completion rate | spike completion "
-        "rate | wait p90 (min) |\n|---|---:|---:|---:|---:|---:|\n";
+  md +=
+      "\nPaired differences (same seed, same riders: common random numbers), mean ± 95% "
+      "interval; **bold** where the interval excludes 0:\n\n";
+  md +=
+      "| difference | completed trips | revenue (USD) | completion rate | spike completion "
+      "rate | wait p90 (min) |\n|---|---:|---:|---:|---:|---:|\n";
   const std::pair<PricingPolicy, PricingPolicy> pairs[] = {
       {PricingPolicy::kForecast, PricingPolicy::kRatio},
       {PricingPolicy::kRatio, PricingPolicy::kStatic},
@@ -463,17 +467,19 @@ StatusOr<std::string> RunPricingStudy(const PricingStudyOptions& o) {
     const std::string name =
         std::string(PricingPolicyName(a)) + " − " + std::string(PricingPolicyName(b));
     md += "| " + name;
-    for (auto [field, fmt] : {std::pair{&PolicySummary::completed, "%.0f"},
-                              std::pair{&PolicySummary::revenue, "%.0f"},
-                              std::pair{&PolicySummary::completion_rate, "%.4f"},
-                              std::pair{&PolicySummary::spike_completion_rate, "%.4f"},
-                              std::pair{&PolicySummary::wait_p90, "%.2f"}}) {
+    for (auto [field, fmt] :
+         {std::pair{&PolicySummary::completed, "%.0f"}, std::pair{&PolicySummary::revenue, "%.0f"},
+          std::pair{&PolicySummary::completion_rate, "%.4f"},
+          std::pair{&PolicySummary::spike_completion_rate, "%.4f"},
+          std::pair{&PolicySummary::wait_p90, "%.2f"}}) {
       std::vector<double> d;
-      for (size_t i = 0; i < o.seeds.size(); ++i) d.push_back(sums[a][i].*field - sums[b][i].*field);
+      for (size_t i = 0; i < o.seeds.size(); ++i)
+        d.push_back(sums[a][i].*field - sums[b][i].*field);
       const Interval95 iv = MeanInterval(d);
-      diffs[name + (field == &PolicySummary::completed ? " completed"
-                    : field == &PolicySummary::revenue ? " revenue"
-                    : field == &PolicySummary::spike_completion_rate ? " spike" : " other")] = iv;
+      diffs[name + (field == &PolicySummary::completed               ? " completed"
+                    : field == &PolicySummary::revenue               ? " revenue"
+                    : field == &PolicySummary::spike_completion_rate ? " spike"
+                                                                     : " other")] = iv;
       const bool sig = std::fabs(iv.mean) > iv.half;
       md += std::string(" | ") + (sig ? "**" : "") + Show(iv, fmt) + (sig ? "**" : "");
     }
@@ -482,23 +488,30 @@ StatusOr<std::string> RunPricingStudy(const PricingStudyOptions& o) {
   auto excl_pos = [&](const std::string& k) { return diffs[k].mean - diffs[k].half > 0; };
   auto not_neg = [&](const std::string& k) { return diffs[k].mean + diffs[k].half >= 0; };
   md += "\n### The issue's claims, as measured\n\n";
-  md += std::string("- forecast-driven completes more trips than ratio surge (interval above 0): **") +
-        (excl_pos("forecast − ratio completed") ? "met" : "not met") + "**; at equal or higher "
-        "revenue: **" + (not_neg("forecast − ratio revenue") ? "met" : "not met") + "**\n";
+  md += std::string(
+            "- forecast-driven completes more trips than ratio surge (interval above 0): **") +
+        (excl_pos("forecast − ratio completed") ? "met" : "not met") +
+        "**; at equal or higher "
+        "revenue: **" +
+        (not_neg("forecast − ratio revenue") ? "met" : "not met") + "**\n";
   md += std::string("- ratio surge beats static on completion during spikes: **") +
-        (excl_pos("ratio − static spike") ? "met" : "not met") + "**; forecast-driven beats "
-        "static there: **" + (excl_pos("forecast − static spike") ? "met" : "not met") + "**\n\n";
+        (excl_pos("ratio − static spike") ? "met" : "not met") +
+        "**; forecast-driven beats "
+        "static there: **" +
+        (excl_pos("forecast − static spike") ? "met" : "not met") + "**\n\n";
 
   md += "## The wild goose chase (Castillo, Knoepfle & Weyl)\n\n";
   md += "The same fleet (the driver target of demand × 1), demand multiplied by k; seed " +
-        std::to_string(o.seeds[0]) + ", 7 days. (Drivers still log on more when earnings rise, "
+        std::to_string(o.seeds[0]) +
+        ", 7 days. (Drivers still log on more when earnings rise, "
         "so the fleet online is not frozen.) With a fixed price, completed trips peak and then "
         "fall as demand grows: idle drivers run out, dispatch reaches far, pickups get long, "
         "riders cancel and the unpaid pickups eat the fleet's time. Ratio surge keeps "
         "pickups short and trips rising.\n\n";
-  md += "| demand × k | static: completed | static: completion | static: wait p90 | static: "
-        "utilisation | ratio: completed | ratio: completion | ratio: wait p90 | ratio: "
-        "utilisation |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  md +=
+      "| demand × k | static: completed | static: completion | static: wait p90 | static: "
+      "utilisation | ratio: completed | ratio: completion | ratio: wait p90 | ratio: "
+      "utilisation |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const ChaseRow& row : chase) {
     md += "| " + Fmt("%.1f", row.k);
     for (const PolicySummary& p : row.s) {
@@ -509,19 +522,21 @@ StatusOr<std::string> RunPricingStudy(const PricingStudyOptions& o) {
   }
   md += "\n";
   md += "## Surge outage: surge off for 30 minutes at each seed's biggest spike\n\n";
-  md += "Booked requests from the spike's zone (completion = completed ÷ booked), pooled over the seeds, in the 30 minutes before the "
-        "spike hour starts, the 30 minutes of the outage (the spike's first half hour) and the "
-        "30 minutes after; the same runs with surge on for comparison (same riders).\n\n";
-  md += "| run | before: completion | before: mean wait | during: bookings | during: completion "
-        "| during: mean wait | during: cancellations | after: completion | after: mean wait |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  md +=
+      "Booked requests from the spike's zone (completion = completed ÷ booked), pooled over the "
+      "seeds, in the 30 minutes before the "
+      "spike hour starts, the 30 minutes of the outage (the spike's first half hour) and the "
+      "30 minutes after; the same runs with surge on for comparison (same riders).\n\n";
+  md +=
+      "| run | before: completion | before: mean wait | during: bookings | during: completion "
+      "| during: mean wait | during: cancellations | after: completion | after: mean wait |\n"
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& [name, row] : outage) {
     md += "| " + name + " | " + Fmt("%.3f", row.before.Completion()) + " | " +
-          Fmt("%.2f", row.before.MeanWait()) + " | " + std::to_string(row.during.bookings) +
-          " | " + Fmt("%.3f", row.during.Completion()) +
-          " | " + Fmt("%.2f", row.during.MeanWait()) + " | " +
-          std::to_string(row.during.cancelled) + " | " + Fmt("%.3f", row.after.Completion()) +
-          " | " + Fmt("%.2f", row.after.MeanWait()) + " |\n";
+          Fmt("%.2f", row.before.MeanWait()) + " | " + std::to_string(row.during.bookings) + " | " +
+          Fmt("%.3f", row.during.Completion()) + " | " + Fmt("%.2f", row.during.MeanWait()) +
+          " | " + std::to_string(row.during.cancelled) + " | " +
+          Fmt("%.3f", row.after.Completion()) + " | " + Fmt("%.2f", row.after.MeanWait()) + " |\n";
   }
   md += "\n## The simulator against reality\n\n";
   md += "| check | value |\n|---|---:|\n";

@@ -21,11 +21,11 @@ struct PricingStudyOptions {
   int64_t days = 14;
   int64_t zones = 40;
   int64_t history_days = 14;
-  std::vector<std::string> green_files;  // fares, hourly shape, trip lengths
-  std::string uber_file;                 // hourly shape (empty: skipped)
-  std::string svg_dir;                   // where the pictures go
-  std::string svg_link_prefix;           // how the report links them (relative path)
-  std::string command_line;              // quoted in the report
+  std::vector<std::string> green_files;              // fares, hourly shape, trip lengths
+  std::string uber_file;                             // hourly shape (empty: skipped)
+  std::string svg_dir;                               // where the pictures go
+  std::string svg_link_prefix;                       // how the report links them (relative path)
+  std::string command_line;                          // quoted in the report
   std::function<void(const std::string&)> progress;  // may be empty
 };
 

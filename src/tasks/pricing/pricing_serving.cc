@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "common/civil_time.h"
@@ -105,7 +104,9 @@ StatusOr<double> NumberField(const json& e, const char* name, size_t i, bool req
 
 }  // namespace
 
-std::string PricingRequestsKey(int32_t zone) { return "pricing:requests:zone=" + std::to_string(zone); }
+std::string PricingRequestsKey(int32_t zone) {
+  return "pricing:requests:zone=" + std::to_string(zone);
+}
 std::string PricingIdleKey(int32_t zone) { return "pricing:idle:zone=" + std::to_string(zone); }
 std::string PricingMultiplierKey(int32_t zone) {
   return "pricing:multiplier:zone=" + std::to_string(zone);
@@ -142,9 +143,11 @@ std::string PricingPolicyToJson(const PricingPolicyFile& p) {
   return j.dump(1);
 }
 
-StatusOr<PricingPolicyFile> PricingPolicyFromJson(std::string_view text, const std::string& source) {
+StatusOr<PricingPolicyFile> PricingPolicyFromJson(std::string_view text,
+                                                  const std::string& source) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return InvalidArgumentError(source + ": not a JSON object");
+  if (j.is_discarded() || !j.is_object())
+    return InvalidArgumentError(source + ": not a JSON object");
   PricingPolicyFile p;
   auto num = [&](const json& o, const char* key, double* out) -> Status {
     auto it = o.find(key);
@@ -165,13 +168,13 @@ StatusOr<PricingPolicyFile> PricingPolicyFromJson(std::string_view text, const s
   auto objective = j.find("objective");
   c.objective = objective != j.end() && *objective == "revenue" ? PricingObjective::kRevenue
                                                                 : PricingObjective::kCompletedTrips;
-  for (auto [key, out] : {std::pair{"cap", &c.cap}, std::pair{"floor", &c.floor},
-                          std::pair{"max_step", &c.max_step}, std::pair{"smoothing", &c.smoothing},
-                          std::pair{"ratio_gain", &c.ratio_gain},
-                          std::pair{"overflow_penalty", &c.overflow_penalty},
-                          std::pair{"arriving_weight", &c.arriving_weight},
-                          std::pair{"neighbour_weight", &c.neighbour_weight},
-                          std::pair{"revenue_tolerance", &c.revenue_tolerance}}) {
+  for (auto [key, out] :
+       {std::pair{"cap", &c.cap}, std::pair{"floor", &c.floor}, std::pair{"max_step", &c.max_step},
+        std::pair{"smoothing", &c.smoothing}, std::pair{"ratio_gain", &c.ratio_gain},
+        std::pair{"overflow_penalty", &c.overflow_penalty},
+        std::pair{"arriving_weight", &c.arriving_weight},
+        std::pair{"neighbour_weight", &c.neighbour_weight},
+        std::pair{"revenue_tolerance", &c.revenue_tolerance}}) {
     RETURN_IF_ERROR(num(j, key, out));
   }
   auto conv = j.find("conversion");
@@ -212,7 +215,8 @@ StatusOr<PricingPolicyFile> PricingPolicyFromJson(std::string_view text, const s
 }
 
 StatusOr<int64_t> RecordMarketEvents(std::string_view body, online::FeatureStore* store) {
-  if (store == nullptr) return FailedPreconditionError("market events: the server has no online store");
+  if (store == nullptr)
+    return FailedPreconditionError("market events: the server has no online store");
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return InvalidArgumentError("market events: body is not JSON");
   auto events = j.is_object() ? j.find("events") : j.end();
@@ -261,7 +265,8 @@ StatusOr<int64_t> RecordMarketEvents(std::string_view body, online::FeatureStore
     writes.push_back({static_cast<int32_t>(zone), PricingBucket(*time), requests, idle});
   }
   for (const Write& w : writes) {
-    if (w.requests > 0) RETURN_IF_ERROR(store->Add(PricingRequestsKey(w.zone), w.bucket, w.requests));
+    if (w.requests > 0)
+      RETURN_IF_ERROR(store->Add(PricingRequestsKey(w.zone), w.bucket, w.requests));
     if (w.idle >= 0) RETURN_IF_ERROR(store->Set(PricingIdleKey(w.zone), w.bucket, w.idle));
   }
   return static_cast<int64_t>(writes.size());
@@ -275,7 +280,8 @@ StatusOr<FeatureAdapter> MakePricingFeatureAdapter(const FeatureAdapterContext& 
   if (state->policy.config.policy == PricingPolicy::kForecast) {
     const std::string fpath = context.version_dir + "/" + kForecastFile;
     ASSIGN_OR_RETURN(std::string ftext, ReadFile(fpath));
-    ASSIGN_OR_RETURN(features::DemandBaselines f, features::DemandBaselines::FromJson(ftext, fpath));
+    ASSIGN_OR_RETURN(features::DemandBaselines f,
+                     features::DemandBaselines::FromJson(ftext, fpath));
     state->forecast = std::make_unique<features::DemandBaselines>(std::move(f));
   }
   state->store = context.online_store;
@@ -302,11 +308,12 @@ StatusOr<FeatureAdapter> MakePricingFeatureAdapter(const FeatureAdapterContext& 
     for (int64_t r = 0; r < batch.rows; ++r) {
       const double* z = std::get_if<double>(&zone->values[r]);
       if (z == nullptr || *z != std::floor(*z) || *z < 1 || *z > state->policy.zones) {
-        return InvalidArgumentError(RowError(
-            r, "zone", "must be a zone id in 1.." + std::to_string(state->policy.zones)));
+        return InvalidArgumentError(
+            RowError(r, "zone", "must be a zone id in 1.." + std::to_string(state->policy.zones)));
       }
       const std::string* tt = std::get_if<std::string>(&time->values[r]);
-      if (tt == nullptr) return InvalidArgumentError(RowError(r, "time", "must be a string 'YYYY-MM-DD HH:MM'"));
+      if (tt == nullptr)
+        return InvalidArgumentError(RowError(r, "time", "must be a string 'YYYY-MM-DD HH:MM'"));
       StatusOr<int64_t> t = ParseCivil(*tt);
       if (!t.ok()) return InvalidArgumentError(RowError(r, "time", t.status().message()));
       const double m = ZoneMultiplier(*state, static_cast<int32_t>(*z), PricingBucket(*t), *t);
@@ -318,10 +325,13 @@ StatusOr<FeatureAdapter> MakePricingFeatureAdapter(const FeatureAdapterContext& 
           return InvalidArgumentError(RowError(r, "estimated_distance", "must be miles in 0..500"));
         }
         if (mn == nullptr || !(*mn >= 0 && *mn <= 1440)) {
-          return InvalidArgumentError(RowError(r, "estimated_minutes", "must be minutes in 0..1440"));
+          return InvalidArgumentError(
+              RowError(r, "estimated_minutes", "must be minutes in 0..1440"));
         }
-        quote = std::round(simulator::Fare(state->policy.tariff, *mi / simulator::kMilesPerKm,
-                                           *mn, m) * 100.0) / 100.0;
+        quote =
+            std::round(simulator::Fare(state->policy.tariff, *mi / simulator::kMilesPerKm, *mn, m) *
+                       100.0) /
+            100.0;
       }
       out[static_cast<size_t>(r) * 2] = static_cast<float>(m);
       out[static_cast<size_t>(r) * 2 + 1] = static_cast<float>(quote);
@@ -365,11 +375,10 @@ Status WritePricingVersionFolder(const PricingPolicyFile& policy,
                {"quote", registry::DType::kFloat32, {-1, 1}}};
   m.feature_spec = registry::FeatureSpecRef{kPricingFeatureSpecName, kPricingFeatureSpecVersion,
                                             PricingRawFields()};
-  m.properties = {
-      {"description", "surge multiplier per zone and 5 minutes (" +
-                          std::string(PricingPolicyName(policy.config.policy)) +
-                          " policy) and the quote; live state from the online store"},
-      {"policy", std::string(PricingPolicyName(policy.config.policy))}};
+  m.properties = {{"description", "surge multiplier per zone and 5 minutes (" +
+                                      std::string(PricingPolicyName(policy.config.policy)) +
+                                      " policy) and the quote; live state from the online store"},
+                  {"policy", std::string(PricingPolicyName(policy.config.policy))}};
   return WriteFileAtomic(dir + "/manifest.json", registry::ManifestToJson(m));
 }
 

@@ -54,8 +54,8 @@ int64_t PricingBucket(int64_t time_us);
 struct PricingPolicyFile {
   PricingConfig config;
   simulator::Tariff tariff;
-  int32_t zones = 0;                               // zone ids 1..zones
-  std::vector<std::vector<int32_t>> neighbours;    // per zone (index id-1): nearby zone ids
+  int32_t zones = 0;                             // zone ids 1..zones
+  std::vector<std::vector<int32_t>> neighbours;  // per zone (index id-1): nearby zone ids
 };
 std::string PricingPolicyToJson(const PricingPolicyFile& policy);
 // InvalidArgument naming `source` and the field.

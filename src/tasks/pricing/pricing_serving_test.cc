@@ -36,14 +36,20 @@ TEST(MarketEventsTest, WritesCountersAndGaugesAndRefusesBadEvents) {
   for (auto [body, want] : std::vector<std::pair<const char*, const char*>>{
            {"not json", "not JSON"},
            {R"({"evts": []})", "want {\"events\""},
-           {R"({"events": [{"zone": 0, "time": "2024-03-14 21:03", "requests": 1}]})", "events[0].zone"},
-           {R"({"events": [{"zone": 2.5, "time": "2024-03-14 21:03", "requests": 1}]})", "events[0].zone"},
+           {R"({"events": [{"zone": 0, "time": "2024-03-14 21:03", "requests": 1}]})",
+            "events[0].zone"},
+           {R"({"events": [{"zone": 2.5, "time": "2024-03-14 21:03", "requests": 1}]})",
+            "events[0].zone"},
            {R"({"events": [{"zone": 2, "time": "yesterday", "requests": 1}]})", "events[0].time"},
-           {R"({"events": [{"zone": 2, "time": "2024-03-14 21:03", "requests": -1}]})", "events[0].requests"},
-           {R"({"events": [{"zone": 2, "time": "2024-03-14 21:03", "requests": "1"}]})", "events[0].requests"},
+           {R"({"events": [{"zone": 2, "time": "2024-03-14 21:03", "requests": -1}]})",
+            "events[0].requests"},
+           {R"({"events": [{"zone": 2, "time": "2024-03-14 21:03", "requests": "1"}]})",
+            "events[0].requests"},
            {R"({"events": [{"zone": 2, "time": "2024-03-14 21:03"}]})", "neither"},
-           {R"({"events": [{"zone": 2, "time": "2024-03-14 21:03", "idle": 1}]})", "unknown field 'idle'"},
-           {R"({"events": [{"zone": 2, "time": "2024-03-14 21:03", "requests": 1}, 7]})", "events[1]"},
+           {R"({"events": [{"zone": 2, "time": "2024-03-14 21:03", "idle": 1}]})",
+            "unknown field 'idle'"},
+           {R"({"events": [{"zone": 2, "time": "2024-03-14 21:03", "requests": 1}, 7]})",
+            "events[1]"},
        }) {
     StatusOr<int64_t> bad = RecordMarketEvents(body, store.get());
     ASSERT_FALSE(bad.ok()) << body;
@@ -67,7 +73,10 @@ TEST(PricingPolicyFileTest, RoundTripsAndNamesBadFields) {
   EXPECT_EQ(back->neighbours, p.neighbours);
   json j = json::parse(PricingPolicyToJson(p));
   j["cap"] = 0.5;
-  EXPECT_NE(PricingPolicyFromJson(j.dump(), "p.json").status().message().find("p.json: pricing config: cap"),
+  EXPECT_NE(PricingPolicyFromJson(j.dump(), "p.json")
+                .status()
+                .message()
+                .find("p.json: pricing config: cap"),
             std::string::npos);
   j = json::parse(PricingPolicyToJson(p));
   j["neighbours"][0][0] = 9;
@@ -111,17 +120,30 @@ TEST_F(PricingServingTest, EventsInMultiplierAndQuoteOut) {
   serving::http::HttpClient client("127.0.0.1", serving::http::HttpPort(**server));
 
   // 21:00–21:05: zone 5 saw 6 requests with 2 idle drivers; zone 6 quiet with 4 idle.
-  auto r = client.Post("/v1/online/market", json({{"events", {
-      {{"zone", 5}, {"time", "2024-03-14 21:01:00"}, {"requests", 6}, {"idle_drivers", 2}},
-      {{"zone", 6}, {"time", "2024-03-14 21:02:00"}, {"requests", 1}, {"idle_drivers", 4}}}}}).dump());
+  auto r = client.Post(
+      "/v1/online/market",
+      json({{"events",
+             {{{"zone", 5}, {"time", "2024-03-14 21:01:00"}, {"requests", 6}, {"idle_drivers", 2}},
+              {{"zone", 6},
+               {"time", "2024-03-14 21:02:00"},
+               {"requests", 1},
+               {"idle_drivers", 4}}}}})
+          .dump());
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(json::parse(r->body)["written"], 2);
 
   // 21:07: ratio surge 6 / 2 = 3, but the max step from the floor is 0.5 → 1.5.
-  r = client.Post("/v1/models/pricing:predict", json({{"instances", {
-      {{"zone", 5}, {"time", "2024-03-14 21:07:00"}, {"estimated_distance", 3.0}, {"estimated_minutes", 14.0}},
-      {{"zone", 6}, {"time", "2024-03-14 21:07:00"}, {"estimated_distance", 3.0}, {"estimated_minutes", 14.0}}}}}).dump());
+  r = client.Post("/v1/models/pricing:predict", json({{"instances",
+                                                       {{{"zone", 5},
+                                                         {"time", "2024-03-14 21:07:00"},
+                                                         {"estimated_distance", 3.0},
+                                                         {"estimated_minutes", 14.0}},
+                                                        {{"zone", 6},
+                                                         {"time", "2024-03-14 21:07:00"},
+                                                         {"estimated_distance", 3.0},
+                                                         {"estimated_minutes", 14.0}}}}})
+                                                    .dump());
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->status, 200) << r->body;
   json j = json::parse(r->body);
@@ -133,8 +155,12 @@ TEST_F(PricingServingTest, EventsInMultiplierAndQuoteOut) {
 
   // Later events in the same 5 minutes do not move a multiplier already quoted; the next
   // interval steps again (1.5 → 2.0).
-  r = client.Post("/v1/online/market", json({{"events", {
-      {{"zone", 5}, {"time", "2024-03-14 21:08:00"}, {"requests", 8}, {"idle_drivers", 1}}}}}).dump());
+  r = client.Post("/v1/online/market", json({{"events",
+                                              {{{"zone", 5},
+                                                {"time", "2024-03-14 21:08:00"},
+                                                {"requests", 8},
+                                                {"idle_drivers", 1}}}}})
+                                           .dump());
   ASSERT_EQ(r->status, 200);
   r = client.Post("/v1/models/pricing:predict",
                   json({{"instances", {{{"zone", 5}, {"time", "2024-03-14 21:09:00"}}}}}).dump());
@@ -153,7 +179,8 @@ TEST_F(PricingServingTest, EventsInMultiplierAndQuoteOut) {
            {{{"instances", {{{"zone", 13}, {"time", "2024-03-14 21:11:00"}}}}}, "field 'zone'"},
            {{{"instances", {{{"zone", 5}, {"time", "soon"}}}}}, "field 'time'"},
            {{{"instances", {{{"zone", 5}}}}}, "missing raw field 'time'"},
-           {{{"instances", {{{"zone", 5}, {"time", "2024-03-14 21:11:00"}, {"estimated_distance", 2.0}}}}},
+           {{{"instances",
+              {{{"zone", 5}, {"time", "2024-03-14 21:11:00"}, {"estimated_distance", 2.0}}}}},
             "together"}}) {
     r = client.Post("/v1/models/pricing:predict", body.dump());
     ASSERT_TRUE(r.ok());
