@@ -15,6 +15,11 @@ std::map<std::string, FeatureAdapterFactory>& Factories() {
   return factories;
 }
 
+std::map<std::string, OnlineEventSink>& Sinks() {
+  static std::map<std::string, OnlineEventSink> sinks;
+  return sinks;
+}
+
 }  // namespace
 
 const RawColumn* RawBatch::Find(const std::string& name) const {
@@ -54,6 +59,22 @@ StatusOr<FeatureAdapter> MakeFeatureAdapter(const FeatureAdapterContext& context
     factory = it->second;
   }
   return factory(context);
+}
+
+bool RegisterOnlineEventSink(const std::string& name, OnlineEventSink sink) {
+  std::lock_guard<std::mutex> lock(Mu());
+  Sinks()[name] = std::move(sink);
+  return true;
+}
+
+StatusOr<OnlineEventSink> FindOnlineEventSink(const std::string& name) {
+  std::lock_guard<std::mutex> lock(Mu());
+  auto it = Sinks().find(name);
+  if (it != Sinks().end()) return it->second;
+  std::string known;
+  for (const auto& [n, unused] : Sinks()) known += (known.empty() ? "" : ", ") + n;
+  return NotFoundError("no online event sink '" + name + "' (known: " +
+                       (known.empty() ? "none" : known) + ")");
 }
 
 }  // namespace bimride::serving

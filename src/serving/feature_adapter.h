@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -65,5 +66,15 @@ bool RegisterFeatureAdapter(const std::string& feature_spec, FeatureAdapter adap
 // Builds the adapter for a version: the factory of "spec@version", else of "spec". NotFound
 // naming the spec and the known ones when none is registered.
 StatusOr<FeatureAdapter> MakeFeatureAdapter(const FeatureAdapterContext& context);
+
+// Online event sinks: how the live state the feature specs read gets into the server's store.
+// A task registers a sink by name ("market": requests and idle drivers per zone, for pricing);
+// POST /v1/online/<name> hands the body to it with the server's store. The sink parses the
+// body (InvalidArgument naming the field on bad input) and returns how many events it wrote.
+using OnlineEventSink =
+    std::function<StatusOr<int64_t>(std::string_view body, online::FeatureStore* store)>;
+bool RegisterOnlineEventSink(const std::string& name, OnlineEventSink sink);
+// NotFound naming the sink and the known ones.
+StatusOr<OnlineEventSink> FindOnlineEventSink(const std::string& name);
 
 }  // namespace bimride::serving

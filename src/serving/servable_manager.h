@@ -86,6 +86,8 @@ class ServableManager {
   std::vector<std::pair<std::string, int64_t>> LoadedVersions() const;
   // Started, and every model with versions on disk that is not unloaded has one AVAILABLE.
   bool Ready() const;
+  // The server's live state (may be null): what feature adapters and event sinks use.
+  online::FeatureStore* online_store() const { return online_store_; }
 
   // Rescans the repository and reconciles every model (what the poll thread does).
   Status ReconcileAll();

@@ -33,6 +33,14 @@ Service::Service(ServableManager* manager, ServingMetrics* metrics, ShadowQueue*
       prediction_log_(prediction_log),
       monitor_(monitor) {}
 
+StatusOr<int64_t> Service::PostOnlineEvents(const std::string& sink, std::string_view body) {
+  ASSIGN_OR_RETURN(OnlineEventSink fn, FindOnlineEventSink(sink));
+  if (manager_->online_store() == nullptr) {
+    return FailedPreconditionError("online events: the server has no online store");
+  }
+  return fn(body, manager_->online_store());
+}
+
 StatusOr<monitoring::FeedbackOutcome> Service::PostFeedback(
     const std::vector<monitoring::Feedback>& feedback) {
   if (monitor_ == nullptr) {

@@ -141,6 +141,11 @@ class Service {
   Status UnloadModel(const std::string& model);
   StatusOr<LabelMoveOutcome> MoveLabel(const LabelMoveCall& call);
 
+  // Live state for the feature specs: the body goes to the online event sink `sink`
+  // (feature_adapter.h) with the server's store. NotFound for an unknown sink,
+  // FailedPrecondition without a store, the sink's errors otherwise. Returns events written.
+  StatusOr<int64_t> PostOnlineEvents(const std::string& sink, std::string_view body);
+
   // A new request id: unique within this process and distinct across restarts.
   std::string NewRequestId();
 

@@ -254,6 +254,12 @@ void RestApi::Route(const HttpRequest& req, std::string_view path, HttpRespond r
                         {"duplicate", out->duplicate}};
     return respond(Json(j.dump()));
   }
+  if (ConsumePrefix(&path, "/v1/online/")) {
+    if (req.method() != "POST") return respond(HttpResponse{405, ErrorBody("use POST")});
+    StatusOr<int64_t> written = service_->PostOnlineEvents(std::string(path), req.body());
+    if (!written.ok()) return respond(ErrorResponse(written.status()));
+    return respond(Json(nlohmann::json{{"written", *written}}.dump()));
+  }
   if (path == "/v1/monitor") {
     if (req.method() != "GET") return respond(HttpResponse{405, ErrorBody("use GET")});
     const monitoring::LiveMonitor* monitor = service_->live_monitor();
