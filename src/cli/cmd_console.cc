@@ -47,7 +47,13 @@ int RunExport(const std::vector<std::string>& args) {
   if (!data.ok()) return ReportError(data.status());
   auto report = console::ExportConsole(**data, *assets, out[0]);
   if (!report.ok()) return ReportError(report.status());
-  for (const std::string& s : report->skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
+  // Every skipped path is in the count; the first few say why.
+  for (size_t i = 0; i < report->skipped.size() && i < 5; ++i) {
+    std::fprintf(stderr, "skipped %s\n", report->skipped[i].c_str());
+  }
+  if (report->skipped.size() > 5) {
+    std::fprintf(stderr, "… and %zu more skipped\n", report->skipped.size() - 5);
+  }
   std::printf("exported the console to %s: %zu data files (%zu skipped), open %s/index.html\n",
               out[0].c_str(), report->written.size(), report->skipped.size(), out[0].c_str());
   return kExitOk;

@@ -117,6 +117,9 @@ StatusOr<std::unique_ptr<ConsoleData>> ConsoleData::Open(const ConsoleOptions& o
                            reg.status().message();
     }
   }
+  // The zones now, not on the first map view: reading the shapefile and building the index takes
+  // ~0.5 s. Its error, if any, is kept for the zones endpoint.
+  (void)d->Zones();
   if (!options.data_dir.empty()) {
     std::error_code ec;
     if (!std::filesystem::is_directory(options.data_dir, ec)) {

@@ -50,7 +50,7 @@ class ConsoleData {
  public:
   // `service` may be null (a static export of the registry): traffic and monitor then answer
   // FailedPrecondition. Errors: a data folder whose series files do not parse (naming the file).
-  // The zones are loaded on first use (a missing shapefile is an error of `zones` only).
+  // The zones are read here (a missing shapefile is an error of `zones` only).
   static StatusOr<std::unique_ptr<ConsoleData>> Open(const ConsoleOptions& options,
                                                      serving::Service* service);
 

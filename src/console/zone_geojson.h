@@ -16,7 +16,7 @@
 namespace bimride::console {
 
 struct GeoJsonOptions {
-  double simplify_degrees = 0.00005;  // ~5 m in NYC; 0 keeps every vertex
+  double simplify_degrees = 0.0001;  // ~10 m in NYC; 0 keeps every vertex
   int decimals = 5;                   // ~1 m
 };
 
