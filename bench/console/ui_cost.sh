@@ -39,21 +39,30 @@ rm -rf "$REPO"
 BODY=$W/body_raw.json
 echo '{"instances": [{"pickup_zone": 74, "dropoff_zone": 236, "pickup_datetime": "2021-02-10 08:31:00", "trip_distance": 2.1}]}' > "$BODY"
 
-declare -A PORT=([main]=18191 [ui]=18192 [no-ui]=18193) PID=()
-"$MAIN" serve --model-repo "$REPO" --port 18191 --io-threads 2 --poll-interval-ms 0 > "$W/main.log" 2>&1 &
-PID[main]=$!; pids+=($!)
-"$B" serve --model-repo "$REPO" --port 18192 --io-threads 2 --poll-interval-ms 0 > "$W/ui.log" 2>&1 &
-PID[ui]=$!; pids+=($!)
-"$B" serve --model-repo "$REPO" --port 18193 --io-threads 2 --poll-interval-ms 0 --no-ui > "$W/noui.log" 2>&1 &
-PID[no-ui]=$!; pids+=($!)
+declare -A PORT=() PID=()
+start() {  # NAME BINARY [FLAGS…]: a server on a free port (printed in its log)
+  local name=$1 bin=$2; shift 2
+  "$bin" serve --model-repo "$REPO" --port 0 --io-threads 2 --poll-interval-ms 0 "$@" \
+    > "$W/$name.log" 2>&1 &
+  PID[$name]=$!; pids+=($!)
+  for _ in $(seq 1200); do  # model load under other jobs' load can take a while
+    PORT[$name]=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$W/$name.log" | head -1 | cut -d: -f2 || true)
+    [[ -n ${PORT[$name]} ]] && break
+    sleep 0.1
+  done
+  [[ -n ${PORT[$name]} ]] || { echo "ui_cost.sh: $name did not start" >&2; cat "$W/$name.log" >&2; exit 1; }
+}
+start main "$MAIN"
+start ui "$B"
+start no-ui "$B" --no-ui
 for s in main ui no-ui; do
   for _ in $(seq 100); do
     curl -sf -o /dev/null -XPOST -d @"$BODY" "http://127.0.0.1:${PORT[$s]}/v1/models/eta_trees:predict" && break
     sleep 0.2
   done
 done
-curl -sf -o /dev/null http://127.0.0.1:18192/ui/ || { echo "ui_cost.sh: no console at /ui/" >&2; exit 1; }
-[[ $(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18193/ui/) == 404 ]] || { echo "no-ui serves /ui/" >&2; exit 1; }
+curl -sf -o /dev/null "http://127.0.0.1:${PORT[ui]}/ui/" || { echo "ui_cost.sh: no console at /ui/" >&2; exit 1; }
+[[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${PORT[no-ui]}/ui/") == 404 ]] || { echo "no-ui serves /ui/" >&2; exit 1; }
 
 declare -A RATES CPUS
 one() {  # CONFIG
@@ -62,7 +71,7 @@ one() {  # CONFIG
   if [[ $s == ui+page ]]; then
     (while true; do
        for p in api/traffic/stream api/monitor api/models; do
-         curl -s -o /dev/null "http://127.0.0.1:18192/ui/$p"; done; sleep 1; done) & page_pid=$!
+         curl -s -o /dev/null "http://127.0.0.1:${PORT[ui]}/ui/$p"; done; sleep 1; done) & page_pid=$!
   fi
   local before; before=$(cpu_ticks "${PID[$server]}")
   BODY=$BODY wrk -t2 -c16 -d5s --latency -s "$LUA" \

@@ -387,14 +387,15 @@ async function monitorPage(model, version) {
       <th scope="col" class="num">Version</th><th scope="col" class="num">Window</th><th scope="col">Kind</th>
       <th scope="col">Above threshold</th></tr></thead><tbody>${alerts}</tbody></table></div>`);
   $('#version', main).addEventListener('change', (e) => { location.hash = '#/monitor/' + e.target.value; });
-  const x = pick.time.map((t) => t.replace(' ', 'T'));
+  // Epoch ms once, not a date string parsed by every chart for every point.
+  const x = pick.time.map((t) => Date.parse(t.replace(' ', 'T') + 'Z'));
   chart($('#accuracy', main), {
     title: {text: 'Live accuracy (labelled rows of each window)', textStyle: {fontSize: 13}},
-    tooltip: {trigger: 'axis'}, legend: {top: 22}, grid: {left: 60, right: 20, top: 60, bottom: 60},
-    dataZoom: [{type: 'slider', height: 18, bottom: 8}],
+    tooltip: {trigger: 'axis'}, legend: {top: 22}, grid: {left: 60, right: 20, top: 60, bottom: 30},
+    dataZoom: [{type: 'inside'}],
     xAxis: {type: 'time'}, yAxis: {type: 'value', scale: true},
     series: ['rmse', 'mae', 'bias'].map((k) => ({name: k, type: 'line', showSymbol: false,
-        sampling: 'lttb', data: x.map((t, i) => [t, pick[k][i]])}))});
+        data: x.map((t, i) => [t, pick[k][i]])}))});
   const drawDrift = (score) => features.forEach((f, i) => {
     const threshold = pick.thresholds && pick.thresholds[f] ? pick.thresholds[f][score] : null;
     const el = $('#drift-' + i, main);
@@ -404,7 +405,7 @@ async function monitorPage(model, version) {
               textStyle: {fontSize: 13}},
       tooltip: {trigger: 'axis'}, grid: {left: 60, right: 90, top: 40, bottom: 30},
       xAxis: {type: 'time'}, yAxis: {type: 'value', min: 0},
-      series: [{name: score, type: 'line', showSymbol: false, sampling: 'lttb',
+      series: [{name: score, type: 'line', showSymbol: false,
                 data: x.map((t, k) => [t, pick.drift[f][score][k]]),
                 markLine: threshold === null ? undefined : {symbol: 'none', silent: true,
                   lineStyle: {color: '#b3261e', type: 'dashed'},
@@ -469,7 +470,7 @@ async function mapPage(name, at) {
       return `${esc(z.zone || p.name)} (${esc(p.name)}, ${esc(z.borough || '')}): ${fmt(p.value)} ${esc(s.unit)}`;
     }},
     visualMap: {min: 0, max: max || 1, calculable: true, left: 10, bottom: 20,
-                text: [fmt(max), '0'], inRange: {color: ['#f7fbff', '#6baed6', '#08306b']}},
+                inRange: {color: ['#f7fbff', '#6baed6', '#08306b']}},
     series: [{type: 'map', map: 'tlc_zones', roam: true, nameProperty: 'name',
               itemStyle: {borderColor: '#555', borderWidth: 0.3, areaColor: '#eeeeee'},
               emphasis: {label: {show: false}, itemStyle: {areaColor: '#e8a400'}}, data: []}]});
