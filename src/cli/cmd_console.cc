@@ -64,12 +64,13 @@ int RunSeries(const std::vector<std::string>& args) {
                    "Write a per-zone series for the console's maps as OUT_DIR/<name>.series.json: "
                    "pickups per zone and hour of trip files (--trips), or a CSV table (--csv: "
                    "zone,time,value or zone then one column per time, as `bimride forecast` "
-                   "prints; surge multipliers, ETA error per zone, …).");
-  std::string name, csv, title, unit, out_dir, layout;
+                   "prints; surge multipliers, `eval eta --zone-errors` with --column mae, …).");
+  std::string name, csv, title, unit, out_dir, layout, column = "value";
   std::vector<std::string> trips;
   flags.AddString("name", &name, "series name ([A-Za-z0-9_.-])");
   flags.AddStringList("trips", &trips, "trip files: count pickups per zone and hour");
   flags.AddString("csv", &csv, "a zone table to import");
+  flags.AddString("column", &column, "--csv: the column holding the values (long form)");
   flags.AddString("title", &title, "title shown on the map");
   flags.AddString("unit", &unit, "unit of the values");
   flags.AddString("out", &out_dir, "the console's data folder (bimride serve --ui-data)");
@@ -88,7 +89,7 @@ int RunSeries(const std::vector<std::string>& args) {
     series = console::PickupsPerZoneHour(*table, name);
     if (series.ok() && !title.empty()) series->title = title;
   } else {
-    series = console::ReadZoneSeriesCsv(csv, name, title, unit);
+    series = console::ReadZoneSeriesCsv(csv, name, title, unit, column);
   }
   if (!series.ok()) return ReportError(series.status());
   if (Status st = MakeDirs(out_dir); !st.ok()) return ReportError(st);
@@ -96,8 +97,14 @@ int RunSeries(const std::vector<std::string>& args) {
   if (Status st = WriteFileAtomic(path, console::ZoneSeriesToJson(*series)); !st.ok()) {
     return ReportError(st);
   }
-  std::printf("wrote %s: %zu zones x %zu times (%s to %s)\n", path.c_str(), series->zones.size(),
-              series->times.size(), series->times.front().c_str(), series->times.back().c_str());
+  if (series->times.size() == 1 && series->times[0].empty()) {
+    std::printf("wrote %s: %zu zones, one value each (no time)\n", path.c_str(),
+                series->zones.size());
+  } else {
+    std::printf("wrote %s: %zu zones x %zu times (%s to %s)\n", path.c_str(),
+                series->zones.size(), series->times.size(), series->times.front().c_str(),
+                series->times.back().c_str());
+  }
   return kExitOk;
 }
 

@@ -93,7 +93,8 @@ StatusOr<ZoneSeries> PickupsPerZoneHour(const data::TripTable& trips, const std:
 }
 
 StatusOr<ZoneSeries> ReadZoneSeriesCsv(const std::string& path, const std::string& name,
-                                       const std::string& title, const std::string& unit) {
+                                       const std::string& title, const std::string& unit,
+                                       const std::string& value_column) {
   RETURN_IF_ERROR(CheckSeriesName(name));
   ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   std::istringstream in(text);
@@ -118,7 +119,11 @@ StatusOr<ZoneSeries> ReadZoneSeriesCsv(const std::string& path, const std::strin
     return InvalidArgumentError(path + ": line " + std::to_string(line_no) +
                                 ": the header has no 'zone' column");
   }
-  const int value_col = column("value"), time_col = column("time");
+  const int value_col = column(value_column), time_col = column("time");
+  if (value_col < 0 && value_column != "value") {
+    return InvalidArgumentError(path + ": line " + std::to_string(line_no) +
+                                ": the header has no '" + value_column + "' column");
+  }
   // Wide form: every header cell that is a time is one bucket.
   std::vector<std::pair<int, std::string>> wide;
   if (value_col < 0) {
@@ -129,8 +134,8 @@ StatusOr<ZoneSeries> ReadZoneSeriesCsv(const std::string& path, const std::strin
     }
     if (wide.empty()) {
       return InvalidArgumentError(path + ": line " + std::to_string(line_no) +
-                                  ": want a 'value' column (long form) or columns headed by "
-                                  "times 'YYYY-MM-DD HH:MM' (wide form)");
+                                  ": want a 'value' column (long form; --column names another) or "
+                                  "columns headed by times 'YYYY-MM-DD HH:MM' (wide form)");
     }
   }
   std::map<std::pair<int32_t, std::string>, double> cells;

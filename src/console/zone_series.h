@@ -36,14 +36,15 @@ Status CheckSeriesName(std::string_view name);
 // a counted pickup.
 StatusOr<ZoneSeries> PickupsPerZoneHour(const data::TripTable& trips, const std::string& name);
 
-// A CSV with a header. Long form: columns `zone`, `value` and optionally `time`
+// A CSV with a header. Long form: columns `zone`, `value` (or `value_column`) and optionally `time`
 // ("YYYY-MM-DD HH:MM[:SS]"); wide form: `zone` then one column per time, headed by the time
 // (other columns, as `bimride forecast`'s `last_3_buckets`, are skipped). Lines starting with
 // '#' are comments. Errors name the file, the line and what is wrong (a zone that is not a
 // positive integer, a value that is not a number, a repeated (zone, time), no time column in
 // wide form, no rows).
 StatusOr<ZoneSeries> ReadZoneSeriesCsv(const std::string& path, const std::string& name,
-                                       const std::string& title, const std::string& unit);
+                                       const std::string& title, const std::string& unit,
+                                       const std::string& value_column = "value");
 
 std::string ZoneSeriesToJson(const ZoneSeries& series);
 // Errors name `source` and the field.

@@ -70,6 +70,12 @@ TEST(ZoneSeriesTest, ReadsLongAndWideCsvAsForecastPrintsIt) {
   EXPECT_EQ(wide->zones, (std::vector<int32_t>{43, 74}));
   EXPECT_EQ(wide->value(1, 1), 7.25);
   EXPECT_EQ(wide->title, "forecast");
+  // `bimride eval eta --zone-errors`: one column of several chosen.
+  auto mae = ReadZoneSeriesCsv(Write("zone_errors.csv", "zone,rows,mae,rmse,bias\n3,217,3.8,5.6,-1.9\n"),
+                               "eta_mae", "", "minutes", "mae");
+  ASSERT_TRUE(mae.ok()) << mae.status().ToString();
+  EXPECT_EQ(mae->value(0, 0), 3.8);
+  EXPECT_FALSE(ReadZoneSeriesCsv(Write("zone_errors2.csv", "zone,mae\n3,1\n"), "x", "", "", "p90").ok());
   // Per-zone values without a time (an evaluation's error per zone).
   auto flat = ReadZoneSeriesCsv(Write("err.csv", "zone,value\n7,3.5\n"), "eta_error", "", "min");
   ASSERT_TRUE(flat.ok()) << flat.status().ToString();
