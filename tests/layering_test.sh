@@ -27,6 +27,7 @@ declare -A ALLOWED=(
   [tasks]="common data simulator features models registry online train tasks cli/command.h serving/feature_adapter.h monitoring/drift.h"
   [monitoring]="common parquet registry train/metrics.h monitoring"
   [serving]="common features models registry online monitoring serving"
+  [console]="common data features registry monitoring serving console"
   [python]="common parquet data simulator features models registry online train tasks monitoring serving"
 )
 fails=0; passes=0

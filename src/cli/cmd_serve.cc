@@ -1,15 +1,24 @@
 // `bimride serve`: the model server (TF Serving REST + KServe v2) over a model repository.
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 
 #include "cli/command.h"
 #include "common/config.h"
+#include "console/console_handler.h"
 #include "serving/grpc/grpc_transport.h"
 #include "serving/http/http_transport.h"
 #include "serving/server.h"
 
 namespace bimride::cli {
 namespace {
+
+// The console's pages as the build lays them out: <folder of the bimride binary>/ui.
+std::string DefaultUiDir() {
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("ui") : (exe.parent_path() / "ui").string();
+}
 
 int RunServe(const std::vector<std::string>& args) {
   FlagParser flags("bimride serve",
@@ -18,7 +27,8 @@ int RunServe(const std::vector<std::string>& args) {
                    "--grpc-port also over gRPC (KServe v2 GRPCInferenceService and TF Serving "
                    "PredictionService).");
   std::string repo, host = "127.0.0.1", config_path, access_log, prediction_log,
-      online_store;
+      online_store, ui_dir, ui_data, zones_dir;
+  bool no_ui = false;
   int64_t port = 8501, io_threads = 0, poll_ms = -1, window_rows = 0, grpc_port = -1,
           grpc_max_message_bytes = 0;
   flags.AddString("model-repo", &repo, "model repository folder");
@@ -49,6 +59,14 @@ int RunServe(const std::vector<std::string>& args) {
   flags.AddInt("monitor-window-rows", &window_rows,
                "live monitor: predicted rows per window (the drift calibration's window)");
   flags.SetDefaultText("monitor-window-rows", "the config file's monitor.window_rows, else 1000");
+  flags.AddString("ui-dir", &ui_dir, "the web console's pages (served at /ui/, read-only)");
+  flags.SetDefaultText("ui-dir", "ui/ beside the bimride binary, where the build puts them");
+  flags.AddString("ui-data", &ui_data,
+                  "folder of <name>.series.json per-zone series for the console's maps "
+                  "(bimride console series)");
+  flags.AddString("zones", &zones_dir, "folder of the TLC taxi-zone shapefile for the maps");
+  flags.SetDefaultText("zones", "zones/ of the data folder ($BIMRIDE_DATA_DIR)");
+  flags.AddBool("no-ui", &no_ui, "serve no web console");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
 
   serving::ServerConfig config;
@@ -103,13 +121,39 @@ int RunServe(const std::vector<std::string>& args) {
   // The server core first (repository loaded), then each transport over its Service.
   auto server = serving::Server::Create(config);
   if (!server.ok()) return ReportError(server.status());
-  auto http = serving::http::HttpTransport::Create(&(*server)->service(), (*server)->config());
+  // The web console: an explicit --ui-dir that cannot be read is an error; the default one
+  // missing (a build without the pages) only turns the console off, said on stderr.
+  std::unique_ptr<serving::http::HttpHandler> console;
+  bool has_console = false;
+  if (!no_ui) {
+    const bool explicit_dir = flags.WasSet("ui-dir");
+    auto assets = console::LoadAssets(explicit_dir ? ui_dir : DefaultUiDir());
+    if (assets.ok()) {
+      console::ConsoleOptions co;
+      co.model_repo = config.model_repo;
+      co.zones_dir = zones_dir;
+      co.data_dir = ui_data;
+      auto data = console::ConsoleData::Open(co, &(*server)->service());
+      if (!data.ok()) return ReportError(data.status());
+      console = std::make_unique<console::ConsoleHandler>(std::move(data).value(),
+                                                          std::move(assets).value());
+      has_console = true;
+    } else if (explicit_dir || flags.WasSet("ui-data")) {
+      return ReportError(assets.status());
+    } else {
+      std::fprintf(stderr, "bimride serve: no web console: %s\n",
+                   assets.status().message().c_str());
+    }
+  }
+  auto http = serving::http::HttpTransport::Create(&(*server)->service(), (*server)->config(),
+                                                   std::move(console));
   if (!http.ok()) return ReportError(http.status());
   const serving::Transport* transport = http->get();
   if (Status st = (*server)->AddTransport(std::move(http).value()); !st.ok()) {
     return ReportError(st);
   }
   std::printf("bimride serve: listening on %s:%d\n", config.host.c_str(), transport->port());
+  if (has_console) std::printf("bimride serve: console at http://%s:%d/ui/\n", config.host.c_str(), transport->port());
   std::fflush(stdout);
   if (config.grpc_port >= 0) {
     auto grpc = serving::grpc::GrpcTransport::Create(&(*server)->service(), (*server)->config());

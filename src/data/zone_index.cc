@@ -541,6 +541,18 @@ std::vector<int32_t> ZoneIndex::ZoneIds() const {
   return ids;
 }
 
+std::vector<std::vector<std::array<double, 2>>> ZoneIndex::ZoneRings(int32_t id) const {
+  std::vector<std::vector<std::array<double, 2>>> rings;
+  for (const Shape& s : shapes_) {
+    if (s.zone != id) continue;
+    for (uint32_t r = s.ring_begin; r < s.ring_end; ++r) {
+      std::vector<std::array<double, 2>>& ring = rings.emplace_back();
+      for (uint32_t k = ring_starts_[r]; k < ring_starts_[r + 1]; ++k) ring.push_back({vx_[k], vy_[k]});
+    }
+  }
+  return rings;
+}
+
 const std::vector<int32_t>& ZoneIndex::Neighbours(int32_t id) const {
   static const std::vector<int32_t> kNone;
   if (id <= 0 || id >= static_cast<int32_t>(neighbours_.size())) return kNone;

@@ -13,6 +13,7 @@
 // unreadable part, InvalidArgument for bad records or a CRS PROJ cannot use.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -60,6 +61,10 @@ class ZoneIndex {
   // Zones whose polygons touch or share a boundary with zone `id` (within the tolerance),
   // ascending; empty for unknown ids.
   const std::vector<int32_t>& Neighbours(int32_t id) const;
+  // The boundary rings of zone `id`'s polygons in WGS84 lon/lat, as the shapefile stores them
+  // (closed: the last vertex repeats the first; outer rings clockwise, holes counter-clockwise);
+  // empty for a zone without a shape. For drawing (the console's GeoJSON).
+  std::vector<std::vector<std::array<double, 2>>> ZoneRings(int32_t id) const;
 
   size_t polygon_count() const { return shapes_.size(); }
   size_t vertex_count() const { return vx_.size(); }

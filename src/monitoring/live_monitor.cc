@@ -441,6 +441,14 @@ train::Metrics MetricsInOrder(std::vector<std::pair<int64_t, std::pair<float, fl
 
 }  // namespace
 
+std::optional<DriftCalibration> LiveMonitor::Calibration(const std::string& model,
+                                                         int64_t version) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = versions_.find(VersionKey(model, version));
+  if (it == versions_.end() || !it->second.baseline) return std::nullopt;
+  return it->second.baseline->calibration;
+}
+
 std::vector<WindowAccuracy> LiveMonitor::Windows(const std::string& model) const {
   std::vector<WindowAccuracy> out;
   std::vector<std::vector<std::pair<int64_t, std::pair<float, float>>>> rows;

@@ -160,6 +160,9 @@ class LiveMonitor : public PredictionObserver {
   // All kept labelled rows of one version, in prediction order (NotFound when never seen).
   StatusOr<WindowAccuracy> Overall(const std::string& model, int64_t version) const;
   MonitorCounters counters() const;
+  // The calibrated drift thresholds the version's windows are compared with; nullopt when the
+  // version has not been seen, has no baseline, or was published without a calibration.
+  std::optional<DriftCalibration> Calibration(const std::string& model, int64_t version) const;
   const LiveMonitorOptions& options() const { return options_; }
 
  private:

@@ -108,6 +108,27 @@ void ServingMetrics::CountGrpc(const std::string& method, const std::string& cod
   ++grpc_[{method, code}];
 }
 
+std::vector<VersionTrafficSnapshot> ServingMetrics::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<VersionTrafficSnapshot> out;
+  out.reserve(versions_.size());
+  for (const auto& [key, m] : versions_) {
+    VersionTrafficSnapshot v;
+    v.model = key.first;
+    v.version = key.second;
+    for (int c = 0; c < kNumStatusCodes; ++c) {
+      const uint64_t n = m->requests[c].load(std::memory_order_relaxed);
+      (c == static_cast<int>(StatusCode::kOk) ? v.ok : v.errors) += n;
+      v.shadow += m->shadow_requests[c].load(std::memory_order_relaxed);
+    }
+    v.p50 = m->total_seconds.Quantile(0.5);
+    v.p90 = m->total_seconds.Quantile(0.9);
+    v.p99 = m->total_seconds.Quantile(0.99);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
 std::string ServingMetrics::RenderPrometheus(
     const std::vector<std::pair<std::string, int64_t>>& loaded) const {
   std::lock_guard<std::mutex> lock(mu_);

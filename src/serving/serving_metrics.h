@@ -67,6 +67,17 @@ struct VersionMetrics {
   std::atomic<uint64_t> loads{0};
 };
 
+// One version's counters at a moment (ServingMetrics::Snapshot), for the console's live view.
+struct VersionTrafficSnapshot {
+  std::string model;
+  int64_t version = 0;
+  uint64_t ok = 0;      // requests answered OK
+  uint64_t errors = 0;  // requests answered with any other code
+  uint64_t shadow = 0;  // mirrored calls (any code)
+  // Total latency since start, seconds, from the histogram's bucket bounds (Histogram::Quantile).
+  double p50 = 0, p90 = 0, p99 = 0;
+};
+
 class ServingMetrics {
  public:
   // Version 0 collects requests that never reached a version (unknown version, bad input).
@@ -78,6 +89,9 @@ class ServingMetrics {
 
   // Prometheus text exposition; `loaded` lists the (model, version) pairs now AVAILABLE.
   std::string RenderPrometheus(const std::vector<std::pair<std::string, int64_t>>& loaded) const;
+  // Every (model, version) seen so far, by model then version; reads the atomics (no request
+  // waits for it).
+  std::vector<VersionTrafficSnapshot> Snapshot() const;
 
  private:
   mutable std::mutex mu_;

@@ -40,6 +40,32 @@ TEST(ServingMetricsTest, ForReturnsOneStableRecordPerModelVersion) {
   EXPECT_NE(metrics.For("demand", 1), a);
 }
 
+TEST(ServingMetricsTest, SnapshotCountsOkErrorsAndShadowsPerVersionWithLatencyQuantiles) {
+  ServingMetrics metrics;
+  EXPECT_TRUE(metrics.Snapshot().empty());
+  VersionMetrics* v1 = metrics.For("eta", 1);
+  for (int i = 0; i < 9; ++i) v1->CountRequest(StatusCode::kOk);
+  v1->CountRequest(StatusCode::kInvalidArgument);
+  v1->CountShadowRequest(StatusCode::kOk);
+  for (int i = 0; i < 98; ++i) v1->total_seconds.Observe(0.0008);
+  v1->total_seconds.Observe(0.3);
+  v1->total_seconds.Observe(0.3);
+  metrics.For("demand", 2)->CountRequest(StatusCode::kUnavailable);
+  std::vector<VersionTrafficSnapshot> s = metrics.Snapshot();
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].model, "demand");  // by model, then version
+  EXPECT_EQ(s[0].ok, 0u);
+  EXPECT_EQ(s[0].errors, 1u);
+  EXPECT_EQ(s[1].model, "eta");
+  EXPECT_EQ(s[1].version, 1);
+  EXPECT_EQ(s[1].ok, 9u);
+  EXPECT_EQ(s[1].errors, 1u);
+  EXPECT_EQ(s[1].shadow, 1u);
+  EXPECT_EQ(s[1].p50, v1->total_seconds.Quantile(0.5));
+  EXPECT_LE(s[1].p50, 0.001);
+  EXPECT_GE(s[1].p99, 0.3);
+}
+
 TEST(ServingMetricsTest, RendersPrometheusTextForEveryFamily) {
   ServingMetrics metrics;
   metrics.CountHttp("tfs", 200);

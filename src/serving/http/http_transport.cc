@@ -2,15 +2,18 @@
 
 namespace bimride::serving::http {
 
-StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Create(Service* service,
-                                                               const ServerConfig& config) {
+StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Create(
+    Service* service, const ServerConfig& config, std::unique_ptr<HttpHandler> console) {
   ASSIGN_OR_RETURN(std::unique_ptr<AccessLog> access_log, AccessLog::Open(config.access_log));
-  return std::unique_ptr<HttpTransport>(new HttpTransport(config, std::move(access_log), service));
+  return std::unique_ptr<HttpTransport>(
+      new HttpTransport(config, std::move(access_log), service, std::move(console)));
 }
 
 HttpTransport::HttpTransport(const ServerConfig& config, std::unique_ptr<AccessLog> access_log,
-                             Service* service)
-    : access_log_(std::move(access_log)), api_(service, config, access_log_.get()) {
+                             Service* service, std::unique_ptr<HttpHandler> console)
+    : access_log_(std::move(access_log)),
+      console_(std::move(console)),
+      api_(service, config, access_log_.get(), console_.get()) {
   options_.host = config.host;
   options_.port = static_cast<int>(config.port);
   options_.io_threads = static_cast<int>(config.io_threads);
@@ -35,6 +38,7 @@ void HttpTransport::Stop(int drain_ms) {
   // No request comes in any more; the large ones still with a worker answer (into closed
   // connections, if the drain timed out) before the Server unloads the models.
   api_.Stop();
+  console_.reset();  // answers what it has queued, then joins its thread
 }
 
 StatusOr<std::unique_ptr<Server>> StartHttpServer(ServerConfig config) {

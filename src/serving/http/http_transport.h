@@ -35,9 +35,12 @@ class HttpTransport : public Transport {
 
   // Serves `service` (which must outlive the transport) on config.host:config.port with
   // config's io_threads, max_body_bytes, max_batch_rows, max_connections, max_header_bytes,
-  // header_timeout_ms, access_log and admin_token.
-  static StatusOr<std::unique_ptr<HttpTransport>> Create(Service* service,
-                                                         const ServerConfig& config);
+  // header_timeout_ms, access_log and admin_token. `console`, when given, answers every path
+  // under /ui (the web console, console/console_handler.h); the transport owns it and destroys
+  // it in Stop, after the last request was read and before the connections go.
+  static StatusOr<std::unique_ptr<HttpTransport>> Create(
+      Service* service, const ServerConfig& config,
+      std::unique_ptr<HttpHandler> console = nullptr);
   ~HttpTransport() override;  // Stop(0)
 
   std::string_view name() const override { return kName; }
@@ -47,10 +50,11 @@ class HttpTransport : public Transport {
 
  private:
   HttpTransport(const ServerConfig& config, std::unique_ptr<AccessLog> access_log,
-                Service* service);
+                Service* service, std::unique_ptr<HttpHandler> console);
 
   HttpServerOptions options_;
   std::unique_ptr<AccessLog> access_log_;
+  std::unique_ptr<HttpHandler> console_;
   RestApi api_;
   std::unique_ptr<HttpServer> http_;
 };

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "serving/http/http_client.h"
 #include "serving/testing/test_models.h"
 
@@ -50,6 +52,54 @@ TEST_F(HttpTransportTest, PlugsIntoAServerByHand) {
   auto r = client.Get("/v2/health/ready");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 200);
+}
+
+// The /ui paths go to the console handler the transport was given (and only them); without one
+// they are 404, and predictions are answered the same either way.
+TEST_F(HttpTransportTest, HandsUiPathsToTheConsoleAndOwnsIt) {
+  struct Console : HttpHandler {
+    std::atomic<int>* calls;
+    std::atomic<bool>* destroyed;
+    ~Console() override { destroyed->store(true); }
+    void Handle(const HttpRequest& req, HttpRespond respond) override {
+      ++*calls;
+      respond(HttpResponse{200, "console " + std::string(req.target()), "text/plain"});
+    }
+  };
+  std::atomic<int> calls{0};
+  std::atomic<bool> destroyed{false};
+  auto console = std::make_unique<Console>();
+  console->calls = &calls;
+  console->destroyed = &destroyed;
+  auto server = Server::Create(config_);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto http = HttpTransport::Create(&(*server)->service(), (*server)->config(), std::move(console));
+  ASSERT_TRUE(http.ok()) << http.status().ToString();
+  ASSERT_TRUE((*server)->AddTransport(std::move(http).value()).ok());
+  HttpClient client("127.0.0.1", HttpPort(**server));
+  for (const char* target : {"/ui", "/ui/", "/ui/api/models?x=1"}) {
+    auto r = client.Get(target);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->body, std::string("console ") + target);
+  }
+  for (const char* target : {"/uix", "/u", "/v1/ui"}) {
+    auto r = client.Get(target);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, 404) << target;
+  }
+  auto p = client.Post("/v1/models/eta:predict", R"({"instances": [[1, 2, 3]]})");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->body, R"({"predictions": [6]})");
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_FALSE(destroyed.load());
+  (*server)->Shutdown();
+  EXPECT_TRUE(destroyed.load()) << "the transport destroys its console when it stops";
+
+  auto plain = StartHttpServer(config_);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  auto r = HttpClient("127.0.0.1", HttpPort(**plain)).Get("/ui/");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 404);
 }
 
 TEST_F(HttpTransportTest, BadAccessLogPathFailsCreate) {

@@ -200,12 +200,14 @@ int HttpStatusFor(StatusCode code) {
   return 500;
 }
 
-RestApi::RestApi(Service* service, const ServerConfig& config, AccessLog* access_log)
+RestApi::RestApi(Service* service, const ServerConfig& config, AccessLog* access_log,
+                 HttpHandler* console)
     : service_(service),
       max_batch_rows_(config.max_batch_rows),
       admin_token_(config.admin_token),
       loopback_only_(IsLoopbackHost(config.host)),
       access_log_(access_log),
+      console_(console),
       workers_(std::make_unique<WorkerPool>(
           config.io_threads > 0 ? static_cast<int>(config.io_threads)
                                 : static_cast<int>(std::thread::hardware_concurrency()),
@@ -275,6 +277,9 @@ void RestApi::Route(const HttpRequest& req, std::string_view path, HttpRespond r
   if (path == "/v2" || path.substr(0, 4) == "/v2/") {
     path.remove_prefix(3);
     return HandleKserve(req, path, std::move(respond), start);
+  }
+  if (console_ != nullptr && (path == "/ui" || path.substr(0, 4) == "/ui/")) {
+    return console_->Handle(req, std::move(respond));
   }
   respond(HttpResponse{404, ErrorBody("unknown path '" + std::string(path) + "'")});
 }

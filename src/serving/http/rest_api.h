@@ -12,6 +12,7 @@
 // Monitoring:       POST /v1/feedback  labels for logged predictions (monitoring/live_monitor.h)
 //                   GET  /v1/monitor   live accuracy per model, version and window
 // Prometheus:       GET  /metrics
+// Console:          GET  /ui, /ui/…  handed to the console handler when one is given
 //
 // Errors are {"error": "…"} with the HTTP status mapped from the Status code in one place
 // (HttpStatusFor). Repository calls need `Authorization: Bearer <admin_token>` when a token is
@@ -40,8 +41,10 @@ class RestApi : public HttpHandler {
   static constexpr size_t kWorkerBodyBytes = 64 << 10;
   static constexpr size_t kWorkerQueue = 256;
 
-  // `service` and `access_log` must outlive the RestApi.
-  RestApi(Service* service, const ServerConfig& config, AccessLog* access_log);
+  // `service`, `access_log` and `console` (may be null: /ui is then 404) must outlive the
+  // RestApi's requests.
+  RestApi(Service* service, const ServerConfig& config, AccessLog* access_log,
+          HttpHandler* console = nullptr);
   ~RestApi() override;  // Stop()
   void Handle(const HttpRequest& request, HttpRespond respond) override;
   // Runs the queued large requests and joins the workers; later large requests get 429. Call
@@ -69,6 +72,7 @@ class RestApi : public HttpHandler {
   const std::string admin_token_;
   const bool loopback_only_;
   AccessLog* const access_log_;
+  HttpHandler* const console_;
   std::unique_ptr<WorkerPool> workers_;
 };
 

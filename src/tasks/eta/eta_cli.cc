@@ -306,6 +306,10 @@ int RunEvalEta(const std::vector<std::string>& args) {
   flags.AddString("backend", &backend,
                   "load with this backend instead of the manifest's (native_trees, native_mlp)");
   flags.AddBool("no-filter", &no_filter, "evaluate on every trip with a positive duration");
+  std::string zone_errors;
+  flags.AddString("zone-errors", &zone_errors,
+                  "also write the first model's error per pickup zone to this CSV (zone,rows,mae,"
+                  "rmse,bias; the console's map: bimride console series --csv)");
   shared.Add(flags);
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   if (shared.threads <= 0) return ReportError(InvalidArgumentError("--threads must be > 0"), true);
@@ -325,6 +329,12 @@ int RunEvalEta(const std::vector<std::string>& args) {
     auto p = PredictEta(loaded[i], data->trips);
     if (!p.ok()) return ReportError(p.status().WithContext(model_dirs[i]));
     evals.push_back({model_dirs[i], EvaluateEta(*p, data->minutes, data->trips)});
+  }
+  if (!zone_errors.empty()) {
+    if (Status st = WriteFileAtomic(zone_errors, FormatZoneErrorsCsv(evals.front().second));
+        !st.ok()) {
+      return ReportError(st);
+    }
   }
   std::cout << FormatComparisonTable(evals) << "\nRMSE by hour:\n"
             << FormatHourBreakdown(evals) << "\nRMSE by trip length:\n"

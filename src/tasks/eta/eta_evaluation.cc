@@ -62,7 +62,21 @@ EtaEvaluation EvaluateEta(std::span<const float> predicted, std::span<const floa
   }
   e.by_hour = train::ComputeGroupedMetrics(predicted, actual, hour);
   e.by_length = train::ComputeGroupedMetrics(predicted, actual, band);
+  std::vector<int64_t> zone(trips.pickup_zone.begin(), trips.pickup_zone.end());
+  e.by_pickup_zone = train::ComputeGroupedMetrics(predicted, actual, zone);
   return e;
+}
+
+std::string FormatZoneErrorsCsv(const EtaEvaluation& evaluation) {
+  std::string out = "zone,rows,mae,rmse,bias\n";
+  char line[128];
+  for (const auto& [zone, m] : evaluation.by_pickup_zone) {
+    if (zone <= 0 || m.count == 0) continue;
+    std::snprintf(line, sizeof line, "%lld,%lld,%.4f,%.4f,%.4f\n", static_cast<long long>(zone),
+                  static_cast<long long>(m.count), m.mae, m.rmse, m.bias);
+    out += line;
+  }
+  return out;
 }
 
 std::string FormatComparisonTable(const std::vector<NamedEvaluation>& models) {

@@ -18,6 +18,7 @@ struct EtaEvaluation {
   train::Metrics overall;
   std::map<int64_t, train::Metrics> by_hour;    // pickup hour 0..23
   std::map<int64_t, train::Metrics> by_length;  // TripLengthBand
+  std::map<int64_t, train::Metrics> by_pickup_zone;  // TLC zone id (0: unknown)
 };
 
 // `trips` are the evaluated rows (predicted.size() == actual.size() == trips.size()). The length
@@ -32,5 +33,8 @@ std::string FormatComparisonTable(const std::vector<NamedEvaluation>& models);
 std::string FormatHourBreakdown(const std::vector<NamedEvaluation>& models);
 // RMSE per trip-length band and model.
 std::string FormatLengthBreakdown(const std::vector<NamedEvaluation>& models);
+// `zone,rows,mae,rmse,bias` per pickup zone (known zones), minutes: the table the console's city
+// map reads as a per-zone series (`bimride console series --csv … `, docs/console.md).
+std::string FormatZoneErrorsCsv(const EtaEvaluation& evaluation);
 
 }  // namespace bimride::tasks::eta

@@ -52,6 +52,21 @@ TEST(EtaEvaluationTest, OverallAndBreakdownsUseTheSameRows) {
   EXPECT_EQ(e.by_length.at(TripLengthBand(0.5)).count, 2) << "0.5 mi metered and ~0.75 mi straight";
 }
 
+TEST(EtaEvaluationTest, ErrorsPerPickupZoneAndTheirCsvForTheConsoleMap) {
+  data::TripTable trips = Trips();
+  trips.pickup_zone[1] = 43;
+  trips.pickup_zone[2] = 0;  // unknown: grouped, but not a row of the CSV
+  const std::vector<float> actual = {10, 20, 30}, predicted = {12, 17, 27};
+  const EtaEvaluation e = EvaluateEta(predicted, actual, trips);
+  ASSERT_EQ(e.by_pickup_zone.size(), 3u);
+  EXPECT_EQ(e.by_pickup_zone.at(43).count, 1);
+  EXPECT_NEAR(e.by_pickup_zone.at(43).bias, -3.0, 1e-9);
+  EXPECT_EQ(FormatZoneErrorsCsv(e),
+            "zone,rows,mae,rmse,bias\n"
+            "1,1,2.0000,2.0000,2.0000\n"
+            "43,1,3.0000,3.0000,-3.0000\n");
+}
+
 TEST(EtaEvaluationTest, TablesHaveOneRowPerModelAndOneColumnPerModel) {
   const data::TripTable trips = Trips();
   const std::vector<float> actual = {10, 20, 30};
