@@ -50,6 +50,7 @@ int RunEvalPricing(const std::vector<std::string>& args) {
   flags.AddInt("zones", &o.zones, "zones of the city");
   flags.AddInt("history-days", &o.history_days, "days the demand forecast is learned from");
   flags.AddString("data", &data, "the shared data folder (tlc_green/, uber/)");
+  flags.SetDefaultText("data", "$BIMRIDE_DATA_DIR, else the shared data folder found at build time");
   flags.AddString("out", &out, "Markdown report to write; pictures go to <its folder>/pricing/");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   StatusOr<std::vector<uint64_t>> parsed = ParseSeeds(seeds);
