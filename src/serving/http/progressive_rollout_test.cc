@@ -246,7 +246,12 @@ TEST(ProgressiveRolloutTest, AWrongCandidateIsRolledBackWithinIntervalTimesThres
     if (c["error_ratio"].is_null()) continue;
     ++measured;
     EXPECT_GT(c["error_ratio"].get<double>(), 10) << c.dump();
-    EXPECT_NE(c["failures"][0].get<std::string>().find("rmse"), std::string::npos) << c.dump();
+    // The error is among the check's failures (a slow sanitizer build may add latency's too).
+    bool on_error = false;
+    for (const auto& f : c["failures"]) {
+      on_error |= f.get<std::string>().find("rmse") != std::string::npos;
+    }
+    EXPECT_TRUE(on_error) << c.dump();
   }
   EXPECT_GE(measured, 1) << end.dump(1);
   EXPECT_EQ(end["weight"], 0);
