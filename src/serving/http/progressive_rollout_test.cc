@@ -165,7 +165,11 @@ TEST(ProgressiveRolloutTest, AGoodCandidateIsPromotedWithNoFailedRequest) {
   Load load(f.port);
   HttpClient client("127.0.0.1", f.port);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  auto started = client.Post("/v1/rollouts/eta", kFastSpec);
+  // p99 over ~80 requests is noise on a loaded or sanitized build: this test is about the
+  // error check promoting, so latency gets a wide slack here (the slow-candidate test keeps it).
+  nlohmann::json spec = nlohmann::json::parse(kFastSpec);
+  spec["p99_slack_ms"] = 50;
+  auto started = client.Post("/v1/rollouts/eta", spec.dump());
   ASSERT_TRUE(started.ok());
   ASSERT_EQ(started->status, 200) << started->body;
   EXPECT_EQ(Labels(f.repo).at("canary"), 2);
