@@ -153,7 +153,10 @@ StatusOr<RolloutSpec> ParseRolloutSpecJson(std::string_view text, const std::str
   RolloutSpec s;
   s.model = model;
   bool has_candidate = false;
-  for (const auto& [key, v] : doc.items()) {
+  for (const auto& item : doc.items()) {
+    // Named copies, not structured bindings: clang 14 cannot capture those in lambdas.
+    const std::string key = item.key();
+    const nlohmann::json& v = item.value();
     auto want = [&](const char* what) {
       return InvalidArgumentError("rollout: '" + key + "': must be " + what);
     };
