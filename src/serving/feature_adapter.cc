@@ -2,6 +2,7 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 
 namespace bimride::serving {
 namespace {
@@ -13,6 +14,15 @@ std::mutex& Mu() {
 std::map<std::string, FeatureAdapterFactory>& Factories() {
   static std::map<std::string, FeatureAdapterFactory> factories;
   return factories;
+}
+
+std::set<std::pair<std::string, std::string>>& OptionalFields() {
+  static std::set<std::pair<std::string, std::string>> fields;
+  return fields;
+}
+std::map<std::string, OnlineEventRecorder>& Recorders() {
+  static std::map<std::string, OnlineEventRecorder> recorders;
+  return recorders;
 }
 
 }  // namespace
@@ -54,6 +64,40 @@ StatusOr<FeatureAdapter> MakeFeatureAdapter(const FeatureAdapterContext& context
     factory = it->second;
   }
   return factory(context);
+}
+
+bool RegisterOptionalRawFields(const std::string& feature_spec, std::vector<std::string> fields) {
+  std::lock_guard<std::mutex> lock(Mu());
+  for (std::string& f : fields) OptionalFields().insert({feature_spec, std::move(f)});
+  return true;
+}
+
+bool IsOptionalRawField(const std::string& feature_spec, const std::string& field) {
+  std::lock_guard<std::mutex> lock(Mu());
+  return OptionalFields().count({feature_spec, field}) > 0;
+}
+
+bool RegisterOnlineEventRecorder(const std::string& kind, OnlineEventRecorder recorder) {
+  std::lock_guard<std::mutex> lock(Mu());
+  Recorders()[kind] = std::move(recorder);
+  return true;
+}
+
+StatusOr<int64_t> RecordOnlineEvents(const std::string& kind, const RawBatch& events,
+                                     online::FeatureStore& store) {
+  OnlineEventRecorder recorder;
+  {
+    std::lock_guard<std::mutex> lock(Mu());
+    auto it = Recorders().find(kind);
+    if (it == Recorders().end()) {
+      std::string known;
+      for (const auto& [name, unused] : Recorders()) known += (known.empty() ? "" : ", ") + name;
+      return NotFoundError("no online event kind '" + kind + "' (known: " +
+                           (known.empty() ? "none" : known) + ")");
+    }
+    recorder = it->second;
+  }
+  return recorder(events, store);
 }
 
 }  // namespace bimride::serving

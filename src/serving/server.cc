@@ -23,7 +23,7 @@ Server::Server(ServerConfig config, std::unique_ptr<online::FeatureStore> online
       }()),
       service_(std::make_unique<Service>(manager_.get(), &metrics_, &shadows_,
                                          config_.max_batch_rows, prediction_log_.get(),
-                                         monitor_.get())) {}
+                                         monitor_.get(), online_store_.get())) {}
 
 StatusOr<std::unique_ptr<Server>> Server::Create(ServerConfig config) {
   if (config.model_repo.empty()) return InvalidArgumentError("no model repository given");

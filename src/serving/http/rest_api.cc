@@ -10,6 +10,7 @@
 #include "common/logging.h"
 #include "serving/http/json_text.h"
 #include "serving/http/kserve_codec.h"
+#include "serving/http/online_codec.h"
 #include "serving/http/request_json.h"
 #include "serving/http/tfs_codec.h"
 #include "serving/model_source.h"
@@ -248,6 +249,14 @@ void RestApi::Route(const HttpRequest& req, std::string_view path, HttpRespond r
                         {"late", out->late},         {"waiting", out->waiting},
                         {"duplicate", out->duplicate}};
     return respond(Json(j.dump()));
+  }
+  if (ConsumePrefix(&path, "/v1/online/")) {
+    if (req.method() != "POST") return respond(HttpResponse{405, ErrorBody("use POST")});
+    StatusOr<RawBatch> events = ParseOnlineEventsRequest(req.body(), max_batch_rows_);
+    if (!events.ok()) return respond(ErrorResponse(events.status()));
+    StatusOr<int64_t> recorded = service_->RecordOnlineEvents(std::string(path), *events);
+    if (!recorded.ok()) return respond(ErrorResponse(recorded.status()));
+    return respond(Json(nlohmann::json({{"recorded", *recorded}}).dump()));
   }
   if (path == "/v1/monitor") {
     if (req.method() != "GET") return respond(HttpResponse{405, ErrorBody("use GET")});
