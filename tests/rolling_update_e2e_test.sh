@@ -93,10 +93,12 @@ start=$SECONDS
   "127.0.0.1:$P1" "127.0.0.1:$P2" > "$W/update.txt" 2>&1
 update_rc=$?
 update_s=$((SECONDS - start))
+wrk_running=0; kill -0 "$wrk_pid" 2>/dev/null && wrk_running=1
 wait "$wrk_pid"
 cat "$W/update.txt"
 cat "$W/wrk.txt"
 [[ $update_rc == 0 ]] || fail "rolling-update.sh exited $update_rc"
+[[ $wrk_running == 1 ]] || fail "the load ended before the update did (${update_s}s): run longer"
 after=$(curl -s -XPOST "http://127.0.0.1:$LB/v1/models/eta:predict" -d @"$W/body.json")
 [[ $after == *predictions* && $after != "$before" ]] || fail "the balancer answers '$after' (before: '$before')"
 for p in "$P1" "$P2"; do
@@ -106,10 +108,16 @@ for p in "$P1" "$P2"; do
 done
 requests=$(awk '/requests in/ {print $1}' "$W/wrk.txt")
 failed=$(awk -F'[:,]' '/^non-2xx\/3xx/ {print $2 + $4}' "$W/wrk.txt")
+breakdown=$(grep '^non-2xx/3xx' "$W/wrk.txt")
+statuses=$(awk '{print $2}' "$W/nginx/access.log" | sort | uniq -c | tr '\n' ' ')
 rate=$(awk '/Requests\/sec/ {print int($2)}' "$W/wrk.txt")
 retried=$(grep -c 'upstream_status=[0-9]*, ' "$W/nginx/access.log")
 by_replica=$(grep -o 'upstream=127.0.0.1:[0-9]*' "$W/nginx/access.log" | sort | uniq -c | tr '\n' ' ')
 [[ -n $requests && $requests -gt 0 ]] || fail "wrk sent no requests"
-echo "rolling update (drain: $DRAIN_MODE): 2 replicas, v1 -> v2 in ${update_s}s under load; wrk ${DURATION}s -c8: $requests requests ($rate/s), $failed failed; nginx retries: $retried; answered by: $by_replica"
-[[ $failed == 0 ]] || fail "$failed requests failed during the rolling update"
+echo "rolling update (drain: $DRAIN_MODE): 2 replicas, v1 -> v2 in ${update_s}s under load; wrk ${DURATION}s -c8: $requests requests ($rate/s), $failed failed ($breakdown); nginx answered: $statuses; nginx retries: $retried; answered by: $by_replica"
+if [[ $failed != 0 ]]; then
+  grep -v ' 200 ' "$W/nginx/access.log" | head -5
+  grep -v 'notice\|Connection refused\|Connection reset by peer' "$W/nginx/error.log" | head -5
+  fail "$failed requests failed during the rolling update"
+fi
 echo "PASS"
