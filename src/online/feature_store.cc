@@ -116,8 +116,7 @@ StatusOr<std::vector<std::vector<std::optional<double>>>> FeatureStore::RangeMan
   return out;
 }
 
-void FeatureStore::CountFallback(std::string_view reader, std::string_view fallback,
-                                 int64_t rows) {
+void FeatureStore::CountFallback(std::string_view reader, std::string_view fallback, int64_t rows) {
   std::lock_guard<std::mutex> lock(fallback_mu_);
   fallbacks_[{std::string(reader), std::string(fallback)}] += rows;
 }
@@ -156,8 +155,8 @@ StatusOr<std::unique_ptr<FeatureStore>> OpenFeatureStore(std::string_view url,
     for (const auto& [scheme, unused] : Kinds()) known += ", " + scheme + "://";
   }
   if (!opener) {
-    return InvalidArgumentError("online store '" + std::string(url) +
-                                "': unknown kind (expected " + known + ")");
+    return InvalidArgumentError("online store '" + std::string(url) + "': unknown kind (expected " +
+                                known + ")");
   }
   return opener(url, options);
 }

@@ -17,8 +17,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <span>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,6 +101,6 @@ bool RegisterFeatureStoreKind(const std::string& scheme, FeatureStoreOpener open
 
 }  // namespace bimride::online
 
-#define BIMRIDE_FEATURE_STORE(scheme, opener)                                              \
-  static const bool BIMRIDE_CONCAT(bimride_feature_store_registered_, __LINE__) \
-      [[maybe_unused]] = ::bimride::online::RegisterFeatureStoreKind(scheme, opener)
+#define BIMRIDE_FEATURE_STORE(scheme, opener)                                                      \
+  static const bool BIMRIDE_CONCAT(bimride_feature_store_registered_, __LINE__) [[maybe_unused]] = \
+      ::bimride::online::RegisterFeatureStoreKind(scheme, opener)

@@ -93,8 +93,9 @@ StatusOr<RedisLocation> ParseRedisUrl(std::string_view url) {
     const size_t eq = pair.find('=');
     std::string_view name = pair.substr(0, eq);
     std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    int* target = name == "timeout_ms" ? &loc.timeout_ms : name == "retry_ms" ? &loc.retry_ms
-                                                                              : nullptr;
+    int* target = name == "timeout_ms" ? &loc.timeout_ms
+                  : name == "retry_ms" ? &loc.retry_ms
+                                       : nullptr;
     if (target == nullptr) {
       return BadUrl(loc.masked, "unknown option '" + std::string(name) + "'");
     }
@@ -283,12 +284,13 @@ class RedisFeatureStore final : public FeatureStore {
       }
       if (!up_ && Clock::now() < retry_at_) {
         ++errors_;
-        return UnavailableError(loc_.masked + ": down since " + std::to_string(DownSeconds()) +
-                                " s (" + last_error_ + "); next try in " +
-                                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                   retry_at_ - Clock::now())
-                                                   .count()) +
-                                " ms");
+        return UnavailableError(
+            loc_.masked + ": down since " + std::to_string(DownSeconds()) + " s (" + last_error_ +
+            "); next try in " +
+            std::to_string(
+                std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - Clock::now())
+                    .count()) +
+            " ms");
       }
     }
     const timeval tv{loc_.timeout_ms / 1000, (loc_.timeout_ms % 1000) * 1000};

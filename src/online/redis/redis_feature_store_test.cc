@@ -72,8 +72,8 @@ TEST_F(RedisFeatureStoreTest, BatchedWritesAndReadsInOneRoundTrip) {
   auto many = store->RangeMany(queries);
   ASSERT_TRUE(many.ok()) << many.status().ToString();
   ASSERT_EQ(many->size(), 4u);
-  EXPECT_EQ((*many)[0], (std::vector<std::optional<double>>{42.0, 44.0, std::nullopt,
-                                                            std::nullopt}));
+  EXPECT_EQ((*many)[0],
+            (std::vector<std::optional<double>>{42.0, 44.0, std::nullopt, std::nullopt}));
   EXPECT_EQ((*many)[1], (std::vector<std::optional<double>>{98.0}));
   EXPECT_EQ((*many)[2], (std::vector<std::optional<double>>{std::nullopt, std::nullopt}));
   EXPECT_TRUE((*many)[3].empty());

@@ -53,7 +53,8 @@ class RedisTestServer {
   static StatusOr<std::unique_ptr<RedisTestServer>> Start() {
     const std::string binary = "/usr/bin/redis-server";
     if (!std::filesystem::exists(binary)) {
-      return FailedPreconditionError(binary + " not found: install Debian's redis-server "
+      return FailedPreconditionError(binary +
+                                     " not found: install Debian's redis-server "
                                      "(scripts/setup does) to run the Redis tests");
     }
     std::unique_ptr<RedisTestServer> server(new RedisTestServer());
@@ -105,8 +106,8 @@ class RedisTestServer {
     if (pid == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       ::execl(binary_.c_str(), binary_.c_str(), "--port", port.c_str(), "--bind", "127.0.0.1",
-              "--save", "", "--appendonly", "no", "--dir", dir_.c_str(), "--logfile",
-              log.c_str(), "--daemonize", "no", static_cast<char*>(nullptr));
+              "--save", "", "--appendonly", "no", "--dir", dir_.c_str(), "--logfile", log.c_str(),
+              "--daemonize", "no", static_cast<char*>(nullptr));
       ::_exit(127);
     }
     pid_ = pid;

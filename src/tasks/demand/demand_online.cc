@@ -62,8 +62,7 @@ StatusOr<int64_t> RecordPickups(const serving::RawBatch& events, online::Feature
     }
     for (int minutes : kOnlineBucketMinutes) {
       increments.push_back({DemandPickupsKey(minutes, static_cast<int32_t>(*z)),
-                            FloorDiv(*t, minutes * kMicrosPerMinute), n,
-                            kDemandPickupsTtlSeconds});
+                            FloorDiv(*t, minutes * kMicrosPerMinute), n, kDemandPickupsTtlSeconds});
     }
   }
   RETURN_IF_ERROR(store.AddMany(increments));
@@ -84,7 +83,8 @@ std::vector<float> RecentCountsReader::BaselineHistory(int32_t zone, int64_t t) 
   if (pos < 0) return out;  // the features then refuse the zone, naming it
   const int64_t first = FloorDiv(t, bucket_us) - w;
   for (int i = 0; i < w; ++i) {
-    const features::BucketCalendar cal = features::CalendarOfBucket((first + i) * bucket_us, minutes);
+    const features::BucketCalendar cal =
+        features::CalendarOfBucket((first + i) * bucket_us, minutes);
     out[static_cast<size_t>(i)] =
         baselines_->WeekdaySlotMean(static_cast<size_t>(pos), cal.weekday, cal.slot_of_day);
   }

@@ -104,9 +104,9 @@ class DemandOnlineRedisTest : public ::testing::Test {
       if (with_counts) {
         size_t z = 0;
         while (grid_.zones()[z] != zone) ++z;
-        raw.columns[2].values.emplace_back(
-            std::in_place_type<std::string>,
-            features::FormatRecentCounts(grid_.ZoneCounts(z).subspan(grid_.BucketOf(t) - 168, 168)));
+        raw.columns[2].values.emplace_back(std::in_place_type<std::string>,
+                                           features::FormatRecentCounts(grid_.ZoneCounts(z).subspan(
+                                               grid_.BucketOf(t) - 168, 168)));
       }
       ++raw.rows;
     }
@@ -162,7 +162,8 @@ TEST_F(DemandOnlineRedisTest, APickupPostedToOneReplicaChangesTheOthersForecast)
   auto after = Predict(*b_, Requests({8}, t));
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(*after, *expected_rush);
-  auto stored = b_->online_store().Range(DemandPickupsKey(60, 8), grid_.BucketStart(grid_.BucketOf(t) - 1) / kMicrosPerHour, 1);
+  auto stored = b_->online_store().Range(
+      DemandPickupsKey(60, 8), grid_.BucketStart(grid_.BucketOf(t) - 1) / kMicrosPerHour, 1);
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ((*stored)[0], grid_.ZoneCounts(1)[grid_.BucketOf(t) - 1] + 20.0);
 }
