@@ -4,7 +4,8 @@
 # never a folder above their own in the table; cli/ may include everything):
 #   1. a component includes only the components its row allows;
 #   2. LibTorch headers only in src/models/torch/, XGBoost headers only in src/models/xgboost/,
-#      ONNX headers only in src/models/onnx/, gRPC headers only in src/serving/grpc/;
+#      ONNX headers only in src/models/onnx/, gRPC headers only in src/serving/grpc/,
+#      hiredis only in src/online/redis/;
 #   3. a backend's headers (models/torch/, models/xgboost/) only in src/models/ and
 #      src/train/backends/ — tasks reach backends through train::Train and models::LoadModel.
 # The Python module's C++ files (python/, beside src/) are checked as component "python": any
@@ -54,6 +55,10 @@ while IFS= read -r file; do
     fi
     if [[ "$inc" == grpc/* || "$inc" == grpcpp/* || "$inc" == grpc++/* ]]; then
       [[ "$rel" == serving/grpc/* ]] || { fail "$rel includes gRPC <$inc>"; ok=0; }
+      continue
+    fi
+    if [[ "$inc" == hiredis/* ]]; then
+      [[ "$rel" == online/redis/* ]] || { fail "$rel includes hiredis <$inc>"; ok=0; }
       continue
     fi
     if [[ "$inc" == onnx/* ]]; then

@@ -15,10 +15,17 @@ class MemoryFeatureStore final : public FeatureStore {
   explicit MemoryFeatureStore(FeatureStoreOptions options) : options_(options) {}
 
   Status Add(std::string_view key, int64_t bucket, double delta) override {
-    return Write(key, bucket, [delta](double& v) { v += delta; });
+    return Write(key, bucket, 0, [delta](double& v) { v += delta; });
   }
   Status Set(std::string_view key, int64_t bucket, double value) override {
-    return Write(key, bucket, [value](double& v) { v = value; });
+    return Write(key, bucket, 0, [value](double& v) { v = value; });
+  }
+  Status AddMany(std::span<const Increment> increments) override {
+    for (const Increment& i : increments) {
+      const double delta = i.delta;
+      RETURN_IF_ERROR(Write(i.key, i.bucket, i.ttl_seconds, [delta](double& v) { v += delta; }));
+    }
+    return Status::Ok();
   }
 
   StatusOr<std::vector<std::optional<double>>> Range(std::string_view key, int64_t first,
@@ -42,14 +49,16 @@ class MemoryFeatureStore final : public FeatureStore {
   struct Entry {
     double value = 0;
     Clock::time_point written;
+    int64_t ttl_seconds = 0;  // 0: the store's
   };
 
   bool Expired(const Entry& e, Clock::time_point now) const {
-    return now - e.written > std::chrono::seconds(options_.ttl_seconds);
+    return now - e.written >
+           std::chrono::seconds(e.ttl_seconds > 0 ? e.ttl_seconds : options_.ttl_seconds);
   }
 
   template <typename Update>
-  Status Write(std::string_view key, int64_t bucket, Update update) {
+  Status Write(std::string_view key, int64_t bucket, int64_t ttl_seconds, Update update) {
     if (key.empty()) return InvalidArgumentError("online store: empty key");
     const Clock::time_point now = Clock::now();
     std::lock_guard<std::mutex> lock(mu_);
@@ -58,6 +67,7 @@ class MemoryFeatureStore final : public FeatureStore {
     if (Expired(e, now)) e.value = 0;  // an expired counter restarts at 0, as in Redis
     update(e.value);
     e.written = now;
+    e.ttl_seconds = ttl_seconds;
     if (++writes_ % kSweepEvery == 0) Sweep(now);
     return Status::Ok();
   }
@@ -79,7 +89,48 @@ class MemoryFeatureStore final : public FeatureStore {
   uint64_t writes_ = 0;
 };
 
+std::mutex& KindsMu() {
+  static std::mutex mu;
+  return mu;
+}
+std::map<std::string, FeatureStoreOpener>& Kinds() {
+  static auto* kinds = new std::map<std::string, FeatureStoreOpener>();
+  return *kinds;
+}
+
 }  // namespace
+
+Status FeatureStore::AddMany(std::span<const Increment> increments) {
+  for (const Increment& i : increments) RETURN_IF_ERROR(Add(i.key, i.bucket, i.delta));
+  return Status::Ok();
+}
+
+StatusOr<std::vector<std::vector<std::optional<double>>>> FeatureStore::RangeMany(
+    std::span<const RangeQuery> queries) {
+  std::vector<std::vector<std::optional<double>>> out;
+  out.reserve(queries.size());
+  for (const RangeQuery& q : queries) {
+    ASSIGN_OR_RETURN(std::vector<std::optional<double>> r, Range(q.key, q.first, q.count));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void FeatureStore::CountFallback(std::string_view reader, std::string_view fallback, int64_t rows) {
+  std::lock_guard<std::mutex> lock(fallback_mu_);
+  fallbacks_[{std::string(reader), std::string(fallback)}] += rows;
+}
+
+std::map<std::pair<std::string, std::string>, int64_t> FeatureStore::FallbackCounts() const {
+  std::lock_guard<std::mutex> lock(fallback_mu_);
+  return fallbacks_;
+}
+
+bool RegisterFeatureStoreKind(const std::string& scheme, FeatureStoreOpener opener) {
+  std::lock_guard<std::mutex> lock(KindsMu());
+  Kinds()[scheme] = std::move(opener);
+  return true;
+}
 
 std::unique_ptr<FeatureStore> NewMemoryFeatureStore(FeatureStoreOptions options) {
   return std::make_unique<MemoryFeatureStore>(options);
@@ -91,8 +142,23 @@ StatusOr<std::unique_ptr<FeatureStore>> OpenFeatureStore(std::string_view url,
     return InvalidArgumentError("online store: ttl_seconds must be positive");
   }
   if (url.empty() || url == "memory") return NewMemoryFeatureStore(options);
-  return InvalidArgumentError("online store '" + std::string(url) +
-                              "': unknown kind (expected 'memory')");
+  FeatureStoreOpener opener;
+  std::string known = "memory";
+  {
+    std::lock_guard<std::mutex> lock(KindsMu());
+    const size_t colon = url.find("://");
+    if (colon != std::string_view::npos) {
+      if (auto it = Kinds().find(std::string(url.substr(0, colon))); it != Kinds().end()) {
+        opener = it->second;
+      }
+    }
+    for (const auto& [scheme, unused] : Kinds()) known += ", " + scheme + "://";
+  }
+  if (!opener) {
+    return InvalidArgumentError("online store '" + std::string(url) + "': unknown kind (expected " +
+                                known + ")");
+  }
+  return opener(url, options);
 }
 
 }  // namespace bimride::online

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 
 namespace bimride::serving {
 namespace {
@@ -15,9 +16,13 @@ std::map<std::string, FeatureAdapterFactory>& Factories() {
   return factories;
 }
 
-std::map<std::string, OnlineEventSink>& Sinks() {
-  static std::map<std::string, OnlineEventSink> sinks;
-  return sinks;
+std::set<std::pair<std::string, std::string>>& OptionalFields() {
+  static std::set<std::pair<std::string, std::string>> fields;
+  return fields;
+}
+std::map<std::string, OnlineEventRecorder>& Recorders() {
+  static std::map<std::string, OnlineEventRecorder> recorders;
+  return recorders;
 }
 
 }  // namespace
@@ -61,20 +66,38 @@ StatusOr<FeatureAdapter> MakeFeatureAdapter(const FeatureAdapterContext& context
   return factory(context);
 }
 
-bool RegisterOnlineEventSink(const std::string& name, OnlineEventSink sink) {
+bool RegisterOptionalRawFields(const std::string& feature_spec, std::vector<std::string> fields) {
   std::lock_guard<std::mutex> lock(Mu());
-  Sinks()[name] = std::move(sink);
+  for (std::string& f : fields) OptionalFields().insert({feature_spec, std::move(f)});
   return true;
 }
 
-StatusOr<OnlineEventSink> FindOnlineEventSink(const std::string& name) {
+bool IsOptionalRawField(const std::string& feature_spec, const std::string& field) {
   std::lock_guard<std::mutex> lock(Mu());
-  auto it = Sinks().find(name);
-  if (it != Sinks().end()) return it->second;
-  std::string known;
-  for (const auto& [n, unused] : Sinks()) known += (known.empty() ? "" : ", ") + n;
-  return NotFoundError("no online event sink '" + name + "' (known: " +
-                       (known.empty() ? "none" : known) + ")");
+  return OptionalFields().count({feature_spec, field}) > 0;
+}
+
+bool RegisterOnlineEventRecorder(const std::string& kind, OnlineEventRecorder recorder) {
+  std::lock_guard<std::mutex> lock(Mu());
+  Recorders()[kind] = std::move(recorder);
+  return true;
+}
+
+StatusOr<int64_t> RecordOnlineEvents(const std::string& kind, const RawBatch& events,
+                                     online::FeatureStore& store) {
+  OnlineEventRecorder recorder;
+  {
+    std::lock_guard<std::mutex> lock(Mu());
+    auto it = Recorders().find(kind);
+    if (it == Recorders().end()) {
+      std::string known;
+      for (const auto& [name, unused] : Recorders()) known += (known.empty() ? "" : ", ") + name;
+      return NotFoundError("no online event kind '" + kind + "' (known: " +
+                           (known.empty() ? "none" : known) + ")");
+    }
+    recorder = it->second;
+  }
+  return recorder(events, store);
 }
 
 }  // namespace bimride::serving

@@ -67,14 +67,20 @@ bool RegisterFeatureAdapter(const std::string& feature_spec, FeatureAdapter adap
 // naming the spec and the known ones when none is registered.
 StatusOr<FeatureAdapter> MakeFeatureAdapter(const FeatureAdapterContext& context);
 
-// Online event sinks: how the live state the feature specs read gets into the server's store.
-// A task registers a sink by name ("market": requests and idle drivers per zone, for pricing);
-// POST /v1/online/<name> hands the body to it with the server's store. The sink parses the
-// body (InvalidArgument naming the field on bad input) and returns how many events it wrote.
-using OnlineEventSink =
-    std::function<StatusOr<int64_t>(std::string_view body, online::FeatureStore* store)>;
-bool RegisterOnlineEventSink(const std::string& name, OnlineEventSink sink);
-// NotFound naming the sink and the known ones.
-StatusOr<OnlineEventSink> FindOnlineEventSink(const std::string& name);
+// Raw fields a spec can do without although its manifests list them (demand's recent_counts,
+// read from the online store when a request omits it): the server does not require them.
+bool RegisterOptionalRawFields(const std::string& feature_spec, std::vector<std::string> fields);
+bool IsOptionalRawField(const std::string& feature_spec, const std::string& field);
+
+// Online events: live facts posted to the server (POST /v1/online/<kind>, e.g. demand's
+// "pickups") that a task records into the online store, for its feature specs to read at
+// request time. A recorder checks its rows (errors name the row and field) and returns how
+// many events it recorded; the store's errors (kUnavailable when it is down) pass through.
+using OnlineEventRecorder =
+    std::function<StatusOr<int64_t>(const RawBatch& events, online::FeatureStore& store)>;
+bool RegisterOnlineEventRecorder(const std::string& kind, OnlineEventRecorder recorder);
+// NotFound naming the kind and the known ones when no recorder is registered for it.
+StatusOr<int64_t> RecordOnlineEvents(const std::string& kind, const RawBatch& events,
+                                     online::FeatureStore& store);
 
 }  // namespace bimride::serving

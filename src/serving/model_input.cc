@@ -43,7 +43,7 @@ StatusOr<std::vector<float>> ComputeFeatures(const Servable& servable, ModelInpu
                                   " values per row; it has no feature spec for raw fields");
     }
     for (const std::string& field : spec.raw_fields) {
-      if (input.raw.Find(field) == nullptr) {
+      if (input.raw.Find(field) == nullptr && !IsOptionalRawField(spec.feature_spec, field)) {
         return InvalidArgumentError("missing raw field '" + field + "' (feature spec '" +
                                     spec.feature_spec + "' of " + VersionName(servable) + ")");
       }

@@ -24,7 +24,7 @@ Server::Server(ServerConfig config, std::unique_ptr<online::FeatureStore> online
       }()),
       service_(std::make_unique<Service>(manager_.get(), &metrics_, &shadows_,
                                          config_.max_batch_rows, prediction_log_.get(),
-                                         monitor_.get())),
+                                         monitor_.get(), online_store_.get())),
       rollouts_(std::make_unique<RolloutController>(service_.get(), manager_.get(), &metrics_,
                                                     monitor_.get())) {
   service_->AttachRollouts(rollouts_.get());

@@ -25,20 +25,52 @@ std::string RawToText(const RawValue& v) {
 
 Service::Service(ServableManager* manager, ServingMetrics* metrics, ShadowQueue* shadows,
                  int64_t max_batch_rows, monitoring::PredictionLog* prediction_log,
-                 monitoring::LiveMonitor* monitor)
+                 monitoring::LiveMonitor* monitor, online::FeatureStore* online_store)
     : manager_(manager),
       metrics_(metrics),
       shadows_(shadows),
       max_batch_rows_(max_batch_rows),
       prediction_log_(prediction_log),
-      monitor_(monitor) {}
+      monitor_(monitor),
+      online_store_(online_store) {}
 
-StatusOr<int64_t> Service::PostOnlineEvents(const std::string& sink, std::string_view body) {
-  ASSIGN_OR_RETURN(OnlineEventSink fn, FindOnlineEventSink(sink));
-  if (manager_->online_store() == nullptr) {
-    return FailedPreconditionError("online events: the server has no online store");
+StatusOr<int64_t> Service::RecordOnlineEvents(const std::string& kind, const RawBatch& events) {
+  if (online_store_ == nullptr) {
+    return FailedPreconditionError("this server has no online store to record events in");
   }
-  return fn(body, manager_->online_store());
+  if (events.rows > max_batch_rows_) {
+    return OutOfRangeError(std::to_string(events.rows) + " events in one request; at most " +
+                           std::to_string(max_batch_rows_));
+  }
+  return serving::RecordOnlineEvents(kind, events, *online_store_);
+}
+
+std::string Service::OnlineMetricsText() const {
+  if (online_store_ == nullptr) return "";
+  const online::FeatureStoreHealth h = online_store_->Health();
+  std::string store = online_store_->Describe();
+  for (char& c : store) {
+    if (c == '"' || c == '\\' || c == '\n') c = '_';
+  }
+  const std::string label = "{store=\"" + store + "\"}";
+  std::string text =
+      "# HELP bimride_online_store_up 1 when the online store answers, 0 while it is down "
+      "(readers serve their fallbacks).\n# TYPE bimride_online_store_up gauge\n"
+      "bimride_online_store_up" + label + (h.up ? " 1\n" : " 0\n") +
+      "# HELP bimride_online_store_errors_total Online store calls that failed because it could "
+      "not be reached.\n# TYPE bimride_online_store_errors_total counter\n"
+      "bimride_online_store_errors_total" + label + " " + std::to_string(h.errors) + "\n" +
+      "# HELP bimride_online_store_reconnects_total Times the online store came back after being "
+      "down.\n# TYPE bimride_online_store_reconnects_total counter\n"
+      "bimride_online_store_reconnects_total" + label + " " + std::to_string(h.reconnects) + "\n" +
+      "# HELP bimride_online_fallback_rows_total Rows a reader served from a fallback instead "
+      "of the online store, by reader and fallback.\n"
+      "# TYPE bimride_online_fallback_rows_total counter\n";
+  for (const auto& [key, rows] : online_store_->FallbackCounts()) {
+    text += "bimride_online_fallback_rows_total{reader=\"" + key.first + "\",fallback=\"" +
+            key.second + "\"} " + std::to_string(rows) + "\n";
+  }
+  return text;
 }
 
 StatusOr<monitoring::FeedbackOutcome> Service::PostFeedback(
@@ -376,6 +408,7 @@ std::string Service::MetricsText() const {
             "# TYPE bimride_prediction_log_bytes gauge\nbimride_prediction_log_bytes " +
             std::to_string(s.bytes_on_disk) + "\n";
   }
+  text += OnlineMetricsText();
   return text;
 }
 

@@ -22,6 +22,7 @@
 #include "common/status.h"
 #include "monitoring/live_monitor.h"
 #include "monitoring/prediction_log.h"
+#include "online/feature_store.h"
 #include "registry/metadata_store.h"
 #include "serving/canary_router.h"
 #include "serving/model_input.h"
@@ -111,7 +112,7 @@ class Service {
   // ShadowQueue (route "shadow").
   Service(ServableManager* manager, ServingMetrics* metrics, ShadowQueue* shadows,
           int64_t max_batch_rows, monitoring::PredictionLog* prediction_log = nullptr,
-          monitoring::LiveMonitor* monitor = nullptr);
+          monitoring::LiveMonitor* monitor = nullptr, online::FeatureStore* online_store = nullptr);
   ~Service();
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
@@ -141,17 +142,19 @@ class Service {
   Status UnloadModel(const std::string& model);
   StatusOr<LabelMoveOutcome> MoveLabel(const LabelMoveCall& call);
 
-  // Live state for the feature specs: the body goes to the online event sink `sink`
-  // (feature_adapter.h) with the server's store. NotFound for an unknown sink,
-  // FailedPrecondition without a store, the sink's errors otherwise. Returns events written.
-  StatusOr<int64_t> PostOnlineEvents(const std::string& sink, std::string_view body);
-
   // A new request id: unique within this process and distinct across restarts.
   std::string NewRequestId();
 
   // Labels for logged predictions (monitoring/live_monitor.h). FailedPrecondition when the
   // server has no prediction log (nothing to join them to).
   StatusOr<monitoring::FeedbackOutcome> PostFeedback(const std::vector<monitoring::Feedback>& fb);
+  // Records live events of `kind` ("pickups") into the online store through the recorder a task
+  // registered (serving/feature_adapter.h); returns how many were recorded. NotFound for an
+  // unknown kind, FailedPrecondition without a store, kUnavailable when the store is down.
+  StatusOr<int64_t> RecordOnlineEvents(const std::string& kind, const RawBatch& events);
+  // The online store's health and the readers' fallbacks as Prometheus text (empty without one).
+  std::string OnlineMetricsText() const;
+
   // The live monitor, or null when the prediction log is off.
   const monitoring::LiveMonitor* live_monitor() const { return monitor_; }
 
@@ -185,6 +188,7 @@ class Service {
   const int64_t max_batch_rows_;
   monitoring::PredictionLog* const prediction_log_;
   monitoring::LiveMonitor* const monitor_;
+  online::FeatureStore* const online_store_;  // may be null
   std::atomic<uint64_t> next_request_id_{0};
   RolloutController* rollouts_ = nullptr;
 };

@@ -613,37 +613,5 @@ TEST_F(ServiceTest, FeedbackWithoutAPredictionLogIsRefused) {
   EXPECT_NE(r.status().message().find("--prediction-log"), std::string::npos);
 }
 
-TEST_F(ServiceTest, OnlineEventsGoToTheirSinkWithTheServersStore) {
-  // Without a store (this manager has none) a known sink is refused; an unknown one is NotFound.
-  RegisterOnlineEventSink("test_sink", [](std::string_view body, online::FeatureStore* store)
-                                           -> StatusOr<int64_t> {
-    if (body != "ok") return InvalidArgumentError("test_sink: bad body");
-    RETURN_IF_ERROR(store->Add("test:key", 1, 2.0));
-    return 1;
-  });
-  Start();
-  auto none = service_->PostOnlineEvents("test_sink", "ok");
-  ASSERT_FALSE(none.ok());
-  EXPECT_EQ(none.status().code(), StatusCode::kFailedPrecondition);
-  auto unknown = service_->PostOnlineEvents("nosuch", "ok");
-  ASSERT_FALSE(unknown.ok());
-  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(unknown.status().message().find("test_sink"), std::string::npos);
-
-  service_.reset();
-  manager_->Stop();
-  auto store = online::NewMemoryFeatureStore();
-  manager_ = std::make_unique<ServableManager>(config_, &metrics_, store.get());
-  ASSERT_TRUE(manager_->Start().ok());
-  service_ = std::make_unique<Service>(manager_.get(), &metrics_, &shadows(), config_.max_batch_rows);
-  auto written = service_->PostOnlineEvents("test_sink", "ok");
-  ASSERT_TRUE(written.ok()) << written.status().message();
-  EXPECT_EQ(*written, 1);
-  EXPECT_EQ(*(*store->Range("test:key", 1, 1))[0], 2.0);
-  auto bad = service_->PostOnlineEvents("test_sink", "nope");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
-}
-
 }  // namespace
 }  // namespace bimride::serving

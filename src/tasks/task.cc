@@ -22,6 +22,12 @@ bool RegisterTask(Task task) {
   }
   for (const TaskFeatureSpec& spec : task.feature_specs) {
     serving::RegisterFeatureAdapterFactory(spec.name, spec.factory);
+    if (!spec.optional_fields.empty()) {
+      serving::RegisterOptionalRawFields(spec.name, spec.optional_fields);
+    }
+  }
+  for (const TaskOnlineEvent& e : task.online_events) {
+    serving::RegisterOnlineEventRecorder(e.kind, e.record);
   }
   std::vector<Task>& tasks = Tasks();
   tasks.erase(std::remove_if(tasks.begin(), tasks.end(),

@@ -37,6 +37,14 @@ struct TaskVerb {
 struct TaskFeatureSpec {
   std::string name;  // "eta_booking"; "name@version" for one spec version only
   serving::FeatureAdapterFactory factory;
+  // Request fields the adapter can do without (serving::RegisterOptionalRawFields).
+  std::vector<std::string> optional_fields;
+};
+
+// Live events the task records into the server's online store (POST /v1/online/<kind>).
+struct TaskOnlineEvent {
+  std::string kind;  // "pickups"
+  serving::OnlineEventRecorder record;
 };
 
 // What `bimride quickstart` hands a task: the simulated city's trips and where to work.
@@ -62,11 +70,12 @@ struct Task {
   std::string summary;  // one line
   std::vector<TaskVerb> verbs;
   std::vector<TaskFeatureSpec> feature_specs;
+  std::vector<TaskOnlineEvent> online_events;
   QuickstartFn quickstart;  // may be empty: the task has no quickstart step
 };
 
-// Registers the task, its verbs (cli::RegisterVerb) and its feature specs
-// (serving::RegisterFeatureAdapterFactory). Returns true (for static registration).
+// Registers the task, its verbs (cli::RegisterVerb), its feature specs
+// (serving::RegisterFeatureAdapterFactory) and online event kinds. Returns true (for static registration).
 bool RegisterTask(Task task);
 // Every registered task, sorted by name.
 const std::vector<Task>& RegisteredTasks();

@@ -10,6 +10,7 @@
 #include "common/logging.h"
 #include "serving/http/json_text.h"
 #include "serving/http/kserve_codec.h"
+#include "serving/http/online_codec.h"
 #include "serving/http/request_json.h"
 #include "serving/http/tfs_codec.h"
 #include "serving/model_source.h"
@@ -258,9 +259,11 @@ void RestApi::Route(const HttpRequest& req, std::string_view path, HttpRespond r
   }
   if (ConsumePrefix(&path, "/v1/online/")) {
     if (req.method() != "POST") return respond(HttpResponse{405, ErrorBody("use POST")});
-    StatusOr<int64_t> written = service_->PostOnlineEvents(std::string(path), req.body());
-    if (!written.ok()) return respond(ErrorResponse(written.status()));
-    return respond(Json(nlohmann::json{{"written", *written}}.dump()));
+    StatusOr<RawBatch> events = ParseOnlineEventsRequest(req.body(), max_batch_rows_);
+    if (!events.ok()) return respond(ErrorResponse(events.status()));
+    StatusOr<int64_t> recorded = service_->RecordOnlineEvents(std::string(path), *events);
+    if (!recorded.ok()) return respond(ErrorResponse(recorded.status()));
+    return respond(Json(nlohmann::json({{"recorded", *recorded}}).dump()));
   }
   if (path == "/v1/monitor") {
     if (req.method() != "GET") return respond(HttpResponse{405, ErrorBody("use GET")});

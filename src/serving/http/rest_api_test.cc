@@ -74,6 +74,38 @@ class RestApiTest : public ::testing::Test {
   std::unique_ptr<HttpClient> client_;
 };
 
+// POST /v1/online/<kind>: events go to the recorder registered for the kind, with the server's
+// online store; its errors become HTTP statuses.
+TEST_F(RestApiTest, OnlineEventsGoToTheRecorderOfTheirKind) {
+  RegisterOnlineEventRecorder(
+      "test_taps", [](const RawBatch& events, online::FeatureStore& store) -> StatusOr<int64_t> {
+        const RawColumn* zone = events.Find("zone");
+        if (zone == nullptr) return InvalidArgumentError("test_taps: need 'zone'");
+        for (const RawValue& z : zone->values) {
+          RETURN_IF_ERROR(store.Add("test:taps", static_cast<int64_t>(std::get<double>(z)), 1));
+        }
+        return events.rows;
+      });
+  Start();
+  auto r = Post("/v1/online/test_taps", R"({"events": [{"zone": 4}, {"zone": 4}, {"zone": 5}]})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(J(r)["recorded"], 3);
+  auto range = server_->online_store().Range("test:taps", 4, 2);
+  ASSERT_TRUE(range.ok());
+  EXPECT_EQ((*range)[0], 2.0);
+  EXPECT_EQ((*range)[1], 1.0);
+  r = Post("/v1/online/test_taps", R"({"events": [{"street": 4}]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Error(r), "test_taps: need 'zone'");
+  r = Post("/v1/online/nope", R"({"events": [{"zone": 4}]})");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(Error(r).find("no online event kind 'nope'"), std::string::npos) << Error(r);
+  EXPECT_EQ(Post("/v1/online/test_taps", R"({"event": []})").status, 400);
+  EXPECT_EQ(Get("/v1/online/test_taps").status, 405);
+  const std::string metrics = Get("/metrics").body;
+  EXPECT_NE(metrics.find("bimride_online_store_up{store=\"memory\"} 1"), std::string::npos);
+}
+
 TEST_F(RestApiTest, TfsModelStatusForModelVersionAndLabel) {
   Start();
   auto r = Get("/v1/models/eta");

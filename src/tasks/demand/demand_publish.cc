@@ -144,7 +144,9 @@ StatusOr<registry::Manifest> PublishDemandModel(registry::Registry& registry,
        "boundary; outputs are the buckets starting at t, t+1 bucket, …"},
       {"input.recent_counts", "comma-separated pickup counts of the zone in the " +
                                   std::to_string(feats.history_buckets()) +
-                                  " buckets ending at t, oldest first"},
+                                  " buckets ending at t, oldest first; optional: left out, the "
+                                  "server reads them from its online store (POST "
+                                  "/v1/online/pickups)"},
   };
   registry::SetFeatureNames(&m, feats.names());
   return registry.Publish(files, m);

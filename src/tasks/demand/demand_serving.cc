@@ -9,6 +9,7 @@
 #include "common/file.h"
 #include "features/demand_features.h"
 #include "features/weather.h"
+#include "tasks/demand/demand_online.h"
 
 namespace bimride::tasks::demand {
 namespace {
@@ -23,6 +24,7 @@ struct DemandSpecState {
   features::DemandContext context;
   std::unique_ptr<features::WeatherTable> weather;  // null without weather.csv
   features::DemandFeatures features;
+  std::unique_ptr<RecentCountsReader> recent;  // null without an online store
 };
 
 std::string RowError(int64_t row, const std::string& field, const std::string& what) {
@@ -44,6 +46,10 @@ StatusOr<FeatureAdapter> MakeDemandFeatureAdapter(const FeatureAdapterContext& c
   }
   ASSIGN_OR_RETURN(state->features,
                    features::DemandFeatures::Create(state->context.config, state->weather.get()));
+  if (context.online_store != nullptr) {
+    state->recent = std::make_unique<RecentCountsReader>(context.online_store, &state->features,
+                                                         &state->context.baselines);
+  }
   return FeatureAdapter([state](const RawBatch& batch,
                                 int num_features) -> StatusOr<std::vector<float>> {
     const features::DemandFeatures& f = state->features;
@@ -55,16 +61,21 @@ StatusOr<FeatureAdapter> MakeDemandFeatureAdapter(const FeatureAdapterContext& c
     const RawColumn* zone = batch.Find("zone");
     const RawColumn* time = batch.Find("time");
     const RawColumn* counts = batch.Find("recent_counts");
-    for (auto [c, name] :
-         {std::pair{zone, "zone"}, std::pair{time, "time"}, std::pair{counts, "recent_counts"}}) {
+    for (auto [c, name] : {std::pair{zone, "zone"}, std::pair{time, "time"}}) {
       if (c == nullptr) {
         return InvalidArgumentError(std::string(features::kDemandFeatureSpecName) +
                                     ": missing raw field '" + name + "'");
       }
     }
+    if (counts == nullptr && state->recent == nullptr) {
+      return InvalidArgumentError(std::string(features::kDemandFeatureSpecName) +
+                                  ": missing raw field 'recent_counts' (and no online store to "
+                                  "read the zone's recent pickups from)");
+    }
     const int64_t bucket_us =
         static_cast<int64_t>(state->context.config.bucket_minutes) * kMicrosPerMinute;
-    std::vector<float> out(static_cast<size_t>(batch.rows) * num_features);
+    std::vector<int32_t> zones(static_cast<size_t>(batch.rows));
+    std::vector<int64_t> ts(static_cast<size_t>(batch.rows));
     for (int64_t r = 0; r < batch.rows; ++r) {
       const double* z = std::get_if<double>(&zone->values[r]);
       if (z == nullptr || *z != std::floor(*z)) {
@@ -82,20 +93,34 @@ StatusOr<FeatureAdapter> MakeDemandFeatureAdapter(const FeatureAdapterContext& c
       }
       StatusOr<int64_t> t = ParseCivil(*t_text);
       if (!t.ok()) return InvalidArgumentError(RowError(r, "time", t.status().message()));
-      const int64_t floored =
+      zones[static_cast<size_t>(r)] = static_cast<int32_t>(*z);
+      ts[static_cast<size_t>(r)] =
           (*t >= 0 ? *t / bucket_us : (*t - bucket_us + 1) / bucket_us) * bucket_us;
-      const std::string* c_text = std::get_if<std::string>(&counts->values[r]);
-      if (c_text == nullptr) {
-        return InvalidArgumentError(
-            RowError(r, "recent_counts", "must be a string of comma-separated counts"));
+    }
+    std::vector<std::vector<float>> histories;
+    if (counts == nullptr) {
+      histories = state->recent->Read(zones, ts);  // the store, else the stated fallbacks
+    } else {
+      histories.resize(static_cast<size_t>(batch.rows));
+      for (int64_t r = 0; r < batch.rows; ++r) {
+        const std::string* c_text = std::get_if<std::string>(&counts->values[r]);
+        if (c_text == nullptr) {
+          return InvalidArgumentError(
+              RowError(r, "recent_counts", "must be a string of comma-separated counts"));
+        }
+        StatusOr<std::vector<float>> history =
+            features::ParseRecentCounts(*c_text, f.history_buckets(), "recent_counts");
+        if (!history.ok()) {
+          return InvalidArgumentError(RowError(r, "recent_counts", history.status().message()));
+        }
+        histories[static_cast<size_t>(r)] = std::move(history).value();
       }
-      StatusOr<std::vector<float>> history =
-          features::ParseRecentCounts(*c_text, f.history_buckets(), "recent_counts");
-      if (!history.ok()) {
-        return InvalidArgumentError(RowError(r, "recent_counts", history.status().message()));
-      }
-      Status s = f.ComputeForZone(state->context.baselines, static_cast<int32_t>(*z), floored,
-                                  *history, &out[static_cast<size_t>(r) * num_features]);
+    }
+    std::vector<float> out(static_cast<size_t>(batch.rows) * num_features);
+    for (int64_t r = 0; r < batch.rows; ++r) {
+      const size_t i = static_cast<size_t>(r);
+      Status s = f.ComputeForZone(state->context.baselines, zones[i], ts[i], histories[i],
+                                  &out[i * num_features]);
       if (!s.ok()) return InvalidArgumentError(RowError(r, "zone", s.message()));
     }
     return out;

@@ -10,7 +10,10 @@
 //   time           string: the forecast time t ("YYYY-MM-DD HH:MM[:SS]"), floored to a bucket;
 //                  outputs are the H buckets from t on
 //   recent_counts  string: comma-separated counts of the zone's W buckets ending at t
-//                  (W = one week of buckets), oldest first
+//                  (W = one week of buckets), oldest first. Optional: when a request leaves it
+//                  out, the adapter reads the zones' recent pickups from the server's online
+//                  store (posted to POST /v1/online/pickups; shared by every replica with a
+//                  redis:// store), with the fallbacks of demand_online.h when it is down
 //
 // Errors name the field and the row ("demand_zone_bucket: row 2: field 'zone': …"); a missing
 // or bad context file fails the version's load, naming the file.

@@ -14,6 +14,7 @@
 #include "serving/server.h"
 #include "tasks/demand/demand_dataset.h"
 #include "tasks/demand/demand_models.h"
+#include "tasks/demand/demand_online.h"
 #include "tasks/demand/demand_publish.h"
 #include "tasks/task.h"
 #include "train/trainer.h"
@@ -184,10 +185,123 @@ TEST_P(DemandServingTest, BadRawFieldsAreInvalidArgumentNamingFieldAndRow) {
   EXPECT_NE(error(2, std::string("1,2,3")).find("3 counts, expected 168"), std::string::npos);
   EXPECT_NE(error(2, 1.0).find("field 'recent_counts'"), std::string::npos);
   RawBatch missing = Requests({T("2021-03-30 08:00")});
-  missing.columns.pop_back();
+  missing.columns.erase(missing.columns.begin() + 1);
   auto r = Predict(std::move(missing));
-  EXPECT_NE(r.status().message().find("missing raw field 'recent_counts'"), std::string::npos)
+  EXPECT_NE(r.status().message().find("missing raw field 'time'"), std::string::npos)
       << r.status().message();
+}
+
+// The grid's counts of the week before each forecast time, posted as pickup events (one event
+// per zone and bucket with its count; a bucket of 0 is posted too, as a backfill would).
+RawBatch PickupEvents(const features::DemandGrid& grid, const std::vector<int64_t>& ts) {
+  RawBatch events;
+  events.columns = {{"zone", {}}, {"time", {}}, {"count", {}}};
+  for (int64_t t : ts) {
+    for (size_t z = 0; z < grid.num_zones(); ++z) {
+      const int64_t last = grid.BucketOf(t) - 1;
+      for (int64_t b = last - 167; b <= last; ++b) {
+        events.columns[0].values.emplace_back(std::in_place_type<double>, grid.zones()[z]);
+        events.columns[1].values.emplace_back(std::in_place_type<std::string>,
+                                              FormatCivil(grid.BucketStart(b) + 7 * kMicrosPerMinute));
+        events.columns[2].values.emplace_back(std::in_place_type<double>,
+                                              grid.ZoneCounts(z)[static_cast<size_t>(b)]);
+        ++events.rows;
+      }
+    }
+  }
+  return events;
+}
+
+RawBatch WithoutRecentCounts(RawBatch raw) {
+  raw.columns.pop_back();
+  return raw;
+}
+
+TEST_P(DemandServingTest, WithoutRecentCountsTheServerReadsThePostedPickups) {
+  const std::vector<int64_t> ts = {T("2021-03-30 08:00")};
+  const RawBatch with_counts = Requests(ts);
+  auto expected = Predict(with_counts);
+  ASSERT_TRUE(expected.ok()) << expected.status().ToString();
+  const RawBatch events = PickupEvents(grid_, ts);
+  auto recorded = server_->service().RecordOnlineEvents("pickups", events);
+  ASSERT_TRUE(recorded.ok()) << recorded.status().ToString();
+  EXPECT_EQ(*recorded, events.rows);
+  auto served = Predict(WithoutRecentCounts(with_counts));
+  ASSERT_TRUE(served.ok()) << served.status().ToString();
+  EXPECT_EQ(served->values, expected->values);
+  // One more pickup in the last bucket of zone 3 changes zone 3's forecast at the first time.
+  RawBatch one;
+  one.rows = 1;
+  one.columns = {{"zone", {3.0}}, {"time", {std::string("2021-03-30 07:59:00")}}};
+  ASSERT_TRUE(server_->service().RecordOnlineEvents("pickups", one).ok());
+  auto after = Predict(WithoutRecentCounts(with_counts));
+  ASSERT_TRUE(after.ok());
+  EXPECT_NE(std::vector<float>(after->values.begin(), after->values.begin() + 6),
+            std::vector<float>(expected->values.begin(), expected->values.begin() + 6));
+  EXPECT_EQ(std::vector<float>(after->values.begin() + 6, after->values.end()),
+            std::vector<float>(expected->values.begin() + 6, expected->values.end()))
+      << "only zone 3 at 08:00 changed";
+}
+
+TEST_P(DemandServingTest, WithNoPickupsInTheStoreTheForecastUsesTheBaselines) {
+  const int64_t t = T("2021-03-30 08:00");
+  const RawBatch with_counts = Requests({t});
+  auto served = Predict(WithoutRecentCounts(with_counts));
+  ASSERT_TRUE(served.ok()) << served.status().ToString();
+  // The same as sending the baseline history (historical averages per weekday and slot).
+  auto feats = features::DemandFeatures::Create({}, nullptr);
+  RecentCountsReader reader(&server_->online_store(), &*feats, &model_->baselines);
+  RawBatch baseline = with_counts;
+  for (size_t z = 0; z < 3; ++z) {
+    baseline.columns[2].values[z] =
+        features::FormatRecentCounts(reader.BaselineHistory(grid_.zones()[z], t));
+  }
+  auto expected = Predict(baseline);
+  ASSERT_TRUE(expected.ok());
+  for (size_t i = 0; i < expected->values.size(); ++i) {
+    EXPECT_NEAR(served->values[i], expected->values[i], 1e-4f * (1 + expected->values[i])) << i;
+  }
+  EXPECT_NE(server_->service().MetricsText().find(
+                "bimride_online_fallback_rows_total{reader=\"demand_recent_counts\","
+                "fallback=\"no_data\"} 3"),
+            std::string::npos)
+      << server_->service().OnlineMetricsText();
+}
+
+TEST_P(DemandServingTest, BadPickupEventsAreErrorsAndRecordNothing) {
+  const auto error = [&](RawBatch events) {
+    auto r = server_->service().RecordOnlineEvents("pickups", events);
+    EXPECT_FALSE(r.ok());
+    return r.status();
+  };
+  auto batch = [](RawValue zone, RawValue time) {
+    RawBatch b;
+    b.rows = 2;
+    b.columns = {{"zone", {3.0, std::move(zone)}},
+                 {"time", {std::string("2021-03-30 07:00"), std::move(time)}}};
+    return b;
+  };
+  EXPECT_NE(error(batch(0.0, std::string("2021-03-30 07:00"))).message().find(
+                "pickups: events[1].zone: must be a zone id"),
+            std::string::npos);
+  EXPECT_NE(error(batch(3.0, std::string("soon"))).message().find("events[1].time"),
+            std::string::npos);
+  RawBatch counted = batch(3.0, std::string("2021-03-30 07:00"));
+  counted.columns.push_back({"count", {1.0, -2.0}});
+  EXPECT_NE(error(counted).message().find("events[1].count: must be a whole number >= 0"),
+            std::string::npos);
+  RawBatch extra = batch(3.0, std::string("2021-03-30 07:00"));
+  extra.columns.push_back({"driver", {1.0, 2.0}});
+  EXPECT_NE(error(extra).message().find("unknown field 'driver'"), std::string::npos);
+  auto unknown = server_->service().RecordOnlineEvents("dropoffs", batch(3.0, 1.0));
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(unknown.status().message().find("pickups"), std::string::npos);
+  auto range = server_->online_store().Range(DemandPickupsKey(60, 3), 0, 1);
+  ASSERT_TRUE(range.ok());
+  auto all = server_->online_store().Range(DemandPickupsKey(60, 3),
+                                           T("2021-03-30 07:00") / kMicrosPerHour, 1);
+  ASSERT_TRUE(all.ok());
+  EXPECT_FALSE((*all)[0].has_value()) << "a refused batch records nothing";
 }
 
 TEST(DemandFeatureAdapterTest, MissingOrBadContextFileFailsTheLoadNamingIt) {
@@ -206,6 +320,20 @@ TEST(DemandFeatureAdapterTest, MissingOrBadContextFileFailsTheLoadNamingIt) {
   auto bad = MakeDemandFeatureAdapter(c);
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find(dir + "/demand_baselines.json"), std::string::npos);
+}
+
+TEST_P(DemandServingTest, WithoutAStoreRecentCountsAreRequired) {
+  FeatureAdapterContext c;
+  c.version_dir = repo_ + "/demand/1";
+  c.feature_spec = features::kDemandFeatureSpecName;
+  auto adapter = MakeDemandFeatureAdapter(c);  // no online store: a tool, not a server
+  ASSERT_TRUE(adapter.ok()) << adapter.status().ToString();
+  auto feats = features::DemandFeatures::Create({}, nullptr);
+  auto r = (*adapter)(WithoutRecentCounts(Requests({T("2021-03-30 08:00")})), feats->num_features());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("missing raw field 'recent_counts' (and no online store"),
+            std::string::npos)
+      << r.status().message();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DemandServingTest,

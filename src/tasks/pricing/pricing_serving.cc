@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <variant>
 #include <nlohmann/json.hpp>
 
 #include "common/civil_time.h"
@@ -85,22 +86,6 @@ double ZoneMultiplier(const PricingSpecState& s, int32_t zone, int64_t b, int64_
   return m;
 }
 
-StatusOr<double> NumberField(const json& e, const char* name, size_t i, bool required,
-                             double fallback) {
-  auto it = e.find(name);
-  if (it == e.end()) {
-    if (required) {
-      return InvalidArgumentError("market events: events[" + std::to_string(i) +
-                                  "]: missing field '" + name + "'");
-    }
-    return fallback;
-  }
-  if (!it->is_number() || !std::isfinite(it->get<double>())) {
-    return InvalidArgumentError("market events: events[" + std::to_string(i) + "]." + name +
-                                ": must be a number");
-  }
-  return it->get<double>();
-}
 
 }  // namespace
 
@@ -214,14 +199,25 @@ StatusOr<PricingPolicyFile> PricingPolicyFromJson(std::string_view text,
   return p;
 }
 
-StatusOr<int64_t> RecordMarketEvents(std::string_view body, online::FeatureStore* store) {
-  if (store == nullptr)
-    return FailedPreconditionError("market events: the server has no online store");
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return InvalidArgumentError("market events: body is not JSON");
-  auto events = j.is_object() ? j.find("events") : j.end();
-  if (events == j.end() || !events->is_array()) {
-    return InvalidArgumentError("market events: want {\"events\": [...]}");
+StatusOr<int64_t> RecordMarketEvents(const serving::RawBatch& events,
+                                     online::FeatureStore& store) {
+  const serving::RawColumn* zone = events.Find("zone");
+  const serving::RawColumn* time = events.Find("time");
+  const serving::RawColumn* requests = events.Find("requests");
+  const serving::RawColumn* idle = events.Find("idle_drivers");
+  for (const serving::RawColumn& c : events.columns) {
+    if (c.name != "zone" && c.name != "time" && c.name != "requests" &&
+        c.name != "idle_drivers") {
+      return InvalidArgumentError("market events: unknown field '" + c.name +
+                                  "' (want zone, time, requests, idle_drivers)");
+    }
+  }
+  if (zone == nullptr || time == nullptr) {
+    return InvalidArgumentError(std::string("market events: every event needs '") +
+                                (zone == nullptr ? "zone" : "time") + "'");
+  }
+  if (requests == nullptr && idle == nullptr) {
+    return InvalidArgumentError("market events: events give neither requests nor idle_drivers");
   }
   struct Write {
     int32_t zone;
@@ -230,44 +226,36 @@ StatusOr<int64_t> RecordMarketEvents(std::string_view body, online::FeatureStore
     double idle;  // < 0: not given
   };
   std::vector<Write> writes;
-  for (size_t i = 0; i < events->size(); ++i) {
-    const json& e = (*events)[i];
-    const std::string where = "market events: events[" + std::to_string(i) + "]";
-    if (!e.is_object()) return InvalidArgumentError(where + ": not an object");
-    for (auto it = e.begin(); it != e.end(); ++it) {
-      if (it.key() != "zone" && it.key() != "time" && it.key() != "requests" &&
-          it.key() != "idle_drivers") {
-        return InvalidArgumentError(where + ": unknown field '" + it.key() +
-                                    "' (want zone, time, requests, idle_drivers)");
-      }
-    }
-    ASSIGN_OR_RETURN(double zone, NumberField(e, "zone", i, true, 0));
-    if (zone < 1 || zone > simulator::kMaxZones || zone != std::floor(zone)) {
+  writes.reserve(static_cast<size_t>(events.rows));
+  for (int64_t r = 0; r < events.rows; ++r) {
+    const std::string where = "market events: events[" + std::to_string(r) + "]";
+    const double* z = std::get_if<double>(&zone->values[r]);
+    if (z == nullptr || *z < 1 || *z > simulator::kMaxZones || *z != std::floor(*z)) {
       return InvalidArgumentError(where + ".zone: must be a whole number in 1..1000");
     }
-    auto t = e.find("time");
-    if (t == e.end() || !t->is_string()) {
-      return InvalidArgumentError(where + ".time: missing or not a string 'YYYY-MM-DD HH:MM:SS'");
+    const std::string* t_text = std::get_if<std::string>(&time->values[r]);
+    if (t_text == nullptr) {
+      return InvalidArgumentError(where + ".time: must be a string 'YYYY-MM-DD HH:MM:SS'");
     }
-    StatusOr<int64_t> time = ParseCivil(t->get<std::string>());
-    if (!time.ok()) return InvalidArgumentError(where + ".time: " + time.status().message());
-    ASSIGN_OR_RETURN(double requests, NumberField(e, "requests", i, false, 0));
-    ASSIGN_OR_RETURN(double idle, NumberField(e, "idle_drivers", i, false, -1));
-    if (requests < 0 || requests > 1e6) {
-      return InvalidArgumentError(where + ".requests: must be in 0..1e6");
-    }
-    if (e.contains("idle_drivers") && (idle < 0 || idle > 1e6)) {
-      return InvalidArgumentError(where + ".idle_drivers: must be in 0..1e6");
-    }
-    if (!e.contains("requests") && !e.contains("idle_drivers")) {
-      return InvalidArgumentError(where + ": gives neither requests nor idle_drivers");
-    }
-    writes.push_back({static_cast<int32_t>(zone), PricingBucket(*time), requests, idle});
+    StatusOr<int64_t> t = ParseCivil(*t_text);
+    if (!t.ok()) return InvalidArgumentError(where + ".time: " + t.status().message());
+    // count: the column's value at row r, checked to lie in 0..1e6.
+    auto count = [&](const serving::RawColumn* c, double absent) -> StatusOr<double> {
+      if (c == nullptr) return absent;
+      const double* v = std::get_if<double>(&c->values[r]);
+      if (v == nullptr || !std::isfinite(*v) || *v < 0 || *v > 1e6) {
+        return InvalidArgumentError(where + "." + c->name + ": must be a number in 0..1e6");
+      }
+      return *v;
+    };
+    ASSIGN_OR_RETURN(double n_requests, count(requests, 0));
+    ASSIGN_OR_RETURN(double n_idle, count(idle, -1));
+    writes.push_back({static_cast<int32_t>(*z), PricingBucket(*t), n_requests, n_idle});
   }
   for (const Write& w : writes) {
     if (w.requests > 0)
-      RETURN_IF_ERROR(store->Add(PricingRequestsKey(w.zone), w.bucket, w.requests));
-    if (w.idle >= 0) RETURN_IF_ERROR(store->Set(PricingIdleKey(w.zone), w.bucket, w.idle));
+      RETURN_IF_ERROR(store.Add(PricingRequestsKey(w.zone), w.bucket, w.requests));
+    if (w.idle >= 0) RETURN_IF_ERROR(store.Set(PricingIdleKey(w.zone), w.bucket, w.idle));
   }
   return static_cast<int64_t>(writes.size());
 }

@@ -6,9 +6,10 @@
 //   pricing:idle:zone=Z       gauge per bucket: idle drivers in the zone
 //   pricing:multiplier:zone=Z the multiplier the zone got for that bucket (smoothing, max step)
 //
-// The live state arrives through POST /v1/online/market (RecordMarketEvents):
-//   {"events": [{"zone": 7, "time": "2024-03-14 21:03:10", "requests": 1},
-//               {"zone": 7, "time": "2024-03-14 21:03:10", "idle_drivers": 3}]}
+// The live state arrives through POST /v1/online/market (RecordMarketEvents); every event of
+// one post has the same fields (serving/http/online_codec.h), requests and/or idle_drivers:
+//   {"events": [{"zone": 7, "time": "2024-03-14 21:03:10", "requests": 1, "idle_drivers": 3},
+//               {"zone": 8, "time": "2024-03-14 21:03:10", "requests": 0, "idle_drivers": 5}]}
 //
 // A pricing version is a policy (version folder: pricing_policy.json — the PricingConfig, the
 // tariff, the city's zones and each zone's neighbours — and, for the forecast policy,
@@ -42,7 +43,7 @@ namespace bimride::tasks::pricing {
 inline constexpr char kPricingFeatureSpecName[] = "pricing_zone_time";
 inline constexpr int kPricingFeatureSpecVersion = 1;
 inline constexpr char kPricingPolicyFile[] = "pricing_policy.json";
-inline constexpr char kMarketEventSink[] = "market";
+inline constexpr char kMarketEventKind[] = "market";
 
 std::string PricingRequestsKey(int32_t zone);
 std::string PricingIdleKey(int32_t zone);
@@ -61,10 +62,11 @@ std::string PricingPolicyToJson(const PricingPolicyFile& policy);
 // InvalidArgument naming `source` and the field.
 StatusOr<PricingPolicyFile> PricingPolicyFromJson(std::string_view json, const std::string& source);
 
-// Writes the events into the store. InvalidArgument naming the event index and field for bad
-// input (nothing of a bad body is written); the store's errors otherwise. Returns the number
-// of events written.
-StatusOr<int64_t> RecordMarketEvents(std::string_view body, online::FeatureStore* store);
+// The recorder of "market" events (serving::OnlineEventRecorder): adds requests to the zone's
+// counter and sets its idle drivers for the event's 5-minute bucket. InvalidArgument naming the
+// event index and field for bad input (nothing of a bad post is written); the store's errors
+// otherwise. Returns the number of events recorded.
+StatusOr<int64_t> RecordMarketEvents(const serving::RawBatch& events, online::FeatureStore& store);
 
 StatusOr<serving::FeatureAdapter> MakePricingFeatureAdapter(
     const serving::FeatureAdapterContext& context);

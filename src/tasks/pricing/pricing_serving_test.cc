@@ -12,6 +12,7 @@
 #include "registry/registry.h"
 #include "serving/http/http_client.h"
 #include "serving/http/http_transport.h"
+#include "serving/http/online_codec.h"
 #include "tasks/pricing/market.h"
 #include "tasks/task.h"
 
@@ -20,43 +21,59 @@ namespace {
 
 using nlohmann::json;
 
+// A market post as the server hands it to the recorder.
+StatusOr<int64_t> Record(std::string_view body, online::FeatureStore& store) {
+  ASSIGN_OR_RETURN(serving::RawBatch events, serving::http::ParseOnlineEventsRequest(body, 1000));
+  return RecordMarketEvents(events, store);
+}
+
 TEST(MarketEventsTest, WritesCountersAndGaugesAndRefusesBadEvents) {
   auto store = online::NewMemoryFeatureStore();
-  StatusOr<int64_t> n = RecordMarketEvents(
-      R"({"events": [{"zone": 3, "time": "2024-03-14 21:03:10", "requests": 2},
+  StatusOr<int64_t> n = Record(
+      R"({"events": [{"zone": 3, "time": "2024-03-14 21:03:10", "requests": 2, "idle_drivers": 5},
                      {"zone": 3, "time": "2024-03-14 21:04:59", "requests": 1, "idle_drivers": 4}]})",
-      store.get());
+      *store);
   ASSERT_TRUE(n.ok()) << n.status().message();
   EXPECT_EQ(*n, 2);
   const int64_t b = PricingBucket(*ParseCivil("2024-03-14 21:03:10"));
   EXPECT_EQ(PricingBucket(*ParseCivil("2024-03-14 21:00:00")), b);
   EXPECT_EQ(*(*store->Range(PricingRequestsKey(3), b, 1))[0], 3.0);
-  EXPECT_EQ(*(*store->Range(PricingIdleKey(3), b, 1))[0], 4.0);
+  EXPECT_EQ(*(*store->Range(PricingIdleKey(3), b, 1))[0], 4.0) << "idle drivers: the last one";
+  // Requests alone or idle drivers alone are fine.
+  ASSERT_TRUE(Record(R"({"events": [{"zone": 3, "time": "2024-03-14 21:03", "requests": 1}]})",
+                     *store)
+                  .ok());
+  EXPECT_EQ(*(*store->Range(PricingRequestsKey(3), b, 1))[0], 4.0);
+  ASSERT_TRUE(Record(R"({"events": [{"zone": 3, "time": "2024-03-14 21:03", "idle_drivers": 0}]})",
+                     *store)
+                  .ok());
+  EXPECT_EQ(*(*store->Range(PricingIdleKey(3), b, 1))[0], 0.0);
 
   for (auto [body, want] : std::vector<std::pair<const char*, const char*>>{
-           {"not json", "not JSON"},
-           {R"({"evts": []})", "want {\"events\""},
            {R"({"events": [{"zone": 0, "time": "2024-03-14 21:03", "requests": 1}]})",
             "events[0].zone"},
            {R"({"events": [{"zone": 2.5, "time": "2024-03-14 21:03", "requests": 1}]})",
             "events[0].zone"},
            {R"({"events": [{"zone": 2, "time": "yesterday", "requests": 1}]})", "events[0].time"},
+           {R"({"events": [{"zone": 2, "time": 7, "requests": 1}]})", "events[0].time"},
            {R"({"events": [{"zone": 2, "time": "2024-03-14 21:03", "requests": -1}]})",
             "events[0].requests"},
            {R"({"events": [{"zone": 2, "time": "2024-03-14 21:03", "requests": "1"}]})",
             "events[0].requests"},
+           {R"({"events": [{"zone": 2, "time": "2024-03-14 21:03", "requests": 1},
+                           {"zone": 2, "time": "2024-03-14 21:03", "requests": 1e7}]})",
+            "events[1].requests"},
            {R"({"events": [{"zone": 2, "time": "2024-03-14 21:03"}]})", "neither"},
+           {R"({"events": [{"zone": 2, "requests": 1}]})", "needs 'time'"},
            {R"({"events": [{"zone": 2, "time": "2024-03-14 21:03", "idle": 1}]})",
             "unknown field 'idle'"},
-           {R"({"events": [{"zone": 2, "time": "2024-03-14 21:03", "requests": 1}, 7]})",
-            "events[1]"},
        }) {
-    StatusOr<int64_t> bad = RecordMarketEvents(body, store.get());
+    StatusOr<int64_t> bad = Record(body, *store);
     ASSERT_FALSE(bad.ok()) << body;
     EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << body;
     EXPECT_NE(bad.status().message().find(want), std::string::npos) << bad.status().message();
   }
-  // Nothing of a bad body was written (zone 2 stays empty).
+  // Nothing of a bad post was written (zone 2 stays empty).
   EXPECT_FALSE((*store->Range(PricingRequestsKey(2), b, 1))[0].has_value());
 }
 
@@ -131,7 +148,7 @@ TEST_F(PricingServingTest, EventsInMultiplierAndQuoteOut) {
           .dump());
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->status, 200) << r->body;
-  EXPECT_EQ(json::parse(r->body)["written"], 2);
+  EXPECT_EQ(json::parse(r->body)["recorded"], 2);
 
   // 21:07: ratio surge 6 / 2 = 3, but the max step from the floor is 0.5 → 1.5.
   r = client.Post("/v1/models/pricing:predict", json({{"instances",
@@ -190,7 +207,7 @@ TEST_F(PricingServingTest, EventsInMultiplierAndQuoteOut) {
   r = client.Post("/v1/online/market", R"({"events": [{"zone": 5, "time": "x", "requests": 1}]})");
   EXPECT_EQ(r->status, 400);
   EXPECT_NE(r->body.find("events[0].time"), std::string::npos) << r->body;
-  r = client.Post("/v1/online/nosuch", "{}");
+  r = client.Post("/v1/online/nosuch", R"({"events": [{"zone": 5}]})");
   EXPECT_EQ(r->status, 404);
   EXPECT_NE(r->body.find("market"), std::string::npos) << r->body;
   r = client.Get("/v1/online/market");

@@ -21,7 +21,7 @@ Task MakePricingTask() {
        "publish a pricing policy (and its learned demand forecast) as a servable version",
        RunTrainPricing}};
   for (auto& [name, factory] : PricingFeatureSpecs()) t.feature_specs.push_back({name, factory});
-  serving::RegisterOnlineEventSink(kMarketEventSink, RecordMarketEvents);
+  t.online_events = {{kMarketEventKind, RecordMarketEvents}};
   return t;
 }
 
