@@ -1,5 +1,7 @@
 #include "online/feature_store.h"
 
+#include "common/redact.h"
+
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -155,7 +157,7 @@ StatusOr<std::unique_ptr<FeatureStore>> OpenFeatureStore(std::string_view url,
     for (const auto& [scheme, unused] : Kinds()) known += ", " + scheme + "://";
   }
   if (!opener) {
-    return InvalidArgumentError("online store '" + std::string(url) + "': unknown kind (expected " +
+    return InvalidArgumentError("online store '" + RedactUrl(url) + "': unknown kind (expected " +
                                 known + ")");
   }
   return opener(url, options);

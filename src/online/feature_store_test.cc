@@ -60,6 +60,11 @@ TEST(OpenFeatureStore, RejectsBadUrlsAndOptions) {
   auto bad = OpenFeatureStore("memcached://x");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("memcached://x"), std::string::npos);
+  // A password in an unknown URL is not printed.
+  auto secret = OpenFeatureStore("memcached://:s3cret@x");
+  ASSERT_FALSE(secret.ok());
+  EXPECT_EQ(secret.status().message().find("s3cret"), std::string::npos) << secret.status().message();
+  EXPECT_NE(secret.status().message().find("memcached://:***@x"), std::string::npos);
   EXPECT_FALSE(OpenFeatureStore("memory", {.ttl_seconds = 0}).ok());
   auto store = NewMemoryFeatureStore();
   EXPECT_FALSE(store->Add("", 0, 1).ok());

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/redact.h"
 #include "common/status.h"
 #include "registry/metadata_store.h"
 
@@ -28,9 +29,8 @@ bool IsPostgresUrl(std::string_view location);
 // The SQLite file of a non-PostgreSQL location ("sqlite:a.db" → "a.db",
 // "sqlite:///srv/r.db" → "/srv/r.db", "a.db" → "a.db").
 std::string SqlitePathOf(std::string_view location);
-// The location with any password masked ("postgresql://ana:***@db/r", "…?password=***"), for
-// messages and logs.
-std::string RedactUrl(std::string_view location);
+// RedactUrl (common/redact.h) masks a location's password for messages.
+using ::bimride::RedactUrl;
 
 // Opens the store `location` names.
 StatusOr<std::unique_ptr<MetadataStore>> OpenMetadataStore(const std::string& location,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "common/redact.h"
 
 namespace bimride::online {
 namespace {
@@ -51,15 +52,13 @@ StatusOr<RedisLocation> ParseRedisUrl(std::string_view url) {
   constexpr std::string_view kScheme = "redis://";
   std::string_view rest = url.substr(kScheme.size());
   // Mask the password before any error can show the URL.
+  loc.masked = RedactUrl(url);
   const size_t at = rest.substr(0, rest.find('/')).rfind('@');
   std::string_view userinfo = at == std::string_view::npos ? "" : rest.substr(0, at);
-  loc.masked = std::string(url);
   if (!userinfo.empty()) {
     const size_t colon = userinfo.find(':');
-    std::string user(colon == std::string_view::npos ? userinfo : userinfo.substr(0, colon));
+    std::string_view user = colon == std::string_view::npos ? userinfo : userinfo.substr(0, colon);
     if (colon != std::string_view::npos) loc.password = std::string(userinfo.substr(colon + 1));
-    loc.masked = std::string(kScheme) + user + (loc.password.empty() ? "" : ":***") + "@" +
-                 std::string(rest.substr(at + 1));
     if (!user.empty()) return BadUrl(loc.masked, "user names (Redis ACL users) are not supported");
   }
   if (at != std::string_view::npos) rest.remove_prefix(at + 1);

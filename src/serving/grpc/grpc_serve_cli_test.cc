@@ -1,5 +1,5 @@
-// `bimride serve --grpc-port 0` end to end: the CLI prints the gRPC port on its second line,
-// answers a C++ client built from our .proto files, and stops on SIGTERM.
+// `bimride serve --grpc-port 0` end to end: the CLI prints the gRPC port on a line of its own
+// (after the HTTP port and, when the console is built, the console's address), answers a C++ client built from our .proto files, and stops on SIGTERM.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -38,12 +38,25 @@ TEST(GrpcServeCliTest, ServesGrpcOnAFreePortAndStopsOnSigterm) {
     _exit(127);
   }
   close(fds[1]);
+  // However the test ends, the server does not outlive it (an orphan would hold ctest's pipes).
+  struct KillOnExit {
+    pid_t pid;
+    ~KillOnExit() {
+      if (pid > 0 && kill(pid, SIGKILL) == 0) waitpid(pid, nullptr, 0);
+    }
+  } guard{pid};
   FILE* out = fdopen(fds[0], "r");
+  ASSERT_NE(out, nullptr);
   char line[256] = {0};
-  std::string grpc_line;
-  for (int i = 0; i < 2 && out && std::fgets(line, sizeof(line), out); ++i) grpc_line = line;
-  if (out) std::fclose(out);
-  ASSERT_NE(grpc_line.find("bimride serve: gRPC on 127.0.0.1:"), std::string::npos) << grpc_line;
+  std::string grpc_line, printed;
+  for (int i = 0; i < 6 && std::fgets(line, sizeof(line), out); ++i) {
+    printed += line;
+    if (std::string(line).find("gRPC on") != std::string::npos) {
+      grpc_line = line;
+      break;
+    }
+  }
+  ASSERT_NE(grpc_line.find("bimride serve: gRPC on 127.0.0.1:"), std::string::npos) << printed;
   const int port = std::atoi(grpc_line.c_str() + grpc_line.rfind(':') + 1);
   ASSERT_GT(port, 0);
 
@@ -86,7 +99,8 @@ TEST(GrpcServeCliTest, ServesGrpcOnAFreePortAndStopsOnSigterm) {
     done = waitpid(pid, &wstatus, WNOHANG);
     if (done == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  if (done == 0) kill(pid, SIGKILL);
+  if (done == pid) guard.pid = 0;
+  std::fclose(out);
   ASSERT_EQ(done, pid) << "did not exit within 15 s of SIGTERM";
   EXPECT_TRUE(WIFEXITED(wstatus));
   EXPECT_EQ(WEXITSTATUS(wstatus), 0);
