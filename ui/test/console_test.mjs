@@ -262,6 +262,26 @@ try {
   }
   check((await text(p.page, '#moves tbody')).includes('canary step to 200'), 'traffic: rollout steps');
   await finish(p, 'traffic');
+  // How the stream updates: each event is one response (`retry: 1000`), so EventSource opens
+  // the stream again after each one — a request per second, which must reuse the page's
+  // keep-alive connection rather than open a TCP connection per update.
+  {
+    const page = await browser.newPage();
+    const cdpPage = await page.createCDPSession();
+    await cdpPage.send('Network.enable');
+    const streamConns = [];
+    cdpPage.on('Network.responseReceived', (e) => {
+      if (e.response.url.endsWith('/traffic/stream')) streamConns.push(e.response.connectionId);
+    });
+    await page.goto(base + '#/traffic', {waitUntil: 'load'});
+    await page.waitForFunction(() => Number(document.querySelector('#page').dataset.updates) >= 6,
+                               {timeout: 15000});
+    const distinct = new Set(streamConns).size;
+    console.log(`traffic stream: ${streamConns.length} responses over ${distinct} connection(s)`);
+    check(streamConns.length >= 4 && distinct === 1,
+          `traffic: stream updates reuse one connection (${streamConns.length} responses, ${distinct} connections)`);
+    await page.close();
+  }
 
   // Monitoring: a month of hourly windows per version, drift alarms in the last week.
   p = await open(base + '#/monitor', 'monitoring');
