@@ -1,9 +1,11 @@
 #include "console/console_data.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -90,6 +92,24 @@ std::string QueryValue(std::string_view query, std::string_view key) {
   return "";
 }
 
+// A query value with %XX and '+' decoded (times carry a space: "2024-03-14%2021:07").
+std::string DecodeQueryValue(std::string_view v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '+') {
+      out += ' ';
+    } else if (v[i] == '%' && i + 2 < v.size() &&
+               std::isxdigit(static_cast<unsigned char>(v[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(v[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(v.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += v[i];
+    }
+  }
+  return out;
+}
+
 Status CheckName(std::string_view what, std::string_view name) {
   if (!registry::IsValidModelName(name)) {
     return InvalidArgumentError(std::string(what) + " '" + std::string(name) +
@@ -171,6 +191,7 @@ StatusOr<std::string> ConsoleData::Get(std::string_view path, std::string_view q
   if (path == "monitor") return Monitor();
   if (path == "zones") return Zones();
   if (path == "series") return SeriesList();
+  if (path == "surge") return Surge(query);
   auto rest_of = [&](std::string_view prefix, std::string_view* rest) {
     if (path.substr(0, prefix.size()) != prefix) return false;
     *rest = path.substr(prefix.size());
@@ -411,10 +432,20 @@ StatusOr<std::string> ConsoleData::Monitor() {
   for (const monitoring::WindowAccuracy& w : monitor.Windows()) {
     json& v = by_version[{w.model, w.version}];
     if (v.is_null()) {
-      v = {{"model", w.model}, {"version", w.version}, {"time", json::array()},
-           {"window", json::array()}, {"closed", json::array()}, {"predicted", json::array()},
-           {"labelled", json::array()}, {"rmse", json::array()}, {"mae", json::array()},
-           {"bias", json::array()}, {"alarm", json::array()}, {"drift", json::object()}};
+      v = {{"model", w.model},
+           {"version", w.version},
+           {"time", json::array()},
+           {"window", json::array()},
+           {"closed", json::array()},
+           {"predicted", json::array()},
+           {"labelled", json::array()},
+           {"rmse", json::array()},
+           {"mae", json::array()},
+           {"bias", json::array()},
+           {"estimated_rmse", json::array()},
+           {"estimated_rows", json::array()},
+           {"alarm", json::array()},
+           {"drift", json::object()}};
       if (auto cal = monitor.Calibration(w.model, w.version)) {
         json th = json::object();
         for (const auto& [feature, t] : cal->thresholds) {
@@ -436,6 +467,9 @@ StatusOr<std::string> ConsoleData::Monitor() {
     v["rmse"].push_back(has ? Num(w.metrics.rmse) : json());
     v["mae"].push_back(has ? Num(w.metrics.mae) : json());
     v["bias"].push_back(has ? Num(w.metrics.bias) : json());
+    // Before labels, from the version's loss estimator (null for a version without one).
+    v["estimated_rmse"].push_back(w.estimated_rows > 0 ? Num(w.estimated_rmse) : json());
+    v["estimated_rows"].push_back(w.estimated_rows);
     v["alarm"].push_back(w.drift_alarm);
     for (const monitoring::FeatureDrift& d : w.drift) {
       json& f = v["drift"][d.feature];
@@ -476,6 +510,115 @@ StatusOr<std::string> ConsoleData::Monitor() {
                {"alerts", alerts}});
 }
 
+std::vector<std::string> ConsoleData::SurgeModels() const {
+  std::vector<std::string> out;
+  if (service_ == nullptr) return out;
+  std::set<std::string> models;
+  for (const serving::RepositoryEntry& e : service_->RepositoryIndex()) models.insert(e.model);
+  for (const std::string& m : models) {
+    StatusOr<serving::ModelDescription> d = service_->DescribeModel(m, {});
+    if (d.ok() && AnswersSurge(d->spec)) out.push_back(m);
+  }
+  return out;
+}
+
+bool ConsoleData::AnswersSurge(const serving::ServableSpec& spec) {
+  auto has = [](const std::vector<std::string>& v, const char* x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  return has(spec.output_names, "multiplier") && has(spec.raw_fields, "zone") &&
+         has(spec.raw_fields, "time");
+}
+
+StatusOr<std::string> ConsoleData::Surge(std::string_view query) {
+  if (service_ == nullptr) {
+    return FailedPreconditionError("no live surge: the console is not running in a server");
+  }
+  const std::string model = QueryValue(query, "model");
+  std::string time = DecodeQueryValue(QueryValue(query, "time"));
+  const std::string label = QueryValue(query, "label");
+  if (model.empty() || time.empty()) {
+    return InvalidArgumentError(
+        "surge needs a served model and a time: ?model=<name>&time=YYYY-MM-DD HH:MM[&label=L]");
+  }
+  RETURN_IF_ERROR(CheckName("model", model));
+  if (!label.empty()) RETURN_IF_ERROR(CheckName("label", label));
+  std::replace(time.begin(), time.end(), 'T', ' ');
+  StatusOr<int64_t> at = ParseCivil(time);
+  if (!at.ok()) {
+    return InvalidArgumentError("surge: time '" + time + "': " + at.status().message());
+  }
+  serving::VersionSelector selector;
+  selector.label = label;
+  ASSIGN_OR_RETURN(serving::ModelDescription d, service_->DescribeModel(model, selector));
+  const serving::ServableSpec& spec = d.spec;
+  if (!AnswersSurge(spec)) {
+    return FailedPreconditionError("model '" + model + "' version " + std::to_string(spec.version) +
+                                   " does not answer a multiplier per zone and time (raw fields "
+                                   "zone and time, an output named multiplier)");
+  }
+  // The zones it prices: its manifest's property "zones" (ids 1..N).
+  const std::string manifest_path = spec.dir + "/manifest.json";
+  ASSIGN_OR_RETURN(std::string manifest_text, ReadFile(manifest_path));
+  ASSIGN_OR_RETURN(registry::Manifest manifest,
+                   registry::ManifestFromJson(manifest_text, manifest_path));
+  auto zp = manifest.properties.find("zones");
+  int64_t zones = 0;
+  if (zp == manifest.properties.end() || !ParseVersion(zp->second, &zones) || zones > 100000) {
+    return FailedPreconditionError(manifest_path +
+                                   ": no property 'zones' (the zone ids 1..N it prices)");
+  }
+  // One quote per zone through the same Service::Predict the HTTP endpoint calls, pinned to the
+  // version described (so every zone is priced by one version).
+  serving::PredictRequest request;
+  request.model = model;
+  request.selector.version = spec.version;
+  request.request_id = "console-surge-" + service_->NewRequestId();
+  const std::string when = FormatCivil(*at).substr(0, 16);
+  serving::RawColumn zone_col{"zone", {}}, time_col{"time", {}};
+  std::vector<int32_t> ids;
+  for (int64_t z = 1; z <= zones; ++z) {
+    ids.push_back(static_cast<int32_t>(z));
+    zone_col.values.emplace_back(static_cast<double>(z));
+    time_col.values.emplace_back(when);
+  }
+  request.input.rows = zones;
+  request.input.raw.rows = zones;
+  request.input.raw.columns = {std::move(zone_col), std::move(time_col)};
+  std::promise<StatusOr<serving::PredictResult>> answered;
+  std::future<StatusOr<serving::PredictResult>> answer = answered.get_future();
+  service_->Predict(std::move(request), [&answered](StatusOr<serving::PredictResult> r) {
+    answered.set_value(std::move(r));
+  });
+  StatusOr<serving::PredictResult> result = answer.get();
+  if (!result.ok()) {
+    return Status(result.status().code(),
+                  "surge: model '" + model + "': " + std::string(result.status().message()));
+  }
+  const std::vector<std::string>& outputs = result->servable->spec().output_names;
+  const size_t width = outputs.size();
+  const size_t col = static_cast<size_t>(std::find(outputs.begin(), outputs.end(), "multiplier") -
+                                         outputs.begin());
+  if (col >= width || result->values.size() != width * static_cast<size_t>(zones)) {
+    return InternalError("surge: model '" + model + "' answered no multiplier per zone");
+  }
+  ZoneSeries s;
+  s.name = "surge";
+  s.title = "surge multiplier per zone (live: " + model + " version " +
+            std::to_string(result->version()) + ")";
+  s.unit = "x";
+  s.times = {when};
+  s.zones = std::move(ids);
+  for (int64_t z = 0; z < zones; ++z) {
+    s.values.push_back(result->values[static_cast<size_t>(z) * width + col]);
+  }
+  json j = json::parse(ZoneSeriesToJson(s));
+  j["model"] = model;
+  j["version"] = result->version();
+  j["request_id"] = result->request_id;
+  return Dump(j);
+}
+
 StatusOr<std::string> ConsoleData::Zones() {
   std::lock_guard<std::mutex> lock(zones_mu_);
   if (!zones_tried_) {
@@ -496,12 +639,14 @@ StatusOr<std::string> ConsoleData::Zones() {
 
 StatusOr<std::string> ConsoleData::SeriesList() {
   json out = json::array();
+  json live = json::array();
+  for (const std::string& m : SurgeModels()) live.push_back(m);
   for (const auto& [name, s] : series_) {
     out.push_back({{"name", name}, {"title", s.title}, {"unit", s.unit},
                    {"zones", s.zones.size()}, {"times", s.times.size()},
                    {"first", s.times.front()}, {"last", s.times.back()}});
   }
-  return Dump({{"series", out}});
+  return Dump({{"series", out}, {"surge_models", live}});
 }
 
 StatusOr<std::string> ConsoleData::Series(const std::string& name) {

@@ -16,7 +16,17 @@
 //   monitor                      live monitor: per version, windows over time (accuracy, drift
 //                                scores per feature) with the calibrated thresholds; alerts
 //   zones                        the TLC zones as GeoJSON (console/zone_geojson.h)
-//   series, series/{name}        the per-zone series of the data folder (console/zone_series.h)
+//   series, series/{name}        the per-zone series of the data folder (console/zone_series.h);
+//                                `series` also lists `surge_models`: the served models that
+//                                answer a multiplier per zone and time (below)
+//   surge?model=M&time=T[&label=L]  each zone's current multiplier, asked of the server: one
+//                                Service::Predict (what POST /v1/models/M:predict calls) with
+//                                rows {zone, time} for zones 1..N, N from the version's manifest
+//                                property "zones"; for a model with raw fields zone and time and
+//                                an output "multiplier" (pricing). Answered as a one-time zone
+//                                series plus model and version. Like any quote, it is logged and
+//                                counted, and the first quote of a 5-minute bucket fixes that
+//                                bucket's multiplier (docs/pricing.md).
 //
 // Errors: NotFound for an unknown path, model, version, run or series; InvalidArgument for a
 // malformed name, version or query; FailedPrecondition for a part the console was not given
@@ -75,6 +85,9 @@ class ConsoleData {
   StatusOr<std::string> Zones();
   StatusOr<std::string> SeriesList();
   StatusOr<std::string> Series(const std::string& name);
+  StatusOr<std::string> Surge(std::string_view query);
+  std::vector<std::string> SurgeModels() const;
+  static bool AnswersSurge(const serving::ServableSpec& spec);
   StatusOr<registry::Registry*> NeedRegistry();
 
   const ConsoleOptions options_;

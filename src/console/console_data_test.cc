@@ -5,10 +5,14 @@
 #include <future>
 #include <nlohmann/json.hpp>
 
+#include "common/civil_time.h"
 #include "common/file.h"
 #include "console/console_export.h"
 #include "console/console_handler.h"
 #include "registry/registry.h"
+#include "serving/servable_manager.h"
+#include "serving/service.h"
+#include "serving/shadow_queue.h"
 #include "serving/testing/test_models.h"
 
 namespace bimride::console {
@@ -148,6 +152,8 @@ TEST(ConsoleDataTest, BadInputIsAClearErrorNamingIt) {
   expect(f.Error("runs/compare", "a=x&b=%2e%2e"), StatusCode::kInvalidArgument, "run id '%2e%2e'");
   expect(f.Error("traffic"), StatusCode::kFailedPrecondition, "not running in a server");
   expect(f.Error("monitor"), StatusCode::kFailedPrecondition, "--prediction-log");
+  expect(f.Error("surge", "model=pricing&time=2024-03-14%2021:07"), StatusCode::kFailedPrecondition,
+         "not running in a server");
   expect(f.Error("series/none"), StatusCode::kNotFound, "no zone series named 'none'");
   expect(f.Error("series/../../etc"), StatusCode::kInvalidArgument, "series name");
   expect(f.Error("zones"), StatusCode::kNotFound, "/nonexistent/zones");
@@ -195,6 +201,99 @@ TEST(ConsoleDataTest, SeriesOfTheDataFolderAreListedAndServed) {
   EXPECT_EQ(list["series"][0]["last"], "2021-03-10 09:00");
   json s = json::parse(*(*d)->Get("series/surge", ""));
   EXPECT_EQ(s["values"], json::array({1.5, nullptr}));
+}
+
+// A served model answering a multiplier per zone and time: features [1 + zone / 100, hour] from
+// raw fields zone and time; outputs multiplier = feature 0, and hour.
+Status PublishSurgeModel(const std::string& repo, const std::string& name, bool with_zones) {
+  serving::RegisterFeatureAdapter(
+      "console_zone_time_test",
+      [](const serving::RawBatch& b, int) -> StatusOr<std::vector<float>> {
+        const serving::RawColumn* zone = b.Find("zone");
+        const serving::RawColumn* time = b.Find("time");
+        if (zone == nullptr || time == nullptr) return InvalidArgumentError("zone and time");
+        std::vector<float> out;
+        for (int64_t r = 0; r < b.rows; ++r) {
+          ASSIGN_OR_RETURN(int64_t t, ParseCivil(std::get<std::string>(time->values[r])));
+          out.push_back(1.0f + static_cast<float>(std::get<double>(zone->values[r])) / 100.0f);
+          out.push_back(static_cast<float>(HourOfDay(t)));
+        }
+        return out;
+      });
+  ASSIGN_OR_RETURN(auto reg, registry::Registry::Open(repo));
+  const std::string scratch = MakeTempDir("console_surge_artifact");
+  RETURN_IF_ERROR(
+      WriteFileAtomic(scratch + "/model.json", R"({"weights": [[1, 0], [0, 1]], "bias": [0, 0]})"));
+  registry::Manifest m;
+  m.name = name;
+  m.task = "pricing";
+  m.backend = "baseline";
+  m.inputs = {{"features", registry::DType::kFloat32, {-1, 2}},
+              {"zone", registry::DType::kInt32, {-1}},
+              {"time", registry::DType::kString, {-1}}};
+  m.outputs = {{"multiplier", registry::DType::kFloat32, {-1, 1}},
+               {"hour", registry::DType::kFloat32, {-1, 1}}};
+  m.feature_spec = registry::FeatureSpecRef{"console_zone_time_test", 1, {"zone", "time"}};
+  if (with_zones) m.properties["zones"] = "5";
+  return reg->Publish({{scratch + "/model.json", ""}}, m).status();
+}
+
+TEST(ConsoleDataTest, SurgeAsksTheServedModelForEveryZone) {
+  serving::testing::RegisterTestBackendAndFeatures();
+  const std::string repo = MakeTempDir("console_surge_repo");
+  ASSERT_TRUE(PublishSurgeModel(repo, "pricing", true).ok());
+  ASSERT_TRUE(PublishSurgeModel(repo, "nozones", false).ok());
+  ASSERT_TRUE(WriteTestVersion(repo, "eta", 1).ok());
+  serving::ServerConfig config;
+  config.model_repo = repo;
+  config.poll_interval_ms = 0;
+  serving::ServingMetrics metrics;
+  serving::ServableManager manager(config, &metrics, nullptr);
+  ASSERT_TRUE(manager.Start().ok());
+  serving::ShadowQueue shadows(serving::ShadowQueueOptions{});
+  shadows.Start();
+  {
+    serving::Service service(&manager, &metrics, &shadows, config.max_batch_rows);
+    ConsoleOptions o;
+    o.zones_dir = kNoZones;
+    auto d = ConsoleData::Open(o, &service);
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    json list = json::parse(*(*d)->Get("series", ""));
+    EXPECT_EQ(list["surge_models"], json::array({"nozones", "pricing"})) << list.dump();
+
+    StatusOr<std::string> body = (*d)->Get("surge", "model=pricing&time=2024-03-14%2021:07");
+    ASSERT_TRUE(body.ok()) << body.status().ToString();
+    json s = json::parse(*body);
+    EXPECT_EQ(s["model"], "pricing");
+    EXPECT_EQ(s["version"], 1);
+    EXPECT_EQ(s["times"], json::array({"2024-03-14 21:07"}));
+    EXPECT_EQ(s["zones"], json::array({1, 2, 3, 4, 5}));
+    ASSERT_EQ(s["values"].size(), 5u);
+    EXPECT_NEAR(s["values"][2].get<double>(), 1.03, 1e-6) << "zone 3's multiplier";
+    EXPECT_NEAR(s["values"][4].get<double>(), 1.05, 1e-6);
+    // A 'T' between date and time (the page's datetime field) and '+' for a space work too.
+    EXPECT_TRUE((*d)->Get("surge", "model=pricing&time=2024-03-14T21:07").ok());
+    EXPECT_TRUE((*d)->Get("surge", "time=2024-03-14+21:07&model=pricing").ok());
+
+    auto expect = [&](std::string_view query, StatusCode code, const std::string& want) {
+      StatusOr<std::string> r = (*d)->Get("surge", query);
+      ASSERT_FALSE(r.ok()) << query;
+      EXPECT_EQ(r.status().code(), code) << r.status().ToString();
+      EXPECT_NE(r.status().message().find(want), std::string::npos) << r.status().message();
+    };
+    expect("model=pricing", StatusCode::kInvalidArgument, "?model=<name>&time=");
+    expect("time=2024-03-14%2021:07", StatusCode::kInvalidArgument, "?model=<name>&time=");
+    expect("model=pricing&time=soon", StatusCode::kInvalidArgument, "time 'soon'");
+    expect("model=..&time=2024-03-14%2021:07", StatusCode::kInvalidArgument, "model '..'");
+    expect("model=none&time=2024-03-14%2021:07", StatusCode::kNotFound, "none");
+    expect("model=pricing&label=stable&time=2024-03-14%2021:07", StatusCode::kNotFound, "stable");
+    expect("model=eta&time=2024-03-14%2021:07", StatusCode::kFailedPrecondition,
+           "does not answer a multiplier per zone and time");
+    expect("model=nozones&time=2024-03-14%2021:07", StatusCode::kFailedPrecondition,
+           "no property 'zones'");
+  }
+  shadows.Stop();
+  manager.Stop();
 }
 
 TEST(ConsoleExportTest, WritesAssetsStaticFlagAndOneDataScriptPerPath) {

@@ -4,7 +4,9 @@
 //
 // The stream is one event per response with `retry: 1000`: EventSource reconnects a second
 // after each answer, so a page updates every second without reload and no connection is held
-// open (the HTTP server answers each request once).
+// open (the HTTP server answers each request once). So each update is a new request (the
+// browser reconnects after every event, over the same keep-alive connection): polling through
+// EventSource, until the HTTP server can write a response in pieces (docs/console.md).
 //
 // Read-only: only GET (405 otherwise). Console requests run on the handler's own thread, never
 // on the I/O thread that read them, so a registry query cannot delay a prediction sharing that

@@ -80,7 +80,8 @@ async function route() {
   const parts = hash.split('/');
   const section = parts[0];
   document.querySelectorAll('header nav a').forEach((a) => {
-    const current = a.dataset.page === section || (a.dataset.page === 'runs' && section === 'compare');
+    const current = a.dataset.page === section || (a.dataset.page === 'runs' && section === 'compare') ||
+        (a.dataset.page === 'map' && section === 'surge');
     if (current) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   });
   const started = performance.now();
@@ -94,6 +95,7 @@ async function route() {
     else if (section === 'traffic') await trafficPage();
     else if (section === 'monitor') await monitorPage(parts[1], parts[2]);
     else if (section === 'map') await mapPage(parts[1], parts[2]);
+    else if (section === 'surge') await surgePage(parts[1], parts[2]);
     else throw new Error(`no page '${hash}'`);
     if (token !== routeToken) return;
     document.body.dataset.ready = 'yes';
@@ -367,6 +369,17 @@ async function monitorPage(model, version) {
       <td class="num">${a.version}</td><td class="num">${a.window}</td><td class="bad">${esc(a.kind)}</td>
       <td>${esc(a.above.map((x) => `${x.feature} (${x.scores})`).join(', '))}</td></tr>`).join('');
   const labelled = pick.labelled.reduce((a, b) => a + b, 0);
+  // Per version: the newest window with a value, and the mean over its windows, of the live RMSE
+  // (labelled rows) and of the RMSE estimated before labels (the version's loss model).
+  const latest = (xs) => { for (let i = xs.length - 1; i >= 0; i--) if (xs[i] !== null) return xs[i]; return null; };
+  const mean = (xs) => { const v = xs.filter((x) => x !== null); return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null; };
+  const est = (v) => v.estimated_rmse || [];
+  const rmse = (x) => x === null ? '–' : x.toFixed(2);
+  const perVersion = d.versions.map((v) => `<tr data-key="${esc(v.model)}:${v.version}">
+      <td>${esc(v.model)}</td><td class="num">${v.version}</td><td class="num">${v.time.length}</td>
+      <td class="num live-rmse">${rmse(latest(v.rmse))}</td><td class="num est-rmse">${rmse(latest(est(v)))}</td>
+      <td class="num">${rmse(mean(v.rmse))}</td><td class="num">${rmse(mean(est(v)))}</td>
+      <td>${est(v).some((x) => x !== null) ? 'loss model' : 'no loss model'}</td></tr>`).join('');
   const main = page(`<h1>Monitoring</h1>
     <div class="row"><label for="version">Model version</label><select id="version">${options}</select>
       <label for="score">Drift score</label><select id="score">
@@ -379,6 +392,15 @@ async function monitorPage(model, version) {
       <div class="card"><div class="muted">Drift alarms</div><div class="v bad" id="alarms">${pick.alarm.filter(Boolean).length}</div></div>
     </div>
     <div class="chart" id="accuracy" role="img" aria-label="live accuracy per window"></div>
+    <h2>Live and estimated accuracy per version</h2>
+    <p class="muted">Estimated RMSE: from the version's loss model (its expected squared error
+      per row, known as soon as a row is served); live RMSE: from the labels that came back.</p>
+    <table id="accuracy-versions"><thead><tr><th scope="col">Model</th><th scope="col" class="num">Version</th>
+      <th scope="col" class="num">Windows</th><th scope="col" class="num">Live RMSE, latest</th>
+      <th scope="col" class="num">Estimated RMSE, latest</th><th scope="col" class="num">Live RMSE, mean</th>
+      <th scope="col" class="num">Estimated RMSE, mean</th><th scope="col">Estimate from</th></tr></thead>
+      <tbody>${perVersion}</tbody></table>
+    <div class="chart" id="estimated" role="img" aria-label="live and estimated RMSE per version over time"></div>
     <h2>Drift per feature, with the calibrated alarm threshold</h2>
     <div id="drift">${features.map((f, i) => `<div class="chart" id="drift-${i}" role="img"
         aria-label="drift of ${esc(f)} over time"></div>`).join('') || '<p>No drift baseline for this version.</p>'}</div>
@@ -395,7 +417,26 @@ async function monitorPage(model, version) {
     dataZoom: [{type: 'inside'}],
     xAxis: {type: 'time'}, yAxis: {type: 'value', scale: true},
     series: ['rmse', 'mae', 'bias'].map((k) => ({name: k, type: 'line', showSymbol: false,
-        data: x.map((t, i) => [t, pick[k][i]])}))});
+        data: x.map((t, i) => [t, pick[k][i]])})).concat(est(pick).some((v) => v !== null)
+        ? [{name: 'estimated rmse', type: 'line', showSymbol: false, lineStyle: {type: 'dashed'},
+            data: x.map((t, i) => [t, pick.estimated_rmse[i]])}] : [])});
+  // Every version over time: live RMSE (solid) and the estimate (dashed, where it has one).
+  const estSeries = [];
+  for (const v of d.versions) {
+    const xv = v === pick ? x : v.time.map((t) => Date.parse(t.replace(' ', 'T') + 'Z'));
+    const key = `${v.model} ${v.version}`;
+    estSeries.push({name: key + ' live', type: 'line', showSymbol: false,
+                    data: xv.map((t, i) => [t, v.rmse[i]])});
+    if (est(v).some((e) => e !== null)) {
+      estSeries.push({name: key + ' estimated', type: 'line', showSymbol: false,
+                      lineStyle: {type: 'dashed'}, data: xv.map((t, i) => [t, v.estimated_rmse[i]])});
+    }
+  }
+  chart($('#estimated', main), {
+    title: {text: 'RMSE per version: live (labels) and estimated (before labels)', textStyle: {fontSize: 13}},
+    tooltip: {trigger: 'axis'}, legend: {top: 22, type: 'scroll'},
+    grid: {left: 60, right: 20, top: 60, bottom: 30}, dataZoom: [{type: 'inside'}],
+    xAxis: {type: 'time'}, yAxis: {type: 'value', scale: true}, series: estSeries});
   const drawDrift = (score) => features.forEach((f, i) => {
     const threshold = pick.thresholds && pick.thresholds[f] ? pick.thresholds[f][score] : null;
     const el = $('#drift-' + i, main);
@@ -432,8 +473,48 @@ async function loadZones() {
   return zonesLoaded;
 }
 
+// The series select of the map pages: the data folder's series, then each served model that
+// answers a surge multiplier per zone (asked live: the surge page).
+function seriesOptions(list, current) {
+  return list.series.map((x) => `<option value="map/${esc(x.name)}" ${'map/' + x.name === current ? 'selected' : ''}>${esc(x.title)}</option>`)
+      .concat((list.surge_models || []).map((m) => `<option value="surge/${esc(m)}"
+        ${'surge/' + m === current ? 'selected' : ''}>surge multiplier, live from model ${esc(m)}</option>`)).join('');
+}
+
+// Draws `s` (a zone series) on the zone polygons in `el`; returns show(t), which colours time
+// bucket t and fills the top-zones table of `main`.
+function zoneMap(main, el, s, zones, colorRange) {
+  const T = s.times.length;
+  let max = 0, min = Infinity;
+  for (const v of s.values) if (v !== null) { if (v > max) max = v; if (v < min) min = v; }
+  const [lo, hi] = colorRange ? colorRange(min, max) : [0, max || 1];
+  const m = chart(el, {
+    tooltip: {trigger: 'item', formatter: (p) => {
+      const z = zones[p.name] || {};
+      return `${esc(z.zone || p.name)} (${esc(p.name)}, ${esc(z.borough || '')}): ${fmt(p.value)} ${esc(s.unit)}`;
+    }},
+    visualMap: {min: lo, max: hi, calculable: true, left: 10, bottom: 20,
+                inRange: {color: ['#f7fbff', '#6baed6', '#08306b']}},
+    series: [{type: 'map', map: 'tlc_zones', roam: true, nameProperty: 'name',
+              itemStyle: {borderColor: '#555', borderWidth: 0.3, areaColor: '#eeeeee'},
+              emphasis: {label: {show: false}, itemStyle: {areaColor: '#e8a400'}}, data: []}]});
+  return (t) => {
+    const data = s.zones.map((z, i) => ({name: String(z), value: s.values[i * T + t]}))
+        .filter((d) => d.value !== null);
+    m.setOption({series: [{data}]});
+    const top = [...data].sort((a, b) => b.value - a.value).slice(0, 10);
+    $('#top tbody', main).innerHTML = top.map((d) => `<tr data-zone="${d.name}"><td class="num">${d.name}</td>
+        <td>${esc((zones[d.name] || {}).zone || '(no shape)')}</td><td>${esc((zones[d.name] || {}).borough || '')}</td>
+        <td class="num">${fmt(d.value)}</td></tr>`).join('');
+    main.dataset.time = s.times[t];
+  };
+}
+
 async function mapPage(name, at) {
   const [list, zones] = await Promise.all([api('series'), loadZones()]);
+  if (!list.series.length && (list.surge_models || []).length && name === undefined) {
+    return surgePage(list.surge_models[0]);
+  }
   if (!list.series.length) {
     page(`<h1>City map</h1><p>No zone series in the console's data folder: write one with
       <code>bimride console series --name pickups --trips FILE… --out DIR</code> and start
@@ -452,8 +533,7 @@ async function mapPage(name, at) {
   }
   let t = Math.max(0, Math.min(T - 1, at !== undefined ? Number(at) || 0 : busiest));
   const main = page(`<h1>City map: ${esc(s.title)}</h1>
-    <div class="row"><label for="series">Series</label><select id="series">${list.series.map((x) =>
-        `<option value="${esc(x.name)}" ${x.name === s.name ? 'selected' : ''}>${esc(x.title)}</option>`).join('')}</select>
+    <div class="row"><label for="series">Series</label><select id="series">${seriesOptions(list, 'map/' + s.name)}</select>
       ${T > 1 ? `<label for="time">Hour</label><input id="time" type="range" min="0" max="${T - 1}"
         value="${t}" step="1" style="width: 420px">` : ''}
       <output id="time-text" for="time"></output></div>
@@ -462,33 +542,54 @@ async function mapPage(name, at) {
     <table id="top"><thead><tr><th scope="col" class="num">Zone</th><th scope="col">Name</th>
       <th scope="col">Borough</th><th scope="col" class="num">${esc(s.unit || 'value')}</th></tr></thead>
       <tbody></tbody></table>`);
-  let max = 0;
-  for (const v of s.values) if (v !== null && v > max) max = v;
-  const m = chart($('#map', main), {
-    tooltip: {trigger: 'item', formatter: (p) => {
-      const z = zones[p.name] || {};
-      return `${esc(z.zone || p.name)} (${esc(p.name)}, ${esc(z.borough || '')}): ${fmt(p.value)} ${esc(s.unit)}`;
-    }},
-    visualMap: {min: 0, max: max || 1, calculable: true, left: 10, bottom: 20,
-                inRange: {color: ['#f7fbff', '#6baed6', '#08306b']}},
-    series: [{type: 'map', map: 'tlc_zones', roam: true, nameProperty: 'name',
-              itemStyle: {borderColor: '#555', borderWidth: 0.3, areaColor: '#eeeeee'},
-              emphasis: {label: {show: false}, itemStyle: {areaColor: '#e8a400'}}, data: []}]});
+  const draw = zoneMap(main, $('#map', main), s, zones);
   const show = () => {
     $('#time-text', main).textContent = s.times[t] || 'all times';
-    const data = s.zones.map((z, i) => ({name: String(z), value: s.values[i * T + t]}))
-        .filter((d) => d.value !== null);
-    m.setOption({series: [{data}]});
-    const top = [...data].sort((a, b) => b.value - a.value).slice(0, 10);
-    $('#top tbody', main).innerHTML = top.map((d) => `<tr><td class="num">${d.name}</td>
-        <td>${esc((zones[d.name] || {}).zone || '(no shape)')}</td><td>${esc((zones[d.name] || {}).borough || '')}</td>
-        <td class="num">${fmt(d.value)}</td></tr>`).join('');
-    main.dataset.time = s.times[t];
+    draw(t);
   };
   show();
-  $('#series', main).addEventListener('change', (e) => { location.hash = '#/map/' + e.target.value; });
+  $('#series', main).addEventListener('change', (e) => { location.hash = '#/' + e.target.value; });
   const slider = $('#time', main);
   if (slider) slider.addEventListener('input', () => { t = Number(slider.value); show(); });
+}
+
+// "YYYY-MM-DD HH:MM" of a Date in the browser's local time (the server's times carry no zone).
+const civil = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-` +
+    `${String(d.getDate()).padStart(2, '0')} ${String(d.getHours()).padStart(2, '0')}:` +
+    `${String(d.getMinutes()).padStart(2, '0')}`;
+
+// Each zone's surge multiplier at a time, asked of the served pricing model (the console's
+// surge endpoint runs the same predict call as POST /v1/models/M:predict, one row per zone).
+async function surgePage(model, at) {
+  if (STATIC) throw new Error('the live surge map needs a running server (bimride serve)');
+  const when = at ? at.replace('T', ' ') : civil(new Date());
+  const [list, zones, s] = await Promise.all([api('series'), loadZones(),
+      api(`surge?model=${encodeURIComponent(model)}&time=${encodeURIComponent(when)}`)]);
+  const priced = s.values.filter((v) => v !== null);
+  const above = priced.filter((v) => v > 1 + 1e-9).length;
+  const main = page(`<h1>Surge map: ${esc(s.model)} version ${s.version}</h1>
+    <div class="row"><label for="series">Series</label><select id="series">${seriesOptions(list, 'surge/' + model)}</select>
+      <label for="at">Time</label><input id="at" type="datetime-local" value="${esc(s.times[0].replace(' ', 'T'))}">
+      <button id="ask">Ask the server</button></div>
+    <p class="muted">Each zone's current multiplier, asked of the served model for the chosen time
+      (one quote per zone: like a rider's first quote in a 5-minute interval, it fixes that
+      interval's multiplier).</p>
+    <div class="cards">
+      <div class="card"><div class="muted">At</div><div class="v" id="surge-time">${esc(s.times[0])}</div></div>
+      <div class="card"><div class="muted">Zones priced</div><div class="v" id="surge-zones">${priced.length}</div></div>
+      <div class="card"><div class="muted">Surging (&gt; 1×)</div><div class="v" id="surge-count">${above}</div></div>
+      <div class="card"><div class="muted">Highest</div><div class="v" id="surge-max">${fmt(Math.max(...priced))}×</div></div>
+    </div>
+    <div class="map" id="map" role="img" aria-label="surge multiplier per taxi zone"></div>
+    <h2>Highest multipliers</h2>
+    <table id="top"><thead><tr><th scope="col" class="num">Zone</th><th scope="col">Name</th>
+      <th scope="col">Borough</th><th scope="col" class="num">multiplier</th></tr></thead><tbody></tbody></table>`);
+  zoneMap(main, $('#map', main), s, zones, (lo, hi) => [1, Math.max(hi, 1.5)])(0);
+  main.dataset.model = s.model;
+  $('#series', main).addEventListener('change', (e) => { location.hash = '#/' + e.target.value; });
+  const ask = () => { location.hash = `#/surge/${encodeURIComponent(model)}/${$('#at', main).value}`; };
+  $('#ask', main).addEventListener('click', ask);
+  $('#at', main).addEventListener('keydown', (e) => { if (e.key === 'Enter') ask(); });
 }
 
 window.addEventListener('hashchange', route);

@@ -53,6 +53,28 @@ execFileSync(args.bimride, ['console', 'series', '--name', 'pickups_feb_total', 
   path.join(tmp, 'feb.csv'), '--title', 'pickups per zone, 2021-02 total', '--unit', 'trips',
   '--out', path.join(tmp, 'series')], {stdio: 'inherit'});
 
+// Forecast demand through the CSV path as an operator makes it: a small XGBoost demand model
+// trained on green 2021-01 (published to a registry of the test's own), `bimride forecast` for
+// six hours from 2021-01-27 07:00 (its wide table), then `bimride console series --csv`.
+const dataEnv = {...process.env, BIMRIDE_DATA_DIR: args.data, TMPDIR: tmp};
+execFileSync(args.bimride, ['train', 'demand', '--model', 'xgboost', '--trips', green,
+  '--train-begin', '2021-01-04', '--train-end', '2021-01-25', '--xgb-rounds', '30', '--xgb-depth', '4',
+  '--refit=false', '--valid-days', '3', '--target-shrink', '0', '--repo', path.join(tmp, 'demand_repo'),
+  '--label', 'stable'], {stdio: ['ignore', 'ignore', 'inherit'], env: dataEnv});
+const forecastCsv = execFileSync(args.bimride, ['forecast', '--model', 'demand:stable', '--repo',
+  path.join(tmp, 'demand_repo'), '--at', '2021-01-27 07:00', '--history', green], {env: dataEnv}).toString();
+fs.writeFileSync(path.join(tmp, 'forecast.csv'), forecastCsv);
+execFileSync(args.bimride, ['console', 'series', '--name', 'forecast', '--csv', path.join(tmp, 'forecast.csv'),
+  '--title', 'forecast demand per zone and hour (from 2021-01-27 07:00)', '--unit', 'trips',
+  '--out', path.join(tmp, 'series')], {stdio: 'inherit'});
+// The forecast as printed: zone -> value per hour column.
+const forecastRows = forecastCsv.split('\n').filter((l) => l && !l.startsWith('#'));
+const forecastHeader = forecastRows[0].split(',');
+const forecast = Object.fromEntries(forecastRows.slice(1).map((l) => {
+  const c = l.split(',');
+  return [c[0], Object.fromEntries(forecastHeader.map((h, i) => [h, c[i]]))];
+}));
+
 const fixture = spawn(args.fixture, ['--dir', path.join(tmp, 'fx'), '--ui-dir', args['ui-dir'],
   '--ui-data', path.join(tmp, 'series')], {stdio: ['pipe', 'pipe', 'inherit'],
   env: {...process.env, BIMRIDE_DATA_DIR: args.data}});
@@ -240,6 +262,26 @@ try {
   }
   check((await text(p.page, '#moves tbody')).includes('canary step to 200'), 'traffic: rollout steps');
   await finish(p, 'traffic');
+  // How the stream updates: each event is one response (`retry: 1000`), so EventSource opens
+  // the stream again after each one — a request per second, which must reuse the page's
+  // keep-alive connection rather than open a TCP connection per update.
+  {
+    const page = await browser.newPage();
+    const cdpPage = await page.createCDPSession();
+    await cdpPage.send('Network.enable');
+    const streamConns = [];
+    cdpPage.on('Network.responseReceived', (e) => {
+      if (e.response.url.endsWith('/traffic/stream')) streamConns.push(e.response.connectionId);
+    });
+    await page.goto(base + '#/traffic', {waitUntil: 'load'});
+    await page.waitForFunction(() => Number(document.querySelector('#page').dataset.updates) >= 6,
+                               {timeout: 15000});
+    const distinct = new Set(streamConns).size;
+    console.log(`traffic stream: ${streamConns.length} responses over ${distinct} connection(s)`);
+    check(streamConns.length >= 4 && distinct === 1,
+          `traffic: stream updates reuse one connection (${streamConns.length} responses, ${distinct} connections)`);
+    await page.close();
+  }
 
   // Monitoring: a month of hourly windows per version, drift alarms in the last week.
   p = await open(base + '#/monitor', 'monitoring');
@@ -257,6 +299,23 @@ try {
     return c.getOption().series[0].markLine.data[0].yAxis;
   });
   check(threshold > 0, `monitoring: the drift chart draws the calibrated threshold (${threshold})`);
+  // Estimated accuracy per version: version 1's loss model says 4 (squared minutes) per row, so
+  // an estimated RMSE of 2.00 in every window; version 2 has no loss model.
+  const accRows = await p.page.$$eval('#accuracy-versions tbody tr', (trs) => Object.fromEntries(trs.map((tr) =>
+      [tr.dataset.key, {est: tr.querySelector('.est-rmse').textContent, live: tr.querySelector('.live-rmse').textContent,
+                        from: tr.cells[7].textContent}])));
+  check(accRows['eta:1'] && accRows['eta:1'].est === '2.00' && accRows['eta:1'].from === 'loss model',
+        `monitoring: eta 1 estimated RMSE 2.00 from its loss model (${JSON.stringify(accRows['eta:1'])})`);
+  check(accRows['eta:2'] && accRows['eta:2'].est === '–' && accRows['eta:2'].from === 'no loss model',
+        `monitoring: eta 2 has no estimate (${JSON.stringify(accRows['eta:2'])})`);
+  // Live RMSE beside it: the drifted last week's noise is 4 minutes, so well above the estimate.
+  check(accRows['eta:1'] && Number(accRows['eta:1'].live) > 3, `monitoring: eta 1 live RMSE of the last window (${accRows['eta:1'] && accRows['eta:1'].live}) above the estimate`);
+  const estChart = await p.page.evaluate(() => echarts.getInstanceByDom(document.querySelector('#estimated'))
+      .getOption().series.map((x) => ({name: x.name, n: x.data.length, first: x.data[0][1]})));
+  const est1 = estChart.find((x) => x.name === 'eta 1 estimated');
+  check(est1 && est1.n === 720 && Math.abs(est1.first - 2) < 1e-6 && estChart.some((x) => x.name === 'eta 2 live') &&
+        !estChart.some((x) => x.name === 'eta 2 estimated'),
+        `monitoring: live and estimated RMSE per version over time (${JSON.stringify(estChart)})`);
   await finish(p, 'monitoring');
 
   // City map: real zones, real pickups, the hour slider by keyboard.
@@ -285,6 +344,73 @@ try {
   check(top1[0] === String(want[0]) && Number(top1[3]) === Number(want[1]),
         `map: busiest zone of 2021-02 ${top1[0]} (${top1[3]}) is ${want[0]} (${want[1]})`);
   await finish(p, 'map_total');
+
+  // Forecast demand: hour 2 of the forecast (2021-01-27 09:00) on the map, its busiest zone and a
+  // named zone's value as `bimride forecast` printed them.
+  const fcHour = forecastHeader[4];  // zone, last_3_buckets, 07:00, 08:00, 09:00
+  p = await open(base + '#/map/forecast/2', 'map_forecast');
+  check(await p.page.evaluate(() => document.querySelector('#page').dataset.time) === fcHour,
+        `map: forecast at ${fcHour}`);
+  const fcTop = await p.page.$$eval('#top tbody tr td', (tds) => tds.map((t) => t.textContent.trim()));
+  const fcWant = Object.entries(forecast).sort((a, b) => Number(b[1][fcHour]) - Number(a[1][fcHour]))[0];
+  check(fcTop[0] === fcWant[0] && Number(fcTop[3]) === Number(fcWant[1][fcHour]),
+        `map: busiest forecast zone at ${fcHour}: page ${fcTop[0]} (${fcTop[3]}), forecast ${fcWant[0]} (${fcWant[1][fcHour]})`);
+  const fc74 = await p.page.evaluate(() => (echarts.getInstanceByDom(document.querySelector('#map'))
+      .getOption().series[0].data.find((d) => d.name === '74') || {}).value);
+  check(forecast['74'] && fc74 === Number(forecast['74'][fcHour]),
+        `map: zone 74 (East Harlem North) forecast at ${fcHour}: page ${fc74}, forecast ${forecast['74'] && forecast['74'][fcHour]}`);
+  await finish(p, 'map_forecast');
+
+  // Surge from the live pricing endpoint: a ratio policy for the 263 TLC zones published by
+  // `bimride train pricing`, served by `bimride serve` with the console; market events posted to
+  // /v1/online/market; the map asks the server for every zone's multiplier at 21:07.
+  execFileSync(args.bimride, ['train', 'pricing', '--policy', 'ratio', '--zones', '263', '--smoothing', '1',
+    '--max-step', '0.5', '--repo', path.join(tmp, 'pricing_repo'), '--label', 'stable'],
+    {stdio: ['ignore', 'ignore', 'inherit'], env: dataEnv});
+  const serve = spawn(args.bimride, ['serve', '--model-repo', path.join(tmp, 'pricing_repo'), '--port', '0',
+    '--io-threads', '1', '--poll-interval-ms', '0', '--access-log', 'off', '--ui-dir', args['ui-dir'],
+    '--ui-data', path.join(tmp, 'series')], {stdio: ['ignore', 'pipe', 'inherit'], env: dataEnv});
+  try {
+    const servePort = await new Promise((resolve, reject) => {
+      const rl = readline.createInterface({input: serve.stdout});
+      rl.on('line', (line) => { const m = /listening on [^:]+:(\d+)/.exec(line); if (m) resolve(Number(m[1])); });
+      serve.on('exit', (code) => reject(new Error(`bimride serve exited with ${code}`)));
+      setTimeout(() => reject(new Error('bimride serve did not start in 60 s')), 60000);
+    });
+    const serveBase = `http://127.0.0.1:${servePort}`;
+    // 21:00–21:05: Midtown Center (161) 6 requests for 2 idle drivers (ratio 3, stepped to 1.5
+    // from the floor); Midtown North (163) 1 request for 4 idle drivers (no surge).
+    const posted = await fetch(serveBase + '/v1/online/market', {method: 'POST', body: JSON.stringify({events: [
+      {zone: 161, time: '2024-03-14 21:01:00', requests: 6, idle_drivers: 2},
+      {zone: 163, time: '2024-03-14 21:02:00', requests: 1, idle_drivers: 4}]})});
+    check(posted.status === 200, `surge: market events posted (${posted.status} ${await posted.text()})`);
+    p = await open(serveBase + '/ui/#/surge/pricing/2024-03-14T21:07', 'surge');
+    check(await text(p.page, '#surge-zones') === '263', 'surge: 263 zones priced');
+    check(await text(p.page, '#surge-count') === '1', `surge: one zone surging (${await text(p.page, '#surge-count')})`);
+    const surgeTop = await p.page.$$eval('#top tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim())));
+    check(surgeTop[0] && surgeTop[0][0] === '161' && surgeTop[0][1] === 'Midtown Center' && surgeTop[0][3] === '1.50',
+          `surge: Midtown Center at 1.50× first (${JSON.stringify(surgeTop[0])})`);
+    const m163 = await p.page.evaluate(() => (echarts.getInstanceByDom(document.querySelector('#map'))
+        .getOption().series[0].data.find((d) => d.name === '163') || {}).value);
+    check(m163 === 1, `surge: Midtown North at 1× (${m163})`);
+    check((await text(p.page, 'h1')).includes('pricing version 1'), 'surge: names the served version');
+    // The same multiplier as a rider's quote in that 5-minute interval (the first quote fixed it).
+    const quote = await (await fetch(serveBase + '/v1/models/pricing:predict', {method: 'POST',
+      body: JSON.stringify({instances: [{zone: 161, time: '2024-03-14 21:09:00'}]})})).json();
+    check(Math.abs(quote.predictions[0].multiplier - 1.5) < 1e-6, `surge: the endpoint agrees (${JSON.stringify(quote)})`);
+    // The map page offers the live surge beside the data folder's series.
+    const offered = await p.page.$$eval('#series option', (o) => o.map((x) => x.value));
+    check(offered.includes('surge/pricing') && offered.includes('map/forecast'), `surge: series offered ${offered}`);
+    await finish(p, 'surge');
+    // A bad time is a clear error on the page.
+    const badSurge = await browser.newPage();
+    await badSurge.goto(serveBase + '/ui/#/surge/pricing/yesterday', {waitUntil: 'load'});
+    await badSurge.waitForFunction(() => document.body.dataset.ready === 'error');
+    check((await text(badSurge, '.error')).includes("time 'yesterday'"), 'surge: a bad time is named');
+    await badSurge.close();
+  } finally {
+    serve.kill('SIGTERM');
+  }
 
   // Keyboard navigation from the top: skip link, then the page links, focus visible.
   p = await open(base + '#/models', 'keyboard');

@@ -15,7 +15,8 @@
 //     predictions (one window of --window-rows rows per hour) and their labels through the
 //     observer interface the prediction log calls — a live server stamps the wall clock, so a
 //     month of history cannot come through a test's HTTP requests; in the last week the distance
-//     feature drifts and errors grow, so there are alarms.
+//     feature drifts and errors grow, so there are alarms. Version 1 has a loss model (estimated
+//     RMSE 2.00 in every window), version 2 none.
 //
 // Prints "port N" once serving; runs until stdin closes. Usage:
 //   console_fixture_server --dir DIR --ui-dir UI [--ui-data D] [--models 50] [--versions 200]
@@ -219,9 +220,20 @@ int Run(int argc, char** argv) {
   if (!baseline.ok()) return Fail(baseline.status());
   monitoring::LiveMonitorOptions mo;
   mo.window_rows = window_rows;
+  // Version 1 has a loss model (its expected squared error per row: 4, the noise of its
+  // undrifted weeks, so an estimated RMSE of 2.00 in every window); version 2 has none.
   auto monitor = monitoring::LiveMonitor::Create(
-      mo, [b = *baseline](const std::string&, int64_t) -> StatusOr<monitoring::DriftBaseline> {
-        return b;
+      mo,
+      [b = *baseline](const std::string&, int64_t version) -> StatusOr<monitoring::DriftBaseline> {
+        monitoring::DriftBaseline with = b;
+        if (version == 1) {
+          with.loss_features = {"trip_distance"};
+          with.loss_estimator = [](const std::vector<float>&,
+                                   int64_t rows) -> StatusOr<std::vector<float>> {
+            return std::vector<float>(static_cast<size_t>(rows), 4.0f);
+          };
+        }
+        return with;
       });
   if (!monitor.ok()) return Fail(monitor.status());
   if (Status st = FeedMonitor(monitor->get(), static_cast<int>(days), window_rows); !st.ok()) {

@@ -366,7 +366,9 @@ Status WritePricingVersionFolder(const PricingPolicyFile& policy,
   m.properties = {{"description", "surge multiplier per zone and 5 minutes (" +
                                       std::string(PricingPolicyName(policy.config.policy)) +
                                       " policy) and the quote; live state from the online store"},
-                  {"policy", std::string(PricingPolicyName(policy.config.policy))}};
+                  {"policy", std::string(PricingPolicyName(policy.config.policy))},
+                  // The zone ids 1..N it prices (the web console's surge map asks for each).
+                  {"zones", std::to_string(policy.zones)}};
   return WriteFileAtomic(dir + "/manifest.json", registry::ManifestToJson(m));
 }
 

@@ -121,6 +121,8 @@ class PricingServingTest : public ::testing::Test {
     ASSERT_TRUE(reg.ok());
     auto published = (*reg)->PublishFolder(repo_ + "_work");
     ASSERT_TRUE(published.ok()) << published.status().ToString();
+    // The zones it prices, for the web console's surge map (console/console_data.h).
+    EXPECT_EQ(published->properties["zones"], "12");
   }
   std::string repo_;
   simulator::Tariff tariff_;
