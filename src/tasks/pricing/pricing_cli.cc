@@ -85,7 +85,7 @@ int RunMarket(const std::vector<std::string>& args) {
   MarketConfig c;
   int64_t days = 14, zones = 40, seed = 1, city_seed = 42, history_days = 14;
   double requests = c.city.requests_per_zone_day, supply = c.city.driver_supply_ratio;
-  std::string policy = "ratio", outage_at, intervals_csv;
+  std::string policy = "ratio", outage_at, intervals_csv, zone_hour_csv;
   std::string objective(PricingObjectiveName(c.pricing.objective));
   flags.AddInt("days", &days, "simulated days");
   flags.AddInt("zones", &zones, "zones of the city");
@@ -118,6 +118,8 @@ int RunMarket(const std::vector<std::string>& args) {
                "days of an earlier run (another seed) the demand forecast is learned from");
   flags.AddString("outage-at", &outage_at, "surge outage start 'YYYY-MM-DD HH:MM' (30 minutes)");
   flags.AddString("intervals-csv", &intervals_csv, "write the 5-minute series here");
+  flags.AddString("zone-hour-csv", &zone_hour_csv,
+                  "write quotes, mean multiplier and outcomes per zone and hour of day here");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   StatusOr<PricingPolicy> p = ParsePricingPolicy(policy);
   if (!p.ok()) return ReportError(InvalidArgumentError("--policy: " + p.status().message()), true);
@@ -149,6 +151,7 @@ int RunMarket(const std::vector<std::string>& args) {
     if (!curve.ok()) return ReportError(curve.status());
     c.pricing.conversion = *curve;
   }
+  c.keep_requests = !zone_hour_csv.empty();
   StatusOr<MarketResult> r = SimulateMarket(c);
   if (!r.ok()) return ReportError(r.status());
   PolicySummary s = Summarise(*r);
@@ -163,6 +166,10 @@ int RunMarket(const std::vector<std::string>& args) {
       (long long)r->spike_hours_requests, (long long)r->spike_hours_completed);
   if (!intervals_csv.empty()) {
     Status w = WriteIntervalsCsv(*r, intervals_csv);
+    if (!w.ok()) return ReportError(w);
+  }
+  if (!zone_hour_csv.empty()) {
+    Status w = WriteZoneHourCsv(*r, zone_hour_csv);
     if (!w.ok()) return ReportError(w);
   }
   return cli::kExitOk;
