@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
 #include "common/civil_time.h"
 #include "common/file.h"
@@ -109,6 +110,38 @@ Status WriteIntervalsCsv(const MarketResult& r, const std::string& path) {
         s.requests, s.bookings, s.completed, s.cancelled, s.no_driver,
         s.completed ? s.wait_sum / static_cast<float>(s.completed) : 0.0f, s.online, s.idle,
         s.mean_multiplier);
+    out += line;
+  }
+  return WriteFileAtomic(path, out);
+}
+
+Status WriteZoneHourCsv(const MarketResult& r, const std::string& path) {
+  if (r.requests_log.size() != static_cast<size_t>(r.requests)) {
+    return FailedPreconditionError("zone-hour breakdown for " + path +
+                                   ": the run kept no request log (keep_requests)");
+  }
+  struct Cell {
+    int64_t quotes = 0, bookings = 0, completed = 0, cancelled = 0, no_driver = 0;
+    double multiplier_sum = 0;
+  };
+  std::map<std::pair<int32_t, int>, Cell> cells;
+  for (const RequestRecord& q : r.requests_log) {
+    Cell& c = cells[{q.zone, HourOfDay(q.time_us)}];
+    ++c.quotes;
+    c.multiplier_sum += q.multiplier;
+    c.bookings += q.outcome != RequestOutcome::kDeclined;
+    c.completed += q.outcome == RequestOutcome::kCompleted;
+    c.cancelled += q.outcome == RequestOutcome::kCancelled;
+    c.no_driver += q.outcome == RequestOutcome::kNoDriver;
+  }
+  std::string out = "zone,hour,quotes,mean_multiplier,bookings,completed,cancelled,no_driver\n";
+  char line[160];
+  for (const auto& [key, c] : cells) {
+    std::snprintf(line, sizeof line, "%d,%d,%lld,%.4f,%lld,%lld,%lld,%lld\n", key.first, key.second,
+                  static_cast<long long>(c.quotes),
+                  c.multiplier_sum / static_cast<double>(c.quotes),
+                  static_cast<long long>(c.bookings), static_cast<long long>(c.completed),
+                  static_cast<long long>(c.cancelled), static_cast<long long>(c.no_driver));
     out += line;
   }
   return WriteFileAtomic(path, out);

@@ -38,5 +38,9 @@ double Quantile(std::vector<float> values, double q);
 std::string FormatSummaryHeader();
 std::string FormatSummaryRow(const std::string& name, const PolicySummary& s);
 Status WriteIntervalsCsv(const MarketResult& result, const std::string& path);
+// Where a policy's trips come from: one row per zone × local hour of day with its quotes, mean
+// quoted multiplier, bookings, completed trips, cancellations and no-driver requests, from the
+// run's requests_log (FailedPrecondition when the run did not keep it).
+Status WriteZoneHourCsv(const MarketResult& result, const std::string& path);
 
 }  // namespace bimride::tasks::pricing

@@ -1,7 +1,12 @@
 #include "tasks/pricing/market.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <sstream>
+
+#include "common/file.h"
 #include "tasks/pricing/market_study.h"
 
 namespace bimride::tasks::pricing {
@@ -78,6 +83,52 @@ TEST(MarketTest, BadConfigIsRefusedNamingTheField) {
   c.pricing.cap = 0.5;
   EXPECT_NE(SimulateMarket(c).status().message().find("cap"), std::string::npos);
   EXPECT_FALSE(LearnDemandForecast(SmallMarket(PricingPolicy::kStatic), 3).ok());
+}
+
+TEST(MarketStudyTest, ZoneHourBreakdownAddsUpToTheRunAndNeedsTheRequestLog) {
+  MarketConfig c = SmallMarket(PricingPolicy::kRatio);
+  char dir[] = "/tmp/pricing_zone_hour.XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/zone_hour.csv";
+  StatusOr<MarketResult> no_log = SimulateMarket(c);
+  ASSERT_TRUE(no_log.ok());
+  Status refused = WriteZoneHourCsv(*no_log, path);
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.message().find("request log"), std::string::npos);
+  c.keep_requests = true;
+  StatusOr<MarketResult> r = SimulateMarket(c);
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(WriteZoneHourCsv(*r, path).ok());
+  StatusOr<std::string> text = ReadFile(path);
+  ASSERT_TRUE(text.ok());
+  std::istringstream in(*text);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "zone,hour,quotes,mean_multiplier,bookings,completed,cancelled,no_driver");
+  long long quotes = 0, bookings = 0, completed = 0, cancelled = 0, no_driver = 0, rows = 0;
+  while (std::getline(in, line)) {
+    int zone = 0, hour = 0;
+    long long q = 0, b = 0, d = 0, x = 0, n = 0;
+    double m = 0;
+    ASSERT_EQ(std::sscanf(line.c_str(), "%d,%d,%lld,%lf,%lld,%lld,%lld,%lld", &zone, &hour, &q, &m,
+                          &b, &d, &x, &n),
+              8)
+        << line;
+    EXPECT_GE(zone, 1);
+    EXPECT_LE(zone, 12);
+    EXPECT_LT(hour, 24);
+    EXPECT_GE(m, c.pricing.floor);
+    EXPECT_LE(m, c.pricing.cap);
+    quotes += q, bookings += b, completed += d, cancelled += x, no_driver += n, ++rows;
+  }
+  EXPECT_GT(rows, 12);
+  EXPECT_EQ(quotes, r->requests);
+  EXPECT_EQ(bookings, r->bookings);
+  EXPECT_EQ(completed, r->completed);
+  EXPECT_EQ(cancelled, r->cancelled);
+  EXPECT_EQ(no_driver, r->no_driver);
+  std::remove(path.c_str());
+  rmdir(dir);
 }
 
 }  // namespace

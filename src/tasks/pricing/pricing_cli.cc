@@ -50,7 +50,8 @@ int RunEvalPricing(const std::vector<std::string>& args) {
   flags.AddInt("zones", &o.zones, "zones of the city");
   flags.AddInt("history-days", &o.history_days, "days the demand forecast is learned from");
   flags.AddString("data", &data, "the shared data folder (tlc_green/, uber/)");
-  flags.SetDefaultText("data", "$BIMRIDE_DATA_DIR, else the shared data folder found at build time");
+  flags.SetDefaultText("data",
+                       "$BIMRIDE_DATA_DIR, else the shared data folder found at build time");
   flags.AddString("out", &out, "Markdown report to write; pictures go to <its folder>/pricing/");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   StatusOr<std::vector<uint64_t>> parsed = ParseSeeds(seeds);
@@ -84,7 +85,8 @@ int RunMarket(const std::vector<std::string>& args) {
   MarketConfig c;
   int64_t days = 14, zones = 40, seed = 1, city_seed = 42, history_days = 14;
   double requests = c.city.requests_per_zone_day, supply = c.city.driver_supply_ratio;
-  std::string policy = "ratio", objective = "trips", outage_at, intervals_csv;
+  std::string policy = "ratio", outage_at, intervals_csv, zone_hour_csv;
+  std::string objective(PricingObjectiveName(c.pricing.objective));
   flags.AddInt("days", &days, "simulated days");
   flags.AddInt("zones", &zones, "zones of the city");
   flags.AddInt("seed", &seed, "seed of the run (riders, drivers, weather, events)");
@@ -92,7 +94,8 @@ int RunMarket(const std::vector<std::string>& args) {
   flags.AddDouble("requests-per-zone-day", &requests, "mean requests per zone and day");
   flags.AddDouble("supply-ratio", &supply, "driver capacity relative to mean demand");
   flags.AddString("policy", &policy, "pricing policy: static, ratio or forecast");
-  flags.AddString("objective", &objective, "forecast policy's objective: trips or revenue");
+  flags.AddString("objective", &objective,
+                  "forecast policy's objective: trips, revenue or trips-at-ratio-revenue");
   flags.AddDouble("cap", &c.pricing.cap, "highest multiplier");
   flags.AddDouble("max-step", &c.pricing.max_step, "largest change per 5 minutes");
   flags.AddDouble("smoothing", &c.pricing.smoothing, "weight of the new value (1: none)");
@@ -105,6 +108,8 @@ int RunMarket(const std::vector<std::string>& args) {
                   "forecast policy: share of nearby zones' idle drivers counted as supply");
   flags.AddDouble("revenue-tolerance", &c.pricing.revenue_tolerance,
                   "forecast policy: most revenue within this share of the best completed trips");
+  flags.AddDouble("revenue-weight", &c.pricing.revenue_weight,
+                  "forecast policy, trips-plus-revenue: weight of revenue (in tariffs)");
   flags.AddDouble("base-fare", &c.city.tariff.base_fare, "tariff: base fare (USD)");
   flags.AddDouble("per-km", &c.city.tariff.per_km, "tariff: per km (USD)");
   flags.AddDouble("per-minute", &c.city.tariff.per_minute, "tariff: per minute (USD)");
@@ -113,16 +118,17 @@ int RunMarket(const std::vector<std::string>& args) {
                "days of an earlier run (another seed) the demand forecast is learned from");
   flags.AddString("outage-at", &outage_at, "surge outage start 'YYYY-MM-DD HH:MM' (30 minutes)");
   flags.AddString("intervals-csv", &intervals_csv, "write the 5-minute series here");
+  flags.AddString("zone-hour-csv", &zone_hour_csv,
+                  "write quotes, mean multiplier and outcomes per zone and hour of day here");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   StatusOr<PricingPolicy> p = ParsePricingPolicy(policy);
   if (!p.ok()) return ReportError(InvalidArgumentError("--policy: " + p.status().message()), true);
-  if (objective != "trips" && objective != "revenue") {
-    return ReportError(
-        InvalidArgumentError("--objective: want trips or revenue, got '" + objective + "'"), true);
+  StatusOr<PricingObjective> o = ParsePricingObjective(objective);
+  if (!o.ok()) {
+    return ReportError(InvalidArgumentError("--objective: " + o.status().message()), true);
   }
   c.pricing.policy = *p;
-  c.pricing.objective =
-      objective == "revenue" ? PricingObjective::kRevenue : PricingObjective::kCompletedTrips;
+  c.pricing.objective = *o;
   c.city.days = days;
   c.city.zones = zones;
   c.city.seed = static_cast<uint64_t>(city_seed);
@@ -145,6 +151,7 @@ int RunMarket(const std::vector<std::string>& args) {
     if (!curve.ok()) return ReportError(curve.status());
     c.pricing.conversion = *curve;
   }
+  c.keep_requests = !zone_hour_csv.empty();
   StatusOr<MarketResult> r = SimulateMarket(c);
   if (!r.ok()) return ReportError(r.status());
   PolicySummary s = Summarise(*r);
@@ -159,6 +166,10 @@ int RunMarket(const std::vector<std::string>& args) {
       (long long)r->spike_hours_requests, (long long)r->spike_hours_completed);
   if (!intervals_csv.empty()) {
     Status w = WriteIntervalsCsv(*r, intervals_csv);
+    if (!w.ok()) return ReportError(w);
+  }
+  if (!zone_hour_csv.empty()) {
+    Status w = WriteZoneHourCsv(*r, zone_hour_csv);
     if (!w.ok()) return ReportError(w);
   }
   return cli::kExitOk;
@@ -176,6 +187,7 @@ int RunTrainPricing(const std::vector<std::string>& args) {
   MarketConfig c;
   int64_t zones = 40, city_seed = 42, history_days = 14, seed = 1;
   std::string policy = "forecast", name = "pricing", label, work;
+  std::string objective(PricingObjectiveName(c.pricing.objective));
   std::string repo = registry::DefaultRepositoryRoot();
   flags.AddString("policy", &policy, "static, ratio or forecast");
   flags.AddInt("zones", &zones, "zones of the city");
@@ -185,6 +197,11 @@ int RunTrainPricing(const std::vector<std::string>& args) {
   flags.AddDouble("cap", &c.pricing.cap, "highest multiplier");
   flags.AddDouble("max-step", &c.pricing.max_step, "largest change per 5 minutes");
   flags.AddDouble("smoothing", &c.pricing.smoothing, "weight of the new value (1: none)");
+  flags.AddString("objective", &objective,
+                  "forecast policy's objective: trips, revenue, trips-at-ratio-revenue or "
+                  "trips-plus-revenue");
+  flags.AddDouble("revenue-weight", &c.pricing.revenue_weight,
+                  "forecast policy, trips-plus-revenue: weight of revenue (in tariffs)");
   flags.AddDouble("base-fare", &c.city.tariff.base_fare, "tariff: base fare (USD)");
   flags.AddDouble("per-km", &c.city.tariff.per_km, "tariff: per km (USD)");
   flags.AddDouble("per-minute", &c.city.tariff.per_minute, "tariff: per minute (USD)");
@@ -196,7 +213,12 @@ int RunTrainPricing(const std::vector<std::string>& args) {
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   StatusOr<PricingPolicy> p = ParsePricingPolicy(policy);
   if (!p.ok()) return ReportError(InvalidArgumentError("--policy: " + p.status().message()), true);
+  StatusOr<PricingObjective> o = ParsePricingObjective(objective);
+  if (!o.ok()) {
+    return ReportError(InvalidArgumentError("--objective: " + o.status().message()), true);
+  }
   c.pricing.policy = *p;
+  c.pricing.objective = *o;
   c.city.zones = zones;
   c.city.seed = static_cast<uint64_t>(city_seed);
   c.seed = static_cast<uint64_t>(seed);

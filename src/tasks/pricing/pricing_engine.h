@@ -13,7 +13,10 @@
 //             idle supply pull far-away drivers on long unpaid pickups — the wild goose chase —
 //             and end as cancellations). Ties go to the lower multiplier. With a revenue
 //             tolerance t, the multiplier of most revenue among those within t of the best
-//             completed trips (trips first, revenue second).
+//             completed trips (trips first, revenue second). The trips-at-ratio-revenue
+//             objective: the most completed trips among the multipliers whose expected revenue
+//             (m × completed) is at least that of ratio surge's multiplier for the same signal
+//             (so, by the model, never fewer trips nor less revenue than the ratio rule).
 // Every policy's raw value then goes through the same guard rails, in order: exponential
 // smoothing with the previous interval's multiplier, a maximum step per interval, the cap and
 // the floor of 1.0.
@@ -33,7 +36,14 @@ enum class PricingPolicy { kStatic, kRatio, kForecast };
 std::string_view PricingPolicyName(PricingPolicy policy);  // "static", "ratio", "forecast"
 StatusOr<PricingPolicy> ParsePricingPolicy(std::string_view name);
 
-enum class PricingObjective { kCompletedTrips, kRevenue };
+// What the forecast policy maximises (see RawMultiplier): expected completed trips; expected
+// revenue; or expected completed trips among the multipliers whose expected revenue is at least
+// what ratio surge's multiplier would earn in the same zone and interval under the same model.
+// Or trips + revenue_weight × revenue (revenue in tariffs: m × trips).
+enum class PricingObjective { kCompletedTrips, kRevenue, kTripsAtRatioRevenue, kTripsPlusRevenue };
+// "trips", "revenue", "trips-at-ratio-revenue", "trips-plus-revenue"
+std::string_view PricingObjectiveName(PricingObjective objective);
+StatusOr<PricingObjective> ParsePricingObjective(std::string_view name);
 
 // P(book | price ratio) = 1 / (1 + exp(-(intercept + slope · ln ratio))): the behaviour task's
 // logistic conversion model on the price ratio (tasks/behaviour, LogisticPriceProbability).
@@ -45,7 +55,9 @@ struct ConversionCurve {
 
 struct PricingConfig {
   PricingPolicy policy = PricingPolicy::kRatio;
-  PricingObjective objective = PricingObjective::kCompletedTrips;
+  // Chosen on the tuning seeds 101-103 (docs/pricing.md): the only objective tried whose
+  // forecast policy beat ratio surge on trips without losing revenue there.
+  PricingObjective objective = PricingObjective::kTripsAtRatioRevenue;
   double cap = 3.0;               // highest multiplier
   double floor = 1.0;             // lowest multiplier (never below the tariff)
   double max_step = 0.5;          // largest change between two intervals
@@ -56,6 +68,8 @@ struct PricingConfig {
   // Forecast policy, trips objective: the most revenue among multipliers within this share of
   // the best expected completed trips (0: the most trips, nothing else).
   double revenue_tolerance = 0.0;
+  // Forecast policy, trips-plus-revenue objective: expected trips + this × expected revenue.
+  double revenue_weight = 0.0;
   double neighbour_weight = 0.3;  // forecast policy: share of nearby zones' idle drivers counted
   ConversionCurve conversion;
 };
@@ -72,6 +86,14 @@ struct ZoneSignal {
   double neighbour_idle = 0;     // idle drivers in the nearest other zones (dispatch reaches them)
 };
 
+// The forecast policy's model of the next interval at multiplier m: bookings B = forecast
+// requests × P(book | m) against supply S = idle + arriving_weight × arriving +
+// neighbour_weight × neighbour idle; completed = min(B, S) − overflow_penalty · max(0, B − S).
+// Expected revenue (in tariffs) is m × completed.
+double ExpectedCompletedTrips(const PricingConfig& config, const ZoneSignal& signal, double m);
+// The ratio rule's multiplier for `signal` within [floor, cap], rounded up to the forecast
+// policy's 0.05 grid: what the trips-at-ratio-revenue objective must earn at least as much as.
+double RatioMultiplierWithin(const PricingConfig& config, const ZoneSignal& signal);
 // The policy's multiplier before the guard rails.
 double RawMultiplier(const PricingConfig& config, const ZoneSignal& signal);
 // The guard rails: smoothing with `previous`, max step, cap, floor.

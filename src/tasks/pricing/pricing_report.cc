@@ -406,8 +406,9 @@ StatusOr<std::string> RunPricingStudy(const PricingStudyOptions& o) {
       "the market; riders judge a quote against the same tariff without surge.\n\n";
 
   md += "The forecast policy's conversion model: P(book) = 1 / (1 + exp(−(" +
-        Fmt("%.3f", base.pricing.conversion.intercept) + " + " +
-        Fmt("%.3f", base.pricing.conversion.slope) +
+        Fmt("%.3f", base.pricing.conversion.intercept) +
+        (base.pricing.conversion.slope < 0 ? " − " : " + ") +
+        Fmt("%.3f", std::fabs(base.pricing.conversion.slope)) +
         " · ln price ratio))), the behaviour task's logistic regression on the price ratio, "
         "fitted on a 28-day simulated city with a 20% randomised price test (another seed).\n\n";
   md += "## Policies: " + std::to_string(o.seeds.size()) + " seeds × " + std::to_string(o.days) +
@@ -416,7 +417,10 @@ StatusOr<std::string> RunPricingStudy(const PricingStudyOptions& o) {
         " d.f.). Seeds: ";
   for (size_t i = 0; i < o.seeds.size(); ++i) md += (i ? "," : "") + std::to_string(o.seeds[i]);
   md +=
-      " (the forecast policy's weights were chosen on seeds 101–103, 7 days, none of these). "
+      " (the forecast policy's objective and weights were chosen on seeds 101–103, 7 days, none "
+      "of these; its objective: " +
+      std::string(PricingObjectiveName(base.pricing.objective)) +
+      ", docs/pricing.md). "
       "Completion rate = completed trips ÷ booked requests, as ride-hailing reports it (and as "
       "Hall, Kendrick & Nosko's study of an Uber surge outage does); trips per quote also "
       "counts the riders a price turned away. Spike completion: booked requests from an event "

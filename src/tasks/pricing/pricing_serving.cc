@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
-#include <variant>
 #include <nlohmann/json.hpp>
+#include <variant>
 
 #include "common/civil_time.h"
 #include "common/file.h"
@@ -86,7 +86,6 @@ double ZoneMultiplier(const PricingSpecState& s, int32_t zone, int64_t b, int64_
   return m;
 }
 
-
 }  // namespace
 
 std::string PricingRequestsKey(int32_t zone) {
@@ -107,7 +106,7 @@ std::vector<std::string> PricingRawFields() {
 std::string PricingPolicyToJson(const PricingPolicyFile& p) {
   const PricingConfig& c = p.config;
   json j = {{"policy", std::string(PricingPolicyName(c.policy))},
-            {"objective", c.objective == PricingObjective::kRevenue ? "revenue" : "trips"},
+            {"objective", std::string(PricingObjectiveName(c.objective))},
             {"cap", c.cap},
             {"floor", c.floor},
             {"max_step", c.max_step},
@@ -117,6 +116,7 @@ std::string PricingPolicyToJson(const PricingPolicyFile& p) {
             {"arriving_weight", c.arriving_weight},
             {"neighbour_weight", c.neighbour_weight},
             {"revenue_tolerance", c.revenue_tolerance},
+            {"revenue_weight", c.revenue_weight},
             {"conversion", {{"intercept", c.conversion.intercept}, {"slope", c.conversion.slope}}},
             {"tariff",
              {{"base_fare", p.tariff.base_fare},
@@ -151,8 +151,12 @@ StatusOr<PricingPolicyFile> PricingPolicyFromJson(std::string_view text,
   PricingConfig& c = p.config;
   c.policy = *pp;
   auto objective = j.find("objective");
-  c.objective = objective != j.end() && *objective == "revenue" ? PricingObjective::kRevenue
-                                                                : PricingObjective::kCompletedTrips;
+  if (objective == j.end() || !objective->is_string()) {
+    return InvalidArgumentError(source + ": objective: missing or not a string");
+  }
+  StatusOr<PricingObjective> po = ParsePricingObjective(objective->get<std::string>());
+  if (!po.ok()) return InvalidArgumentError(source + ": objective: " + po.status().message());
+  c.objective = *po;
   for (auto [key, out] :
        {std::pair{"cap", &c.cap}, std::pair{"floor", &c.floor}, std::pair{"max_step", &c.max_step},
         std::pair{"smoothing", &c.smoothing}, std::pair{"ratio_gain", &c.ratio_gain},
@@ -162,6 +166,8 @@ StatusOr<PricingPolicyFile> PricingPolicyFromJson(std::string_view text,
         std::pair{"revenue_tolerance", &c.revenue_tolerance}}) {
     RETURN_IF_ERROR(num(j, key, out));
   }
+  // Policy files written before the trips-plus-revenue objective have no revenue weight.
+  if (j.contains("revenue_weight")) RETURN_IF_ERROR(num(j, "revenue_weight", &c.revenue_weight));
   auto conv = j.find("conversion");
   auto tariff = j.find("tariff");
   if (conv == j.end() || !conv->is_object() || tariff == j.end() || !tariff->is_object()) {
@@ -199,15 +205,13 @@ StatusOr<PricingPolicyFile> PricingPolicyFromJson(std::string_view text,
   return p;
 }
 
-StatusOr<int64_t> RecordMarketEvents(const serving::RawBatch& events,
-                                     online::FeatureStore& store) {
+StatusOr<int64_t> RecordMarketEvents(const serving::RawBatch& events, online::FeatureStore& store) {
   const serving::RawColumn* zone = events.Find("zone");
   const serving::RawColumn* time = events.Find("time");
   const serving::RawColumn* requests = events.Find("requests");
   const serving::RawColumn* idle = events.Find("idle_drivers");
   for (const serving::RawColumn& c : events.columns) {
-    if (c.name != "zone" && c.name != "time" && c.name != "requests" &&
-        c.name != "idle_drivers") {
+    if (c.name != "zone" && c.name != "time" && c.name != "requests" && c.name != "idle_drivers") {
       return InvalidArgumentError("market events: unknown field '" + c.name +
                                   "' (want zone, time, requests, idle_drivers)");
     }

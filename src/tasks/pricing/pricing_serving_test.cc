@@ -40,13 +40,13 @@ TEST(MarketEventsTest, WritesCountersAndGaugesAndRefusesBadEvents) {
   EXPECT_EQ(*(*store->Range(PricingRequestsKey(3), b, 1))[0], 3.0);
   EXPECT_EQ(*(*store->Range(PricingIdleKey(3), b, 1))[0], 4.0) << "idle drivers: the last one";
   // Requests alone or idle drivers alone are fine.
-  ASSERT_TRUE(Record(R"({"events": [{"zone": 3, "time": "2024-03-14 21:03", "requests": 1}]})",
-                     *store)
-                  .ok());
+  ASSERT_TRUE(
+      Record(R"({"events": [{"zone": 3, "time": "2024-03-14 21:03", "requests": 1}]})", *store)
+          .ok());
   EXPECT_EQ(*(*store->Range(PricingRequestsKey(3), b, 1))[0], 4.0);
-  ASSERT_TRUE(Record(R"({"events": [{"zone": 3, "time": "2024-03-14 21:03", "idle_drivers": 0}]})",
-                     *store)
-                  .ok());
+  ASSERT_TRUE(
+      Record(R"({"events": [{"zone": 3, "time": "2024-03-14 21:03", "idle_drivers": 0}]})", *store)
+          .ok());
   EXPECT_EQ(*(*store->Range(PricingIdleKey(3), b, 1))[0], 0.0);
 
   for (auto [body, want] : std::vector<std::pair<const char*, const char*>>{
@@ -99,6 +99,34 @@ TEST(PricingPolicyFileTest, RoundTripsAndNamesBadFields) {
   j["neighbours"][0][0] = 9;
   EXPECT_NE(PricingPolicyFromJson(j.dump(), "p.json").status().message().find("neighbours"),
             std::string::npos);
+}
+
+TEST(PricingPolicyFileTest, KeepsTheObjectiveAndRefusesAnUnknownOne) {
+  PricingPolicyFile p;
+  p.config.policy = PricingPolicy::kForecast;
+  p.config.objective = PricingObjective::kTripsPlusRevenue;
+  p.config.revenue_weight = 0.4;
+  p.zones = 1;
+  p.neighbours = {{}};
+  StatusOr<PricingPolicyFile> back = PricingPolicyFromJson(PricingPolicyToJson(p), "p.json");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->config.objective, PricingObjective::kTripsPlusRevenue);
+  EXPECT_EQ(back->config.revenue_weight, 0.4);
+  p.config.objective = PricingObjective::kTripsAtRatioRevenue;
+  back = PricingPolicyFromJson(PricingPolicyToJson(p), "p.json");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->config.objective, PricingObjective::kTripsAtRatioRevenue);
+  // An unknown objective is refused (it once fell back to trips silently).
+  json j = json::parse(PricingPolicyToJson(p));
+  j["objective"] = "profit";
+  EXPECT_NE(PricingPolicyFromJson(j.dump(), "p.json").status().message().find("p.json: objective"),
+            std::string::npos);
+  // A policy file written before the revenue weight existed still loads, with weight 0.
+  j = json::parse(PricingPolicyToJson(p));
+  j.erase("revenue_weight");
+  back = PricingPolicyFromJson(j.dump(), "p.json");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->config.revenue_weight, 0.0);
 }
 
 class PricingServingTest : public ::testing::Test {
