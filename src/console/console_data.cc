@@ -85,7 +85,8 @@ std::string QueryValue(std::string_view query, std::string_view key) {
     size_t amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
     size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == key) return std::string(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    if (pair.substr(0, eq) == key)
+      return std::string(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
@@ -133,8 +134,8 @@ StatusOr<std::unique_ptr<ConsoleData>> ConsoleData::Open(const ConsoleOptions& o
     if (reg.ok()) {
       d->registry_ = std::move(reg).value();
     } else {
-      d->registry_error_ = options.model_repo + ": the console cannot open the registry: " +
-                           reg.status().message();
+      d->registry_error_ =
+          options.model_repo + ": the console cannot open the registry: " + reg.status().message();
     }
   }
   // The zones now, not on the first map view: reading the shapefile and building the index takes
@@ -239,7 +240,9 @@ StatusOr<std::string> ConsoleData::Models() {
       }
     }
     ASSIGN_OR_RETURN(auto labels, store.GetLabels(name));
-    json m = {{"name", name}, {"versions", versions.size()}, {"labels", labels},
+    json m = {{"name", name},
+              {"versions", versions.size()},
+              {"labels", labels},
               {"indexed", in_store.count(name) > 0}};
     total += static_cast<int64_t>(versions.size());
     if (!versions.empty()) {
@@ -272,13 +275,13 @@ StatusOr<std::string> ConsoleData::Model(const std::string& model) {
   for (const auto& [label, v] : labels) labels_of[v].push_back(label);
   json vs = json::array();
   for (auto it = versions.rbegin(); it != versions.rend(); ++it) {
-    vs.push_back({{"version", it->version},
-                  {"task", it->task},
-                  {"backend", it->backend},
-                  {"run_id", it->run_id},
-                  {"created", it->created_time_ms > 0 ? json(UtcText(it->created_time_ms))
-                                                      : json()},
-                  {"labels", labels_of[it->version]}});
+    vs.push_back(
+        {{"version", it->version},
+         {"task", it->task},
+         {"backend", it->backend},
+         {"run_id", it->run_id},
+         {"created", it->created_time_ms > 0 ? json(UtcText(it->created_time_ms)) : json()},
+         {"labels", labels_of[it->version]}});
   }
   json audit = json::array();
   for (const registry::LabelMove& m : history) audit.push_back(MoveJson(m));
@@ -490,9 +493,12 @@ StatusOr<std::string> ConsoleData::Monitor() {
       for (const monitoring::FeatureDrift& d : w.drift) {
         if (!d.above.empty()) above.push_back({{"feature", d.feature}, {"scores", d.above}});
       }
-      alerts.push_back({{"model", w.model}, {"version", w.version}, {"window", w.window},
+      alerts.push_back({{"model", w.model},
+                        {"version", w.version},
+                        {"window", w.window},
                         {"time", FormatCivil(w.first_time_us).substr(0, 19)},
-                        {"kind", "drift"}, {"above", above}});
+                        {"kind", "drift"},
+                        {"above", above}});
     }
   }
   const monitoring::MonitorCounters c = monitor.counters();
@@ -504,8 +510,12 @@ StatusOr<std::string> ConsoleData::Monitor() {
     return x["time"].get<std::string>() > y["time"].get<std::string>();
   });
   return Dump({{"window_rows", monitor.options().window_rows},
-               {"counters", {{"predicted_rows", c.predicted_rows}, {"labels", c.labels},
-                             {"joined", c.joined}, {"late", c.late}, {"missing", c.missing}}},
+               {"counters",
+                {{"predicted_rows", c.predicted_rows},
+                 {"labels", c.labels},
+                 {"joined", c.joined},
+                 {"late", c.late},
+                 {"missing", c.missing}}},
                {"versions", versions},
                {"alerts", alerts}});
 }
@@ -575,16 +585,18 @@ StatusOr<std::string> ConsoleData::Surge(std::string_view query) {
   request.selector.version = spec.version;
   request.request_id = "console-surge-" + service_->NewRequestId();
   const std::string when = FormatCivil(*at).substr(0, 16);
-  serving::RawColumn zone_col{"zone", {}}, time_col{"time", {}};
+  // preview = 1: the console looks; it does not fix any bucket's multiplier (docs/pricing.md).
+  serving::RawColumn zone_col{"zone", {}}, time_col{"time", {}}, preview_col{"preview", {}};
   std::vector<int32_t> ids;
   for (int64_t z = 1; z <= zones; ++z) {
     ids.push_back(static_cast<int32_t>(z));
     zone_col.values.emplace_back(static_cast<double>(z));
     time_col.values.emplace_back(when);
+    preview_col.values.emplace_back(1.0);
   }
   request.input.rows = zones;
   request.input.raw.rows = zones;
-  request.input.raw.columns = {std::move(zone_col), std::move(time_col)};
+  request.input.raw.columns = {std::move(zone_col), std::move(time_col), std::move(preview_col)};
   std::promise<StatusOr<serving::PredictResult>> answered;
   std::future<StatusOr<serving::PredictResult>> answer = answered.get_future();
   service_->Predict(std::move(request), [&answered](StatusOr<serving::PredictResult> r) {
@@ -642,9 +654,13 @@ StatusOr<std::string> ConsoleData::SeriesList() {
   json live = json::array();
   for (const std::string& m : SurgeModels()) live.push_back(m);
   for (const auto& [name, s] : series_) {
-    out.push_back({{"name", name}, {"title", s.title}, {"unit", s.unit},
-                   {"zones", s.zones.size()}, {"times", s.times.size()},
-                   {"first", s.times.front()}, {"last", s.times.back()}});
+    out.push_back({{"name", name},
+                   {"title", s.title},
+                   {"unit", s.unit},
+                   {"zones", s.zones.size()},
+                   {"times", s.times.size()},
+                   {"first", s.times.front()},
+                   {"last", s.times.back()}});
   }
   return Dump({{"series", out}, {"surge_models", live}});
 }
@@ -675,7 +691,8 @@ StatusOr<std::vector<std::string>> ConsoleData::ExportPaths(int versions_per_mod
       int n = 0;
       for (const json& v : model["versions"]) {  // newest first
         if (n++ < versions_per_model || !v["labels"].empty()) {
-          paths.push_back("models/" + name + "/versions/" + std::to_string(v["version"].get<int64_t>()));
+          paths.push_back("models/" + name + "/versions/" +
+                          std::to_string(v["version"].get<int64_t>()));
         }
       }
     }

@@ -24,9 +24,9 @@
 //                                rows {zone, time} for zones 1..N, N from the version's manifest
 //                                property "zones"; for a model with raw fields zone and time and
 //                                an output "multiplier" (pricing). Answered as a one-time zone
-//                                series plus model and version. Like any quote, it is logged and
-//                                counted, and the first quote of a 5-minute bucket fixes that
-//                                bucket's multiplier (docs/pricing.md).
+//                                series plus model and version. Asked with preview = 1, so it fixes
+//                                no bucket's multiplier; like any prediction it is logged and
+//                                counted (docs/pricing.md).
 //
 // Errors: NotFound for an unknown path, model, version, run or series; InvalidArgument for a
 // malformed name, version or query; FailedPrecondition for a part the console was not given

@@ -43,8 +43,9 @@ double Latest(const std::vector<std::optional<double>>& values, double fallback)
 }
 
 // The zone's multiplier for bucket b: read when this bucket already has one, else computed
-// from the live state and stored. Fails closed (the floor) when the store cannot answer.
-double ZoneMultiplier(const PricingSpecState& s, int32_t zone, int64_t b, int64_t t) {
+// from the live state and stored (unless `preview`: computed, not stored). Fails closed (the
+// floor) when the store cannot answer.
+double ZoneMultiplier(const PricingSpecState& s, int32_t zone, int64_t b, int64_t t, bool preview) {
   const PricingConfig& c = s.policy.config;
   if (s.store == nullptr) return c.floor;
   online::FeatureStore& store = *s.store;
@@ -82,7 +83,7 @@ double ZoneMultiplier(const PricingSpecState& s, int32_t zone, int64_t b, int64_
   }
   const double m = GuardedMultiplier(c, previous, RawMultiplier(c, sig));
   // Another replica may have set it meanwhile; both computed it from the same state.
-  (void)store.Set(PricingMultiplierKey(zone), b, m);
+  if (!preview) (void)store.Set(PricingMultiplierKey(zone), b, m);
   return m;
 }
 
@@ -296,8 +297,17 @@ StatusOr<FeatureAdapter> MakePricingFeatureAdapter(const FeatureAdapterContext& 
       return InvalidArgumentError(std::string(kPricingFeatureSpecName) +
                                   ": send estimated_distance and estimated_minutes together");
     }
+    const RawColumn* preview = batch.Find("preview");
     std::vector<float> out(static_cast<size_t>(batch.rows) * 2);
     for (int64_t r = 0; r < batch.rows; ++r) {
+      bool preview_row = false;
+      if (preview != nullptr) {
+        const double* p = std::get_if<double>(&preview->values[r]);
+        if (p == nullptr || (*p != 0 && *p != 1)) {
+          return InvalidArgumentError(RowError(r, "preview", "must be 0 or 1"));
+        }
+        preview_row = *p == 1;
+      }
       const double* z = std::get_if<double>(&zone->values[r]);
       if (z == nullptr || *z != std::floor(*z) || *z < 1 || *z > state->policy.zones) {
         return InvalidArgumentError(
@@ -308,7 +318,8 @@ StatusOr<FeatureAdapter> MakePricingFeatureAdapter(const FeatureAdapterContext& 
         return InvalidArgumentError(RowError(r, "time", "must be a string 'YYYY-MM-DD HH:MM'"));
       StatusOr<int64_t> t = ParseCivil(*tt);
       if (!t.ok()) return InvalidArgumentError(RowError(r, "time", t.status().message()));
-      const double m = ZoneMultiplier(*state, static_cast<int32_t>(*z), PricingBucket(*t), *t);
+      const double m =
+          ZoneMultiplier(*state, static_cast<int32_t>(*z), PricingBucket(*t), *t, preview_row);
       double quote = state->policy.tariff.minimum_fare * m;
       if (miles != nullptr) {
         const double* mi = std::get_if<double>(&miles->values[r]);

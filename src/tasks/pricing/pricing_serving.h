@@ -21,6 +21,8 @@
 //   zone (number), time ("YYYY-MM-DD HH:MM[:SS]"),
 //   estimated_distance (miles) and estimated_minutes (optional, both or neither; without
 //   them the quote is the minimum fare × multiplier).
+//   preview (optional, 0 or 1): 1 answers what a quote would get without fixing the bucket's
+//   multiplier (an operator's look, e.g. the web console's surge map).
 // When the store is unreachable (kUnavailable) the spec fails closed to the floor multiplier
 // (the tariff), so quotes keep flowing.
 // Thread safety: the adapter and RecordMarketEvents are safe from many threads.

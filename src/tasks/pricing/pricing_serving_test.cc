@@ -200,6 +200,32 @@ TEST_F(PricingServingTest, EventsInMultiplierAndQuoteOut) {
   EXPECT_NEAR(j["predictions"][1]["multiplier"].get<double>(), 1.0, 1e-6);
   EXPECT_NEAR(j["predictions"][1]["quote"].get<double>(), std::round(fare * 100) / 100, 0.01);
 
+  // A preview (an operator's look) answers what a quote would get without fixing the bucket.
+  const int64_t b2110 = PricingBucket(*ParseCivil("2024-03-14 21:10:00"));
+  online::FeatureStore& store = (*server)->online_store();
+  r = client.Post(
+      "/v1/models/pricing:predict",
+      json({{"instances", {{{"zone", 6}, {"time", "2024-03-14 21:11:00"}, {"preview", 1}}}}})
+          .dump());
+  ASSERT_EQ(r->status, 200) << r->body;
+  const double previewed = json::parse(r->body)["predictions"][0]["multiplier"].get<double>();
+  EXPECT_FALSE((*store.Range(PricingMultiplierKey(6), b2110, 1))[0].has_value())
+      << "a preview fixed the multiplier";
+  r = client.Post(
+      "/v1/models/pricing:predict",
+      json({{"instances", {{{"zone", 6}, {"time", "2024-03-14 21:11:00"}, {"preview", 0}}}}})
+          .dump());
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json::parse(r->body)["predictions"][0]["multiplier"].get<double>(), previewed);
+  ASSERT_TRUE((*store.Range(PricingMultiplierKey(6), b2110, 1))[0].has_value());
+  EXPECT_NEAR(*(*store.Range(PricingMultiplierKey(6), b2110, 1))[0], previewed, 1e-6);
+  r = client.Post(
+      "/v1/models/pricing:predict",
+      json({{"instances", {{{"zone", 6}, {"time", "2024-03-14 21:11:00"}, {"preview", 2}}}}})
+          .dump());
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("preview"), std::string::npos) << r->body;
+
   // Later events in the same 5 minutes do not move a multiplier already quoted; the next
   // interval steps again (1.5 → 2.0).
   r = client.Post("/v1/online/market", json({{"events",
