@@ -19,23 +19,11 @@
 #include <thread>
 
 #include "common/status.h"
+#include "common/testing/free_port.h"
 
 namespace bimride::online::testing {
 
-inline int FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
+using ::bimride::testing::FreeLoopbackPort;
 
 inline bool CanConnect(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
