@@ -572,8 +572,8 @@ async function surgePage(model, at) {
       <label for="at">Time</label><input id="at" type="datetime-local" value="${esc(s.times[0].replace(' ', 'T'))}">
       <button id="ask">Ask the server</button></div>
     <p class="muted">Each zone's current multiplier, asked of the served model for the chosen time
-      (one quote per zone: like a rider's first quote in a 5-minute interval, it fixes that
-      interval's multiplier).</p>
+      (one preview per zone: what a rider's quote would get; looking fixes no interval's
+      multiplier).</p>
     <div class="cards">
       <div class="card"><div class="muted">At</div><div class="v" id="surge-time">${esc(s.times[0])}</div></div>
       <div class="card"><div class="muted">Zones priced</div><div class="v" id="surge-zones">${priced.length}</div></div>

@@ -394,7 +394,7 @@ try {
         .getOption().series[0].data.find((d) => d.name === '163') || {}).value);
     check(m163 === 1, `surge: Midtown North at 1× (${m163})`);
     check((await text(p.page, 'h1')).includes('pricing version 1'), 'surge: names the served version');
-    // The same multiplier as a rider's quote in that 5-minute interval (the first quote fixed it).
+    // A rider's quote in that 5-minute interval gets what the preview showed (same live state).
     const quote = await (await fetch(serveBase + '/v1/models/pricing:predict', {method: 'POST',
       body: JSON.stringify({instances: [{zone: 161, time: '2024-03-14 21:09:00'}]})})).json();
     check(Math.abs(quote.predictions[0].multiplier - 1.5) < 1e-6, `surge: the endpoint agrees (${JSON.stringify(quote)})`);
