@@ -799,10 +799,11 @@ class SliceOp : public Op {
       : starts_(std::move(starts)), ends_(std::move(ends)), axes_(std::move(axes)),
         from_inputs_(from_inputs) {}
   Status Run(const Inputs& in, std::vector<Tensor>* out) const override {
-    const Tensor& t = *in.at(0);
+    // Need() first: it checks the data input is there before anything reads it.
+    RETURN_IF_ERROR(from_inputs_ ? Need(in, 3, 5) : Need(in, 1, 1));
+    const Tensor& t = *in[0];
     std::vector<int64_t> starts = starts_, ends = ends_, axes = axes_, steps;
     if (from_inputs_) {
-      RETURN_IF_ERROR(Need(in, 3, 5));
       for (size_t k = 1; k < in.size(); ++k) {
         if (in[k] != nullptr) RETURN_IF_ERROR(NeedType(*in[k], ElemType::kInt64, "starts/ends/axes/steps"));
       }
@@ -810,8 +811,6 @@ class SliceOp : public Op {
       ends = in[2]->i;
       if (in.size() > 3 && in[3] != nullptr) axes = in[3]->i;
       if (in.size() > 4 && in[4] != nullptr) steps = in[4]->i;
-    } else {
-      RETURN_IF_ERROR(Need(in, 1, 1));
     }
     if (axes.empty()) {
       for (size_t k = 0; k < starts.size(); ++k) axes.push_back(static_cast<int64_t>(k));
