@@ -16,21 +16,8 @@ namespace {
 
 using nlohmann::json;
 
-StatusOr<std::pair<std::string, int>> ParseServer(const std::string& server) {
-  std::string s = server;
-  if (s.rfind("http://", 0) == 0) s = s.substr(7);
-  while (!s.empty() && s.back() == '/') s.pop_back();
-  const size_t colon = s.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || colon == 0 ||
-      std::sscanf(s.c_str() + colon + 1, "%d", &port) != 1 || port <= 0 || port > 65535) {
-    return InvalidArgumentError("--server '" + server + "': expected HOST:PORT");
-  }
-  return std::make_pair(s.substr(0, colon), port);
-}
-
 StatusOr<json> GetMonitor(const std::string& server) {
-  ASSIGN_OR_RETURN(auto hp, ParseServer(server));
+  ASSIGN_OR_RETURN(auto hp, ParseServerFlag(server));
   serving::http::HttpClient client(hp.first, hp.second);
   ASSIGN_OR_RETURN(serving::http::ClientResponse r, client.Get("/v1/monitor"));
   json j = json::parse(r.body, nullptr, false);
@@ -164,7 +151,7 @@ int RunFeedback(const std::vector<std::string>& args) {
   flags.SetPositional("FILE", &files, "feedback files", 1);
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
   if (batch < 1) return ReportError(InvalidArgumentError("--batch must be >= 1"), true);
-  auto hp = ParseServer(server);
+  auto hp = ParseServerFlag(server);
   if (!hp.ok()) return ReportError(hp.status(), true);
   serving::http::HttpClient client(hp->first, hp->second);
   int64_t posted = 0, joined = 0, waiting = 0, late = 0, duplicate = 0;

@@ -18,23 +18,10 @@ namespace {
 
 using nlohmann::json;
 
-StatusOr<std::pair<std::string, int>> ParseServer(const std::string& server) {
-  std::string s = server;
-  if (s.rfind("http://", 0) == 0) s = s.substr(7);
-  while (!s.empty() && s.back() == '/') s.pop_back();
-  const size_t colon = s.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || colon == 0 ||
-      std::sscanf(s.c_str() + colon + 1, "%d", &port) != 1 || port <= 0 || port > 65535) {
-    return InvalidArgumentError("--server '" + server + "': expected HOST:PORT");
-  }
-  return std::make_pair(s.substr(0, colon), port);
-}
-
 // Calls the server; the answer's JSON, or its error as a Status naming the server and path.
 StatusOr<json> Call(const std::string& server, const std::string& method,
                     const std::string& path, const std::string& body = "") {
-  ASSIGN_OR_RETURN(auto hp, ParseServer(server));
+  ASSIGN_OR_RETURN(auto hp, ParseServerFlag(server));
   serving::http::HttpClient client(hp.first, hp.second);
   std::map<std::string, std::string> headers;
   if (const char* token = std::getenv("BIMRIDE_ADMIN_TOKEN"); token != nullptr && *token) {

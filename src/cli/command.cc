@@ -93,4 +93,17 @@ int DispatchVerbs(const std::string& command, const std::string& summary,
   return kExitUsage;
 }
 
+StatusOr<std::pair<std::string, int>> ParseServerFlag(const std::string& server) {
+  std::string s = server;
+  if (s.rfind("http://", 0) == 0) s = s.substr(7);
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  const size_t colon = s.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || colon == 0 ||
+      std::sscanf(s.c_str() + colon + 1, "%d", &port) != 1 || port <= 0 || port > 65535) {
+    return InvalidArgumentError("--server '" + server + "': expected HOST:PORT");
+  }
+  return std::make_pair(s.substr(0, colon), port);
+}
+
 }  // namespace bimride::cli

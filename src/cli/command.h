@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/flags.h"
@@ -39,6 +40,10 @@ int ParseFlagsOrExit(FlagParser& flags, const std::vector<std::string>& args);
 // Prints "bimride: <status message>" on one line to stderr; returns kExitFailure (kExitUsage
 // for kInvalidArgument errors that concern the command line itself when `usage` is true).
 int ReportError(const Status& status, bool usage = false);
+
+// A --server flag's value ("HOST:PORT", "http://HOST:PORT/") as host and port; InvalidArgument
+// naming the value otherwise. For the commands that talk to a running model server.
+StatusOr<std::pair<std::string, int>> ParseServerFlag(const std::string& server);
 
 // For commands with verbs (`bimride data inspect …`, `bimride models list`): runs the verb
 // named by args[0] with the rest; prints the verb list for --help or no verb.
