@@ -3,7 +3,9 @@
 # pair, each running one rank of `bimride train eta --model torch` with torchrun's environment
 # (MASTER_ADDR = host A's address, GLOO_SOCKET_IFNAME = the veth end). The namespaces and the
 # pair are created here and removed on exit. The two-"host" model must equal the one-process
-# model to float rounding. Needs root and iproute2 (`ip netns`): otherwise exits 77, which ctest
+# model to float rounding. Then XGBoost's collective across the two hosts with one rank killed
+# mid-training: the survivor names it (rank 0 names rank 1; rank 1 names rank 0), as no
+# launcher is there to do it. Needs root and iproute2 (`ip netns`): otherwise exits 77, which ctest
 # reports as skipped, with the reason.
 # Usage: distributed_netns_test.sh BIMRIDE
 set -u
@@ -59,5 +61,27 @@ print("two hosts vs one process: max weight difference", d)
 sys.exit(0 if d < 2e-4 else 1)
 PY
 then ok; else fail "the two-host model differs from the one-process model"; fi
+
+# XGBoost across the two hosts, one rank killing itself after boosting round 5: the survivor's
+# own error names it (train/rank_heartbeats.h), within the collective's timeout.
+XGB=(train eta --train "$SRC/tests/data/green_2021-01_eta_sample.csv"
+     --valid "$SRC/tests/data/green_2021-02_eta_sample.csv" --weather none --model xgboost
+     --rounds 60 --threads 1 --no-publish --repo "$WORK/repo" --out "$WORK/xgb" --dist-timeout 10)
+xrank() {  # xrank NS R FAULT
+  ip netns exec "$1" env RANK="$2" LOCAL_RANK=0 WORLD_SIZE=2 MASTER_ADDR="$NET.1" MASTER_PORT=29527 \
+    BIMRIDE_FAULT="$3" TMPDIR="$WORK" timeout 60 "$BIN" "${XGB[@]}" >"$WORK/xgb$2.log" 2>&1
+}
+for dead in 1 0; do
+  live=$(( 1 - dead ))
+  xrank "$NSA" 0 "$dead:5:kill" & PA=$!
+  xrank "$NSB" 1 "$dead:5:kill" & PB=$!
+  PIDS="$PA $PB"
+  wait "$PA"; ra=$?; wait "$PB"; rb=$?; PIDS=
+  [[ $ra != 0 && $rb != 0 ]] && ok || fail "xgboost, rank $dead killed: ranks exited $ra, $rb"
+  if [[ $dead == 1 ]]; then want="rank 1 (last heartbeat at step 4) stopped"
+  else want="rank 0 (last heartbeat at step 4) stopped: its heartbeat hub at $NET.1:29527"; fi
+  grep -qF "$want" "$WORK/xgb$live.log" && ok ||
+    { fail "xgboost, rank $dead killed: rank $live did not say '$want'"; tail -3 "$WORK/xgb$live.log"; }
+done
 echo "$passes passed, $fails failed"
 [[ "$fails" == 0 ]]

@@ -5,13 +5,19 @@
 # serving: the maximum rate with wrk -t2 -c16 (median of 3 rounds of 5 s), then the latency at
 # about half of it (wrk paced with delay(): 1 ms between requests on each connection, as many
 # connections as half the rate needs, 10 s). Both the hot path (a zone's multiplier of the
-# current 5 minutes already set) and the cold path (every request runs the engine).
+# current 5 minutes already set) and the cold path (every request runs the engine), and beside
+# them, from the same server in the same rounds, the ETA path (the with-distance XGBoost model
+# of results/eta.md under native_trees, raw fields, bench/serving/predict.lua): what the
+# machine's tail is with no pricing in it. Paced runs alternate hot, cold, eta, ROUNDS times.
 #
-#   bench/pricing/serving_latency.sh       (after building `bimride`)
+#   bench/pricing/serving_latency.sh       (after building `bimride`; ROUNDS=3 by default)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=$PWD/build/bimride
 LUA=$PWD/bench/pricing/quote.lua
+ETA_LUA=$PWD/bench/serving/predict.lua
+G=${BIMRIDE_DATA_DIR:-$PWD/../shared/data}/tlc_green
+ROUNDS=${ROUNDS:-3}
 W=$(mktemp -d /tmp/pricing-bench.XXXX)
 PORT=${PORT:-18093}
 CORES=$(nproc)
@@ -20,6 +26,15 @@ pid=""
 trap '[[ -n $pid ]] && kill "$pid" 2>/dev/null; rm -rf "$W"' EXIT
 
 "$B" train pricing --policy forecast --repo "$W/repo" --work-dir "$W/work" >/dev/null
+ETA_MODEL=$PWD/build/bench-console/xgboost  # shared with bench/console/ui_cost.sh
+if [[ ! -f $ETA_MODEL/manifest.json ]]; then
+  "$B" train eta --train "$G/green_tripdata_2021-01.parquet" --valid "$G/green_tripdata_2021-02.parquet" \
+    --model xgboost --features with-distance --threads 1 --out "$ETA_MODEL" --repo "$W/runs" \
+    --no-publish > "$W/train.log"
+fi
+"$B" models publish eta --repo "$W/repo" --from "$ETA_MODEL" --backend native_trees > /dev/null
+export BODY=$W/eta_body.json
+echo '{"instances": [{"pickup_zone": 74, "dropoff_zone": 236, "pickup_datetime": "2021-02-10 08:31:00", "trip_distance": 2.1}]}' > "$BODY"
 "$B" serve --model-repo "$W/repo" --port "$PORT" --io-threads "$CORES" --poll-interval-ms 0 \
   >"$W/serve.log" 2>&1 &
 pid=$!
@@ -37,18 +52,25 @@ curl -s -XPOST "http://127.0.0.1:$PORT/v1/models/pricing:predict" \
   -d '{"instances": [{"zone": 5, "time": "2024-03-14 21:07:00", "estimated_distance": 3.1, "estimated_minutes": 14.5}]}'; echo
 
 run_wrk() {  # MODE CONNECTIONS SECONDS [DELAY_MS]
-  MODE=$1 DELAY_MS=${4:-} wrk -t2 -c"$2" -d"$3s" --latency -s "$LUA" \
-    "http://127.0.0.1:$PORT/v1/models/pricing:predict" > "$W/wrk.txt"
-  grep -E "Requests/sec|non-2xx|latency p50" "$W/wrk.txt"
+  local lua=$LUA url=http://127.0.0.1:$PORT/v1/models/pricing:predict
+  [[ $1 == eta ]] && { lua=$ETA_LUA; url=http://127.0.0.1:$PORT/v1/models/eta:predict; }
+  MODE=$1 DELAY_MS=${4:-} wrk -t2 -c"$2" -d"$3s" --latency -s "$lua" "$url" > "$W/wrk.txt"
   RATE=$(awk '/Requests\/sec/ {print int($2)}' "$W/wrk.txt")
+  LAT=$(grep -E "latency p50" "$W/wrk.txt")
+  ERR=$(grep -E "non-2xx" "$W/wrk.txt")
 }
-for mode in hot cold; do
+declare -A MAX=()
+for mode in hot cold eta; do
   echo "=== $mode: maximum rate, wrk -t2 -c16 -d5s, 3 rounds ($(load))"
   rates=()
-  for r in 1 2 3; do run_wrk "$mode" 16 5; rates+=("$RATE"); done
-  max=$(printf '%s\n' "${rates[@]}" | sort -n | sed -n 2p)
-  paced=$(( max / 1000 + 1 ))
-  echo "=== $mode: paced to about half of $max req/s: $paced connections, 1 ms between requests, 10 s ($(load))"
-  run_wrk "$mode" "$paced" 10 1
-  echo "paced rate: $RATE req/s = $(( 100 * RATE / max ))% of the maximum"
+  for r in 1 2 3; do run_wrk "$mode" 16 5; rates+=("$RATE"); echo "  $RATE req/s ($ERR)"; done
+  MAX[$mode]=$(printf '%s\n' "${rates[@]}" | sort -n | sed -n 2p)
+done
+for r in $(seq "$ROUNDS"); do
+  for mode in hot cold eta; do
+    max=${MAX[$mode]}
+    paced=$(( max / 1000 + 1 ))
+    run_wrk "$mode" "$paced" 10 1
+    echo "round $r $mode: paced $paced connections, 1 ms between requests, 10 s: $RATE req/s = $(( 100 * RATE / max ))% of $max; $LAT; $ERR ($(load))"
+  done
 done

@@ -131,6 +131,8 @@ Status CheckTrainerOptions(const std::string& kind, const TrainerOptions& option
 
 // Validates the data (models::ValidateTabularData), creates `out_dir`, and runs the trainer of
 // `kind`. NotFound naming the registered kinds when `kind` is unknown (not built in this binary).
+// A distributed run (world size > 1) sets SIGPIPE to ignored for the process, as Python does:
+// a peer that dies mid-collective must be an error naming it, not a signal.
 StatusOr<TrainedModel> Train(const std::string& kind, const models::TabularData& train,
                              const models::TabularData* valid, const TrainerOptions& options,
                              const std::string& out_dir,

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <map>
 
+#include "models/rank_failure.h"
+
 namespace bimride::models::torch_backend {
 namespace {
 
@@ -176,37 +178,14 @@ Status ProcessGroup::Failure(const std::string& what) {
   } catch (const std::exception&) {
     return UnavailableError(StoreGone(head));
   }
-  std::string dead;
-  for (int r = 0; r < world_size_; ++r) {
-    if (r != rank_ && after[r] == before[r]) {
-      dead += (dead.empty() ? "" : ", ") + std::to_string(r) + " (last heartbeat at step " +
-              std::to_string(steps[r]) + ")";
-    }
-  }
-  if (!dead.empty()) {
-    char quiet[32];
-    std::snprintf(quiet, sizeof quiet, "%g", watch);
-    return UnavailableError("rank " + dead + " stopped: no heartbeat for " + quiet + " s (" +
-                            head + ")");
-  }
-  int64_t lo = INT64_MAX;
-  for (int r = 0; r < world_size_; ++r) lo = std::min(lo, steps[r]);
-  std::string behind;
-  for (int r = 0; r < world_size_; ++r) {
-    if (steps[r] == lo && steps[r] < steps[rank_]) {
-      behind += (behind.empty() ? "" : ", ") + std::to_string(r);
-    }
-  }
-  if (!behind.empty()) {
-    char waited[32];
-    std::snprintf(waited, sizeof waited, "%g", timeout_seconds_);
-    return DeadlineExceededError("rank " + behind + " is hung: alive, but has started only " +
-                                 std::to_string(lo) + " steps while rank " +
-                                 std::to_string(rank_) + " waited " + waited + " s in step " +
-                                 std::to_string(steps[rank_]) + " (" + head + ")");
-  }
-  return UnavailableError("a collective failed and every rank still has a heartbeat (" + head +
-                          ")");
+  RankWatch w;
+  w.self = rank_;
+  w.beats_before = std::move(before);
+  w.beats_after = std::move(after);
+  w.steps = std::move(steps);
+  w.watched_seconds = watch;
+  w.timeout_seconds = timeout_seconds_;
+  return NameFailedRank(w, head);
 }
 
 GradientReducer::GradientReducer(ProcessGroup* group, std::vector<::torch::Tensor> params,

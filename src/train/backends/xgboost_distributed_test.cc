@@ -66,6 +66,12 @@ TEST(XgboostDistributedWorker, Run) {
   const models::TabularData train = Data(2001, 1), valid = Data(500, 2);
   auto m = Train("xgboost", train, &valid, o, Env("BIMRIDE_XGB_OUT") + "/rank" +
                                                    std::to_string(d->rank));
+  if (!m.ok()) {  // what this rank says on its own (as under torchrun, with no launcher)
+    ASSERT_TRUE(WriteFileAtomic(Env("BIMRIDE_XGB_OUT") + "/rank" + std::to_string(d->rank) +
+                                    ".error",
+                                m.status().ToString())
+                    .ok());
+  }
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   ASSERT_TRUE(WriteFileAtomic(Env("BIMRIDE_XGB_OUT") + "/rank" + std::to_string(d->rank) +
                                   ".metric",
@@ -237,6 +243,13 @@ TEST(XgboostDistributedTest, AKilledWorkerIsNamedAndTheJobEndsWithinTheTimeout) 
   // Rank 0 fails at its next collective (a closed connection), well within the 4 s timeout.
   EXPECT_LT(l.failure.stop_seconds, 4) << "timeout 4 s";
   EXPECT_FALSE(std::filesystem::exists(dir + "/rank0.metric")) << "rank 0 did not finish";
+  // Rank 0 names the dead rank itself, from the job's heartbeats (no launcher needed: torchrun,
+  // several machines).
+  const auto said = ReadFile(dir + "/rank0.error");
+  ASSERT_TRUE(said.ok()) << "rank 0 wrote no error";
+  EXPECT_NE(said->find("rank 1 (last heartbeat at step 9) stopped: no heartbeat for 1 s"),
+            std::string::npos)
+      << *said;
   EXPECT_EQ(testing::ChildProcesses(), 0) << "no orphaned rank";
   std::filesystem::remove_all(dir);
 }
@@ -253,6 +266,12 @@ TEST(XgboostDistributedTest, AHungWorkerIsNamedAndEndedByTheLauncher) {
   // Rank 0's collective times out after 4 s; the launcher gives rank 1 3 s more, then SIGTERM.
   EXPECT_LT(l.failure.stop_seconds, 3 + 2 + 1) << "grace 3 s, SIGKILL 2 s after SIGTERM";
   EXPECT_LT(l.seconds, 30) << "startup + timeout 4 s + grace 3 s";
+  const auto said = ReadFile(dir + "/rank0.error");
+  ASSERT_TRUE(said.ok()) << "rank 0 wrote no error";
+  EXPECT_NE(said->find("rank 1 is hung: alive, but has started only 9 steps while rank 0 "
+                       "waited 4 s in step 10"),
+            std::string::npos)
+      << *said;
   EXPECT_EQ(testing::ChildProcesses(), 0) << "the hung rank was ended by the launcher";
   std::filesystem::remove_all(dir);
 }

@@ -18,6 +18,7 @@
 #include "models/xgboost/xgboost_model.h"
 #include "models/xgboost/xgboost_trainer.h"
 #include "train/distributed.h"
+#include "train/rank_heartbeats.h"
 #include "train/trainer.h"
 
 namespace bimride::train {
@@ -140,6 +141,8 @@ StatusOr<xgb::TrainedXgboost> TrainXgboostDistributed(const models::TabularData&
                           R"(, "rabit_timeout": true, "rabit_timeout_sec": )" +
                           std::to_string(static_cast<int>(d.timeout_seconds)) + "}";
   ::setenv("DMLC_WORKER_CONNECT_RETRY", "10", 0);  // the tracker (Python) starts in ~1 s
+  // Rabit's errors do not say which peer failed: the job's heartbeats do (rank_heartbeats.h).
+  ASSIGN_OR_RETURN(RankHeartbeats * heartbeats, JobHeartbeats(d));
   int tracker = -1;
   if (d.rank == 0) {
     ASSIGN_OR_RETURN(tracker, StartRabitTracker(d.master_addr, port, d.world_size));
@@ -148,17 +151,23 @@ StatusOr<xgb::TrainedXgboost> TrainXgboostDistributed(const models::TabularData&
   // each rank got); only rank 0 prints progress.
   static int64_t rounds_done = 0;  // over every session of this process
   const int rank = d.rank;
-  const ProgressCallback each_round = [&progress, rank](const models::TrainingProgress& p) {
+  const ProgressCallback each_round = [&progress, rank,
+                                      heartbeats](const models::TrainingProgress& p) {
     MaybeInjectFault(rank, rounds_done + 1);
     ReportProgressToLauncher(++rounds_done);
+    heartbeats->set_step(rounds_done);
     if (rank == 0 && progress) progress(p);
   };
   auto trained = xgb::TrainXgboost(tr, valid != nullptr ? &va : nullptr, o, each_round);
   if (tracker > 0) StopRabitTracker(tracker, trained.ok() ? 10 : 0);
   if (!trained.ok()) {
-    return Status(trained.status().code(),
-                  "xgboost rank " + std::to_string(d.rank) + " of " +
-                      std::to_string(d.world_size) + ": " + trained.status().message());
+    // A failed collective: name the rank that stopped or hung. Other failures (bad
+    // parameters, a checkpoint of another run) are this rank's own.
+    const std::string what = "xgboost: " + trained.status().message();
+    if (trained.status().code() == StatusCode::kInternal) return heartbeats->Failure(what);
+    return Status(trained.status().code(), "xgboost rank " + std::to_string(d.rank) + " of " +
+                                               std::to_string(d.world_size) + ": " +
+                                               trained.status().message());
   }
   return trained;
 }
