@@ -1,5 +1,6 @@
 #include "tasks/behaviour/behaviour_cli.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -264,6 +265,13 @@ int RunEvalBehaviour(const std::vector<std::string>& args) {
   flags.AddInt("retention-days", &o.retention_city.days,
                "days of each seed's retention city (0: no retention)");
   flags.AddInt("retention-zones", &o.retention_city.zones, "zones of each retention city");
+  int64_t retention_first_cutoff = o.retention.first_cutoff_day;
+  int64_t retention_test_cutoffs = o.retention.test_cutoffs;
+  flags.AddInt("retention-first-cutoff-day", &retention_first_cutoff,
+               "the first retention cut-off day (the days before it are a burn-in: history "
+               "only)");
+  flags.AddInt("retention-test-cutoffs", &retention_test_cutoffs,
+               "the last retention cut-offs, scored not trained");
   flags.AddInt("threads", &threads, "training threads");
   flags.AddBool("no-torch", &no_torch, "skip the LibTorch model (faster)");
   flags.AddString("work-dir", &work, "where model files are written (default: a new folder)");
@@ -273,6 +281,10 @@ int RunEvalBehaviour(const std::vector<std::string>& args) {
   if (!parsed.ok()) return ReportError(parsed.status(), /*usage=*/true);
   o.seeds = *parsed;
   o.conversion.threads = o.retention.threads = static_cast<int>(threads);
+  o.retention.first_cutoff_day = static_cast<int32_t>(
+      std::clamp<int64_t>(retention_first_cutoff, 0, std::numeric_limits<int32_t>::max()));
+  o.retention.test_cutoffs = static_cast<int32_t>(
+      std::clamp<int64_t>(retention_test_cutoffs, 0, std::numeric_limits<int32_t>::max()));
   if (no_torch) o.conversion.learned = o.retention.learned = {"xgboost"};
   if (work.empty()) {
     StatusOr<std::string> tmp = MakeTempDir("bimride-behaviour");

@@ -85,6 +85,12 @@ void ScoreTable(std::ostringstream& md, const std::vector<SeedEvaluation>& evals
 StatusOr<std::vector<SeedEvaluation>> EvaluateBehaviour(
     const BehaviourEvalOptions& options, const std::function<void(const std::string&)>& progress) {
   if (options.seeds.empty()) return InvalidArgumentError("behaviour eval: no seeds");
+  if (options.retention_city.days > 0) {
+    // A retention design the city cannot hold fails now, not after the first seed's models.
+    RETURN_IF_ERROR(
+        PlanRetentionSplit(static_cast<int32_t>(options.retention_city.days), options.retention)
+            .status());
+  }
   std::vector<SeedEvaluation> out;
   for (uint64_t seed : options.seeds) {
     SeedEvaluation e;

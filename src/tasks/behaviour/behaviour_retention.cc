@@ -109,10 +109,11 @@ Status ForEachActiveRider(const simulator::SimulatedCity& city,
 
 }  // namespace
 
-StatusOr<RetentionRows> BuildRetentionRows(const simulator::SimulatedCity& city,
-                                           const RetentionOptions& o) {
-  const int32_t days = static_cast<int32_t>(city.days.size());
-  if (city.riders.empty()) return InvalidArgumentError("retention: the city has no riders");
+namespace {
+
+// Every cut-off day of a city of `days` days: from the first one, every step, while the label
+// day (cut-off + horizon) is a simulated day.
+StatusOr<std::vector<int32_t>> CutoffDays(int32_t days, const RetentionOptions& o) {
   if (o.horizon_days < 1 || o.cutoff_step_days < 1 || o.first_cutoff_day < 1) {
     return InvalidArgumentError("retention: horizon, cut-off step and first cut-off must be >= 1");
   }
@@ -126,6 +127,39 @@ StatusOr<RetentionRows> BuildRetentionRows(const simulator::SimulatedCity& city,
   for (int32_t c = o.first_cutoff_day; c + o.horizon_days <= days - 1; c += o.cutoff_step_days) {
     cutoffs.push_back(c);
   }
+  return cutoffs;
+}
+
+}  // namespace
+
+StatusOr<RetentionSplit> PlanRetentionSplit(int32_t days, const RetentionOptions& o) {
+  ASSIGN_OR_RETURN(std::vector<int32_t> cutoffs, CutoffDays(days, o));
+  if (o.test_cutoffs < 1 || static_cast<int32_t>(cutoffs.size()) < o.test_cutoffs + 1) {
+    return InvalidArgumentError("retention: " + std::to_string(cutoffs.size()) +
+                                " cut-off days (a city of " + std::to_string(days) +
+                                " days, first cut-off day " + std::to_string(o.first_cutoff_day) +
+                                ") are too few for " + std::to_string(o.test_cutoffs) +
+                                " test cut-offs and training before them");
+  }
+  RetentionSplit split;
+  split.test_cutoffs.assign(cutoffs.end() - o.test_cutoffs, cutoffs.end());
+  for (int32_t c : cutoffs) {
+    if (c + o.horizon_days <= split.test_cutoffs.front()) split.train_cutoffs.push_back(c);
+  }
+  if (split.train_cutoffs.size() < 2) {
+    return InvalidArgumentError(
+        "retention: fewer than two training cut-offs whose label day comes before the first "
+        "test cut-off (day " + std::to_string(split.test_cutoffs.front()) +
+        "); simulate more days");
+  }
+  return split;
+}
+
+StatusOr<RetentionRows> BuildRetentionRows(const simulator::SimulatedCity& city,
+                                           const RetentionOptions& o) {
+  const int32_t days = static_cast<int32_t>(city.days.size());
+  if (city.riders.empty()) return InvalidArgumentError("retention: the city has no riders");
+  ASSIGN_OR_RETURN(const std::vector<int32_t> cutoffs, CutoffDays(days, o));
   RetentionRows rows;
   rows.data.num_features = kRetentionFeatures;
   RETURN_IF_ERROR(ForEachActiveRider(
@@ -160,24 +194,12 @@ StatusOr<RetentionSnapshot> RetentionFeaturesAt(const simulator::SimulatedCity& 
 
 StatusOr<RetentionResult> TrainRetentionModels(const simulator::SimulatedCity& city,
                                                const RetentionOptions& o) {
+  ASSIGN_OR_RETURN(const RetentionSplit split,
+                   PlanRetentionSplit(static_cast<int32_t>(city.days.size()), o));
   ASSIGN_OR_RETURN(RetentionRows rows, BuildRetentionRows(city, o));
-  std::vector<int32_t> cutoffs = rows.cutoff;
-  cutoffs.erase(std::unique(cutoffs.begin(), cutoffs.end()), cutoffs.end());
   RetentionResult r;
-  if (static_cast<int32_t>(cutoffs.size()) < o.test_cutoffs + 1 || o.test_cutoffs < 1) {
-    return InvalidArgumentError("retention: " + std::to_string(cutoffs.size()) +
-                                " cut-off days are too few for " + std::to_string(o.test_cutoffs) +
-                                " test cut-offs and training before them");
-  }
-  r.test_cutoffs.assign(cutoffs.end() - o.test_cutoffs, cutoffs.end());
-  for (int32_t c : cutoffs) {
-    if (c + o.horizon_days <= r.test_cutoffs.front()) r.train_cutoffs.push_back(c);
-  }
-  if (r.train_cutoffs.size() < 2) {
-    return InvalidArgumentError(
-        "retention: fewer than two training cut-offs whose label day comes before the first "
-        "test cut-off (day " + std::to_string(r.test_cutoffs.front()) + "); simulate more days");
-  }
+  r.train_cutoffs = split.train_cutoffs;
+  r.test_cutoffs = split.test_cutoffs;
   const std::vector<int32_t> fit_cutoffs(r.train_cutoffs.begin(), r.train_cutoffs.end() - 1);
   const models::TabularData train_all = Select(rows, r.train_cutoffs);
   const models::TabularData fit = Select(rows, fit_cutoffs);
