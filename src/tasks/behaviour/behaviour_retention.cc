@@ -15,7 +15,6 @@ bool ActiveOn(const simulator::Rider& r, int32_t day) {
 }
 
 struct RetentionState {
-  int32_t quotes = 0, bookings = 0, dear_declines = 0, no_driver = 0;
   int64_t last_quote_us = -1, last_booking_us = -1;
   double recent_surge = 1.0;
 };
@@ -58,47 +57,55 @@ Status ForEachActiveRider(const simulator::SimulatedCity& city,
                                     std::to_string(city.riders.size()));
       }
       RetentionState& s = state[static_cast<size_t>(q.rider_id)];
-      ++s.quotes;
       s.last_quote_us = q.request_time_us;
-      if (q.accepted) {
-        ++s.bookings;
-        s.last_booking_us = q.request_time_us;
-        if (!q.served) ++s.no_driver;
-      }
-      const double reference = ReferenceFare(q.estimated_miles, q.estimated_minutes);
-      if (!q.accepted && reference > 0 && q.quoted_fare >= kDearPriceRatio * reference) {
-        ++s.dear_declines;
-      }
+      if (q.accepted) s.last_booking_us = q.request_time_us;
       s.recent_surge = 0.7 * s.recent_surge + 0.3 * q.surge;
     }
-    // Quotes per rider in the last 7 and 28 days before the cut-off.
-    std::vector<int32_t> last7(city.riders.size() + 1, 0), last28(city.riders.size() + 1, 0);
+    // Per rider over the last 7, 28 and kRetentionWindowDays days before the cut-off: quotes,
+    // and over the long window bookings, dear quotes declined and bookings no driver served.
+    // Windows, not totals since the data began: a total grows with the days of data behind the
+    // cut-off, so a later cut-off's riders would look busier than the same riders earlier.
+    const size_t n = city.riders.size() + 1;
+    std::vector<int32_t> last7(n, 0), last28(n, 0), quotes_w(n, 0), bookings_w(n, 0),
+        dear_w(n, 0), no_driver_w(n, 0);
+    const int64_t from_w = cutoff_us - kRetentionWindowDays * kMicrosPerDay;
     const int64_t from28 = cutoff_us - 28 * kMicrosPerDay, from7 = cutoff_us - 7 * kMicrosPerDay;
     for (size_t i = next_quote; i > 0; --i) {
       const simulator::QuoteRecord& q = city.quotes[i - 1];
-      if (q.request_time_us < from28) break;
-      ++last28[static_cast<size_t>(q.rider_id)];
-      if (q.request_time_us >= from7) ++last7[static_cast<size_t>(q.rider_id)];
+      if (q.request_time_us < from_w) break;
+      const size_t k = static_cast<size_t>(q.rider_id);
+      ++quotes_w[k];
+      if (q.accepted) {
+        ++bookings_w[k];
+        if (!q.served) ++no_driver_w[k];
+      }
+      const double reference = ReferenceFare(q.estimated_miles, q.estimated_minutes);
+      if (!q.accepted && reference > 0 && q.quoted_fare >= kDearPriceRatio * reference) {
+        ++dear_w[k];
+      }
+      if (q.request_time_us >= from28) ++last28[k];
+      if (q.request_time_us >= from7) ++last7[k];
     }
     for (size_t idx = 0; idx < city.riders.size(); ++idx) {
       const simulator::Rider& rider = city.riders[idx];
       if (!ActiveOn(rider, c)) continue;
       const RetentionState& s = state[idx + 1];
+      const size_t k = idx + 1;
       auto days_since = [&](int64_t t) {
         return t < 0 ? 60.0
                      : std::min(60.0, static_cast<double>(cutoff_us - t) /
                                           static_cast<double>(kMicrosPerDay));
       };
       const float row[kRetentionFeatures] = {
-          static_cast<float>(s.quotes),
-          static_cast<float>(s.bookings),
-          static_cast<float>((s.bookings + 1.7) / (s.quotes + 2.0)),
-          static_cast<float>(last7[idx + 1]),
-          static_cast<float>(last28[idx + 1]),
+          static_cast<float>(quotes_w[k]),
+          static_cast<float>(bookings_w[k]),
+          static_cast<float>((bookings_w[k] + 1.7) / (quotes_w[k] + 2.0)),
+          static_cast<float>(last7[k]),
+          static_cast<float>(last28[k]),
           static_cast<float>(days_since(s.last_quote_us)),
           static_cast<float>(days_since(s.last_booking_us)),
-          static_cast<float>(s.dear_declines),
-          static_cast<float>(s.no_driver),
+          static_cast<float>(dear_w[k]),
+          static_cast<float>(no_driver_w[k]),
           static_cast<float>(std::min(365, c - rider.signup_day)),
           static_cast<float>(s.recent_surge)};
       row_fn(c, idx, row);
