@@ -323,6 +323,11 @@ int RunEvalBehaviour(const std::vector<std::string>& args) {
               c.learned_beat_baselines ? "yes" : "no", c.worst_learned_ece,
               static_cast<long long>(c.causal_covered), static_cast<long long>(c.causal_cells),
               static_cast<long long>(c.naive_covered), static_cast<long long>(c.naive_cells));
+  if (!c.worst_retention_model.empty()) {
+    std::printf("retention: learned beat baselines: %s; worst ECE %.4f (%s)\n",
+                c.retention_learned_beat_baselines ? "yes" : "no", c.worst_retention_ece,
+                c.worst_retention_model.c_str());
+  }
   return kExitOk;
 }
 
