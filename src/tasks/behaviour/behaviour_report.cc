@@ -223,14 +223,14 @@ std::string RenderBehaviourReport(const BehaviourEvalOptions& o,
       md << "no learned model ✘ |\n";  // nothing measured passes nothing
     } else {
       md << Fmt("%.4f", c.worst_retention_ece) << (c.worst_retention_ece <= 0.02 ? " ✔" : " ✘")
-       << " (" << c.worst_retention_model << "; 95% bootstrap interval ["
-       << Fmt("%.4f", u.ci_low) << ", " << Fmt("%.4f", u.ci_high)
-       << "]; a perfectly calibrated model with these predictions would show "
-       << Fmt("%.4f", u.noise_floor) << " on average) |\n"
-       << "| retention: worst ECE of the isotonic-calibrated variants (not published, not the "
-          "check) | "
-       << Fmt("%.4f", c.worst_calibrated_retention_ece) << " ("
-       << c.worst_calibrated_retention_model << ") |\n";
+         << " (" << c.worst_retention_model << "; 95% bootstrap interval [" << Fmt("%.4f", u.ci_low)
+         << ", " << Fmt("%.4f", u.ci_high)
+         << "]; a perfectly calibrated model with these predictions would show "
+         << Fmt("%.4f", u.noise_floor) << " on average) |\n"
+         << "| retention: worst ECE of the isotonic-calibrated variants (not published, not the "
+            "check) | "
+         << Fmt("%.4f", c.worst_calibrated_retention_ece) << " ("
+         << c.worst_calibrated_retention_model << ") |\n";
     }
   }
   md
@@ -291,8 +291,9 @@ std::string RenderBehaviourReport(const BehaviourEvalOptions& o,
        << o.retention.first_cutoff_day
        << ") are a burn-in, history only: the simulated city's rider population has no history "
           "before its day 0 and its mix settles over its first months (the quickest to churn "
-          "leave first). Training cut-off days " << train_cutoffs
-       << " (the last one early-stops the learned models), test cut-off days " << test_cutoffs
+          "leave first). Training cut-off days "
+       << train_cutoffs << " (the last one early-stops the learned models), test cut-off days "
+       << test_cutoffs
        << ": every training label is observed by the first test cut-off. Features: quotes, "
           "bookings and booking rate over the last 56 days, quotes in the last 7 and 28 days, "
           "days since the last quote and booking, dear quotes declined and bookings no driver "

@@ -66,8 +66,8 @@ Status ForEachActiveRider(const simulator::SimulatedCity& city,
     // Windows, not totals since the data began: a total grows with the days of data behind the
     // cut-off, so a later cut-off's riders would look busier than the same riders earlier.
     const size_t n = city.riders.size() + 1;
-    std::vector<int32_t> last7(n, 0), last28(n, 0), quotes_w(n, 0), bookings_w(n, 0),
-        dear_w(n, 0), no_driver_w(n, 0);
+    std::vector<int32_t> last7(n, 0), last28(n, 0), quotes_w(n, 0), bookings_w(n, 0), dear_w(n, 0),
+        no_driver_w(n, 0);
     const int64_t from_w = cutoff_us - kRetentionWindowDays * kMicrosPerDay;
     const int64_t from28 = cutoff_us - 28 * kMicrosPerDay, from7 = cutoff_us - 7 * kMicrosPerDay;
     for (size_t i = next_quote; i > 0; --i) {
@@ -156,8 +156,8 @@ StatusOr<RetentionSplit> PlanRetentionSplit(int32_t days, const RetentionOptions
   if (split.train_cutoffs.size() < 2) {
     return InvalidArgumentError(
         "retention: fewer than two training cut-offs whose label day comes before the first "
-        "test cut-off (day " + std::to_string(split.test_cutoffs.front()) +
-        "); simulate more days");
+        "test cut-off (day " +
+        std::to_string(split.test_cutoffs.front()) + "); simulate more days");
   }
   return split;
 }

@@ -246,8 +246,9 @@ TEST(RetentionFeaturesFileTest, RoundTripsAndRefusesBadLines) {
   EXPECT_EQ(old->rows.at(5)[0], 10.0f);
   auto as_v2 = RetentionFeaturesFromCsv(v1, "old.csv");
   ASSERT_FALSE(as_v2.ok());
-  EXPECT_NE(as_v2.status().message().find("old.csv: line 2: header must be 'rider_id,quotes_last_56d"),
-            std::string::npos)
+  EXPECT_NE(
+      as_v2.status().message().find("old.csv: line 2: header must be 'rider_id,quotes_last_56d"),
+      std::string::npos)
       << as_v2.status().ToString();
   EXPECT_FALSE(RetentionFeaturesFromCsv(csv, "r.csv", 1).ok());
   auto unknown = RetentionFeaturesFromCsv(csv, "r.csv", 3);
