@@ -67,6 +67,13 @@ check "train a city too short to split" 1 "$BIN" train behaviour --city "$WORK/c
 expect_err "says why" "cannot split"
 check "eval bad seeds" 2 "$BIN" eval behaviour --seeds 1,x
 expect_err "names the seed" "'x'"
+# A retention design the retention city cannot hold is refused before any city is simulated.
+check "eval retention design too long" 1 "$BIN" eval behaviour --seeds 3 --days 14 --zones 10 \
+  --no-torch --retention-days 200 --threads 1 --work-dir "$WORK/eval2"
+expect_err "names the days and cut-offs" "a city of 200 days, first cut-off day 154"
+if grep -q "quotes in" "$WORK/err"; then
+  fails=$((fails+1)); echo "FAIL eval simulated a city before refusing the retention design"
+else passes=$((passes+1)); fi
 check "simulate bad price test" 1 "$BIN" simulate --days 2 --zones 5 --price-test 1.5 \
   --out "$WORK/bad.csv"
 expect_err "names the field" "price test fraction"

@@ -53,10 +53,13 @@ struct RiderHistory {
 };
 // Retention features (behaviour_retention.h builds them; the serving spec reads them back).
 inline constexpr int kRetentionFeatures = 11;
+// The counts (quotes, bookings, dear declines, no driver) and the booking rate are over the last
+// kRetentionWindowDays days before the cut-off.
+inline constexpr int kRetentionWindowDays = 56;
 inline constexpr std::array<const char*, kRetentionFeatures> kRetentionFeatureNames = {
-    "quotes",           "bookings",          "booking_rate",      "quotes_last_7d",
-    "quotes_last_28d",  "days_since_quote",  "days_since_booking", "dear_declines",
-    "no_driver",        "tenure_days",       "recent_surge"};
+    "quotes_last_56d", "bookings_last_56d", "booking_rate_56d",   "quotes_last_7d",
+    "quotes_last_28d", "days_since_quote",  "days_since_booking", "dear_declines_56d",
+    "no_driver_56d",   "tenure_days",       "recent_surge"};
 
 inline constexpr double kDearPriceRatio = 1.3;
 

@@ -44,7 +44,7 @@ StatusOr<std::string> WriteConversionModelFolder(const ConversionResult& result,
 // `result` (trained by TrainRetentionModels), with retention_features.csv (the riders' features
 // at `snapshot`, behaviour_serving.h) and manifest.json: task "behaviour"; inputs[0] "features"
 // [-1, 11] (kRetentionFeatureNames) and the raw field rider_id that the feature spec
-// behaviour_retention@1 looks up; output "retained" [-1, 1] = P(rider still active
+// behaviour_retention@2 looks up; output "retained" [-1, 1] = P(rider still active
 // `horizon_days` later); serving_method=classify; the cut-offs and the test metrics. Returns the
 // folder. InvalidArgument when that kind was not trained.
 StatusOr<std::string> WriteRetentionModelFolder(const RetentionResult& result,

@@ -42,9 +42,13 @@ struct SeedEvaluation {
 struct BehaviourChecks {
   bool learned_beat_baselines = true;  // every learned model, every seed: AUC and log-loss
   bool retention_learned_beat_baselines = true;
-  double worst_retention_ece = 0;  // the raw learned models
-  // The isotonic-calibrated learned models ("<kind>+isotonic"): the worst equal-width ECE, and
-  // that model's bootstrap interval and noise floor.
+  // Retention's calibration check: the worst equal-width ECE of the learned models as trained
+  // (the models `train behaviour --target retention` publishes), with that model's bootstrap
+  // interval and noise floor and "<model>, seed <n>".
+  double worst_retention_ece = 0;
+  EceUncertainty worst_retention_uncertainty;
+  std::string worst_retention_model;
+  // The same for their isotonic-calibrated variants ("<kind>+isotonic"; reported, not checked).
   double worst_calibrated_retention_ece = 0;
   EceUncertainty worst_calibrated_retention_uncertainty;
   std::string worst_calibrated_retention_model;

@@ -15,7 +15,6 @@ bool ActiveOn(const simulator::Rider& r, int32_t day) {
 }
 
 struct RetentionState {
-  int32_t quotes = 0, bookings = 0, dear_declines = 0, no_driver = 0;
   int64_t last_quote_us = -1, last_booking_us = -1;
   double recent_surge = 1.0;
 };
@@ -58,47 +57,55 @@ Status ForEachActiveRider(const simulator::SimulatedCity& city,
                                     std::to_string(city.riders.size()));
       }
       RetentionState& s = state[static_cast<size_t>(q.rider_id)];
-      ++s.quotes;
       s.last_quote_us = q.request_time_us;
-      if (q.accepted) {
-        ++s.bookings;
-        s.last_booking_us = q.request_time_us;
-        if (!q.served) ++s.no_driver;
-      }
-      const double reference = ReferenceFare(q.estimated_miles, q.estimated_minutes);
-      if (!q.accepted && reference > 0 && q.quoted_fare >= kDearPriceRatio * reference) {
-        ++s.dear_declines;
-      }
+      if (q.accepted) s.last_booking_us = q.request_time_us;
       s.recent_surge = 0.7 * s.recent_surge + 0.3 * q.surge;
     }
-    // Quotes per rider in the last 7 and 28 days before the cut-off.
-    std::vector<int32_t> last7(city.riders.size() + 1, 0), last28(city.riders.size() + 1, 0);
+    // Per rider over the last 7, 28 and kRetentionWindowDays days before the cut-off: quotes,
+    // and over the long window bookings, dear quotes declined and bookings no driver served.
+    // Windows, not totals since the data began: a total grows with the days of data behind the
+    // cut-off, so a later cut-off's riders would look busier than the same riders earlier.
+    const size_t n = city.riders.size() + 1;
+    std::vector<int32_t> last7(n, 0), last28(n, 0), quotes_w(n, 0), bookings_w(n, 0), dear_w(n, 0),
+        no_driver_w(n, 0);
+    const int64_t from_w = cutoff_us - kRetentionWindowDays * kMicrosPerDay;
     const int64_t from28 = cutoff_us - 28 * kMicrosPerDay, from7 = cutoff_us - 7 * kMicrosPerDay;
     for (size_t i = next_quote; i > 0; --i) {
       const simulator::QuoteRecord& q = city.quotes[i - 1];
-      if (q.request_time_us < from28) break;
-      ++last28[static_cast<size_t>(q.rider_id)];
-      if (q.request_time_us >= from7) ++last7[static_cast<size_t>(q.rider_id)];
+      if (q.request_time_us < from_w) break;
+      const size_t k = static_cast<size_t>(q.rider_id);
+      ++quotes_w[k];
+      if (q.accepted) {
+        ++bookings_w[k];
+        if (!q.served) ++no_driver_w[k];
+      }
+      const double reference = ReferenceFare(q.estimated_miles, q.estimated_minutes);
+      if (!q.accepted && reference > 0 && q.quoted_fare >= kDearPriceRatio * reference) {
+        ++dear_w[k];
+      }
+      if (q.request_time_us >= from28) ++last28[k];
+      if (q.request_time_us >= from7) ++last7[k];
     }
     for (size_t idx = 0; idx < city.riders.size(); ++idx) {
       const simulator::Rider& rider = city.riders[idx];
       if (!ActiveOn(rider, c)) continue;
       const RetentionState& s = state[idx + 1];
+      const size_t k = idx + 1;
       auto days_since = [&](int64_t t) {
         return t < 0 ? 60.0
                      : std::min(60.0, static_cast<double>(cutoff_us - t) /
                                           static_cast<double>(kMicrosPerDay));
       };
       const float row[kRetentionFeatures] = {
-          static_cast<float>(s.quotes),
-          static_cast<float>(s.bookings),
-          static_cast<float>((s.bookings + 1.7) / (s.quotes + 2.0)),
-          static_cast<float>(last7[idx + 1]),
-          static_cast<float>(last28[idx + 1]),
+          static_cast<float>(quotes_w[k]),
+          static_cast<float>(bookings_w[k]),
+          static_cast<float>((bookings_w[k] + 1.7) / (quotes_w[k] + 2.0)),
+          static_cast<float>(last7[k]),
+          static_cast<float>(last28[k]),
           static_cast<float>(days_since(s.last_quote_us)),
           static_cast<float>(days_since(s.last_booking_us)),
-          static_cast<float>(s.dear_declines),
-          static_cast<float>(s.no_driver),
+          static_cast<float>(dear_w[k]),
+          static_cast<float>(no_driver_w[k]),
           static_cast<float>(std::min(365, c - rider.signup_day)),
           static_cast<float>(s.recent_surge)};
       row_fn(c, idx, row);
@@ -109,10 +116,11 @@ Status ForEachActiveRider(const simulator::SimulatedCity& city,
 
 }  // namespace
 
-StatusOr<RetentionRows> BuildRetentionRows(const simulator::SimulatedCity& city,
-                                           const RetentionOptions& o) {
-  const int32_t days = static_cast<int32_t>(city.days.size());
-  if (city.riders.empty()) return InvalidArgumentError("retention: the city has no riders");
+namespace {
+
+// Every cut-off day of a city of `days` days: from the first one, every step, while the label
+// day (cut-off + horizon) is a simulated day.
+StatusOr<std::vector<int32_t>> CutoffDays(int32_t days, const RetentionOptions& o) {
   if (o.horizon_days < 1 || o.cutoff_step_days < 1 || o.first_cutoff_day < 1) {
     return InvalidArgumentError("retention: horizon, cut-off step and first cut-off must be >= 1");
   }
@@ -126,6 +134,39 @@ StatusOr<RetentionRows> BuildRetentionRows(const simulator::SimulatedCity& city,
   for (int32_t c = o.first_cutoff_day; c + o.horizon_days <= days - 1; c += o.cutoff_step_days) {
     cutoffs.push_back(c);
   }
+  return cutoffs;
+}
+
+}  // namespace
+
+StatusOr<RetentionSplit> PlanRetentionSplit(int32_t days, const RetentionOptions& o) {
+  ASSIGN_OR_RETURN(std::vector<int32_t> cutoffs, CutoffDays(days, o));
+  if (o.test_cutoffs < 1 || static_cast<int32_t>(cutoffs.size()) < o.test_cutoffs + 1) {
+    return InvalidArgumentError("retention: " + std::to_string(cutoffs.size()) +
+                                " cut-off days (a city of " + std::to_string(days) +
+                                " days, first cut-off day " + std::to_string(o.first_cutoff_day) +
+                                ") are too few for " + std::to_string(o.test_cutoffs) +
+                                " test cut-offs and training before them");
+  }
+  RetentionSplit split;
+  split.test_cutoffs.assign(cutoffs.end() - o.test_cutoffs, cutoffs.end());
+  for (int32_t c : cutoffs) {
+    if (c + o.horizon_days <= split.test_cutoffs.front()) split.train_cutoffs.push_back(c);
+  }
+  if (split.train_cutoffs.size() < 2) {
+    return InvalidArgumentError(
+        "retention: fewer than two training cut-offs whose label day comes before the first "
+        "test cut-off (day " +
+        std::to_string(split.test_cutoffs.front()) + "); simulate more days");
+  }
+  return split;
+}
+
+StatusOr<RetentionRows> BuildRetentionRows(const simulator::SimulatedCity& city,
+                                           const RetentionOptions& o) {
+  const int32_t days = static_cast<int32_t>(city.days.size());
+  if (city.riders.empty()) return InvalidArgumentError("retention: the city has no riders");
+  ASSIGN_OR_RETURN(const std::vector<int32_t> cutoffs, CutoffDays(days, o));
   RetentionRows rows;
   rows.data.num_features = kRetentionFeatures;
   RETURN_IF_ERROR(ForEachActiveRider(
@@ -160,24 +201,12 @@ StatusOr<RetentionSnapshot> RetentionFeaturesAt(const simulator::SimulatedCity& 
 
 StatusOr<RetentionResult> TrainRetentionModels(const simulator::SimulatedCity& city,
                                                const RetentionOptions& o) {
+  ASSIGN_OR_RETURN(const RetentionSplit split,
+                   PlanRetentionSplit(static_cast<int32_t>(city.days.size()), o));
   ASSIGN_OR_RETURN(RetentionRows rows, BuildRetentionRows(city, o));
-  std::vector<int32_t> cutoffs = rows.cutoff;
-  cutoffs.erase(std::unique(cutoffs.begin(), cutoffs.end()), cutoffs.end());
   RetentionResult r;
-  if (static_cast<int32_t>(cutoffs.size()) < o.test_cutoffs + 1 || o.test_cutoffs < 1) {
-    return InvalidArgumentError("retention: " + std::to_string(cutoffs.size()) +
-                                " cut-off days are too few for " + std::to_string(o.test_cutoffs) +
-                                " test cut-offs and training before them");
-  }
-  r.test_cutoffs.assign(cutoffs.end() - o.test_cutoffs, cutoffs.end());
-  for (int32_t c : cutoffs) {
-    if (c + o.horizon_days <= r.test_cutoffs.front()) r.train_cutoffs.push_back(c);
-  }
-  if (r.train_cutoffs.size() < 2) {
-    return InvalidArgumentError(
-        "retention: fewer than two training cut-offs whose label day comes before the first "
-        "test cut-off (day " + std::to_string(r.test_cutoffs.front()) + "); simulate more days");
-  }
+  r.train_cutoffs = split.train_cutoffs;
+  r.test_cutoffs = split.test_cutoffs;
   const std::vector<int32_t> fit_cutoffs(r.train_cutoffs.begin(), r.train_cutoffs.end() - 1);
   const models::TabularData train_all = Select(rows, r.train_cutoffs);
   const models::TabularData fit = Select(rows, fit_cutoffs);

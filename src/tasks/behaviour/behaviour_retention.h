@@ -51,6 +51,17 @@ struct RetentionRows {
   std::vector<int32_t> cutoff;  // cut-off day per row
 };
 
+// The time split of a city of `days` days: cut-offs from first_cutoff_day every
+// cutoff_step_days while cut-off + horizon is a simulated day; the last `test_cutoffs` test; the
+// earlier ones whose label day is not after the first test cut-off train (the last of them
+// validates: early stopping and the calibration). InvalidArgument, naming the days and
+// cut-offs, when the options are out of range or the city is too short for it (fewer than two
+// training cut-offs). Needs no data: callers check a design before simulating.
+struct RetentionSplit {
+  std::vector<int32_t> train_cutoffs, test_cutoffs;
+};
+StatusOr<RetentionSplit> PlanRetentionSplit(int32_t days, const RetentionOptions& options);
+
 // InvalidArgument when the city is too short for one cut-off and its horizon, or has no riders.
 StatusOr<RetentionRows> BuildRetentionRows(const simulator::SimulatedCity& city,
                                            const RetentionOptions& options);

@@ -84,6 +84,69 @@ TEST(BehaviourRetentionTest, LearnedModelIsScoredOnLaterCutoffsThanItsLabels) {
   EXPECT_NE(r->scores[3].test.log_loss, r->scores[2].test.log_loss);
 }
 
+TEST(BehaviourRetentionTest, SplitPlansTestCutoffsLastAndTrainsOnlyOnLabelsKnownByThen) {
+  RetentionOptions o;  // horizon 28, step 7
+  o.first_cutoff_day = 154;
+  o.test_cutoffs = 12;
+  StatusOr<RetentionSplit> split = PlanRetentionSplit(360, o);
+  ASSERT_TRUE(split.ok()) << split.status().ToString();
+  // Cut-offs 154, 161, …, 329 (329 + 28 = 357 <= 359); the last 12 test.
+  ASSERT_EQ(split->test_cutoffs.size(), 12u);
+  EXPECT_EQ(split->test_cutoffs.front(), 252);
+  EXPECT_EQ(split->test_cutoffs.back(), 329);
+  // Training: from the first cut-off (the days before it are history only) while the label day
+  // is not after day 252.
+  ASSERT_FALSE(split->train_cutoffs.empty());
+  EXPECT_EQ(split->train_cutoffs.front(), 154);
+  EXPECT_EQ(split->train_cutoffs.back(), 224);
+  EXPECT_EQ(split->train_cutoffs.size(), 11u);
+
+  // Too short for the design: the message names the days and the cut-offs.
+  o.test_cutoffs = 30;
+  StatusOr<RetentionSplit> too_many = PlanRetentionSplit(360, o);
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_NE(too_many.status().message().find("360 days"), std::string::npos)
+      << too_many.status().ToString();
+  o.test_cutoffs = 12;
+  EXPECT_FALSE(PlanRetentionSplit(200, o).ok());  // one test cut-off at most, no training
+  o.test_cutoffs = 0;
+  EXPECT_FALSE(PlanRetentionSplit(360, o).ok());
+  o.test_cutoffs = 2;
+  o.first_cutoff_day = 0;
+  EXPECT_FALSE(PlanRetentionSplit(360, o).ok());
+}
+
+TEST(BehaviourRetentionTest, BurnInDaysAreHistoryNotRows) {
+  // A later first cut-off drops the early cut-offs' rows but not the history before it: the
+  // rows of a common cut-off are the same, and equal the served snapshot of that day.
+  const simulator::SimulatedCity city = SmallTestCity(21, 0.0);
+  RetentionOptions early = SmallOptions(), late = SmallOptions();
+  late.first_cutoff_day = 9;  // cut-offs 9, 12
+  StatusOr<RetentionRows> a = BuildRetentionRows(city, early), b = BuildRetentionRows(city, late);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::vector<float> a9, b9;
+  for (int64_t r = 0; r < a->data.rows; ++r) {
+    if (a->cutoff[r] != 9) continue;
+    a9.insert(a9.end(), a->data.features.begin() + r * kRetentionFeatures,
+              a->data.features.begin() + (r + 1) * kRetentionFeatures);
+  }
+  for (int64_t r = 0; r < b->data.rows; ++r) {
+    EXPECT_GE(b->cutoff[r], 9);
+    if (b->cutoff[r] != 9) continue;
+    b9.insert(b9.end(), b->data.features.begin() + r * kRetentionFeatures,
+              b->data.features.begin() + (r + 1) * kRetentionFeatures);
+  }
+  ASSERT_FALSE(b9.empty());
+  EXPECT_EQ(a9, b9);
+  StatusOr<RetentionSnapshot> snap = RetentionFeaturesAt(city, 9);
+  ASSERT_TRUE(snap.ok());
+  EXPECT_EQ(snap->features, b9);
+  // Quotes from before the first cut-off are counted (feature 0: quotes so far).
+  double quotes = 0;
+  for (size_t i = 0; i < b9.size(); i += kRetentionFeatures) quotes += b9[i];
+  EXPECT_GT(quotes, 0);
+}
+
 TEST(BehaviourRetentionTest, ACityTooShortIsRefused) {
   const simulator::SimulatedCity city = SmallTestCity(7, 0.0);
   StatusOr<RetentionRows> rows = BuildRetentionRows(city, RetentionOptions{});

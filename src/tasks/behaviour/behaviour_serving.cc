@@ -196,9 +196,9 @@ std::vector<std::string> RetentionRawFields() { return {"rider_id"}; }
 
 namespace {
 
-std::string RetentionHeader() {
+std::string RetentionHeader(const std::array<const char*, kRetentionFeatures>& names) {
   std::string h = "rider_id";
-  for (const char* n : kRetentionFeatureNames) h += std::string(",") + n;
+  for (const char* n : names) h += std::string(",") + n;
   return h;
 }
 
@@ -206,7 +206,8 @@ std::string RetentionHeader() {
 
 std::string RetentionFeaturesToCsv(int64_t snapshot_us, const std::vector<int64_t>& rider_id,
                                    const std::vector<float>& features) {
-  std::string out = "# snapshot " + FormatCivil(snapshot_us) + "\n" + RetentionHeader() + "\n";
+  std::string out = "# snapshot " + FormatCivil(snapshot_us) + "\n" +
+                    RetentionHeader(kRetentionFeatureNames) + "\n";
   char cell[64];
   for (size_t r = 0; r < rider_id.size(); ++r) {
     out += std::to_string(rider_id[r]);
@@ -220,7 +221,13 @@ std::string RetentionFeaturesToCsv(int64_t snapshot_us, const std::vector<int64_
 }
 
 StatusOr<RetentionFeatureTable> RetentionFeaturesFromCsv(const std::string& text,
-                                                         const std::string& source) {
+                                                         const std::string& source,
+                                                         int64_t spec_version) {
+  if (spec_version != 1 && spec_version != 2) {
+    return InvalidArgumentError(source + ": " + kRetentionFeatureSpecName + " version " +
+                                std::to_string(spec_version) + " is not known (want 1 or 2)");
+  }
+  const auto& names = spec_version == 1 ? kRetentionFeatureNamesV1 : kRetentionFeatureNames;
   std::stringstream in(text);
   std::string line;
   RetentionFeatureTable t;
@@ -231,7 +238,7 @@ StatusOr<RetentionFeatureTable> RetentionFeaturesFromCsv(const std::string& text
   StatusOr<int64_t> when = ParseCivil(line.substr(prefix.size()));
   if (!when.ok()) return InvalidArgumentError(source + ": line 1: " + when.status().message());
   t.snapshot_us = *when;
-  const std::string header = RetentionHeader();
+  const std::string header = RetentionHeader(names);
   if (!std::getline(in, line) || line != header) {
     return InvalidArgumentError(source + ": line 2: header must be '" + header + "'");
   }
@@ -253,7 +260,7 @@ StatusOr<RetentionFeatureTable> RetentionFeaturesFromCsv(const std::string& text
     for (int k = 0; k < kRetentionFeatures; ++k) {
       double v = 0;
       if (!ParseNumber(f[k + 1], &v) || v < 0) {
-        return bad(std::string(kRetentionFeatureNames[k]) + " must be a number >= 0");
+        return bad(std::string(names[k]) + " must be a number >= 0");
       }
       row[k] = static_cast<float>(v);
     }
@@ -265,7 +272,8 @@ StatusOr<RetentionFeatureTable> RetentionFeaturesFromCsv(const std::string& text
 StatusOr<FeatureAdapter> MakeRetentionFeatureAdapter(const FeatureAdapterContext& context) {
   const std::string path = context.version_dir + "/" + kRetentionFeaturesFile;
   ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  ASSIGN_OR_RETURN(RetentionFeatureTable table, RetentionFeaturesFromCsv(text, path));
+  ASSIGN_OR_RETURN(RetentionFeatureTable table,
+                   RetentionFeaturesFromCsv(text, path, context.feature_spec_version));
   auto state = std::make_shared<const RetentionFeatureTable>(std::move(table));
   return FeatureAdapter([state](const RawBatch& batch,
                                 int num_features) -> StatusOr<std::vector<float>> {

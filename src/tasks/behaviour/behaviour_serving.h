@@ -18,6 +18,7 @@
 // Thread safety: the adapter is immutable and safe from many threads.
 #pragma once
 
+#include <array>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -57,8 +58,15 @@ StatusOr<serving::FeatureAdapter> MakeConversionFeatureAdapter(
 // spec's rider histories are.
 // retention_features.csv: rider_id,<kRetentionFeatureNames…>; a first line
 // "# snapshot YYYY-MM-DD HH:MM:SS" says when.
+// Version 2: the counts and the booking rate are over the last kRetentionWindowDays days
+// (kRetentionFeatureNames). Version 1 (totals since the data began) files are still read, with
+// their own header (kRetentionFeatureNamesV1), so a version published before keeps serving.
 inline constexpr char kRetentionFeatureSpecName[] = "behaviour_retention";
-inline constexpr int kRetentionFeatureSpecVersion = 1;
+inline constexpr int kRetentionFeatureSpecVersion = 2;
+inline constexpr std::array<const char*, kRetentionFeatures> kRetentionFeatureNamesV1 = {
+    "quotes",          "bookings",         "booking_rate",       "quotes_last_7d",
+    "quotes_last_28d", "days_since_quote", "days_since_booking", "dear_declines",
+    "no_driver",       "tenure_days",      "recent_surge"};
 inline constexpr char kRetentionFeaturesFile[] = "retention_features.csv";
 std::vector<std::string> RetentionRawFields();  // {"rider_id"}
 
@@ -69,9 +77,11 @@ struct RetentionFeatureTable {
 // `features` holds rider_id.size() rows of kRetentionFeatures values.
 std::string RetentionFeaturesToCsv(int64_t snapshot_us, const std::vector<int64_t>& rider_id,
                                    const std::vector<float>& features);
-// InvalidArgument naming `source` and the line on a bad snapshot line, header or value.
-StatusOr<RetentionFeatureTable> RetentionFeaturesFromCsv(const std::string& text,
-                                                         const std::string& source);
+// InvalidArgument naming `source` and the line on a bad snapshot line, header (that of
+// `spec_version`) or value; naming the version when it is neither 1 nor 2.
+StatusOr<RetentionFeatureTable> RetentionFeaturesFromCsv(
+    const std::string& text, const std::string& source,
+    int64_t spec_version = kRetentionFeatureSpecVersion);
 
 StatusOr<serving::FeatureAdapter> MakeRetentionFeatureAdapter(
     const serving::FeatureAdapterContext& context);

@@ -236,6 +236,24 @@ TEST(RetentionFeaturesFileTest, RoundTripsAndRefusesBadLines) {
   auto short_line = RetentionFeaturesFromCsv(head + "1,2,3\n", "r.csv");
   ASSERT_FALSE(short_line.ok());
   EXPECT_NE(short_line.status().message().find("want 12 fields"), std::string::npos);
+
+  // A version-1 file (totals since the data began, its own header) is read as version 1 only.
+  std::string v1 = "# snapshot 2024-05-02 00:00:00\nrider_id";
+  for (const char* n : kRetentionFeatureNamesV1) v1 += std::string(",") + n;
+  v1 += "\n5,10,8,0.8,2,6,1.5,3,1,0,200,1.2\n";
+  auto old = RetentionFeaturesFromCsv(v1, "old.csv", 1);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->rows.at(5)[0], 10.0f);
+  auto as_v2 = RetentionFeaturesFromCsv(v1, "old.csv");
+  ASSERT_FALSE(as_v2.ok());
+  EXPECT_NE(
+      as_v2.status().message().find("old.csv: line 2: header must be 'rider_id,quotes_last_56d"),
+      std::string::npos)
+      << as_v2.status().ToString();
+  EXPECT_FALSE(RetentionFeaturesFromCsv(csv, "r.csv", 1).ok());
+  auto unknown = RetentionFeaturesFromCsv(csv, "r.csv", 3);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("version 3 is not known"), std::string::npos);
 }
 
 // A retention model trained on a short city (cut-offs every 3 days, horizon 7), published with
