@@ -5,7 +5,7 @@
 #include <type_traits>
 
 #include "common/version.h"
-#include "serving/grpc/proto_tensors.h"
+#include "serving/request_tensors.h"
 
 namespace bimride::serving::grpc {
 namespace {
@@ -272,19 +272,8 @@ Status RenderModelInferResponse(const PredictResult& result, const KserveGrpcReq
                                 inference::ModelInferResponse* response) {
   const std::vector<std::string>& names = result.output_names();
   const size_t outs = names.size();
-  std::vector<size_t> chosen;
-  if (request.requested_outputs.empty()) {
-    for (size_t o = 0; o < outs; ++o) chosen.push_back(o);
-  } else {
-    for (const std::string& want : request.requested_outputs) {
-      size_t o = 0;
-      while (o < outs && names[o] != want) ++o;
-      if (o == outs) {
-        return NotFoundError("model '" + result.model() + "' has no output '" + want + "'");
-      }
-      chosen.push_back(o);
-    }
-  }
+  ASSIGN_OR_RETURN(const std::vector<size_t> chosen,
+                   ChooseOutputs(names, request.requested_outputs, result.model()));
   response->set_model_name(result.model());
   response->set_model_version(std::to_string(result.version()));
   response->set_id(request.id);

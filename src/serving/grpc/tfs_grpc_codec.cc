@@ -4,7 +4,7 @@
 #include <cstring>
 #include <limits>
 
-#include "serving/grpc/proto_tensors.h"
+#include "serving/request_tensors.h"
 
 namespace bimride::serving::grpc {
 namespace {
@@ -213,27 +213,15 @@ Status RenderPredictResponse(const PredictResult& result, const TfsGrpcRequest& 
                              tensorflow::serving::PredictResponse* response) {
   const std::vector<std::string>& names = result.output_names();
   const size_t outs = names.size();
-  std::vector<size_t> chosen;
-  if (request.output_filter.empty()) {
-    for (size_t o = 0; o < outs; ++o) chosen.push_back(o);
-  } else {
-    for (const std::string& want : request.output_filter) {
-      size_t o = 0;
-      while (o < outs && names[o] != want) ++o;
-      if (o == outs) {
-        return InvalidArgumentError("output_filter: model '" + result.model() +
-                                    "' has no output '" + want + "'");
-      }
-      chosen.push_back(o);
-    }
-  }
+  auto chosen = ChooseOutputs(names, request.output_filter, result.model());
+  if (!chosen.ok()) return InvalidArgumentError("output_filter: " + chosen.status().message());
   auto* spec = response->mutable_model_spec();
   spec->set_name(result.model());
   spec->mutable_version()->set_value(result.version());
   spec->set_signature_name(request.signature_name.empty() ? "serving_default"
                                                           : request.signature_name);
   auto* outputs = response->mutable_outputs();
-  for (size_t o : chosen) {
+  for (size_t o : *chosen) {
     TensorProto& t = (*outputs)[names[o]];
     t.set_dtype(tensorflow::DT_FLOAT);
     t.mutable_tensor_shape()->add_dim()->set_size(result.rows);

@@ -6,7 +6,7 @@
 //     model_spec.version_label a label; neither: the default route ("stable", else latest).
 //   - inputs: one numeric tensor of rank >= 2 is the feature tensor [N, W]; otherwise each
 //     input is a raw field of shape [N] or [N, 1] (DT_STRING for strings), as
-//     serving/grpc/proto_tensors.h says. dtypes DT_FLOAT, DT_DOUBLE, DT_INT8/16/32/64,
+//     serving/request_tensors.h says. dtypes DT_FLOAT, DT_DOUBLE, DT_INT8/16/32/64,
 //     DT_UINT8/16/32/64, DT_STRING; values in the dtype's *_val field (exactly prod(shape) of
 //     them; a value in another field is a dtype mismatch) or in tensor_content (little-endian,
 //     exactly prod(shape) × the element size). DT_BOOL and DT_HALF/DT_BFLOAT16 are refused.

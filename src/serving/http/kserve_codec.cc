@@ -198,43 +198,24 @@ StatusOr<KserveInferRequest> ParseKserveInferRequest(std::string_view body, int6
     }
     tensors.push_back(std::move(t));
   }
-  ModelInput& in = req.input;
-  const ParsedTensor& t0 = tensors[0];
-  if (tensors.size() == 1 && t0.kind != Kind::kBytes &&
-      (t0.shape.size() >= 2 || t0.name == "features")) {
-    // The feature tensor: [N, W…] → N rows of prod(W…) values.
-    in.tensor_name = t0.name;
-    in.rows = t0.shape[0];
-    if (in.rows == 0) return InvalidArgumentError("input '" + t0.name + "': has no rows");
-    in.width = static_cast<int64_t>(t0.leaves.size()) / in.rows;
-    in.values.reserve(t0.leaves.size());
-    for (const json* leaf : t0.leaves) in.values.push_back(ToFloat(leaf->get<double>()));
-    return req;
+  // The same assembly as the gRPC codecs (serving/request_tensors.h).
+  std::vector<DecodedTensor> decoded;
+  decoded.reserve(tensors.size());
+  for (ParsedTensor& t : tensors) {
+    DecodedTensor d;
+    d.name = std::move(t.name);
+    d.is_bytes = t.kind == Kind::kBytes;
+    d.shape = std::move(t.shape);
+    if (d.is_bytes) {
+      d.strings.reserve(t.leaves.size());
+      for (const json* leaf : t.leaves) d.strings.push_back(leaf->get<std::string>());
+    } else {
+      d.numbers.reserve(t.leaves.size());
+      for (const json* leaf : t.leaves) d.numbers.push_back(leaf->get<double>());
+    }
+    decoded.push_back(std::move(d));
   }
-  // Raw fields: one tensor per field, shape [N] or [N, 1].
-  for (const ParsedTensor& t : tensors) {
-    if (t.shape.size() > 2 || (t.shape.size() == 2 && t.shape[1] != 1)) {
-      return InvalidArgumentError("input '" + t.name + "': raw fields have shape [N] or [N, 1]");
-    }
-    if (t.shape[0] != t0.shape[0]) {
-      return InvalidArgumentError("input '" + t.name + "': has " + std::to_string(t.shape[0]) +
-                                  " rows; input '" + t0.name + "' has " +
-                                  std::to_string(t0.shape[0]));
-    }
-    RawColumn c{t.name, {}};
-    c.values.reserve(t.leaves.size());
-    for (const json* leaf : t.leaves) {
-      if (t.kind == Kind::kBytes) {
-        c.values.emplace_back(leaf->get<std::string>());
-      } else {
-        c.values.emplace_back(leaf->get<double>());
-      }
-    }
-    in.raw.columns.push_back(std::move(c));
-  }
-  in.rows = t0.shape[0];
-  in.raw.rows = in.rows;
-  if (in.rows == 0) return InvalidArgumentError("inputs have no rows");
+  ASSIGN_OR_RETURN(req.input, AssembleModelInput(std::move(decoded)));
   return req;
 }
 
@@ -242,19 +223,8 @@ StatusOr<std::string> RenderKserveInferResponse(const PredictResult& result,
                                                 const KserveInferRequest& request) {
   const std::vector<std::string>& names = result.output_names();
   const size_t outs = names.size();
-  std::vector<size_t> chosen;
-  if (request.requested_outputs.empty()) {
-    for (size_t o = 0; o < outs; ++o) chosen.push_back(o);
-  } else {
-    for (const std::string& want : request.requested_outputs) {
-      size_t o = 0;
-      while (o < outs && names[o] != want) ++o;
-      if (o == outs) {
-        return NotFoundError("model '" + result.model() + "' has no output '" + want + "'");
-      }
-      chosen.push_back(o);
-    }
-  }
+  ASSIGN_OR_RETURN(const std::vector<size_t> chosen,
+                   ChooseOutputs(names, request.requested_outputs, result.model()));
   std::string out;
   out.reserve(96 + result.values.size() * 12);
   out += "{\"model_name\": ";

@@ -6,13 +6,6 @@ namespace bimride::serving::http {
 
 using nlohmann::json;
 
-float ToFloat(double d) {
-  constexpr double kMax = 3.4028234663852886e38;
-  if (d > kMax) return std::numeric_limits<float>::infinity();
-  if (d < -kMax) return -std::numeric_limits<float>::infinity();
-  return static_cast<float>(d);
-}
-
 Status FlattenNumbers(const json& v, const std::string& what, std::vector<float>* out,
                       int depth) {
   if (v.is_number()) {

@@ -10,11 +10,9 @@
 
 #include "common/status.h"
 #include "serving/feature_adapter.h"
+#include "serving/request_tensors.h"  // ToFloat
 
 namespace bimride::serving::http {
-
-// double → float without undefined behaviour: beyond float range becomes ±Inf (rejected later).
-float ToFloat(double d);
 
 // Appends every number in `v` (a number or arbitrarily nested arrays of numbers) to `out`.
 // InvalidArgument naming `what` for strings, objects, booleans or nesting deeper than 16.

@@ -1,6 +1,7 @@
-// The part both gRPC codecs share (KServe v2's ModelInferRequest, TF Serving's PredictRequest):
-// a request's tensors once decoded from their wire form, and how a list of them becomes a
-// ModelInput — by the rule the REST API follows (serving/http/kserve_codec.h):
+// What every tensor codec shares — KServe v2 over REST (serving/http/kserve_codec.h) and gRPC
+// (ModelInferRequest), TF Serving's gRPC PredictRequest: a request's tensors once decoded from
+// their wire form, how a list of them becomes a ModelInput, and which of a model's outputs an
+// answer carries. The rule for inputs:
 //
 //   - one numeric tensor of rank >= 2 (or named "features") is the model's feature tensor:
 //     [N, W…] → N rows of prod(W…) values;
@@ -19,7 +20,7 @@
 #include "common/status.h"
 #include "serving/model_input.h"
 
-namespace bimride::serving::grpc {
+namespace bimride::serving {
 
 // Elements in one tensor at most (2^31), as the REST API allows.
 inline constexpr int64_t kMaxTensorElements = int64_t{1} << 31;
@@ -47,4 +48,10 @@ StatusOr<ModelInput> AssembleModelInput(std::vector<DecodedTensor> tensors);
 // ComputeFeatures refuses, naming the input).
 float ToFloat(double d);
 
-}  // namespace bimride::serving::grpc
+// The indices into `names` (a model's outputs) of the `requested` outputs, in the order asked;
+// every output when none is requested. NotFound "model '<model>' has no output '<name>'".
+StatusOr<std::vector<size_t>> ChooseOutputs(const std::vector<std::string>& names,
+                                            const std::vector<std::string>& requested,
+                                            const std::string& model);
+
+}  // namespace bimride::serving

@@ -1,11 +1,11 @@
-#include "serving/grpc/proto_tensors.h"
+#include "serving/request_tensors.h"
 
 #include <limits>
 #include <utility>
 
 #include "serving/feature_adapter.h"
 
-namespace bimride::serving::grpc {
+namespace bimride::serving {
 
 std::string InputName(std::string_view name) { return "input '" + std::string(name) + "'"; }
 
@@ -79,4 +79,23 @@ StatusOr<ModelInput> AssembleModelInput(std::vector<DecodedTensor> tensors) {
   return in;
 }
 
-}  // namespace bimride::serving::grpc
+StatusOr<std::vector<size_t>> ChooseOutputs(const std::vector<std::string>& names,
+                                            const std::vector<std::string>& requested,
+                                            const std::string& model) {
+  std::vector<size_t> chosen;
+  if (requested.empty()) {
+    for (size_t o = 0; o < names.size(); ++o) chosen.push_back(o);
+    return chosen;
+  }
+  for (const std::string& want : requested) {
+    size_t o = 0;
+    while (o < names.size() && names[o] != want) ++o;
+    if (o == names.size()) {
+      return NotFoundError("model '" + model + "' has no output '" + want + "'");
+    }
+    chosen.push_back(o);
+  }
+  return chosen;
+}
+
+}  // namespace bimride::serving
