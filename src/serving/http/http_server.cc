@@ -345,10 +345,7 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
   void Pump() {
     if (writing_ || closed_) return;
     if (out_.empty()) {
-      if (stream_ending_) {
-        Unregister();
-        Close();
-      }
+      if (stream_ending_) FinishStream();
       return;
     }
     writing_ = true;
@@ -361,6 +358,18 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
                        self->out_.pop_front();
                        self->Pump();
                      });
+  }
+
+  // The last piece is written: FIN, and the socket closed when the client closes its side (the
+  // pending read ends) or a second later, whichever comes first.
+  void FinishStream() {
+    Unregister();
+    beast::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    idle_timer_.expires_after(std::chrono::seconds(1));  // cancels the idle tick
+    idle_timer_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+      if (!wait_ec && !self->closed_) self->Abort();
+    });
   }
 
   // Reads (and drops) whatever the client sends while streaming, to notice it leaving.
