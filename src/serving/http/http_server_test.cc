@@ -447,6 +447,27 @@ TEST(HttpServerTest, AStreamSendsSeveralPiecesOnOneResponseWithoutHoldingItsIoTh
   close(fd);
 }
 
+TEST(HttpServerTest, AnHttp10ClientGetsTheStreamUnchunkedEndedByClose) {
+  StreamHandler handler;
+  auto server = HttpServer::Start(HttpServerOptions{}, &handler);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  int fd = Connect((*server)->port());
+  Send(fd, "GET /stream HTTP/1.0\r\n\r\n");
+  bool closed = false;
+  std::string got = ReadUntil(fd, "data: first\n\n", 3000, &closed);
+  std::shared_ptr<HttpStream> stream = handler.Nth(0);
+  ASSERT_NE(stream, nullptr);
+  ASSERT_TRUE(stream->Send("data: second\n\n"));
+  stream->Close();
+  got += ReadUntil(fd, "", 3000, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(got.find("Transfer-Encoding"), std::string::npos) << got;
+  const size_t body = got.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos) << got;
+  EXPECT_EQ(got.substr(body + 4), "data: first\n\ndata: second\n\n");
+  close(fd);
+}
+
 TEST(HttpServerTest, AClientLeavingFreesItsStream) {
   StreamHandler handler;
   auto server = HttpServer::Start(HttpServerOptions{}, &handler);
