@@ -123,6 +123,11 @@ Status CheckName(std::string_view what, std::string_view name) {
 
 StatusOr<std::unique_ptr<ConsoleData>> ConsoleData::Open(const ConsoleOptions& options,
                                                          serving::Service* service) {
+  if (options.latency_window_s < 1) {
+    return InvalidArgumentError("console latency window: " +
+                                std::to_string(options.latency_window_s) +
+                                " s; it must be at least 1 s");
+  }
   std::unique_ptr<ConsoleData> d(new ConsoleData(options, service));
   if (!options.model_repo.empty()) {
     // Read-only: the console never changes the registry. A registry that cannot be opened
@@ -343,6 +348,13 @@ StatusOr<std::string> ConsoleData::Compare(std::string_view query) {
   return Dump({{"a", RunJson(ra)}, {"b", RunJson(rb)}, {"params_differ", differ}});
 }
 
+void ConsoleData::SampleTraffic() {
+  if (service_ == nullptr) return;
+  std::vector<serving::VersionTrafficSnapshot> now = service_->metrics().Snapshot();
+  std::lock_guard<std::mutex> lock(traffic_mu_);
+  latency_window_.Add(std::chrono::steady_clock::now(), now);
+}
+
 StatusOr<std::string> ConsoleData::Traffic() {
   if (service_ == nullptr) {
     return FailedPreconditionError("no live traffic: the console is not running in a server");
@@ -352,6 +364,7 @@ StatusOr<std::string> ConsoleData::Traffic() {
   double interval_s = 0;
   {
     std::lock_guard<std::mutex> lock(traffic_mu_);
+    latency_window_.Add(t, now);
     // Rates against the previous sample once it is a second old, so that several pages open at
     // once do not shrink the interval to nothing.
     if (!last_sample_) {
@@ -381,6 +394,9 @@ StatusOr<std::string> ConsoleData::Traffic() {
       const double ok_s = it == rates_.end() ? 0 : it->second.first;
       const double err_s = it == rates_.end() ? 0 : it->second.second;
       if (v.version > 0) model_rate[v.model] += ok_s + err_s;
+      double window_s = 0;
+      const LatencyWindow::Quantiles w = latency_window_.Of(t, v, &window_s);
+      const auto ms = [](double seconds) { return seconds < 0 ? json() : Num(seconds * 1e3); };
       versions.push_back({{"model", v.model},
                           {"version", v.version},
                           {"requests", v.ok + v.errors},
@@ -388,9 +404,14 @@ StatusOr<std::string> ConsoleData::Traffic() {
                           {"shadow", v.shadow},
                           {"requests_per_s", ok_s + err_s},
                           {"errors_per_s", err_s},
-                          {"p50_ms", Num(v.p50 * 1e3)},
-                          {"p90_ms", Num(v.p90 * 1e3)},
-                          {"p99_ms", Num(v.p99 * 1e3)}});
+                          {"p50_ms", ms(w.p50)},
+                          {"p90_ms", ms(w.p90)},
+                          {"p99_ms", ms(w.p99)},
+                          {"window_requests", w.requests},
+                          {"window_s", Num(window_s)},
+                          {"total_p50_ms", ms(serving::QuantileOfBuckets(v.latency_bounds, v.latency_buckets, 0.5))},
+                          {"total_p90_ms", ms(serving::QuantileOfBuckets(v.latency_bounds, v.latency_buckets, 0.9))},
+                          {"total_p99_ms", ms(serving::QuantileOfBuckets(v.latency_bounds, v.latency_buckets, 0.99))}});
     }
   }
   for (json& v : versions) {

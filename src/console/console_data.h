@@ -11,8 +11,11 @@
 //   runs/compare?a={id}&b={id}   two runs side by side and the params that differ
 //   traffic                      per model and version: requests and errors (totals and per
 //                                second since the previous sample ≥ 1 s ago), latency p50/p90/
-//                                p99, canary split (each version's share of its model's
-//                                requests in that interval), and the latest label moves
+//                                p99 over the last `latency_window_s` (console/latency_window.h;
+//                                `window_s` says how long it really was, null with no request
+//                                in it) and since start (`total_p50_ms`…), canary split (each
+//                                version's share of its model's requests in that interval), and
+//                                the latest label moves
 //   monitor                      live monitor: per version, windows over time (accuracy, drift
 //                                scores per feature) with the calibrated thresholds; alerts
 //   zones                        the TLC zones as GeoJSON (console/zone_geojson.h)
@@ -43,6 +46,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "console/latency_window.h"
 #include "console/zone_series.h"
 #include "registry/registry.h"
 #include "serving/service.h"
@@ -54,6 +58,7 @@ struct ConsoleOptions {
   std::string registry_db;  // its metadata store (registry::RegistryOptions::db_path)
   std::string zones_dir;   // taxi_zones.shp …; empty: the default data folder's zones/
   std::string data_dir;    // <name>.series.json files for the maps; empty: none
+  int latency_window_s = 10;  // the traffic page's latency quantiles are over this many seconds
 };
 
 class ConsoleData {
@@ -67,13 +72,19 @@ class ConsoleData {
   // `path` below /ui/api/ ("models/eta"), `query` the text after '?' (may be empty).
   StatusOr<std::string> Get(std::string_view path, std::string_view query);
 
+  // Records the serving metrics' latency counts now (at most once a second), so the traffic's
+  // latency window has its baseline even when no page asked for a while. Reads counters only.
+  void SampleTraffic();
+
   // The paths a static export writes: every page's data, except manifests of versions that are
   // neither labelled nor among a model's `versions_per_model` newest.
   StatusOr<std::vector<std::string>> ExportPaths(int versions_per_model = 5);
 
  private:
   ConsoleData(ConsoleOptions options, serving::Service* service)
-      : options_(std::move(options)), service_(service) {}
+      : options_(std::move(options)),
+        service_(service),
+        latency_window_(std::chrono::seconds(options_.latency_window_s)) {}
   StatusOr<std::string> Models();
   StatusOr<std::string> Model(const std::string& model);
   StatusOr<std::string> Version(const std::string& model, std::string_view version);
@@ -109,6 +120,7 @@ class ConsoleData {
   std::mutex traffic_mu_;
   std::unique_ptr<TrafficSample> last_sample_;
   std::map<std::pair<std::string, int64_t>, std::pair<double, double>> rates_;  // ok/s, errors/s
+  LatencyWindow latency_window_;  // guarded by traffic_mu_
 };
 
 }  // namespace bimride::console

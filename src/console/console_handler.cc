@@ -1,5 +1,6 @@
 #include "console/console_handler.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/file.h"
@@ -48,10 +49,55 @@ StatusOr<std::map<std::string, StaticAsset>> LoadAssets(const std::string& dir) 
 }
 
 ConsoleHandler::ConsoleHandler(std::unique_ptr<ConsoleData> data,
-                               std::map<std::string, StaticAsset> assets)
-    : data_(std::move(data)), assets_(std::move(assets)), worker_(1, kQueue) {}
+                               std::map<std::string, StaticAsset> assets,
+                               std::chrono::milliseconds tick)
+    : data_(std::move(data)),
+      assets_(std::move(assets)),
+      worker_(1, kQueue),
+      tick_(tick),
+      ticker_([this] { Tick(); }) {}
 
-ConsoleHandler::~ConsoleHandler() { worker_.Stop(); }
+ConsoleHandler::~ConsoleHandler() {
+  {
+    std::lock_guard<std::mutex> lock(streams_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  ticker_.join();
+  for (const auto& stream : streams_) stream->Close();
+  worker_.Stop();
+}
+
+size_t ConsoleHandler::open_streams() {
+  std::lock_guard<std::mutex> lock(streams_mu_);
+  return streams_.size();
+}
+
+void ConsoleHandler::Tick() {
+  std::unique_lock<std::mutex> lock(streams_mu_);
+  while (!stop_cv_.wait_for(lock, tick_, [this] { return stopping_; })) {
+    std::vector<std::shared_ptr<serving::http::HttpStream>> streams = streams_;
+    lock.unlock();
+    data_->SampleTraffic();
+    std::vector<const serving::http::HttpStream*> gone;
+    if (!streams.empty()) {
+      // One rendering for every viewer; an error (no server) is sent as such.
+      StatusOr<std::string> t = data_->Get("traffic", "");
+      const std::string event = t.ok() ? "event: traffic\ndata: " + *t + "\n\n"
+                                       : "event: error\ndata: " + ErrorBody(t.status().message()) +
+                                             "\n\n";
+      for (const auto& stream : streams) {
+        if (!stream->Send(event)) gone.push_back(stream.get());
+      }
+    }
+    lock.lock();
+    if (!gone.empty()) {
+      std::erase_if(streams_, [&](const auto& s) {
+        return std::find(gone.begin(), gone.end(), s.get()) != gone.end();
+      });
+    }
+  }
+}
 
 void ConsoleHandler::Handle(const serving::http::HttpRequest& req,
                             serving::http::HttpRespond respond) {
@@ -84,8 +130,15 @@ HttpResponse ConsoleHandler::Answer(std::string_view path, std::string_view quer
   if (path == "api/traffic/stream") {
     StatusOr<std::string> t = data_->Get("traffic", "");
     if (!t.ok()) return Error(t.status());
-    return HttpResponse{200, "retry: 1000\nevent: traffic\ndata: " + *t + "\n\n",
-                        "text/event-stream"};
+    // Held open: the ticker sends the next ones. `retry`: if it drops, ask again in 1 s.
+    HttpResponse r{200, "retry: 1000\nevent: traffic\ndata: " + *t + "\n\n",
+                   "text/event-stream"};
+    r.stream = [this](std::shared_ptr<serving::http::HttpStream> stream) {
+      std::lock_guard<std::mutex> lock(streams_mu_);
+      if (stopping_) return stream->Close();
+      streams_.push_back(std::move(stream));
+    };
+    return r;
   }
   if (path.substr(0, 4) == "api/") {
     StatusOr<std::string> body = data_->Get(path.substr(4), query);

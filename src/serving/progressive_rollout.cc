@@ -45,27 +45,6 @@ std::string Fmt(double v, int digits = 4) {
   return buf;
 }
 
-// The q-quantile of bucketed observations, interpolated linearly inside its bucket (the first
-// bucket from 0, the +Inf bucket reported at its lower bound); -1 when empty.
-double QuantileOfBuckets(const std::vector<double>& bounds, const std::vector<uint64_t>& counts,
-                         double q) {
-  uint64_t total = 0;
-  for (uint64_t c : counts) total += c;
-  if (total == 0) return -1;
-  const double target = q * static_cast<double>(total);
-  double seen = 0;
-  for (size_t i = 0; i < counts.size(); ++i) {
-    if (counts[i] == 0) continue;
-    if (seen + static_cast<double>(counts[i]) >= target) {
-      if (i >= bounds.size()) return bounds.back();
-      const double lo = i == 0 ? 0.0 : bounds[i - 1];
-      return lo + (bounds[i] - lo) * (target - seen) / static_cast<double>(counts[i]);
-    }
-    seen += static_cast<double>(counts[i]);
-  }
-  return bounds.back();
-}
-
 std::string Label(const std::string& v) {
   std::string out;
   for (char c : v) {

@@ -36,6 +36,25 @@ std::string EscapeLabel(const std::string& s) {
 
 }  // namespace
 
+double QuantileOfBuckets(const std::vector<double>& bounds, const std::vector<uint64_t>& counts,
+                         double q) {
+  uint64_t total = 0;
+  for (uint64_t c : counts) total += c;
+  if (total == 0) return -1;
+  const double target = q * static_cast<double>(total);
+  double seen = 0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    if (counts[i] == 0) continue;
+    if (seen + static_cast<double>(counts[i]) >= target) {
+      if (i >= bounds.size()) return bounds.back();
+      const double lo = i == 0 ? 0.0 : bounds[i - 1];
+      return lo + (bounds[i] - lo) * (target - seen) / static_cast<double>(counts[i]);
+    }
+    seen += static_cast<double>(counts[i]);
+  }
+  return bounds.back();
+}
+
 Histogram::Histogram(std::vector<double> upper_bounds)
     : bounds_(std::move(upper_bounds)),
       buckets_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
@@ -109,13 +128,20 @@ void ServingMetrics::CountGrpc(const std::string& method, const std::string& cod
 }
 
 std::vector<VersionTrafficSnapshot> ServingMetrics::Snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  // The lock only to list the versions (their VersionMetrics never move or go): the counters are
+  // read after it, so a request counting its HTTP status (CountHttp) never waits for a snapshot.
+  std::vector<std::pair<const std::pair<std::string, int64_t>*, const VersionMetrics*>> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    all.reserve(versions_.size());
+    for (const auto& [key, m] : versions_) all.emplace_back(&key, m.get());
+  }
   std::vector<VersionTrafficSnapshot> out;
-  out.reserve(versions_.size());
-  for (const auto& [key, m] : versions_) {
+  out.reserve(all.size());
+  for (const auto& [key, m] : all) {
     VersionTrafficSnapshot v;
-    v.model = key.first;
-    v.version = key.second;
+    v.model = key->first;
+    v.version = key->second;
     for (int c = 0; c < kNumStatusCodes; ++c) {
       const uint64_t n = m->requests[c].load(std::memory_order_relaxed);
       (c == static_cast<int>(StatusCode::kOk) ? v.ok : v.errors) += n;
@@ -124,6 +150,8 @@ std::vector<VersionTrafficSnapshot> ServingMetrics::Snapshot() const {
     v.p50 = m->total_seconds.Quantile(0.5);
     v.p90 = m->total_seconds.Quantile(0.9);
     v.p99 = m->total_seconds.Quantile(0.99);
+    v.latency_buckets = m->total_seconds.BucketCounts();
+    v.latency_bounds = m->total_seconds.bounds();
     out.push_back(std::move(v));
   }
   return out;

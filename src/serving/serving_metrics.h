@@ -42,6 +42,13 @@ class Histogram {
   std::atomic<double> sum_{0};
 };
 
+// The q-quantile of bucketed observations (`counts` per bucket of `bounds`, the last +Inf, as
+// Histogram::BucketCounts gives them, or differences of two such), interpolated linearly inside
+// its bucket (the first bucket from 0, the +Inf bucket reported at its lower bound); -1 when
+// empty. For quantiles over an interval: the rollout's checks, the console's latency window.
+double QuantileOfBuckets(const std::vector<double>& bounds, const std::vector<uint64_t>& counts,
+                         double q);
+
 constexpr int kNumStatusCodes = 14;  // StatusCode values 0..13
 
 struct VersionMetrics {
@@ -76,6 +83,10 @@ struct VersionTrafficSnapshot {
   uint64_t shadow = 0;  // mirrored calls (any code)
   // Total latency since start, seconds, from the histogram's bucket bounds (Histogram::Quantile).
   double p50 = 0, p90 = 0, p99 = 0;
+  // The total-latency histogram's counts per bucket (Histogram::BucketCounts) and its bounds,
+  // for quantiles over an interval (differences of two snapshots).
+  std::vector<uint64_t> latency_buckets;
+  std::vector<double> latency_bounds;
 };
 
 class ServingMetrics {

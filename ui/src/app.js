@@ -299,7 +299,7 @@ async function trafficPage() {
   const [first] = await Promise.all([api('traffic'), needCharts()]);
   const main = page(`<h1>Live traffic</h1>
     <p class="muted" id="traffic-status">${STATIC ? 'A static export: the traffic as it was.'
-        : 'Updates every second (server-sent events).'}</p>
+        : 'Updates every second (server-sent events). Latency quantiles are over the last <span id="window-s">–</span> s; the since-start p99 beside them is history.'}</p>
     <div class="cards" id="totals"></div>
     <div class="chart" id="rate-chart" role="img" aria-label="requests per second by model version"></div>
     <h2>Per model and version</h2>
@@ -307,7 +307,8 @@ async function trafficPage() {
       <th scope="col" class="num">Req/s</th><th scope="col" class="num">Errors/s</th>
       <th scope="col" class="num">Canary split</th><th scope="col" class="num">p50 ms</th>
       <th scope="col" class="num">p90 ms</th><th scope="col" class="num">p99 ms</th>
-      <th scope="col" class="num">Requests</th><th scope="col" class="num">Errors</th></tr></thead>
+      <th scope="col" class="num">Requests</th><th scope="col" class="num">Errors</th>
+      <th scope="col" class="num">p99 ms since start</th></tr></thead>
       <tbody></tbody></table>
     <h2>Rollout steps (latest label moves)</h2>
     <table id="moves"><thead><tr><th scope="col">Time (UTC)</th><th scope="col">Model</th>
@@ -334,7 +335,11 @@ async function trafficPage() {
       <td class="num">${v.share === null ? '–' : (100 * v.share).toFixed(0) + '%'}</td>
       <td class="num">${fmt(v.p50_ms, 2)}</td><td class="num">${fmt(v.p90_ms, 2)}</td>
       <td class="num">${fmt(v.p99_ms, 2)}</td><td class="num requests">${v.requests}</td>
-      <td class="num ${v.errors ? 'bad' : ''}">${v.errors}</td></tr>`).join('');
+      <td class="num ${v.errors ? 'bad' : ''}">${v.errors}</td>
+      <td class="num muted">${fmt(v.total_p99_ms, 2)}</td></tr>`).join('');
+    const windowS = served.length ? Math.max(...served.map((v) => v.window_s || 0)) : 0;
+    const w = $('#window-s', main);
+    if (w) w.textContent = windowS > 0 ? fmt(windowS, 0) : '–';
     $('#moves tbody', main).innerHTML = t.label_moves.map((m) => `<tr><td>${esc(m.time)}</td>
       <td>${esc(m.model)}</td><td>${esc(m.label)}</td><td class="num">${fmt(m.from_version)}</td>
       <td class="num">${m.to_version}</td><td>${esc(m.why)}</td></tr>`).join('');

@@ -262,24 +262,43 @@ try {
   }
   check((await text(p.page, '#moves tbody')).includes('canary step to 200'), 'traffic: rollout steps');
   await finish(p, 'traffic');
-  // How the stream updates: each event is one response (`retry: 1000`), so EventSource opens
-  // the stream again after each one — a request per second, which must reuse the page's
-  // keep-alive connection rather than open a TCP connection per update.
+  // The stream stays open: one response carries every update, and EventSource never has to
+  // reconnect (no `error` event, one `open`) while the page watches for several seconds.
   {
     const page = await browser.newPage();
+    await page.evaluateOnNewDocument(() => {
+      const Native = window.EventSource;
+      window.__stream = {opens: 0, errors: 0};
+      window.EventSource = class extends Native {
+        constructor(...args) {
+          super(...args);
+          this.addEventListener('open', () => window.__stream.opens++);
+          this.addEventListener('error', () => window.__stream.errors++);
+        }
+      };
+    });
     const cdpPage = await page.createCDPSession();
     await cdpPage.send('Network.enable');
-    const streamConns = [];
+    const streamResponses = [];
     cdpPage.on('Network.responseReceived', (e) => {
-      if (e.response.url.endsWith('/traffic/stream')) streamConns.push(e.response.connectionId);
+      if (e.response.url.endsWith('/traffic/stream')) streamResponses.push(e.response.connectionId);
     });
     await page.goto(base + '#/traffic', {waitUntil: 'load'});
-    await page.waitForFunction(() => Number(document.querySelector('#page').dataset.updates) >= 6,
-                               {timeout: 15000});
-    const distinct = new Set(streamConns).size;
-    console.log(`traffic stream: ${streamConns.length} responses over ${distinct} connection(s)`);
-    check(streamConns.length >= 4 && distinct === 1,
-          `traffic: stream updates reuse one connection (${streamConns.length} responses, ${distinct} connections)`);
+    await page.waitForFunction(() => Number(document.querySelector('#page').dataset.updates) >= 2,
+                               {timeout: 10000});
+    const watchS = 6;
+    const u0 = Number(await page.$eval('#page', (e) => e.dataset.updates));
+    await new Promise((r) => setTimeout(r, watchS * 1000));
+    const u1 = Number(await page.$eval('#page', (e) => e.dataset.updates));
+    const es = await page.evaluate(() => window.__stream);
+    console.log(`traffic stream: ${u1 - u0} updates in ${watchS} s, ${streamResponses.length} ` +
+                `response(s), EventSource opens ${es.opens}, errors (reconnects) ${es.errors}`);
+    check(u1 - u0 >= watchS - 2, `traffic: ${u1 - u0} updates in ${watchS} s on the open stream`);
+    check(streamResponses.length === 1 && es.opens === 1 && es.errors === 0,
+          `traffic: no reconnects in ${watchS} s (${streamResponses.length} responses, ` +
+          `${es.opens} opens, ${es.errors} errors)`);
+    const windowS = Number(await text(page, '#window-s'));
+    check(windowS >= 1 && windowS <= 15, `traffic: latency window shown (${windowS} s)`);
     await page.close();
   }
 

@@ -11,7 +11,10 @@
 #include <boost/beast/http.hpp>
 #include <charconv>
 #include <chrono>
+#include <deque>
 #include <future>
+#include <list>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -36,11 +39,42 @@ using Socket = net::basic_stream_socket<tcp, Executor>;
 using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
                                         net::wait_traits<std::chrono::steady_clock>, Executor>;
 
+class Session;
+
+// The handle of one streamed response, shared by its owner (HttpStream) and its Session. `open`
+// goes false, under `mu`, when the stream ends for any reason; a Send after that posts nothing,
+// so no Send reaches an io_context that Shutdown has stopped.
+class StreamState : public HttpStream {
+ public:
+  explicit StreamState(std::weak_ptr<Session> session) : session_(std::move(session)) {}
+  bool Send(std::string piece) override;
+  void Close() override;
+  bool open() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return open_;
+  }
+  // The stream has ended (the session's side): later Sends answer false.
+  void MarkEnded() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = false;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  bool open_ = true;
+  std::weak_ptr<Session> session_;
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
   HttpServerOptions options;
   HttpHandler* handler = nullptr;
+  // Open streams, so Shutdown can end them (before `contexts`: a Session destroyed with its
+  // io_context unregisters).
+  std::mutex streams_mu;
+  std::list<std::shared_ptr<StreamState>> streams;
+  std::atomic<int64_t> open_streams{0};
   // Each of one thread: the hint lets Asio drop the locking a shared io_context needs.
   std::vector<std::unique_ptr<net::io_context>> contexts;
   size_t next_context = 0;  // round-robin for accepted connections (the acceptor's thread only)
@@ -80,7 +114,12 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
     auto ep = socket_.remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string();
   }
-  ~Session() override { server_->connections.fetch_sub(1, std::memory_order_relaxed); }
+  ~Session() override {
+    if (stream_) stream_->MarkEnded();
+    Unregister();
+    server_->connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+  Executor executor() { return socket_.get_executor(); }
 
   void Start() {
     net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
@@ -122,7 +161,7 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
     const HttpServerOptions& o = server_->options;
     const auto idle_timeout = std::chrono::seconds(o.idle_timeout_seconds);
     const auto head_timeout = std::chrono::milliseconds(o.header_timeout_ms);
-    if (handling_) return ArmIdleTimer(idle_timeout);
+    if (handling_ || stream_) return ArmIdleTimer(idle_timeout);
     const auto now = Clock::now();
     Clock::duration next;
     if (parser_ && parser_->got_some() && !parser_->is_header_done()) {
@@ -198,6 +237,7 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
   // response). HTTP/1.1 keeps the connection open unless told; a 1.0 client that asked for
   // keep-alive gets it said back.
   void Write(HttpResponse response, bool keep_alive) {
+    if (response.stream) return StartStream(std::move(response));
     keep_alive_ = keep_alive && !server_->draining.load(std::memory_order_relaxed);
     const unsigned status = static_cast<unsigned>(response.status);
     const beast::string_view reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
@@ -227,6 +267,141 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
                        self->OnWrite(ec);
                      });
+  }
+
+  // A streamed response: the head (no length; chunked for HTTP/1.1) and the first piece, then
+  // the owner's pieces as they come, one write at a time from a queue. A read stays pending to
+  // see the client leave. Not in flight: a draining shutdown ends streams instead of waiting.
+  void StartStream(HttpResponse response) {
+    Uncount();
+    keep_alive_ = false;
+    const int64_t open = server_->open_streams.fetch_add(1, std::memory_order_relaxed);
+    if (open >= server_->options.max_streams || server_->draining.load()) {
+      server_->open_streams.fetch_sub(1, std::memory_order_relaxed);
+      return WriteError(503, server_->draining.load()
+                                 ? "the server is shutting down"
+                                 : "too many open streams (" +
+                                       std::to_string(server_->options.max_streams) +
+                                       "); retry later");
+    }
+    chunked_ = req_.version() >= 11;
+    stream_ = std::make_shared<StreamState>(weak_from_this());
+    {
+      std::lock_guard<std::mutex> lock(server_->streams_mu);
+      registered_ = server_->streams.insert(server_->streams.end(), stream_);
+    }
+    is_registered_ = true;
+    const unsigned status = static_cast<unsigned>(response.status);
+    const beast::string_view reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+    std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
+                       std::string(reason.data(), reason.size()) +
+                       "\r\nServer: bimride\r\nContent-Type: " + response.content_type +
+                       "\r\nCache-Control: no-cache";
+    if (!response.request_id.empty()) head += "\r\nx-request-id: " + response.request_id;
+    if (chunked_) head += "\r\nTransfer-Encoding: chunked";
+    head += "\r\nConnection: close\r\n\r\n";
+    out_bytes_ += head.size();
+    out_.push_back(std::move(head));
+    QueuePiece(std::move(response.body));
+    DrainRead();
+    response.stream(stream_);
+  }
+
+ public:
+  // The stream's pieces, on this connection's I/O thread (StreamState posts them here).
+  void QueuePiece(std::string piece) {
+    if (!stream_ || stream_ending_ || piece.empty()) return;  // an empty chunk would end it
+    if (chunked_) {
+      char size[20];
+      std::string framed(size, std::to_chars(size, size + sizeof size, piece.size(), 16).ptr);
+      framed += "\r\n";
+      framed += piece;
+      framed += "\r\n";
+      piece = std::move(framed);
+    }
+    out_bytes_ += piece.size();
+    if (static_cast<int64_t>(out_bytes_) > server_->options.max_stream_buffer_bytes) {
+      BIMRIDE_LOG(WARN) << "stream to " << remote_ << " ended: its client left more than "
+                        << server_->options.max_stream_buffer_bytes << " bytes unread";
+      return AbortStream();
+    }
+    out_.push_back(std::move(piece));
+    Pump();
+  }
+
+  // Ends the stream once the queue is written (the last chunk, then FIN).
+  void EndStream() {
+    if (!stream_ || stream_ending_) return;
+    stream_ending_ = true;
+    stream_->MarkEnded();
+    if (chunked_) {
+      out_.push_back("0\r\n\r\n");
+      out_bytes_ += 5;
+    }
+    Pump();
+  }
+
+ private:
+  void Pump() {
+    if (writing_ || closed_) return;
+    if (out_.empty()) {
+      if (stream_ending_) FinishStream();
+      return;
+    }
+    writing_ = true;
+    net::async_write(socket_, net::buffer(out_.front()),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->writing_ = false;
+                       self->Touch();
+                       if (ec) return self->AbortStream();
+                       self->out_bytes_ -= self->out_.front().size();
+                       self->out_.pop_front();
+                       self->Pump();
+                     });
+  }
+
+  // The last piece is written: FIN, and the socket closed when the client closes its side (the
+  // pending read ends) or a second later, whichever comes first.
+  void FinishStream() {
+    Unregister();
+    beast::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    idle_timer_.expires_after(std::chrono::seconds(1));  // cancels the idle tick
+    idle_timer_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+      if (!wait_ec && !self->closed_) self->Abort();
+    });
+  }
+
+  // Reads (and drops) whatever the client sends while streaming, to notice it leaving.
+  void DrainRead() {
+    socket_.async_read_some(net::buffer(drain_), [self = shared_from_this()](
+                                                     beast::error_code ec, std::size_t) {
+      if (ec) return self->AbortStream();  // the client left (or we closed)
+      self->DrainRead();
+    });
+  }
+
+  void AbortStream() {
+    if (stream_) stream_->MarkEnded();
+    Unregister();
+    if (!closed_) Abort();
+  }
+
+  void Unregister() {
+    if (!is_registered_) return;
+    is_registered_ = false;
+    {
+      std::lock_guard<std::mutex> lock(server_->streams_mu);
+      server_->streams.erase(registered_);
+    }
+    server_->open_streams.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  void Uncount() {
+    if (counted_) {
+      counted_ = false;
+      server_->in_flight.fetch_sub(1, std::memory_order_relaxed);
+    }
   }
 
   void OnWrite(beast::error_code ec) {
@@ -271,7 +446,43 @@ class Session : public std::enable_shared_from_this<Session>, public HttpRequest
   bool closed_ = false;
   bool counted_ = false;
   std::string remote_;
+  // A streamed response (StartStream): its handle, the pieces waiting to be written and their
+  // bytes, and its place among the server's open streams.
+  std::shared_ptr<StreamState> stream_;
+  std::deque<std::string> out_;
+  size_t out_bytes_ = 0;
+  bool writing_ = false;
+  bool stream_ending_ = false;
+  bool chunked_ = false;
+  bool is_registered_ = false;
+  std::list<std::shared_ptr<StreamState>>::iterator registered_;
+  std::array<char, 512> drain_;
 };
+
+bool StreamState::Send(std::string piece) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!open_) return false;
+  std::shared_ptr<Session> session = session_.lock();
+  if (!session) {
+    open_ = false;
+    return false;
+  }
+  Executor ex = session->executor();
+  net::post(ex, [session = std::move(session), piece = std::move(piece)]() mutable {
+    session->QueuePiece(std::move(piece));
+  });
+  return true;
+}
+
+void StreamState::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!open_) return;
+  open_ = false;
+  if (std::shared_ptr<Session> session = session_.lock()) {
+    Executor ex = session->executor();
+    net::post(ex, [session = std::move(session)] { session->EndStream(); });
+  }
+}
 
 }  // namespace
 
@@ -385,6 +596,8 @@ HttpServer::~HttpServer() { Shutdown(0); }
 
 int HttpServer::port() const { return impl_->port; }
 
+int64_t HttpServer::open_streams() const { return impl_->open_streams.load(); }
+
 void HttpServer::Shutdown(int drain_ms) {
   if (impl_->stopped) return;
   impl_->stopped = true;
@@ -401,12 +614,26 @@ void HttpServer::Shutdown(int drain_ms) {
     closed->set_value();
   });
   closed_done.wait_for(std::chrono::seconds(2));
+  // Streams have no end of their own: end each now (its queue written, the last chunk, FIN).
+  std::vector<std::shared_ptr<StreamState>> streams;
+  {
+    std::lock_guard<std::mutex> lock(impl_->streams_mu);
+    streams.assign(impl_->streams.begin(), impl_->streams.end());
+  }
+  for (const auto& stream : streams) stream->Close();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(drain_ms);
-  while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while ((impl_->in_flight.load() > 0 || impl_->open_streams.load() > 0) &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   for (auto& context : impl_->contexts) context->stop();
   for (std::thread& t : impl_->threads) t.join();
+  {
+    // One begun after the list was taken, or whose client did not read its end in time: its
+    // owner's Sends must not reach the stopped io_context.
+    std::lock_guard<std::mutex> lock(impl_->streams_mu);
+    for (const auto& stream : impl_->streams) stream->MarkEnded();
+  }
   impl_->threads.clear();
   beast::error_code ec;
   impl_->acceptor->close(ec);  // no thread runs now; a no-op when the close above ran

@@ -1,5 +1,6 @@
 // HttpServer on its own, over raw sockets: keep-alive, the idle timeout (and that it spares a
-// request still being answered), answers from another thread, several I/O threads.
+// request still being answered), answers from another thread, several I/O threads, streamed
+// responses (several pieces on one response, client leaving, shutdown, the cap).
 #include "serving/http/http_server.h"
 
 #include <arpa/inet.h>
@@ -14,6 +15,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -359,6 +363,218 @@ TEST(HttpServerTest, AtTheDescriptorLimitAcceptBacksOffLogsOnceAndRecovers) {
   close(log_fd);
   unlink(log_path);
   for (int p : {to_parent[0], to_parent[1], to_child[0], to_child[1]}) close(p);
+}
+
+
+// "/stream" answers a text/event-stream whose handle the test keeps; anything else at once.
+class StreamHandler : public HttpHandler {
+ public:
+  void Handle(const HttpRequest& request, HttpRespond respond) override {
+    if (request.target() != "/stream") return respond(HttpResponse{200, "{\"plain\": true}"});
+    HttpResponse r{200, "data: first\n\n", "text/event-stream"};
+    r.stream = [this](std::shared_ptr<HttpStream> stream) {
+      std::lock_guard<std::mutex> lock(mu_);
+      streams_.push_back(std::move(stream));
+      cv_.notify_all();
+    };
+    respond(std::move(r));
+  }
+  // The n-th stream begun (0-based), waiting up to 3 s; null if it never began.
+  std::shared_ptr<HttpStream> Nth(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(3), [&] { return streams_.size() > n; });
+    return streams_.size() > n ? streams_[n] : nullptr;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::shared_ptr<HttpStream>> streams_;
+};
+
+// Waits up to 3 s for the server's open streams to reach `n`.
+bool WaitForStreams(const HttpServer& server, int64_t n) {
+  for (int i = 0; i < 300 && server.open_streams() != n; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return server.open_streams() == n;
+}
+
+TEST(HttpServerTest, AStreamSendsSeveralPiecesOnOneResponseWithoutHoldingItsIoThread) {
+  StreamHandler handler;
+  HttpServerOptions options;
+  options.io_threads = 1;  // the stream and the other requests share the one I/O thread
+  auto server = HttpServer::Start(options, &handler);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const int port = (*server)->port();
+  int fd = Connect(port);
+  Send(fd, Get("/stream"));
+  bool closed = false;
+  std::string got = ReadUntil(fd, "data: first\n\n", 3000, &closed);
+  ASSERT_FALSE(closed) << got;
+  EXPECT_NE(got.find("HTTP/1.1 200 OK\r\n"), std::string::npos) << got;
+  EXPECT_NE(got.find("Content-Type: text/event-stream\r\n"), std::string::npos) << got;
+  EXPECT_NE(got.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << got;
+  EXPECT_EQ(got.find("Content-Length"), std::string::npos) << got;
+  EXPECT_NE(got.find("d\r\ndata: first\n\n\r\n"), std::string::npos) << got;  // 13 bytes: 0xd
+  std::shared_ptr<HttpStream> stream = handler.Nth(0);
+  ASSERT_NE(stream, nullptr);
+  EXPECT_TRUE(stream->open());
+  EXPECT_EQ((*server)->open_streams(), 1);
+  for (int i = 1; i <= 3; ++i) {
+    const std::string event = "data: event " + std::to_string(i) + "\n\n";
+    ASSERT_TRUE(stream->Send(event));
+    std::string more = ReadUntil(fd, event, 3000, &closed);
+    ASSERT_FALSE(closed) << "the response ended after event " << i << ": " << more;
+    EXPECT_NE(more.find(event), std::string::npos) << more;
+    // Meanwhile the same I/O thread answers another connection at once.
+    const auto t0 = std::chrono::steady_clock::now();
+    bool other_closed = false;
+    int other = Connect(port);
+    Send(other, Get("/plain"));
+    std::string answer = ReadUntil(other, "{\"plain\": true}", 3000, &other_closed);
+    close(other);
+    EXPECT_NE(answer.find("{\"plain\": true}"), std::string::npos) << answer;
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1000));
+  }
+  stream->Close();
+  std::string tail = ReadUntil(fd, "", 3000, &closed);
+  EXPECT_TRUE(closed) << "the connection stays open after the stream's end";
+  EXPECT_EQ(tail, "0\r\n\r\n");
+  EXPECT_FALSE(stream->open());
+  EXPECT_FALSE(stream->Send("data: late\n\n"));
+  EXPECT_TRUE(WaitForStreams(**server, 0));
+  close(fd);
+}
+
+TEST(HttpServerTest, AnHttp10ClientGetsTheStreamUnchunkedEndedByClose) {
+  StreamHandler handler;
+  auto server = HttpServer::Start(HttpServerOptions{}, &handler);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  int fd = Connect((*server)->port());
+  Send(fd, "GET /stream HTTP/1.0\r\n\r\n");
+  bool closed = false;
+  std::string got = ReadUntil(fd, "data: first\n\n", 3000, &closed);
+  std::shared_ptr<HttpStream> stream = handler.Nth(0);
+  ASSERT_NE(stream, nullptr);
+  ASSERT_TRUE(stream->Send("data: second\n\n"));
+  stream->Close();
+  got += ReadUntil(fd, "", 3000, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(got.find("Transfer-Encoding"), std::string::npos) << got;
+  const size_t body = got.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos) << got;
+  EXPECT_EQ(got.substr(body + 4), "data: first\n\ndata: second\n\n");
+  close(fd);
+}
+
+TEST(HttpServerTest, AClientLeavingFreesItsStream) {
+  StreamHandler handler;
+  auto server = HttpServer::Start(HttpServerOptions{}, &handler);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  int fd = Connect((*server)->port());
+  Send(fd, Get("/stream"));
+  bool closed = false;
+  ReadUntil(fd, "data: first", 3000, &closed);
+  std::shared_ptr<HttpStream> stream = handler.Nth(0);
+  ASSERT_NE(stream, nullptr);
+  EXPECT_EQ((*server)->open_streams(), 1);
+  close(fd);  // nothing sent after this: the server must notice by itself
+  EXPECT_TRUE(WaitForStreams(**server, 0)) << (*server)->open_streams() << " streams still open";
+  EXPECT_FALSE(stream->open());
+  EXPECT_FALSE(stream->Send("data: to nobody\n\n"));
+}
+
+TEST(HttpServerTest, ShutdownEndsOpenStreamsAtOnceAndCleanly) {
+  StreamHandler handler;
+  auto server = HttpServer::Start(HttpServerOptions{}, &handler);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  int fds[2];
+  for (int i = 0; i < 2; ++i) {
+    fds[i] = Connect((*server)->port());
+    Send(fds[i], Get("/stream"));
+    bool closed = false;
+    ReadUntil(fds[i], "data: first\n\n\r\n", 3000, &closed);
+  }
+  std::shared_ptr<HttpStream> a = handler.Nth(0), b = handler.Nth(1);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(a->Send("data: before\n\n"));
+  const auto t0 = std::chrono::steady_clock::now();
+  (*server)->Shutdown(10000);  // streams are not in flight: no waiting for the drain limit
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(2000));
+  for (int i = 0; i < 2; ++i) {
+    bool closed = false;
+    std::string tail = ReadUntil(fds[i], "", 3000, &closed);
+    EXPECT_TRUE(closed) << "stream " << i;
+    // The last chunk: the client sees the response end, not a cut connection.
+    EXPECT_GE(tail.size(), 5u);
+    EXPECT_EQ(tail.substr(tail.size() >= 5 ? tail.size() - 5 : 0), "0\r\n\r\n") << tail;
+    if (i == 0) {
+      EXPECT_NE(tail.find("data: before\n\n"), std::string::npos) << tail;
+    }
+    close(fds[i]);
+  }
+  EXPECT_EQ((*server)->open_streams(), 0);
+  EXPECT_FALSE(a->Send("data: after\n\n"));
+  EXPECT_FALSE(b->open());
+}
+
+TEST(HttpServerTest, StreamsBeyondTheCapAre503UntilOneEnds) {
+  StreamHandler handler;
+  HttpServerOptions options;
+  options.max_streams = 2;
+  auto server = HttpServer::Start(options, &handler);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const int port = (*server)->port();
+  int fds[2];
+  bool closed = false;
+  for (int& fd : fds) {
+    fd = Connect(port);
+    Send(fd, Get("/stream"));
+    ReadUntil(fd, "data: first", 3000, &closed);
+  }
+  ASSERT_TRUE(WaitForStreams(**server, 2));
+  std::string refused = AnswerOf(port, Get("/stream"), &closed);
+  EXPECT_NE(refused.find("HTTP/1.1 503"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("too many open streams (2)"), std::string::npos) << refused;
+  EXPECT_TRUE(closed);
+  // Ordinary requests are not streams: still answered.
+  std::string plain = AnswerOf(port, "GET /plain HTTP/1.1\r\nConnection: close\r\n\r\n", &closed);
+  EXPECT_NE(plain.find("HTTP/1.1 200"), std::string::npos) << plain;
+  close(fds[0]);
+  ASSERT_TRUE(WaitForStreams(**server, 1));
+  int again = Connect(port);
+  Send(again, Get("/stream"));
+  std::string got = ReadUntil(again, "data: first", 3000, &closed);
+  EXPECT_NE(got.find("HTTP/1.1 200"), std::string::npos) << got;
+  close(again);
+  close(fds[1]);
+}
+
+TEST(HttpServerTest, AStreamWhoseClientDoesNotReadEndsAtItsBufferLimit) {
+  StreamHandler handler;
+  HttpServerOptions options;
+  options.max_stream_buffer_bytes = 256 << 10;
+  auto server = HttpServer::Start(options, &handler);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  int fd = Connect((*server)->port());
+  int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  Send(fd, Get("/stream"));
+  std::shared_ptr<HttpStream> stream = handler.Nth(0);
+  ASSERT_NE(stream, nullptr);
+  const std::string piece(64 << 10, 'x');
+  int sent = 0;
+  // The kernel's buffers take some megabytes; beyond them the server's queue fills and ends it.
+  while (sent < 2000 && stream->Send(piece)) {
+    ++sent;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_LT(sent, 2000) << "a client reading nothing held " << sent << " pieces of 64 KiB";
+  EXPECT_FALSE(stream->open());
+  EXPECT_TRUE(WaitForStreams(**server, 0));
+  close(fd);
 }
 
 }  // namespace
