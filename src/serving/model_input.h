@@ -6,10 +6,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "monitoring/prediction_log.h"
 #include "serving/feature_adapter.h"
 #include "serving/servable.h"
 
@@ -39,6 +41,13 @@ StatusOr<std::vector<float>> ComputeFeatures(const Servable& servable, ModelInpu
 // Each raw row as a JSON object text ({"pickup_zone": 74, …}), for the prediction log; empty
 // for a numeric input.
 std::vector<std::string> RawRowsAsJson(const RawBatch& raw);
+// The raw fields handed to the prediction log as they are (moved, not rendered): its writer
+// thread renders them with RawRowsAsJson. Null for a numeric input.
+std::shared_ptr<const monitoring::RawRows> RawRowsForLog(RawBatch raw);
+// A version's feature and output names for the prediction log: its lists, shared (no copy per
+// request; they do not keep the servable loaded).
+monitoring::ColumnNames LogFeatureNames(const std::shared_ptr<const Servable>& servable);
+monitoring::ColumnNames LogOutputNames(const std::shared_ptr<const Servable>& servable);
 
 // "model 'eta' version 3", for messages.
 std::string VersionName(const Servable& servable);

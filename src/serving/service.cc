@@ -146,7 +146,7 @@ void Service::Predict(PredictRequest request, PredictDone done) {
     return;
   }
   const int64_t rows = request.input.rows;
-  std::optional<PendingLogEntry> log_entry = StartLogEntry(request, *primary, *features);
+  std::optional<PendingLogEntry> log_entry = StartLogEntry(request, primary, *features);
   const bool shadow_log = log_entry.has_value();
   auto shadows = std::move(route->shadows);
   const Servable* p = primary.get();
@@ -178,7 +178,7 @@ void Service::Predict(PredictRequest request, PredictDone done) {
         }
         vm->queue_seconds.Observe(timing.queue_ns * 1e-9);
         vm->compute_seconds.Observe(timing.compute_ns * 1e-9);
-        if (log_entry) FinishLogEntry(std::move(*log_entry), *primary, outputs);
+        if (log_entry) FinishLogEntry(std::move(*log_entry), primary, outputs);
         for (size_t i = 0; i < shadows.size(); ++i) {
           // The last shadow takes the request itself; the others a copy each.
           ModelInput input = i + 1 == shadows.size() ? std::move(*shadow_input) : *shadow_input;
@@ -196,7 +196,8 @@ void Service::Predict(PredictRequest request, PredictDone done) {
 }
 
 std::optional<Service::PendingLogEntry> Service::StartLogEntry(
-    const PredictRequest& request, const Servable& primary, const std::vector<float>& features) {
+    PredictRequest& request, const std::shared_ptr<const Servable>& primary,
+    const std::vector<float>& features) {
   if (prediction_log_ == nullptr) return std::nullopt;
   const auto start = std::chrono::steady_clock::now();
   if (!prediction_log_->Sample(request.request_id)) return std::nullopt;
@@ -211,17 +212,19 @@ std::optional<Service::PendingLogEntry> Service::StartLogEntry(
                                             : "default";
   b.rows = request.input.rows;
   b.features = features;
-  b.feature_names = primary.spec().feature_names;
-  b.raw = RawRowsAsJson(request.input.raw);
+  // Hand over, don't render: the version's names are shared, the raw fields moved (the request
+  // is done with them) and rendered to JSON on the log's writer thread.
+  b.feature_names = LogFeatureNames(primary);
+  b.raw_rows = RawRowsForLog(std::move(request.input.raw));
   return PendingLogEntry{std::move(b), start};
 }
 
-void Service::FinishLogEntry(PendingLogEntry pending, const Servable& servable,
+void Service::FinishLogEntry(PendingLogEntry pending,
+                             const std::shared_ptr<const Servable>& servable,
                              const std::vector<float>& outputs) {
   monitoring::PredictionBatch& entry = pending.batch;
-  const ServableSpec& spec = servable.spec();
-  entry.version = spec.version;
-  entry.output_names = spec.output_names;
+  entry.version = servable->spec().version;
+  entry.output_names = LogOutputNames(servable);
   entry.outputs = outputs;
   entry.latency_us = std::chrono::duration<float, std::micro>(std::chrono::steady_clock::now() -
                                                               pending.start)

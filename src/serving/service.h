@@ -176,10 +176,11 @@ class Service {
     monitoring::PredictionBatch batch;
     std::chrono::steady_clock::time_point start;
   };
-  std::optional<PendingLogEntry> StartLogEntry(const PredictRequest& request,
-                                               const Servable& primary,
+  // Takes the request's raw fields (rendered on the log's writer thread).
+  std::optional<PendingLogEntry> StartLogEntry(PredictRequest& request,
+                                               const std::shared_ptr<const Servable>& primary,
                                                const std::vector<float>& features);
-  void FinishLogEntry(PendingLogEntry entry, const Servable& servable,
+  void FinishLogEntry(PendingLogEntry entry, const std::shared_ptr<const Servable>& servable,
                       const std::vector<float>& outputs);
 
   ServableManager* const manager_;
