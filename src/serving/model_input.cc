@@ -114,6 +114,16 @@ std::vector<std::string> RawRowsAsJson(const RawBatch& raw) {
   return rows;
 }
 
+bool IsPreview(const ModelInput& input) {
+  const RawColumn* c = input.raw.Find("preview");
+  if (c == nullptr || c->values.empty()) return false;
+  for (const RawValue& v : c->values) {
+    const double* d = std::get_if<double>(&v);
+    if (d == nullptr || *d != 1.0) return false;
+  }
+  return true;
+}
+
 namespace {
 
 class RawBatchRows : public monitoring::RawRows {

@@ -49,6 +49,15 @@ std::shared_ptr<const monitoring::RawRows> RawRowsForLog(RawBatch raw);
 monitoring::ColumnNames LogFeatureNames(const std::shared_ptr<const Servable>& servable);
 monitoring::ColumnNames LogOutputNames(const std::shared_ptr<const Servable>& servable);
 
+// Whether a request is a preview: it has a raw field `preview` equal to 1 on every row (the
+// console's surge map asks what a quote would get without fixing anything, docs/pricing.md).
+// A preview is answered like any request but is not traffic: the Service does not log it (no
+// prediction log row, so the live monitor, drift and label joins never see it), mirrors it to
+// no shadow, and counts it in bimride_preview_requests_total instead of the version's request
+// counters and latency histograms. A request with some rows 0 is an ordinary request, logged
+// whole.
+bool IsPreview(const ModelInput& input);
+
 // "model 'eta' version 3", for messages.
 std::string VersionName(const Servable& servable);
 

@@ -62,6 +62,7 @@ struct PredictResult {
   std::vector<float> values;  // rows × output_names().size()
   PredictTiming timing;
   std::string request_id;  // as sent or made up (PredictRequest::request_id)
+  bool preview = false;    // a preview (IsPreview): transports keep it out of latency metrics
 
   const std::string& model() const { return servable->spec().model; }
   int64_t version() const { return servable->spec().version; }
