@@ -2,7 +2,8 @@
 # What full prediction logging costs the model server (#13, "Cost"): the same `bimride serve`
 # build, model and body, with and without `--prediction-log` (every request logged, the live
 # monitor on), side by side in one run, wrk over HTTP/1.1 keep-alive at the serving benchmark's
-# settings (wrk -t2 -c16), in alternating rounds; medians and their ratio. A reduced variant of
+# settings (wrk -t2 -c16), in alternating rounds; medians and their ratio, and the server's CPU
+# time per request (all threads, /proc/PID/stat), which a loaded machine disturbs less. A reduced variant of
 # bench/serving/run.sh (no Python or nginx peers: the peer here is the server without logging).
 #
 #   bench/monitoring/logging_cost.sh [ROUNDS]   (after building `bimride`; trains a model once)
@@ -21,10 +22,18 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 wait_http() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; return 1; }
-run_wrk() {  # URL → $RATE
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # the server's user + system ticks
+run_wrk() {  # URL PID → $RATE, $CPU_US (server CPU µs per request, all its threads)
+  local before after requests
+  before=$(cpu_ticks "$2")
   BODY=$RAW wrk -t$T -c$C -d5s --latency -s "$LUA" "$1" > "$W/wrk.txt"
+  after=$(cpu_ticks "$2")
   grep -E "Requests/sec|non-2xx|latency p50" "$W/wrk.txt"
   RATE=$(awk '/Requests\/sec/ {print int($2)}' "$W/wrk.txt")
+  requests=$(awk '/requests in/ {print $1}' "$W/wrk.txt")
+  CPU_US=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+    'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
+  echo "server CPU per request: $CPU_US µs"
 }
 
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(load)"
@@ -47,16 +56,18 @@ echo '{"instances": [{"pickup_zone": 74, "dropoff_zone": 236, "pickup_datetime":
   --prediction-log "$LOG" > "$W/serve_on.log" 2>&1 & on=$!; pids+=("$on")
 wait_http 18182; wait_http 18183
 curl -s -XPOST -d @"$RAW" http://127.0.0.1:18183/v1/models/eta:predict; echo
-off_rates=(); on_rates=()
+off_rates=(); on_rates=(); off_cpu=(); on_cpu=()
 for round in $(seq "$ROUNDS"); do
   echo "=== round $round (load average $(load))"
   order="off on"; (( round % 2 == 0 )) && order="on off"
   for who in $order; do
     if [[ $who == off ]]; then
-      echo "- logging off"; run_wrk http://127.0.0.1:18182/v1/models/eta:predict; off_rates+=("$RATE")
+      echo "- logging off"; run_wrk http://127.0.0.1:18182/v1/models/eta:predict "$off"
+      off_rates+=("$RATE"); off_cpu+=("$CPU_US")
     else
       echo "- full logging (--prediction-log, sample rate 1, live monitor)"
-      run_wrk http://127.0.0.1:18183/v1/models/eta:predict; on_rates+=("$RATE")
+      run_wrk http://127.0.0.1:18183/v1/models/eta:predict "$on"
+      on_rates+=("$RATE"); on_cpu+=("$CPU_US")
     fi
   done
 done
@@ -64,4 +75,8 @@ mo=$(median "${off_rates[@]}"); mn=$(median "${on_rates[@]}")
 echo "=== medians of $ROUNDS rounds: logging off $mo req/s, full logging $mn req/s;" \
      "cost $(awk -v a="$mo" -v b="$mn" 'BEGIN {printf "%.1f%%", 100 * (a - b) / a}')" \
      "(rounds off: ${off_rates[*]}; on: ${on_rates[*]})"
+co=$(median "${off_cpu[@]}"); cn=$(median "${on_cpu[@]}")
+echo "=== server CPU per request, medians: logging off $co µs, full logging $cn µs;" \
+     "on/off $(awk -v a="$co" -v b="$cn" 'BEGIN {printf "%.3f", b / a}')" \
+     "(rounds off: ${off_cpu[*]}; on: ${on_cpu[*]}); load average $(load)"
 curl -s http://127.0.0.1:18183/metrics | grep -E "^bimride_prediction_log_(rows|dropped_rows|lost_rows)_total|^bimride_prediction_log_bytes"

@@ -236,43 +236,81 @@ void LiveMonitor::PrepareDrift(VersionState& vs, const PredictionBatch& batch) {
   }
 }
 
-void LiveMonitor::Observe(const PredictionBatch& batch) {
-  if (batch.rows < 1 || batch.output_names.empty()) return;
-  const size_t ny = batch.output_names.size();
-  const size_t nf = batch.feature_names.size();
+void LiveMonitor::Observe(const PredictionBatch& batch) { ObserveRun(&batch, 1); }
+
+void LiveMonitor::ObserveAll(const std::vector<PredictionBatch>& batches) {
+  size_t i = 0;
+  while (i < batches.size()) {
+    const PredictionBatch& first = batches[i];
+    size_t j = i + 1;
+    while (j < batches.size() && batches[j].version == first.version &&
+           batches[j].model == first.model && batches[j].feature_names == first.feature_names &&
+           batches[j].output_names == first.output_names) {
+      ++j;
+    }
+    ObserveRun(&batches[i], j - i);
+    i = j;
+  }
+}
+
+void LiveMonitor::ObserveRun(const PredictionBatch* batches, size_t n) {
+  const PredictionBatch& first = batches[0];
+  if (first.output_names.empty()) return;
+  const size_t ny = first.output_names.size();
+  const size_t nf = first.feature_names.size();
+  int64_t run_rows = 0;
+  for (size_t i = 0; i < n; ++i) run_rows += std::max<int64_t>(batches[i].rows, 0);
+  if (run_rows < 1) return;
   std::lock_guard<std::mutex> lock(mu_);
-  VersionState& vs = versions_[{batch.model, batch.version}];
-  PrepareDrift(vs, batch);
-  counters_.predicted_rows += batch.rows;
-  // Each row's expected squared error (the version's loss estimator), before any label.
+  VersionState& vs = versions_[{first.model, first.version}];
+  PrepareDrift(vs, first);
+  // Each row's expected squared error (the version's loss estimator), before any label: one
+  // call for the whole run.
   std::vector<float> estimated;
   if (vs.loss_ready && nf > 0) {
     const size_t width = vs.loss_columns.size() + 1;
-    std::vector<float> x(static_cast<size_t>(batch.rows) * width);
-    for (int64_t r = 0; r < batch.rows; ++r) {
-      float* row = x.data() + static_cast<size_t>(r) * width;
-      for (size_t c = 0; c < vs.loss_columns.size(); ++c) {
-        row[c] = batch.features[static_cast<size_t>(r) * nf + vs.loss_columns[c]];
+    std::vector<float> x(static_cast<size_t>(run_rows) * width);
+    float* row = x.data();
+    for (size_t i = 0; i < n; ++i) {
+      const PredictionBatch& batch = batches[i];
+      for (int64_t r = 0; r < batch.rows; ++r, row += width) {
+        for (size_t c = 0; c < vs.loss_columns.size(); ++c) {
+          row[c] = batch.features[static_cast<size_t>(r) * nf + vs.loss_columns[c]];
+        }
+        row[width - 1] = batch.outputs[static_cast<size_t>(r) * ny];
       }
-      row[width - 1] = batch.outputs[static_cast<size_t>(r) * ny];
     }
-    StatusOr<std::vector<float>> e = vs.baseline->loss_estimator(x, batch.rows);
-    if (e.ok() && static_cast<int64_t>(e->size()) == batch.rows) {
+    StatusOr<std::vector<float>> e = vs.baseline->loss_estimator(x, run_rows);
+    if (e.ok() && static_cast<int64_t>(e->size()) == run_rows) {
       estimated = std::move(e).value();
     } else {
-      BIMRIDE_LOG(WARN) << "monitor: model " << batch.model << " version " << batch.version
+      BIMRIDE_LOG(WARN) << "monitor: model " << first.model << " version " << first.version
                         << ": loss estimator failed, estimates stop: "
                         << (e.ok() ? std::string("wrong row count") : e.status().message());
       vs.loss_ready = false;
     }
   }
+  size_t estimate_at = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const PredictionBatch& batch = batches[i];
+    if (batch.rows < 1) continue;
+    ObserveRows(vs, batch, estimated.empty() ? nullptr : estimated.data() + estimate_at);
+    estimate_at += static_cast<size_t>(batch.rows);
+  }
+}
+
+void LiveMonitor::ObserveRows(VersionState& vs, const PredictionBatch& batch,
+                              const float* estimated) {
+  const size_t ny = batch.output_names.size();
+  const size_t nf = batch.feature_names.size();
+  counters_.predicted_rows += batch.rows;
   for (int64_t r = 0; r < batch.rows; ++r) {
     const int64_t seq = vs.next_seq++;
     const int64_t index = seq / options_.window_rows;
     Window& w = vs.windows[index];
     if (w.predicted_rows++ == 0) w.first_time_us = batch.time_us;
     w.last_time_us = batch.time_us;
-    if (!estimated.empty()) {
+    if (estimated != nullptr) {
       const float e = estimated[static_cast<size_t>(r)];
       w.estimated_sq_sum += std::isfinite(e) ? std::max(0.0f, e) : 0.0f;
       ++w.estimated_rows;

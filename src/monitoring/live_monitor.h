@@ -151,6 +151,9 @@ class LiveMonitor : public PredictionObserver {
                                                        DriftBaselineLoader baselines = nullptr);
 
   void Observe(const PredictionBatch& batch) override;
+  // The same as Observe on each batch in order; the loss estimator runs once per run of
+  // batches of one version (one model call for all their rows, not one per request).
+  void ObserveAll(const std::vector<PredictionBatch>& batches) override;
   FeedbackOutcome AddFeedback(const std::vector<Feedback>& feedback);
 
   // Every kept window (model, version, window order); `model` empty: every model.
@@ -185,7 +188,7 @@ class LiveMonitor : public PredictionObserver {
     std::vector<std::string> drift_features;            // baseline features present in the log
     std::vector<const registry::FeatureStats*> drift_stats;
     std::vector<int> drift_columns;  // their feature column in the logged batches; −(k + 1): output k
-    std::vector<std::string> column_names;              // the batches' names those refer to
+    ColumnNames column_names;                           // the batches' names those refer to
     std::vector<int> loss_columns;  // the loss estimator's inputs in the logged batches
     bool loss_ready = false;        // every input found
   };
@@ -204,6 +207,10 @@ class LiveMonitor : public PredictionObserver {
   WindowAccuracy Describe(const VersionKey& key, int64_t index, const Window& w,
                           const VersionState& vs) const;
   void PrepareDrift(VersionState& vs, const PredictionBatch& batch);
+  // Batches of one model version with the same column names, in log order.
+  void ObserveRun(const PredictionBatch* batches, size_t n);
+  // One batch's rows (mu_ held); `estimated`: its rows' loss estimates, or null.
+  void ObserveRows(VersionState& vs, const PredictionBatch& batch, const float* estimated);
 
   const LiveMonitorOptions options_;
   const DriftBaselineLoader baselines_;

@@ -102,6 +102,52 @@ TEST(ReadFeedbackFile, CsvAndJsonAndBadLines) {
   std::remove(csv.c_str());
 }
 
+// The log's writer shows the monitor everything it took at once (ObserveAll): the same windows,
+// estimates and joins as batch by batch, with one loss-estimator call per run of one version.
+TEST(LiveMonitor, ObserveAllEqualsObserveBatchByBatchWithOneEstimatorCallPerRun) {
+  int calls = 0;
+  DriftBaselineLoader baselines = [&calls](const std::string&, int64_t) {
+    DriftBaseline b;
+    b.loss_features = {"x"};
+    b.loss_estimator = [&calls](const std::vector<float>& x, int64_t rows) {
+      ++calls;
+      std::vector<float> e;
+      for (int64_t r = 0; r < rows; ++r) e.push_back(x[2 * r] + x[2 * r + 1]);  // x + prediction
+      return StatusOr<std::vector<float>>(e);
+    };
+    return StatusOr<DriftBaseline>(b);
+  };
+  std::vector<PredictionBatch> batches;
+  for (int i = 0; i < 10; ++i) {
+    PredictionBatch b = Batch("r" + std::to_string(i), i < 6 ? 1 : 2, {float(i), float(i) + 0.5f});
+    b.features = {float(i) / 4, float(i) / 8};
+    batches.push_back(b);
+  }
+  auto one_by_one = LiveMonitor::Create({.window_rows = 3}, baselines);
+  ASSERT_TRUE(one_by_one.ok());
+  for (const PredictionBatch& b : batches) (*one_by_one)->Observe(b);
+  EXPECT_EQ(calls, 10);
+  calls = 0;
+  auto all = LiveMonitor::Create({.window_rows = 3}, baselines);
+  ASSERT_TRUE(all.ok());
+  (*all)->ObserveAll(batches);
+  EXPECT_EQ(calls, 2) << "one call per version's run";
+  for (auto* m : {one_by_one->get(), all->get()}) {
+    m->AddFeedback({{"r1", 1, 4}, {"r7", 0, 2}, {"r9", 1, 1}});
+  }
+  const std::vector<WindowAccuracy> a = (*one_by_one)->Windows(), b = (*all)->Windows();
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_EQ(a.size(), 4u + 3u);  // 12 rows of version 1, 8 of version 2, windows of 3
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].version, b[i].version);
+    EXPECT_EQ(a[i].predicted_rows, b[i].predicted_rows) << i;
+    EXPECT_EQ(a[i].labelled_rows, b[i].labelled_rows) << i;
+    EXPECT_DOUBLE_EQ(a[i].estimated_rmse, b[i].estimated_rmse) << i;
+  }
+  EXPECT_EQ((*one_by_one)->counters().joined, 3);
+  EXPECT_EQ((*all)->counters().joined, 3);
+}
+
 TEST(LiveMonitor, RefusesBadOptions) {
   LiveMonitorOptions o;
   o.window_rows = 0;

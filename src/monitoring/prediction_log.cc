@@ -64,7 +64,7 @@ void AppendString(parquet::Column& c, std::string_view s) {
 struct PredictionLog::OpenFile {
   std::unique_ptr<parquet::FileWriter> writer;
   std::string path;
-  std::vector<std::string> feature_names, output_names;
+  ColumnNames feature_names, output_names;
   int64_t rows = 0;
   int64_t opened_ms = 0;
 };
@@ -75,10 +75,11 @@ StatusOr<std::unique_ptr<PredictionLog>> PredictionLog::Open(PredictionLogOption
     return InvalidArgumentError("prediction log: sample_rate must be in (0, 1]");
   }
   if (o.queue_rows < 1 || o.max_file_rows < 1 || o.max_file_age_ms < 1 ||
-      o.disk_budget_bytes < 1 || o.row_group_rows < 1) {
+      o.disk_budget_bytes < 1 || o.row_group_rows < 1 || o.wake_rows < 1 ||
+      o.wake_interval_ms < 1) {
     return InvalidArgumentError(
-        "prediction log: queue_rows, max_file_rows, max_file_age_ms, disk_budget_bytes and "
-        "row_group_rows must be positive");
+        "prediction log: queue_rows, max_file_rows, max_file_age_ms, disk_budget_bytes, "
+        "row_group_rows, wake_rows and wake_interval_ms must be positive");
   }
   RETURN_IF_ERROR(MakeDirs(o.dir));
   std::unique_ptr<PredictionLog> log(new PredictionLog(std::move(o)));
@@ -86,7 +87,9 @@ StatusOr<std::unique_ptr<PredictionLog>> PredictionLog::Open(PredictionLogOption
   return log;
 }
 
-PredictionLog::PredictionLog(PredictionLogOptions options) : options_(std::move(options)) {}
+PredictionLog::PredictionLog(PredictionLogOptions options)
+    : options_(std::move(options)),
+      wake_rows_(std::max<int64_t>(1, std::min(options_.wake_rows, options_.queue_rows / 2))) {}
 
 PredictionLog::~PredictionLog() {
   (void)Flush();
@@ -117,16 +120,20 @@ bool PredictionLog::Log(PredictionBatch batch) {
     dropped_rows_.fetch_add(static_cast<int64_t>(rows));
     return false;
   }
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (queued_rows_ + batch.rows > options_.queue_rows) {
       dropped_rows_.fetch_add(batch.rows);
       return false;
     }
+    // One wake-up per wake_rows rows (the writer also wakes on its own every
+    // wake_interval_ms): a request never pays for a futex wake and a context switch.
+    wake = queued_rows_ < wake_rows_ && queued_rows_ + batch.rows >= wake_rows_;
     queued_rows_ += batch.rows;
     queue_.push_back(std::move(batch));
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
   return true;
 }
 
@@ -147,23 +154,23 @@ PredictionLogStats PredictionLog::stats() const {
 }
 
 void PredictionLog::WriterLoop() {
+  std::vector<PredictionBatch> taken;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    wake_.wait_for(lock, std::chrono::milliseconds(200), [&] {
-      return stop_ || !queue_.empty() || flush_requests_ > flushes_done_;
+    wake_.wait_for(lock, std::chrono::milliseconds(options_.wake_interval_ms), [&] {
+      return stop_ || queued_rows_ >= wake_rows_ || flush_requests_ > flushes_done_;
     });
-    while (!queue_.empty()) {
-      PredictionBatch batch = std::move(queue_.front());
-      queue_.pop_front();
-      queued_rows_ -= batch.rows;
-      lock.unlock();
-      Write(batch);
-      if (PredictionObserver* o = observer_.load()) o->Observe(batch);
-      lock.lock();
-    }
+    // A flush asked for now covers what is queued now.
     const int64_t wanted = flush_requests_;
     const bool stopping = stop_;
+    taken.clear();
+    taken.swap(queue_);  // the whole queue at once; the request side refills an empty vector
+    queued_rows_ = 0;
     lock.unlock();
+    if (!taken.empty()) {
+      WriteAll(taken);
+      if (PredictionObserver* o = observer_.load()) o->ObserveAll(taken);
+    }
     CloseIdleFiles(/*all=*/wanted > flushes_done_ || stopping);
     lock.lock();
     if (wanted > flushes_done_) {
@@ -174,91 +181,150 @@ void PredictionLog::WriterLoop() {
   }
 }
 
-void PredictionLog::Write(PredictionBatch& b) {
-  if (b.feature_names.empty()) {
-    const size_t width = b.features.size() / static_cast<size_t>(b.rows);
-    for (size_t k = 0; k < width; ++k) b.feature_names.push_back(std::to_string(k));
+void PredictionLog::WriteAll(std::vector<PredictionBatch>& batches) {
+  for (PredictionBatch& b : batches) {
+    if (b.raw.empty() && b.raw_rows) {
+      b.raw = b.raw_rows->AsJson();
+      b.raw_rows.reset();
+      if (b.raw.size() != static_cast<size_t>(b.rows)) b.raw.resize(static_cast<size_t>(b.rows));
+    }
+    if (b.feature_names.empty()) {
+      const size_t width = b.features.size() / static_cast<size_t>(b.rows);
+      std::vector<std::string> names;
+      for (size_t k = 0; k < width; ++k) names.push_back(std::to_string(k));
+      b.feature_names = ColumnNames(std::move(names));
+    }
   }
+  // Runs of consecutive batches for one file: the same model, version, UTC day and column
+  // lists, cut where the file reaches max_file_rows (it is rolled there, as row by row).
+  size_t i = 0;
+  while (i < batches.size()) {
+    std::string key;
+    OpenFile* file = FileFor(batches[i], &key);
+    if (file == nullptr) {
+      ++i;
+      continue;
+    }
+    const PredictionBatch& first = batches[i];
+    const int64_t day = first.time_us / 86400000000;
+    int64_t rows = first.rows;
+    size_t j = i + 1;
+    while (j < batches.size() && file->rows + rows < options_.max_file_rows) {
+      const PredictionBatch& b = batches[j];
+      if (b.version != first.version || b.time_us / 86400000000 != day ||
+          b.model != first.model || !(b.feature_names == first.feature_names) ||
+          !(b.output_names == first.output_names)) {
+        break;
+      }
+      rows += b.rows;
+      ++j;
+    }
+    WriteRun(key, *file, &batches[i], j - i, rows);
+    i = j;
+  }
+}
+
+PredictionLog::OpenFile* PredictionLog::FileFor(const PredictionBatch& b, std::string* key) {
   const std::string day = UtcDay(b.time_us);
-  const std::string key = b.model + "/" + day + "/" + std::to_string(b.version);
-  auto it = open_.find(key);
+  *key = b.model + "/" + day + "/" + std::to_string(b.version);
+  auto it = open_.find(*key);
   // A version whose feature or output names changed (republished with the same number after a
   // wipe) starts a new file.
-  if (it != open_.end() && (it->second->feature_names != b.feature_names ||
-                            it->second->output_names != b.output_names)) {
-    CloseFile(key);
+  if (it != open_.end() && (!(it->second->feature_names == b.feature_names) ||
+                            !(it->second->output_names == b.output_names))) {
+    CloseFile(*key);
     it = open_.end();
   }
-  if (it == open_.end()) {
-    auto file = std::make_unique<OpenFile>();
-    file->feature_names = b.feature_names;
-    file->output_names = b.output_names;
-    file->opened_ms = NowMs();
-    const std::string dir = options_.dir + "/" + b.model + "/" + day;
-    file->path = dir + "/v" + std::to_string(b.version) + "-" + std::to_string(b.time_us) + "-" +
-                 std::to_string(++sequence_) + ".parquet";
-    using parquet::ColumnSchema;
-    using parquet::LogicalKind;
-    using parquet::PhysicalType;
-    std::vector<ColumnSchema> schema = {
-        {"request_id", PhysicalType::kByteArray, LogicalKind::kString},
-        {"time", PhysicalType::kInt64, LogicalKind::kTimestamp, parquet::TimeUnit::kMicros, true},
-        {"model", PhysicalType::kByteArray, LogicalKind::kString},
-        {"version", PhysicalType::kInt64},
-        {"route", PhysicalType::kByteArray, LogicalKind::kString},
-        {"row", PhysicalType::kInt32},
-        {"raw", PhysicalType::kByteArray, LogicalKind::kString}};
-    for (const std::string& f : b.feature_names) {
-      schema.push_back({ColumnName("f_", f), PhysicalType::kFloat});
-    }
-    for (const std::string& y : b.output_names) {
-      schema.push_back({ColumnName("y_", y), PhysicalType::kFloat});
-    }
-    schema.push_back({"latency_us", PhysicalType::kFloat});
-    parquet::WriterOptions wo;
-    wo.row_group_rows = options_.row_group_rows;
-    Status made = MakeDirs(dir);
-    StatusOr<std::unique_ptr<parquet::FileWriter>> w =
-        made.ok() ? parquet::FileWriter::Open(file->path, schema, wo)
-                  : StatusOr<std::unique_ptr<parquet::FileWriter>>(made);
-    if (!w.ok()) {
-      write_errors_.fetch_add(1);
-      lost_rows_.fetch_add(b.rows);
-      BIMRIDE_LOG(WARN) << "prediction log: " << w.status().message();
-      std::lock_guard<std::mutex> lock(mu_);
-      last_error_ = w.status();
-      return;
-    }
-    file->writer = std::move(w).value();
-    it = open_.emplace(key, std::move(file)).first;
+  if (it != open_.end()) return it->second.get();
+  auto file = std::make_unique<OpenFile>();
+  file->feature_names = b.feature_names;
+  file->output_names = b.output_names;
+  file->opened_ms = NowMs();
+  const std::string dir = options_.dir + "/" + b.model + "/" + day;
+  file->path = dir + "/v" + std::to_string(b.version) + "-" + std::to_string(b.time_us) + "-" +
+               std::to_string(++sequence_) + ".parquet";
+  using parquet::ColumnSchema;
+  using parquet::LogicalKind;
+  using parquet::PhysicalType;
+  std::vector<ColumnSchema> schema = {
+      {"request_id", PhysicalType::kByteArray, LogicalKind::kString},
+      {"time", PhysicalType::kInt64, LogicalKind::kTimestamp, parquet::TimeUnit::kMicros, true},
+      {"model", PhysicalType::kByteArray, LogicalKind::kString},
+      {"version", PhysicalType::kInt64},
+      {"route", PhysicalType::kByteArray, LogicalKind::kString},
+      {"row", PhysicalType::kInt32},
+      {"raw", PhysicalType::kByteArray, LogicalKind::kString}};
+  for (const std::string& f : b.feature_names) {
+    schema.push_back({ColumnName("f_", f), PhysicalType::kFloat});
   }
-  OpenFile& f = *it->second;
-  const size_t nf = b.feature_names.size(), ny = b.output_names.size();
-  std::vector<parquet::Column> cols;
+  for (const std::string& y : b.output_names) {
+    schema.push_back({ColumnName("y_", y), PhysicalType::kFloat});
+  }
+  schema.push_back({"latency_us", PhysicalType::kFloat});
+  parquet::WriterOptions wo;
+  wo.row_group_rows = options_.row_group_rows;
+  Status made = MakeDirs(dir);
+  StatusOr<std::unique_ptr<parquet::FileWriter>> w =
+      made.ok() ? parquet::FileWriter::Open(file->path, schema, wo)
+                : StatusOr<std::unique_ptr<parquet::FileWriter>>(made);
+  if (!w.ok()) {
+    write_errors_.fetch_add(1);
+    lost_rows_.fetch_add(b.rows);
+    BIMRIDE_LOG(WARN) << "prediction log: " << w.status().message();
+    std::lock_guard<std::mutex> lock(mu_);
+    last_error_ = w.status();
+    return nullptr;
+  }
+  file->writer = std::move(w).value();
+  return open_.emplace(*key, std::move(file)).first->second.get();
+}
+
+void PredictionLog::WriteRun(const std::string& key, OpenFile& f, const PredictionBatch* batches,
+                             size_t n, int64_t rows) {
+  const size_t nf = f.feature_names.size(), ny = f.output_names.size();
+  const size_t total = static_cast<size_t>(rows);
   parquet::Column id = StringColumn(), model = StringColumn(), route = StringColumn(),
                   raw = StringColumn();
   parquet::Column time, version, row, latency;
   time.physical = version.physical = parquet::PhysicalType::kInt64;
   row.physical = parquet::PhysicalType::kInt32;
   latency.physical = parquet::PhysicalType::kFloat;
+  for (parquet::Column* c : {&id, &model, &route, &raw}) c->offsets.reserve(total + 1);
+  time.i64.reserve(total);
+  version.i64.reserve(total);
+  row.i32.reserve(total);
+  latency.f32.reserve(total);
   std::vector<parquet::Column> feats(nf), outs(ny);
-  for (auto& c : feats) c.physical = parquet::PhysicalType::kFloat;
-  for (auto& c : outs) c.physical = parquet::PhysicalType::kFloat;
-  for (int64_t r = 0; r < b.rows; ++r) {
-    AppendString(id, b.request_id);
-    AppendString(model, b.model);
-    AppendString(route, b.route);
-    AppendString(raw, b.raw.empty() ? std::string_view() : std::string_view(b.raw[r]));
-    time.i64.push_back(b.time_us);
-    version.i64.push_back(b.version);
-    row.i32.push_back(static_cast<int32_t>(r));
-    latency.f32.push_back(b.latency_us);
-    for (size_t k = 0; k < nf; ++k) feats[k].f32.push_back(b.features[r * nf + k]);
-    for (size_t k = 0; k < ny; ++k) outs[k].f32.push_back(b.outputs[r * ny + k]);
+  for (auto& c : feats) {
+    c.physical = parquet::PhysicalType::kFloat;
+    c.f32.reserve(total);
   }
-  for (parquet::Column* c : {&time, &version, &row, &latency}) c->num_rows = b.rows;
-  for (auto& c : feats) c.num_rows = b.rows;
-  for (auto& c : outs) c.num_rows = b.rows;
+  for (auto& c : outs) {
+    c.physical = parquet::PhysicalType::kFloat;
+    c.f32.reserve(total);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const PredictionBatch& b = batches[i];
+    for (int64_t r = 0; r < b.rows; ++r) {
+      AppendString(id, b.request_id);
+      AppendString(model, b.model);
+      AppendString(route, b.route);
+      AppendString(raw, b.raw.empty() ? std::string_view() : std::string_view(b.raw[r]));
+      time.i64.push_back(b.time_us);
+      version.i64.push_back(b.version);
+      row.i32.push_back(static_cast<int32_t>(r));
+      latency.f32.push_back(b.latency_us);
+      const float* x = b.features.data() + static_cast<size_t>(r) * nf;
+      for (size_t k = 0; k < nf; ++k) feats[k].f32.push_back(x[k]);
+      const float* y = b.outputs.data() + static_cast<size_t>(r) * ny;
+      for (size_t k = 0; k < ny; ++k) outs[k].f32.push_back(y[k]);
+    }
+  }
+  for (parquet::Column* c : {&time, &version, &row, &latency}) c->num_rows = rows;
+  for (auto& c : feats) c.num_rows = rows;
+  for (auto& c : outs) c.num_rows = rows;
+  std::vector<parquet::Column> cols;
+  cols.reserve(8 + nf + ny);
   cols.push_back(std::move(id));
   cols.push_back(std::move(time));
   cols.push_back(std::move(model));
@@ -271,7 +337,7 @@ void PredictionLog::Write(PredictionBatch& b) {
   cols.push_back(std::move(latency));
   if (Status st = f.writer->Write(cols); !st.ok()) {
     write_errors_.fetch_add(1);
-    lost_rows_.fetch_add(b.rows);
+    lost_rows_.fetch_add(rows);
     BIMRIDE_LOG(WARN) << "prediction log: " << st.message();
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -282,8 +348,8 @@ void PredictionLog::Write(PredictionBatch& b) {
     open_.erase(key);  // the writer's destructor removes its temporary file
     return;
   }
-  f.rows += b.rows;
-  logged_rows_.fetch_add(b.rows);
+  f.rows += rows;
+  logged_rows_.fetch_add(rows);
   if (f.rows >= options_.max_file_rows) CloseFile(key);
 }
 

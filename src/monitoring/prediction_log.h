@@ -11,7 +11,14 @@
 //   f_<feature> FLOAT… (the features the model saw), y_<output> FLOAT…, latency_us FLOAT.
 //
 // Cost bounds: Log never blocks and never grows memory past the queue: a full queue drops the
-// batch and counts it (`dropped_rows`). A failing disk (ENOSPC, EIO) drops what it cannot write,
+// batch and counts it (`dropped_rows`). The request thread only hands over what it has: the
+// version's column names are shared (one pointer, not a copy per request), raw fields are
+// rendered to JSON on the writer thread (RawRows), and the writer is woken once per
+// `wake_rows` queued rows or every `wake_interval_ms` (not per request); it takes the whole
+// queue at once, writes each run of batches of one file with one Parquet append and shows the
+// observer the whole run (PredictionObserver::ObserveAll). The writer's batching changes no
+// byte of the files: rows reach the Parquet writer in the same order and row groups are cut at
+// `row_group_rows` as before. At most `queue_rows` wait plus the set the writer is writing. A failing disk (ENOSPC, EIO) drops what it cannot write,
 // counts it (`write_errors`, `lost_rows`) and keeps serving. A disk budget: after each file is
 // closed, the oldest files are deleted until the log fits (`deleted_files`).
 //
@@ -21,7 +28,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,6 +48,48 @@ struct PredictionLogOptions {
   int64_t max_file_age_ms = 10 * 60 * 1000;
   int64_t disk_budget_bytes = int64_t{1} << 30;
   int64_t row_group_rows = 1 << 16;    // rows the writer buffers per open file before a flush
+  // The writer wakes when this many rows are queued (at most queue_rows / 2) or after
+  // wake_interval_ms, whichever is first; Flush wakes it at once.
+  int64_t wake_rows = 4096;
+  int64_t wake_interval_ms = 50;
+};
+
+// Column names shared by every batch of one model version: a pointer to the version's own list
+// (no copy per request); built from a list for tests and callers that have no shared one.
+class ColumnNames {
+ public:
+  ColumnNames() = default;
+  ColumnNames(std::initializer_list<std::string> names)
+      : names_(std::make_shared<const std::vector<std::string>>(names)) {}
+  ColumnNames(std::vector<std::string> names)  // NOLINT: a list converts
+      : names_(std::make_shared<const std::vector<std::string>>(std::move(names))) {}
+  explicit ColumnNames(std::shared_ptr<const std::vector<std::string>> names)
+      : names_(std::move(names)) {}
+  const std::vector<std::string>& get() const { return names_ ? *names_ : Empty(); }
+  size_t size() const { return get().size(); }
+  bool empty() const { return get().empty(); }
+  const std::string& operator[](size_t i) const { return get()[i]; }
+  auto begin() const { return get().begin(); }
+  auto end() const { return get().end(); }
+  // Equal lists (the same pointer is the fast case).
+  bool operator==(const ColumnNames& o) const { return names_ == o.names_ || get() == o.get(); }
+  bool operator==(const std::vector<std::string>& o) const { return get() == o; }
+  bool same_list(const ColumnNames& o) const { return names_ == o.names_; }
+
+ private:
+  static const std::vector<std::string>& Empty() {
+    static const std::vector<std::string> empty;
+    return empty;
+  }
+  std::shared_ptr<const std::vector<std::string>> names_;
+};
+
+// A request's raw fields as the request had them, handed to the log without rendering: the
+// writer thread turns them into one JSON object text per row (the `raw` column).
+class RawRows {
+ public:
+  virtual ~RawRows() = default;
+  virtual std::vector<std::string> AsJson() const = 0;
 };
 
 // One request's rows, as served by one model version.
@@ -51,10 +100,13 @@ struct PredictionBatch {
   int64_t version = 0;
   std::string route;
   // The version's (its columns); empty: named by position ("0", "1", …) by the writer thread.
-  std::vector<std::string> feature_names;
-  std::vector<std::string> output_names;
+  ColumnNames feature_names;
+  ColumnNames output_names;
   int64_t rows = 0;
   std::vector<std::string> raw;   // per row (JSON object text), or empty
+  // Or the raw fields unrendered (when `raw` is empty): the writer renders them into `raw`
+  // before writing and before observers see the batch.
+  std::shared_ptr<const RawRows> raw_rows;
   std::vector<float> features;    // rows × feature_names.size()
   std::vector<float> outputs;     // rows × output_names.size()
   float latency_us = 0;
@@ -66,6 +118,11 @@ class PredictionObserver {
  public:
   virtual ~PredictionObserver() = default;
   virtual void Observe(const PredictionBatch& batch) = 0;
+  // What the writer took from the queue at once, in log order (an observer that gains from
+  // seeing many rows at once, e.g. one model call for all of them, overrides it).
+  virtual void ObserveAll(const std::vector<PredictionBatch>& batches) {
+    for (const PredictionBatch& b : batches) Observe(b);
+  }
 };
 
 struct PredictionLogStats {
@@ -104,7 +161,13 @@ class PredictionLog {
   explicit PredictionLog(PredictionLogOptions options);
   struct OpenFile;
   void WriterLoop();
-  void Write(PredictionBatch& batch);  // names positional features first
+  // Writes the batches in order (renders raw rows, names positional features): each run of
+  // consecutive batches bound for one open file is one Parquet append.
+  void WriteAll(std::vector<PredictionBatch>& batches);
+  // The open file for a batch (opened when needed), or null after counting its rows lost.
+  OpenFile* FileFor(const PredictionBatch& batch, std::string* key);
+  void WriteRun(const std::string& key, OpenFile& file, const PredictionBatch* batches, size_t n,
+                int64_t rows);
   void CloseFile(const std::string& key);
   void CloseIdleFiles(bool all);
   void EnforceBudget();
@@ -113,8 +176,9 @@ class PredictionLog {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::condition_variable drained_;
-  std::deque<PredictionBatch> queue_;
+  std::vector<PredictionBatch> queue_;
   int64_t queued_rows_ = 0;
+  const int64_t wake_rows_;
   bool stop_ = false;
   int64_t flush_requests_ = 0;
   int64_t flushes_done_ = 0;

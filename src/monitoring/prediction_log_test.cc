@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/file.h"
@@ -129,6 +130,56 @@ TEST(PredictionLogTest, WritesOneParquetFilePerModelVersionAndDayThatReadersAgre
     EXPECT_EQ(::pclose(p), 0) << cmd;
     EXPECT_EQ(peer, DumpOurs(dir + "/" + f)) << f;
   }
+  fs::remove_all(dir);
+}
+
+// The request side may hand raw fields over unrendered (RawRows, rendered on the writer) and
+// the column names as one shared list; the writer takes the queue in runs. The files hold the
+// same cells in the same row groups as batches rendered, named and written one at a time.
+TEST(PredictionLogTest, HandedOverBatchesWrittenInOneRunGiveTheSameFileAsOneByOne) {
+  struct Rendered : RawRows {
+    explicit Rendered(std::vector<std::string> rows) : rows(std::move(rows)) {}
+    std::vector<std::string> AsJson() const override { return rows; }
+    std::vector<std::string> rows;
+  };
+  const auto names = std::make_shared<const std::vector<std::string>>(
+      std::vector<std::string>{"pickup_zone", "hour"});
+  const std::string dir = TempDir("runs");
+  std::vector<std::string> dumps;
+  std::vector<int> row_groups;
+  for (bool handed_over : {false, true}) {
+    const std::string sub = dir + (handed_over ? "/run" : "/one");
+    // row_group_rows 7: row groups cut inside batches, the same cut either way.
+    auto log = PredictionLog::Open({.dir = sub, .row_group_rows = 7, .wake_rows = 1});
+    ASSERT_TRUE(log.ok());
+    int64_t logged = 0;
+    for (int i = 0; i < 20; ++i) {
+      PredictionBatch b = Batch("r" + std::to_string(i), 1, 1 + i % 3, kDay1 + i);
+      logged += b.rows;
+      if (handed_over) {
+        b.raw_rows = std::make_shared<const Rendered>(std::move(b.raw));
+        b.raw.clear();
+        b.feature_names = ColumnNames(names);
+      }
+      ASSERT_TRUE((*log)->Log(std::move(b)));
+      // One by one: each batch written (woken at once) before the next is queued.
+      for (int k = 0; !handed_over && (*log)->stats().logged_rows < logged && k < 30000; ++k) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+    ASSERT_TRUE((*log)->Flush().ok());
+    EXPECT_EQ((*log)->stats().logged_rows, 7 * 1 + 7 * 2 + 6 * 3);
+    const std::vector<std::string> files = Files(sub);
+    ASSERT_EQ(files.size(), 1u);
+    dumps.push_back(DumpOurs(sub + "/" + files[0]));
+    auto reader = parquet::FileReader::Open(sub + "/" + files[0]);
+    ASSERT_TRUE(reader.ok());
+    row_groups.push_back((*reader)->num_row_groups());
+  }
+  EXPECT_EQ(dumps[0], dumps[1]);
+  EXPECT_NE(dumps[0].find("2037327d"), std::string::npos) << "raw rendered (\" 72}\" in hex)";
+  EXPECT_EQ(row_groups[0], row_groups[1]);
+  EXPECT_EQ(row_groups[0], 6) << "39 rows in groups of 7";
   fs::remove_all(dir);
 }
 

@@ -114,4 +114,40 @@ std::vector<std::string> RawRowsAsJson(const RawBatch& raw) {
   return rows;
 }
 
+bool IsPreview(const ModelInput& input) {
+  const RawColumn* c = input.raw.Find("preview");
+  if (c == nullptr || c->values.empty()) return false;
+  for (const RawValue& v : c->values) {
+    const double* d = std::get_if<double>(&v);
+    if (d == nullptr || *d != 1.0) return false;
+  }
+  return true;
+}
+
+namespace {
+
+class RawBatchRows : public monitoring::RawRows {
+ public:
+  explicit RawBatchRows(RawBatch raw) : raw_(std::move(raw)) {}
+  std::vector<std::string> AsJson() const override { return RawRowsAsJson(raw_); }
+
+ private:
+  RawBatch raw_;
+};
+
+}  // namespace
+
+std::shared_ptr<const monitoring::RawRows> RawRowsForLog(RawBatch raw) {
+  if (raw.columns.empty()) return nullptr;
+  return std::make_shared<const RawBatchRows>(std::move(raw));
+}
+
+monitoring::ColumnNames LogFeatureNames(const std::shared_ptr<const Servable>& servable) {
+  return monitoring::ColumnNames(servable->shared_feature_names());
+}
+
+monitoring::ColumnNames LogOutputNames(const std::shared_ptr<const Servable>& servable) {
+  return monitoring::ColumnNames(servable->shared_output_names());
+}
+
 }  // namespace bimride::serving

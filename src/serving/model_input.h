@@ -6,10 +6,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "monitoring/prediction_log.h"
 #include "serving/feature_adapter.h"
 #include "serving/servable.h"
 
@@ -39,6 +41,22 @@ StatusOr<std::vector<float>> ComputeFeatures(const Servable& servable, ModelInpu
 // Each raw row as a JSON object text ({"pickup_zone": 74, …}), for the prediction log; empty
 // for a numeric input.
 std::vector<std::string> RawRowsAsJson(const RawBatch& raw);
+// The raw fields handed to the prediction log as they are (moved, not rendered): its writer
+// thread renders them with RawRowsAsJson. Null for a numeric input.
+std::shared_ptr<const monitoring::RawRows> RawRowsForLog(RawBatch raw);
+// A version's feature and output names for the prediction log: its lists, shared (no copy per
+// request; they do not keep the servable loaded).
+monitoring::ColumnNames LogFeatureNames(const std::shared_ptr<const Servable>& servable);
+monitoring::ColumnNames LogOutputNames(const std::shared_ptr<const Servable>& servable);
+
+// Whether a request is a preview: it has a raw field `preview` equal to 1 on every row (the
+// console's surge map asks what a quote would get without fixing anything, docs/pricing.md).
+// A preview is answered like any request but is not traffic: the Service does not log it (no
+// prediction log row, so the live monitor, drift and label joins never see it), mirrors it to
+// no shadow, and counts it in bimride_preview_requests_total instead of the version's request
+// counters and latency histograms. A request with some rows 0 is an ordinary request, logged
+// whole.
+bool IsPreview(const ModelInput& input);
 
 // "model 'eta' version 3", for messages.
 std::string VersionName(const Servable& servable);

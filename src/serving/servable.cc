@@ -14,6 +14,8 @@ StatusOr<std::unique_ptr<Servable>> Servable::Load(ServableSpec spec,
   std::unique_ptr<Servable> s(new Servable());
   ASSIGN_OR_RETURN(s->model_, LoadServableModel(&spec, load_options));
   s->spec_ = std::move(spec);
+  s->feature_names_ = std::make_shared<const std::vector<std::string>>(s->spec_.feature_names);
+  s->output_names_ = std::make_shared<const std::vector<std::string>>(s->spec_.output_names);
   if (!s->spec_.feature_spec.empty()) {
     StatusOr<FeatureAdapter> adapter = MakeFeatureAdapter(
         {s->spec_.dir, s->spec_.feature_spec, s->spec_.feature_spec_version, s->spec_.raw_fields,

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "models/model.h"
@@ -32,6 +34,15 @@ class Servable {
 
   const ServableSpec& spec() const { return spec_; }
   const models::Model& model() const { return *model_; }
+  // spec().feature_names and output_names as shared lists, for whoever keeps them past a
+  // request (the prediction log hands them over per request without copying; holding them
+  // does not keep the servable loaded).
+  const std::shared_ptr<const std::vector<std::string>>& shared_feature_names() const {
+    return feature_names_;
+  }
+  const std::shared_ptr<const std::vector<std::string>>& shared_output_names() const {
+    return output_names_;
+  }
   VersionMetrics* metrics() const { return metrics_; }
   bool batching() const { return batcher_ != nullptr; }
   // The adapter for raw request fields; null when the version has no feature spec.
@@ -47,6 +58,7 @@ class Servable {
  private:
   Servable() = default;
   ServableSpec spec_;
+  std::shared_ptr<const std::vector<std::string>> feature_names_, output_names_;
   std::unique_ptr<models::Model> model_;
   std::unique_ptr<DynamicBatcher> batcher_;
   FeatureAdapter feature_adapter_;

@@ -126,11 +126,17 @@ void Service::Predict(PredictRequest request, PredictDone done) {
   }
   std::shared_ptr<const Servable> primary = std::move(route->primary);
   VersionMetrics* vm = primary->metrics();
+  // A preview (model_input.h) is answered but is not traffic: counted apart, never logged nor
+  // mirrored.
+  const bool preview = IsPreview(request.input);
+  auto count = [vm, preview](StatusCode code) {
+    preview ? vm->CountPreviewRequest(code) : vm->CountRequest(code);
+  };
   if (request.method != Method::kPredict) {
     StatusOr<std::vector<size_t>> outputs =
         SignatureOutputs(primary->spec(), request.method, request.signature_name);
     if (!outputs.ok()) {
-      vm->CountRequest(outputs.status().code());
+      count(outputs.status().code());
       done(outputs.status());
       return;
     }
@@ -138,15 +144,17 @@ void Service::Predict(PredictRequest request, PredictDone done) {
   // Each shadow computes its own features from the request as sent (its feature context and
   // width may differ from the primary's); the copy is made only when shadows are configured.
   std::optional<ModelInput> shadow_input;
+  if (preview) route->shadows.clear();
   if (!route->shadows.empty()) shadow_input = request.input;
   StatusOr<std::vector<float>> features = ComputeFeatures(*primary, request.input, max_batch_rows_);
   if (!features.ok()) {
-    vm->CountRequest(features.status().code());
+    count(features.status().code());
     done(features.status());
     return;
   }
   const int64_t rows = request.input.rows;
-  std::optional<PendingLogEntry> log_entry = StartLogEntry(request, *primary, *features);
+  std::optional<PendingLogEntry> log_entry;
+  if (!preview) log_entry = StartLogEntry(request, primary, *features);
   const bool shadow_log = log_entry.has_value();
   auto shadows = std::move(route->shadows);
   const Servable* p = primary.get();
@@ -155,7 +163,7 @@ void Service::Predict(PredictRequest request, PredictDone done) {
       [this, primary = std::move(primary), done = std::move(done), rows,
        shadows = std::move(shadows), shadow_input = std::move(shadow_input),
        log_entry = std::move(log_entry), request_id = std::move(request.request_id),
-       shadow_log](Status status, std::vector<float> outputs,
+       shadow_log, count, preview](Status status, std::vector<float> outputs,
                                          PredictTiming timing) mutable {
         VersionMetrics* vm = primary->metrics();
         if (status.ok()) {
@@ -171,14 +179,16 @@ void Service::Predict(PredictRequest request, PredictDone done) {
                    status.code() != StatusCode::kUnavailable) {
           status = InternalError(VersionName(*primary) + ": " + status.message());
         }
-        vm->CountRequest(status.code());
+        count(status.code());
         if (!status.ok()) {
           done(status);
           return;
         }
-        vm->queue_seconds.Observe(timing.queue_ns * 1e-9);
-        vm->compute_seconds.Observe(timing.compute_ns * 1e-9);
-        if (log_entry) FinishLogEntry(std::move(*log_entry), *primary, outputs);
+        if (!preview) {
+          vm->queue_seconds.Observe(timing.queue_ns * 1e-9);
+          vm->compute_seconds.Observe(timing.compute_ns * 1e-9);
+        }
+        if (log_entry) FinishLogEntry(std::move(*log_entry), primary, outputs);
         for (size_t i = 0; i < shadows.size(); ++i) {
           // The last shadow takes the request itself; the others a copy each.
           ModelInput input = i + 1 == shadows.size() ? std::move(*shadow_input) : *shadow_input;
@@ -191,12 +201,14 @@ void Service::Predict(PredictRequest request, PredictDone done) {
         result.values = std::move(outputs);
         result.timing = timing;
         result.request_id = std::move(request_id);
+        result.preview = preview;
         done(std::move(result));
       });
 }
 
 std::optional<Service::PendingLogEntry> Service::StartLogEntry(
-    const PredictRequest& request, const Servable& primary, const std::vector<float>& features) {
+    PredictRequest& request, const std::shared_ptr<const Servable>& primary,
+    const std::vector<float>& features) {
   if (prediction_log_ == nullptr) return std::nullopt;
   const auto start = std::chrono::steady_clock::now();
   if (!prediction_log_->Sample(request.request_id)) return std::nullopt;
@@ -211,17 +223,19 @@ std::optional<Service::PendingLogEntry> Service::StartLogEntry(
                                             : "default";
   b.rows = request.input.rows;
   b.features = features;
-  b.feature_names = primary.spec().feature_names;
-  b.raw = RawRowsAsJson(request.input.raw);
+  // Hand over, don't render: the version's names are shared, the raw fields moved (the request
+  // is done with them) and rendered to JSON on the log's writer thread.
+  b.feature_names = LogFeatureNames(primary);
+  b.raw_rows = RawRowsForLog(std::move(request.input.raw));
   return PendingLogEntry{std::move(b), start};
 }
 
-void Service::FinishLogEntry(PendingLogEntry pending, const Servable& servable,
+void Service::FinishLogEntry(PendingLogEntry pending,
+                             const std::shared_ptr<const Servable>& servable,
                              const std::vector<float>& outputs) {
   monitoring::PredictionBatch& entry = pending.batch;
-  const ServableSpec& spec = servable.spec();
-  entry.version = spec.version;
-  entry.output_names = spec.output_names;
+  entry.version = servable->spec().version;
+  entry.output_names = LogOutputNames(servable);
   entry.outputs = outputs;
   entry.latency_us = std::chrono::duration<float, std::micro>(std::chrono::steady_clock::now() -
                                                               pending.start)

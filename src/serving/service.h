@@ -62,6 +62,7 @@ struct PredictResult {
   std::vector<float> values;  // rows × output_names().size()
   PredictTiming timing;
   std::string request_id;  // as sent or made up (PredictRequest::request_id)
+  bool preview = false;    // a preview (IsPreview): transports keep it out of latency metrics
 
   const std::string& model() const { return servable->spec().model; }
   int64_t version() const { return servable->spec().version; }
@@ -176,10 +177,11 @@ class Service {
     monitoring::PredictionBatch batch;
     std::chrono::steady_clock::time_point start;
   };
-  std::optional<PendingLogEntry> StartLogEntry(const PredictRequest& request,
-                                               const Servable& primary,
+  // Takes the request's raw fields (rendered on the log's writer thread).
+  std::optional<PendingLogEntry> StartLogEntry(PredictRequest& request,
+                                               const std::shared_ptr<const Servable>& primary,
                                                const std::vector<float>& features);
-  void FinishLogEntry(PendingLogEntry entry, const Servable& servable,
+  void FinishLogEntry(PendingLogEntry entry, const std::shared_ptr<const Servable>& servable,
                       const std::vector<float>& outputs);
 
   ServableManager* const manager_;

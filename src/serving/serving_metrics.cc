@@ -204,6 +204,10 @@ std::string ServingMetrics::RenderPrometheus(
   append_by_code("bimride_shadow_requests_total",
                  "Mirrored calls run on a shadow version (not traffic), by status.",
                  &VersionMetrics::shadow_requests);
+  append_by_code("bimride_preview_requests_total",
+                 "Preview requests (raw field preview = 1 on every row): answered, not logged, "
+                 "not seen by the live monitor, not traffic; by status.",
+                 &VersionMetrics::preview_requests);
   out += "# TYPE bimride_model_loads_total counter\n";
   out += "# TYPE bimride_model_load_failures_total counter\n";
   for (const auto& [key, m] : versions_) {

@@ -60,8 +60,13 @@ struct VersionMetrics {
   void CountShadowRequest(StatusCode code) {
     shadow_requests[static_cast<int>(code)].fetch_add(1, std::memory_order_relaxed);
   }
+  // Preview requests (model_input.h, IsPreview): answered, apart from the version's traffic.
+  void CountPreviewRequest(StatusCode code) {
+    preview_requests[static_cast<int>(code)].fetch_add(1, std::memory_order_relaxed);
+  }
   std::atomic<uint64_t> requests[kNumStatusCodes] = {};
   std::atomic<uint64_t> shadow_requests[kNumStatusCodes] = {};
+  std::atomic<uint64_t> preview_requests[kNumStatusCodes] = {};
   Histogram queue_seconds;
   Histogram compute_seconds;
   Histogram total_seconds;

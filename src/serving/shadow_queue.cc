@@ -138,8 +138,8 @@ void ShadowQueue::RunMirror(ShadowMirror& mirror) {
     log.model = model_name;
     log.version = shadow.spec().version;
     log.route = "shadow";
-    log.feature_names = shadow.spec().feature_names;
-    log.output_names = shadow.spec().output_names;
+    log.feature_names = LogFeatureNames(mirror.shadow);
+    log.output_names = LogOutputNames(mirror.shadow);
     log.rows = mirror.rows;
     log.features = std::move(features).value();
     log.outputs = out;

@@ -162,6 +162,7 @@ HttpResponse WithRequestId(HttpResponse response, const PredictResult& r) {
 }
 
 void RecordLatency(const PredictResult& r, int64_t start_ns) {
+  if (r.preview) return;  // not traffic (IsPreview)
   VersionMetrics* vm = r.servable->metrics();
   double total = (MonotonicNanos() - start_ns) * 1e-9;
   vm->total_seconds.Observe(total);

@@ -929,6 +929,57 @@ TEST_F(RestApiTest, RequestIdsFeedbackAndTheLiveMonitor) {
   EXPECT_EQ(Post("/v1/monitor", "{}").status, 405);
 }
 
+// A preview (raw field preview = 1 on every row, as the console's surge map sends) is answered
+// but is not traffic: no prediction log row, nothing for the live monitor, counted apart.
+TEST_F(RestApiTest, PreviewRequestsAreAnsweredButNotLoggedNorCountedAsTraffic) {
+  config_.prediction_log.dir = repo_ + "/prediction_log";
+  Start();
+  auto predict = [&](const std::string& id, const std::string& preview_values) {
+    std::string body = R"({"inputs": {"pickup_zone": [132, 1], "trip_distance": [2.5, 0.5],
+        "pickup_datetime": ["2024-01-05 08:30:00", "2024-01-05 10:00:00"])";
+    if (!preview_values.empty()) body += R"(, "preview": )" + preview_values;
+    body += "}}";
+    return Post("/v1/models/trip:predict", body, {{"x-request-id", id}});
+  };
+  auto r = predict("console-surge-1", "[1, 1]");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(J(r), json::parse(R"({"outputs": {"a": [140.0, 11.0], "b": [2.5, 0.5]}})")) << r.body;
+  EXPECT_EQ(r.headers["x-request-id"], "console-surge-1");
+  monitoring::PredictionLog* log = server_->service().prediction_log();
+  ASSERT_NE(log, nullptr);
+  ASSERT_TRUE(log->Flush().ok());
+  EXPECT_EQ(log->stats().logged_rows, 0) << "a preview is not logged";
+  EXPECT_EQ(server_->service().live_monitor()->counters().predicted_rows, 0)
+      << "nor seen by the live monitor (drift, windows)";
+  std::string metrics = Get("/metrics").body;
+  EXPECT_NE(metrics.find(R"(bimride_preview_requests_total{model="trip",version="1",code="OK"} 1)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_EQ(metrics.find(R"(bimride_predict_requests_total{model="trip",version="1")"),
+            std::string::npos)
+      << "not counted as the version's traffic";
+  // A label for it finds no prediction: it waits (never joins).
+  r = Post("/v1/feedback", R"({"request_id": "console-surge-1", "actual": 3})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(J(r)["joined"], 0) << r.body;
+
+  // Not previews: preview 0, a mix of 0 and 1 (a real quote among them), and no field at all.
+  for (const auto& [id, values] : std::vector<std::pair<std::string, std::string>>{
+           {"quote-0", "[0, 0]"}, {"quote-mixed", "[1, 0]"}, {"quote-plain", ""}}) {
+    r = predict(id, values);
+    ASSERT_EQ(r.status, 200) << id << ": " << r.body;
+  }
+  ASSERT_TRUE(log->Flush().ok());
+  EXPECT_EQ(log->stats().logged_rows, 6) << "three requests of two rows";
+  EXPECT_EQ(server_->service().live_monitor()->counters().predicted_rows, 6);
+  metrics = Get("/metrics").body;
+  EXPECT_NE(metrics.find(R"(bimride_predict_requests_total{model="trip",version="1",code="OK"} 3)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find(R"(bimride_preview_requests_total{model="trip",version="1",code="OK"} 1)"),
+            std::string::npos);
+}
+
 TEST_F(RestApiTest, FeedbackWithoutAPredictionLogIsRefused) {
   Start();
   auto r = Post("/v1/feedback", R"({"request_id": "a", "actual": 1})");
