@@ -25,11 +25,12 @@ declare -A ALLOWED=(
   [registry]="common registry"
   [online]="common online"
   [train]="common models registry train"
-  [tasks]="common data simulator features models registry online train tasks cli/command.h serving/feature_adapter.h monitoring/drift.h"
+  [tasks]="common data simulator features models registry online train tasks cli/command.h serving/feature_adapter.h monitoring/drift.h monitoring/labelled_rows.h"
   [monitoring]="common parquet registry train/metrics.h monitoring"
+  [retraining]="common registry monitoring retraining"
   [serving]="common features models registry online monitoring serving"
   [console]="common data features registry monitoring serving console"
-  [python]="common parquet data simulator features models registry online train tasks monitoring serving"
+  [python]="common parquet data simulator features models registry online train tasks monitoring retraining serving"
 )
 fails=0; passes=0
 fail() { fails=$((fails+1)); echo "FAIL $1"; }

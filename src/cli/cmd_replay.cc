@@ -25,6 +25,7 @@ int RunReplayEta(const std::vector<std::string>& args) {
                    "request per trip (x-request-id trip-<n>) and its real duration in minutes "
                    "posted to /v1/feedback when the trip ends.");
   std::string host = "127.0.0.1", model = "eta", label, zones_dir = DefaultDataPath("zones");
+  std::string id_prefix = "trip-";
   std::vector<std::string> data_files;
   int64_t port = 8501, limit = 0, skip = 0, feedback_batch = 500;
   double speedup = 0, min_minutes = 1, max_minutes = 60;
@@ -40,6 +41,9 @@ int RunReplayEta(const std::vector<std::string>& args) {
   flags.AddInt("limit", &limit, "replay at most this many trips (0: all)");
   flags.AddInt("skip", &skip, "skip this many trips (in pickup order) first");
   flags.AddInt("feedback-batch", &feedback_batch, "labels per /v1/feedback POST");
+  flags.AddString("id-prefix", &id_prefix,
+                  "request ids are <prefix><n> (n: the trip's place in pickup order); give each "
+                  "replay into one server its own, or a label joins an earlier replay's request");
   flags.AddBool("no-feedback", &no_feedback, "send requests only, no labels");
   flags.AddString("zones", &zones_dir,
                   "taxi zone shapefile folder, or 'none' (default $BIMRIDE_DATA_DIR/zones, else "
@@ -80,7 +84,7 @@ int RunReplayEta(const std::vector<std::string>& args) {
   for (size_t k = first; k < last; ++k) {
     const size_t i = order[k];
     events.push_back({d->trips.pickup_time_us[i], d->trips.dropoff_time_us[i],
-                      "trip-" + std::to_string(k),
+                      id_prefix + std::to_string(k),
                       "{\"instances\": [" + tasks::eta::EtaInstanceJson(d->trips, i) + "]}",
                       d->minutes[i], !no_feedback});
   }

@@ -1,6 +1,7 @@
 #include "monitoring/live_monitor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -236,7 +237,31 @@ void LiveMonitor::PrepareDrift(VersionState& vs, const PredictionBatch& batch) {
   }
 }
 
-void LiveMonitor::Observe(const PredictionBatch& batch) { ObserveRun(&batch, 1); }
+static int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void LiveMonitor::SetLabelSink(LabelSink sink) {
+  std::lock_guard<std::mutex> lock(sink_mu_);
+  sink_ = std::move(sink);
+}
+
+void LiveMonitor::DeliverLabels() {
+  std::lock_guard<std::mutex> sink_lock(sink_mu_);
+  std::vector<LabelRecord> out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    out.swap(labels_out_);
+  }
+  if (sink_ && !out.empty()) sink_(std::move(out));
+}
+
+void LiveMonitor::Observe(const PredictionBatch& batch) {
+  ObserveRun(&batch, 1);
+  DeliverLabels();
+}
 
 void LiveMonitor::ObserveAll(const std::vector<PredictionBatch>& batches) {
   size_t i = 0;
@@ -251,6 +276,7 @@ void LiveMonitor::ObserveAll(const std::vector<PredictionBatch>& batches) {
     ObserveRun(&batches[i], j - i);
     i = j;
   }
+  DeliverLabels();
 }
 
 void LiveMonitor::ObserveRun(const PredictionBatch* batches, size_t n) {
@@ -331,7 +357,8 @@ void LiveMonitor::ObserveRows(VersionState& vs, const PredictionBatch& batch,
     while (static_cast<int64_t>(vs.windows.size()) > options_.max_windows) {
       vs.windows.erase(vs.windows.begin());
     }
-    Pending p{batch.model, batch.version, seq, batch.outputs[static_cast<size_t>(r) * ny]};
+    Pending p{batch.model, batch.version, seq, batch.outputs[static_cast<size_t>(r) * ny],
+              false, 0, batch.time_us, batch.route};
     std::string key = RowKey(batch.request_id, r);
     auto [it, inserted] = pending_.try_emplace(key);
     std::vector<Pending>& entries = it->second;
@@ -351,7 +378,7 @@ void LiveMonitor::ObserveRows(VersionState& vs, const PredictionBatch& batch,
       }
     }
     entries.push_back(p);
-    if (label) Join(entries.back(), *label);
+    if (label) Join(entries.back(), *label, batch.request_id, r);
   }
   while (pending_rows_ > options_.max_pending_rows && !pending_order_.empty()) {
     auto it = pending_.find(pending_order_.front());
@@ -363,15 +390,18 @@ void LiveMonitor::ObserveRows(VersionState& vs, const PredictionBatch& batch,
   }
 }
 
-void LiveMonitor::Join(Pending& p, float actual) {
+void LiveMonitor::Join(Pending& p, float actual, std::string_view request_id, int64_t row) {
   p.labelled = true;
   p.actual = actual;
   ++counters_.joined;
   VersionState& vs = versions_[{p.model, p.version}];
   const int64_t index = p.seq / options_.window_rows;
+  const bool late = vs.next_seq >= (index + 1) * options_.window_rows;
+  labels_out_.push_back(LabelRecord{p.model, p.version, p.route, std::string(request_id), row,
+                                    actual, p.time_us, NowUs(), late});
   auto w = vs.windows.find(index);
   if (w == vs.windows.end()) return;  // dropped (max_windows)
-  if (vs.next_seq >= (index + 1) * options_.window_rows) {
+  if (late) {
     ++w->second.late_labels;
     ++counters_.late;
   }
@@ -379,6 +409,12 @@ void LiveMonitor::Join(Pending& p, float actual) {
 }
 
 FeedbackOutcome LiveMonitor::AddFeedback(const std::vector<Feedback>& feedback) {
+  FeedbackOutcome out = AddFeedbackLocked(feedback);
+  DeliverLabels();
+  return out;
+}
+
+FeedbackOutcome LiveMonitor::AddFeedbackLocked(const std::vector<Feedback>& feedback) {
   FeedbackOutcome out;
   std::lock_guard<std::mutex> lock(mu_);
   for (const Feedback& f : feedback) {
@@ -396,7 +432,16 @@ FeedbackOutcome LiveMonitor::AddFeedback(const std::vector<Feedback>& feedback) 
       waiting_order_.push_back(std::move(key));
       ++out.waiting;
       while (static_cast<int64_t>(waiting_order_.size()) > options_.max_waiting_labels) {
-        if (waiting_.erase(waiting_order_.front()) > 0) ++counters_.unmatched;
+        const std::string& old = waiting_order_.front();
+        if (auto gone = waiting_.find(old); gone != waiting_.end()) {
+          ++counters_.unmatched;
+          // Persisted too (model empty: "_unmatched"): every label that arrived is on disk.
+          const size_t sep = old.rfind('\x1f');
+          labels_out_.push_back(LabelRecord{"", 0, "", old.substr(0, sep),
+                                            std::strtoll(old.c_str() + sep + 1, nullptr, 10),
+                                            gone->second, 0, NowUs(), false});
+          waiting_.erase(gone);
+        }
         waiting_order_.pop_front();
       }
       continue;
@@ -408,7 +453,7 @@ FeedbackOutcome LiveMonitor::AddFeedback(const std::vector<Feedback>& feedback) 
         continue;
       }
       const int64_t late_before = counters_.late;
-      Join(p, actual);
+      Join(p, actual, f.request_id, f.row);
       any = true;
       out.late += counters_.late - late_before;
     }

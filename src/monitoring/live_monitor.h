@@ -156,6 +156,13 @@ class LiveMonitor : public PredictionObserver {
   void ObserveAll(const std::vector<PredictionBatch>& batches) override;
   FeedbackOutcome AddFeedback(const std::vector<Feedback>& feedback);
 
+  // Every label that joins a logged prediction (one record per joined prediction: a shadowed
+  // request gives one per version) and every label pushed out of the waiting set unjoined
+  // (model empty) is handed to `sink`, outside the monitor's lock — the prediction log's
+  // LogLabels, which persists them beside the predictions. Set before traffic; null: none.
+  using LabelSink = std::function<void(std::vector<LabelRecord>)>;
+  void SetLabelSink(LabelSink sink);
+
   // Every kept window (model, version, window order); `model` empty: every model.
   std::vector<WindowAccuracy> Windows(const std::string& model = "") const;
   // Per model version, its last closed window (its first window while none is closed).
@@ -199,10 +206,15 @@ class LiveMonitor : public PredictionObserver {
     float predicted = 0;
     bool labelled = false;
     float actual = 0;
+    int64_t time_us = 0;  // the prediction's
+    std::string route;
   };
   using VersionKey = std::pair<std::string, int64_t>;
-  // Joins `actual` to `p` (its window, late or not; nothing when the window is gone).
-  void Join(Pending& p, float actual);
+  // Joins `actual` to `p` (its window, late or not; nothing when the window is gone), and
+  // queues its record for the label sink.
+  void Join(Pending& p, float actual, std::string_view request_id, int64_t row);
+  FeedbackOutcome AddFeedbackLocked(const std::vector<Feedback>& feedback);
+  void DeliverLabels();  // hands the queued records to the sink; called without mu_
   static std::string RowKey(std::string_view id, int64_t row);
   WindowAccuracy Describe(const VersionKey& key, int64_t index, const Window& w,
                           const VersionState& vs) const;
@@ -223,6 +235,9 @@ class LiveMonitor : public PredictionObserver {
   std::unordered_map<std::string, float> waiting_;  // labels before their prediction
   std::deque<std::string> waiting_order_;
   MonitorCounters counters_;
+  std::mutex sink_mu_;  // orders deliveries (taken before mu_, never inside it)
+  LabelSink sink_;
+  std::vector<LabelRecord> labels_out_;  // under mu_: joined since the last delivery
 };
 
 }  // namespace bimride::monitoring

@@ -67,6 +67,7 @@ struct PredictionLog::OpenFile {
   ColumnNames feature_names, output_names;
   int64_t rows = 0;
   int64_t opened_ms = 0;
+  bool labels = false;  // a label file (LabelRecord rows)
 };
 
 StatusOr<std::unique_ptr<PredictionLog>> PredictionLog::Open(PredictionLogOptions o) {
@@ -137,6 +138,25 @@ bool PredictionLog::Log(PredictionBatch batch) {
   return true;
 }
 
+bool PredictionLog::LogLabels(std::vector<LabelRecord> labels) {
+  if (labels.empty()) return true;
+  const auto n = static_cast<int64_t>(labels.size());
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (queued_rows_ + n > options_.queue_rows) {
+      dropped_labels_.fetch_add(n);
+      return false;
+    }
+    // Woken as for predictions: once per wake_rows queued rows, else within wake_interval_ms.
+    wake = queued_rows_ < wake_rows_ && queued_rows_ + n >= wake_rows_;
+    queued_rows_ += n;
+    label_queue_.push_back(std::move(labels));
+  }
+  if (wake) wake_.notify_one();
+  return true;
+}
+
 Status PredictionLog::Flush() {
   std::unique_lock<std::mutex> lock(mu_);
   const int64_t ticket = ++flush_requests_;
@@ -150,7 +170,8 @@ Status PredictionLog::Flush() {
 PredictionLogStats PredictionLog::stats() const {
   return {logged_rows_.load(), sampled_out_.load(), dropped_rows_.load(), lost_rows_.load(),
           write_errors_.load(), files_closed_.load(), deleted_files_.load(),
-          bytes_on_disk_.load()};
+          bytes_on_disk_.load(), logged_labels_.load(), dropped_labels_.load(),
+          lost_labels_.load()};
 }
 
 void PredictionLog::WriterLoop() {
@@ -165,19 +186,28 @@ void PredictionLog::WriterLoop() {
     const bool stopping = stop_;
     taken.clear();
     taken.swap(queue_);  // the whole queue at once; the request side refills an empty vector
-    queued_rows_ = 0;
+    for (const PredictionBatch& b : taken) queued_rows_ -= b.rows;
     lock.unlock();
     if (!taken.empty()) {
       WriteAll(taken);
       if (PredictionObserver* o = observer_.load()) o->ObserveAll(taken);
     }
+    // Labels after the predictions: the observer may have just joined (and queued) some.
+    lock.lock();
+    std::deque<std::vector<LabelRecord>> labels;
+    labels.swap(label_queue_);
+    for (const std::vector<LabelRecord>& l : labels) {
+      queued_rows_ -= static_cast<int64_t>(l.size());
+    }
+    lock.unlock();
+    for (const std::vector<LabelRecord>& l : labels) WriteLabels(l);
     CloseIdleFiles(/*all=*/wanted > flushes_done_ || stopping);
     lock.lock();
     if (wanted > flushes_done_) {
       flushes_done_ = wanted;
       drained_.notify_all();
     }
-    if (stop_ && queue_.empty()) return;
+    if (stop_ && queue_.empty() && label_queue_.empty()) return;
   }
 }
 
@@ -353,6 +383,105 @@ void PredictionLog::WriteRun(const std::string& key, OpenFile& f, const Predicti
   if (f.rows >= options_.max_file_rows) CloseFile(key);
 }
 
+void PredictionLog::WriteLabels(const std::vector<LabelRecord>& labels) {
+  // One group per (model, day) partition, in arrival order within each.
+  std::map<std::pair<std::string, std::string>, std::vector<const LabelRecord*>> groups;
+  for (const LabelRecord& l : labels) {
+    const bool unmatched = l.model.empty();
+    const std::string model = unmatched ? std::string(kUnmatchedLabelsModel) : l.model;
+    const std::string day = UtcDay(unmatched ? l.label_time_us : l.prediction_time_us);
+    groups[{model, day}].push_back(&l);
+  }
+  for (const auto& [where, rows] : groups) WriteLabelGroup(where.first, where.second, rows);
+}
+
+void PredictionLog::WriteLabelGroup(const std::string& model, const std::string& day,
+                                    const std::vector<const LabelRecord*>& rows) {
+  const auto n = static_cast<int64_t>(rows.size());
+  const std::string key = model + "/" + day + "/labels";
+  auto it = open_.find(key);
+  if (it == open_.end()) {
+    auto file = std::make_unique<OpenFile>();
+    file->labels = true;
+    file->opened_ms = NowMs();
+    const std::string dir = options_.dir + "/" + model + "/" + day;
+    file->path = dir + "/labels-" + std::to_string(rows.front()->label_time_us) + "-" +
+                 std::to_string(++sequence_) + ".parquet";
+    using parquet::ColumnSchema;
+    using parquet::LogicalKind;
+    using parquet::PhysicalType;
+    const std::vector<ColumnSchema> schema = {
+        {"request_id", PhysicalType::kByteArray, LogicalKind::kString},
+        {"row", PhysicalType::kInt32},
+        {"version", PhysicalType::kInt64},
+        {"route", PhysicalType::kByteArray, LogicalKind::kString},
+        {"prediction_time", PhysicalType::kInt64, LogicalKind::kTimestamp,
+         parquet::TimeUnit::kMicros, true},
+        {"label_time", PhysicalType::kInt64, LogicalKind::kTimestamp, parquet::TimeUnit::kMicros,
+         true},
+        {"actual", PhysicalType::kDouble},
+        {"late", PhysicalType::kBoolean}};
+    parquet::WriterOptions wo;
+    wo.row_group_rows = options_.row_group_rows;
+    Status made = MakeDirs(dir);
+    StatusOr<std::unique_ptr<parquet::FileWriter>> w =
+        made.ok() ? parquet::FileWriter::Open(file->path, schema, wo)
+                  : StatusOr<std::unique_ptr<parquet::FileWriter>>(made);
+    if (!w.ok()) {
+      write_errors_.fetch_add(1);
+      lost_labels_.fetch_add(n);
+      BIMRIDE_LOG(WARN) << "prediction log: labels: " << w.status().message();
+      std::lock_guard<std::mutex> lock(mu_);
+      last_error_ = w.status();
+      return;
+    }
+    file->writer = std::move(w).value();
+    it = open_.emplace(key, std::move(file)).first;
+  }
+  OpenFile& f = *it->second;
+  parquet::Column id = StringColumn(), route = StringColumn();
+  parquet::Column row, version, ptime, ltime, actual, late;
+  row.physical = parquet::PhysicalType::kInt32;
+  version.physical = ptime.physical = ltime.physical = parquet::PhysicalType::kInt64;
+  actual.physical = parquet::PhysicalType::kDouble;
+  late.physical = parquet::PhysicalType::kBoolean;
+  for (const LabelRecord* l : rows) {
+    AppendString(id, l->request_id);
+    AppendString(route, l->route);
+    row.i32.push_back(static_cast<int32_t>(l->row));
+    version.i64.push_back(l->version);
+    ptime.i64.push_back(l->prediction_time_us);
+    ltime.i64.push_back(l->label_time_us);
+    actual.f64.push_back(l->actual);
+    late.boolean.push_back(l->late ? 1 : 0);
+  }
+  for (parquet::Column* c : {&row, &version, &ptime, &ltime, &actual, &late}) c->num_rows = n;
+  std::vector<parquet::Column> cols;
+  cols.push_back(std::move(id));
+  cols.push_back(std::move(row));
+  cols.push_back(std::move(version));
+  cols.push_back(std::move(route));
+  cols.push_back(std::move(ptime));
+  cols.push_back(std::move(ltime));
+  cols.push_back(std::move(actual));
+  cols.push_back(std::move(late));
+  if (Status st = f.writer->Write(cols); !st.ok()) {
+    write_errors_.fetch_add(1);
+    lost_labels_.fetch_add(n + f.rows);
+    logged_labels_.fetch_sub(f.rows);
+    BIMRIDE_LOG(WARN) << "prediction log: labels: " << st.message();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_error_ = st;
+    }
+    open_.erase(key);
+    return;
+  }
+  f.rows += n;
+  logged_labels_.fetch_add(n);
+  if (f.rows >= options_.max_file_rows) CloseFile(key);
+}
+
 void PredictionLog::CloseFile(const std::string& key) {
   auto it = open_.find(key);
   if (it == open_.end()) return;
@@ -360,8 +489,8 @@ void PredictionLog::CloseFile(const std::string& key) {
   open_.erase(it);
   if (Status st = f->writer->Close(); !st.ok()) {
     write_errors_.fetch_add(1);
-    lost_rows_.fetch_add(f->rows);
-    logged_rows_.fetch_sub(f->rows);
+    (f->labels ? lost_labels_ : lost_rows_).fetch_add(f->rows);
+    (f->labels ? logged_labels_ : logged_rows_).fetch_sub(f->rows);
     BIMRIDE_LOG(WARN) << "prediction log: " << st.message();
     std::lock_guard<std::mutex> lock(mu_);
     last_error_ = st;

@@ -10,6 +10,17 @@
 //   row's raw request fields as a JSON object; empty for feature-vector requests),
 //   f_<feature> FLOAT… (the features the model saw), y_<output> FLOAT…, latency_us FLOAT.
 //
+// Labels (#13 item 2) are written beside the predictions by the same writer thread, under the
+// same rolling, partitioning and budget rules: <dir>/<model>/<YYYY-MM-DD>/labels-<first label
+// time µs>-<seq>.parquet, the day being the labelled prediction's (so a window's predictions and
+// its labels share a folder), one row per label joined to a logged prediction:
+//   request_id STRING, row INT32, version INT64 (the prediction's), route STRING,
+//   prediction_time TIMESTAMP(µs, UTC), label_time TIMESTAMP(µs, UTC), actual DOUBLE,
+//   late BOOLEAN (its window had closed).
+// A label that never met its prediction (pushed out of the monitor's waiting set) is written
+// under model "_unmatched" on the day it arrived, version 0. The live monitor hands them over
+// (LiveMonitor::SetLabelSink); labelled_rows.h reads the log joined with them.
+//
 // Cost bounds: Log never blocks and never grows memory past the queue: a full queue drops the
 // batch and counts it (`dropped_rows`). The request thread only hands over what it has: the
 // version's column names are shared (one pointer, not a copy per request), raw fields are
@@ -28,6 +39,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -112,6 +124,22 @@ struct PredictionBatch {
   float latency_us = 0;
 };
 
+// One label as persisted (see the layout above).
+struct LabelRecord {
+  std::string model;  // empty: unmatched (written under "_unmatched")
+  int64_t version = 0;
+  std::string route;
+  std::string request_id;
+  int64_t row = 0;
+  double actual = 0;
+  int64_t prediction_time_us = 0;  // 0 for unmatched labels
+  int64_t label_time_us = 0;
+  bool late = false;
+};
+
+// The model folder unmatched labels go to.
+inline constexpr char kUnmatchedLabelsModel[] = "_unmatched";
+
 // Sees every batch the log writes, on the log's writer thread (off the request path), after it
 // was written (feature columns named). The live monitor (live_monitor.h) is one.
 class PredictionObserver {
@@ -134,6 +162,9 @@ struct PredictionLogStats {
   int64_t files_closed = 0;
   int64_t deleted_files = 0;  // for the disk budget
   int64_t bytes_on_disk = 0;  // after the last budget check
+  int64_t logged_labels = 0;   // label rows written
+  int64_t dropped_labels = 0;  // queue full
+  int64_t lost_labels = 0;     // write errors
 };
 
 class PredictionLog {
@@ -150,6 +181,9 @@ class PredictionLog {
   // Queues the batch for the writer: false when sampled out or dropped (queue full). Never
   // blocks on I/O. InvalidArgument-shaped batches (sizes that disagree) are dropped and counted.
   bool Log(PredictionBatch batch);
+  // Queues labels for the writer (they share the queue's row bound with predictions): false
+  // when dropped (queue full; counted in `dropped_labels`). Never blocks on I/O.
+  bool LogLabels(std::vector<LabelRecord> labels);
   // Waits until everything queued so far is written and every open file closed.
   Status Flush();
   PredictionLogStats stats() const;
@@ -168,6 +202,9 @@ class PredictionLog {
   OpenFile* FileFor(const PredictionBatch& batch, std::string* key);
   void WriteRun(const std::string& key, OpenFile& file, const PredictionBatch* batches, size_t n,
                 int64_t rows);
+  void WriteLabels(const std::vector<LabelRecord>& labels);
+  void WriteLabelGroup(const std::string& model, const std::string& day,
+                       const std::vector<const LabelRecord*>& rows);
   void CloseFile(const std::string& key);
   void CloseIdleFiles(bool all);
   void EnforceBudget();
@@ -177,6 +214,7 @@ class PredictionLog {
   std::condition_variable wake_;
   std::condition_variable drained_;
   std::vector<PredictionBatch> queue_;
+  std::deque<std::vector<LabelRecord>> label_queue_;
   int64_t queued_rows_ = 0;
   const int64_t wake_rows_;
   bool stop_ = false;
@@ -189,7 +227,8 @@ class PredictionLog {
   int64_t sequence_ = 0;
 
   std::atomic<int64_t> logged_rows_{0}, sampled_out_{0}, dropped_rows_{0}, lost_rows_{0},
-      write_errors_{0}, files_closed_{0}, deleted_files_{0}, bytes_on_disk_{0};
+      write_errors_{0}, files_closed_{0}, deleted_files_{0}, bytes_on_disk_{0}, logged_labels_{0},
+      dropped_labels_{0}, lost_labels_{0};
   std::atomic<PredictionObserver*> observer_{nullptr};
   std::thread writer_;
 };

@@ -92,6 +92,10 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerConfig config) {
     if (!opened.ok()) return opened.status().WithContext("prediction log");
     log = std::move(opened).value();
     log->SetObserver(monitor.get());
+    // Labels are persisted beside the predictions (#13 item 8 reads them back for retraining).
+    monitor->SetLabelSink([l = log.get()](std::vector<monitoring::LabelRecord> labels) {
+      l->LogLabels(std::move(labels));
+    });
     BIMRIDE_LOG(INFO) << "prediction log: " << config.prediction_log.dir << " (sample rate "
                       << config.prediction_log.sample_rate << ")";
   }

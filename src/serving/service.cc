@@ -413,7 +413,13 @@ std::string Service::MetricsText() const {
              {"bimride_prediction_log_write_errors_total", "Prediction log write errors.",
               s.write_errors},
              {"bimride_prediction_log_deleted_files_total",
-              "Prediction log files deleted to keep to the disk budget.", s.deleted_files}}) {
+              "Prediction log files deleted to keep to the disk budget.", s.deleted_files},
+             {"bimride_prediction_log_labels_total",
+              "Labels written beside the prediction log.", s.logged_labels},
+             {"bimride_prediction_log_dropped_labels_total",
+              "Labels not written because the log's queue was full.", s.dropped_labels},
+             {"bimride_prediction_log_lost_labels_total", "Labels lost to write errors.",
+              s.lost_labels}}) {
       text += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" +
               name + " " + std::to_string(value) + "\n";
     }

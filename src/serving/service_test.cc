@@ -495,6 +495,8 @@ TEST_F(ServiceTest, AnsweredPredictionsGoToThePredictionLog) {
   ASSERT_TRUE((*log)->Flush().ok());
   EXPECT_EQ((*log)->stats().logged_rows, 3);
   EXPECT_NE(service_->MetricsText().find("bimride_prediction_log_rows_total 3"), std::string::npos);
+  EXPECT_NE(service_->MetricsText().find("bimride_prediction_log_labels_total 0"),
+            std::string::npos);
 
   std::vector<std::string> files;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {

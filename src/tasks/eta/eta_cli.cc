@@ -1,5 +1,6 @@
 #include "tasks/eta/eta_cli.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -306,6 +307,11 @@ int RunEvalEta(const std::vector<std::string>& args) {
   flags.AddString("backend", &backend,
                   "load with this backend instead of the manifest's (native_trees, native_mlp)");
   flags.AddBool("no-filter", &no_filter, "evaluate on every trip with a positive duration");
+  int64_t skip = 0, limit = 0;
+  flags.AddInt("skip", &skip,
+               "skip this many trips in pickup order first (as `replay eta --skip`: the same "
+               "trips a replay sends)");
+  flags.AddInt("limit", &limit, "evaluate at most this many trips, in pickup order (0: all)");
   std::string zone_errors;
   flags.AddString("zone-errors", &zone_errors,
                   "also write the first model's error per pickup zone to this CSV (zone,rows,mae,"
@@ -322,8 +328,30 @@ int RunEvalEta(const std::vector<std::string>& args) {
   }
   auto zones = LoadZones(shared.zones);
   if (!zones.ok()) return ReportError(zones.status());
+  if (skip < 0 || limit < 0) {
+    return ReportError(InvalidArgumentError("--skip and --limit must be >= 0"), true);
+  }
   auto data = LoadDataset("data", data_files, *zones ? &**zones : nullptr, shared, !no_filter);
   if (!data.ok()) return ReportError(data.status());
+  if (skip > 0 || limit > 0) {
+    // The trips `replay eta --skip --limit` sends: pickup order (stable), then the range.
+    std::vector<size_t> order(data->trips.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return data->trips.pickup_time_us[a] < data->trips.pickup_time_us[b];
+    });
+    const size_t first = std::min(order.size(), static_cast<size_t>(skip));
+    const size_t last =
+        limit > 0 ? std::min(order.size(), first + static_cast<size_t>(limit)) : order.size();
+    std::vector<size_t> keep(order.begin() + static_cast<std::ptrdiff_t>(first),
+                             order.begin() + static_cast<std::ptrdiff_t>(last));
+    EtaDataset range;
+    range.trips = data->trips.Take(keep);
+    for (size_t i : keep) range.minutes.push_back(data->minutes[i]);
+    range.report = data->report;
+    *data = std::move(range);
+    std::printf("evaluating trips %zu..%zu of %zu in pickup order\n", first, last, order.size());
+  }
   std::vector<NamedEvaluation> evals;
   for (size_t i = 0; i < loaded.size(); ++i) {
     auto p = PredictEta(loaded[i], data->trips);
