@@ -105,19 +105,34 @@ int RunRetrainEta(const std::vector<std::string>& args) {
   flags.AddDouble("valid-fraction", &valid_fraction,
                   "the latest share of the rows that validates (early stopping)");
   flags.AddInt("threads", &threads, "threads for training");
-  flags.AddString("zones", &zones_dir, "taxi zone shapefile folder, or 'none'");
-  flags.AddString("weather", &weather, "NOAA daily weather CSV, or 'none'");
+  flags.AddString("zones", &zones_dir,
+                  "taxi zone shapefile folder, or 'none' (default $BIMRIDE_DATA_DIR/zones, else "
+                  "the shared data folder)");
+  flags.AddString(
+      "weather", &weather,
+      "NOAA daily weather CSV, or 'none' (default "
+      "$BIMRIDE_DATA_DIR/weather/central_park_weather.csv, else the shared data folder's)");
   flags.AddDouble("min-minutes", &min_minutes, "duration filter: shortest trip kept (minutes)");
   flags.AddDouble("max-minutes", &max_minutes, "duration filter: longest trip kept (minutes)");
-  flags.AddInt("step", &step, "rollout: percent of traffic added per passed check");
-  flags.AddInt("max", &max_weight, "rollout: the largest share before promotion, percent");
-  flags.AddString("interval", &interval, "rollout: time between checks (30s, 500ms)");
-  flags.AddInt("threshold", &threshold, "rollout: failed checks in a row that roll back");
-  flags.AddInt("min-labels", &min_labels, "rollout: labels per interval and version");
-  flags.AddInt("min-requests", &min_requests, "rollout: requests per interval and version");
-  flags.AddDouble("max-error-ratio", &max_error_ratio, "rollout: candidate / primary RMSE");
-  flags.AddString("drift", &drift_check, "rollout: drift check off, relative or absolute");
-  flags.AddDouble("p99-slack-ms", &p99_slack_ms, "rollout: latency allowed above the primary's");
+  flags.AddInt("step", &step,
+               "rollout: percent of traffic added per passed check (default the rollout's: 10)");
+  flags.AddInt("max", &max_weight,
+               "rollout: the largest share before promotion, percent (default the rollout's: 50)");
+  flags.AddString("interval", &interval,
+                  "rollout: time between checks, e.g. 500ms (default the rollout's: 30s)");
+  flags.AddInt("threshold", &threshold,
+               "rollout: failed checks in a row that roll back (default the rollout's: 2)");
+  flags.AddInt("min-labels", &min_labels,
+               "rollout: labels per interval and version (default the rollout's: 20)");
+  flags.AddInt("min-requests", &min_requests,
+               "rollout: requests per interval and version (default the rollout's: 20)");
+  flags.AddDouble("max-error-ratio", &max_error_ratio,
+                  "rollout: candidate / primary RMSE (default the rollout's: 1.1)");
+  flags.AddString(
+      "drift", &drift_check,
+      "rollout: drift check off, relative or absolute (default the rollout's: relative)");
+  flags.AddDouble("p99-slack-ms", &p99_slack_ms,
+                  "rollout: latency allowed above the primary's, ms (default the rollout's: 1)");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
 
   retraining::RetrainPolicy policy;

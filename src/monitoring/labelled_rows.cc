@@ -8,20 +8,12 @@
 #include <unordered_map>
 #include <utility>
 
+#include "monitoring/prediction_log.h"  // LogDay: the partitions
 #include "parquet/file_reader.h"
 
 namespace bimride::monitoring {
 namespace fs = std::filesystem;
 namespace {
-
-std::string UtcDay(int64_t time_us) {
-  const std::time_t t = static_cast<std::time_t>(time_us / 1000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
 
 std::string RowKey(std::string_view id, int64_t row) {
   std::string key(id);
@@ -149,7 +141,7 @@ StatusOr<LabelledRows> ReadLabelledRows(const std::string& log_dir, const std::s
     return NotFoundError("labelled rows: no prediction log of model '" + model + "' in " +
                          log_dir + " (no folder " + model_dir.string() + ")");
   }
-  const std::string first_day = UtcDay(t0_us), last_day = UtcDay(t1_us);
+  const std::string first_day = LogDay(t0_us), last_day = LogDay(t1_us);
   std::vector<std::string> prediction_files, label_files;
   for (auto it = fs::directory_iterator(model_dir, ec); !ec && it != fs::directory_iterator();
        it.increment(ec)) {

@@ -23,15 +23,6 @@ int64_t NowMs() {
       .count();
 }
 
-std::string UtcDay(int64_t time_us) {
-  const std::time_t t = static_cast<std::time_t>(time_us / 1000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
 // FNV-1a of the request id: the same request is always in or out of the sample.
 double SampleKey(const std::string& id) {
   uint64_t h = 1469598103934665603ull;
@@ -59,7 +50,26 @@ void AppendString(parquet::Column& c, std::string_view s) {
   ++c.num_rows;
 }
 
+// A new Parquet file at `path` (its folder `dir` made first).
+StatusOr<std::unique_ptr<parquet::FileWriter>> CreateParquet(
+    const std::string& dir, const std::string& path,
+    const std::vector<parquet::ColumnSchema>& schema, int64_t row_group_rows) {
+  RETURN_IF_ERROR(MakeDirs(dir));
+  parquet::WriterOptions wo;
+  wo.row_group_rows = row_group_rows;
+  return parquet::FileWriter::Open(path, schema, wo);
+}
+
 }  // namespace
+
+std::string LogDay(int64_t time_us) {
+  const std::time_t t = static_cast<std::time_t>(time_us / 1000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
 
 struct PredictionLog::OpenFile {
   std::unique_ptr<parquet::FileWriter> writer;
@@ -255,7 +265,7 @@ void PredictionLog::WriteAll(std::vector<PredictionBatch>& batches) {
 }
 
 PredictionLog::OpenFile* PredictionLog::FileFor(const PredictionBatch& b, std::string* key) {
-  const std::string day = UtcDay(b.time_us);
+  const std::string day = LogDay(b.time_us);
   *key = b.model + "/" + day + "/" + std::to_string(b.version);
   auto it = open_.find(*key);
   // A version whose feature or output names changed (republished with the same number after a
@@ -291,22 +301,22 @@ PredictionLog::OpenFile* PredictionLog::FileFor(const PredictionBatch& b, std::s
     schema.push_back({ColumnName("y_", y), PhysicalType::kFloat});
   }
   schema.push_back({"latency_us", PhysicalType::kFloat});
-  parquet::WriterOptions wo;
-  wo.row_group_rows = options_.row_group_rows;
-  Status made = MakeDirs(dir);
   StatusOr<std::unique_ptr<parquet::FileWriter>> w =
-      made.ok() ? parquet::FileWriter::Open(file->path, schema, wo)
-                : StatusOr<std::unique_ptr<parquet::FileWriter>>(made);
+      CreateParquet(dir, file->path, schema, options_.row_group_rows);
   if (!w.ok()) {
-    write_errors_.fetch_add(1);
+    NoteWriteError(w.status());
     lost_rows_.fetch_add(b.rows);
-    BIMRIDE_LOG(WARN) << "prediction log: " << w.status().message();
-    std::lock_guard<std::mutex> lock(mu_);
-    last_error_ = w.status();
     return nullptr;
   }
   file->writer = std::move(w).value();
   return open_.emplace(*key, std::move(file)).first->second.get();
+}
+
+void PredictionLog::NoteWriteError(const Status& error) {
+  write_errors_.fetch_add(1);
+  BIMRIDE_LOG(WARN) << "prediction log: " << error.message();
+  std::lock_guard<std::mutex> lock(mu_);
+  last_error_ = error;
 }
 
 void PredictionLog::WriteRun(const std::string& key, OpenFile& f, const PredictionBatch* batches,
@@ -389,7 +399,7 @@ void PredictionLog::WriteLabels(const std::vector<LabelRecord>& labels) {
   for (const LabelRecord& l : labels) {
     const bool unmatched = l.model.empty();
     const std::string model = unmatched ? std::string(kUnmatchedLabelsModel) : l.model;
-    const std::string day = UtcDay(unmatched ? l.label_time_us : l.prediction_time_us);
+    const std::string day = LogDay(unmatched ? l.label_time_us : l.prediction_time_us);
     groups[{model, day}].push_back(&l);
   }
   for (const auto& [where, rows] : groups) WriteLabelGroup(where.first, where.second, rows);
@@ -421,18 +431,11 @@ void PredictionLog::WriteLabelGroup(const std::string& model, const std::string&
          true},
         {"actual", PhysicalType::kDouble},
         {"late", PhysicalType::kBoolean}};
-    parquet::WriterOptions wo;
-    wo.row_group_rows = options_.row_group_rows;
-    Status made = MakeDirs(dir);
     StatusOr<std::unique_ptr<parquet::FileWriter>> w =
-        made.ok() ? parquet::FileWriter::Open(file->path, schema, wo)
-                  : StatusOr<std::unique_ptr<parquet::FileWriter>>(made);
+        CreateParquet(dir, file->path, schema, options_.row_group_rows);
     if (!w.ok()) {
-      write_errors_.fetch_add(1);
+      NoteWriteError(w.status());
       lost_labels_.fetch_add(n);
-      BIMRIDE_LOG(WARN) << "prediction log: labels: " << w.status().message();
-      std::lock_guard<std::mutex> lock(mu_);
-      last_error_ = w.status();
       return;
     }
     file->writer = std::move(w).value();

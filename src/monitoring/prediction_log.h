@@ -29,7 +29,8 @@
 // queue at once, writes each run of batches of one file with one Parquet append and shows the
 // observer the whole run (PredictionObserver::ObserveAll). The writer's batching changes no
 // byte of the files: rows reach the Parquet writer in the same order and row groups are cut at
-// `row_group_rows` as before. At most `queue_rows` wait plus the set the writer is writing. A failing disk (ENOSPC, EIO) drops what it cannot write,
+// `row_group_rows` as before. At most `queue_rows` wait plus the set the writer is writing.
+// A failing disk (ENOSPC, EIO) drops what it cannot write,
 // counts it (`write_errors`, `lost_rows`) and keeps serving. A disk budget: after each file is
 // closed, the oldest files are deleted until the log fits (`deleted_files`).
 //
@@ -167,6 +168,9 @@ struct PredictionLogStats {
   int64_t lost_labels = 0;     // write errors
 };
 
+// The day folder of a time: its UTC date, YYYY-MM-DD (the log's partitions).
+std::string LogDay(int64_t time_us);
+
 class PredictionLog {
  public:
   // InvalidArgument for bad options; the directory is created.
@@ -205,6 +209,7 @@ class PredictionLog {
   void WriteLabels(const std::vector<LabelRecord>& labels);
   void WriteLabelGroup(const std::string& model, const std::string& day,
                        const std::vector<const LabelRecord*>& rows);
+  void NoteWriteError(const Status& error);  // counted, logged, kept for Flush()
   void CloseFile(const std::string& key);
   void CloseIdleFiles(bool all);
   void EnforceBudget();
