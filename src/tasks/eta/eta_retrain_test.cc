@@ -59,6 +59,7 @@ TEST(EtaRetrain, RefusesOptionsItCannotTrainWith) {
   ASSERT_TRUE(r.ok());
   monitoring::LabelledRows rows;
   EtaRetrainOptions o;
+  o.config.model = "baseline";  // in every build (xgboost, the default, may not be)
   o.out_dir = ::testing::TempDir() + "/eta_retrain_test_out";
   o.valid_fraction = 1.5;
   EXPECT_EQ(RetrainEtaOnLabelledRows(**r, rows, o).status().code(), StatusCode::kInvalidArgument);
