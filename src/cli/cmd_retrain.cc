@@ -21,7 +21,7 @@
 #include "monitoring/labelled_rows.h"
 #include "registry/registry.h"
 #include "retraining/retrainer.h"
-#include "serving/http/http_client.h"
+#include "cli/server_call.h"
 #include "serving/progressive_rollout.h"
 #include "tasks/eta/eta_retrain.h"
 
@@ -29,24 +29,6 @@ namespace bimride::cli {
 namespace {
 
 using nlohmann::json;
-
-// One call to the server: the body of a 200 answer; 404 → NotFound; others name the status.
-StatusOr<std::string> CallServer(const std::string& server, const std::string& method,
-                                 const std::string& path, const std::string& body = "") {
-  ASSIGN_OR_RETURN(auto hp, ParseServerFlag(server));
-  serving::http::HttpClient client(hp.first, hp.second);
-  std::map<std::string, std::string> headers;
-  if (const char* token = std::getenv("BIMRIDE_ADMIN_TOKEN"); token != nullptr && *token) {
-    headers["authorization"] = std::string("Bearer ") + token;
-  }
-  StatusOr<serving::http::ClientResponse> r = client.Send(method, path, body, headers);
-  if (!r.ok()) return r.status().WithContext(server + path);
-  if (r->status == 200) return r->body;
-  const StatusCode code = r->status == 404   ? StatusCode::kNotFound
-                          : r->status == 400 ? StatusCode::kInvalidArgument
-                                             : StatusCode::kUnavailable;
-  return Status(code, server + path + ": HTTP " + std::to_string(r->status) + ": " + r->body);
-}
 
 std::string Stamp() {
   const std::time_t t = std::time(nullptr);

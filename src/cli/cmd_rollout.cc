@@ -10,7 +10,7 @@
 
 #include "cli/command.h"
 #include "registry/text_table.h"
-#include "serving/http/http_client.h"
+#include "cli/server_call.h"
 #include "serving/progressive_rollout.h"
 
 namespace bimride::cli {
@@ -21,24 +21,8 @@ using nlohmann::json;
 // Calls the server; the answer's JSON, or its error as a Status naming the server and path.
 StatusOr<json> Call(const std::string& server, const std::string& method,
                     const std::string& path, const std::string& body = "") {
-  ASSIGN_OR_RETURN(auto hp, ParseServerFlag(server));
-  serving::http::HttpClient client(hp.first, hp.second);
-  std::map<std::string, std::string> headers;
-  if (const char* token = std::getenv("BIMRIDE_ADMIN_TOKEN"); token != nullptr && *token) {
-    headers["authorization"] = std::string("Bearer ") + token;
-  }
-  StatusOr<serving::http::ClientResponse> r = client.Send(method, path, body, headers);
-  if (!r.ok()) return r.status().WithContext(server + path);
-  json j = json::parse(r->body, nullptr, false);
-  if (r->status != 200) {
-    std::string msg = j.is_object() && j.contains("error") && j["error"].is_string()
-                          ? j["error"].get<std::string>()
-                          : r->body;
-    const StatusCode code = r->status == 404   ? StatusCode::kNotFound
-                            : r->status == 400 ? StatusCode::kInvalidArgument
-                                               : StatusCode::kUnavailable;
-    return Status(code, server + path + ": HTTP " + std::to_string(r->status) + ": " + msg);
-  }
+  ASSIGN_OR_RETURN(const std::string answer, CallServer(server, method, path, body));
+  json j = json::parse(answer, nullptr, false);
   if (j.is_discarded()) return InternalError(server + path + ": the answer is not JSON");
   return j;
 }
