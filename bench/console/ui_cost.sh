@@ -20,6 +20,11 @@
 # b pooled); and the paired ratio no-ui / ui per round (each round's pooled medians, so slow
 # drift of the machine's load cancels), median and quartiles of those ratios.
 #
+# PINNED=1: every server on core 0 with one I/O thread and wrk on core 1 with one thread, so the
+# load generator and the server do not take turns on the same cores (as with wrk on another
+# machine): the scheduler's sharing of two cores between wrk and the server otherwise moves CPU
+# per request by more than the console could.
+#
 #   ROUNDS=40 SECONDS_PER_ROUND=3 bench/console/ui_cost.sh    (after scripts/setup; trains the
 #                                                              XGBoost ETA model once)
 set -euo pipefail
@@ -31,6 +36,10 @@ G=${BIMRIDE_DATA_DIR:-$PWD/../shared/data}/tlc_green
 LUA=$PWD/bench/serving/predict.lua
 ROUNDS=${ROUNDS:-40}
 SECS=${SECONDS_PER_ROUND:-3}
+SERVER_CPU=(); WRK_CPU=(); IO_THREADS=2; WRK_THREADS=2
+if [[ ${PINNED:-0} == 1 ]]; then
+  SERVER_CPU=(taskset -c 0); WRK_CPU=(taskset -c 1); IO_THREADS=1; WRK_THREADS=1
+fi
 [[ -x $B ]] || { echo "ui_cost.sh: $B is missing (build it)" >&2; exit 1; }
 mkdir -p "$W"
 pids=()
@@ -46,7 +55,8 @@ quantile() {
 spread() { echo "$(quantile 0.5 "$@") [$(quantile 0.25 "$@")–$(quantile 0.75 "$@")]"; }
 
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "ui: $B ($(git log -1 --format=%h)); $ROUNDS rounds of ${SECS}s per server"
+echo "ui: $B ($(git log -1 --format=%h)); $ROUNDS rounds of ${SECS}s per server;"\
+  "server --io-threads $IO_THREADS, wrk -t$WRK_THREADS -c16${SERVER_CPU:+ (pinned: servers on core 0, wrk on core 1)}"
 if [[ ! -f $W/xgboost/manifest.json ]]; then
   "$B" train eta --train "$G/green_tripdata_2021-01.parquet" --valid "$G/green_tripdata_2021-02.parquet" \
     --model xgboost --features with-distance --threads 1 --out "$W/xgboost" --repo "$W/runs" \
@@ -61,7 +71,8 @@ echo '{"instances": [{"pickup_zone": 74, "dropoff_zone": 236, "pickup_datetime":
 declare -A PORT=() PID=()
 start() {  # NAME BINARY [FLAGS…]: a server on a free port (printed in its log)
   local name=$1 bin=$2; shift 2
-  "$bin" serve --model-repo "$REPO" --port 0 --io-threads 2 --poll-interval-ms 0 "$@" \
+  "${SERVER_CPU[@]}" "$bin" serve --model-repo "$REPO" --port 0 --io-threads "$IO_THREADS" \
+    --poll-interval-ms 0 "$@" \
     > "$W/$name.log" 2>&1 &
   PID[$name]=$!; pids+=($!)
 }
@@ -103,7 +114,7 @@ one() {  # CONFIG ROUND
     page_pid=$!
   fi
   local before; before=$(cpu_ticks "${PID[$server]}")
-  BODY=$BODY wrk -t2 -c16 -d"${SECS}s" -s "$LUA" \
+  BODY=$BODY "${WRK_CPU[@]}" wrk -t"$WRK_THREADS" -c16 -d"${SECS}s" -s "$LUA" \
     "http://127.0.0.1:${PORT[$server]}/v1/models/eta_trees:predict" > "$W/wrk.txt"
   local after; after=$(cpu_ticks "${PID[$server]}")
   if [[ -n $page_pid ]]; then kill "$page_pid"; wait "$page_pid" 2>/dev/null || true; page_pid=""; fi
@@ -117,13 +128,15 @@ one() {  # CONFIG ROUND
   printf "  %-8s %8d req/s  %6.2f us CPU/request  (load %s)\n" "$s" "$rate" "$cpu" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 declare -A ROUND_CPU
-RATIOS=""
+RATIOS=""; SAME=""
 n=${#CONFIGS[@]}
 for r in $(seq "$ROUNDS"); do
   echo "round $r"
   for k in $(seq 0 $((n - 1))); do one "${CONFIGS[$(( (k + r - 1) % n ))]}" "$r"; done
   RATIOS+="$(awk -v a="${ROUND_CPU[no-ui-a]}" -v b="${ROUND_CPU[no-ui-b]}" -v c="${ROUND_CPU[ui-a]}" \
     -v d="${ROUND_CPU[ui-b]}" 'BEGIN {printf "%.4f", (a + b) / (c + d)}') "
+  SAME+="$(awk -v a="${ROUND_CPU[no-ui-a]}" -v b="${ROUND_CPU[no-ui-b]}" -v c="${ROUND_CPU[ui-a]}" \
+    -v d="${ROUND_CPU[ui-b]}" 'BEGIN {printf "%.4f", (b + d) / (a + c)}') "
 done
 echo
 echo "CPU µs per request and requests/s: median [quartiles] of $ROUNDS rounds of ${SECS}s"
@@ -144,5 +157,6 @@ printf "| no-ui (a and b) | %s | %s | %s |\n" "$(spread ${CPUS[no-ui-a]} ${CPUS[
   "$(spread ${RATES[no-ui-a]} ${RATES[no-ui-b]})"
 echo
 echo "no-ui / ui CPU per request, paired by round: $(spread $RATIOS)"
+echo "the same pairing between identical servers, (no-ui-b + ui-b) / (no-ui-a + ui-a): $(spread $SAME)"
 echo "identical servers: ui-b / ui-a $(awk -v a="$(quantile 0.5 ${CPUS[ui-b]})" -v b="$(quantile 0.5 ${CPUS[ui-a]})" 'BEGIN {printf "%.3f", a / b}'),"\
   "no-ui-b / no-ui-a $(awk -v a="$(quantile 0.5 ${CPUS[no-ui-b]})" -v b="$(quantile 0.5 ${CPUS[no-ui-a]})" 'BEGIN {printf "%.3f", a / b}')"
