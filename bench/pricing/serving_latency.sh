@@ -10,6 +10,10 @@
 # of results/eta.md under native_trees, raw fields, bench/serving/predict.lua): what the
 # machine's tail is with no pricing in it. Paced runs alternate hot, cold, eta, ROUNDS times.
 #
+# PINNED=1: the server on core 0 with one I/O thread, wrk on core 1 with one thread (as with the
+# load generator on another machine: wrk and the server no longer take turns on the same cores,
+# which is where this 2-core machine's tail comes from).
+#
 #   bench/pricing/serving_latency.sh       (after building `bimride`; ROUNDS=3 by default)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,7 +24,11 @@ G=${BIMRIDE_DATA_DIR:-$PWD/../shared/data}/tlc_green
 ROUNDS=${ROUNDS:-3}
 W=$(mktemp -d /tmp/pricing-bench.XXXX)
 PORT=${PORT:-18093}
-CORES=$(nproc)
+IO_THREADS=$(nproc); WRK_THREADS=2; SERVER_CPU=(); WRK_CPU=()
+if [[ ${PINNED:-0} == 1 ]]; then
+  IO_THREADS=1; WRK_THREADS=1; SERVER_CPU=(taskset -c 0); WRK_CPU=(taskset -c 1)
+  echo "pinned: server on core 0 (--io-threads 1), wrk on core 1 (-t1)"
+fi
 load() { echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
 pid=""
 trap '[[ -n $pid ]] && kill "$pid" 2>/dev/null; rm -rf "$W"' EXIT
@@ -35,7 +43,7 @@ fi
 "$B" models publish eta --repo "$W/repo" --from "$ETA_MODEL" --backend native_trees > /dev/null
 export BODY=$W/eta_body.json
 echo '{"instances": [{"pickup_zone": 74, "dropoff_zone": 236, "pickup_datetime": "2021-02-10 08:31:00", "trip_distance": 2.1}]}' > "$BODY"
-"$B" serve --model-repo "$W/repo" --port "$PORT" --io-threads "$CORES" --poll-interval-ms 0 \
+"${SERVER_CPU[@]}" "$B" serve --model-repo "$W/repo" --port "$PORT" --io-threads "$IO_THREADS" --poll-interval-ms 0 \
   >"$W/serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/models/pricing" && break; sleep 0.1; done
@@ -54,14 +62,14 @@ curl -s -XPOST "http://127.0.0.1:$PORT/v1/models/pricing:predict" \
 run_wrk() {  # MODE CONNECTIONS SECONDS [DELAY_MS]
   local lua=$LUA url=http://127.0.0.1:$PORT/v1/models/pricing:predict
   [[ $1 == eta ]] && { lua=$ETA_LUA; url=http://127.0.0.1:$PORT/v1/models/eta:predict; }
-  MODE=$1 DELAY_MS=${4:-} wrk -t2 -c"$2" -d"$3s" --latency -s "$lua" "$url" > "$W/wrk.txt"
+  MODE=$1 DELAY_MS=${4:-} "${WRK_CPU[@]}" wrk -t"$WRK_THREADS" -c"$2" -d"$3s" --latency -s "$lua" "$url" > "$W/wrk.txt"
   RATE=$(awk '/Requests\/sec/ {print int($2)}' "$W/wrk.txt")
   LAT=$(grep -E "latency p50" "$W/wrk.txt")
   ERR=$(grep -E "non-2xx" "$W/wrk.txt")
 }
 declare -A MAX=()
 for mode in hot cold eta; do
-  echo "=== $mode: maximum rate, wrk -t2 -c16 -d5s, 3 rounds ($(load))"
+  echo "=== $mode: maximum rate, wrk -t$WRK_THREADS -c16 -d5s, 3 rounds ($(load))"
   rates=()
   for r in 1 2 3; do run_wrk "$mode" 16 5; rates+=("$RATE"); echo "  $RATE req/s ($ERR)"; done
   MAX[$mode]=$(printf '%s\n' "${rates[@]}" | sort -n | sed -n 2p)
