@@ -1,11 +1,7 @@
 // The console's live traffic over a real server: the stream stays one response (events on it, no
 // reconnect), a viewer leaving frees it, a shutdown ends it; the traffic's latency quantiles are
 // over the last window, not since start.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,6 +11,7 @@
 
 #include "console/console_data.h"
 #include "console/console_handler.h"
+#include "common/testing/loopback_client.h"
 #include "serving/http/http_client.h"
 #include "serving/http/http_transport.h"
 #include "serving/servable_manager.h"
@@ -27,49 +24,10 @@ namespace {
 
 using nlohmann::json;
 
-int Connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  return fd;
-}
-
-// Reads until `count` occurrences of `what` arrived, the peer closed or `timeout_ms` passed.
-std::string ReadUntilCount(int fd, const std::string& what, int count, int timeout_ms,
-                           bool* closed) {
-  std::string got;
-  *closed = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  auto occurrences = [&] {
-    int n = 0;
-    for (size_t at = got.find(what); at != std::string::npos; at = got.find(what, at + 1)) ++n;
-    return n;
-  };
-  while (what.empty() || occurrences() < count) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-    char buf[8192];
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) {
-      *closed = true;
-      break;
-    }
-    got.append(buf, static_cast<size_t>(n));
-  }
-  return got;
-}
-
-int Count(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
+using bimride::testing::ConnectLoopback;
+using bimride::testing::CountOf;
+using bimride::testing::ReadUntil;
+using bimride::testing::SendAll;
 
 class ConsoleStreamTest : public ::testing::Test {
  protected:
@@ -133,14 +91,14 @@ const char kStreamRequest[] = "GET /ui/api/traffic/stream HTTP/1.1\r\nHost: t\r\
 TEST_F(ConsoleStreamTest, TrafficEventsArriveOnOneResponseAndAViewerLeavingFreesIt) {
   metrics_.For("eta", 1)->CountRequest(StatusCode::kOk);
   const int port = StartHttp(std::chrono::milliseconds(100));
-  int fd = Connect(port);
-  ASSERT_EQ(send(fd, kStreamRequest, sizeof kStreamRequest - 1, 0),
-            static_cast<ssize_t>(sizeof kStreamRequest - 1));
+  int fd = ConnectLoopback(port);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(SendAll(fd, kStreamRequest));
   bool closed = false;
-  const std::string got = ReadUntilCount(fd, "event: traffic\n", 4, 5000, &closed);
+  const std::string got = ReadUntil(fd, "event: traffic\n", 5000, &closed, 4);
   EXPECT_FALSE(closed) << got;
-  EXPECT_EQ(Count(got, "event: traffic\n"), 4) << got;
-  EXPECT_EQ(Count(got, "HTTP/1.1 "), 1) << "one response for every event: " << got;
+  EXPECT_EQ(CountOf(got, "event: traffic\n"), 4) << got;
+  EXPECT_EQ(CountOf(got, "HTTP/1.1 "), 1) << "one response for every event: " << got;
   EXPECT_NE(got.find("Content-Type: text/event-stream"), std::string::npos);
   EXPECT_NE(got.find("retry: 1000\n"), std::string::npos);
   // Each event's data is the traffic JSON, with the version the server counted.
@@ -156,16 +114,17 @@ TEST_F(ConsoleStreamTest, TrafficEventsArriveOnOneResponseAndAViewerLeavingFrees
 
 TEST_F(ConsoleStreamTest, ShutdownEndsTheStreamAtOnce) {
   const int port = StartHttp(std::chrono::milliseconds(100));
-  int fd = Connect(port);
-  ASSERT_GT(send(fd, kStreamRequest, sizeof kStreamRequest - 1, 0), 0);
+  int fd = ConnectLoopback(port);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(SendAll(fd, kStreamRequest));
   bool closed = false;
-  ReadUntilCount(fd, "event: traffic\n", 2, 5000, &closed);
+  ReadUntil(fd, "event: traffic\n", 5000, &closed, 2);
   ASSERT_TRUE(WaitForConsoleStreams(1));
   const auto t0 = std::chrono::steady_clock::now();
   http_->Stop(10000);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2))
       << "a stream is not a request in flight: the drain does not wait for it";
-  const std::string tail = ReadUntilCount(fd, "", 1, 3000, &closed);
+  const std::string tail = ReadUntil(fd, "", 3000, &closed);
   EXPECT_TRUE(closed);
   EXPECT_NE(tail.find("0\r\n\r\n"), std::string::npos) << "the response's last chunk: " << tail;
   close(fd);

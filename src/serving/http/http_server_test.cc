@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/testing/loopback_client.h"
+
 namespace bimride::serving::http {
 namespace {
 
@@ -49,41 +51,14 @@ class EchoHandler : public HttpHandler {
 };
 
 int Connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const int fd = bimride::testing::ConnectLoopback(port);
+  EXPECT_GE(fd, 0) << "connect to 127.0.0.1:" << port;
   return fd;
 }
 
-void Send(int fd, const std::string& text) {
-  ASSERT_EQ(send(fd, text.data(), text.size(), 0), static_cast<ssize_t>(text.size()));
-}
+void Send(int fd, const std::string& text) { ASSERT_TRUE(bimride::testing::SendAll(fd, text)); }
 
-// Reads until `until` appears in what was read, the peer closes, or `timeout_ms` passes.
-// Returns what was read; *closed says whether the peer closed.
-std::string ReadUntil(int fd, const std::string& until, int timeout_ms, bool* closed) {
-  std::string got;
-  *closed = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (got.find(until) == std::string::npos || until.empty()) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-    char buf[4096];
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) {
-      *closed = true;
-      break;
-    }
-    got.append(buf, static_cast<size_t>(n));
-  }
-  return got;
-}
+using bimride::testing::ReadUntil;
 
 // Sends `request` on a new connection; what came back before the server closed it (3 s at most).
 std::string AnswerOf(int port, const std::string& request, bool* closed) {

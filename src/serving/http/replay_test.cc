@@ -1,10 +1,5 @@
 #include "serving/http/replay.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <map>
@@ -12,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/testing/free_port.h"
 #include "serving/http/http_transport.h"
 #include "serving/testing/test_models.h"
 
@@ -104,15 +100,8 @@ TEST_F(ReplayTest, BadEventsAndOptionsAreRefusedAndFailuresCounted) {
   EXPECT_EQ(stats->labels_posted, 1);
   EXPECT_NE(stats->first_error.find("trip-2: HTTP 400"), std::string::npos) << stats->first_error;
   // No server there: a port that was free a moment ago.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  ::close(fd);
-  o.port = ntohs(addr.sin_port);
+  o.port = bimride::testing::FreeLoopbackPort();
+  ASSERT_GT(o.port, 0);
   EXPECT_EQ(RunReplay({Event(1, 0, 1, 1)}, o).status().code(), StatusCode::kUnavailable);
 }
 
