@@ -365,8 +365,10 @@ void LiveMonitor::ObserveRows(VersionState& vs, const PredictionBatch& batch,
     while (static_cast<int64_t>(vs.windows.size()) > options_.max_windows) {
       vs.windows.erase(vs.windows.begin());
     }
-    Pending p{batch.model,  batch.version, seq,         batch.outputs[static_cast<size_t>(r) * ny],
-              false,        0,             batch.time_us, batch.route,
+    Pending p{batch.model,   batch.version,
+              seq,           batch.outputs[static_cast<size_t>(r) * ny],
+              false,         0,
+              batch.time_us, batch.route,
               estimated_sq};
     std::string key = RowKey(batch.request_id, r);
     auto [it, inserted] = pending_.try_emplace(key);
