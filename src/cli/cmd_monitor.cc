@@ -67,17 +67,26 @@ std::vector<std::vector<std::string>> WindowRows(const json& j) {
                     std::to_string(w["labelled_rows"].get<int64_t>()),
                     std::to_string(w["late_labels"].get<int64_t>()),
                     w.contains("estimated_rmse") ? Num(w["estimated_rmse"]) : "-",
+                    w.contains("estimated_rmse_unanchored") ? Num(w["estimated_rmse_unanchored"])
+                                                            : "-",
+                    w.contains("estimate_anchor_rows")
+                        ? std::to_string(w["estimate_anchor_rows"].get<int64_t>())
+                        : "-",
                     labelled ? Num(w["rmse"]) : "-", labelled ? Num(w["mae"]) : "-",
                     labelled ? Num(w["bias"], "%+.3f") : "-", DriftCell(w)});
   }
   return rows;
 }
 
-// EST RMSE: estimated from the inputs before any label (the version's loss estimator), beside
-// the realised RMSE of the labelled rows.
-const std::vector<std::string> kHeaders = {"MODEL", "VERSION",  "WINDOW", "PREDICTED",
-                                           "LABELLED", "LATE",  "EST RMSE", "RMSE",
-                                           "MAE",   "BIAS",     "DRIFT"};
+// EST RMSE: estimated before any of the window's labels — the version's loss estimator on its
+// inputs (EST RAW), anchored on ANCHOR labelled rows of the windows before it — beside the
+// realised RMSE of the labelled rows.
+const std::vector<std::string> kHeaders = {
+    "MODEL", "VERSION",  "WINDOW", "PREDICTED", "LABELLED", "LATE", "EST RMSE",
+    "EST RAW", "ANCHOR", "RMSE",   "MAE",       "BIAS",     "DRIFT"};
+const char kEstimateLegend[] =
+    "EST RMSE: estimated before the window's labels (the loss estimator on its inputs, EST RAW, "
+    "corrected by the realised/estimated error of ANCHOR labelled rows of the windows before it)";
 
 std::string CountersLine(const json& c) {
   return "labels " + c["labels"].dump() + ", joined " + c["joined"].dump() + ", late " +
@@ -100,7 +109,8 @@ int RunStatus(const std::vector<std::string>& args) {
   for (size_t c = 1; c + 1 < kHeaders.size(); ++c) table.SetRightAligned(c);
   for (auto& row : WindowRows(*j)) table.AddRow(std::move(row));
   std::cout << table.Render() << "window = " << (*j)["window_rows"].dump()
-            << " predicted rows; " << CountersLine((*j)["counters"]) << "\n";
+            << " predicted rows; " << CountersLine((*j)["counters"]) << "\n"
+            << kEstimateLegend << "\n";
   return kExitOk;
 }
 
@@ -116,7 +126,8 @@ int RunReport(const std::vector<std::string>& args) {
   std::string md = "# Live accuracy (" + server + ")\n\nWindows of " +
                    (*j)["window_rows"].dump() +
                    " predicted rows per model version; * = still open. Metrics over the "
-                   "window's labelled rows (the code `bimride eval` uses).\n\n|";
+                   "window's labelled rows (the code `bimride eval` uses). " +
+                   kEstimateLegend + ".\n\n|";
   for (const std::string& h : kHeaders) md += " " + h + " |";
   md += "\n|";
   for (size_t c = 0; c < kHeaders.size(); ++c) md += c < 3 || c + 1 == kHeaders.size() ? "---|" : "---:|";

@@ -176,6 +176,9 @@ StatusOr<std::unique_ptr<LiveMonitor>> LiveMonitor::Create(LiveMonitorOptions op
         "monitor: window_rows, max_pending_rows, max_waiting_labels and max_windows must be "
         "positive");
   }
+  if (options.anchor_windows < 0 || options.anchor_prior_rows < 0) {
+    return InvalidArgumentError("monitor: anchor_windows and anchor_prior_rows must be >= 0");
+  }
   return std::unique_ptr<LiveMonitor>(new LiveMonitor(options, std::move(baselines)));
 }
 
@@ -334,11 +337,16 @@ void LiveMonitor::ObserveRows(VersionState& vs, const PredictionBatch& batch,
     const int64_t seq = vs.next_seq++;
     const int64_t index = seq / options_.window_rows;
     Window& w = vs.windows[index];
-    if (w.predicted_rows++ == 0) w.first_time_us = batch.time_us;
+    if (w.predicted_rows++ == 0) {
+      w.first_time_us = batch.time_us;
+      AnchorWindow(vs, index, w);
+    }
     w.last_time_us = batch.time_us;
+    float estimated_sq = std::numeric_limits<float>::quiet_NaN();
     if (estimated != nullptr) {
       const float e = estimated[static_cast<size_t>(r)];
-      w.estimated_sq_sum += std::isfinite(e) ? std::max(0.0f, e) : 0.0f;
+      estimated_sq = std::isfinite(e) ? std::max(0.0f, e) : 0.0f;
+      w.estimated_sq_sum += estimated_sq;
       ++w.estimated_rows;
     }
     if (!vs.drift_columns.empty()) {
@@ -357,8 +365,11 @@ void LiveMonitor::ObserveRows(VersionState& vs, const PredictionBatch& batch,
     while (static_cast<int64_t>(vs.windows.size()) > options_.max_windows) {
       vs.windows.erase(vs.windows.begin());
     }
-    Pending p{batch.model, batch.version, seq, batch.outputs[static_cast<size_t>(r) * ny],
-              false, 0, batch.time_us, batch.route};
+    Pending p{batch.model,   batch.version,
+              seq,           batch.outputs[static_cast<size_t>(r) * ny],
+              false,         0,
+              batch.time_us, batch.route,
+              estimated_sq};
     std::string key = RowKey(batch.request_id, r);
     auto [it, inserted] = pending_.try_emplace(key);
     std::vector<Pending>& entries = it->second;
@@ -390,6 +401,24 @@ void LiveMonitor::ObserveRows(VersionState& vs, const PredictionBatch& batch,
   }
 }
 
+void LiveMonitor::AnchorWindow(const VersionState& vs, int64_t index, Window& w) const {
+  double real = 0, est = 0;
+  int64_t rows = 0, windows = 0;
+  for (auto it = vs.windows.lower_bound(index - options_.anchor_windows);
+       it != vs.windows.end() && it->first < index; ++it) {
+    if (it->second.anchor_rows == 0) continue;
+    real += it->second.anchor_real_sq_sum;
+    est += it->second.anchor_est_sq_sum;
+    rows += it->second.anchor_rows;
+    ++windows;
+  }
+  if (rows == 0 || !(est > 0) || !std::isfinite(real)) return;  // no correction
+  const double n = static_cast<double>(rows), n0 = static_cast<double>(options_.anchor_prior_rows);
+  w.correction = (real / est * n + n0) / (n + n0);
+  w.anchored_on_rows = rows;
+  w.anchored_on_windows = windows;
+}
+
 void LiveMonitor::Join(Pending& p, float actual, std::string_view request_id, int64_t row) {
   p.labelled = true;
   p.actual = actual;
@@ -406,6 +435,12 @@ void LiveMonitor::Join(Pending& p, float actual, std::string_view request_id, in
     ++counters_.late;
   }
   w->second.labelled.push_back({p.seq, {p.predicted, actual}});
+  if (std::isfinite(p.estimated_sq)) {
+    const double d = static_cast<double>(p.predicted) - static_cast<double>(actual);
+    w->second.anchor_real_sq_sum += d * d;
+    w->second.anchor_est_sq_sum += p.estimated_sq;
+    ++w->second.anchor_rows;
+  }
 }
 
 FeedbackOutcome LiveMonitor::AddFeedback(const std::vector<Feedback>& feedback) {
@@ -482,7 +517,12 @@ WindowAccuracy LiveMonitor::Describe(const VersionKey& key, int64_t index, const
   a.last_time_us = w.last_time_us;
   a.estimated_rows = w.estimated_rows;
   if (w.estimated_rows > 0) {
-    a.estimated_rmse = std::sqrt(w.estimated_sq_sum / static_cast<double>(w.estimated_rows));
+    const double mse = w.estimated_sq_sum / static_cast<double>(w.estimated_rows);
+    a.estimated_rmse_unanchored = std::sqrt(mse);
+    a.estimated_rmse = std::sqrt(mse * w.correction);
+    a.estimate_correction = std::sqrt(w.correction);
+    a.anchor_rows = w.anchored_on_rows;
+    a.anchor_windows = w.anchored_on_windows;
   }
   if (vs.baseline && !w.bins.empty() && w.bins.size() == vs.drift_stats.size()) {
     const std::optional<DriftCalibration>& cal = vs.baseline->calibration;

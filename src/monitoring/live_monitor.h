@@ -71,6 +71,13 @@ struct LiveMonitorOptions {
   int64_t max_pending_rows = 1 << 20;
   int64_t max_waiting_labels = 1 << 16;
   int64_t max_windows = 10000;
+  // The label-anchored estimate (see LossEstimator): a window's estimate is corrected by the
+  // labels of at most this many windows before it (0: never anchored) …
+  int64_t anchor_windows = 2;
+  // … shrunk toward no correction as if this many more rows had realised exactly their estimate.
+  // Both chosen on replays of 2021-02/03 only (smallest mean relative error, windows of 1000;
+  // results/monitoring.md).
+  int64_t anchor_prior_rows = 1000;
 };
 
 struct FeedbackOutcome {
@@ -86,6 +93,15 @@ struct FeedbackOutcome {
 // first output), row-major; output: each row's expected squared error. A window's estimated
 // RMSE is the square root of their mean over its rows — known as soon as the rows are served,
 // set beside the realised RMSE once the labels come.
+//
+// Label-anchored: the loss estimator sees inputs only, so it misses concept drift (the same
+// inputs, slower trips). Labels come late, but those of earlier windows are known: when window k
+// opens (its first row), the monitor takes the labelled rows that have joined windows
+// k − anchor_windows … k − 1 so far, with their estimates, and fixes the window's correction
+//   c = (n·r + n0) / (n + n0),  r = Σ realised squared error / Σ estimated squared error,
+// n those rows, n0 = anchor_prior_rows (c = 1 without any). The window's estimated RMSE is
+// sqrt(c · mean estimated squared error); the raw one stays beside it (estimated_rmse_unanchored).
+// c never changes after the window opens, so none of the window's own labels enter its estimate.
 using LossEstimator =
     std::function<StatusOr<std::vector<float>>(const std::vector<float>& rows_with_prediction,
                                                int64_t rows)>;
@@ -122,8 +138,14 @@ struct WindowAccuracy {
   train::Metrics metrics;   // over labelled rows, in prediction order
   // Estimated before labels (the version's loss estimator over every predicted row): NaN and 0
   // rows without one.
-  double estimated_rmse = std::numeric_limits<double>::quiet_NaN();
+  double estimated_rmse = std::numeric_limits<double>::quiet_NaN();  // label-anchored
+  double estimated_rmse_unanchored = std::numeric_limits<double>::quiet_NaN();  // the estimator's
   int64_t estimated_rows = 0;
+  // The anchor, fixed when the window opened: estimated_rmse / estimated_rmse_unanchored
+  // (= sqrt(c)), and the labelled rows and windows before it that gave it (0: no correction).
+  double estimate_correction = 1;
+  int64_t anchor_rows = 0;
+  int64_t anchor_windows = 0;
   // Drift of the window's features against the version's baseline (empty without one). Alarms
   // only for closed windows whose size is the calibration's.
   std::vector<FeatureDrift> drift;
@@ -186,6 +208,13 @@ class LiveMonitor : public PredictionObserver {
     std::vector<std::vector<int64_t>> bins;  // per baseline feature (drift.h's bin layout)
     double estimated_sq_sum = 0;             // the loss estimator's, over estimated_rows
     int64_t estimated_rows = 0;
+    // Labelled rows with an estimate (what later windows are anchored on): Σ (pred − actual)²,
+    // Σ estimate, count.
+    double anchor_real_sq_sum = 0, anchor_est_sq_sum = 0;
+    int64_t anchor_rows = 0;
+    // This window's own anchor, fixed at its first row (LossEstimator above).
+    double correction = 1;  // of the mean squared error
+    int64_t anchored_on_rows = 0, anchored_on_windows = 0;
   };
   struct VersionState {
     int64_t next_seq = 0;
@@ -208,6 +237,7 @@ class LiveMonitor : public PredictionObserver {
     float actual = 0;
     int64_t time_us = 0;  // the prediction's
     std::string route;
+    float estimated_sq = std::numeric_limits<float>::quiet_NaN();  // the loss estimator's
   };
   using VersionKey = std::pair<std::string, int64_t>;
   // Joins `actual` to `p` (its window, late or not; nothing when the window is gone), and
@@ -223,6 +253,8 @@ class LiveMonitor : public PredictionObserver {
   void ObserveRun(const PredictionBatch* batches, size_t n);
   // One batch's rows (mu_ held); `estimated`: its rows' loss estimates, or null.
   void ObserveRows(VersionState& vs, const PredictionBatch& batch, const float* estimated);
+  // Fixes window `index`'s anchor from the labelled rows of the windows before it (mu_ held).
+  void AnchorWindow(const VersionState& vs, int64_t index, Window& w) const;
 
   const LiveMonitorOptions options_;
   const DriftBaselineLoader baselines_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -146,6 +147,116 @@ TEST(LiveMonitor, ObserveAllEqualsObserveBatchByBatchWithOneEstimatorCallPerRun)
   }
   EXPECT_EQ((*one_by_one)->counters().joined, 3);
   EXPECT_EQ((*all)->counters().joined, 3);
+}
+
+// A loss estimator that expects every row's squared error to be 4 (an RMSE of 2).
+DriftBaselineLoader ConstantLossOf4() {
+  return [](const std::string&, int64_t) {
+    DriftBaseline b;
+    b.loss_features = {"x"};
+    b.loss_estimator = [](const std::vector<float>&, int64_t rows) {
+      return StatusOr<std::vector<float>>(std::vector<float>(static_cast<size_t>(rows), 4.0f));
+    };
+    return StatusOr<DriftBaseline>(b);
+  };
+}
+
+// Predicts `n` one-row requests "<prefix><i>" of 10 minutes each.
+void PredictRows(LiveMonitor& m, const std::string& prefix, int n) {
+  for (int i = 0; i < n; ++i) m.Observe(Batch(prefix + std::to_string(i), 1, {10}));
+}
+// Labels them `error` minutes away from the prediction.
+void LabelRows(LiveMonitor& m, const std::string& prefix, int n, float error) {
+  std::vector<Feedback> f;
+  for (int i = 0; i < n; ++i) f.push_back({prefix + std::to_string(i), 0, 10 + error});
+  m.AddFeedback(f);
+}
+
+// Item 4, label-anchored: a window's estimate is corrected by the realised / estimated squared
+// error of the labelled rows of the windows before it, fixed when the window opens — none of its
+// own labels (nor labels of earlier windows arriving after it opened) move it.
+TEST(LiveMonitor, AnchoredEstimateIsFixedWhenItsWindowOpens) {
+  auto created = LiveMonitor::Create(
+      {.window_rows = 4, .anchor_windows = 2, .anchor_prior_rows = 0}, ConstantLossOf4());
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  LiveMonitor& m = **created;
+  PredictRows(m, "a", 4);  // window 0: nothing labelled before it, so no correction
+  std::vector<WindowAccuracy> w = m.Windows();
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_DOUBLE_EQ(w[0].estimated_rmse, 2.0);
+  EXPECT_DOUBLE_EQ(w[0].estimated_rmse_unanchored, 2.0);
+  EXPECT_EQ(w[0].estimate_correction, 1.0);
+  EXPECT_EQ(w[0].anchor_rows, 0);
+  LabelRows(m, "a", 3, 4.0f);  // 3 of its rows realise 16 (RMSE 4): twice the estimate
+  w = m.Windows();
+  EXPECT_DOUBLE_EQ(w[0].estimated_rmse, 2.0) << "its own labels do not enter its estimate";
+
+  PredictRows(m, "b", 4);  // window 1 opens: anchored on window 0's 3 labelled rows
+  w = m.Windows();
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_DOUBLE_EQ(w[1].estimated_rmse_unanchored, 2.0);
+  EXPECT_DOUBLE_EQ(w[1].estimate_correction, 2.0);
+  EXPECT_DOUBLE_EQ(w[1].estimated_rmse, 4.0);
+  EXPECT_EQ(w[1].anchor_rows, 3);
+  EXPECT_EQ(w[1].anchor_windows, 1);
+  // Its own labels, and window 0's last (late) label, arrive: window 1's estimate stays.
+  LabelRows(m, "b", 4, 0.0f);
+  LabelRows(m, "a", 4, 4.0f);  // a0..a2 are duplicates; a3 joins late
+  w = m.Windows();
+  EXPECT_DOUBLE_EQ(w[1].estimated_rmse, 4.0);
+  EXPECT_EQ(w[1].anchor_rows, 3);
+  EXPECT_DOUBLE_EQ(w[1].metrics.rmse, 0.0) << "the realised RMSE moved, the estimate did not";
+
+  PredictRows(m, "c", 1);  // window 2: windows 0 (4 rows of 16) and 1 (4 rows of 0)
+  w = m.Windows();
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ(w[2].anchor_rows, 8);
+  EXPECT_EQ(w[2].anchor_windows, 2);
+  EXPECT_DOUBLE_EQ(w[2].estimated_rmse, std::sqrt(4.0 * (64.0 / 32.0)));
+  PredictRows(m, "d", 4);  // window 3 (opened at d3): windows 1 and 2 only (anchor_windows 2)
+  LabelRows(m, "c", 1, 2.0f);  // window 2's only label, after window 3 opened
+  w = m.Windows();
+  ASSERT_EQ(w.size(), 4u);
+  EXPECT_EQ(w[3].anchor_rows, 4) << "window 0 is too old; window 2 had no label yet";
+  EXPECT_EQ(w[3].anchor_windows, 1);
+  EXPECT_DOUBLE_EQ(w[3].estimated_rmse, 0.0) << "window 1's rows realised 0";
+}
+
+// With few labelled rows the correction is shrunk toward 1: c = (n·r + n0) / (n + n0).
+TEST(LiveMonitor, AnchorIsShrunkTowardNoCorrectionWithFewLabels) {
+  auto created = LiveMonitor::Create(
+      {.window_rows = 4, .anchor_windows = 1, .anchor_prior_rows = 12}, ConstantLossOf4());
+  ASSERT_TRUE(created.ok());
+  LiveMonitor& m = **created;
+  PredictRows(m, "a", 4);
+  LabelRows(m, "a", 4, 4.0f);  // r = 16 / 4 = 4 over n = 4 rows
+  PredictRows(m, "b", 1);
+  const std::vector<WindowAccuracy> w = m.Windows();
+  ASSERT_EQ(w.size(), 2u);
+  const double c = (4.0 * 4 + 12) / (4 + 12);  // 1.75
+  EXPECT_DOUBLE_EQ(w[1].estimate_correction, std::sqrt(c));
+  EXPECT_DOUBLE_EQ(w[1].estimated_rmse, std::sqrt(4.0 * c));
+  EXPECT_DOUBLE_EQ(w[1].estimated_rmse_unanchored, 2.0);
+}
+
+// anchor_windows = 0 turns the anchoring off; negative options are refused.
+TEST(LiveMonitor, AnchoringOffAndBadAnchorOptions) {
+  auto created = LiveMonitor::Create({.window_rows = 2, .anchor_windows = 0}, ConstantLossOf4());
+  ASSERT_TRUE(created.ok());
+  PredictRows(**created, "a", 2);
+  LabelRows(**created, "a", 2, 6.0f);
+  PredictRows(**created, "b", 2);
+  const std::vector<WindowAccuracy> w = (*created)->Windows();
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_DOUBLE_EQ(w[1].estimated_rmse, 2.0);
+  EXPECT_EQ(w[1].anchor_rows, 0);
+  for (LiveMonitorOptions o : {LiveMonitorOptions{.anchor_windows = -1},
+                               LiveMonitorOptions{.anchor_prior_rows = -5}}) {
+    auto bad = LiveMonitor::Create(o);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.status().message().find("anchor_windows and anchor_prior_rows must be >= 0"),
+              std::string::npos);
+  }
 }
 
 TEST(LiveMonitor, RefusesBadOptions) {

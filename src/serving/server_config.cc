@@ -154,12 +154,17 @@ Status ApplyConfigFile(const Config& config, ServerConfig* out) {
       const std::string pw = src + ": monitor";
       if (!p.is_object()) return InvalidArgumentError(pw + ": must be an object");
       RETURN_IF_ERROR(CheckKeys(
-          p, {"window_rows", "max_pending_rows", "max_waiting_labels", "max_windows"}, pw));
+          p,
+          {"window_rows", "max_pending_rows", "max_waiting_labels", "max_windows",
+           "anchor_windows", "anchor_prior_rows"},
+          pw));
       monitoring::LiveMonitorOptions& o = out->monitor;
       RETURN_IF_ERROR(ReadInt(p, "window_rows", &o.window_rows, pw, 1));
       RETURN_IF_ERROR(ReadInt(p, "max_pending_rows", &o.max_pending_rows, pw, 1));
       RETURN_IF_ERROR(ReadInt(p, "max_waiting_labels", &o.max_waiting_labels, pw, 1));
       RETURN_IF_ERROR(ReadInt(p, "max_windows", &o.max_windows, pw, 1));
+      RETURN_IF_ERROR(ReadInt(p, "anchor_windows", &o.anchor_windows, pw, 0));
+      RETURN_IF_ERROR(ReadInt(p, "anchor_prior_rows", &o.anchor_prior_rows, pw, 0));
     }
     if (auto it = doc.find("online_store"); it != doc.end()) {
       const json& p = *it;

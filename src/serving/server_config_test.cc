@@ -155,10 +155,23 @@ TEST(ServerConfigTest, UnknownKeysAreErrorsNamingTheFileThePathAndTheKnownKeys) 
             "serve.json: monitor.window_rows: must be an integer"},
            {R"({"monitor": {"windows": 10}})",
             "serve.json: monitor.windows: unknown key; expected one of: window_rows"},
+           {R"({"monitor": {"anchor_windows": -1}})",
+            "serve.json: monitor.anchor_windows: must be an integer"},
+           {R"({"monitor": {"anchor_prior_rows": 2.5}})",
+            "serve.json: monitor.anchor_prior_rows: must be an integer"},
        }) {
     EXPECT_NE(ErrorOf(c.json).find(c.message), std::string::npos)
         << c.json << " -> " << ErrorOf(c.json);
   }
+}
+
+TEST(ServerConfigTest, ReadsTheEstimateAnchoring) {
+  EXPECT_EQ(ServerConfig().monitor.anchor_windows, 2);
+  EXPECT_EQ(ServerConfig().monitor.anchor_prior_rows, 1000);
+  auto c = Apply(R"({"monitor": {"anchor_windows": 0, "anchor_prior_rows": 250}})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->monitor.anchor_windows, 0);  // 0: the raw estimate, never anchored
+  EXPECT_EQ(c->monitor.anchor_prior_rows, 250);
 }
 
 TEST(ServerConfigTest, ReadsTheOnlineStore) {

@@ -375,9 +375,17 @@ std::string Service::MonitorMetricsText() const {
   gauge("bimride_live_labelled_rows", (std::string("Labelled rows") + kOf).c_str(),
         [](const monitoring::WindowAccuracy& w) { return w.labelled_rows; });
   gauge("bimride_estimated_rmse",
-        "RMSE of the version's last closed window estimated from its inputs before labels (the "
-        "version's loss estimator; NaN without one).",
+        "RMSE of the version's last closed window estimated before its labels: the version's loss "
+        "estimator on its inputs, anchored on the labels of the windows before it (NaN without an "
+        "estimator).",
         [](const monitoring::WindowAccuracy& w) { return w.estimated_rmse; });
+  gauge("bimride_estimated_rmse_unanchored",
+        "The same window's RMSE as the version's loss estimator alone estimates it from the "
+        "inputs (NaN without one).",
+        [](const monitoring::WindowAccuracy& w) { return w.estimated_rmse_unanchored; });
+  gauge("bimride_estimate_anchor_rows",
+        "Labelled rows of earlier windows the estimated RMSE is anchored on (0: not anchored).",
+        [](const monitoring::WindowAccuracy& w) { return w.anchor_rows; });
   gauge("bimride_drift_alarm",
         "1 when the version's last closed window drifted past a calibrated threshold.",
         [](const monitoring::WindowAccuracy& w) { return w.drift_alarm ? 1 : 0; });

@@ -35,6 +35,8 @@ std::string RenderMonitorReport(const monitoring::LiveMonitor& monitor) {
   const monitoring::MonitorCounters c = monitor.counters();
   nlohmann::json j;
   j["window_rows"] = monitor.options().window_rows;
+  j["anchor_windows"] = monitor.options().anchor_windows;
+  j["anchor_prior_rows"] = monitor.options().anchor_prior_rows;
   j["counters"] = {{"predicted_rows", c.predicted_rows}, {"labels", c.labels},
                    {"joined", c.joined},                 {"late", c.late},
                    {"duplicate", c.duplicate},           {"missing", c.missing},
@@ -60,8 +62,14 @@ std::string RenderMonitorReport(const monitoring::LiveMonitor& monitor) {
                             {"mean_actual", m.mean_actual}});
     nlohmann::json& out = j["windows"].back();
     if (w.estimated_rows > 0) {
+      // Label-anchored (monitoring/live_monitor.h), the loss estimator's own beside it, and what
+      // anchors it: the labelled rows and windows before this one (0: not anchored yet).
       out["estimated_rmse"] = w.estimated_rmse;
+      out["estimated_rmse_unanchored"] = w.estimated_rmse_unanchored;
       out["estimated_rows"] = w.estimated_rows;
+      out["estimate_correction"] = w.estimate_correction;
+      out["estimate_anchor_rows"] = w.anchor_rows;
+      out["estimate_anchor_windows"] = w.anchor_windows;
     }
     if (!w.drift.empty()) {
       out["drift_calibrated"] = w.drift_calibrated;

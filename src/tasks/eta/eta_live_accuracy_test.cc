@@ -12,12 +12,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <numeric>
 
 #include "common/civil_time.h"
 #include "registry/registry.h"
+#include <nlohmann/json.hpp>
+
+#include "serving/http/http_client.h"
 #include "serving/http/http_transport.h"
 #include "serving/http/replay.h"
 #include "tasks/eta/eta_evaluation.h"
@@ -147,6 +151,27 @@ class EtaLiveMonitoringTest : public ::testing::Test {
     EXPECT_TRUE((*server)->service().prediction_log()->Flush().ok());
     const monitoring::LiveMonitor* monitor = (*server)->service().live_monitor();
     out.windows = monitor->Windows("eta");
+    // What a user reads: /v1/monitor has each window's anchored estimate, the raw one beside it
+    // and its anchor; /metrics the gauges of both.
+    serving::http::HttpClient client("127.0.0.1", serving::http::HttpPort(**server));
+    auto report = client.Get("/v1/monitor");
+    EXPECT_TRUE(report.ok() && report->status == 200);
+    if (report.ok()) {
+      const nlohmann::json j = nlohmann::json::parse(report->body);
+      EXPECT_EQ(j["windows"].size(), out.windows.size());
+      for (size_t i = 0; i < j["windows"].size() && i < out.windows.size(); ++i) {
+        const nlohmann::json& w = j["windows"][i];
+        const monitoring::WindowAccuracy& a = out.windows[i];
+        if (a.estimated_rows == 0) continue;
+        EXPECT_EQ(w["estimated_rmse"].get<double>(), a.estimated_rmse);
+        EXPECT_EQ(w["estimated_rmse_unanchored"].get<double>(), a.estimated_rmse_unanchored);
+        EXPECT_EQ(w["estimate_anchor_rows"].get<int64_t>(), a.anchor_rows);
+        EXPECT_EQ(w["estimate_anchor_windows"].get<int64_t>(), a.anchor_windows);
+      }
+    }
+    auto metrics = client.Get("/metrics");
+    EXPECT_TRUE(metrics.ok() && metrics->body.find("bimride_estimated_rmse_unanchored{model=\"eta\"") !=
+                                    std::string::npos);
     auto overall = monitor->Overall("eta", version_);
     EXPECT_TRUE(overall.ok()) << overall.status().ToString();
     if (overall.ok()) out.overall = *overall;
@@ -279,74 +304,181 @@ TEST_F(EtaLiveMonitoringTest, NoFalseAlarmsOnEvenDaysAndDriftFlaggedOnLaterYears
 }
 
 // Item 4: accuracy before labels. The version's loss estimator (squared error learned from its
-// validation rows at publish) gives each window an estimated RMSE from the served rows alone;
-// beside it, once labels come, the realised RMSE. Windows of 1000 trips (the monitor's default:
-// the realised RMSE of 100 heavy-tailed trip errors is itself too noisy to estimate).
-TEST_F(EtaLiveMonitoringTest, EstimatedRmseBeforeLabelsIsCloseToTheRealisedOne) {
-  constexpr int64_t kEstimateWindow = 1000;
-  struct Row {
-    std::string month;
-    int windows = 0, within = 0, oracle_within = 0;
-    double est = 0, real = 0, rel = 0;
-  };
-  std::vector<Row> rows;
-  auto measure = [&](const std::string& month, const EtaDataset& d) {
+// validation rows at publish) gives each window an estimated RMSE from the served rows alone,
+// anchored on the labels of the windows before it (monitoring/live_monitor.h); beside it, once
+// labels come, the realised RMSE. Windows of 1000 trips (the monitor's default: the realised
+// RMSE of 100 heavy-tailed trip errors is itself too noisy to estimate).
+constexpr int64_t kEstimateWindow = 1000;
+
+struct EstimateRow {
+  std::string month;
+  int windows = 0, within = 0, within_raw = 0, oracle_within = 0;
+  double est = 0, est_raw = 0, real = 0, rel = 0, rel_raw = 0;
+};
+
+bool Within15(double estimate, double realised) {
+  return std::fabs(estimate - realised) <= 0.15 * realised;
+}
+
+// The anchoring a (windows, prior rows) choice would give, recomputed from a replay's closed,
+// fully labelled windows (each window anchored on every label of the `windows` before it): how
+// many windows it puts within 15% of their realised RMSE, and the sum of its relative errors
+// (`rel_sum`). The live monitor anchors on the labels that have arrived when a window opens, so
+// it differs from this by the last trips still driving.
+int WithinWhenAnchored(const std::vector<monitoring::WindowAccuracy>& ws, int64_t windows,
+                       double prior_rows, double* rel_sum) {
+  int within = 0;
+  for (size_t k = 0; k < ws.size(); ++k) {
+    double real = 0, est = 0, n = 0;
+    for (size_t j = k >= static_cast<size_t>(windows) ? k - windows : 0; j < k; ++j) {
+      real += ws[j].metrics.rmse * ws[j].metrics.rmse * ws[j].labelled_rows;
+      est += ws[j].estimated_rmse_unanchored * ws[j].estimated_rmse_unanchored *
+             ws[j].estimated_rows;
+      n += ws[j].labelled_rows;
+    }
+    const double c = n > 0 && est > 0 ? (real / est * n + prior_rows) / (n + prior_rows) : 1.0;
+    const double estimate = ws[k].estimated_rmse_unanchored * std::sqrt(c);
+    within += Within15(estimate, ws[k].metrics.rmse);
+    *rel_sum += std::fabs(estimate - ws[k].metrics.rmse) / ws[k].metrics.rmse;
+  }
+  return within;
+}
+
+class EtaEstimatedAccuracyTest : public EtaLiveMonitoringTest {
+ protected:
+  // Replays `d` in windows of 1000 and summarises its closed windows.
+  static EstimateRow Measure(const std::string& month, const EtaDataset& d,
+                             std::vector<monitoring::WindowAccuracy>* closed_out = nullptr) {
     Replayed live = Replay(d.trips, d.minutes, "estimate-" + month, kEstimateWindow);
-    Row row{month};
+    EstimateRow row{month};
+    std::vector<monitoring::WindowAccuracy> closed;
     for (const monitoring::WindowAccuracy& w : live.windows) {
       if (!w.closed) continue;
       EXPECT_EQ(w.estimated_rows, kEstimateWindow) << "every served row is estimated";
       EXPECT_EQ(w.labelled_rows, kEstimateWindow);
-      const double e = std::fabs(w.estimated_rmse - w.metrics.rmse) / w.metrics.rmse;
+      // The first window has no labels before it; every later one is anchored on some.
+      if (w.window == 0) {
+        EXPECT_EQ(w.anchor_rows, 0);
+        EXPECT_EQ(w.estimated_rmse, w.estimated_rmse_unanchored);
+      } else {
+        EXPECT_GT(w.anchor_rows, 0) << month << " window " << w.window;
+      }
       ++row.windows;
-      row.within += e <= 0.15 ? 1 : 0;
+      row.within += Within15(w.estimated_rmse, w.metrics.rmse);
+      row.within_raw += Within15(w.estimated_rmse_unanchored, w.metrics.rmse);
       row.est += w.estimated_rmse;
+      row.est_raw += w.estimated_rmse_unanchored;
       row.real += w.metrics.rmse;
-      row.rel += e;
+      row.rel += std::fabs(w.estimated_rmse - w.metrics.rmse) / w.metrics.rmse;
+      row.rel_raw += std::fabs(w.estimated_rmse_unanchored - w.metrics.rmse) / w.metrics.rmse;
+      closed.push_back(w);
     }
     // The ceiling of any estimate that cannot see labels: one number per month — the month's
     // own realised RMSE — within 15% of how many of its windows.
-    const double month_rmse = live.overall.metrics.rmse;
-    for (const monitoring::WindowAccuracy& w : live.windows) {
-      if (w.closed) row.oracle_within += std::fabs(month_rmse - w.metrics.rmse) <= 0.15 * w.metrics.rmse;
+    for (const monitoring::WindowAccuracy& w : closed) {
+      row.oracle_within += Within15(live.overall.metrics.rmse, w.metrics.rmse);
     }
-    rows.push_back(row);
-  };
-  {
-    std::vector<size_t> order = MeteredInPickupOrder(*even_days_);
-    measure("2021-01 even days", Subset(*even_days_, order));
+    if (closed_out != nullptr) *closed_out = std::move(closed);
+    return row;
   }
-  for (const std::string month : {"2022-01", "2022-02", "2023-01", "2023-02", "2023-03"}) {
+  static EtaDataset Month(const std::string& month) {
     auto later = LoadEtaDataset({Green(month)}, zones_, {});
-    ASSERT_TRUE(later.ok()) << later.status().ToString();
+    EXPECT_TRUE(later.ok()) << later.status().ToString();
+    if (!later.ok()) return {};
     std::vector<size_t> order = MeteredInPickupOrder(*later);
     order.resize(std::min<size_t>(order.size(), 40000));
-    measure(month, Subset(*later, order));
+    return Subset(*later, order);
   }
-  std::printf("\n| replay | windows of 1000 | estimated within 15%% of realised | mean estimated "
-              "RMSE | mean realised RMSE | mean abs(est − real) / real | ceiling: the month's "
-              "own RMSE within 15%% |\n|---|---:|---:|---:|---:|---:|---:|\n");
-  int later_windows = 0, later_within = 0;
-  for (const Row& r : rows) {
-    std::printf("| %s | %d | %d (%.0f%%) | %.3f | %.3f | %.1f%% | %d (%.0f%%) |\n",
-                r.month.c_str(), r.windows, r.within, 100.0 * r.within / r.windows,
-                r.est / r.windows, r.real / r.windows, 100 * r.rel / r.windows, r.oracle_within,
-                100.0 * r.oracle_within / r.windows);
-    if (&r != &rows[0]) {
-      later_windows += r.windows;
-      later_within += r.within;
+  static void PrintTable(const std::vector<EstimateRow>& rows, size_t pooled_from) {
+    std::printf(
+        "\n| replay | windows of 1000 | anchored estimate within 15%% of realised | unanchored "
+        "(DLE) within 15%% | mean anchored / unanchored / realised RMSE | mean abs(est − real) "
+        "/ real, anchored / unanchored | ceiling: the month's own RMSE within 15%% |\n"
+        "|---|---:|---:|---:|---:|---:|---:|\n");
+    int windows = 0, within = 0, within_raw = 0, oracle = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const EstimateRow& r = rows[i];
+      std::printf("| %s | %d | %d (%.0f%%) | %d (%.0f%%) | %.3f / %.3f / %.3f | %.1f%% / %.1f%% "
+                  "| %d (%.0f%%) |\n",
+                  r.month.c_str(), r.windows, r.within, 100.0 * r.within / r.windows,
+                  r.within_raw, 100.0 * r.within_raw / r.windows, r.est / r.windows,
+                  r.est_raw / r.windows, r.real / r.windows, 100 * r.rel / r.windows,
+                  100 * r.rel_raw / r.windows, r.oracle_within,
+                  100.0 * r.oracle_within / r.windows);
+      if (i >= pooled_from) {
+        windows += r.windows;
+        within += r.within;
+        within_raw += r.within_raw;
+        oracle += r.oracle_within;
+      }
     }
+    std::printf("| pooled (from %s) | %d | %d (%.0f%%) | %d (%.0f%%) | | | %d (%.0f%%) |\n\n",
+                rows[pooled_from].month.c_str(), windows, within, 100.0 * within / windows,
+                within_raw, 100.0 * within_raw / windows, oracle, 100.0 * oracle / windows);
   }
-  std::printf("| 2022 + 2023 | %d | %d (%.0f%%) | | | | |\n\n", later_windows, later_within,
-              100.0 * later_within / later_windows);
-  // On exchangeable data the estimate is within 10% of the realised RMSE on average (8.8%
-  // measured; 77% of windows within 15%, where even the month's own RMSE as the estimate gets
-  // 89%). On the later years the bar (>= 80% of windows within 15%) is NOT met
-  // (results/monitoring.md): their trips got slower for the same inputs (concept drift), which
-  // no estimate from the inputs can see; only the numbers are printed for them.
+};
+
+// The anchoring's two choices (how many windows back, how many prior rows it is shrunk with)
+// were made on 2021-02 and 2021-03 replays only, never on the 2022/2023 months reported below:
+// this prints, for a grid of choices, how many windows each puts within 15% (recomputed from the
+// replays' windows), and the live monitor's result with the defaults.
+TEST_F(EtaEstimatedAccuracyTest, AnchoringChoicesAreMadeOn2021Replays) {
+  std::vector<EstimateRow> rows;
+  std::vector<std::vector<monitoring::WindowAccuracy>> windows;
+  for (const std::string month : {"2021-02", "2021-03"}) {
+    windows.emplace_back();
+    rows.push_back(Measure(month, Month(month), &windows.back()));
+  }
+  PrintTable(rows, 0);
+  const int total = rows[0].windows + rows[1].windows;
+  std::printf("| anchor windows \\ prior rows: within 15%%, mean abs(est − real) / real | 0 | 250 "
+              "| 1000 | 4000 | 16000 |\n"
+              "|---|---:|---:|---:|---:|---:|\n");
+  for (int64_t m : {1, 2, 4, 8, 16}) {
+    std::printf("| %lld |", static_cast<long long>(m));
+    for (double n0 : {0.0, 250.0, 1000.0, 4000.0, 16000.0}) {
+      double rel = 0;
+      const int within = WithinWhenAnchored(windows[0], m, n0, &rel) +
+                         WithinWhenAnchored(windows[1], m, n0, &rel);
+      std::printf(" %d (%.0f%%), %.1f%% |", within, 100.0 * within / total, 100 * rel / total);
+    }
+    std::printf("\n");
+  }
+  std::printf("(windows within 15%% of %d on 2021-02 + 2021-03; unanchored: %d)\n\n", total,
+              rows[0].within_raw + rows[1].within_raw);
+  // The trips of 2021-02/03 are slower than January's for the same inputs (bias about −1.2 min):
+  // the anchored estimate is within 15% on more of their windows than the estimator alone.
+  EXPECT_GT(rows[0].within + rows[1].within, rows[0].within_raw + rows[1].within_raw);
+}
+
+// The must-show: replays of later green months (2022, 2023) through the model trained
+// on the odd days of 2021-01, and its even days (exchangeable) for reference.
+TEST_F(EtaEstimatedAccuracyTest, EstimatedRmseBeforeLabelsIsCloseToTheRealisedOne) {
+  std::vector<EstimateRow> rows;
+  {
+    std::vector<size_t> order = MeteredInPickupOrder(*even_days_);
+    rows.push_back(Measure("2021-01 even days", Subset(*even_days_, order)));
+  }
+  for (const std::string month : {"2022-01", "2022-02", "2023-01", "2023-02", "2023-03"}) {
+    rows.push_back(Measure(month, Month(month)));
+  }
+  PrintTable(rows, 1);
+  int later = 0, within = 0, within_raw = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    later += rows[i].windows;
+    within += rows[i].within;
+    within_raw += rows[i].within_raw;
+  }
+  // On exchangeable data the estimate is within 10% of the realised RMSE on average, and within
+  // 15% on at least 70% of the windows (where even the month's own RMSE as the estimate gets
+  // about 89%).
   ASSERT_GE(rows[0].windows, 30);
   EXPECT_LE(rows[0].rel / rows[0].windows, 0.10) << "exchangeable data";
   EXPECT_GE(rows[0].within, 0.7 * rows[0].windows) << "exchangeable data";
+  // On the later years the anchored estimate follows the concept drift the estimator alone
+  // cannot see (results/monitoring.md has the table and whether the 80% bar is met).
+  ASSERT_GE(later, 150);
+  EXPECT_GT(within, within_raw) << "anchored vs unanchored on 2022 + 2023";
 }
 
 }  // namespace
