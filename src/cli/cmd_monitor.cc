@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
@@ -39,12 +40,18 @@ std::string Num(const json& v, const char* fmt = "%.3f") {
 }
 
 // "-" without a baseline; "ok"; "(open)" for a window still filling (no alarms yet); or
-// "ALARM: f1 f2 f3…" (the features above a threshold, by PSI).
+// "ALARM: f1 f2 f3…" (the features above a threshold: declared categories first, by Cramér's V,
+// then the numeric ones by PSI).
 std::string DriftCell(const json& w) {
   if (!w.contains("drift")) return "-";
   std::vector<std::pair<double, std::string>> above;
   for (auto it = w["drift"].begin(); it != w["drift"].end(); ++it) {
-    if (it->contains("above")) above.push_back({-(*it)["psi"].get<double>(), it.key()});
+    if (!it->contains("above")) continue;
+    if (it->value("kind", "") == "categorical") {
+      above.push_back({-1e9 - it->value("cramers_v", 0.0), it.key()});
+    } else {
+      above.push_back({-it->value("psi", 0.0), it.key()});
+    }
   }
   if (above.empty()) {
     if (!w.value("drift_calibrated", false)) return "(uncalibrated)";
@@ -55,6 +62,39 @@ std::string DriftCell(const json& w) {
   for (size_t i = 0; i < above.size() && i < 3; ++i) cell += " " + above[i].second;
   if (above.size() > 3) cell += " +" + std::to_string(above.size() - 3);
   return cell;
+}
+
+// The declared categories' drift (zones, boroughs) in each version's last closed window: one
+// row per feature — chi-square (df, p-value), Cramér's V, Jensen–Shannon distance, and whether
+// it is above its calibrated threshold.
+const std::vector<std::string> kCategoryHeaders = {"MODEL", "VERSION", "WINDOW", "FEATURE",
+                                                   "CHI2", "DF", "P", "CRAMER V", "JS DIST",
+                                                   "ALARM"};
+std::vector<std::vector<std::string>> CategoryRows(const json& j) {
+  std::map<std::pair<std::string, int64_t>, const json*> last;  // per version: last closed
+  for (const json& w : j["windows"]) {
+    if (!w.value("closed", false) || !w.contains("drift")) continue;
+    last[{w["model"].get<std::string>(), w["version"].get<int64_t>()}] = &w;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [key, w] : last) {
+    for (auto it = (*w)["drift"].begin(); it != (*w)["drift"].end(); ++it) {
+      if (it->value("kind", "") != "categorical") continue;
+      const json& f = *it;
+      std::vector<std::string> row = {key.first, std::to_string(key.second),
+                                      std::to_string((*w)["window"].get<int64_t>()), it.key()};
+      if (f.contains("error")) {
+        row.insert(row.end(), {"-", "-", "-", "-", "-", f["error"].get<std::string>()});
+      } else {
+        row.insert(row.end(), {Num(f["chi2"], "%.1f"), f["df"].dump(), Num(f["p_value"], "%.2g"),
+                               Num(f["cramers_v"]), Num(f["js_distance"]),
+                               f.contains("above") ? "ALARM: " + f["above"].get<std::string>()
+                               : (*w).value("drift_calibrated", false) ? "ok" : "(uncalibrated)"});
+      }
+      rows.push_back(std::move(row));
+    }
+  }
+  return rows;
 }
 
 std::vector<std::vector<std::string>> WindowRows(const json& j) {
@@ -111,6 +151,17 @@ int RunStatus(const std::vector<std::string>& args) {
   std::cout << table.Render() << "window = " << (*j)["window_rows"].dump()
             << " predicted rows; " << CountersLine((*j)["counters"]) << "\n"
             << kEstimateLegend << "\n";
+  if (auto cats = CategoryRows(*j); !cats.empty()) {
+    registry::TextTable ct(kCategoryHeaders);
+    for (size_t c = 1; c + 1 < kCategoryHeaders.size(); ++c) {
+      if (c != 3) ct.SetRightAligned(c);
+    }
+    for (auto& row : cats) ct.AddRow(std::move(row));
+    std::cout << "\ncategorical drift (last closed window per version; chi-square against the "
+                 "training frequencies, its p-value assumes independent rows: alarms are the "
+                 "calibrated thresholds):\n"
+              << ct.Render();
+  }
   return kExitOk;
 }
 
@@ -138,6 +189,23 @@ int RunReport(const std::vector<std::string>& args) {
     md += "\n";
   }
   md += "\nLabels: " + CountersLine((*j)["counters"]) + ".\n";
+  if (auto cats = CategoryRows(*j); !cats.empty()) {
+    md += "\n## Categorical drift\n\nDeclared categories (zones, boroughs) in each version's last "
+          "closed window: chi-square against the training frequencies (its p-value assumes "
+          "independent rows; the alarm is the calibrated threshold), Cramér's V, "
+          "Jensen–Shannon distance.\n\n|";
+    for (const std::string& h : kCategoryHeaders) md += " " + h + " |";
+    md += "\n|";
+    for (size_t c = 0; c < kCategoryHeaders.size(); ++c) {
+      md += c < 4 || c + 1 == kCategoryHeaders.size() ? "---|" : "---:|";
+    }
+    md += "\n";
+    for (const auto& row : cats) {
+      md += "|";
+      for (const std::string& cell : row) md += " " + cell + " |";
+      md += "\n";
+    }
+  }
   if (out.empty()) {
     std::cout << md;
   } else {

@@ -496,6 +496,9 @@ StatusOr<std::string> ConsoleData::Monitor() {
     v["estimated_rows"].push_back(w.estimated_rows);
     v["alarm"].push_back(w.drift_alarm);
     for (const monitoring::FeatureDrift& d : w.drift) {
+      // The charts plot the numeric scores (psi, js, ks, wasserstein); a declared category's
+      // chi-square and JS distance are in /v1/monitor and /metrics, its alarms in the alerts.
+      if (d.categorical) continue;
       json& f = v["drift"][d.feature];
       if (f.is_null()) {
         f = json::object();

@@ -66,6 +66,12 @@ int EtaFeatureCount(EtaFeatureSet set) {
                           (set == EtaFeatureSet::kWithDistance ? DistanceNames().size() : 0));
 }
 
+std::vector<std::string> EtaCategoricalFeatureNames(EtaFeatureSet set) {
+  const std::vector<std::string> names = EtaFeatureNames(set);
+  return {names[kEtaColPickupZone], names[kEtaColDropoffZone], names[kEtaColPickupBorough],
+          names[kEtaColDropoffBorough]};
+}
+
 int EtaBoroughId(std::string_view b) {
   if (b.empty() || b == "Unknown" || b == "N/A") return 0;
   if (b == "Manhattan") return 1;

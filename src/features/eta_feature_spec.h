@@ -35,6 +35,13 @@ inline constexpr int kEtaColHour = 4;
 inline constexpr int kEtaColWeekday = 5;
 inline constexpr int kEtaBoroughCount = 8;  // see EtaBoroughId
 
+// The features that are categories, not quantities: integer codes whose order and distance mean
+// nothing (zone 74 is not "near" zone 75). Drift monitoring scores them as categories
+// (chi-square, Jensen–Shannon on their frequencies; monitoring/drift.h) instead of binning the
+// codes as numbers. Hour and weekday stay numeric there: ordered (and cyclic), so KS and
+// Wasserstein on them mean something.
+std::vector<std::string> EtaCategoricalFeatureNames(EtaFeatureSet set);
+
 // 0 unknown, 1 Manhattan, 2 Brooklyn, 3 Queens, 4 Bronx, 5 Staten Island, 6 EWR, 7 other.
 int EtaBoroughId(std::string_view borough);
 

@@ -25,6 +25,11 @@ TEST(EtaFeatureSpecTest, NamesAndSpecsOfBothFeatureSets) {
   EXPECT_EQ(booking[kEtaColDropoffZone], "dropoff_zone");
   EXPECT_EQ(booking[kEtaColHour], "hour");
   EXPECT_EQ(booking[kEtaColWeekday], "weekday");
+  EXPECT_EQ(EtaCategoricalFeatureNames(EtaFeatureSet::kBooking),
+            (std::vector<std::string>{"pickup_zone", "dropoff_zone", "pickup_borough",
+                                      "dropoff_borough"}));
+  EXPECT_EQ(EtaCategoricalFeatureNames(EtaFeatureSet::kWithDistance),
+            EtaCategoricalFeatureNames(EtaFeatureSet::kBooking));
   EXPECT_EQ(EtaRequestFields(EtaFeatureSet::kBooking).size(), 3u);
   EXPECT_EQ(EtaRequestFields(EtaFeatureSet::kWithDistance).back(), "trip_distance");
 }

@@ -6,6 +6,7 @@
 #include <limits>
 #include <numeric>
 
+#include <boost/math/special_functions/gamma.hpp>
 #include <nlohmann/json.hpp>
 
 namespace bimride::monitoring {
@@ -71,6 +72,109 @@ DriftScores ScoreDrift(const registry::FeatureStats& baseline, std::span<const i
   return s;
 }
 
+CategoryCells::CategoryCells(const registry::CategoryStats& baseline) {
+  slots_.reserve(baseline.categories.size());
+  for (size_t i = 0; i < baseline.categories.size(); ++i) {
+    slots_.push_back({baseline.categories[i], static_cast<int>(i)});
+  }
+  std::sort(slots_.begin(), slots_.end());
+}
+
+int CategoryCells::Cell(float value) const {
+  if (std::isnan(value)) return -1;
+  const int other = static_cast<int>(slots_.size());
+  if (!(std::fabs(value) < 9.0e15f) || std::trunc(value) != value) return other;
+  const int64_t code = static_cast<int64_t>(value);
+  auto it = std::lower_bound(slots_.begin(), slots_.end(), std::pair<int64_t, int>{code, -1});
+  return it != slots_.end() && it->first == code ? it->second : other;
+}
+
+void CategoryCells::Add(float value, std::vector<int64_t>* counts) const {
+  const int c = Cell(value);
+  if (c >= 0) (*counts)[static_cast<size_t>(c)] += 1;
+}
+
+std::vector<int64_t> CategoryCells::Counts(std::span<const float> values) const {
+  std::vector<int64_t> counts(cells(), 0);
+  for (float v : values) Add(v, &counts);
+  return counts;
+}
+
+double ChiSquareUpperTail(double x, int64_t df) {
+  if (df < 1) return 1.0;
+  if (!(x > 0)) return 1.0;
+  if (std::isinf(x)) return 0.0;
+  using namespace boost::math::policies;
+  using NoThrow = policy<domain_error<errno_on_error>, overflow_error<errno_on_error>,
+                         underflow_error<ignore_error>, evaluation_error<errno_on_error>>;
+  const double q = boost::math::gamma_q(0.5 * static_cast<double>(df), 0.5 * x, NoThrow());
+  return std::isfinite(q) ? std::clamp(q, 0.0, 1.0) : 0.0;
+}
+
+StatusOr<CategoryDriftScores> ScoreCategoryDrift(const registry::CategoryStats& baseline,
+                                                 std::span<const int64_t> counts) {
+  const size_t k = baseline.categories.size() + 1;
+  if (counts.size() != k) {
+    return InvalidArgumentError("categorical drift: the window has " +
+                                std::to_string(counts.size()) + " cells, the baseline " +
+                                std::to_string(k) + " (its categories and other)");
+  }
+  int64_t n = 0, N = baseline.other_count;
+  for (int64_t c : counts) n += c;
+  for (int64_t c : baseline.counts) N += c;
+  if (n <= 0) return InvalidArgumentError("categorical drift: empty window (no values to score)");
+  if (N <= 0) return InvalidArgumentError("categorical drift: the baseline has no values");
+  CategoryDriftScores s;
+  s.rows = n;
+  auto base_count = [&](size_t i) {
+    return i + 1 < k ? baseline.counts[i] : baseline.other_count;
+  };
+  // Jensen–Shannon distance on the raw shares.
+  double js = 0;
+  for (size_t i = 0; i < k; ++i) {
+    const double p = static_cast<double>(counts[i]) / static_cast<double>(n);
+    const double q = static_cast<double>(base_count(i)) / static_cast<double>(N);
+    const double m = 0.5 * (p + q);
+    if (p > 0) js += 0.5 * p * std::log2(p / m);
+    if (q > 0) js += 0.5 * q * std::log2(q / m);
+  }
+  s.js_distance = std::sqrt(std::clamp(js, 0.0, 1.0));
+  // Chi-square on the add-½ smoothed shares, cells expecting < 5 pooled.
+  const double denom = static_cast<double>(N) + kCategorySmoothing * static_cast<double>(k);
+  std::vector<std::pair<double, double>> cells;  // (observed, expected)
+  double pool_o = 0, pool_e = 0;
+  for (size_t i = 0; i < k; ++i) {
+    const double e = static_cast<double>(n) *
+                     (static_cast<double>(base_count(i)) + kCategorySmoothing) / denom;
+    const double o = static_cast<double>(counts[i]);
+    if (e < kChiSquareMinExpected) {
+      pool_o += o;
+      pool_e += e;
+    } else {
+      cells.push_back({o, e});
+    }
+  }
+  if (pool_e > 0) {
+    if (pool_e >= kChiSquareMinExpected || cells.empty()) {
+      cells.push_back({pool_o, pool_e});
+    } else {
+      auto smallest = std::min_element(cells.begin(), cells.end(), [](const auto& a, const auto& b) {
+        return a.second < b.second;
+      });
+      smallest->first += pool_o;
+      smallest->second += pool_e;
+    }
+  }
+  if (cells.size() < 2) return s;  // one cell: nothing to compare (chi2 0, p 1)
+  double chi2 = 0;
+  for (const auto& [o, e] : cells) chi2 += (o - e) * (o - e) / e;
+  s.chi2 = chi2;
+  s.df = static_cast<int64_t>(cells.size()) - 1;
+  s.p_value = ChiSquareUpperTail(chi2, s.df);
+  s.cramers_v = std::sqrt(chi2 / (static_cast<double>(n) * static_cast<double>(s.df)));
+  return s;
+}
+
 namespace {
 
 // The q-quantile (0..1) of `v` (sorted ascending), linear between order statistics.
@@ -88,6 +192,14 @@ StatusOr<DriftCalibration> CalibrateDrift(
     const std::map<std::string, registry::FeatureStats>& baseline,
     const std::map<std::string, std::vector<float>>& columns, int64_t window_rows,
     double target_rate, int64_t stride_rows) {
+  return CalibrateDrift(baseline, {}, columns, window_rows, target_rate, stride_rows);
+}
+
+StatusOr<DriftCalibration> CalibrateDrift(
+    const std::map<std::string, registry::FeatureStats>& baseline,
+    const std::map<std::string, registry::CategoryStats>& category_baseline,
+    const std::map<std::string, std::vector<float>>& columns, int64_t window_rows,
+    double target_rate, int64_t stride_rows) {
   if (window_rows < 1) return InvalidArgumentError("drift calibration: window_rows must be >= 1");
   if (!(target_rate > 0 && target_rate < 1)) {
     return InvalidArgumentError("drift calibration: target_rate must be in (0, 1)");
@@ -96,11 +208,23 @@ StatusOr<DriftCalibration> CalibrateDrift(
   if (stride_rows == 0) stride_rows = std::max<int64_t>(1, window_rows / 4);
   if (columns.empty()) return InvalidArgumentError("drift calibration: no feature columns");
   const size_t rows = columns.begin()->second.size();
-  std::vector<std::string> names;
-  std::vector<const registry::FeatureStats*> stats;
+  // One feature: numeric (stats) or categorical (categories).
+  struct Feature {
+    std::string name;
+    const registry::FeatureStats* stats = nullptr;
+    const registry::CategoryStats* categories = nullptr;
+    int scores = 0;
+  };
+  std::vector<Feature> features;
   for (const auto& [name, values] : columns) {
-    auto it = baseline.find(name);
-    if (it == baseline.end()) {
+    Feature f{name};
+    if (auto c = category_baseline.find(name); c != category_baseline.end()) {
+      f.categories = &c->second;
+      f.scores = kCategoryDriftScores;
+    } else if (auto it = baseline.find(name); it != baseline.end()) {
+      f.stats = &it->second;
+      f.scores = kDriftScores;
+    } else {
       return InvalidArgumentError("drift calibration: feature '" + name + "' has no baseline");
     }
     if (values.size() != rows) {
@@ -108,8 +232,7 @@ StatusOr<DriftCalibration> CalibrateDrift(
                                   std::to_string(values.size()) + " values, expected " +
                                   std::to_string(rows));
     }
-    names.push_back(name);
-    stats.push_back(&it->second);
+    features.push_back(std::move(f));
   }
   const size_t disjoint = rows / static_cast<size_t>(window_rows);
   if (disjoint < 20) {
@@ -121,18 +244,36 @@ StatusOr<DriftCalibration> CalibrateDrift(
   // Overlapping windows (every stride_rows rows): more of them, a smoother quantile.
   const size_t W = static_cast<size_t>(window_rows), S = static_cast<size_t>(stride_rows);
   const size_t windows = (rows - W) / S + 1;
-  const size_t nf = names.size(), nt = nf * kDriftScores;
-  // scores[t][w], t = f · kDriftScores + m
-  std::vector<std::vector<double>> scores(nt, std::vector<double>(windows));
+  const size_t nf = features.size();
+  // Tracks: one per (feature, score); scores[t][w].
+  std::vector<std::pair<size_t, int>> tracks;
   for (size_t f = 0; f < nf; ++f) {
-    const std::vector<float>& col = columns.at(names[f]);
-    for (size_t w = 0; w < windows; ++w) {
-      std::span<const float> slice(col.data() + w * S, W);
-      DriftScores s = ScoreDrift(*stats[f], BinCounts(stats[f]->histogram, slice));
-      for (int m = 0; m < kDriftScores; ++m) scores[f * kDriftScores + m][w] = s.value[m];
+    for (int m = 0; m < features[f].scores; ++m) tracks.push_back({f, m});
+  }
+  const size_t nt = tracks.size();
+  std::vector<std::vector<double>> scores(nt, std::vector<double>(windows));
+  for (size_t t = 0, f = 0; f < nf; t += static_cast<size_t>(features[f].scores), ++f) {
+    const std::vector<float>& col = columns.at(features[f].name);
+    if (features[f].categories != nullptr) {
+      const CategoryCells cells(*features[f].categories);
+      for (size_t w = 0; w < windows; ++w) {
+        std::span<const float> slice(col.data() + w * S, W);
+        StatusOr<CategoryDriftScores> s =
+            ScoreCategoryDrift(*features[f].categories, cells.Counts(slice));
+        // A window without values of the feature (all null) scores 0, as a numeric one does.
+        const std::array<double, kCategoryDriftScores> v =
+            s.ok() ? s->calibrated() : std::array<double, kCategoryDriftScores>{};
+        for (int m = 0; m < kCategoryDriftScores; ++m) scores[t + m][w] = v[m];
+      }
+    } else {
+      for (size_t w = 0; w < windows; ++w) {
+        std::span<const float> slice(col.data() + w * S, W);
+        DriftScores s = ScoreDrift(*features[f].stats, BinCounts(features[f].stats->histogram, slice));
+        for (int m = 0; m < kDriftScores; ++m) scores[t + m][w] = s.value[m];
+      }
     }
   }
-  // Fits thresholds on the windows `fit` (indices) so that a share `rate` of them alarms.
+  // Fits thresholds (one per track) on the windows `fit` so that a share `rate` of them alarms.
   auto fit_thresholds = [&](const std::vector<size_t>& fit, double rate, double* z_out) {
     // Each (feature, score) standardised on a log scale: z = (log(s + d) − median) / spread,
     // the spread putting the score's own 95th percentile at z = 1.645 (so every score's tail,
@@ -173,27 +314,20 @@ StatusOr<DriftCalibration> CalibrateDrift(
     const size_t k = k_real < 0 ? 0 : std::min(static_cast<size_t>(k_real), fit.size() - 1);
     const double z_cut = fit_z[k];
     *z_out = z_cut;
-    std::vector<std::array<double, kDriftScores>> th(nf);
-    for (size_t f = 0; f < nf; ++f) {
-      for (int m = 0; m < kDriftScores; ++m) {
-        const Standard& st = standard[f * kDriftScores + m];
-        th[f][m] = st.degenerate || !std::isfinite(z_cut)
-                       ? st.max
-                       : std::max(0.0, std::exp(st.center + st.scale * z_cut) - st.offset);
-      }
+    std::vector<double> th(nt);
+    for (size_t t = 0; t < nt; ++t) {
+      const Standard& st = standard[t];
+      th[t] = st.degenerate || !std::isfinite(z_cut)
+                  ? st.max
+                  : std::max(0.0, std::exp(st.center + st.scale * z_cut) - st.offset);
     }
     return th;
   };
-  auto alarms_on = [&](const std::vector<std::array<double, kDriftScores>>& th,
-                       const std::vector<size_t>& on) {
+  auto alarms_on = [&](const std::vector<double>& th, const std::vector<size_t>& on) {
     size_t alarms = 0;
     for (size_t w : on) {
       bool alarm = false;
-      for (size_t f = 0; f < nf && !alarm; ++f) {
-        for (int m = 0; m < kDriftScores && !alarm; ++m) {
-          alarm = scores[f * kDriftScores + m][w] > th[f][m];
-        }
-      }
+      for (size_t t = 0; t < nt && !alarm; ++t) alarm = scores[t][w] > th[t];
       alarms += alarm ? 1 : 0;
     }
     return static_cast<double>(alarms) / static_cast<double>(std::max<size_t>(1, on.size()));
@@ -218,7 +352,7 @@ StatusOr<DriftCalibration> CalibrateDrift(
     }
   }
   double z_cut = 0;
-  const std::vector<std::array<double, kDriftScores>> th = fit_thresholds(all, rate, &z_cut);
+  const std::vector<double> th = fit_thresholds(all, rate, &z_cut);
   DriftCalibration c;
   c.window_rows = window_rows;
   c.stride_rows = stride_rows;
@@ -227,9 +361,36 @@ StatusOr<DriftCalibration> CalibrateDrift(
   c.fit_rate = rate;
   c.held_out_rate = held_out;
   c.z_threshold = z_cut;
-  for (size_t f = 0; f < nf; ++f) c.thresholds[names[f]] = th[f];
+  for (size_t t = 0; t < nt; ++t) {
+    const auto [f, m] = tracks[t];
+    if (features[f].categories != nullptr) {
+      c.category_thresholds[features[f].name][static_cast<size_t>(m)] = th[t];
+    } else {
+      c.thresholds[features[f].name][static_cast<size_t>(m)] = th[t];
+    }
+  }
   c.training_rate = alarms_on(th, all);
   return c;
+}
+
+Status CheckDriftCalibration(const DriftCalibration& c,
+                             const std::map<std::string, registry::FeatureStats>& baseline,
+                             const std::map<std::string, registry::CategoryStats>& categories,
+                             std::string_view source) {
+  const std::string src(source);
+  for (const auto& [name, t] : c.category_thresholds) {
+    if (!categories.count(name)) {
+      return InvalidArgumentError(src + ": drift calibration: category_thresholds." + name +
+                                  ": the manifest has no category_stats for '" + name + "'");
+    }
+  }
+  for (const auto& [name, t] : c.thresholds) {
+    if (!baseline.count(name) && !categories.count(name)) {
+      return InvalidArgumentError(src + ": drift calibration: thresholds." + name +
+                                  ": the manifest has no feature_stats for '" + name + "'");
+    }
+  }
+  return OkStatus();
 }
 
 std::string DriftCalibrationToJson(const DriftCalibration& c) {
@@ -247,6 +408,16 @@ std::string DriftCalibrationToJson(const DriftCalibration& c) {
     nlohmann::ordered_json o;
     for (int m = 0; m < kDriftScores; ++m) o[std::string(kDriftScoreNames[m])] = t[m];
     j["thresholds"][name] = o;
+  }
+  if (!c.category_thresholds.empty()) {
+    j["category_thresholds"] = nlohmann::ordered_json::object();
+    for (const auto& [name, t] : c.category_thresholds) {
+      nlohmann::ordered_json o;
+      for (int m = 0; m < kCategoryDriftScores; ++m) {
+        o[std::string(kCategoryDriftScoreNames[m])] = t[m];
+      }
+      j["category_thresholds"][name] = o;
+    }
   }
   return j.dump();
 }
@@ -298,6 +469,23 @@ StatusOr<DriftCalibration> DriftCalibrationFromJson(std::string_view text,
       t[m] = (*it)[key].get<double>();
     }
     c.thresholds[it.key()] = t;
+  }
+  if (j.contains("category_thresholds")) {  // calibrations before categorical drift have none
+    if (!j["category_thresholds"].is_object()) {
+      return InvalidArgumentError(src + ": drift calibration: category_thresholds must be an object");
+    }
+    for (auto it = j["category_thresholds"].begin(); it != j["category_thresholds"].end(); ++it) {
+      std::array<double, kCategoryDriftScores> t{};
+      for (int m = 0; m < kCategoryDriftScores; ++m) {
+        const std::string key(kCategoryDriftScoreNames[m]);
+        if (!it->is_object() || !it->contains(key) || !(*it)[key].is_number()) {
+          return InvalidArgumentError(src + ": drift calibration: category_thresholds." +
+                                      it.key() + "." + key + " must be a number");
+        }
+        t[m] = (*it)[key].get<double>();
+      }
+      c.category_thresholds[it.key()] = t;
+    }
   }
   return c;
 }

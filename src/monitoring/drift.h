@@ -27,6 +27,28 @@
 // The rate the cut-off is fit at is lowered until thresholds fit on half of the training
 // windows hold the target on the other half (alternating blocks, both ways): fitted tails are
 // optimistic out of sample, and how much is measured on the training data, not assumed.
+//
+// Categorical features (integer codes a task declares as categories — zones, boroughs — with a
+// registry::CategoryStats baseline in the manifest) are not binned as numbers: a window's
+// values are counted into the baseline's categories plus "other" (the last slot: codes rare or
+// unseen in training, non-integer values) and scored on those k + 1 cells:
+//   chi2         Pearson's chi-square goodness of fit, Σ (O − E)² / E, E = n·q with q the
+//                baseline shares smoothed add-½ (Jeffreys: q_i = (c_i + ½) / (N + ½(k + 1)),
+//                so a category empty in training — "other" when every code was kept — still
+//                expects a little and one unseen value cannot make chi2 infinite); cells with
+//                E < 5 are pooled into one (Cochran's rule; when the pool still expects < 5 it
+//                joins the smallest other cell); df = cells − 1;
+//   p_value      P(χ²_df ≥ chi2): the textbook test, which assumes independent rows — a
+//                window of consecutive trips is not (an hour's zones), so it is reported, not
+//                alarmed on: the calibrated thresholds decide;
+//   cramers_v    effect size √(chi2 / (n·(cells − 1))) (Cramér's V of a goodness-of-fit test;
+//                0 = the baseline's shares; can pass 1 when a window piles on a rare cell);
+//   js_distance  Jensen–Shannon distance, √(JS divergence) base 2 (0 = same, 1 = disjoint), of
+//                the window's and the baseline's raw shares over the k + 1 cells (finite with
+//                empty cells: no smoothing).
+// Alarms are calibrated with the numeric ones, in the same statistic: chi2 and js_distance of
+// each categorical feature are two more standardised scores (their thresholds in the
+// calibration's "category_thresholds").
 // Thread safety: pure functions and plain values.
 #pragma once
 
@@ -65,6 +87,47 @@ void AddToBins(const registry::Histogram& baseline, float value, std::vector<int
 // counted values scores 0.
 DriftScores ScoreDrift(const registry::FeatureStats& baseline, std::span<const int64_t> counts);
 
+// Categorical drift (see the top of this file).
+inline constexpr int kCategoryDriftScores = 2;  // the calibrated ones
+inline constexpr std::array<std::string_view, kCategoryDriftScores> kCategoryDriftScoreNames = {
+    "chi2", "js_distance"};
+inline constexpr double kCategorySmoothing = 0.5;   // add-½ on the baseline's counts
+inline constexpr double kChiSquareMinExpected = 5;  // Cochran's rule
+
+struct CategoryDriftScores {
+  int64_t rows = 0;   // values counted in the window
+  int64_t df = 0;     // cells after pooling − 1
+  double chi2 = 0;
+  double p_value = 1;
+  double cramers_v = 0;
+  double js_distance = 0;
+  std::array<double, kCategoryDriftScores> calibrated() const { return {chi2, js_distance}; }
+};
+
+// A baseline's categories → their cell: [category 0 … category k−1, other].
+class CategoryCells {
+ public:
+  explicit CategoryCells(const registry::CategoryStats& baseline);
+  size_t cells() const { return slots_.size() + 1; }
+  // The cell of `value`: its category's, or the last ("other") for a code not kept in the
+  // baseline or a non-integer; −1 for NaN (not counted).
+  int Cell(float value) const;
+  void Add(float value, std::vector<int64_t>* counts) const;
+  std::vector<int64_t> Counts(std::span<const float> values) const;
+
+ private:
+  std::vector<std::pair<int64_t, int>> slots_;  // (code, cell), sorted by code
+};
+
+// Scores a window's cell counts (CategoryCells' layout) against the baseline. InvalidArgument
+// when the counts do not have the baseline's cells, the window is empty (nothing to test), or
+// the baseline has no values.
+StatusOr<CategoryDriftScores> ScoreCategoryDrift(const registry::CategoryStats& baseline,
+                                                 std::span<const int64_t> counts);
+
+// P(χ²_df ≥ x), the chi-square distribution's upper tail (1 for x <= 0).
+double ChiSquareUpperTail(double x, int64_t df);
+
 // Per-feature thresholds: what the monitor compares each window's scores with.
 struct DriftCalibration {
   int64_t window_rows = 0;       // the window the thresholds are for
@@ -76,6 +139,8 @@ struct DriftCalibration {
   double target_rate = 0;        // fraction of windows allowed to alarm
   double training_rate = 0;      // fraction of the training windows that alarm with them
   std::map<std::string, std::array<double, kDriftScores>> thresholds;
+  // Categorical features': chi2, js_distance (absent in calibrations made before them).
+  std::map<std::string, std::array<double, kCategoryDriftScores>> category_thresholds;
 };
 
 // `columns[name]` holds the training values of each feature in time order (all the same
@@ -87,6 +152,21 @@ StatusOr<DriftCalibration> CalibrateDrift(
     const std::map<std::string, registry::FeatureStats>& baseline,
     const std::map<std::string, std::vector<float>>& columns, int64_t window_rows,
     double target_rate, int64_t stride_rows = 0);
+// The same with categorical features: a column named in `category_baseline` is scored as
+// categories (chi2, js_distance) against it, whatever `baseline` holds for it.
+StatusOr<DriftCalibration> CalibrateDrift(
+    const std::map<std::string, registry::FeatureStats>& baseline,
+    const std::map<std::string, registry::CategoryStats>& category_baseline,
+    const std::map<std::string, std::vector<float>>& columns, int64_t window_rows,
+    double target_rate, int64_t stride_rows = 0);
+
+// InvalidArgument naming `source` and the feature when the calibration has thresholds for a
+// categorical feature the baseline has no categories of (or numeric ones for a feature with
+// neither kind of baseline): a manifest whose parts do not belong together.
+Status CheckDriftCalibration(const DriftCalibration& c,
+                             const std::map<std::string, registry::FeatureStats>& baseline,
+                             const std::map<std::string, registry::CategoryStats>& categories,
+                             std::string_view source);
 
 // As JSON text (kept as the manifest property "drift_calibration") and back; errors name
 // `source`.

@@ -294,3 +294,229 @@ TEST(EstimatedAccuracy, TheManifestReferenceIsCheckedNamingTheSource) {
 
 }  // namespace
 }  // namespace bimride::monitoring
+
+namespace bimride::monitoring {
+namespace {
+
+registry::CategoryStats Categories(std::vector<int64_t> codes, std::vector<int64_t> counts,
+                                   int64_t other) {
+  registry::CategoryStats s;
+  s.categories = std::move(codes);
+  s.counts = std::move(counts);
+  s.other_count = other;
+  s.count = other;
+  for (int64_t c : s.counts) s.count += c;
+  return s;
+}
+
+// Reference values from scipy 1.10 (/usr/bin/python3), computed independently of this code:
+//   from scipy.stats import chi2; chi2.sf(x, df)
+TEST(CategoryDrift, ChiSquareTailMatchesScipy) {
+  EXPECT_NEAR(ChiSquareUpperTail(3.84, 1), 0.05004352124870519, 1e-12);
+  EXPECT_NEAR(ChiSquareUpperTail(0.5, 3), 0.9188914116546758, 1e-12);
+  EXPECT_NEAR(ChiSquareUpperTail(250, 200), 0.009379131668826098, 1e-12);
+  EXPECT_NEAR(ChiSquareUpperTail(100, 50) / 3.454931382984871e-05, 1.0, 1e-9);
+  EXPECT_NEAR(ChiSquareUpperTail(40, 3) / 1.065509033425585e-08, 1.0, 1e-9);
+  EXPECT_EQ(ChiSquareUpperTail(0, 4), 1.0);
+  EXPECT_EQ(ChiSquareUpperTail(5, 0), 1.0) << "no degrees of freedom: nothing to test";
+  EXPECT_EQ(ChiSquareUpperTail(1e6, 3), 0.0);
+}
+
+// The scores against an independent computation: the same rule (add-½ smoothed baseline
+// shares, cells expecting < 5 pooled, a pool still < 5 joined to the smallest cell) written
+// in Python, then
+//   scipy.stats.chisquare(observed, expected) → chi2, p; V = sqrt(chi2 / (n·df));
+//   scipy.spatial.distance.jensenshannon(window / n, baseline / N, base=2).
+TEST(CategoryDrift, ScoresMatchScipy) {
+  const registry::CategoryStats base = Categories({74, 75, 41}, {50, 30, 15}, 5);
+  struct Case {
+    std::vector<int64_t> window;
+    double chi2, p, v, js;
+    int64_t df;
+  };
+  for (const Case& c : {
+           // n = 1000: every cell expects >= 5, df = 3.
+           Case{{300, 400, 200, 100}, 165.54449733709492, 1.1653775516600997e-35,
+                0.23490742668626927, 0.17919107080975136, 3},
+           // n = 20: zone 41 and other expect < 5, their pool too: joined to zone 75's cell.
+           Case{{4, 4, 6, 6}, 6.967297894838028, 0.008301275752138463, 0.5902244443784935,
+                0.380802906335869, 1},
+       }) {
+    auto s = ScoreCategoryDrift(base, c.window);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    EXPECT_NEAR(s->chi2, c.chi2, 1e-9 * c.chi2);
+    EXPECT_EQ(s->df, c.df);
+    EXPECT_NEAR(s->p_value / c.p, 1.0, 1e-9);
+    EXPECT_NEAR(s->cramers_v, c.v, 1e-12);
+    EXPECT_NEAR(s->js_distance, c.js, 1e-12);
+  }
+  // "other" empty in training (every code kept), 20 unseen values in the window: smoothing
+  // keeps chi2 finite (other expects 200 · 0.5 / 101 = 0.99, pooled into zone 2's cell).
+  const registry::CategoryStats all_kept = Categories({1, 2}, {60, 40}, 0);
+  auto s = ScoreCategoryDrift(all_kept, std::vector<int64_t>{100, 80, 20});
+  ASSERT_TRUE(s.ok());
+  EXPECT_NEAR(s->chi2, 7.664785325539204, 1e-9);
+  EXPECT_NEAR(s->p_value, 0.005630895971065532, 1e-12);
+  EXPECT_NEAR(s->cramers_v, 0.1957649780417734, 1e-12);
+  EXPECT_NEAR(s->js_distance, 0.23083193818809802, 1e-12);
+  // The baseline's own shares score (about) nothing (a large baseline: little smoothing).
+  auto same = ScoreCategoryDrift(Categories({74, 75, 41}, {50000, 30000, 15000}, 5000),
+                                 std::vector<int64_t>{500, 300, 150, 50});
+  ASSERT_TRUE(same.ok());
+  EXPECT_LT(same->chi2, 0.1);
+  EXPECT_GT(same->p_value, 0.99);
+  EXPECT_EQ(same->js_distance, 0.0);
+}
+
+TEST(CategoryDrift, UnseenAndNonIntegerCodesAreOtherAndNullsAreNotCounted) {
+  const registry::CategoryStats base = Categories({74, 75, 41}, {50, 30, 15}, 5);
+  const CategoryCells cells(base);
+  EXPECT_EQ(cells.cells(), 4u);
+  EXPECT_EQ(cells.Counts(std::vector<float>{74, 41, 41, 75, 264, 2.5f, NAN, -1}),
+            (std::vector<int64_t>{1, 1, 2, 3}));
+}
+
+TEST(CategoryDrift, BadInputIsAnErrorNamingTheProblem) {
+  const registry::CategoryStats base = Categories({74, 75}, {50, 30}, 5);
+  auto empty = ScoreCategoryDrift(base, std::vector<int64_t>{0, 0, 0});
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("empty window"), std::string::npos);
+  auto cells = ScoreCategoryDrift(base, std::vector<int64_t>{1, 2});
+  ASSERT_FALSE(cells.ok());
+  EXPECT_NE(cells.status().message().find("the window has 2 cells, the baseline 3"),
+            std::string::npos);
+  auto no_base = ScoreCategoryDrift(registry::CategoryStats{}, std::vector<int64_t>{3});
+  ASSERT_FALSE(no_base.ok());
+  EXPECT_NE(no_base.status().message().find("baseline has no values"), std::string::npos);
+
+  // A calibration whose categorical thresholds name a feature the manifest has no categories of.
+  DriftCalibration c;
+  c.window_rows = 100;
+  c.category_thresholds["pickup_zone"] = {1, 0.1};
+  Status st = CheckDriftCalibration(c, {}, {}, "eta/3");
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("eta/3: drift calibration: category_thresholds.pickup_zone: the "
+                              "manifest has no category_stats for 'pickup_zone'"),
+            std::string::npos);
+  EXPECT_TRUE(CheckDriftCalibration(c, {}, {{"pickup_zone", base}}, "eta/3").ok());
+}
+
+// Zones drawn from a skewed 60-zone distribution: the calibration holds the window alarm rate on
+// fresh windows with a categorical feature among the numeric ones, and catches a change of the
+// zone mix the numeric scores on the ids would rate by how far apart the ids happen to be.
+TEST(CategoryDrift, CalibratedWithTheNumericFeaturesAndCatchesAMixChange) {
+  auto zones = [](size_t n, uint64_t seed, bool moved) {
+    std::mt19937_64 rng(seed);
+    std::vector<double> w(60);
+    for (int z = 0; z < 60; ++z) w[z] = 1.0 / (1 + z);  // Zipf-like
+    if (moved) std::swap(w[0], w[30]);  // the busiest zone and a quiet one trade places
+    std::discrete_distribution<int> d(w.begin(), w.end());
+    std::vector<float> v(n);
+    for (float& x : v) x = static_cast<float>(d(rng) + 1);
+    return v;
+  };
+  const std::vector<float> train_zone = zones(40000, 30, false);
+  const std::vector<float> train_x = Normal(40000, 0, 1, 31);
+  std::map<std::string, registry::FeatureStats> stats = {
+      {"x", registry::ComputeFeatureStats(train_x)},
+      {"zone", registry::ComputeFeatureStats(train_zone)}};
+  auto cat = registry::ComputeCategoryStats(train_zone, "zone");
+  ASSERT_TRUE(cat.ok());
+  std::map<std::string, registry::CategoryStats> categories = {{"zone", *cat}};
+  auto c = CalibrateDrift(stats, categories, {{"x", train_x}, {"zone", train_zone}}, 200, 0.05);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->category_thresholds.count("zone"), 1u);
+  EXPECT_EQ(c->thresholds.count("zone"), 0u) << "scored as categories, not as a number";
+  EXPECT_GT(c->category_thresholds["zone"][0], 0.0);
+
+  const CategoryCells cells(*cat);
+  auto rate = [&](const std::vector<float>& zone, const std::vector<float>& x) {
+    int alarms = 0, windows = 0;
+    for (size_t w = 0; (w + 1) * 200 <= zone.size(); ++w, ++windows) {
+      bool alarm = false;
+      auto cs = ScoreCategoryDrift(*cat, cells.Counts({zone.data() + w * 200, 200}));
+      EXPECT_TRUE(cs.ok());
+      for (int m = 0; m < kCategoryDriftScores; ++m) {
+        alarm |= cs->calibrated()[m] > c->category_thresholds["zone"][m];
+      }
+      DriftScores s = ScoreDrift(stats["x"], BinCounts(stats["x"].histogram, {x.data() + w * 200, 200}));
+      for (int m = 0; m < kDriftScores; ++m) alarm |= s.value[m] > c->thresholds["x"][m];
+      alarms += alarm;
+    }
+    return static_cast<double>(alarms) / windows;
+  };
+  const std::vector<float> fresh_x = Normal(100000, 0, 1, 32);
+  const double fresh = rate(zones(100000, 33, false), fresh_x);
+  const double moved = rate(zones(100000, 34, true), fresh_x);
+  std::printf("zones: fresh windows alarm %.4f, moved mix %.4f (training %.4f)\n", fresh, moved,
+              c->training_rate);
+  EXPECT_LE(fresh, 0.075);
+  EXPECT_GE(moved, 0.8);
+
+  auto round_trip = DriftCalibrationFromJson(DriftCalibrationToJson(*c), "x");
+  ASSERT_TRUE(round_trip.ok()) << round_trip.status().message();
+  EXPECT_EQ(round_trip->category_thresholds, c->category_thresholds);
+  // A calibration made before categorical drift (no category_thresholds) still reads.
+  DriftCalibration old = *c;
+  old.category_thresholds.clear();
+  auto old_read = DriftCalibrationFromJson(DriftCalibrationToJson(old), "old");
+  ASSERT_TRUE(old_read.ok());
+  EXPECT_TRUE(old_read->category_thresholds.empty());
+  auto bad = DriftCalibrationFromJson(
+      R"({"window_rows": 100, "windows": 30, "target_rate": 0.05, "training_rate": 0.05,
+          "thresholds": {}, "category_thresholds": {"zone": {"chi2": 3}}})", "m.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("category_thresholds.zone.js_distance must be a number"),
+            std::string::npos);
+}
+
+// The monitor scores a declared category as categories (chi2 …), alarms on it once its window
+// is closed and calibrated; a baseline without categories (an old manifest) bins it as before.
+TEST(CategoryDrift, TheMonitorScoresDeclaredCategoriesAndOldBaselinesStayNumeric) {
+  std::vector<float> train(4000);
+  for (size_t i = 0; i < train.size(); ++i) train[i] = static_cast<float>(1 + i % 4);  // 1..4
+  DriftBaseline with, old;
+  with.stats["x"] = old.stats["x"] = registry::ComputeFeatureStats(train);
+  with.categories["x"] = *registry::ComputeCategoryStats(train, "x");
+  with.calibration = *CalibrateDrift(with.stats, with.categories, {{"x", train}}, 100, 0.05);
+  old.calibration = *CalibrateDrift(old.stats, {{"x", train}}, 100, 0.05);
+  DriftBaseline stale = with;  // categories, but a calibration without their thresholds
+  stale.calibration = old.calibration;
+  auto m = LiveMonitor::Create({.window_rows = 100},
+                               [&](const std::string&, int64_t v) -> StatusOr<DriftBaseline> {
+                                 return v == 1 ? with : v == 2 ? old : stale;
+                               });
+  ASSERT_TRUE(m.ok());
+  // Window 0: the training mix. Window 1: zones 1 and 4 swapped for 3 and an unseen zone 99.
+  std::vector<float> moved(100);
+  for (size_t i = 0; i < 100; ++i) moved[i] = i % 2 ? 3.0f : 99.0f;
+  for (int64_t v : {1, 2, 3}) {
+    (*m)->Observe(OneFeatureBatch(v, std::vector<float>(train.begin(), train.begin() + 100),
+                                  std::vector<float>(100, 0)));
+    (*m)->Observe(OneFeatureBatch(v, moved, std::vector<float>(100, 0)));
+  }
+  std::vector<WindowAccuracy> w = (*m)->Windows();
+  ASSERT_EQ(w.size(), 6u);
+  ASSERT_EQ(w[0].drift.size(), 1u);
+  EXPECT_TRUE(w[0].drift[0].categorical);
+  EXPECT_EQ(w[0].drift[0].category.rows, 100);
+  EXPECT_LT(w[0].drift[0].category.chi2, 1e-4) << "the training mix (add-½ smoothing aside)";
+  EXPECT_FALSE(w[0].drift_alarm);
+  EXPECT_TRUE(w[1].drift_calibrated);
+  EXPECT_TRUE(w[1].drift_alarm);
+  EXPECT_NE(w[1].drift[0].above.find("chi2"), std::string::npos);
+  EXPECT_LT(w[1].drift[0].category.p_value, 1e-10);
+  EXPECT_NEAR(w[1].drift[0].category.js_distance, 0.8097154205210412, 1e-9)
+      << "scipy jensenshannon([0, 0, .5, 0, .5], [.25, .25, .25, .25, 0], base=2)";
+  // Version 2: an old manifest, the zone binned as a number (as before categorical drift).
+  EXPECT_FALSE(w[2].drift[0].categorical);
+  EXPECT_TRUE(w[3].drift_alarm);
+  EXPECT_NE(w[3].drift[0].above.find("psi"), std::string::npos);
+  // Version 3: categories without calibrated thresholds: scored, never called calibrated.
+  EXPECT_TRUE(w[5].drift[0].categorical);
+  EXPECT_FALSE(w[5].drift_calibrated);
+  EXPECT_FALSE(w[5].drift_alarm);
+}
+
+}  // namespace
+}  // namespace bimride::monitoring

@@ -207,12 +207,26 @@ void LiveMonitor::PrepareDrift(VersionState& vs, const PredictionBatch& batch) {
   vs.column_names = batch.feature_names;
   vs.drift_features.clear();
   vs.drift_stats.clear();
+  vs.drift_categories.clear();
+  vs.drift_cells.clear();
   vs.drift_columns.clear();
   for (size_t k = 0; k < batch.feature_names.size(); ++k) {
+    // A declared category (the manifest's category_stats) is counted in its categories.
+    if (auto c = vs.baseline->categories.find(batch.feature_names[k]);
+        c != vs.baseline->categories.end()) {
+      vs.drift_features.push_back(c->first);
+      vs.drift_stats.push_back(nullptr);
+      vs.drift_categories.push_back(&c->second);
+      vs.drift_cells.push_back(std::make_shared<const CategoryCells>(c->second));
+      vs.drift_columns.push_back(static_cast<int>(k));
+      continue;
+    }
     auto it = vs.baseline->stats.find(batch.feature_names[k]);
     if (it == vs.baseline->stats.end() || it->second.histogram.counts.empty()) continue;
     vs.drift_features.push_back(it->first);
     vs.drift_stats.push_back(&it->second);
+    vs.drift_categories.push_back(nullptr);
+    vs.drift_cells.push_back(nullptr);
     vs.drift_columns.push_back(static_cast<int>(k));
   }
   // The outputs too, when the baseline has their stats (drift of the output): column −(k + 1).
@@ -221,6 +235,8 @@ void LiveMonitor::PrepareDrift(VersionState& vs, const PredictionBatch& batch) {
     if (it == vs.baseline->stats.end() || it->second.histogram.counts.empty()) continue;
     vs.drift_features.push_back(it->first);
     vs.drift_stats.push_back(&it->second);
+    vs.drift_categories.push_back(nullptr);
+    vs.drift_cells.push_back(nullptr);
     vs.drift_columns.push_back(-static_cast<int>(k) - 1);
   }
   vs.loss_columns.clear();
@@ -351,15 +367,21 @@ void LiveMonitor::ObserveRows(VersionState& vs, const PredictionBatch& batch,
     }
     if (!vs.drift_columns.empty()) {
       if (w.bins.empty()) {
-        for (const registry::FeatureStats* s : vs.drift_stats) {
-          w.bins.emplace_back(s->histogram.counts.size() + 2, 0);
+        for (size_t d = 0; d < vs.drift_columns.size(); ++d) {
+          w.bins.emplace_back(vs.drift_cells[d] ? vs.drift_cells[d]->cells()
+                                                : vs.drift_stats[d]->histogram.counts.size() + 2,
+                              0);
         }
       }
       for (size_t d = 0; d < vs.drift_columns.size(); ++d) {
         const int c = vs.drift_columns[d];
         const float v = c >= 0 ? batch.features[static_cast<size_t>(r) * nf + c]
                                : batch.outputs[static_cast<size_t>(r) * ny + (-c - 1)];
-        AddToBins(vs.drift_stats[d]->histogram, v, &w.bins[d]);
+        if (vs.drift_cells[d]) {
+          vs.drift_cells[d]->Add(v, &w.bins[d]);
+        } else {
+          AddToBins(vs.drift_stats[d]->histogram, v, &w.bins[d]);
+        }
       }
     }
     while (static_cast<int64_t>(vs.windows.size()) > options_.max_windows) {
@@ -527,9 +549,41 @@ WindowAccuracy LiveMonitor::Describe(const VersionKey& key, int64_t index, const
   if (vs.baseline && !w.bins.empty() && w.bins.size() == vs.drift_stats.size()) {
     const std::optional<DriftCalibration>& cal = vs.baseline->calibration;
     a.drift_calibrated = cal.has_value() && cal->window_rows == options_.window_rows;
+    // A categorical feature without its thresholds (a calibration made before categorical
+    // drift, beside category_stats) could never alarm: the window is not calibrated, and a
+    // rollout's drift check fails closed on it.
+    for (size_t d = 0; d < w.bins.size() && a.drift_calibrated; ++d) {
+      if (vs.drift_categories[d] != nullptr && !cal->category_thresholds.count(vs.drift_features[d])) {
+        a.drift_calibrated = false;
+      }
+    }
     for (size_t d = 0; d < w.bins.size(); ++d) {
       FeatureDrift fd;
       fd.feature = vs.drift_features[d];
+      if (vs.drift_categories[d] != nullptr) {
+        fd.categorical = true;
+        StatusOr<CategoryDriftScores> cs = ScoreCategoryDrift(*vs.drift_categories[d], w.bins[d]);
+        if (cs.ok()) {
+          fd.category = *cs;
+          if (a.drift_calibrated && a.closed) {
+            if (auto t = cal->category_thresholds.find(fd.feature);
+                t != cal->category_thresholds.end()) {
+              const std::array<double, kCategoryDriftScores> v = fd.category.calibrated();
+              for (int m = 0; m < kCategoryDriftScores; ++m) {
+                if (v[m] > t->second[m]) {
+                  fd.above += (fd.above.empty() ? "" : ",") +
+                              std::string(kCategoryDriftScoreNames[m]);
+                }
+              }
+            }
+          }
+        } else {
+          fd.error = cs.status().message();
+        }
+        a.drift_alarm = a.drift_alarm || !fd.above.empty();
+        a.drift.push_back(std::move(fd));
+        continue;
+      }
       fd.scores = ScoreDrift(*vs.drift_stats[d], w.bins[d]);
       if (a.drift_calibrated && a.closed) {
         if (auto t = cal->thresholds.find(fd.feature); t != cal->thresholds.end()) {

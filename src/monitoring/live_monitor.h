@@ -110,6 +110,10 @@ using LossEstimator =
 // published with one, the calibrated thresholds; and its loss estimator when it has one.
 struct DriftBaseline {
   std::map<std::string, registry::FeatureStats> stats;
+  // The task's categorical features (the manifest's category_stats): a feature here is scored
+  // as categories (chi-square, Jensen–Shannon distance), not binned as a number, whatever
+  // `stats` holds for it. Empty for manifests made before them: every feature is numeric.
+  std::map<std::string, registry::CategoryStats> categories;
   std::optional<DriftCalibration> calibration;
   LossEstimator loss_estimator;             // empty: no estimate
   std::vector<std::string> loss_features;   // its input features, in order (then the prediction)
@@ -122,8 +126,11 @@ using DriftBaselineLoader =
 // One feature's drift in one window.
 struct FeatureDrift {
   std::string feature;
-  DriftScores scores;
-  std::string above;  // the scores above their thresholds ("psi,ks"), empty when none
+  bool categorical = false;
+  DriftScores scores;             // a numeric feature's
+  CategoryDriftScores category;   // a categorical feature's
+  std::string error;              // why a categorical one has no scores (no values), or empty
+  std::string above;  // the scores above their thresholds ("psi,ks", "chi2"), empty when none
 };
 
 struct WindowAccuracy {
@@ -222,7 +229,9 @@ class LiveMonitor : public PredictionObserver {
     bool baseline_tried = false;
     std::optional<DriftBaseline> baseline;
     std::vector<std::string> drift_features;            // baseline features present in the log
-    std::vector<const registry::FeatureStats*> drift_stats;
+    std::vector<const registry::FeatureStats*> drift_stats;  // null for a categorical one
+    std::vector<const registry::CategoryStats*> drift_categories;  // null for a numeric one
+    std::vector<std::shared_ptr<const CategoryCells>> drift_cells;
     std::vector<int> drift_columns;  // their feature column in the logged batches; −(k + 1): output k
     ColumnNames column_names;                           // the batches' names those refer to
     std::vector<int> loss_columns;  // the loss estimator's inputs in the logged batches

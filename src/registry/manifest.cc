@@ -217,6 +217,58 @@ StatusOr<FeatureStats> ParseFeatureStats(const json& v, const std::string& field
   return s;
 }
 
+StatusOr<CategoryStats> ParseCategoryStats(const json& v, const std::string& field) {
+  RETURN_IF_ERROR(ExpectObject(v, field));
+  ObjectReader r(v, field);
+  CategoryStats s;
+  RETURN_IF_ERROR(r.Int("count", &s.count, true));
+  RETURN_IF_ERROR(r.Int("null_count", &s.null_count, true));
+  RETURN_IF_ERROR(r.Int("other_count", &s.other_count, true));
+  for (auto [key, out] : {std::pair{"categories", &s.categories}, std::pair{"counts", &s.counts}}) {
+    ASSIGN_OR_RETURN(const json* list, r.Get(key, true));
+    RETURN_IF_ERROR(ExpectArray(*list, r.Field(key)));
+    for (size_t i = 0; i < list->size(); ++i) {
+      int64_t x = 0;
+      RETURN_IF_ERROR(
+          ObjectReader::ReadInt((*list)[i], r.Field(key) + "[" + std::to_string(i) + "]", &x));
+      out->push_back(x);
+    }
+  }
+  RETURN_IF_ERROR(r.CheckNoUnknownKeys());
+  return s;
+}
+
+Status ValidateCategoryStats(const CategoryStats& s, const std::string& field) {
+  if (s.count < 0 || s.null_count < 0 || s.other_count < 0) {
+    return InvalidArgumentError(field + ": count, null_count and other_count must be >= 0");
+  }
+  if (s.categories.size() != s.counts.size()) {
+    return InvalidArgumentError(field + ": " + std::to_string(s.categories.size()) +
+                                " categories but " + std::to_string(s.counts.size()) + " counts");
+  }
+  if (s.categories.size() > static_cast<size_t>(kMaxCategoriesLimit)) {
+    return InvalidArgumentError(field + ": " + std::to_string(s.categories.size()) +
+                                " categories; at most " + std::to_string(kMaxCategoriesLimit));
+  }
+  std::set<int64_t> seen;
+  int64_t total = s.other_count;
+  for (size_t i = 0; i < s.categories.size(); ++i) {
+    if (!seen.insert(s.categories[i]).second) {
+      return InvalidArgumentError(field + ".categories[" + std::to_string(i) + "]: category " +
+                                  std::to_string(s.categories[i]) + " is listed twice");
+    }
+    if (s.counts[i] < 1) {
+      return InvalidArgumentError(field + ".counts[" + std::to_string(i) + "]: must be >= 1");
+    }
+    total += s.counts[i];
+  }
+  if (total != s.count) {
+    return InvalidArgumentError(field + ": counts + other_count = " + std::to_string(total) +
+                                ", but count = " + std::to_string(s.count));
+  }
+  return OkStatus();
+}
+
 Status ValidateFeatureStats(const FeatureStats& s, const std::string& field) {
   if (s.count < 0 || s.null_count < 0) {
     return InvalidArgumentError(field + ": count and null_count must be >= 0");
@@ -385,6 +437,47 @@ FeatureStats ComputeFeatureStats(std::span<const float> values, int num_bins) {
   return s;
 }
 
+StatusOr<CategoryStats> ComputeCategoryStats(std::span<const float> values,
+                                             std::string_view feature, int max_categories,
+                                             double min_share) {
+  const std::string name(feature);
+  if (max_categories < 1 || max_categories > kMaxCategoriesLimit) {
+    return InvalidArgumentError("category stats of '" + name + "': max_categories must be in [1, " +
+                                std::to_string(kMaxCategoriesLimit) + "], got " +
+                                std::to_string(max_categories));
+  }
+  CategoryStats s;
+  std::map<int64_t, int64_t> counts;
+  for (size_t i = 0; i < values.size(); ++i) {
+    const float x = values[i];
+    if (std::isnan(x)) {
+      ++s.null_count;
+      continue;
+    }
+    if (!(std::fabs(x) < 9.0e15f) || std::trunc(x) != x) {
+      return InvalidArgumentError("category stats of '" + name + "': row " + std::to_string(i) +
+                                  ": value " + std::to_string(x) +
+                                  " is not an integer category code");
+    }
+    ++counts[static_cast<int64_t>(x)];
+    ++s.count;
+  }
+  std::vector<std::pair<int64_t, int64_t>> by_count(counts.begin(), counts.end());
+  std::stable_sort(by_count.begin(), by_count.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  const double min_count = min_share * static_cast<double>(s.count);
+  for (const auto& [code, n] : by_count) {
+    if (static_cast<int>(s.categories.size()) < max_categories &&
+        static_cast<double>(n) >= min_count) {
+      s.categories.push_back(code);
+      s.counts.push_back(n);
+    } else {
+      s.other_count += n;
+    }
+  }
+  return s;
+}
+
 const FileDigest* Manifest::FindFile(std::string_view file) const {
   for (const FileDigest& f : files) {
     if (f.name == file) return &f;
@@ -457,6 +550,9 @@ Status ValidateManifest(const Manifest& m, bool require_version) {
   for (const auto& [feature, stats] : m.feature_stats) {
     RETURN_IF_ERROR(ValidateFeatureStats(stats, "feature_stats." + feature));
   }
+  for (const auto& [feature, stats] : m.category_stats) {
+    RETURN_IF_ERROR(ValidateCategoryStats(stats, "category_stats." + feature));
+  }
   std::set<std::string> file_names;
   for (size_t i = 0; i < m.files.size(); ++i) {
     const FileDigest& f = m.files[i];
@@ -523,6 +619,18 @@ std::string ManifestToJson(const Manifest& m) {
     h["counts"] = s.histogram.counts;
     fs["histogram"] = h;
     o["feature_stats"][k] = fs;
+  }
+  if (!m.category_stats.empty()) {  // absent rather than empty: older readers are strict
+    o["category_stats"] = nlohmann::ordered_json::object();
+    for (const auto& [k, s] : m.category_stats) {
+      nlohmann::ordered_json cs;
+      cs["count"] = s.count;
+      cs["null_count"] = s.null_count;
+      cs["categories"] = s.categories;
+      cs["counts"] = s.counts;
+      cs["other_count"] = s.other_count;
+      o["category_stats"][k] = cs;
+    }
   }
   o["created_at"] = m.created_at;
   nlohmann::ordered_json files = nlohmann::ordered_json::array();
@@ -594,6 +702,14 @@ StatusOr<Manifest> ManifestFromJson(std::string_view text, std::string_view sour
       for (auto it = stats->begin(); it != stats->end(); ++it) {
         ASSIGN_OR_RETURN(FeatureStats s, ParseFeatureStats(*it, "feature_stats." + it.key()));
         m.feature_stats[it.key()] = std::move(s);
+      }
+    }
+    ASSIGN_OR_RETURN(const json* cats, r.Get("category_stats", false));
+    if (cats != nullptr) {
+      RETURN_IF_ERROR(ExpectObject(*cats, "category_stats"));
+      for (auto it = cats->begin(); it != cats->end(); ++it) {
+        ASSIGN_OR_RETURN(CategoryStats s, ParseCategoryStats(*it, "category_stats." + it.key()));
+        m.category_stats[it.key()] = std::move(s);
       }
     }
     RETURN_IF_ERROR(r.String("created_at", &m.created_at, require_version));

@@ -14,6 +14,8 @@
 //    "feature_stats": {"trip_distance": {"count": …, "null_count": …, "mean": …, "std": …,
 //                      "min": …, "max": …, "quantile_probs": [0.01, …], "quantiles": […],
 //                      "histogram": {"bin_edges": […], "counts": […]}}},
+//    "category_stats": {"pickup_zone": {"count": …, "null_count": …, "categories": [74, 75, …],
+//                       "counts": [6120, 5400, …], "other_count": 310}},
 //    "created_at": "2026-11-25T10:40:00Z",
 //    "files": [{"name": "model.json", "size_bytes": 1234, "sha256": "…"}],
 //    "properties": {"description": "…"}}
@@ -100,6 +102,33 @@ struct FeatureStats {
 FeatureStats ComputeFeatureStats(std::span<const float> values,
                                  int num_bins = kDefaultHistogramBins);
 
+// Training-set frequencies of one categorical feature (integer codes a task declares as
+// categories: zones, boroughs): the baseline its drift (chi-square, Jensen–Shannon) is scored
+// against, instead of a histogram over the codes as if they were numbers. Bounded: at most
+// `max_categories` categories are kept, the most frequent first, each with at least
+// `min_share` of the non-null values; the rest are counted in `other_count`, the bucket that
+// also takes every value unseen in training (and every non-integer value) at serve time.
+// Old manifests have no category_stats: their features are scored as numbers, as before.
+struct CategoryStats {
+  int64_t count = 0;       // non-null values (NaN is null)
+  int64_t null_count = 0;
+  std::vector<int64_t> categories;  // the kept codes, by decreasing count (ties: ascending code)
+  std::vector<int64_t> counts;      // their counts (same length), each >= 1
+  int64_t other_count = 0;          // values of every other code
+  bool operator==(const CategoryStats&) const = default;
+};
+inline constexpr int kDefaultMaxCategories = 256;
+inline constexpr double kDefaultMinCategoryShare = 5e-4;
+inline constexpr int kMaxCategoriesLimit = 4096;  // what a manifest may hold per feature
+
+// Computes CategoryStats of a column of integer codes. InvalidArgument naming `feature` when a
+// value is not an integer (a declared category must be one) or max_categories is not in
+// [1, kMaxCategoriesLimit].
+StatusOr<CategoryStats> ComputeCategoryStats(std::span<const float> values,
+                                             std::string_view feature,
+                                             int max_categories = kDefaultMaxCategories,
+                                             double min_share = kDefaultMinCategoryShare);
+
 struct FileDigest {
   std::string name;  // relative to the version folder, no "..", no leading "/"
   int64_t size_bytes = 0;
@@ -120,6 +149,7 @@ struct Manifest {
   std::string run_id;                          // empty when registered without a tracked run
   std::map<std::string, double> metrics;       // final training/validation metrics
   std::map<std::string, FeatureStats> feature_stats;
+  std::map<std::string, CategoryStats> category_stats;  // the task's categorical features
   std::string created_at;                      // RFC 3339 UTC, e.g. "2026-11-25T10:40:00Z"
   std::vector<FileDigest> files;               // every file of the version except manifest.json
   std::map<std::string, std::string> properties;  // free-form (description, owner, …)

@@ -226,6 +226,72 @@ TEST(FeatureStatsTest, ConstantAndEmptyColumns) {
   EXPECT_TRUE(std::isnan(parsed->feature_stats.at("all_null").mean));
 }
 
+// Categorical baselines: the most frequent codes (share >= min_share, at most max_categories),
+// the rest in "other"; integer codes only.
+TEST(CategoryStatsTest, KeepsTheFrequentCodesAndCountsTheRestAsOther) {
+  // 7: 5 times, 3: 3 times, 9: 3 times, 1: once, 2: once, and a null.
+  std::vector<float> col = {7, 3, 9, 7, 1, 7, 3, 9, 7, 2, 9, 3, 7, NAN};
+  auto s = ComputeCategoryStats(col, "zone", 3, 0.0);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->count, 13);
+  EXPECT_EQ(s->null_count, 1);
+  EXPECT_EQ(s->categories, (std::vector<int64_t>{7, 3, 9})) << "ties by ascending code";
+  EXPECT_EQ(s->counts, (std::vector<int64_t>{5, 3, 3}));
+  EXPECT_EQ(s->other_count, 2);
+  // A share floor: codes in fewer than 30% of the rows (1, 2, and 3 and 9 at 23%) are other.
+  auto rare = ComputeCategoryStats(col, "zone", 256, 0.3);
+  ASSERT_TRUE(rare.ok());
+  EXPECT_EQ(rare->categories, (std::vector<int64_t>{7}));
+  EXPECT_EQ(rare->other_count, 8);
+
+  auto bad = ComputeCategoryStats(std::vector<float>{1, 2.5f}, "pickup_zone");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("pickup_zone"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("row 1"), std::string::npos);
+  EXPECT_FALSE(ComputeCategoryStats(col, "zone", 0).ok());
+
+  Manifest m = SampleManifest();
+  m.category_stats["pickup_zone"] = *s;
+  auto parsed = ManifestFromJson(ManifestToJson(m), "x");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->category_stats, m.category_stats);
+  EXPECT_EQ(ManifestToJson(*parsed), ManifestToJson(m));
+  // A manifest without categorical baselines (every one written before them) has no key.
+  EXPECT_EQ(SampleJson().find("category_stats"), std::string::npos);
+  EXPECT_TRUE(ManifestFromJson(SampleJson(), "old")->category_stats.empty());
+}
+
+TEST(CategoryStatsTest, InconsistentBaselinesAreRejectedNamingTheField) {
+  auto with = [](const std::function<void(json&)>& edit) {
+    return ErrorAfterEdit([&](json& j) {
+      j["category_stats"]["pickup_zone"] = {{"count", 10},
+                                            {"null_count", 0},
+                                            {"categories", {74, 75}},
+                                            {"counts", {6, 3}},
+                                            {"other_count", 1}};
+      edit(j);
+    });
+  };
+  EXPECT_EQ(with([](json&) {}), "");
+  EXPECT_NE(with([](json& j) { j["category_stats"]["pickup_zone"]["categories"] = {74, 74}; })
+                .find("category_stats.pickup_zone.categories[1]: category 74 is listed twice"),
+            std::string::npos);
+  EXPECT_NE(with([](json& j) { j["category_stats"]["pickup_zone"]["counts"] = {6}; })
+                .find("2 categories but 1 counts"),
+            std::string::npos);
+  EXPECT_NE(with([](json& j) { j["category_stats"]["pickup_zone"]["count"] = 11; })
+                .find("counts + other_count = 10, but count = 11"),
+            std::string::npos);
+  EXPECT_NE(with([](json& j) { j["category_stats"]["pickup_zone"]["counts"] = {9, 0}; })
+                .find("category_stats.pickup_zone.counts[1]: must be >= 1"),
+            std::string::npos);
+  EXPECT_NE(with([](json& j) { j["category_stats"]["pickup_zone"]["categories"][0] = 7.5; })
+                .find("category_stats.pickup_zone.categories[0]"),
+            std::string::npos);
+  EXPECT_NE(with([](json& j) { j["category_stats"]["pickup_zone"]["bins"] = 3; }).find("bins"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace bimride::registry
 

@@ -56,9 +56,11 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerConfig config) {
                        registry::ReadManifest(dir + "/" + registry::kManifestFileName));
       monitoring::DriftBaseline b;
       b.stats = std::move(m.feature_stats);
+      b.categories = std::move(m.category_stats);  // none in manifests before categorical drift
       if (auto c = m.properties.find(monitoring::kDriftCalibrationProperty);
           c != m.properties.end()) {
         ASSIGN_OR_RETURN(b.calibration, monitoring::DriftCalibrationFromJson(c->second, dir));
+        RETURN_IF_ERROR(monitoring::CheckDriftCalibration(*b.calibration, b.stats, b.categories, dir));
       }
       if (auto l = m.properties.find(monitoring::kLossEstimatorProperty);
           l != m.properties.end()) {

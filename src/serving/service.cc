@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <tuple>
@@ -395,8 +396,35 @@ std::string Service::MonitorMetricsText() const {
             "its training baseline (monitoring/drift.h).\n# TYPE " + name + " gauge\n";
     for (const monitoring::WindowAccuracy& w : windows) {
       for (const monitoring::FeatureDrift& d : w.drift) {
+        if (d.categorical) continue;  // its own gauges below
         char value[40];
         std::snprintf(value, sizeof value, "%.6g", d.scores.value[s]);
+        text += name + "{model=\"" + w.model + "\",version=\"" + std::to_string(w.version) +
+                "\",feature=\"" + d.feature + "\"} " + value + "\n";
+      }
+    }
+  }
+  // Declared categories (zones, boroughs): chi-square against the training frequencies, its
+  // p-value, Cramér's V and the Jensen–Shannon distance (monitoring/drift.h).
+  for (const auto& [suffix, help, value_of] :
+       std::vector<std::tuple<const char*, const char*,
+                              std::function<double(const monitoring::CategoryDriftScores&)>>>{
+           {"chi2", "Chi-square of a categorical feature's frequencies",
+            [](const monitoring::CategoryDriftScores& c) { return c.chi2; }},
+           {"chi2_p_value", "P-value of that chi-square (assumes independent rows)",
+            [](const monitoring::CategoryDriftScores& c) { return c.p_value; }},
+           {"cramers_v", "Cramer's V (effect size) of that chi-square",
+            [](const monitoring::CategoryDriftScores& c) { return c.cramers_v; }},
+           {"js_distance", "Jensen-Shannon distance (base 2) of a categorical feature's frequencies",
+            [](const monitoring::CategoryDriftScores& c) { return c.js_distance; }}}) {
+    const std::string name = "bimride_drift_" + std::string(suffix);
+    text += "# HELP " + name + " " + help + " in the version's last closed window against its " +
+            "training baseline.\n# TYPE " + name + " gauge\n";
+    for (const monitoring::WindowAccuracy& w : windows) {
+      for (const monitoring::FeatureDrift& d : w.drift) {
+        if (!d.categorical || !d.error.empty()) continue;
+        char value[40];
+        std::snprintf(value, sizeof value, "%.6g", value_of(d.category));
         text += name + "{model=\"" + w.model + "\",version=\"" + std::to_string(w.version) +
                 "\",feature=\"" + d.feature + "\"} " + value + "\n";
       }

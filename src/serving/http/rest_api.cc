@@ -77,8 +77,22 @@ std::string RenderMonitorReport(const monitoring::LiveMonitor& monitor) {
       nlohmann::json drift = nlohmann::json::object();
       for (const monitoring::FeatureDrift& d : w.drift) {
         nlohmann::json f;
-        for (int s = 0; s < monitoring::kDriftScores; ++s) {
-          f[std::string(monitoring::kDriftScoreNames[s])] = d.scores.value[s];
+        if (d.categorical) {  // a declared category: chi-square and Jensen–Shannon distance
+          f["kind"] = "categorical";
+          if (d.error.empty()) {
+            f["chi2"] = d.category.chi2;
+            f["df"] = d.category.df;
+            f["p_value"] = d.category.p_value;
+            f["cramers_v"] = d.category.cramers_v;
+            f["js_distance"] = d.category.js_distance;
+            f["rows"] = d.category.rows;
+          } else {
+            f["error"] = d.error;
+          }
+        } else {
+          for (int s = 0; s < monitoring::kDriftScores; ++s) {
+            f[std::string(monitoring::kDriftScoreNames[s])] = d.scores.value[s];
+          }
         }
         if (!d.above.empty()) f["above"] = d.above;
         drift[d.feature] = f;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/file.h"
+#include "monitoring/drift.h"
 #include "registry/registry.h"
 #include "serving/http/http_client.h"
 #include "serving/http/http_transport.h"
@@ -977,6 +978,62 @@ TEST_F(RestApiTest, PreviewRequestsAreAnsweredButNotLoggedNorCountedAsTraffic) {
             std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find(R"(bimride_preview_requests_total{model="trip",version="1",code="OK"} 1)"),
+            std::string::npos);
+}
+
+// A declared category (the manifest's category_stats) is scored as categories: /v1/monitor
+// shows its chi-square, p-value, Cramér's V and JS distance and its calibrated alarm, /metrics
+// its gauges — and not the numeric scores.
+TEST_F(RestApiTest, CategoricalDriftIsShownInTheMonitorAndMetrics) {
+  testing::TestVersionOptions o;
+  o.feature_names = {"pickup_zone", "x", "y"};
+  ASSERT_TRUE(testing::WriteTestVersion(repo_, "zones", 1, o).ok());
+  const std::string path = repo_ + "/zones/1/" + registry::kManifestFileName;
+  auto m = registry::ReadManifest(path);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  std::vector<float> train(1600);  // zones 1..4, evenly
+  for (size_t i = 0; i < train.size(); ++i) train[i] = static_cast<float>(1 + i % 4);
+  m->feature_stats["pickup_zone"] = registry::ComputeFeatureStats(train);
+  m->category_stats["pickup_zone"] = *registry::ComputeCategoryStats(train, "pickup_zone");
+  auto cal = monitoring::CalibrateDrift(m->feature_stats, m->category_stats,
+                                        {{"pickup_zone", train}}, 40, 0.05);
+  ASSERT_TRUE(cal.ok()) << cal.status().ToString();
+  m->properties[monitoring::kDriftCalibrationProperty] = monitoring::DriftCalibrationToJson(*cal);
+  ASSERT_TRUE(WriteFileAtomic(path, registry::ManifestToJson(*m)).ok());
+  config_.prediction_log.dir = repo_ + "/prediction_log";
+  config_.monitor.window_rows = 40;
+  Start();
+  // Window 0: zone 99 only (never seen in training: "other"); window 1 open.
+  for (int i = 0; i < 42; ++i) {
+    auto r = Post("/v1/models/zones:predict", R"({"instances": [[99, 1, 1]]})");
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  ASSERT_TRUE(server_->service().prediction_log()->Flush().ok());
+  auto r = Get("/v1/monitor");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json w = J(r)["windows"][0];
+  ASSERT_TRUE(w.contains("drift")) << r.body;
+  const json& zone = w["drift"]["pickup_zone"];
+  EXPECT_EQ(zone["kind"], "categorical") << r.body;
+  EXPECT_EQ(zone["rows"], 40);
+  EXPECT_GT(zone["chi2"].get<double>(), 10);
+  EXPECT_LT(zone["p_value"].get<double>(), 1e-3);
+  EXPECT_DOUBLE_EQ(zone["js_distance"].get<double>(), 1.0) << "disjoint from the training zones";
+  EXPECT_FALSE(zone.contains("psi"));
+  EXPECT_EQ(w["drift_calibrated"], true);
+  EXPECT_EQ(w["drift_alarm"], true);
+  EXPECT_NE(zone.value("above", "").find("js_distance"), std::string::npos) << r.body;
+  const std::string metrics = Get("/metrics").body;
+  for (const char* gauge : {"bimride_drift_chi2{", "bimride_drift_chi2_p_value{",
+                            "bimride_drift_cramers_v{", "bimride_drift_js_distance{"}) {
+    EXPECT_NE(metrics.find(std::string(gauge) +
+                           R"(model="zones",version="1",feature="pickup_zone"})"),
+              std::string::npos)
+        << gauge;
+  }
+  EXPECT_EQ(metrics.find(R"(bimride_drift_psi{model="zones",version="1",feature="pickup_zone"})"),
+            std::string::npos);
+  EXPECT_NE(metrics.find(R"(bimride_drift_alarm{model="zones",version="1",window="0"} 1)"),
             std::string::npos);
 }
 

@@ -103,6 +103,16 @@ StatusOr<registry::Manifest> PublishDemandModel(registry::Registry& registry,
   const int64_t end = grid.BucketOf(model.baselines.train_end_us);
   ASSIGN_OR_RETURN(DemandRows rows, BuildTrainingRows(grid, feats, begin, end, weather));
   ASSIGN_OR_RETURN(m.feature_stats, train::TrainingFeatureStats(rows.data, feats.names()));
+  // The zone id is a category, not a quantity: its baseline is its frequencies (drift scores it
+  // with chi-square and Jensen–Shannon, monitoring/drift.h). The slot-of-day columns are ordered
+  // and stay numeric.
+  {
+    const int k = features::DemandFeatures::kZoneColumn;
+    const std::string& name = feats.names().at(static_cast<size_t>(k));
+    std::vector<float> column(static_cast<size_t>(rows.data.rows));
+    for (int64_t r = 0; r < rows.data.rows; ++r) column[static_cast<size_t>(r)] = rows.data.feature(r, k);
+    ASSIGN_OR_RETURN(m.category_stats[name], registry::ComputeCategoryStats(column, name));
+  }
 
   m.name = options.model_name;
   m.task = "demand";

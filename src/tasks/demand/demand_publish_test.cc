@@ -43,6 +43,11 @@ TEST(DemandPublishTest, PublishedModelForecastsWhatTheTrainedModelDoes) {
     EXPECT_EQ(manifest->outputs.size(), 6u);
     EXPECT_EQ(manifest->feature_stats.size(), manifest->inputs[0].shape[1]);
     EXPECT_EQ(manifest->inputs[1].name, "zone");
+    // The zone id column is declared a category: its frequencies, every grid zone kept.
+    const std::string zone_feature = manifest->inputs.empty() ? "" : registry::FeatureNames(*manifest).at(0);
+    ASSERT_EQ(manifest->category_stats.count(zone_feature), 1u) << zone_feature;
+    EXPECT_EQ(manifest->category_stats.at(zone_feature).categories.size(), grid.zones().size());
+    EXPECT_EQ(manifest->category_stats.at(zone_feature).other_count, 0);
 
     auto forecaster =
         DemandForecaster::Open((*reg)->repository().VersionDir(manifest->name, manifest->version));

@@ -13,6 +13,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <map>
 #include <cstdlib>
 #include <filesystem>
 #include <numeric>
@@ -228,11 +230,17 @@ TEST_F(EtaLiveMonitoringTest, LiveAccuracyOfAReplayEqualsOfflineEvalOnTheSameTri
               live.overall.metrics.bias, eval.overall.rmse, eval.overall.mae, eval.overall.bias);
 }
 
-// Alarm rate over closed windows, and per feature: share of windows above a threshold, mean PSI.
+// Alarm rate over closed windows, and per feature: share of windows above a threshold, mean PSI;
+// per declared category (zones, boroughs): share above, mean chi2, Cramér's V, JS distance, and
+// the share of windows whose textbook chi-square p-value is < 0.05.
+struct CategorySummary {
+  double above = 0, chi2 = 0, cramers_v = 0, js_distance = 0, p_below_05 = 0;
+};
 struct DriftSummary {
   int64_t windows = 0;
   double alarm_rate = 0;
   std::map<std::string, std::pair<double, double>> features;  // → (share above, mean psi)
+  std::map<std::string, CategorySummary> categories;
 };
 
 DriftSummary Summarize(const std::vector<monitoring::WindowAccuracy>& windows) {
@@ -244,25 +252,79 @@ DriftSummary Summarize(const std::vector<monitoring::WindowAccuracy>& windows) {
     ++s.windows;
     alarms += w.drift_alarm ? 1 : 0;
     for (const monitoring::FeatureDrift& d : w.drift) {
+      if (d.categorical) {
+        EXPECT_TRUE(d.error.empty()) << d.feature << ": " << d.error;
+        CategorySummary& c = s.categories[d.feature];
+        c.above += d.above.empty() ? 0 : 1;
+        c.chi2 += d.category.chi2;
+        c.cramers_v += d.category.cramers_v;
+        c.js_distance += d.category.js_distance;
+        c.p_below_05 += d.category.p_value < 0.05 ? 1 : 0;
+        continue;
+      }
       auto& [above, psi] = s.features[d.feature];
       above += d.above.empty() ? 0 : 1;
       psi += d.scores.psi();
     }
   }
+  const double n = static_cast<double>(std::max<int64_t>(1, s.windows));
   for (auto& [name, v] : s.features) {
-    v.first /= std::max<int64_t>(1, s.windows);
-    v.second /= std::max<int64_t>(1, s.windows);
+    v.first /= n;
+    v.second /= n;
   }
-  s.alarm_rate = static_cast<double>(alarms) / std::max<int64_t>(1, s.windows);
+  for (auto& [name, c] : s.categories) {
+    for (double* x : {&c.above, &c.chi2, &c.cramers_v, &c.js_distance, &c.p_below_05}) *x /= n;
+  }
+  s.alarm_rate = static_cast<double>(alarms) / n;
   return s;
 }
 
+// Which zones moved: each zone's share of the replayed trips against its share of the training
+// rows (the manifest's category_stats), the largest changes first.
+void PrintZoneShares(const std::string& feature, const registry::CategoryStats& base,
+                     const std::vector<int32_t>& zones, const data::ZoneIndex& index,
+                     const std::string& month) {
+  std::map<int64_t, double> live;
+  for (int32_t z : zones) live[z] += 1.0 / static_cast<double>(zones.size());
+  std::map<int64_t, double> train;
+  for (size_t i = 0; i < base.categories.size(); ++i) {
+    train[base.categories[i]] = static_cast<double>(base.counts[i]) / static_cast<double>(base.count);
+  }
+  double live_other = 0;
+  std::vector<std::pair<double, int64_t>> moved;
+  for (const auto& [z, share] : live) {
+    if (!train.count(z)) live_other += share;
+  }
+  for (const auto& [z, share] : train) {
+    moved.push_back({(live.count(z) ? live[z] : 0.0) - share, z});
+  }
+  std::sort(moved.begin(), moved.end(),
+            [](const auto& a, const auto& b) { return std::fabs(a.first) > std::fabs(b.first); });
+  std::printf("%s %s: other (rare/unseen in training) %.1f%% of trips vs %.1f%% in training; "
+              "largest changes in share (points):",
+              month.c_str(), feature.c_str(), 100 * live_other,
+              100.0 * static_cast<double>(base.other_count) / static_cast<double>(base.count));
+  for (size_t i = 0; i < moved.size() && i < 6; ++i) {
+    const data::ZoneInfo* info = index.Zone(static_cast<int32_t>(moved[i].second));
+    std::printf(" %s %lld %s %.1f%% -> %.1f%% (%+.1f);", info ? info->name.c_str() : "?",
+                static_cast<long long>(moved[i].second), info ? info->borough.c_str() : "",
+                100 * train[moved[i].second], 100 * (train[moved[i].second] + moved[i].first),
+                100 * moved[i].first);
+  }
+  std::printf("\n");
+}
+
 TEST_F(EtaLiveMonitoringTest, NoFalseAlarmsOnEvenDaysAndDriftFlaggedOnLaterYears) {
+  auto manifest = registry::ReadManifest(*version_dir_ + "/" + registry::kManifestFileName);
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  ASSERT_EQ(manifest->category_stats.count("pickup_zone"), 1u) << "zones declared as categories";
   std::vector<std::pair<std::string, DriftSummary>> runs;
   {
     std::vector<size_t> order = MeteredInPickupOrder(*even_days_);
     const EtaDataset even = Subset(*even_days_, order);
     runs.push_back({"2021-01 even days", Summarize(Replay(even.trips, even.minutes, "even").windows)});
+    PrintZoneShares("pickup_zone", manifest->category_stats.at("pickup_zone"),
+                    even.trips.pickup_zone, *zones_, "2021-01 even days");
   }
   for (const std::string month : {"2022-01", "2023-01"}) {
     auto later = LoadEtaDataset({Green(month)}, zones_, {});
@@ -271,6 +333,11 @@ TEST_F(EtaLiveMonitoringTest, NoFalseAlarmsOnEvenDaysAndDriftFlaggedOnLaterYears
     order.resize(std::min<size_t>(order.size(), 20000));
     const EtaDataset d = Subset(*later, order);
     runs.push_back({month, Summarize(Replay(d.trips, d.minutes, month).windows)});
+    for (const char* f : {"pickup_zone", "dropoff_zone"}) {
+      PrintZoneShares(f, manifest->category_stats.at(f),
+                      std::string(f) == "pickup_zone" ? d.trips.pickup_zone : d.trips.dropoff_zone,
+                      *zones_, month);
+    }
   }
   std::printf("\n| feature |");
   for (const auto& [name, s] : runs) std::printf(" %s: windows above / mean PSI |", name.c_str());
@@ -289,7 +356,24 @@ TEST_F(EtaLiveMonitoringTest, NoFalseAlarmsOnEvenDaysAndDriftFlaggedOnLaterYears
   for (const auto& [name, s] : runs) {
     std::printf(" **%.1f%%** of %lld |", 100 * s.alarm_rate, static_cast<long long>(s.windows));
   }
-  std::printf("\n\n");
+  std::printf("\n\n| category | replay | windows above | mean chi2 | mean Cramér's V | mean JS "
+              "distance | windows with p < 0.05 |\n|---|---|---:|---:|---:|---:|---:|\n");
+  for (const auto& [feature, unused] : runs[0].second.categories) {
+    for (const auto& [name, s] : runs) {
+      const CategorySummary& c = s.categories.at(feature);
+      std::printf("| %s | %s | %.1f%% | %.1f | %.3f | %.3f | %.1f%% |\n", feature.c_str(),
+                  name.c_str(), 100 * c.above, c.chi2, c.cramers_v, c.js_distance,
+                  100 * c.p_below_05);
+    }
+  }
+  std::printf("\n");
+  // The declared categories are scored as categories, not binned as numbers.
+  for (const auto& [name, s] : runs) {
+    for (const char* f : {"pickup_zone", "dropoff_zone", "pickup_borough", "dropoff_borough"}) {
+      EXPECT_EQ(s.categories.count(f), 1u) << name << " " << f;
+      EXPECT_EQ(s.features.count(f), 0u) << name << " " << f;
+    }
+  }
   // Exchangeable data, >= 200 windows: at or under the target (thresholds fit on the training
   // rows' served-view features, the rate they are fit at chosen on held-out training blocks).
   EXPECT_GE(runs[0].second.windows, 200);
@@ -298,9 +382,11 @@ TEST_F(EtaLiveMonitoringTest, NoFalseAlarmsOnEvenDaysAndDriftFlaggedOnLaterYears
   EXPECT_GE(runs[1].second.alarm_rate, 0.4);
   EXPECT_GE(runs[2].second.alarm_rate, 0.8);
   EXPECT_GT(runs[2].second.alarm_rate, runs[1].second.alarm_rate);
-  EXPECT_GT(runs[2].second.features["pickup_zone"].first,
-            runs[1].second.features["pickup_zone"].first)
+  EXPECT_GT(runs[2].second.categories["pickup_zone"].js_distance,
+            runs[1].second.categories["pickup_zone"].js_distance)
       << "2023 has moved further from 2021 than 2022";
+  EXPECT_GT(runs[1].second.categories["pickup_zone"].js_distance,
+            runs[0].second.categories["pickup_zone"].js_distance);
 }
 
 // Item 4: accuracy before labels. The version's loss estimator (squared error learned from its

@@ -360,6 +360,17 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
   }
   ASSIGN_OR_RETURN(manifest.feature_stats, train::TrainingFeatureStats(*baseline_rows, names));
   registry::SetFeatureNames(&manifest, names);
+  // The spec's categorical features (zones, boroughs) also get a baseline of their category
+  // frequencies: drift scores them as categories (chi-square, Jensen–Shannon), not as numbers.
+  for (const std::string& name : features::EtaCategoricalFeatureNames(config.features)) {
+    const int k = static_cast<int>(std::find(names.begin(), names.end(), name) - names.begin());
+    if (k >= static_cast<int>(names.size())) {
+      return InternalError("ETA categorical feature '" + name + "' is not a feature of the spec");
+    }
+    std::vector<float> column(static_cast<size_t>(baseline_rows->rows));
+    for (int64_t r = 0; r < baseline_rows->rows; ++r) column[r] = baseline_rows->feature(r, k);
+    ASSIGN_OR_RETURN(manifest.category_stats[name], registry::ComputeCategoryStats(column, name));
+  }
   // Drift of the output: the model's predictions on the same served-view rows, kept under the
   // output's name ("eta_minutes") beside the features' stats.
   std::vector<float> output_baseline;
@@ -386,8 +397,9 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
       std::vector<float>& col = columns[output_name];
       for (size_t r : order) col.push_back(output_baseline[r]);
     }
-    StatusOr<monitoring::DriftCalibration> drift = monitoring::CalibrateDrift(
-        manifest.feature_stats, columns, config.drift_window_rows, config.drift_target_rate);
+    StatusOr<monitoring::DriftCalibration> drift =
+        monitoring::CalibrateDrift(manifest.feature_stats, manifest.category_stats, columns,
+                                   config.drift_window_rows, config.drift_target_rate);
     if (drift.ok()) {
       manifest.properties[monitoring::kDriftCalibrationProperty] =
           monitoring::DriftCalibrationToJson(*drift);
