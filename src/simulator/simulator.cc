@@ -204,13 +204,16 @@ class RiderPool {
   void AddStationaryRiders(int64_t n, const BadExperienceRates& rates) {
     const size_t nz = num_zones_;
     Rng candidates_rng = rng_.Fork(1);
-    std::vector<Rider> pool(4096);
+    // Enough candidates that every zone people live in has residents among them.
+    std::vector<Rider> pool(std::max<size_t>(4096, 200 * nz));
     for (Rider& r : pool) r = DrawNewcomer(candidates_rng);
     // Quotes per day per unit of trips_per_week: local[z] for residents of zone z, global for
     // everyone; from the total trips_per_week of the population they ride in.
     std::vector<double> local(nz, 0.0);
     double global = 0;
     std::vector<double> weight(pool.size(), 1.0);
+    // Damped oscillation: 50 rounds settle the quote rates to ~1e-4 relative (checked on 5, 20
+    // and 200 zones and a dear tariff).
     for (int iteration = 0; iteration < 50; ++iteration) {
       std::vector<double> zone_tpw(nz, 0.0);
       double total_w = 0, total_tpw = 0;
