@@ -70,10 +70,21 @@ expect_err "names the seed" "'x'"
 # A retention design the retention city cannot hold is refused before any city is simulated.
 check "eval retention design too long" 1 "$BIN" eval behaviour --seeds 3 --days 14 --zones 10 \
   --no-torch --retention-days 200 --threads 1 --work-dir "$WORK/eval2"
-expect_err "names the days and cut-offs" "a city of 200 days, first cut-off day 154"
+expect_err "says why" "fewer than two training cut-offs .*simulate more days"
 if grep -q "quotes in" "$WORK/err"; then
   fails=$((fails+1)); echo "FAIL eval simulated a city before refusing the retention design"
 else passes=$((passes+1)); fi
+check "eval unknown rider start" 2 "$BIN" eval behaviour --seeds 3 --retention-rider-start old
+expect_err "names the value" "--retention-rider-start: .*'old'"
+check "simulate a stationary city" 0 "$BIN" simulate --days 3 --zones 5 --rider-start stationary \
+  --out "$WORK/stationary.csv"
+# Riders present on day 0 joined before it; a settled population has riders older than the
+# newcomer start's 365 days (commuters stay for years).
+if awk -F, 'NR > 1 && $6 < -365 { found = 1 } END { exit !found }' "$WORK/stationary.riders.csv"; then
+  passes=$((passes+1)); else fails=$((fails+1)); echo "FAIL no stationary rider older than a year"; fi
+check "simulate unknown rider start" 2 "$BIN" simulate --days 2 --zones 5 --rider-start old \
+  --out "$WORK/bad.csv"
+expect_err "names the value" "--rider-start: .*'old'"
 check "simulate bad price test" 1 "$BIN" simulate --days 2 --zones 5 --price-test 1.5 \
   --out "$WORK/bad.csv"
 expect_err "names the field" "price test fraction"

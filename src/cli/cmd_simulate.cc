@@ -35,7 +35,15 @@ int RunSimulate(const std::vector<std::string>& args) {
                   "fraction of quotes in a randomised price test (0: none, the city unchanged)");
   flags.AddDouble("price-test-spread", &config.price_test_spread,
                   "test multipliers are log-uniform in [1/spread, spread]");
+  std::string rider_start = "new";
+  flags.AddString("rider-start", &rider_start,
+                  "who rides on day 0: new (drawn like newcomers; the mix then drifts for years "
+                  "towards riders who stay) or stationary (the settled population of a city that "
+                  "has run for ever)");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
+  StatusOr<simulator::RiderStart> start = simulator::ParseRiderStart(rider_start);
+  if (!start.ok()) return ReportError(start.status().WithContext("--rider-start"), /*usage=*/true);
+  config.rider_start = *start;
   config.seed = static_cast<uint64_t>(seed);
   StatusOr<simulator::TripFileFormat> file_format = simulator::ResolveTripFileFormat(format, out);
   if (!file_format.ok()) return ReportError(file_format.status(), /*usage=*/true);

@@ -82,6 +82,17 @@ StatusOr<RiderProfile> ParseRiderProfile(std::string_view name) {
   return InvalidArgumentError("unknown rider profile '" + std::string(name) + "'");
 }
 
+std::string_view RiderStartName(RiderStart start) {
+  return start == RiderStart::kStationary ? "stationary" : "new";
+}
+
+StatusOr<RiderStart> ParseRiderStart(std::string_view name) {
+  if (name == "new") return RiderStart::kNew;
+  if (name == "stationary") return RiderStart::kStationary;
+  return InvalidArgumentError("rider start: want new or stationary, got '" + std::string(name) +
+                              "'");
+}
+
 Status ValidateCityConfig(const CityConfig& c) {
   auto bad = [](const std::string& what) { return InvalidArgumentError("city config: " + what); };
   if (c.days <= 0 || c.days > kMaxDays) {
@@ -130,6 +141,9 @@ Status ValidateCityConfig(const CityConfig& c) {
     return bad("driver supply ratio must be in (0, 100]");
   }
   if (!(c.max_surge >= 1 && c.max_surge <= 10)) return bad("max surge must be in 1..10");
+  if (c.rider_start != RiderStart::kNew && c.rider_start != RiderStart::kStationary) {
+    return bad("rider start must be new or stationary");
+  }
   return OkStatus();
 }
 

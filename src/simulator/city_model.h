@@ -34,6 +34,17 @@ inline constexpr int kNumRiderProfiles = 4;
 std::string_view RiderProfileName(RiderProfile profile);
 StatusOr<RiderProfile> ParseRiderProfile(std::string_view name);
 
+// Who the riders present on day 0 are. kNew: drawn like newcomers (the profile mix and
+// sensitivities of people who sign up), joined during the year before; the mix then drifts for
+// years towards the riders who stay longest. kStationary: drawn from the population a long-running
+// city settles into — newcomers weighted by their expected lifetime (1 / their daily churn hazard,
+// own clock plus bad experiences, estimated from a 28-day pilot of the same city), each with an
+// age drawn from that hazard — so rates that depend on who is riding (retention) do not drift.
+enum class RiderStart : uint8_t { kNew = 0, kStationary };
+std::string_view RiderStartName(RiderStart start);
+// "new" or "stationary"; InvalidArgument naming the value otherwise.
+StatusOr<RiderStart> ParseRiderStart(std::string_view name);
+
 struct Rider {
   int64_t id = 0;  // 1..riders
   int32_t home_zone = 0;
@@ -115,6 +126,8 @@ struct CityConfig {
   // from [1/price_test_spread, price_test_spread] (rounded to 0.001).
   double price_test_fraction = 0;
   double price_test_spread = 1.25;
+  // kNew (the default) leaves every city as it was before the option existed, bit for bit.
+  RiderStart rider_start = RiderStart::kNew;
 };
 
 inline constexpr int64_t kMaxDays = 3660;

@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "common/civil_time.h"
 #include "simulator/random.h"
@@ -44,6 +45,32 @@ double RoundTo(double v, double scale) { return std::round(v * scale) / scale; }
 double Cents(double usd) { return RoundTo(usd, 100.0); }
 double Micro(double degrees) { return RoundTo(degrees, 1e6); }
 
+// How often a quote is a bad experience (a quote at least kChurnPriceRatio times the usual price
+// turned down, or a booking no driver served) for a rider of price sensitivity s, per pickup
+// zone, and how many quotes each zone sees a day: what the stationary start needs to know of a
+// rider's churn hazard beyond their own clock. Measured on a pilot of the city (MeasureBad...).
+struct BadExperienceRates {
+  static constexpr int kGridSize = 33;  // sensitivities log-spaced over the clamp 0.2 … 4
+  static constexpr double kLowSensitivity = 0.2, kHighSensitivity = 4.0;
+  std::vector<double> zone_quotes_per_day;
+  std::vector<std::array<double, kGridSize>> zone_share;  // per zone, per grid sensitivity
+  std::array<double, kGridSize> all_share{};              // over every zone's quotes
+
+  static double GridSensitivity(int k) {
+    return kLowSensitivity *
+           std::pow(kHighSensitivity / kLowSensitivity, static_cast<double>(k) / (kGridSize - 1));
+  }
+  static double Interpolate(const std::array<double, kGridSize>& share, double s) {
+    const double x = std::log(std::clamp(s, kLowSensitivity, kHighSensitivity) / kLowSensitivity) /
+                     std::log(kHighSensitivity / kLowSensitivity) * (kGridSize - 1);
+    const int k = std::min(static_cast<int>(x), kGridSize - 2);
+    const double f = x - k;
+    return (1 - f) * share[static_cast<size_t>(k)] + f * share[static_cast<size_t>(k + 1)];
+  }
+  double ZoneShare(size_t zone, double s) const { return Interpolate(zone_share[zone], s); }
+  double GlobalShare(double s) const { return Interpolate(all_share, s); }
+};
+
 // The riders of the city. The active population stays constant: a rider who churns (by their
 // own clock, or after a bad experience: a quote far above the usual price they turned down, or
 // no driver) is replaced the next day by a newcomer. Requests pick active riders in proportion to
@@ -51,8 +78,9 @@ double Micro(double degrees) { return RoundTo(degrees, 1e6); }
 // Owns its random stream, so churn never shifts the draws of the request stream.
 class RiderPool {
  public:
+  // `stationary` null: the riders present on day 0 are drawn like newcomers (RiderStart::kNew).
   RiderPool(const CityConfig& config, const std::vector<Zone>& zones, Rng rng,
-            std::vector<Rider>* riders)
+            std::vector<Rider>* riders, const BadExperienceRates* stationary)
       : riders_(riders), rng_(rng), num_zones_(zones.size()) {
     days_ = static_cast<int32_t>(config.days);
     churn_on_day_.resize(static_cast<size_t>(days_));
@@ -66,6 +94,10 @@ class RiderPool {
     profiles_ = AliasTable(std::vector<double>{0.35, 0.25, 0.30, 0.10});
     const int64_t n = config.riders > 0 ? config.riders : 150 * config.zones;
     riders_->reserve(static_cast<size_t>(n + n / 8));
+    if (stationary != nullptr) {
+      AddStationaryRiders(n, *stationary);
+      return;
+    }
     // Riders present at the start joined during the year before it.
     for (int64_t i = 0; i < n; ++i) {
       AddRider(-1 - static_cast<int32_t>(rng_.Below(365)));
@@ -118,30 +150,112 @@ class RiderPool {
   }
 
  private:
-  void AddRider(int32_t signup_day) {
-    // Median trips per week, median price sensitivity and weekly churn of each profile.
+  // A newcomer's home, profile, trips per week and price sensitivity (no id, no days yet).
+  Rider DrawNewcomer(Rng& rng) const {
+    // Median trips per week and median price sensitivity of each profile.
     constexpr double kTripsPerWeek[kNumRiderProfiles] = {6.0, 3.0, 0.8, 2.5};
     constexpr double kSensitivity[kNumRiderProfiles] = {0.7, 1.1, 1.0, 1.7};
-    constexpr double kWeeklyChurn[kNumRiderProfiles] = {0.01, 0.02, 0.04, 0.03};
     Rider r;
-    r.id = static_cast<int64_t>(riders_->size()) + 1;
-    r.home_zone = static_cast<int32_t>(homes_.Sample(rng_)) + 1;
-    const uint32_t p = profiles_.Sample(rng_);
+    r.home_zone = static_cast<int32_t>(homes_.Sample(rng)) + 1;
+    const uint32_t p = profiles_.Sample(rng);
     r.profile = static_cast<RiderProfile>(p);
     r.trips_per_week = static_cast<float>(
-        std::max(0.001, RoundTo(rng_.LogNormal(std::log(kTripsPerWeek[p]), 0.4), 1000.0)));
+        std::max(0.001, RoundTo(rng.LogNormal(std::log(kTripsPerWeek[p]), 0.4), 1000.0)));
     r.price_sensitivity = static_cast<float>(
-        RoundTo(std::clamp(rng_.LogNormal(std::log(kSensitivity[p]), 0.3), 0.2, 4.0), 1000.0));
+        RoundTo(std::clamp(rng.LogNormal(std::log(kSensitivity[p]), 0.3), 0.2, 4.0), 1000.0));
+    return r;
+  }
+
+  void AddRider(int32_t signup_day) {
+    Rider r = DrawNewcomer(rng_);
     r.signup_day = signup_day;
-    // Price-sensitive riders leave sooner.
-    const double daily_hazard = kWeeklyChurn[p] / 7.0 * (0.5 + 0.5 * r.price_sensitivity);
-    const double churn = std::max(signup_day, 0) + 1 + std::floor(rng_.Exponential(daily_hazard));
+    Register(r, std::max(signup_day, 0) + 1 + std::floor(rng_.Exponential(ClockHazard(r))));
+  }
+
+  // Gives `r` its id and churn day (day index `churn`, or -1 beyond the city) and adds it.
+  void Register(Rider r, double churn) {
+    r.id = static_cast<int64_t>(riders_->size()) + 1;
     r.churn_day = churn < days_ ? static_cast<int32_t>(churn) : -1;
     if (r.churn_day >= 0) {
       churn_on_day_[static_cast<size_t>(r.churn_day)].push_back(riders_->size());
     }
     riders_->push_back(r);
     dirty_ = true;
+  }
+
+  // The expected daily rate of bad experiences × their churn probability for `r`, with `local`
+  // and `global` the quotes per day per unit of trips_per_week routed to residents of r's zone
+  // and to everyone (RiderPool::Pick).
+  static double BadExperienceHazard(const Rider& r, const BadExperienceRates& rates,
+                                    const std::vector<double>& local, double global) {
+    const size_t z = static_cast<size_t>(r.home_zone - 1);
+    const double s = r.price_sensitivity;
+    return kBadExperienceChurn * s * r.trips_per_week *
+           (local[z] * rates.ZoneShare(z, s) + global * rates.GlobalShare(s));
+  }
+
+  // The day-0 population of a city that has run for ever (RiderStart::kStationary). Each rider
+  // has a constant daily churn hazard h (own clock + bad experiences); with every leaver
+  // replaced by a newcomer, the riders present are the newcomers weighted by their expected
+  // lifetime 1 / h, and a present rider's age is Exponential(h) (memoryless). The bad-experience
+  // part depends on how many quotes each rider gets, which depends on who else rides: solved
+  // as a fixed point on a pool of candidate newcomers, then the riders are drawn by rejection
+  // (accept with probability h_min / h).
+  void AddStationaryRiders(int64_t n, const BadExperienceRates& rates) {
+    const size_t nz = num_zones_;
+    Rng candidates_rng = rng_.Fork(1);
+    // Enough candidates that every zone people live in has residents among them.
+    std::vector<Rider> pool(std::max<size_t>(4096, 200 * nz));
+    for (Rider& r : pool) r = DrawNewcomer(candidates_rng);
+    // Quotes per day per unit of trips_per_week: local[z] for residents of zone z, global for
+    // everyone; from the total trips_per_week of the population they ride in.
+    std::vector<double> local(nz, 0.0);
+    double global = 0;
+    std::vector<double> weight(pool.size(), 1.0);
+    // Damped oscillation: 50 rounds settle the quote rates to ~1e-4 relative (checked on 5, 20
+    // and 200 zones and a dear tariff).
+    for (int iteration = 0; iteration < 50; ++iteration) {
+      std::vector<double> zone_tpw(nz, 0.0);
+      double total_w = 0, total_tpw = 0;
+      for (size_t i = 0; i < pool.size(); ++i) total_w += weight[i];
+      for (size_t i = 0; i < pool.size(); ++i) {
+        const double tpw = static_cast<double>(n) * weight[i] / total_w * pool[i].trips_per_week;
+        zone_tpw[static_cast<size_t>(pool[i].home_zone - 1)] += tpw;
+        total_tpw += tpw;
+      }
+      double global_quotes = 0;
+      for (size_t z = 0; z < nz; ++z) {
+        const double q = rates.zone_quotes_per_day[z];
+        // Pick: a local draw in a zone where nobody lives goes to everyone.
+        const bool residents = zone_tpw[z] > 0;
+        local[z] = residents ? kHomeZoneShare * q / zone_tpw[z] : 0.0;
+        global_quotes += residents ? (1.0 - kHomeZoneShare) * q : q;
+      }
+      global = total_tpw > 0 ? global_quotes / total_tpw : 0.0;
+      for (size_t i = 0; i < pool.size(); ++i) {
+        weight[i] = 1.0 / (ClockHazard(pool[i]) + BadExperienceHazard(pool[i], rates, local, global));
+      }
+    }
+    // No rider's hazard is below the least sensitive commuter's own clock.
+    const double h_min = ClockHazard(Rider{0, 1, RiderProfile::kCommuter, 1, 0.2f});
+    for (int64_t i = 0; i < n; ++i) {
+      Rider r;
+      double h = 0;
+      do {
+        r = DrawNewcomer(rng_);
+        h = ClockHazard(r) + BadExperienceHazard(r, rates, local, global);
+      } while (rng_.Uniform() * h > h_min);
+      const double age = 1.0 + std::floor(rng_.Exponential(h));
+      r.signup_day = static_cast<int32_t>(-std::min(age, 1e6));
+      // The own clock is memoryless too: what is left of it is a fresh draw.
+      Register(r, 1 + std::floor(rng_.Exponential(ClockHazard(r))));
+    }
+  }
+
+  // The rider's own churn clock (per day): price-sensitive riders leave sooner.
+  static double ClockHazard(const Rider& r) {
+    constexpr double kWeeklyChurn[kNumRiderProfiles] = {0.01, 0.02, 0.04, 0.03};
+    return kWeeklyChurn[static_cast<int>(r.profile)] / 7.0 * (0.5 + 0.5 * r.price_sensitivity);
   }
 
   std::vector<Rider>* riders_;
@@ -322,14 +436,77 @@ std::vector<double> DestinationWeights(const std::vector<Zone>& zones, int32_t o
   return w;
 }
 
+namespace {
+
+constexpr int64_t kPilotDays = 28;
+
+// Runs the first kPilotDays days of `config`'s city with the newcomer start and measures, per
+// pickup zone, the quotes a day and the share of quotes that are a bad experience for a rider
+// of each grid sensitivity: (quote ≥ kChurnPriceRatio × usual) × (1 − P(accept)) + P(accept) ×
+// (share of the zone-hour's bookings no driver served). Requests, surges and supply do not
+// depend on who rides, so the pilot's are the city's own.
+StatusOr<BadExperienceRates> MeasureBadExperienceRates(const CityConfig& config) {
+  CityConfig pilot_config = config;
+  pilot_config.rider_start = RiderStart::kNew;
+  pilot_config.days = std::min(config.days, kPilotDays);
+  ASSIGN_OR_RETURN(const SimulatedCity pilot, Simulate(pilot_config));
+  const size_t nz = pilot.zones.size();
+  std::vector<int32_t> accepted(pilot.supply.size(), 0);
+  const int64_t start_us = pilot.days.front().day_start_us;
+  auto supply_index = [&](const QuoteRecord& q) {
+    return static_cast<size_t>((q.request_time_us - start_us) / kMicrosPerHour) * nz +
+           static_cast<size_t>(q.pickup_zone - 1);
+  };
+  for (const QuoteRecord& q : pilot.quotes) accepted[supply_index(q)] += q.accepted ? 1 : 0;
+  BadExperienceRates rates;
+  rates.zone_quotes_per_day.assign(nz, 0.0);
+  rates.zone_share.assign(nz, {});
+  std::array<double, BadExperienceRates::kGridSize> grid;
+  for (int k = 0; k < BadExperienceRates::kGridSize; ++k) {
+    grid[static_cast<size_t>(k)] = BadExperienceRates::GridSensitivity(k);
+  }
+  const Tariff reference_tariff;
+  for (const QuoteRecord& q : pilot.quotes) {
+    const size_t si = supply_index(q);
+    const size_t z = static_cast<size_t>(q.pickup_zone - 1);
+    const double unserved =
+        accepted[si] > 0 ? 1.0 - static_cast<double>(pilot.supply[si].trips) / accepted[si] : 0.0;
+    const double km = q.estimated_miles / kMilesPerKm;
+    const double reference = Fare(reference_tariff, km, q.estimated_minutes, 1.0);
+    const double ratio = q.quoted_fare / reference;
+    const bool dear = q.quoted_fare >= kChurnPriceRatio * reference;
+    for (size_t k = 0; k < grid.size(); ++k) {
+      const double accept = AcceptProbability(ratio, grid[k]);
+      rates.zone_share[z][k] += (dear ? 1.0 - accept : 0.0) + accept * unserved;
+    }
+    rates.zone_quotes_per_day[z] += 1.0;
+  }
+  const double total = static_cast<double>(pilot.quotes.size());
+  for (size_t z = 0; z < nz; ++z) {
+    for (size_t k = 0; k < grid.size(); ++k) {
+      rates.all_share[k] += total > 0 ? rates.zone_share[z][k] / total : 0.0;
+      if (rates.zone_quotes_per_day[z] > 0) rates.zone_share[z][k] /= rates.zone_quotes_per_day[z];
+    }
+    rates.zone_quotes_per_day[z] /= static_cast<double>(pilot_config.days);
+  }
+  return rates;
+}
+
+}  // namespace
+
 StatusOr<SimulatedCity> Simulate(const CityConfig& config) {
   RETURN_IF_ERROR(ValidateCityConfig(config));
+  std::optional<BadExperienceRates> stationary;
+  if (config.rider_start == RiderStart::kStationary) {
+    ASSIGN_OR_RETURN(stationary, MeasureBadExperienceRates(config));
+  }
   ASSIGN_OR_RETURN(const int64_t start_us, ParseCivil(config.start_date));
   const Rng master(config.seed);
   SimulatedCity city;
   city.config = config;
   city.zones = BuildZones(config);
-  RiderPool riders(config, city.zones, master.Fork(kRidersStream), &city.riders);
+  RiderPool riders(config, city.zones, master.Fork(kRidersStream), &city.riders,
+                   stationary ? &*stationary : nullptr);
   city.days = BuildDays(config, city.zones, start_us, master.Fork(kDaysStream));
   Rng rng = master.Fork(kRequestsStream);
   // Its own stream: the price test never shifts the draws of the requests.

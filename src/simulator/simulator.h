@@ -30,7 +30,9 @@ struct SimulatedCity {
   data::TripTable trips;             // served quotes, in pickup-time order; source kSimulator
 };
 
-// InvalidArgument (naming the field) for a bad config; never fails otherwise.
+// InvalidArgument (naming the field) for a bad config; never fails otherwise. With
+// config.rider_start == kStationary it first simulates the city's first 28 days (newcomer start)
+// to measure how often its quotes are bad experiences, then the city itself.
 StatusOr<SimulatedCity> Simulate(const CityConfig& config);
 
 // Zone layout alone (also used by Simulate): a dense core of business and nightlife zones around

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 
@@ -409,6 +411,131 @@ TEST(SimulatorTest, PriceTestConfigOutOfRangeIsRefused) {
   city = Simulate(c);
   ASSERT_FALSE(city.ok());
   EXPECT_NE(city.status().message().find("price test spread"), std::string::npos);
+}
+
+// A city where nothing is ever a bad experience (no surge, a fleet far above demand, no price
+// test): every rider's churn hazard is their own clock alone, so the settled population can be
+// computed here independently of the simulator.
+CityConfig CityWithoutBadExperiences(int64_t riders) {
+  CityConfig c = SmallCity();
+  c.zones = 4;
+  c.days = 2;
+  c.riders = riders;
+  c.max_surge = 1.0;
+  c.driver_supply_ratio = 100;
+  c.rider_start = RiderStart::kStationary;
+  return c;
+}
+
+// E[1 / h] for a newcomer of each profile, h = weekly churn / 7 × (0.5 + 0.5 s) and s a
+// log-normal(ln median, 0.3) clamped to 0.2 … 4 (the simulator's newcomer draw), by quadrature.
+std::array<double, kNumRiderProfiles> MeanLifetimeDays() {
+  constexpr double kSensitivity[kNumRiderProfiles] = {0.7, 1.1, 1.0, 1.7};
+  constexpr double kWeeklyChurn[kNumRiderProfiles] = {0.01, 0.02, 0.04, 0.03};
+  std::array<double, kNumRiderProfiles> out{};
+  for (int p = 0; p < kNumRiderProfiles; ++p) {
+    double sum = 0, mass = 0;
+    for (double z = -6; z <= 6; z += 0.001) {
+      const double density = std::exp(-0.5 * z * z);
+      const double s = std::clamp(kSensitivity[p] * std::exp(0.3 * z), 0.2, 4.0);
+      sum += density * 7.0 / (kWeeklyChurn[p] * (0.5 + 0.5 * s));
+      mass += density;
+    }
+    out[static_cast<size_t>(p)] = sum / mass;
+  }
+  return out;
+}
+
+TEST(SimulatorTest, StationaryStartDrawsRidersWeightedByTheirExpectedLifetime) {
+  constexpr int64_t kRiders = 20000;
+  const SimulatedCity city = MustSimulate(CityWithoutBadExperiences(kRiders));
+  const std::array<double, kNumRiderProfiles> lifetime = MeanLifetimeDays();
+  constexpr double kNewcomerMix[kNumRiderProfiles] = {0.35, 0.25, 0.30, 0.10};
+  double norm = 0;
+  for (int p = 0; p < kNumRiderProfiles; ++p) norm += kNewcomerMix[p] * lifetime[p];
+  std::array<double, kNumRiderProfiles> share{}, age{};
+  for (const Rider& r : city.riders) {
+    if (r.signup_day >= 0) continue;  // present on day 0
+    share[static_cast<size_t>(r.profile)] += 1.0 / kRiders;
+    age[static_cast<size_t>(r.profile)] += -r.signup_day;
+  }
+  for (int p = 0; p < kNumRiderProfiles; ++p) {
+    const double expected = kNewcomerMix[p] * lifetime[p] / norm;
+    // Sampling error of a share of 20,000 riders: sd <= 0.0035.
+    EXPECT_NEAR(share[p], expected, 0.015) << RiderProfileName(static_cast<RiderProfile>(p));
+  }
+  // Commuters (long lives) outnumber everyone else together, unlike among newcomers (0.35).
+  EXPECT_GT(share[0], 0.55);
+  // A present rider's age is Exponential(h): commuters have been riding for years, far longer
+  // than students; with the newcomer start every age is below 365 days.
+  const double commuter_age = age[0] / (share[0] * kRiders);
+  const double student_age = age[3] / (share[3] * kRiders);
+  EXPECT_GT(commuter_age, 600);
+  EXPECT_GT(commuter_age, 3.0 * student_age);
+  CityConfig fresh = CityWithoutBadExperiences(kRiders);
+  fresh.rider_start = RiderStart::kNew;
+  for (const Rider& r : MustSimulate(fresh).riders) EXPECT_GE(r.signup_day, -365);
+}
+
+TEST(SimulatorTest, StationaryStartKeepsRequestsAndPopulationAndIsDeterministic) {
+  CityConfig config = SmallCity();
+  config.days = 7;
+  config.rider_start = RiderStart::kStationary;
+  const SimulatedCity a = MustSimulate(config);
+  const SimulatedCity b = MustSimulate(config);
+  EXPECT_EQ(a.trips.rider_id, b.trips.rider_id);
+  EXPECT_EQ(a.trips.fare, b.trips.fare);
+  ASSERT_EQ(a.riders.size(), b.riders.size());
+  for (size_t i = 0; i < a.riders.size(); ++i) {
+    EXPECT_EQ(a.riders[i].signup_day, b.riders[i].signup_day);
+    EXPECT_EQ(a.riders[i].price_sensitivity, b.riders[i].price_sensitivity);
+  }
+  // Who rides is drawn from a stream of its own: the requests are those of the newcomer start.
+  CityConfig fresh = config;
+  fresh.rider_start = RiderStart::kNew;
+  const SimulatedCity c = MustSimulate(fresh);
+  ASSERT_EQ(a.quotes.size(), c.quotes.size());
+  for (size_t i = 0; i < a.quotes.size(); i += 97) {
+    ASSERT_EQ(a.quotes[i].request_time_us, c.quotes[i].request_time_us);
+    ASSERT_EQ(a.quotes[i].pickup_zone, c.quotes[i].pickup_zone);
+    ASSERT_EQ(a.quotes[i].surge, c.quotes[i].surge);
+  }
+  // The settled population: fewer quick churners (students) than among newcomers, the same
+  // number of riders every day, and riders ride only while active.
+  int64_t students = 0, present = 0;
+  for (const Rider& r : a.riders) {
+    if (r.signup_day >= 0) continue;
+    ++present;
+    students += r.profile == RiderProfile::kStudent;
+  }
+  EXPECT_EQ(present, 12 * 150);
+  EXPECT_LT(static_cast<double>(students) / static_cast<double>(present), 0.08);
+  const int64_t start = a.days[0].day_start_us;
+  for (const QuoteRecord& q : a.quotes) {
+    const Rider& r = a.riders[static_cast<size_t>(q.rider_id - 1)];
+    ASSERT_TRUE(ActiveOn(r, static_cast<int32_t>((q.request_time_us - start) / kMicrosPerDay)));
+  }
+  for (int32_t day = 0; day < 7; ++day) {
+    int64_t active = 0;
+    for (const Rider& r : a.riders) active += ActiveOn(r, day);
+    EXPECT_EQ(active, 12 * 150) << "day " << day;
+  }
+}
+
+TEST(SimulatorTest, RiderStartParsesItsNamesAndRefusesOthers) {
+  EXPECT_EQ(*ParseRiderStart("new"), RiderStart::kNew);
+  EXPECT_EQ(*ParseRiderStart("stationary"), RiderStart::kStationary);
+  EXPECT_EQ(RiderStartName(RiderStart::kStationary), "stationary");
+  StatusOr<RiderStart> bad = ParseRiderStart("settled");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'settled'"), std::string::npos);
+  CityConfig c = SmallCity();
+  c.rider_start = static_cast<RiderStart>(7);
+  StatusOr<SimulatedCity> city = Simulate(c);
+  ASSERT_FALSE(city.ok());
+  EXPECT_NE(city.status().message().find("rider start"), std::string::npos);
+  // The default is the newcomer start every other task's data was generated with.
+  EXPECT_EQ(CityConfig{}.rider_start, RiderStart::kNew);
 }
 
 }  // namespace

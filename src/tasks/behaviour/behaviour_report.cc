@@ -286,12 +286,19 @@ std::string RenderBehaviourReport(const BehaviourEvalOptions& o,
        << " days later | history up to a cut-off day)\n\n"
        << "A city of its own per seed (" << o.retention_city.days << " days, "
        << o.retention_city.zones
-       << " zones), one row per rider active on a cut-off day. The days before the first "
-          "cut-off (day "
+       << " zones, riders on day 0: "
+       << (o.retention_city.rider_start == simulator::RiderStart::kStationary
+               ? "stationary, the settled population of a city that has run for ever"
+               : "new, drawn like newcomers")
+       << "), one row per rider active on a cut-off day. The days before the first cut-off (day "
        << o.retention.first_cutoff_day
-       << ") are a burn-in, history only: the simulated city's rider population has no history "
-          "before its day 0 and its mix settles over its first months (the quickest to churn "
-          "leave first). Training cut-off days "
+       << ") are a burn-in, history only: the simulated city has no quote history before its "
+          "day 0"
+       << (o.retention_city.rider_start == simulator::RiderStart::kStationary
+               ? ""
+               : " and its rider mix drifts over its first months (the quickest to churn leave "
+                 "first)")
+       << ". Training cut-off days "
        << train_cutoffs << " (the last one early-stops the learned models), test cut-off days "
        << test_cutoffs
        << ": every training label is observed by the first test cut-off. Features: quotes, "
