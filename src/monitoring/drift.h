@@ -65,6 +65,11 @@ void AddToBins(const registry::Histogram& baseline, float value, std::vector<int
 // counted values scores 0.
 DriftScores ScoreDrift(const registry::FeatureStats& baseline, std::span<const int64_t> counts);
 
+// The fewest disjoint training windows a calibration is made from, and below how many the
+// windows overlap more (see CalibrateDrift).
+inline constexpr int kDriftMinWindows = 12;
+inline constexpr int kDriftFewWindows = 20;
+
 // Per-feature thresholds: what the monitor compares each window's scores with.
 struct DriftCalibration {
   int64_t window_rows = 0;       // the window the thresholds are for
@@ -81,8 +86,9 @@ struct DriftCalibration {
 // `columns[name]` holds the training values of each feature in time order (all the same
 // length) — the features *as the server computes them* (a learned encoding's served view, not
 // the training view); `baseline` their manifest stats, from the same values. Windows start every
-// `stride_rows` rows (0: window_rows / 4). InvalidArgument when a column has no baseline, the
-// lengths differ, or the rows make fewer than 20 disjoint windows.
+// `stride_rows` rows (0: window_rows / 4, or window_rows / 16 when the rows make fewer than
+// kDriftFewWindows disjoint windows). InvalidArgument when a column has no baseline, the
+// lengths differ, or the rows make fewer than kDriftMinWindows disjoint windows.
 StatusOr<DriftCalibration> CalibrateDrift(
     const std::map<std::string, registry::FeatureStats>& baseline,
     const std::map<std::string, std::vector<float>>& columns, int64_t window_rows,
