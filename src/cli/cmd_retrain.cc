@@ -56,7 +56,7 @@ int RunRetrainEta(const std::vector<std::string>& args) {
   int64_t threads = 2, max_rollouts = 0;
   double max_rmse = 0, max_rmse_ratio = 0, valid_fraction = 0.2;
   double min_minutes = 1, max_minutes = 60;
-  bool no_drift = false, once = false;
+  bool no_drift = false, once = false, no_refit = false;
   // The rollout's spec (serving/progressive_rollout.h); unset: the server's defaults.
   int64_t step = 0, max_weight = 0, threshold = 0, min_labels = 0, min_requests = 0;
   std::string interval, drift_check;
@@ -86,6 +86,9 @@ int RunRetrainEta(const std::vector<std::string>& args) {
   flags.AddString("out", &out, "folder for the new model folders (default: a temporary one)");
   flags.AddDouble("valid-fraction", &valid_fraction,
                   "the latest share of the rows that validates (early stopping)");
+  flags.AddBool("no-refit", &no_refit,
+                "publish the fit on the rows before the validation share (default: refit on "
+                "every row for the rounds the validation chose)");
   flags.AddInt("threads", &threads, "threads for training");
   flags.AddString("zones", &zones_dir,
                   "taxi zone shapefile folder, or 'none' (default $BIMRIDE_DATA_DIR/zones, else "
@@ -218,6 +221,7 @@ int RunRetrainEta(const std::vector<std::string>& args) {
     o.dataset.min_minutes = min_minutes;
     o.dataset.max_minutes = max_minutes;
     o.valid_fraction = valid_fraction;
+    o.refit = !no_refit;
     o.out_dir = out + "/" + std::to_string(++trained);
     o.zones = zones ? &*zones : nullptr;
     o.weather = weather_table ? &*weather_table : nullptr;

@@ -205,7 +205,6 @@ StatusOr<DriftCalibration> CalibrateDrift(
     return InvalidArgumentError("drift calibration: target_rate must be in (0, 1)");
   }
   if (stride_rows < 0) return InvalidArgumentError("drift calibration: stride_rows must be >= 0");
-  if (stride_rows == 0) stride_rows = std::max<int64_t>(1, window_rows / 4);
   if (columns.empty()) return InvalidArgumentError("drift calibration: no feature columns");
   const size_t rows = columns.begin()->second.size();
   // One feature: numeric (stats) or categorical (categories).
@@ -235,14 +234,23 @@ StatusOr<DriftCalibration> CalibrateDrift(
     features.push_back(std::move(f));
   }
   const size_t disjoint = rows / static_cast<size_t>(window_rows);
-  if (disjoint < 20) {
+  if (disjoint < static_cast<size_t>(kDriftMinWindows)) {
     return InvalidArgumentError("drift calibration: " + std::to_string(rows) +
                                 " training rows make " + std::to_string(disjoint) +
-                                " windows of " + std::to_string(window_rows) +
-                                "; at least 20 are needed");
+                                " windows of " + std::to_string(window_rows) + "; at least " +
+                                std::to_string(kDriftMinWindows) + " are needed");
+  }
+  // Few rows (a version retrained on a short span of the log): windows start 4× as often, so
+  // the quantile and the held-out blocks have enough windows to work with. They are overlapping
+  // windows of the training rows in time order — never resampled rows, which would mix the
+  // hours of a day that one live window does not mix.
+  if (stride_rows == 0) {
+    stride_rows = std::max<int64_t>(
+        1, disjoint >= static_cast<size_t>(kDriftFewWindows) ? window_rows / 4 : window_rows / 16);
   }
   // Overlapping windows (every stride_rows rows): more of them, a smoother quantile.
   const size_t W = static_cast<size_t>(window_rows), S = static_cast<size_t>(stride_rows);
+  const bool few = disjoint < static_cast<size_t>(kDriftFewWindows);
   const size_t windows = (rows - W) / S + 1;
   const size_t nf = features.size();
   // Tracks: one per (feature, score); scores[t][w].
@@ -312,7 +320,26 @@ StatusOr<DriftCalibration> CalibrateDrift(
     std::sort(fit_z.begin(), fit_z.end(), std::greater<>());
     const double k_real = std::floor(rate * static_cast<double>(fit.size() + 1)) - 1;
     const size_t k = k_real < 0 ? 0 : std::min(static_cast<size_t>(k_real), fit.size() - 1);
-    const double z_cut = fit_z[k];
+    double z_cut = fit_z[k];
+    if (few) {
+      // Few disjoint windows cannot place a 1-in-20 cut-off by rank (the largest of 12 windows
+      // is exceeded 1 time in 13): the window statistic, a maximum, is fit a Gumbel
+      // distribution by its mean and standard deviation, whose (1 − rate) quantile can lie
+      // beyond the largest training window.
+      double sum = 0, sum2 = 0, m = 0;
+      for (double z : fit_z) {
+        if (!std::isfinite(z)) continue;
+        sum += z;
+        sum2 += z * z;
+        ++m;
+      }
+      if (m >= 2) {
+        const double mean = sum / m;
+        const double sd = std::sqrt(std::max(0.0, (sum2 - m * mean * mean) / (m - 1)));
+        const double beta = sd * std::sqrt(6.0) / 3.14159265358979;
+        z_cut = mean - 0.5772156649 * beta - beta * std::log(-std::log(1 - rate));
+      }
+    }
     *z_out = z_cut;
     std::vector<double> th(nt);
     for (size_t t = 0; t < nt; ++t) {
@@ -338,16 +365,30 @@ StatusOr<DriftCalibration> CalibrateDrift(
   // brings), alternating between two sets, thresholds fit on one set at a rate r
   // and counted on the other (both ways); the largest r whose held-out rate is <= the target is
   // the rate the final fit on every window uses.
-  std::vector<size_t> all(windows), half[2];
+  std::vector<size_t> all(windows), half[2], clean[2];
   std::iota(all.begin(), all.end(), size_t{0});
-  const size_t block = std::max<size_t>(1, windows / 8);
+  // With few rows: four blocks (eight would hold a window or two each), and a held-out window
+  // counts only when it shares no row with a window of the other half (overlapping windows
+  // would leak the fitted rows into the held-out ones).
+  const size_t block = std::max<size_t>(1, windows / (few ? 4 : 8));
   for (size_t w = 0; w < windows; ++w) half[(w / block) % 2].push_back(w);
+  const size_t reach = few ? (W + S - 1) / S : 0;  // window starts that share rows
+  for (int h = 0; h < 2; ++h) {
+    for (size_t w : half[h]) {
+      bool shares = false;
+      for (size_t v = w >= reach ? w - reach + 1 : 0; v < std::min(windows, w + reach) && !shares;
+           ++v) {
+        shares = (v / block) % 2 != static_cast<size_t>(h);
+      }
+      if (!shares) clean[h].push_back(w);
+    }
+  }
   double rate = target_rate, held_out = 0;
-  if (!half[0].empty() && !half[1].empty()) {
-    for (int step = 0; step < 20; ++step, rate *= 0.9) {
+  if (!clean[0].empty() && !clean[1].empty()) {
+    for (int step = 0; step < (few ? 40 : 20); ++step, rate *= 0.9) {
       double z = 0;
-      held_out = 0.5 * (alarms_on(fit_thresholds(half[0], rate, &z), half[1]) +
-                        alarms_on(fit_thresholds(half[1], rate, &z), half[0]));
+      held_out = 0.5 * (alarms_on(fit_thresholds(half[0], rate, &z), clean[1]) +
+                        alarms_on(fit_thresholds(half[1], rate, &z), clean[0]));
       if (held_out <= target_rate) break;
     }
   }

@@ -128,6 +128,11 @@ StatusOr<CategoryDriftScores> ScoreCategoryDrift(const registry::CategoryStats& 
 // P(χ²_df ≥ x), the chi-square distribution's upper tail (1 for x <= 0).
 double ChiSquareUpperTail(double x, int64_t df);
 
+// The fewest disjoint training windows a calibration is made from, and below how many the
+// windows overlap more (see CalibrateDrift).
+inline constexpr int kDriftMinWindows = 12;
+inline constexpr int kDriftFewWindows = 20;
+
 // Per-feature thresholds: what the monitor compares each window's scores with.
 struct DriftCalibration {
   int64_t window_rows = 0;       // the window the thresholds are for
@@ -146,8 +151,9 @@ struct DriftCalibration {
 // `columns[name]` holds the training values of each feature in time order (all the same
 // length) — the features *as the server computes them* (a learned encoding's served view, not
 // the training view); `baseline` their manifest stats, from the same values. Windows start every
-// `stride_rows` rows (0: window_rows / 4). InvalidArgument when a column has no baseline, the
-// lengths differ, or the rows make fewer than 20 disjoint windows.
+// `stride_rows` rows (0: window_rows / 4, or window_rows / 16 when the rows make fewer than
+// kDriftFewWindows disjoint windows). InvalidArgument when a column has no baseline, the
+// lengths differ, or the rows make fewer than kDriftMinWindows disjoint windows.
 StatusOr<DriftCalibration> CalibrateDrift(
     const std::map<std::string, registry::FeatureStats>& baseline,
     const std::map<std::string, std::vector<float>>& columns, int64_t window_rows,

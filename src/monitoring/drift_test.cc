@@ -292,6 +292,78 @@ TEST(EstimatedAccuracy, TheManifestReferenceIsCheckedNamingTheSource) {
   EXPECT_FALSE(LossEstimatorRefFromJson("nope", "m").ok());
 }
 
+
+// Rows in time order whose features follow the time of day (a "day" of `day_rows` rows), as
+// trips in pickup order do: hour, a number whose mean moves with the hour, a zone-like id whose
+// mix moves with it.
+std::map<std::string, std::vector<float>> DailyRows(size_t n, size_t day_rows, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0, 1);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::map<std::string, std::vector<float>> c;
+  for (size_t i = 0; i < n; ++i) {
+    const double phase = static_cast<double>(i % day_rows) / static_cast<double>(day_rows);
+    c["hour"].push_back(static_cast<float>(std::floor(phase * 24)));
+    c["minutes"].push_back(static_cast<float>(12 + 4 * std::sin(6.283 * phase) + 3 * noise(rng)));
+    c["zone"].push_back(static_cast<float>(u(rng) < 0.3 + 0.4 * phase ? 1 + (i * 7) % 5 : 6 + (i * 3) % 10));
+  }
+  return c;
+}
+
+double WindowAlarmRate(const DriftCalibration& c,
+                       const std::map<std::string, registry::FeatureStats>& base,
+                       const std::map<std::string, std::vector<float>>& rows, size_t window) {
+  const size_t n = rows.begin()->second.size() / window;
+  size_t alarms = 0;
+  for (size_t w = 0; w < n; ++w) {
+    bool alarm = false;
+    for (const auto& [name, col] : rows) {
+      std::span<const float> slice(col.data() + w * window, window);
+      const DriftScores s = ScoreDrift(base.at(name), BinCounts(base.at(name).histogram, slice));
+      for (int m = 0; m < kDriftScores; ++m) alarm |= s.value[m] > c.thresholds.at(name)[m];
+    }
+    alarms += alarm;
+  }
+  return static_cast<double>(alarms) / static_cast<double>(n);
+}
+
+// A version retrained on a short span of the log has few training windows at the server's
+// window size: 12 disjoint windows (8 are enough) are calibrated with windows every 1/16 of a
+// window, and the alarm rate on fresh rows of the same process — held out, 400 windows — stays
+// near the target; fewer than 8 is refused, naming the count.
+TEST(Drift, FewTrainingRowsAreCalibratedWithDenserOverlappingWindows) {
+  const size_t kWindow = 100, kDay = 400;
+  for (size_t train_windows : {12, 16}) {
+    double fresh_sum = 0;
+    int runs = 0;
+    for (uint64_t seed = 1; seed <= 10; ++seed) {
+      const auto train = DailyRows(train_windows * kWindow, kDay, seed);
+      std::map<std::string, registry::FeatureStats> base;
+      for (const auto& [name, col] : train) base[name] = registry::ComputeFeatureStats(col);
+      auto c = CalibrateDrift(base, train, kWindow, 0.05);
+      ASSERT_TRUE(c.ok()) << c.status().message();
+      EXPECT_EQ(c->stride_rows, static_cast<int64_t>(kWindow / 16));
+      EXPECT_EQ(c->windows, static_cast<int64_t>((train_windows * kWindow - kWindow) / 6 + 1));
+      const double fresh = WindowAlarmRate(*c, base, DailyRows(400 * kWindow, kDay, seed + 100),
+                                           kWindow);
+      std::printf("%zu training windows, seed %llu: fit rate %.4f, held-out %.4f, fresh %.4f\n",
+                  train_windows, static_cast<unsigned long long>(seed), c->fit_rate,
+                  c->held_out_rate, fresh);
+      fresh_sum += fresh;
+      ++runs;
+    }
+    EXPECT_LE(fresh_sum / runs, 0.08) << train_windows << " training windows";
+  }
+  const auto seven = DailyRows(11 * kWindow + 50, kDay, 9);
+  std::map<std::string, registry::FeatureStats> base;
+  for (const auto& [name, col] : seven) base[name] = registry::ComputeFeatureStats(col);
+  auto refused = CalibrateDrift(base, seven, kWindow, 0.05);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("make 11 windows of 100; at least 12"),
+            std::string::npos)
+      << refused.status().message();
+}
+
 }  // namespace
 }  // namespace bimride::monitoring
 

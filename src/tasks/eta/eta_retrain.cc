@@ -1,13 +1,17 @@
 #include "tasks/eta/eta_retrain.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <sstream>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "common/file.h"
 #include "features/eta_request.h"
+#include "monitoring/drift.h"
 #include "train/training_run.h"
 
 namespace bimride::tasks::eta {
@@ -136,23 +140,79 @@ StatusOr<EtaRetrainResult> RetrainEtaOnLabelledRows(registry::Registry& registry
   spec.params = {{"train_rows", std::to_string(first.size())},
                  {"valid_rows", std::to_string(rest.size())}};
   spec.data_filter = options.data_description + "; " + all.report.ToString();
+  // The selection fit: early stopping on the latest rows picks the rounds, and its metrics on
+  // them are the version's held-out validation metrics.
+  const bool refit = options.refit && options.config.model == "xgboost";
+  if (refit) {
+    spec.params["refit"] = "all rows for the selected rounds";
+    spec.params["refit_rows"] = std::to_string(n);
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<registry::RunTracker> run,
                    train::StartTrainingRun(registry, spec));
+  const std::string selection_dir = refit ? options.out_dir + ".selection" : options.out_dir;
   ASSIGN_OR_RETURN(EtaTrainResult result,
                    TrainEtaModel(train, valid, options.zones, options.weather, options.config,
-                                 options.out_dir, run.get()));
+                                 selection_dir, run.get()));
+  EtaRetrainResult out;
+  std::ostringstream s;
+  s << "rows: " << all.report.ToString() << "\n"
+    << result.summary << "validation (latest " << rest.size() << " rows";
+  if (refit) s << ", held out from the selection fit";
+  s << "):\n" << FormatComparisonTable(result.comparison);
+  if (refit) {
+    // The refit: every row (log order, as the offline model's file order is its own), the
+    // selected rounds, no early stopping. Its folder is what is published; the manifest keeps
+    // the selection fit's held-out metrics and loss estimator (the refit has seen those rows).
+    const auto best_it = result.manifest.properties.find("best_iteration");
+    int rounds = 0;
+    if (best_it != result.manifest.properties.end()) rounds = std::atoi(best_it->second.c_str());
+    if (rounds < 1) return InternalError("retrain eta: the selection fit has no best round");
+    EtaTrainConfig config = options.config;
+    config.params["rounds"] = std::to_string(rounds);
+    config.params["early_stopping_rounds"] = "0";
+    config.loss_estimator = false;
+    ASSIGN_OR_RETURN(EtaTrainResult refitted,
+                     TrainEtaModel(all, valid, options.zones, options.weather, config,
+                                   options.out_dir, nullptr));
+    registry::Manifest m = refitted.manifest;
+    m.run_id = run->run_id();
+    m.metrics = result.manifest.metrics;
+    m.metrics["train_rows"] = static_cast<double>(n);
+    m.metrics["selection_train_rows"] = static_cast<double>(first.size());
+    m.properties["best_iteration"] = std::to_string(rounds);
+    m.properties["refit"] =
+        "trained on all " + std::to_string(n) + " rows for " + std::to_string(rounds) +
+        " rounds, chosen by early stopping on the latest " + std::to_string(rest.size()) +
+        "; valid_* metrics and the loss estimator are that selection fit's (held out)";
+    const auto loss = result.manifest.properties.find(monitoring::kLossEstimatorProperty);
+    if (loss != result.manifest.properties.end()) {
+      std::error_code ec;
+      std::filesystem::copy_file(selection_dir + "/" + kEtaLossModelFile,
+                                 options.out_dir + "/" + kEtaLossModelFile,
+                                 std::filesystem::copy_options::overwrite_existing, ec);
+      if (ec) return InternalError("retrain eta: copying the loss estimator: " + ec.message());
+      m.properties[monitoring::kLossEstimatorProperty] = loss->second;
+      m.artifacts.push_back(kEtaLossModelFile);
+    }
+    RETURN_IF_ERROR(WriteFileAtomic(options.out_dir + "/" + registry::kManifestFileName,
+                                    registry::ManifestToJson(m)));
+    RETURN_IF_ERROR(run->LogMetrics({{"refit_rows", static_cast<double>(n)},
+                                     {"refit_rounds", static_cast<double>(rounds)}},
+                                    0));
+    std::error_code ec;
+    std::filesystem::remove_all(selection_dir, ec);
+    s << "refit on all " << n << " rows for " << rounds << " rounds (published)\n"
+      << refitted.summary;
+    out.refit_rows = static_cast<int64_t>(n);
+    out.refit_rounds = rounds;
+  }
   ASSIGN_OR_RETURN(std::optional<registry::Manifest> published,
                    train::FinishTrainingRun(registry, *run, options.out_dir));
   if (!published) return InternalError("retrain eta: nothing was published");
-  EtaRetrainResult out;
   out.published = std::move(*published);
   out.run_id = run->run_id();
   out.train_rows = static_cast<int64_t>(first.size());
   out.valid_rows = static_cast<int64_t>(rest.size());
-  std::ostringstream s;
-  s << "rows: " << all.report.ToString() << "\n"
-    << result.summary << "validation (latest " << rest.size() << " rows):\n"
-    << FormatComparisonTable(result.comparison);
   out.summary = s.str();
   return out;
 }

@@ -32,6 +32,12 @@ struct EtaRetrainOptions {
   EtaTrainConfig config;        // config.drift_window_rows: the server's monitor window
   EtaDatasetOptions dataset;    // the training filter
   double valid_fraction = 0.2;  // the latest rows (log order) validate: early stopping, metrics
+  // After the latest rows chose the number of rounds (early stopping), train again on every
+  // row — the latest included — for that many rounds, as a model trained offline on a whole
+  // month uses all of it. The published version is the refit; its validation metrics and loss
+  // estimator are the selection fit's (held out: the refit has seen the validation rows).
+  // Trainers without a round count (torch, baseline) are not refit.
+  bool refit = true;
   std::string out_dir;          // the model folder written, then published
   const data::ZoneIndex* zones = nullptr;
   const features::WeatherTable* weather = nullptr;
@@ -43,11 +49,14 @@ struct EtaRetrainResult {
   registry::Manifest published;
   std::string run_id;
   int64_t train_rows = 0, valid_rows = 0;
+  int64_t refit_rows = 0;  // rows the published refit was trained on (0: no refit)
+  int refit_rounds = 0;
   std::string summary;  // the dataset report and TrainEtaModel's summary and comparison table
 };
 
-// Trains on `rows` (split in log order: the first 1 − valid_fraction train, the rest validate)
-// and publishes to `registry`. Errors name the step.
+// Trains on `rows` (split in log order: the first 1 − valid_fraction train, the rest validate;
+// then, with options.refit, on all of them for the rounds the validation chose) and publishes
+// to `registry`. Errors name the step.
 StatusOr<EtaRetrainResult> RetrainEtaOnLabelledRows(registry::Registry& registry,
                                                      const monitoring::LabelledRows& rows,
                                                      const EtaRetrainOptions& options);

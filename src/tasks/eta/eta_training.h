@@ -72,6 +72,13 @@ struct EtaTrainConfig {
   // kept in the manifest property "drift_calibration". 0: not calibrated.
   int64_t drift_window_rows = 1000;
   double drift_target_rate = 0.05;
+  // Features with one value per day (weekday, holiday, the day's weather) are scored but get no
+  // calibrated threshold: a window of the monitor's size holds one or two days, so their scores
+  // are set by which day it is, and a month of training windows holds ~30 such days — too few
+  // to calibrate, and their huge, day-to-day scores set the window statistic's cut-off for every
+  // feature (a 2021-01 model calibrated at 1000-row windows with them: z cut-off 45, JS and KS
+  // thresholds above 1, i.e. no alarm possible; results/monitoring.md).
+  bool drift_skip_day_level = true;
   // The drift baseline (the manifest's feature_stats and the calibration windows) is the
   // training rows' features as served: learned encodings out-of-fold over this many folds
   // (a context of all but 1/folds of the rows, as close to the served context as is cheap).
@@ -81,6 +88,9 @@ struct EtaTrainConfig {
   // XGBoost on the validation rows' squared errors. Needs the xgboost trainer.
   bool loss_estimator = true;
 };
+
+// weekday, holiday and the weather features: one value per day (see drift_skip_day_level).
+bool IsDayLevelEtaFeature(std::string_view name);
 
 // The loss estimator's artifact in the model folder (manifest property "loss_estimator").
 inline constexpr char kEtaLossModelFile[] = "loss_model.json";
