@@ -123,11 +123,13 @@ TEST(EtaDriftOnGreenTrips, ThousandRowWindowsWithWeather) {
     auto cal = monitoring::DriftCalibrationFromJson(
         m->manifest.properties.at(monitoring::kDriftCalibrationProperty), out);
     ASSERT_TRUE(cal.ok()) << cal.status().ToString();
+    // pickup_zone is a category (chi2, JS distance): its JS distance threshold.
+    ASSERT_TRUE(cal->category_thresholds.count("pickup_zone")) << "pickup_zone is not calibrated";
     std::printf("\n%d-fold served view, %s day-level features: z cut-off %.3f, fit rate %.4f, held-out %.4f, %lld "
-                "training windows; JS threshold of pickup_zone %.4g\n",
+                "training windows; JS distance threshold of pickup_zone %.4g\n",
                 variant.baseline_folds, skip_day_level ? "without" : "with", cal->z_threshold, cal->fit_rate,
                 cal->held_out_rate, static_cast<long long>(cal->windows),
-                cal->thresholds.at("pickup_zone")[1]);
+                cal->category_thresholds.at("pickup_zone")[1]);
     std::map<std::string, WindowRates> rates;
     rates["2021-01 even days"] = Score(*m, *cal, even, 1000);
     for (const char* month : {"2022-01", "2023-01"}) {
