@@ -15,12 +15,12 @@ StatusOr<std::unique_ptr<SeedEnsembleModel>> SeedEnsembleModel::Create(
     }
     if (members[i]->num_features() != members[0]->num_features() ||
         members[i]->num_outputs() != members[0]->num_outputs()) {
-      return InvalidArgumentError(
-          "seed ensemble: member " + std::to_string(i) + " takes " +
-          std::to_string(members[i]->num_features()) + " features to " +
-          std::to_string(members[i]->num_outputs()) + " outputs; member 0 takes " +
-          std::to_string(members[0]->num_features()) + " to " +
-          std::to_string(members[0]->num_outputs()));
+      return InvalidArgumentError("seed ensemble: member " + std::to_string(i) + " takes " +
+                                  std::to_string(members[i]->num_features()) + " features to " +
+                                  std::to_string(members[i]->num_outputs()) +
+                                  " outputs; member 0 takes " +
+                                  std::to_string(members[0]->num_features()) + " to " +
+                                  std::to_string(members[0]->num_outputs()));
     }
   }
   return std::unique_ptr<SeedEnsembleModel>(new SeedEnsembleModel(std::move(members)));

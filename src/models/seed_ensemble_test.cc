@@ -45,8 +45,8 @@ TEST(SeedEnsembleTest, PredictsTheMeanOfItsMembersProbabilities) {
   std::vector<std::vector<float>> member_p;
   for (size_t i = 0; i < wb.size(); ++i) {
     const std::string sub = "member_" + std::to_string(i);
-    ASSERT_TRUE(native::WriteMlpNet(LogisticNet(2, wb[i].first, wb[i].second), dir + "/" + sub)
-                    .ok());
+    ASSERT_TRUE(
+        native::WriteMlpNet(LogisticNet(2, wb[i].first, wb[i].second), dir + "/" + sub).ok());
     refs.push_back({"native_mlp", sub + "/net.json"});
     StatusOr<std::unique_ptr<Model>> m = LoadModel("native_mlp", dir + "/" + sub + "/net.json");
     ASSERT_TRUE(m.ok()) << m.status().ToString();
@@ -55,7 +55,8 @@ TEST(SeedEnsembleTest, PredictsTheMeanOfItsMembersProbabilities) {
     member_p.push_back(*p);
   }
   ASSERT_TRUE(WriteFileAtomic(dir + "/" + kSeedEnsembleFile, SeedEnsembleToJson(refs)).ok());
-  StatusOr<std::unique_ptr<Model>> e = LoadModel(kSeedEnsembleBackend, dir + "/" + kSeedEnsembleFile);
+  StatusOr<std::unique_ptr<Model>> e =
+      LoadModel(kSeedEnsembleBackend, dir + "/" + kSeedEnsembleFile);
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   EXPECT_EQ((*e)->num_features(), 2);
   EXPECT_EQ((*e)->num_outputs(), 1);
@@ -77,7 +78,8 @@ TEST(SeedEnsembleTest, OneMemberIsThatModel) {
                               SeedEnsembleToJson({{"native_mlp", "member_0"}}))
                   .ok());
   StatusOr<std::unique_ptr<Model>> member = LoadModel("native_mlp", dir + "/member_0");
-  StatusOr<std::unique_ptr<Model>> e = LoadModel(kSeedEnsembleBackend, dir + "/" + kSeedEnsembleFile);
+  StatusOr<std::unique_ptr<Model>> e =
+      LoadModel(kSeedEnsembleBackend, dir + "/" + kSeedEnsembleFile);
   ASSERT_TRUE(member.ok() && e.ok());
   EXPECT_EQ(*(*e)->Predict(Rows()), *(*member)->Predict(Rows()));  // bit for bit
 }

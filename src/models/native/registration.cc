@@ -7,4 +7,5 @@
 BIMRIDE_MODEL_BACKEND("native_mlp", bimride::models::native::LoadNativeMlpModel);
 BIMRIDE_MODEL_BACKEND("native_trees", bimride::models::native::LoadNativeTreesModel);
 // The seed ensemble is plain C++ over other backends; registered here, with the native ones.
-BIMRIDE_MODEL_BACKEND(bimride::models::kSeedEnsembleBackend, bimride::models::LoadSeedEnsembleModel);
+BIMRIDE_MODEL_BACKEND(bimride::models::kSeedEnsembleBackend,
+                      bimride::models::LoadSeedEnsembleModel);

@@ -148,7 +148,8 @@ StatusOr<std::string> WriteRetentionModelFolder(const RetentionResult& result,
       {"snapshot_day", std::to_string(snapshot.cutoff_day)},
   };
   // A seed ensemble (behaviour_retention.h): every member published, their mean served.
-  if (model->backend == models::kSeedEnsembleBackend) m.properties["seed_ensemble"] = model->summary;
+  if (model->backend == models::kSeedEnsembleBackend)
+    m.properties["seed_ensemble"] = model->summary;
   RETURN_IF_ERROR(WriteFileAtomic(model->artifact_dir + "/manifest.json",
                                   registry::ManifestToJson(m)));
   return model->artifact_dir;

@@ -301,8 +301,7 @@ std::string RenderBehaviourReport(const BehaviourEvalOptions& o,
     md << "\n## Retention: P(rider still active " << o.retention.horizon_days
        << " days later | history up to a cut-off day)\n\n"
        << "A city of its own per seed (" << o.retention_city.days << " days, "
-       << o.retention_city.zones
-       << " zones, riders on day 0: "
+       << o.retention_city.zones << " zones, riders on day 0: "
        << (o.retention_city.rider_start == simulator::RiderStart::kStationary
                ? "stationary, the settled population of a city that has run for ever"
                : "new, drawn like newcomers")
@@ -314,9 +313,8 @@ std::string RenderBehaviourReport(const BehaviourEvalOptions& o,
                ? ""
                : " and its rider mix drifts over its first months (the quickest to churn leave "
                  "first)")
-       << ". Training cut-off days "
-       << train_cutoffs << " (the last one early-stops the learned models), test cut-off days "
-       << test_cutoffs
+       << ". Training cut-off days " << train_cutoffs
+       << " (the last one early-stops the learned models), test cut-off days " << test_cutoffs
        << ": every training label is observed by the first test cut-off. Features: quotes, "
           "bookings and booking rate over the last 56 days, quotes in the last 7 and 28 days, "
           "days since the last quote and booking, dear quotes declined and bookings no driver "

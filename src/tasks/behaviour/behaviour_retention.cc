@@ -278,8 +278,9 @@ StatusOr<ScoredClassifier> TrainSeedEnsemble(const std::string& kind, const trai
                    models::SeedEnsembleModel::Create(std::move(nets)));
   out.model = std::move(ensemble);
   out.summary = kind + " seed ensemble of " + std::to_string(members) + " (seeds " +
-                std::to_string(seed) + ".." + std::to_string(seed + members - 1) + "); test ECE of the first k members' mean, k = 1.." +
-                std::to_string(members) + ":" + by_k;
+                std::to_string(seed) + ".." + std::to_string(seed + members - 1) +
+                "); test ECE of the first k members' mean, k = 1.." + std::to_string(members) +
+                ":" + by_k;
   ScoredClassifier c;
   std::vector<float> p(static_cast<size_t>(test.rows));
   RETURN_IF_ERROR(out.model->Predict(test.features.data(), test.rows, p.data()));
