@@ -44,7 +44,7 @@ constexpr char kManifestFileName[] = "manifest.json";
 // Backends a manifest may name; must match the names models/ registers with
 // BIMRIDE_MODEL_BACKEND. Adding a backend = one entry here.
 inline constexpr std::string_view kKnownBackends[] = {
-    "torchscript", "xgboost", "native_mlp", "native_trees", "baseline", "onnx",
+    "torchscript", "xgboost", "native_mlp", "native_trees", "baseline", "onnx", "seed_ensemble",
 };
 bool IsKnownBackend(std::string_view backend);
 

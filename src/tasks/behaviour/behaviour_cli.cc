@@ -11,6 +11,7 @@
 
 #include "cli/command.h"
 #include "common/file.h"
+#include "models/seed_ensemble.h"
 #include "registry/registry.h"
 #include "simulator/city_files.h"
 #include "tasks/behaviour/behaviour_publish.h"
@@ -99,6 +100,9 @@ int TrainAndPublishRetention(const simulator::SimulatedCity& city, const std::st
     metrics[s.model + "_test_log_loss"] = s.test.log_loss;
     metrics[s.model + "_test_ece"] = s.test.ece;
   }
+  for (const train::TrainedModel& m : result->learned) {
+    if (m.backend == models::kSeedEnsembleBackend) std::printf("%s\n", m.summary.c_str());
+  }
   if (Status st = (*run)->LogMetrics(metrics, 0); !st.ok()) return ReportError(st);
   std::string folder;
   if (!no_publish) {
@@ -132,6 +136,7 @@ int RunTrainBehaviour(const std::vector<std::string>& args) {
   std::string repo = registry::DefaultRepositoryRoot();
   int64_t train_days = 0, valid_days = 7, threads = 2, seed = 42;
   int64_t horizon_days = 28, cutoff_step_days = 7, first_cutoff_day = 14, test_cutoffs = 2;
+  int64_t members = 0;
   bool no_publish = false;
   flags.AddString("target", &target,
                   "conversion (P(book | quote, rider history)) or retention (P(rider still "
@@ -140,6 +145,9 @@ int RunTrainBehaviour(const std::vector<std::string>& args) {
   flags.AddInt("cutoff-step-days", &cutoff_step_days, "retention: days between cut-off days");
   flags.AddInt("first-cutoff-day", &first_cutoff_day, "retention: the first cut-off day");
   flags.AddInt("test-cutoffs", &test_cutoffs, "retention: the last cut-offs, scored not trained");
+  flags.AddInt("members", &members,
+               "retention: a seed ensemble of this many --model models, seeds --seed, --seed + 1, "
+               "… (0: the design's, kRetentionSeedEnsemble)");
   flags.AddString("city", &city_path, "trips file of a simulated city (its .requests.csv and "
                                       ".riders.csv beside it)", /*required=*/true);
   flags.AddString("model", &model, "learned model to publish: xgboost or torch");
@@ -183,6 +191,9 @@ int RunTrainBehaviour(const std::vector<std::string>& args) {
     ro.threads = static_cast<int>(threads);
     ro.seed = static_cast<uint64_t>(seed);
     ro.learned = {model};
+    if (members != 0) {
+      ro.seed_ensemble[model] = static_cast<int>(std::clamp<int64_t>(members, -1, 1000));
+    }
     ro.work_dir = work;
     return TrainAndPublishRetention(*city, city_path, ro, name, repo, no_publish, args);
   }
@@ -217,6 +228,9 @@ int RunTrainBehaviour(const std::vector<std::string>& args) {
     metrics[s.model + "_test_log_loss"] = s.test.log_loss;
     metrics[s.model + "_test_brier"] = s.test.brier;
     metrics[s.model + "_test_ece"] = s.test.ece;
+  }
+  for (const train::TrainedModel& m : result->learned) {
+    if (m.backend == models::kSeedEnsembleBackend) std::printf("%s\n", m.summary.c_str());
   }
   if (Status st = (*run)->LogMetrics(metrics, 0); !st.ok()) return ReportError(st);
   std::string folder;
@@ -286,6 +300,12 @@ int RunEvalBehaviour(const std::vector<std::string>& args) {
   flags.AddInt("retention-test-cutoffs", &retention_test_cutoffs,
                "the last retention cut-offs, scored not trained");
   flags.AddInt("threads", &threads, "training threads");
+  int64_t torch_members = o.retention.seed_ensemble["torch"];
+  int64_t xgboost_members = o.retention.seed_ensemble["xgboost"];
+  flags.AddInt("retention-torch-members", &torch_members,
+               "retention: the torch model is a seed ensemble of this many");
+  flags.AddInt("retention-xgboost-members", &xgboost_members,
+               "retention: the xgboost model is a seed ensemble of this many");
   flags.AddBool("no-torch", &no_torch, "skip the LibTorch model (faster)");
   flags.AddString("work-dir", &work, "where model files are written (default: a new folder)");
   flags.AddString("out", &out, "Markdown report to write (default: print it)");
@@ -304,6 +324,10 @@ int RunEvalBehaviour(const std::vector<std::string>& args) {
       std::clamp<int64_t>(retention_first_cutoff, 0, std::numeric_limits<int32_t>::max()));
   o.retention.test_cutoffs = static_cast<int32_t>(
       std::clamp<int64_t>(retention_test_cutoffs, 0, std::numeric_limits<int32_t>::max()));
+  o.retention.seed_ensemble["torch"] =
+      static_cast<int>(std::clamp<int64_t>(torch_members, -1, 1000));
+  o.retention.seed_ensemble["xgboost"] =
+      static_cast<int>(std::clamp<int64_t>(xgboost_members, -1, 1000));
   if (no_torch) o.conversion.learned = o.retention.learned = {"xgboost"};
   if (work.empty()) {
     StatusOr<std::string> tmp = MakeTempDir("bimride-behaviour");

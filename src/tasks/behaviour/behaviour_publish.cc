@@ -1,6 +1,7 @@
 #include "tasks/behaviour/behaviour_publish.h"
 
 #include "common/file.h"
+#include "models/seed_ensemble.h"
 #include "registry/manifest.h"
 #include "tasks/behaviour/behaviour_serving.h"
 #include "train/training_run.h"
@@ -146,6 +147,9 @@ StatusOr<std::string> WriteRetentionModelFolder(const RetentionResult& result,
       {"test_cutoff_days", days(result.test_cutoffs)},
       {"snapshot_day", std::to_string(snapshot.cutoff_day)},
   };
+  // A seed ensemble (behaviour_retention.h): every member published, their mean served.
+  if (model->backend == models::kSeedEnsembleBackend)
+    m.properties["seed_ensemble"] = model->summary;
   RETURN_IF_ERROR(WriteFileAtomic(model->artifact_dir + "/manifest.json",
                                   registry::ManifestToJson(m)));
   return model->artifact_dir;

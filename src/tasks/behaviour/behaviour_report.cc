@@ -10,6 +10,22 @@
 namespace bimride::tasks::behaviour {
 namespace {
 
+// " xgboost, torch: seed ensembles of …": what each learned retention row is, as published.
+std::string SeedEnsembleNote(const RetentionOptions& o) {
+  std::string note;
+  for (const std::string& kind : o.learned) {
+    const auto k = o.seed_ensemble.find(kind);
+    const int n = k == o.seed_ensemble.end() ? 1 : k->second;
+    note += " " + kind + ": " +
+            (n == 1 ? std::string("one model (training seed ") + std::to_string(o.seed) + ")."
+                    : "a seed ensemble of " + std::to_string(n) + " models (training seeds " +
+                          std::to_string(o.seed) + ".." + std::to_string(o.seed + n - 1) +
+                          ", same rows), its probabilities averaged; scored, published and "
+                          "served as one.");
+  }
+  return note;
+}
+
 std::string Fmt(const char* format, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, format, v);
@@ -285,8 +301,7 @@ std::string RenderBehaviourReport(const BehaviourEvalOptions& o,
     md << "\n## Retention: P(rider still active " << o.retention.horizon_days
        << " days later | history up to a cut-off day)\n\n"
        << "A city of its own per seed (" << o.retention_city.days << " days, "
-       << o.retention_city.zones
-       << " zones, riders on day 0: "
+       << o.retention_city.zones << " zones, riders on day 0: "
        << (o.retention_city.rider_start == simulator::RiderStart::kStationary
                ? "stationary, the settled population of a city that has run for ever"
                : "new, drawn like newcomers")
@@ -298,15 +313,16 @@ std::string RenderBehaviourReport(const BehaviourEvalOptions& o,
                ? ""
                : " and its rider mix drifts over its first months (the quickest to churn leave "
                  "first)")
-       << ". Training cut-off days "
-       << train_cutoffs << " (the last one early-stops the learned models), test cut-off days "
-       << test_cutoffs
+       << ". Training cut-off days " << train_cutoffs
+       << " (the last one early-stops the learned models), test cut-off days " << test_cutoffs
        << ": every training label is observed by the first test cut-off. Features: quotes, "
           "bookings and booking rate over the last 56 days, quotes in the last 7 and 28 days, "
           "days since the last quote and booking, dear quotes declined and bookings no driver "
           "served over the last 56 days, tenure, recent surge. "
           "Baselines: the training base rate; a logistic regression on recency (days since the "
-          "last quote). `+isotonic`: the model above it with an isotonic calibration fitted on "
+          "last quote)."
+       << SeedEnsembleNote(o.retention)
+       << " `+isotonic`: the model above it with an isotonic calibration fitted on "
           "the validation cut-off. ECE: 10 equal-width bins (the check's); its 95% bootstrap "
           "interval (200 resamples of the test rows); its noise floor (the mean ECE of the same "
           "predictions against labels drawn from them: what a perfectly calibrated model would "

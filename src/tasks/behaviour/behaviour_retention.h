@@ -17,6 +17,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@
 namespace bimride::tasks::behaviour {
 
 // kRetentionFeatures, kRetentionFeatureNames: behaviour_dataset.h.
+
+// The design's seed ensembles (docs/behaviour.md, fourth attempt; decided on tuning seeds).
+inline const std::map<std::string, int> kRetentionSeedEnsemble = {{"torch", 5}, {"xgboost", 1}};
 
 struct RetentionOptions {
   int32_t horizon_days = 28;
@@ -41,6 +45,11 @@ struct RetentionOptions {
   train::Params torch_params = {{"hidden_sizes", "32,16"}, {"learning_rate", "0.002"},
                                 {"batch_size", "256"},     {"epochs", "30"},
                                 {"patience", "3"}};
+  // A seed ensemble per learned kind (kind -> K; absent or 1: one model): K models trained on
+  // the same rows with training seeds seed, seed + 1, …, seed + K - 1, their probabilities
+  // averaged (models/seed_ensemble.h). It is what is scored, reported and published; member 0
+  // is the one-model result bit for bit. K decided on tuning seeds (docs/behaviour.md).
+  std::map<std::string, int> seed_ensemble = kRetentionSeedEnsemble;
   int threads = 1;
   uint64_t seed = 42;
   std::string work_dir;
@@ -86,9 +95,12 @@ struct RetentionResult {
   // isotonic calibration fitted on the validation cut-off ("<kind>+isotonic"). Every score has
   // its ece_uncertainty.
   std::vector<ConversionScore> scores;
-  std::vector<train::TrainedModel> learned;  // same order as options.learned
+  // Same order as options.learned. A seed ensemble is one TrainedModel of backend
+  // "seed_ensemble": artifacts seed_ensemble.json (first) and member_<i>/…, model the ensemble.
+  std::vector<train::TrainedModel> learned;
 };
 
+// InvalidArgument when a kind's seed_ensemble size is < 1 or > 32.
 StatusOr<RetentionResult> TrainRetentionModels(const simulator::SimulatedCity& city,
                                                const RetentionOptions& options);
 

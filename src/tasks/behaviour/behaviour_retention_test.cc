@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "models/seed_ensemble.h"
 #include "tasks/behaviour/behaviour_test_util.h"
 #include "train/trainer.h"
 
@@ -82,6 +83,59 @@ TEST(BehaviourRetentionTest, LearnedModelIsScoredOnLaterCutoffsThanItsLabels) {
   // The calibrated model scores the same rows with other probabilities.
   EXPECT_EQ(r->scores[3].test.count, r->scores[2].test.count);
   EXPECT_NE(r->scores[3].test.log_loss, r->scores[2].test.log_loss);
+}
+
+TEST(BehaviourRetentionTest, SeedEnsembleIsTheMeanOfItsMembersAndOneMemberIsTheOldModel) {
+  if (!train::HasTrainer("xgboost")) GTEST_SKIP() << "no xgboost trainer in this build";
+  const simulator::SimulatedCity city = SmallTestCity(28, 0.0);
+  RetentionOptions o = SmallOptions();
+  o.learned = {"xgboost"};
+  o.xgboost_params["rounds"] = "30";
+  o.xgboost_params["subsample"] = "0.5";  // the training seed matters
+  const std::string base = ::testing::TempDir() + "/behaviour_retention_ensemble_test";
+  const auto train = [&](uint64_t seed, int members, const std::string& dir) {
+    RetentionOptions x = o;
+    x.seed = seed;
+    x.seed_ensemble = {{"xgboost", members}};
+    x.work_dir = base + "/" + dir;
+    return TrainRetentionModels(city, x);
+  };
+  StatusOr<RetentionResult> one = train(42, 1, "one"), next = train(43, 1, "next"),
+                            two = train(42, 2, "two");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ASSERT_TRUE(next.ok() && two.ok()) << two.status().ToString();
+  // K = 1 is the model as it always was: its own backend and files, no ensemble.
+  EXPECT_EQ(one->learned[0].backend, "xgboost");
+  ASSERT_EQ(two->learned[0].backend, models::kSeedEnsembleBackend);
+  EXPECT_EQ(two->learned[0].artifacts.front(), models::kSeedEnsembleFile);
+  EXPECT_EQ(two->scores[2].model, "xgboost");  // reported under its kind
+
+  StatusOr<RetentionRows> rows = BuildRetentionRows(city, o);
+  ASSERT_TRUE(rows.ok());
+  const std::vector<float>& x = rows->data.features;
+  StatusOr<std::vector<float>> p1 = one->learned[0].model->Predict(x),
+                               p2 = next->learned[0].model->Predict(x),
+                               pe = two->learned[0].model->Predict(x);
+  ASSERT_TRUE(p1.ok() && p2.ok() && pe.ok());
+  ASSERT_EQ(pe->size(), p1->size());
+  size_t differ = 0;
+  for (size_t i = 0; i < pe->size(); ++i) {
+    EXPECT_NEAR((*pe)[i], ((*p1)[i] + (*p2)[i]) / 2.0, 1e-6) << "row " << i;
+    differ += (*p1)[i] != (*p2)[i] ? 1 : 0;
+  }
+  EXPECT_GT(differ, pe->size() / 2) << "the two training seeds give different models";
+  // Published files load back (backend seed_ensemble) to the same predictions: eval == served.
+  StatusOr<std::unique_ptr<models::Model>> loaded =
+      models::LoadModel(two->learned[0].backend, two->learned[0].load_path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(*(*loaded)->Predict(x), *pe);
+  // The ensemble's scored ECE is that of the mean: the reported score moves with K.
+  EXPECT_NE(two->scores[2].test.ece, one->scores[2].test.ece);
+
+  StatusOr<RetentionResult> none = train(42, 0, "none");
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("0 members"), std::string::npos)
+      << none.status().ToString();
 }
 
 TEST(BehaviourRetentionTest, SplitPlansTestCutoffsLastAndTrainsOnlyOnLabelsKnownByThen) {

@@ -257,8 +257,8 @@ TEST(RetentionFeaturesFileTest, RoundTripsAndRefusesBadLines) {
 }
 
 // A retention model trained on a short city (cut-offs every 3 days, horizon 7), published with
-// the riders' features at the end, served.
-TEST(RetentionServingTest, PredictClassifyAndKserveAnswerTheSnapshotsOfflineProbabilities) {
+// the riders' features at the end, served; `members` > 1: a seed ensemble of that many.
+void ServeRetentionAndCheckTheOfflineProbabilities(int members) {
   ASSERT_NE(FindTask("behaviour"), nullptr);
   if (!train::HasTrainer("xgboost")) GTEST_SKIP() << "no xgboost trainer in this build";
   const std::string repo = ::testing::TempDir() + "/retention_serving_" + registry::NewRunId();
@@ -270,9 +270,12 @@ TEST(RetentionServingTest, PredictClassifyAndKserveAnswerTheSnapshotsOfflineProb
   o.test_cutoffs = 1;
   o.learned = {"xgboost"};
   o.xgboost_params["rounds"] = "30";
+  o.xgboost_params["subsample"] = "0.5";
+  o.seed_ensemble = {{"xgboost", members}};
   o.work_dir = repo + "_work";
   auto result = TrainRetentionModels(city, o);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->learned[0].backend, members == 1 ? "xgboost" : "seed_ensemble");
   auto snapshot = RetentionFeaturesAt(city, 28);
   ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
   ASSERT_GT(snapshot->rider_id.size(), 50u);
@@ -280,7 +283,8 @@ TEST(RetentionServingTest, PredictClassifyAndKserveAnswerTheSnapshotsOfflineProb
   ASSERT_TRUE(folder.ok()) << folder.status().ToString();
   auto reg = registry::Registry::Open(repo);
   ASSERT_TRUE(reg.ok());
-  ASSERT_TRUE((*reg)->PublishFolder(*folder).ok());
+  auto published = (*reg)->PublishFolder(*folder);
+  ASSERT_TRUE(published.ok()) << published.status().ToString();
   models::Model& model = *result->learned[0].model;
   // 30 riders of the snapshot, with the offline answer on their snapshot rows.
   std::vector<int64_t> riders;
@@ -362,6 +366,15 @@ TEST(RetentionServingTest, PredictClassifyAndKserveAnswerTheSnapshotsOfflineProb
   EXPECT_EQ(r->status, 400);
   EXPECT_NE(r->body.find("row 1: field 'rider_id'"), std::string::npos) << r->body;
   (*server)->Shutdown();
+}
+
+TEST(RetentionServingTest, PredictClassifyAndKserveAnswerTheSnapshotsOfflineProbabilities) {
+  ServeRetentionAndCheckTheOfflineProbabilities(1);
+}
+
+// The published seed ensemble (all members' files) is served as what was evaluated: the mean.
+TEST(RetentionServingTest, ASeedEnsembleIsServedAsTheMeanItWasScoredAs) {
+  ServeRetentionAndCheckTheOfflineProbabilities(3);
 }
 
 }  // namespace
