@@ -17,24 +17,15 @@
 
 #include "common/civil_time.h"
 #include "monitoring/drift.h"
+#include "tasks/eta/eta_real_data_test_util.h"
 #include "tasks/eta/eta_test_util.h"
 #include "tasks/eta/eta_training.h"
 
 namespace bimride::tasks::eta {
 namespace {
 
-std::string DataDir() {
-  const char* env = std::getenv("BIMRIDE_DATA_DIR");
-  return env != nullptr ? env : BIMRIDE_DATA_DIR;
-}
-
-EtaDataset Subset(const EtaDataset& d, const std::vector<size_t>& rows) {
-  EtaDataset out;
-  out.trips = d.trips.Take(rows);
-  for (size_t i : rows) out.minutes.push_back(d.minutes[i]);
-  out.report = d.report;
-  return out;
-}
+using testing::DataDir;
+using testing::Subset;
 
 std::vector<size_t> PickupOrder(const EtaDataset& d, int parity /* -1: all */) {
   std::vector<size_t> rows;

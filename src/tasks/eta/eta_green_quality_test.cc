@@ -9,18 +9,16 @@
 
 #include <cstdlib>
 
+#include "tasks/eta/eta_real_data_test_util.h"
 #include "tasks/eta/eta_test_util.h"
 #include "tasks/eta/eta_training.h"
 
 namespace bimride::tasks::eta {
 namespace {
 
-using features::EtaFeatureSet;
+using testing::DataDir;
 
-std::string DataDir() {
-  const char* env = std::getenv("BIMRIDE_DATA_DIR");
-  return env != nullptr ? env : BIMRIDE_DATA_DIR;
-}
+using features::EtaFeatureSet;
 
 class EtaGreenQualityTest : public ::testing::Test {
  protected:

@@ -26,6 +26,7 @@
 #include "serving/http/http_client.h"
 #include "serving/http/http_transport.h"
 #include "serving/http/replay.h"
+#include "tasks/eta/eta_real_data_test_util.h"
 #include "tasks/eta/eta_evaluation.h"
 #include "tasks/eta/eta_serving.h"
 #include "tasks/eta/eta_test_util.h"
@@ -35,21 +36,11 @@
 namespace bimride::tasks::eta {
 namespace {
 
+using testing::DataDir;
+using testing::Subset;
+
 constexpr int64_t kWindow = 100;
 constexpr double kTargetRate = 0.05;
-
-std::string DataDir() {
-  const char* env = std::getenv("BIMRIDE_DATA_DIR");
-  return env != nullptr ? env : BIMRIDE_DATA_DIR;
-}
-
-EtaDataset Subset(const EtaDataset& d, const std::vector<size_t>& rows) {
-  EtaDataset out;
-  out.trips = d.trips.Take(rows);
-  for (size_t r : rows) out.minutes.push_back(d.minutes[r]);
-  out.report = d.report;
-  return out;
-}
 
 // Rows with a meter reading (the with-distance model needs it), in pickup order.
 std::vector<size_t> MeteredInPickupOrder(const EtaDataset& d) {
