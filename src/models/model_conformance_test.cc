@@ -15,6 +15,7 @@
 #include "models/model_test_util.h"
 #include "models/native/native_mlp_model.h"
 #include "models/onnx/onnx_export.h"
+#include "models/seed_ensemble.h"
 #if defined(BIMRIDE_HAVE_TORCH)
 #include "models/torch/tabular_net.h"
 #endif
@@ -47,8 +48,10 @@ constexpr int kFeatures = 4;
 std::vector<float> Probe() { return testing::RandomInputs(97, kFeatures, 21, false); }
 
 #if defined(BIMRIDE_HAVE_TORCH)
-StatusOr<Artifact> MakeTabularNetArtifact(const std::string& dir, bool torchscript) {
+StatusOr<Artifact> MakeTabularNetArtifact(const std::string& dir, bool torchscript,
+                                          uint64_t seed = 42) {
   torch_backend::TabularNetOptions o;
+  o.seed = seed;
   o.categorical = {{0, 10, 3}, {1, 24, 2}};
   o.hidden_sizes = {8};
   o.epochs = 1;
@@ -63,8 +66,8 @@ StatusOr<Artifact> MakeTabularNetArtifact(const std::string& dir, bool torchscri
 #else
 // Without LibTorch the native MLP's files are written directly: a small net with seeded
 // weights (two embedded id columns, two numeric columns, one hidden layer, two outputs).
-StatusOr<Artifact> MakeNativeMlpArtifact(const std::string& dir) {
-  std::mt19937 rng(7);
+StatusOr<Artifact> MakeNativeMlpArtifact(const std::string& dir, uint32_t seed = 7) {
+  std::mt19937 rng(seed);
   std::normal_distribution<float> w(0, 0.3f);
   native::MlpNet net;
   net.num_features = kFeatures;
@@ -102,6 +105,29 @@ StatusOr<Artifact> MakeOnnxArtifact(const std::string& dir) {
   return Artifact{dir + "/model.onnx", {"model.onnx"}, net.expected};
 }
 
+// The seed_ensemble backend: two native MLPs made with different seeds, loaded through the
+// ensemble's folder; its prediction is the members' mean.
+StatusOr<Artifact> MakeSeedEnsembleArtifact(const std::string& dir) {
+  std::vector<SeedEnsembleMember> refs;
+  std::vector<float> expected;
+  std::vector<std::string> files = {kSeedEnsembleFile};
+  for (int i = 0; i < 2; ++i) {
+    const std::string sub = "member_" + std::to_string(i);
+    fs::create_directories(dir + "/" + sub);
+#if defined(BIMRIDE_HAVE_TORCH)
+    ASSIGN_OR_RETURN(Artifact m, MakeTabularNetArtifact(dir + "/" + sub, false, 42 + i));
+#else
+    ASSIGN_OR_RETURN(Artifact m, MakeNativeMlpArtifact(dir + "/" + sub, 7 + i));
+#endif
+    refs.push_back({"native_mlp", sub});
+    for (const std::string& f : m.files) files.push_back(sub + "/" + f);
+    if (expected.empty()) expected.assign(m.expected.size(), 0.0f);
+    for (size_t k = 0; k < expected.size(); ++k) expected[k] += m.expected[k] / 2.0f;
+  }
+  RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + kSeedEnsembleFile, SeedEnsembleToJson(refs)));
+  return Artifact{dir, files, expected};
+}
+
 #if defined(BIMRIDE_HAVE_XGBOOST)
 StatusOr<Artifact> MakeXgboostArtifact(const std::string& dir) {
   xgboost_backend::XgboostOptions o;
@@ -122,12 +148,12 @@ const std::vector<BackendRow>& Backends() {
     {"torchscript", [](const std::string& d) { return MakeTabularNetArtifact(d, true); }, 1e-4,
      1e-6},
         {"native_mlp", [](const std::string& d) { return MakeTabularNetArtifact(d, false); }, 0, 0},
-        {"torch_eager", [](const std::string& d) { return MakeTabularNetArtifact(d, false); },
-         1e-5, 1e-6},
+        {"torch_eager", [](const std::string& d) { return MakeTabularNetArtifact(d, false); }, 1e-5,
+         1e-6},
 #else
-    {"native_mlp", MakeNativeMlpArtifact, 0, 0},
+    {"native_mlp", [](const std::string& d) { return MakeNativeMlpArtifact(d); }, 0, 0},
 #endif
-        {"onnx", MakeOnnxArtifact, 1e-5, 0},
+        {"onnx", MakeOnnxArtifact, 1e-5, 0}, {"seed_ensemble", MakeSeedEnsembleArtifact, 1e-5, 0},
 #if defined(BIMRIDE_HAVE_XGBOOST)
         {"xgboost", MakeXgboostArtifact, 0, 0}, {"native_trees", MakeXgboostArtifact, 0, 0},
 #endif

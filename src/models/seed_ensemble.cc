@@ -1,5 +1,6 @@
 #include "models/seed_ensemble.h"
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "common/file.h"
@@ -50,8 +51,12 @@ std::string SeedEnsembleToJson(const std::vector<SeedEnsembleMember>& members) {
   return j.dump(2) + "\n";
 }
 
-StatusOr<std::unique_ptr<Model>> LoadSeedEnsembleModel(const std::string& artifact_path,
+StatusOr<std::unique_ptr<Model>> LoadSeedEnsembleModel(const std::string& path_or_folder,
                                                        const LoadOptions& options) {
+  std::error_code ec;
+  const std::string artifact_path = std::filesystem::is_directory(path_or_folder, ec)
+                                        ? path_or_folder + "/" + kSeedEnsembleFile
+                                        : path_or_folder;
   ASSIGN_OR_RETURN(const std::string text, ReadFile(artifact_path));
   const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {

@@ -47,10 +47,11 @@ class SeedEnsembleModel final : public Model {
 // The JSON of seed_ensemble.json for these members.
 std::string SeedEnsembleToJson(const std::vector<SeedEnsembleMember>& members);
 
-// Loads `artifact_path` (a seed_ensemble.json) and every member it names. InvalidArgument naming
-// the file when it is malformed (no members, a member without backend or path, a path leaving
-// the folder); a member's own load error with the file as context.
-StatusOr<std::unique_ptr<Model>> LoadSeedEnsembleModel(const std::string& artifact_path,
+// Loads `path_or_folder` (a seed_ensemble.json, or the folder holding one) and every member it
+// names. InvalidArgument naming the file when it is malformed (no members, a member without
+// backend or path, a path leaving the folder); a member's own load error with the file as
+// context.
+StatusOr<std::unique_ptr<Model>> LoadSeedEnsembleModel(const std::string& path_or_folder,
                                                        const LoadOptions& options);
 
 }  // namespace bimride::models
