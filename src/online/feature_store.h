@@ -52,6 +52,8 @@ struct FeatureStoreHealth {
   bool up = true;
   int64_t errors = 0;      // operations that failed because the store could not be reached
   int64_t reconnects = 0;  // connections re-opened after a failure
+  int64_t entries = -1;    // (key, bucket) entries held, expired ones not yet dropped included;
+                           // -1 when the store does not say (a shared store)
 };
 
 class FeatureStore {

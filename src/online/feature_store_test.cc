@@ -1,9 +1,9 @@
 #include "online/feature_store.h"
 
+#include <gtest/gtest.h>
+
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace bimride::online {
 namespace {
@@ -40,6 +40,32 @@ TEST(MemoryFeatureStore, EntriesExpireAfterTheirTtl) {
   EXPECT_EQ((*store->Range("k", 1, 1))[0], 2.0);
 }
 
+TEST(MemoryFeatureStore, ExpiredEntriesAreDroppedAFewPerWriteSoMemoryStaysBounded) {
+  auto store = NewMemoryFeatureStore({.ttl_seconds = 1});
+  EXPECT_EQ(store->Health().entries, 0);
+  // 30 keys × 1000 buckets, then all of them expire.
+  for (int k = 0; k < 30; ++k) {
+    for (int b = 0; b < 1000; ++b) ASSERT_TRUE(store->Set("old:" + std::to_string(k), b, 1).ok());
+  }
+  EXPECT_EQ(store->Health().entries, 30000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  // Writes to 10 live entries: each visits a few old ones, so 30000 ÷ 15 writes and a lap of
+  // the keys drop them all (none of them read or written again).
+  for (int i = 0; i < 4000; ++i) ASSERT_TRUE(store->Add("live", i % 10, 1).ok());
+  EXPECT_EQ(store->Health().entries, 10);
+  auto live = store->Range("live", 0, 10);
+  ASSERT_TRUE(live.ok());
+  for (const auto& v : *live) EXPECT_EQ(v, 400.0);
+  auto old = store->Range("old:7", 0, 3);
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE((*old)[0].has_value());
+  // Live entries are never dropped however often the sweep passes them.
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(store->Set("gauge", i, 2).ok());
+  EXPECT_EQ(store->Health().entries, 1010);
+  EXPECT_EQ((*store->Range("gauge", 0, 1))[0], 2.0);
+  EXPECT_EQ((*store->Range("gauge", 999, 1))[0], 2.0);
+}
+
 TEST(MemoryFeatureStore, ConcurrentAddsLoseNothing) {
   auto store = NewMemoryFeatureStore();
   std::vector<std::thread> threads;
@@ -63,7 +89,8 @@ TEST(OpenFeatureStore, RejectsBadUrlsAndOptions) {
   // A password in an unknown URL is not printed.
   auto secret = OpenFeatureStore("memcached://:s3cret@x");
   ASSERT_FALSE(secret.ok());
-  EXPECT_EQ(secret.status().message().find("s3cret"), std::string::npos) << secret.status().message();
+  EXPECT_EQ(secret.status().message().find("s3cret"), std::string::npos)
+      << secret.status().message();
   EXPECT_NE(secret.status().message().find("memcached://:***@x"), std::string::npos);
   EXPECT_FALSE(OpenFeatureStore("memory", {.ttl_seconds = 0}).ok());
   auto store = NewMemoryFeatureStore();

@@ -67,6 +67,12 @@ std::string Service::OnlineMetricsText() const {
       "# HELP bimride_online_fallback_rows_total Rows a reader served from a fallback instead "
       "of the online store, by reader and fallback.\n"
       "# TYPE bimride_online_fallback_rows_total counter\n";
+  if (h.entries >= 0) {
+    text = "# HELP bimride_online_store_entries (key, bucket) entries the in-process online "
+           "store holds (expired ones are dropped a few per write).\n"
+           "# TYPE bimride_online_store_entries gauge\nbimride_online_store_entries" +
+           label + " " + std::to_string(h.entries) + "\n" + text;
+  }
   for (const auto& [key, rows] : online_store_->FallbackCounts()) {
     text += "bimride_online_fallback_rows_total{reader=\"" + key.first + "\",fallback=\"" +
             key.second + "\"} " + std::to_string(rows) + "\n";

@@ -105,6 +105,9 @@ TEST_F(RestApiTest, OnlineEventsGoToTheRecorderOfTheirKind) {
   EXPECT_EQ(Get("/v1/online/test_taps").status, 405);
   const std::string metrics = Get("/metrics").body;
   EXPECT_NE(metrics.find("bimride_online_store_up{store=\"memory\"} 1"), std::string::npos);
+  // Two (key, bucket) entries: test:taps buckets 4 and 5.
+  EXPECT_NE(metrics.find("bimride_online_store_entries{store=\"memory\"} 2\n"), std::string::npos)
+      << metrics;
 }
 
 TEST_F(RestApiTest, TfsModelStatusForModelVersionAndLabel) {
