@@ -7,6 +7,9 @@
 # bench/serving/run.sh (no Python or nginx peers: the peer here is the server without logging).
 #
 #   bench/monitoring/logging_cost.sh [ROUNDS]   (after building `bimride`; trains a model once)
+#
+# PEER=/path/to/another/bimride: a third server, that binary with full logging, in the same
+# rounds (the order rotates), to compare two builds' logging side by side.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=$PWD/build/bimride
@@ -56,18 +59,35 @@ echo '{"instances": [{"pickup_zone": 74, "dropoff_zone": 236, "pickup_datetime":
   --prediction-log "$LOG" > "$W/serve_on.log" 2>&1 & on=$!; pids+=("$on")
 wait_http 18182; wait_http 18183
 curl -s -XPOST -d @"$RAW" http://127.0.0.1:18183/v1/models/eta:predict; echo
-off_rates=(); on_rates=(); off_cpu=(); on_cpu=()
+who_all="off on"
+if [[ -n ${PEER:-} ]]; then
+  rm -rf "$LOG-peer"
+  "$PEER" serve --model-repo "$REPO" --port 18184 --io-threads "$CORES" --poll-interval-ms 0 \
+    --prediction-log "$LOG-peer" > "$W/serve_peer.log" 2>&1 & peer=$!; pids+=("$peer")
+  wait_http 18184
+  who_all="off on peer"
+fi
+off_rates=(); on_rates=(); off_cpu=(); on_cpu=(); peer_rates=(); peer_cpu=()
 for round in $(seq "$ROUNDS"); do
   echo "=== round $round (load average $(load))"
-  order="off on"; (( round % 2 == 0 )) && order="on off"
+  order=$who_all
+  if [[ -n ${PEER:-} ]]; then  # rotate: off on peer, on peer off, peer off on
+    case $((round % 3)) in 2) order="on peer off" ;; 0) order="peer off on" ;; esac
+  elif (( round % 2 == 0 )); then
+    order="on off"
+  fi
   for who in $order; do
     if [[ $who == off ]]; then
       echo "- logging off"; run_wrk http://127.0.0.1:18182/v1/models/eta:predict "$off"
       off_rates+=("$RATE"); off_cpu+=("$CPU_US")
-    else
+    elif [[ $who == on ]]; then
       echo "- full logging (--prediction-log, sample rate 1, live monitor)"
       run_wrk http://127.0.0.1:18183/v1/models/eta:predict "$on"
       on_rates+=("$RATE"); on_cpu+=("$CPU_US")
+    else
+      echo "- full logging, $PEER"
+      run_wrk http://127.0.0.1:18184/v1/models/eta:predict "$peer"
+      peer_rates+=("$RATE"); peer_cpu+=("$CPU_US")
     fi
   done
 done
@@ -79,4 +99,10 @@ co=$(median "${off_cpu[@]}"); cn=$(median "${on_cpu[@]}")
 echo "=== server CPU per request, medians: logging off $co µs, full logging $cn µs;" \
      "on/off $(awk -v a="$co" -v b="$cn" 'BEGIN {printf "%.3f", b / a}')" \
      "(rounds off: ${off_cpu[*]}; on: ${on_cpu[*]}); load average $(load)"
+if [[ -n ${PEER:-} ]]; then
+  mp=$(median "${peer_rates[@]}"); cp=$(median "${peer_cpu[@]}")
+  echo "=== peer ($PEER), full logging: median $mp req/s, cost $(awk -v a="$mo" -v b="$mp" \
+    'BEGIN {printf "%.1f%%", 100 * (a - b) / a}'); CPU $cp µs, on/off $(awk -v a="$co" -v b="$cp" \
+    'BEGIN {printf "%.3f", b / a}') (rounds: ${peer_rates[*]}; CPU: ${peer_cpu[*]})"
+fi
 curl -s http://127.0.0.1:18183/metrics | grep -E "^bimride_prediction_log_(rows|dropped_rows|lost_rows)_total|^bimride_prediction_log_bytes"
