@@ -26,17 +26,27 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 wait_http() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; return 1; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # the server's user + system ticks
-run_wrk() {  # URL PID → $RATE, $CPU_US (server CPU µs per request, all its threads)
-  local before after requests
-  before=$(cpu_ticks "$2")
+writer_ticks() {  # the same for the prediction log's writer thread (named log-writer), or 0
+  local t n=0
+  for t in /proc/"$1"/task/*; do
+    [[ $(cat "$t/comm" 2>/dev/null) == log-writer ]] && n=$((n + $(awk '{print $14 + $15}' "$t/stat")))
+  done
+  echo "$n"
+}
+run_wrk() {  # URL PID → $RATE, $CPU_US (server CPU µs per request, all its threads), $WRITER_US
+  local before after wbefore wafter requests hz
+  before=$(cpu_ticks "$2"); wbefore=$(writer_ticks "$2")
   BODY=$RAW wrk -t$T -c$C -d5s --latency -s "$LUA" "$1" > "$W/wrk.txt"
-  after=$(cpu_ticks "$2")
+  after=$(cpu_ticks "$2"); wafter=$(writer_ticks "$2")
   grep -E "Requests/sec|non-2xx|latency p50" "$W/wrk.txt"
   RATE=$(awk '/Requests\/sec/ {print int($2)}' "$W/wrk.txt")
   requests=$(awk '/requests in/ {print $1}' "$W/wrk.txt")
-  CPU_US=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+  hz=$(getconf CLK_TCK)
+  CPU_US=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$requests" \
     'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
-  echo "server CPU per request: $CPU_US µs"
+  WRITER_US=$(awk -v t=$((wafter - wbefore)) -v hz="$hz" -v n="$requests" \
+    'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
+  echo "server CPU per request: $CPU_US µs (of which the log's writer thread: $WRITER_US µs)"
 }
 
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(load)"
@@ -67,7 +77,7 @@ if [[ -n ${PEER:-} ]]; then
   wait_http 18184
   who_all="off on peer"
 fi
-off_rates=(); on_rates=(); off_cpu=(); on_cpu=(); peer_rates=(); peer_cpu=()
+off_rates=(); on_rates=(); off_cpu=(); on_cpu=(); peer_rates=(); peer_cpu=(); on_writer=(); peer_writer=()
 for round in $(seq "$ROUNDS"); do
   echo "=== round $round (load average $(load))"
   order=$who_all
@@ -83,11 +93,11 @@ for round in $(seq "$ROUNDS"); do
     elif [[ $who == on ]]; then
       echo "- full logging (--prediction-log, sample rate 1, live monitor)"
       run_wrk http://127.0.0.1:18183/v1/models/eta:predict "$on"
-      on_rates+=("$RATE"); on_cpu+=("$CPU_US")
+      on_rates+=("$RATE"); on_cpu+=("$CPU_US"); on_writer+=("$WRITER_US")
     else
       echo "- full logging, $PEER"
       run_wrk http://127.0.0.1:18184/v1/models/eta:predict "$peer"
-      peer_rates+=("$RATE"); peer_cpu+=("$CPU_US")
+      peer_rates+=("$RATE"); peer_cpu+=("$CPU_US"); peer_writer+=("$WRITER_US")
     fi
   done
 done
@@ -99,7 +109,11 @@ co=$(median "${off_cpu[@]}"); cn=$(median "${on_cpu[@]}")
 echo "=== server CPU per request, medians: logging off $co µs, full logging $cn µs;" \
      "on/off $(awk -v a="$co" -v b="$cn" 'BEGIN {printf "%.3f", b / a}')" \
      "(rounds off: ${off_cpu[*]}; on: ${on_cpu[*]}); load average $(load)"
+echo "=== the log's writer thread, CPU µs per request, median: $(median "${on_writer[@]}")" \
+     "(rounds: ${on_writer[*]})"
 if [[ -n ${PEER:-} ]]; then
+  echo "=== peer's writer thread, CPU µs per request, median: $(median "${peer_writer[@]}")" \
+       "(rounds: ${peer_writer[*]}; 0: a build whose threads are not named)"
   mp=$(median "${peer_rates[@]}"); cp=$(median "${peer_cpu[@]}")
   echo "=== peer ($PEER), full logging: median $mp req/s, cost $(awk -v a="$mo" -v b="$mp" \
     'BEGIN {printf "%.1f%%", 100 * (a - b) / a}'); CPU $cp µs, on/off $(awk -v a="$co" -v b="$cp" \

@@ -10,6 +10,7 @@
 
 #include "common/file.h"
 #include "common/logging.h"
+#include "common/thread_name.h"
 #include "parquet/file_writer.h"
 
 namespace bimride::monitoring {
@@ -94,7 +95,10 @@ StatusOr<std::unique_ptr<PredictionLog>> PredictionLog::Open(PredictionLogOption
   }
   RETURN_IF_ERROR(MakeDirs(o.dir));
   std::unique_ptr<PredictionLog> log(new PredictionLog(std::move(o)));
-  log->writer_ = std::thread([p = log.get()] { p->WriterLoop(); });
+  log->writer_ = std::thread([p = log.get()] {
+    NameThisThread("log-writer");
+    p->WriterLoop();
+  });
   return log;
 }
 

@@ -209,6 +209,27 @@ TEST(PredictionLogTest, RollsFilesByRowsAndKeepsToItsDiskBudget) {
   fs::remove_all(dir);
 }
 
+// The writer thread is named, so `top -H`, perf and bench/monitoring/logging_cost.sh can tell
+// its CPU from the request threads'.
+int ThreadsNamed(const std::string& name) {
+  int n = 0;
+  for (const auto& t : fs::directory_iterator("/proc/self/task")) {
+    StatusOr<std::string> comm = ReadFile(t.path().string() + "/comm");
+    if (comm.ok() && *comm == name + "\n") ++n;
+  }
+  return n;
+}
+
+TEST(PredictionLogTest, ItsWriterThreadIsNamedLogWriter) {
+  const int before = ThreadsNamed("log-writer");
+  auto log = PredictionLog::Open({.dir = TempDir("named")});
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE((*log)->Flush().ok());  // the writer has run
+  EXPECT_EQ(ThreadsNamed("log-writer"), before + 1);
+  log->reset();
+  EXPECT_EQ(ThreadsNamed("log-writer"), before);
+}
+
 TEST(PredictionLogTest, AFullQueueDropsAndCountsInsteadOfBlockingOrGrowing) {
   const std::string dir = TempDir("queue");
   auto log = PredictionLog::Open({.dir = dir, .queue_rows = 50});

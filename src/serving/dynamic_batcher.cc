@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "common/thread_name.h"
+
 namespace bimride::serving {
 
 int64_t MonotonicNanos() {
@@ -13,7 +15,10 @@ int64_t MonotonicNanos() {
 DynamicBatcher::DynamicBatcher(const models::Model& model, BatchingOptions options,
                                std::string name, Histogram* batch_rows)
     : model_(model), options_(options), name_(std::move(name)), batch_rows_(batch_rows) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("batcher");
+    Run();
+  });
 }
 
 DynamicBatcher::~DynamicBatcher() {

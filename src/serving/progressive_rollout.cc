@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/logging.h"
+#include "common/thread_name.h"
 #include "monitoring/live_monitor.h"
 #include "registry/registry.h"
 #include "serving/model_source.h"
@@ -300,7 +301,10 @@ RolloutController::RolloutController(Service* service, ServableManager* manager,
                                      ServingMetrics* metrics,
                                      const monitoring::LiveMonitor* monitor)
     : service_(service), manager_(manager), metrics_(metrics), monitor_(monitor) {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("rollout");
+    Loop();
+  });
 }
 
 RolloutController::~RolloutController() { Stop(); }

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/logging.h"
+#include "common/thread_name.h"
 
 namespace bimride::serving {
 
@@ -37,7 +38,10 @@ Status ServableManager::Start() {
     started_ = true;
   }
   if (config_.poll_interval_ms > 0) {
-    poll_thread_ = std::thread([this] { PollLoop(); });
+    poll_thread_ = std::thread([this] {
+      NameThisThread("model-poll");
+      PollLoop();
+    });
   }
   return OkStatus();
 }

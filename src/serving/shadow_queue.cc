@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "common/logging.h"
+#include "common/thread_name.h"
 
 namespace bimride::serving {
 
@@ -17,7 +18,10 @@ void ShadowQueue::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (!workers_.empty() || stopping_) return;
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
-    workers_.emplace_back([this] { Run(); });
+    workers_.emplace_back([this] {
+      NameThisThread("shadow");
+      Run();
+    });
   }
 }
 

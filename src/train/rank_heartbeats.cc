@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/thread_name.h"
 #include "models/rank_failure.h"
 
 namespace bimride::train {
@@ -123,7 +124,10 @@ StatusOr<std::unique_ptr<RankHeartbeats>> RankHeartbeats::Start(const Distribute
                             std::strerror(err));
   }
   RankHeartbeats* raw = h.get();
-  h->thread_ = std::thread([raw] { raw->d_.rank == 0 ? raw->RunHub() : raw->RunSender(); });
+  h->thread_ = std::thread([raw] {
+    NameThisThread("rank-heartbeat");
+    raw->d_.rank == 0 ? raw->RunHub() : raw->RunSender();
+  });
   return h;
 }
 

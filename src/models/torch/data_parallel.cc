@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 
+#include "common/thread_name.h"
 #include "models/rank_failure.h"
 
 namespace bimride::models::torch_backend {
@@ -83,7 +84,10 @@ StatusOr<std::shared_ptr<ProcessGroup>> ProcessGroup::Connect(const TabularDistr
                             " failed within " + std::to_string(o.timeout_seconds) + " s: " +
                             e.what());
   }
-  g->heartbeat_ = std::thread([raw = g.get()] { raw->Heartbeat(); });
+  g->heartbeat_ = std::thread([raw = g.get()] {
+    NameThisThread("gloo-heartbeat");
+    raw->Heartbeat();
+  });
   Cache()[key] = g;
   return g;
 }

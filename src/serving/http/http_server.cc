@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "common/thread_name.h"
 #include "serving/http/json_text.h"
 
 namespace bimride::serving::http {
@@ -582,6 +583,7 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions&
   for (auto& context : impl->contexts) {
     net::io_context* ioc = context.get();
     impl->threads.emplace_back([ioc] {
+      NameThisThread("http-io");
       // Keeps run() going while this thread's connections are all idle or gone.
       auto work = net::make_work_guard(*ioc);
       ioc->run();

@@ -2,10 +2,15 @@
 
 #include <algorithm>
 
+#include "common/thread_name.h"
+
 namespace bimride::serving::http {
 
 WorkerPool::WorkerPool(int threads, size_t max_queue) : max_queue_(max_queue) {
-  for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Run(); });
+  for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] {
+      NameThisThread("http-worker");
+      Run();
+    });
 }
 
 WorkerPool::~WorkerPool() { Stop(); }
