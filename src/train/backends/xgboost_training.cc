@@ -140,7 +140,15 @@ StatusOr<xgb::TrainedXgboost> TrainXgboostDistributed(const models::TabularData&
                           std::to_string(d.world_size) +
                           R"(, "rabit_timeout": true, "rabit_timeout_sec": )" +
                           std::to_string(static_cast<int>(d.timeout_seconds)) + "}";
-  ::setenv("DMLC_WORKER_CONNECT_RETRY", "10", 0);  // the tracker (Python) starts in ~1 s
+  // Rabit retries the tracker waiting 2, 4, 6, … s (n tries: n(n + 1) s in all). At the start
+  // the tracker (Python, started by rank 0) is up in about a second. After a rank died, the
+  // survivors' rabit goes back to the tracker — gone when rank 0 is the one that died — and with
+  // 10 tries it retried for 110 s, past any timeout, before failing: keep the tries to about
+  // the collective's timeout (at least 4: 20 s for the tracker to start), so the failure
+  // surfaces and the heartbeats name the rank. A value in the environment is kept.
+  int tries = 4;
+  while (tries * (tries + 1) < d.timeout_seconds && tries < 30) ++tries;
+  ::setenv("DMLC_WORKER_CONNECT_RETRY", std::to_string(tries).c_str(), 0);
   // Rabit's errors do not say which peer failed: the job's heartbeats do (rank_heartbeats.h).
   ASSIGN_OR_RETURN(RankHeartbeats * heartbeats, JobHeartbeats(d));
   int tracker = -1;
