@@ -25,11 +25,12 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 wait_http() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; return 1; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # the server's user + system ticks
-writer_ticks() {  # the same for the prediction log's writer thread (named log-writer), or 0
+ticks() { awk '{print $14 + $15}' "$1"; }  # user + system ticks of a /proc …/stat file
+cpu_ticks() { ticks "/proc/$1/stat"; }  # the server's, all its threads
+writer_ticks() {  # the prediction log's writer thread's (named log-writer), or 0
   local t n=0
   for t in /proc/"$1"/task/*; do
-    [[ $(cat "$t/comm" 2>/dev/null) == log-writer ]] && n=$((n + $(awk '{print $14 + $15}' "$t/stat")))
+    [[ $(cat "$t/comm" 2>/dev/null) == log-writer ]] && n=$((n + $(ticks "$t/stat")))
   done
   echo "$n"
 }

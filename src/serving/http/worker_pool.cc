@@ -7,10 +7,12 @@
 namespace bimride::serving::http {
 
 WorkerPool::WorkerPool(int threads, size_t max_queue) : max_queue_(max_queue) {
-  for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] {
+  for (int i = 0; i < std::max(1, threads); ++i) {
+    threads_.emplace_back([this] {
       NameThisThread("http-worker");
       Run();
     });
+  }
 }
 
 WorkerPool::~WorkerPool() { Stop(); }
