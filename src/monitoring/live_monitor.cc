@@ -392,34 +392,27 @@ void LiveMonitor::ObserveRows(VersionState& vs, const PredictionBatch& batch,
               false,         0,
               batch.time_us, batch.route,
               estimated_sq};
-    std::string key = RowKey(batch.request_id, r);
-    auto [it, inserted] = pending_.try_emplace(key);
-    std::vector<Pending>& entries = it->second;
-    if (inserted) {
-      pending_order_.push_back(key);
-      ++pending_rows_;
-    }
+    bool added = false;
+    PendingEntries& entries = pending_.FindOrAdd(batch.request_id, r, &added).value;
     // A label already here: one that waited for this request, or one joined to the request's
     // other logged version (the primary, when this is a shadow).
     std::optional<float> label;
-    if (auto w8 = waiting_.find(key); w8 != waiting_.end()) {
+    auto w8 = waiting_.empty() ? waiting_.end() : waiting_.find(RowKey(batch.request_id, r));
+    if (w8 != waiting_.end()) {
       label = w8->second;
       waiting_.erase(w8);  // its key leaves waiting_order_ when it reaches the front
     } else {
-      for (const Pending& e : entries) {
-        if (e.labelled) label = e.actual;
+      for (size_t e = 0; e < entries.size(); ++e) {
+        if (entries[e].labelled) label = entries[e].actual;
       }
     }
-    entries.push_back(p);
+    entries.push_back(std::move(p));
     if (label) Join(entries.back(), *label, batch.request_id, r);
   }
-  while (pending_rows_ > options_.max_pending_rows && !pending_order_.empty()) {
-    auto it = pending_.find(pending_order_.front());
-    pending_order_.pop_front();
-    if (it == pending_.end()) continue;
-    for (const Pending& e : it->second) counters_.missing += e.labelled ? 0 : 1;
-    pending_.erase(it);
-    --pending_rows_;
+  while (static_cast<int64_t>(pending_.size()) > options_.max_pending_rows) {
+    PendingEntries& oldest = pending_.front().value;
+    for (size_t e = 0; e < oldest.size(); ++e) counters_.missing += oldest[e].labelled ? 0 : 1;
+    pending_.pop_front();
   }
 }
 
@@ -476,10 +469,10 @@ FeedbackOutcome LiveMonitor::AddFeedbackLocked(const std::vector<Feedback>& feed
   std::lock_guard<std::mutex> lock(mu_);
   for (const Feedback& f : feedback) {
     ++counters_.labels;
-    std::string key = RowKey(f.request_id, f.row);
     const float actual = static_cast<float>(f.actual);
-    auto it = pending_.find(key);
-    if (it == pending_.end()) {
+    PendingRows<PendingEntries>::Row* pending = pending_.Find(f.request_id, f.row);
+    if (pending == nullptr) {
+      std::string key = RowKey(f.request_id, f.row);
       auto [w, inserted] = waiting_.try_emplace(key, actual);
       if (!inserted) {
         ++out.duplicate;
@@ -504,7 +497,8 @@ FeedbackOutcome LiveMonitor::AddFeedbackLocked(const std::vector<Feedback>& feed
       continue;
     }
     bool any = false, dup = false;
-    for (Pending& p : it->second) {
+    for (size_t e = 0; e < pending->value.size(); ++e) {
+      Pending& p = pending->value[e];
       if (p.labelled) {
         dup = true;
         continue;
@@ -694,7 +688,7 @@ StatusOr<WindowAccuracy> LiveMonitor::Overall(const std::string& model, int64_t 
 MonitorCounters LiveMonitor::counters() const {
   std::lock_guard<std::mutex> lock(mu_);
   MonitorCounters c = counters_;
-  c.pending_rows = pending_rows_;
+  c.pending_rows = static_cast<int64_t>(pending_.size());
   c.waiting_labels = static_cast<int64_t>(waiting_.size());
   return c;
 }

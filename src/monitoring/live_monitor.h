@@ -41,6 +41,7 @@
 
 #include "common/status.h"
 #include "monitoring/drift.h"
+#include "monitoring/pending_rows.h"
 #include "monitoring/prediction_log.h"
 #include "train/metrics.h"
 
@@ -248,6 +249,26 @@ class LiveMonitor : public PredictionObserver {
     std::string route;
     float estimated_sq = std::numeric_limits<float>::quiet_NaN();  // the loss estimator's
   };
+  // A row key's logged predictions: the answering version's, then any shadow's (the first
+  // inline: most rows have one).
+  class PendingEntries {
+   public:
+    size_t size() const { return n_; }
+    Pending& operator[](size_t i) { return i == 0 ? first_ : rest_[i - 1]; }
+    Pending& back() { return (*this)[n_ - 1]; }
+    void push_back(Pending p) {
+      if (n_++ == 0) {
+        first_ = std::move(p);
+      } else {
+        rest_.push_back(std::move(p));
+      }
+    }
+
+   private:
+    size_t n_ = 0;
+    Pending first_;
+    std::vector<Pending> rest_;
+  };
   using VersionKey = std::pair<std::string, int64_t>;
   // Joins `actual` to `p` (its window, late or not; nothing when the window is gone), and
   // queues its record for the label sink.
@@ -269,10 +290,8 @@ class LiveMonitor : public PredictionObserver {
   const DriftBaselineLoader baselines_;
   mutable std::mutex mu_;
   std::map<VersionKey, VersionState> versions_;
-  // Row key (id + row) → its logged predictions (the answering version's and the shadows').
-  std::unordered_map<std::string, std::vector<Pending>> pending_;
-  std::deque<std::string> pending_order_;  // oldest first, one entry per pending row
-  int64_t pending_rows_ = 0;
+  // (request id, row) → its logged predictions, oldest row first.
+  PendingRows<PendingEntries> pending_;
   std::unordered_map<std::string, float> waiting_;  // labels before their prediction
   std::deque<std::string> waiting_order_;
   MonitorCounters counters_;
