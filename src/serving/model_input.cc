@@ -1,6 +1,10 @@
 #include "serving/model_input.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -95,21 +99,74 @@ StatusOr<std::vector<float>> ComputeFeatures(const Servable& servable, ModelInpu
   return std::move(input.values);
 }
 
+namespace {
+
+// `text` as a JSON string, as nlohmann::json's dump renders it (ensure_ascii off, invalid UTF-8
+// replaced): printable ASCII without quotes or backslashes as it is, anything else through
+// nlohmann itself.
+void AppendJsonString(std::string_view text, std::string* out) {
+  const bool plain = std::all_of(text.begin(), text.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out->push_back('"');
+    out->append(text);
+    out->push_back('"');
+    return;
+  }
+  *out += nlohmann::json(std::string(text)).dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace);
+}
+
+// A number as nlohmann::json's dump renders a double: its shortest round-trip digits (the same
+// Grisu2 routine), ".0" on whole numbers, null for NaN and infinities.
+void AppendJsonNumber(double value, std::string* out) {
+  if (!std::isfinite(value)) {
+    *out += "null";
+    return;
+  }
+  std::array<char, 64> buffer;
+  const char* end = nlohmann::detail::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  out->append(buffer.data(), static_cast<size_t>(end - buffer.data()));
+}
+
+}  // namespace
+
 std::vector<std::string> RawRowsAsJson(const RawBatch& raw) {
   std::vector<std::string> rows;
   if (raw.columns.empty()) return rows;
   rows.reserve(static_cast<size_t>(raw.rows));
+  // The text nlohmann::json gives for an object of these fields, without building one per row:
+  // keys in its (std::map) order, and of a repeated name the last column.
+  std::vector<size_t> order(raw.columns.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto by_name = [&](size_t a, size_t b) { return raw.columns[a].name < raw.columns[b].name; };
+  // Requests parsed by nlohmann come sorted already.
+  if (!std::is_sorted(order.begin(), order.end(), by_name)) {
+    std::stable_sort(order.begin(), order.end(), by_name);
+  }
+  auto shadowed = [&](size_t k) {  // by a later column of the same name
+    return k + 1 < order.size() && raw.columns[order[k + 1]].name == raw.columns[order[k]].name;
+  };
   for (int64_t r = 0; r < raw.rows; ++r) {
-    nlohmann::json row = nlohmann::json::object();
-    for (const RawColumn& c : raw.columns) {
+    std::string row;
+    row.reserve(24 * order.size());
+    for (size_t k = 0; k < order.size(); ++k) {
+      if (shadowed(k)) continue;
+      const RawColumn& c = raw.columns[order[k]];
+      row += row.empty() ? '{' : ',';
+      AppendJsonString(c.name, &row);
+      row += ':';
       const RawValue& v = c.values[r];
       if (const double* d = std::get_if<double>(&v)) {
-        row[c.name] = *d;
+        AppendJsonNumber(*d, &row);
       } else {
-        row[c.name] = std::get<std::string>(v);
+        AppendJsonString(std::get<std::string>(v), &row);
       }
     }
-    rows.push_back(row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    row += '}';
+    rows.push_back(std::move(row));
   }
   return rows;
 }
