@@ -8,7 +8,7 @@
 #include <cstring>
 #include <set>
 #include <string_view>
-#include <unordered_map>
+#include <functional>
 
 #include "parquet/compression.h"
 #include "parquet/encoding.h"
@@ -57,12 +57,59 @@ bool IsBytes(PhysicalType t) {
   return t == PhysicalType::kByteArray || t == PhysicalType::kFixedLenByteArray;
 }
 
-// The bit pattern of fixed-width value `row`, zero-extended (dictionary key).
-uint64_t Bits(const Column& c, int64_t row) {
-  uint64_t v = 0;
-  std::memcpy(&v, static_cast<const uint8_t*>(ValueData(c)) + row * FixedValueWidth(c.physical),
-              FixedValueWidth(c.physical));
-  return v;
+// A chunk's dictionary: value → id, ids in first-seen order. Open addressing (linear probing,
+// at most half full) over slots of (id + 1, hash tag); a value is compared through the row
+// that first held it. One probe of a small flat table per value, where a node-based map paid a
+// node per distinct value and a pointer chase per lookup (the prediction log writes a chunk of
+// 40 columns × 65,536 rows at a time).
+class DictionaryIndex {
+ public:
+  // The id of row `row`'s value, whose hash is `hash`; `same(first_row)` says whether the value
+  // of `first_row` equals it. `*added` when the value is new (its id is the next one).
+  template <typename Same>
+  uint32_t FindOrAdd(uint64_t hash, int64_t row, Same same, bool* added) {
+    if (2 * (first_rows_.size() + 1) > slots_.size()) Grow();
+    const uint32_t tag = static_cast<uint32_t>(hash >> 32);
+    size_t i = tag & (slots_.size() - 1);
+    for (; slots_[i].id_plus_one != 0; i = (i + 1) & (slots_.size() - 1)) {
+      const uint32_t id = slots_[i].id_plus_one - 1;
+      if (slots_[i].tag == tag && same(first_rows_[id])) {
+        *added = false;
+        return id;
+      }
+    }
+    const auto id = static_cast<uint32_t>(first_rows_.size());
+    first_rows_.push_back(row);
+    tags_.push_back(tag);
+    slots_[i] = Slot{id + 1, tag};
+    *added = true;
+    return id;
+  }
+
+ private:
+  struct Slot {
+    uint32_t id_plus_one = 0;  // 0: empty
+    uint32_t tag = 0;          // the hash's high half; its low bits are the home slot
+  };
+  void Grow() {
+    std::vector<Slot> bigger(slots_.empty() ? 256 : 2 * slots_.size());
+    const size_t mask = bigger.size() - 1;
+    for (size_t id = 0; id < first_rows_.size(); ++id) {
+      size_t i = tags_[id] & mask;
+      while (bigger[i].id_plus_one != 0) i = (i + 1) & mask;
+      bigger[i] = Slot{static_cast<uint32_t>(id) + 1, tags_[id]};
+    }
+    slots_ = std::move(bigger);
+  }
+  std::vector<Slot> slots_;
+  std::vector<int64_t> first_rows_;  // per id
+  std::vector<uint32_t> tags_;       // per id
+};
+
+uint64_t MixBits(uint64_t v) {  // splitmix64's finalizer: every input bit moves the high half
+  v = (v ^ (v >> 30)) * 0xbf58476d1ce4e5b9ull;
+  v = (v ^ (v >> 27)) * 0x94d049bb133111ebull;
+  return v ^ (v >> 31);
 }
 
 void PutU32(uint32_t v, std::string* out) { out->append(reinterpret_cast<const char*>(&v), 4); }
@@ -524,25 +571,38 @@ Status FileWriter::WriteChunk(int column, int64_t rows, ColumnChunkMeta* chunk) 
   int64_t dict_size = 0;
   if (use_dict) {
     indices.reserve(rows);
-    std::unordered_map<uint64_t, uint32_t> fixed;
-    std::unordered_map<std::string_view, uint32_t> bytes;
+    DictionaryIndex dictionary;
+    const bool bytes = IsBytes(s.physical);
+    // The bit pattern of fixed-width value `row`, zero-extended (the dictionary's key).
+    const auto* data = static_cast<const uint8_t*>(bytes ? nullptr : ValueData(c));
+    const bool wide = FixedValueWidth(s.physical) == 8;
+    auto bits = [&](int64_t row) -> uint64_t {
+      if (wide) {
+        uint64_t v;
+        std::memcpy(&v, data + row * 8, 8);
+        return v;
+      }
+      uint32_t v;
+      std::memcpy(&v, data + row * 4, 4);
+      return v;
+    };
     for (int64_t i = 0; i < rows && use_dict; ++i) {
       if (!valid(i)) continue;
+      bool inserted = false;
       uint32_t id;
-      if (IsBytes(s.physical)) {
-        auto [pos, inserted] = bytes.try_emplace(c.ByteValue(i), static_cast<uint32_t>(dict_size));
-        id = pos->second;
-        if (inserted) {
-          AppendPlainValue(c, i, &dict_plain);
-          ++dict_size;
-        }
+      if (bytes) {
+        const std::string_view v = c.ByteValue(i);
+        id = dictionary.FindOrAdd(
+            MixBits(std::hash<std::string_view>{}(v)), i,
+            [&](int64_t first) { return c.ByteValue(first) == v; }, &inserted);
       } else {
-        auto [pos, inserted] = fixed.try_emplace(Bits(c, i), static_cast<uint32_t>(dict_size));
-        id = pos->second;
-        if (inserted) {
-          AppendPlainValue(c, i, &dict_plain);
-          ++dict_size;
-        }
+        const uint64_t v = bits(i);
+        id = dictionary.FindOrAdd(
+            MixBits(v), i, [&](int64_t first) { return bits(first) == v; }, &inserted);
+      }
+      if (inserted) {
+        AppendPlainValue(c, i, &dict_plain);
+        ++dict_size;
       }
       indices.push_back(id);
       if (dict_size > options_.dictionary_max_values ||
