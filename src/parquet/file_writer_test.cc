@@ -135,6 +135,43 @@ TEST(FileWriterTest, LargeDictionariesKeepEveryValue) {
   std::remove(path.c_str());
 }
 
+// Writes of 7 rows into row groups of 10: each row group carries the rows past the last one
+// over (nulls and strings included), and every row reads back in order.
+TEST(FileWriterTest, RowsCarriedOverBetweenRowGroupsReadBackInOrder) {
+  const std::string path = TempPath("carried.parquet");
+  WriterOptions o;
+  o.row_group_rows = 10;
+  const std::vector<Column> data = TestColumns(703, 5);
+  auto w = FileWriter::Open(path, TestSchema(), o);
+  ASSERT_TRUE(w.ok());
+  for (int64_t begin = 0; begin < 703; begin += 7) {
+    std::vector<Column> part(data.size());
+    for (size_t c = 0; c < data.size(); ++c) {
+      AppendRows(data[c], begin, std::min<int64_t>(7, 703 - begin), &part[c]);
+    }
+    ASSERT_TRUE((*w)->Write(part).ok());
+  }
+  ASSERT_TRUE((*w)->Close().ok());
+  auto r = FileReader::Open(path);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ((*r)->metadata().row_groups.size(), 71u);
+  std::vector<Column> got(data.size());
+  for (size_t g = 0; g < 71; ++g) {
+    EXPECT_EQ((*r)->metadata().row_groups[g].num_rows, g < 70 ? 10 : 3);
+    std::vector<int> all;
+    for (size_t c = 0; c < data.size(); ++c) all.push_back(static_cast<int>(c));
+    auto batch = (*r)->ReadRowGroup(static_cast<int>(g), all);
+    ASSERT_TRUE(batch.ok());
+    for (size_t c = 0; c < data.size(); ++c) {
+      AppendRows(batch->columns[c], 0, batch->columns[c].num_rows, &got[c]);
+    }
+  }
+  for (size_t c = 0; c < data.size(); ++c) {
+    ExpectSameColumn(data[c], got[c], TestSchema()[c].name);
+  }
+  std::remove(path.c_str());
+}
+
 TEST(FileWriterTest, HighCardinalityColumnFallsBackToPlain) {
   const std::string path = TempPath("fallback.parquet");
   WriterOptions o;
