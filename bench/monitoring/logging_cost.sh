@@ -10,6 +10,9 @@
 #
 # PEER=/path/to/another/bimride: a third server, that binary with full logging, in the same
 # rounds (the order rotates), to compare two builds' logging side by side.
+# PINNED=1: every server on core 0 with one I/O thread (the log's writer shares that core) and
+# wrk on core 1 with one thread, so wrk and the server do not take turns on the same cores: the
+# req/s cost is then the CPU the logging takes from the one core serving.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=$PWD/build/bimride
@@ -18,6 +21,10 @@ G=${BIMRIDE_DATA_DIR:-$PWD/../shared/data}/tlc_green
 LUA=$PWD/bench/serving/predict.lua
 ROUNDS=${1:-5}
 T=2; C=16; CORES=$(nproc)
+SERVER_CPU=(); WRK_CPU=()
+if [[ ${PINNED:-0} == 1 ]]; then
+  SERVER_CPU=(taskset -c 0); WRK_CPU=(taskset -c 1); T=1; CORES=1
+fi
 [[ -x $B ]] || { echo "logging_cost.sh: $B is missing; build it" >&2; exit 1; }
 mkdir -p "$W"
 pids=()
@@ -37,7 +44,7 @@ writer_ticks() {  # the prediction log's writer thread's (named log-writer), or 
 run_wrk() {  # URL PID → $RATE, $CPU_US (server CPU µs per request, all its threads), $WRITER_US
   local before after wbefore wafter requests hz
   before=$(cpu_ticks "$2"); wbefore=$(writer_ticks "$2")
-  BODY=$RAW wrk -t$T -c$C -d5s --latency -s "$LUA" "$1" > "$W/wrk.txt"
+  BODY=$RAW "${WRK_CPU[@]}" wrk -t$T -c$C -d5s --latency -s "$LUA" "$1" > "$W/wrk.txt"
   after=$(cpu_ticks "$2"); wafter=$(writer_ticks "$2")
   grep -E "Requests/sec|non-2xx|latency p50" "$W/wrk.txt"
   RATE=$(awk '/Requests\/sec/ {print int($2)}' "$W/wrk.txt")
@@ -50,7 +57,7 @@ run_wrk() {  # URL PID → $RATE, $CPU_US (server CPU µs per request, all its t
   echo "server CPU per request: $CPU_US µs (of which the log's writer thread: $WRITER_US µs)"
 }
 
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(load)"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(load)${PINNED:+, pinned (servers on core 0, wrk on core 1)}"
 # The with-distance XGBoost ETA model (once; 300 rounds to keep it quick), in a repository of its own.
 if [[ ! -f $W/xgboost/manifest.json ]]; then
   "$B" train eta --train "$G/green_tripdata_2021-01.parquet" --valid "$G/green_tripdata_2021-02.parquet" \
@@ -64,16 +71,16 @@ RAW=$W/body_raw.json
 echo '{"instances": [{"pickup_zone": 74, "dropoff_zone": 236, "pickup_datetime": "2021-02-10 08:31:00", "trip_distance": 2.1}]}' > "$RAW"
 
 # Both servers idle until their turn, one I/O thread per core each.
-"$B" serve --model-repo "$REPO" --port 18182 --io-threads "$CORES" --poll-interval-ms 0 \
+"${SERVER_CPU[@]}" "$B" serve --model-repo "$REPO" --port 18182 --io-threads "$CORES" --poll-interval-ms 0 \
   > "$W/serve_off.log" 2>&1 & off=$!; pids+=("$off")
-"$B" serve --model-repo "$REPO" --port 18183 --io-threads "$CORES" --poll-interval-ms 0 \
+"${SERVER_CPU[@]}" "$B" serve --model-repo "$REPO" --port 18183 --io-threads "$CORES" --poll-interval-ms 0 \
   --prediction-log "$LOG" > "$W/serve_on.log" 2>&1 & on=$!; pids+=("$on")
 wait_http 18182; wait_http 18183
 curl -s -XPOST -d @"$RAW" http://127.0.0.1:18183/v1/models/eta:predict; echo
 who_all="off on"
 if [[ -n ${PEER:-} ]]; then
   rm -rf "$LOG-peer"
-  "$PEER" serve --model-repo "$REPO" --port 18184 --io-threads "$CORES" --poll-interval-ms 0 \
+  "${SERVER_CPU[@]}" "$PEER" serve --model-repo "$REPO" --port 18184 --io-threads "$CORES" --poll-interval-ms 0 \
     --prediction-log "$LOG-peer" > "$W/serve_peer.log" 2>&1 & peer=$!; pids+=("$peer")
   wait_http 18184
   who_all="off on peer"
