@@ -5,6 +5,8 @@
 // rows in the same run. Also the feature computation itself (features/eta_features.h).
 //
 //   build/bench/eta/eta_infer_bench --torch-model DIR --xgboost-model DIR
+// With a loss estimator beside the XGBoost model (loss_model.json), also that estimator's rows/s
+// under both tree backends.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +16,7 @@
 #include "bench/bench_timing.h"
 #include "common/file.h"
 #include "common/flags.h"
+#include "models/model.h"
 #include "models/native/native_mlp_model.h"
 #include "tasks/eta/eta_training.h"
 
@@ -38,7 +41,8 @@ int main(int argc, char** argv) {
   FlagParser flags("eta_infer_bench", "ETA inference rows/s per backend and batch size.");
   std::string data_dir = BIMRIDE_DATA_DIR, torch_dir, xgb_dir,
               work = "/tmp/bimride_eta_infer_bench";
-  flags.AddString("torch-model", &torch_dir, "folder from `train eta --model torch`", true);
+  flags.AddString("torch-model", &torch_dir,
+                  "folder from `train eta --model torch` (without it: the tree backends only)");
   flags.AddString("xgboost-model", &xgb_dir, "folder from `train eta --model xgboost`", true);
   flags.AddString("data", &data_dir, "shared data folder");
   flags.AddString("work", &work, "scratch folder for the peer's inputs");
@@ -66,6 +70,7 @@ int main(int argc, char** argv) {
                         {xgb_dir, "native_trees"}};
   std::filesystem::create_directories(work);
   for (const Case& c : cases) {
+    if (c.dir.empty()) continue;
     auto m = tasks::eta::LoadEtaModel(c.dir, 1, c.backend);
     if (!m.ok()) return Fail(m.status());
     auto x = features::ComputeEtaFeatures(m->context, requests);
@@ -110,7 +115,50 @@ int main(int argc, char** argv) {
       }
     }
   }
+  // The loss estimator published beside the XGBoost model (what the server's live monitor runs
+  // on every logged row, off the request path): its inputs are the features and the
+  // prediction; both tree backends on the same file and rows, at batch 1 and at the size of a
+  // log writer's run (1024).
+  const std::string loss_path = xgb_dir + "/" + tasks::eta::kEtaLossModelFile;
+  if (std::filesystem::exists(loss_path)) {
+    auto xgb = tasks::eta::LoadEtaModel(xgb_dir, 1);
+    if (!xgb.ok()) return Fail(xgb.status());
+    auto x = features::ComputeEtaFeatures(xgb->context, requests);
+    if (!x.ok()) return Fail(x.status());
+    const int f = xgb->model->num_features();
+    std::vector<float> predicted(static_cast<size_t>(n));
+    if (st = xgb->model->Predict(x->data(), n, predicted.data()); !st.ok()) return Fail(st);
+    std::vector<float> in(static_cast<size_t>(n) * (f + 1));
+    for (int64_t r = 0; r < n; ++r) {
+      std::copy(x->begin() + r * f, x->begin() + (r + 1) * f, in.begin() + r * (f + 1));
+      in[static_cast<size_t>(r * (f + 1) + f)] = predicted[static_cast<size_t>(r)];
+    }
+    std::vector<float> est(static_cast<size_t>(n)), first;
+    for (const char* backend : {"xgboost", "native_trees"}) {
+      auto loss = models::LoadModel(backend, loss_path);
+      if (!loss.ok()) return Fail(loss.status());
+      for (int64_t batch : {int64_t{1}, int64_t{1024}}) {
+        const double r =
+            Rate(batch == 1 ? std::min<int64_t>(n, 20000) : n, batch, [&](int64_t s, int64_t b) {
+              return (*loss)->Predict(in.data() + s * (f + 1), b, est.data() + s).ok();
+            });
+        std::printf("loss estimator, %-12s batch %4lld: %10.0f rows/s\n", backend,
+                    static_cast<long long>(batch), r);
+        std::fflush(stdout);
+      }
+      if (st = (*loss)->Predict(in.data(), n, est.data()); !st.ok()) return Fail(st);
+      if (first.empty()) {
+        first = est;
+      } else {
+        int64_t differ = 0;
+        for (int64_t r = 0; r < n; ++r) differ += est[r] != first[r];
+        std::printf("loss estimator: %lld of %lld rows differ between the two backends\n",
+                    static_cast<long long>(differ), static_cast<long long>(n));
+      }
+    }
+  }
   // The Python peers on the same files and rows (each model's own feature matrix).
+  if (torch_dir.empty()) return 0;
   const std::string peer = std::string(BIMRIDE_SOURCE_DIR) + "/bench/eta/eta_infer_peer.py";
   auto tm = tasks::eta::LoadEtaModel(torch_dir, 1);
   auto xm = tasks::eta::LoadEtaModel(xgb_dir, 1);

@@ -25,7 +25,7 @@ double NumberParam(const Json& j, const char* key) {
 
 class NativeTreesModel final : public Model {
  public:
-  explicit NativeTreesModel(TreeEnsemble ensemble) : e_(std::move(ensemble)) {}
+  explicit NativeTreesModel(TreeEnsemble ensemble) : e_(std::move(ensemble)) { BuildWalk(); }
 
   std::string_view backend() const override { return "native_trees"; }
   int num_features() const override { return e_.num_features; }
@@ -41,20 +41,23 @@ class NativeTreesModel final : public Model {
         std::copy(e_.base_margin.begin(), e_.base_margin.end(), out + r * no);
       }
       for (size_t t = 0; t < e_.tree_offset.size(); ++t) {
-        const TreeEnsemble::Node* tree = e_.nodes.data() + e_.tree_offset[t];
+        const WalkNode* tree = walk_.data() + e_.tree_offset[t];
+        const int depth = depth_[t];
         const int output = e_.tree_output[t];
-        for (int64_t r = begin; r < end; ++r) {
-          const float* x = features + r * nf;
-          int32_t n = 0;
-          while (tree[n].left >= 0) {
-            const TreeEnsemble::Node& node = tree[n];
-            const float v = x[node.feature & ~kDefaultLeftBit];
-            if (std::isnan(v)) {
-              n = (node.feature & kDefaultLeftBit) ? node.left : node.right;
-            } else {
-              n = v < node.value ? node.left : node.right;
-            }
+        // Every row takes `depth` steps, without a branch on the data: a leaf steps to itself,
+        // and each step picks its child with a select; so rows do not mispredict, and the
+        // steps of consecutive rows overlap.
+        int64_t r = begin;
+        for (; r + kInterleave <= end; r += kInterleave) {  // kInterleave rows side by side
+          uint32_t n[kInterleave] = {};
+          for (int d = 0; d < depth; ++d) {
+            for (int j = 0; j < kInterleave; ++j) n[j] = Step(tree[n[j]], features + (r + j) * nf);
           }
+          for (int j = 0; j < kInterleave; ++j) out[(r + j) * no + output] += tree[n[j]].value;
+        }
+        for (; r < end; ++r) {
+          uint32_t n = 0;
+          for (int d = 0; d < depth; ++d) n = Step(tree[n], features + r * nf);
           out[r * no + output] += tree[n].value;
         }
       }
@@ -74,7 +77,62 @@ class NativeTreesModel final : public Model {
   }
 
  private:
+  // The nodes as Predict walks them: a leaf's children are itself.
+  struct WalkNode {
+    float value;  // split condition, or the leaf value
+    uint32_t left, right;
+    uint32_t feature;  // split feature, top bit set when missing values go left (a leaf's: 0)
+  };
+  static_assert(sizeof(WalkNode) == 16);
+  static constexpr int kInterleave = 8;
+
+  // The child of `node` that row `x` goes to (a leaf: itself).
+  static uint32_t Step(const WalkNode& node, const float* x) {
+    const float v = x[node.feature & ~kDefaultLeftBit];
+    const bool left = std::isnan(v) ? (node.feature & kDefaultLeftBit) != 0 : v < node.value;
+    return left ? node.left : node.right;
+  }
+
+  void BuildWalk() {
+    walk_.resize(e_.nodes.size());
+    depth_.assign(e_.tree_offset.size(), 0);
+    for (size_t t = 0; t < e_.tree_offset.size(); ++t) {
+      const size_t base = static_cast<size_t>(e_.tree_offset[t]);
+      const size_t end = t + 1 < e_.tree_offset.size() ? static_cast<size_t>(e_.tree_offset[t + 1])
+                                                       : e_.nodes.size();
+      std::vector<int> node_depth(end - base, 0);
+      for (size_t k = base; k < end; ++k) {
+        const TreeEnsemble::Node& n = e_.nodes[k];
+        const auto i = static_cast<uint32_t>(k - base);
+        WalkNode& w = walk_[k];
+        w.value = n.value;
+        if (n.left < 0) {
+          w.left = w.right = i;
+          w.feature = 0;
+        } else {
+          w.left = static_cast<uint32_t>(n.left);
+          w.right = static_cast<uint32_t>(n.right);
+          w.feature = n.feature;
+        }
+      }
+      // Depth by a walk from the root (children may come before or after their parent).
+      std::vector<std::pair<uint32_t, int>> stack = {{0u, 0}};
+      while (!stack.empty()) {
+        const auto [i, d] = stack.back();
+        stack.pop_back();
+        depth_[t] = std::max(depth_[t], d);
+        const TreeEnsemble::Node& n = e_.nodes[base + i];
+        if (n.left >= 0) {
+          stack.push_back({static_cast<uint32_t>(n.left), d + 1});
+          stack.push_back({static_cast<uint32_t>(n.right), d + 1});
+        }
+      }
+    }
+  }
+
   TreeEnsemble e_;
+  std::vector<WalkNode> walk_;  // as e_.nodes
+  std::vector<int> depth_;      // per tree: the most steps from its root to a leaf
 };
 
 Status ParseTree(const Json& tree, int num_features, const std::string& where, TreeEnsemble& e) {
