@@ -66,8 +66,12 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerConfig config) {
           l != m.properties.end()) {
         ASSIGN_OR_RETURN(monitoring::LossEstimatorRef ref,
                          monitoring::LossEstimatorRefFromJson(l->second, dir));
+        // An XGBoost estimator runs under native_trees (the same trees and outputs, tested in
+        // xgboost_test; faster on the log writer's runs of rows, BENCHMARKS.md; and there in
+        // builds without XGBoost).
+        const std::string backend = ref.backend == "xgboost" ? "native_trees" : ref.backend;
         ASSIGN_OR_RETURN(std::unique_ptr<models::Model> loaded,
-                         models::LoadModel(ref.backend, dir + "/" + ref.artifact));
+                         models::LoadModel(backend, dir + "/" + ref.artifact));
         b.loss_features = registry::FeatureNames(m);
         if (loaded->num_features() != static_cast<int>(b.loss_features.size()) + 1) {
           return InvalidArgumentError(dir + ": loss estimator takes " +
