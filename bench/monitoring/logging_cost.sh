@@ -10,6 +10,9 @@
 #
 # PEER=/path/to/another/bimride: a third server, that binary with full logging, in the same
 # rounds (the order rotates), to compare two builds' logging side by side.
+# BODIES=varied: each request the next of 4,000 real trips of green 2021-02 (every 16th, in
+# file order; bench/serving/predict_bodies.lua) instead of one body repeated: distinct values in every
+# logged column and different paths through the trees, as real traffic has.
 # PINNED=1: every server on core 0 with one I/O thread (the log's writer shares that core) and
 # wrk on core 1 with one thread, so wrk and the server do not take turns on the same cores: the
 # req/s cost is then the CPU the logging takes from the one core serving.
@@ -44,7 +47,8 @@ writer_ticks() {  # the prediction log's writer thread's (named log-writer), or 
 run_wrk() {  # URL PID → $RATE, $CPU_US (server CPU µs per request, all its threads), $WRITER_US
   local before after wbefore wafter requests hz
   before=$(cpu_ticks "$2"); wbefore=$(writer_ticks "$2")
-  BODY=$RAW "${WRK_CPU[@]}" wrk -t$T -c$C -d5s --latency -s "$LUA" "$1" > "$W/wrk.txt"
+  BODY=$RAW BODIES=$W/bodies.jsonl "${WRK_CPU[@]}" wrk -t$T -c$C -d5s --latency -s "$LUA" "$1" \
+    > "$W/wrk.txt"
   after=$(cpu_ticks "$2"); wafter=$(writer_ticks "$2")
   grep -E "Requests/sec|non-2xx|latency p50" "$W/wrk.txt"
   RATE=$(awk '/Requests\/sec/ {print int($2)}' "$W/wrk.txt")
@@ -69,6 +73,17 @@ rm -rf "$REPO" "$LOG"
 "$B" models publish eta --repo "$REPO" --from "$W/xgboost" > /dev/null
 RAW=$W/body_raw.json
 echo '{"instances": [{"pickup_zone": 74, "dropoff_zone": 236, "pickup_datetime": "2021-02-10 08:31:00", "trip_distance": 2.1}]}' > "$RAW"
+if [[ ${BODIES:-} == varied ]]; then
+  LUA=$PWD/bench/serving/predict_bodies.lua
+  if [[ ! -s $W/bodies.jsonl ]]; then
+    "$B" data convert "$G/green_tripdata_2021-02.parquet" "$W/trips_2021-02.csv" > /dev/null
+    # source,pickup_time,dropoff_time,pickup_zone,dropoff_zone,…,distance_miles(10),…
+    awk -F, 'NR > 1 && (NR - 2) % 16 == 0 && $4 != "" && $5 != "" && $10 != "" {
+      printf "{\"instances\": [{\"pickup_zone\": %s, \"dropoff_zone\": %s, \"pickup_datetime\": \"%s\", \"trip_distance\": %s}]}\n", $4, $5, $2, $10
+    }' "$W/trips_2021-02.csv" | head -4000 > "$W/bodies.jsonl"
+  fi
+  echo "request bodies: $(wc -l < "$W/bodies.jsonl") trips of green 2021-02, in turn"
+fi
 
 # Both servers idle until their turn, one I/O thread per core each.
 "${SERVER_CPU[@]}" "$B" serve --model-repo "$REPO" --port 18182 --io-threads "$CORES" --poll-interval-ms 0 \
