@@ -51,6 +51,8 @@ check "retention with a trainer parameter" 0 "$BIN" train behaviour --city "$WOR
 PARAM_RUN=$(sed -n 's/^run \([0-9a-f]*\):.*/\1/p' "$WORK/out")
 check "runs show the parameter's run" 0 "$BIN" runs show "$PARAM_RUN" --repo "$REPO"
 expect_out "records the trainer parameter" "xgboost\.rounds +7"
+expect_out "and the design's others (fifth attempt)" "xgboost\.min_child_weight +100"
+expect_out "lambda too" "xgboost\.lambda +10"
 check "train a bad trainer parameter" 1 "$BIN" train behaviour --city "$WORK/city.csv" \
   --target retention --horizon-days 3 --cutoff-step-days 2 --first-cutoff-day 2 --test-cutoffs 1 \
   --threads 1 --repo "$REPO" --work-dir "$WORK/models_retention_bad" --no-publish \
