@@ -44,6 +44,23 @@ expect_out "publishes retention" "published retention version 1"
   { fails=$((fails+1)); echo "FAIL the retention version lacks retention_features.csv"; }
 grep -q '"behaviour_retention"' "$REPO/retention/1/manifest.json" && passes=$((passes+1)) ||
   { fails=$((fails+1)); echo "FAIL the retention manifest lacks its feature spec"; }
+# --param NAME=VALUE reaches the --model's trainer and the tracked run's params.
+check "retention with a trainer parameter" 0 "$BIN" train behaviour --city "$WORK/city.csv" \
+  --target retention --horizon-days 3 --cutoff-step-days 2 --first-cutoff-day 2 --test-cutoffs 1 \
+  --threads 1 --repo "$REPO" --work-dir "$WORK/models_retention_param" --no-publish --param rounds=7
+PARAM_RUN=$(sed -n 's/^run \([0-9a-f]*\):.*/\1/p' "$WORK/out")
+check "runs show the parameter's run" 0 "$BIN" runs show "$PARAM_RUN" --repo "$REPO"
+expect_out "records the trainer parameter" "xgboost\.rounds +7"
+expect_out "and the design's others (fifth attempt)" "xgboost\.min_child_weight +100"
+expect_out "lambda too" "xgboost\.lambda +10"
+check "train a bad trainer parameter" 1 "$BIN" train behaviour --city "$WORK/city.csv" \
+  --target retention --horizon-days 3 --cutoff-step-days 2 --first-cutoff-day 2 --test-cutoffs 1 \
+  --threads 1 --repo "$REPO" --work-dir "$WORK/models_retention_bad" --no-publish \
+  --param max_depth=deep
+expect_err "names the parameter" "max_depth"
+check "train --param without a value" 2 "$BIN" train behaviour --city "$WORK/city.csv" \
+  --param eta --repo "$REPO"
+expect_err "names the argument" "'eta'"
 check "train unknown target" 2 "$BIN" train behaviour --city "$WORK/city.csv" --target churn \
   --repo "$REPO"
 expect_err "names the target" "'churn'"

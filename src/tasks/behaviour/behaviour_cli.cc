@@ -8,6 +8,8 @@
 #include <limits>
 #include <map>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "cli/command.h"
 #include "common/file.h"
@@ -137,6 +139,7 @@ int RunTrainBehaviour(const std::vector<std::string>& args) {
   int64_t train_days = 0, valid_days = 7, threads = 2, seed = 42;
   int64_t horizon_days = 28, cutoff_step_days = 7, first_cutoff_day = 14, test_cutoffs = 2;
   int64_t members = 0;
+  std::vector<std::string> params;
   bool no_publish = false;
   flags.AddString("target", &target,
                   "conversion (P(book | quote, rider history)) or retention (P(rider still "
@@ -151,6 +154,9 @@ int RunTrainBehaviour(const std::vector<std::string>& args) {
   flags.AddString("city", &city_path, "trips file of a simulated city (its .requests.csv and "
                                       ".riders.csv beside it)", /*required=*/true);
   flags.AddString("model", &model, "learned model to publish: xgboost or torch");
+  flags.AddStringList("param", &params,
+                      "a --model trainer parameter NAME=VALUE over the target's defaults "
+                      "(repeatable), e.g. eta=0.02");
   flags.AddString("name", &name, "model name in the registry (default: the target)");
   flags.AddInt("train-days", &train_days, "training days (0: the first 75%)");
   flags.AddInt("valid-days", &valid_days, "last training days used for early stopping");
@@ -170,6 +176,18 @@ int RunTrainBehaviour(const std::vector<std::string>& args) {
         /*usage=*/true);
   }
   if (name.empty()) name = target;
+  train::Params overrides;
+  for (const std::string& kv : params) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return ReportError(InvalidArgumentError("--param: want NAME=VALUE, got '" + kv + "'"), true);
+    }
+    overrides[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  const auto apply_overrides = [&](train::Params& xgboost_params, train::Params& torch_params) {
+    train::Params& p = model == "xgboost" ? xgboost_params : torch_params;
+    for (const auto& [k, v] : overrides) p[k] = v;
+  };
   StatusOr<simulator::SimulatedCity> city = simulator::ReadSimulatedCity(city_path);
   if (!city.ok()) return ReportError(city.status());
   if (city->quotes.empty() || city->riders.empty()) {
@@ -195,6 +213,7 @@ int RunTrainBehaviour(const std::vector<std::string>& args) {
       ro.seed_ensemble[model] = static_cast<int>(std::clamp<int64_t>(members, -1, 1000));
     }
     ro.work_dir = work;
+    apply_overrides(ro.xgboost_params, ro.torch_params);
     return TrainAndPublishRetention(*city, city_path, ro, name, repo, no_publish, args);
   }
   ConversionOptions o;
@@ -204,6 +223,7 @@ int RunTrainBehaviour(const std::vector<std::string>& args) {
   o.seed = static_cast<uint64_t>(seed);
   o.learned = {model};
   o.work_dir = work;
+  apply_overrides(o.xgboost_params, o.torch_params);
   auto reg = registry::Registry::Open(repo);
   if (!reg.ok()) return ReportError(reg.status());
   const simulator::CityFilePaths paths = simulator::CityFilePathsFor(city_path);

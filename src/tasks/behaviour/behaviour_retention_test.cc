@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "models/seed_ensemble.h"
+#include "tasks/behaviour/behaviour_report.h"
 #include "tasks/behaviour/behaviour_test_util.h"
 #include "train/trainer.h"
 
@@ -199,6 +200,21 @@ TEST(BehaviourRetentionTest, BurnInDaysAreHistoryNotRows) {
   double quotes = 0;
   for (size_t i = 0; i < b9.size(); i += kRetentionFeatures) quotes += b9[i];
   EXPECT_GT(quotes, 0);
+}
+
+// The design decided on tuning seeds (docs/behaviour.md, fifth attempt): what `train behaviour
+// --target retention` publishes and `eval behaviour` scores.
+TEST(BehaviourRetentionTest, DesignDefaultsAreTheDecidedOnes) {
+  const train::Params want = {{"max_depth", "4"},          {"eta", "0.05"},
+                              {"rounds", "400"},           {"early_stopping_rounds", "30"},
+                              {"min_child_weight", "100"}, {"lambda", "10"},
+                              {"subsample", "0.8"}};
+  EXPECT_EQ(kRetentionXgboostParams, want);
+  EXPECT_EQ(RetentionOptions{}.xgboost_params, want);
+  EXPECT_EQ(BehaviourEvalOptions{}.retention.xgboost_params, want);
+  const std::map<std::string, int> ensemble = {{"torch", 5}, {"xgboost", 1}};
+  EXPECT_EQ(RetentionOptions{}.seed_ensemble, ensemble);
+  EXPECT_EQ(BehaviourEvalOptions{}.retention.seed_ensemble, ensemble);
 }
 
 TEST(BehaviourRetentionTest, ACityTooShortIsRefused) {
