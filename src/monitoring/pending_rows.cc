@@ -6,15 +6,14 @@
 #include <cstring>
 #include <functional>
 
+#include "common/hash.h"
+
 namespace bimride::monitoring {
 
 uint64_t PendingRowHash(std::string_view request_id, int64_t row) {
   // The id's hash and the row, mixed by splitmix64's finalizer: the index uses the low bits.
-  uint64_t h = std::hash<std::string_view>{}(request_id) ^
-               (static_cast<uint64_t>(row) * 0x9e3779b97f4a7c15ull);
-  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
-  h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
-  return h ^ (h >> 31);
+  return MixBits64(std::hash<std::string_view>{}(request_id) ^
+                   (static_cast<uint64_t>(row) * 0x9e3779b97f4a7c15ull));
 }
 
 void* AllocateZeroedHuge(size_t bytes) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <functional>
 
+#include "common/hash.h"
 #include "parquet/compression.h"
 #include "parquet/encoding.h"
 
@@ -105,12 +106,6 @@ class DictionaryIndex {
   std::vector<int64_t> first_rows_;  // per id
   std::vector<uint32_t> tags_;       // per id
 };
-
-uint64_t MixBits(uint64_t v) {  // splitmix64's finalizer: every input bit moves the high half
-  v = (v ^ (v >> 30)) * 0xbf58476d1ce4e5b9ull;
-  v = (v ^ (v >> 27)) * 0x94d049bb133111ebull;
-  return v ^ (v >> 31);
-}
 
 void PutU32(uint32_t v, std::string* out) { out->append(reinterpret_cast<const char*>(&v), 4); }
 
@@ -613,12 +608,12 @@ Status FileWriter::WriteChunk(int column, int64_t rows, ColumnChunkMeta* chunk) 
       if (bytes) {
         const std::string_view v = c.ByteValue(i);
         id = dictionary.FindOrAdd(
-            MixBits(std::hash<std::string_view>{}(v)), i,
+            MixBits64(std::hash<std::string_view>{}(v)), i,
             [&](int64_t first) { return c.ByteValue(first) == v; }, &inserted);
       } else {
         const uint64_t v = bits(i);
         id = dictionary.FindOrAdd(
-            MixBits(v), i, [&](int64_t first) { return bits(first) == v; }, &inserted);
+            MixBits64(v), i, [&](int64_t first) { return bits(first) == v; }, &inserted);
       }
       if (inserted) {
         AppendPlainValue(c, i, &dict_plain);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "common/hash.h"
+
 namespace bimride::simulator {
 namespace {
 
@@ -10,10 +12,7 @@ inline uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 }  // namespace
 
 uint64_t SplitMix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
+  return MixBits64(state += 0x9E3779B97F4A7C15ULL);
 }
 
 Rng::Rng(uint64_t seed) {
