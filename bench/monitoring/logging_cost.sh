@@ -10,8 +10,8 @@
 #
 # PEER=/path/to/another/bimride: a third server, that binary with full logging, in the same
 # rounds (the order rotates), to compare two builds' logging side by side.
-# BODIES=varied: each request the next of 4,000 real trips of green 2021-02 (every 16th, in
-# file order; bench/serving/predict_bodies.lua) instead of one body repeated: distinct values in every
+# BODIES=varied: each request the next of 3,977 real trips of green 2021-02 (every 16th, in
+# file order; BODIES in bench/serving/predict.lua) instead of one body repeated: distinct values in every
 # logged column and different paths through the trees, as real traffic has.
 # PINNED=1: every server on core 0 with one I/O thread (the log's writer shares that core) and
 # wrk on core 1 with one thread, so wrk and the server do not take turns on the same cores: the
@@ -47,7 +47,7 @@ writer_ticks() {  # the prediction log's writer thread's (named log-writer), or 
 run_wrk() {  # URL PID → $RATE, $CPU_US (server CPU µs per request, all its threads), $WRITER_US
   local before after wbefore wafter requests hz
   before=$(cpu_ticks "$2"); wbefore=$(writer_ticks "$2")
-  BODY=$RAW BODIES=$W/bodies.jsonl "${WRK_CPU[@]}" wrk -t$T -c$C -d5s --latency -s "$LUA" "$1" \
+  BODY=$RAW BODIES=$VARIED "${WRK_CPU[@]}" wrk -t$T -c$C -d5s --latency -s "$LUA" "$1" \
     > "$W/wrk.txt"
   after=$(cpu_ticks "$2"); wafter=$(writer_ticks "$2")
   grep -E "Requests/sec|non-2xx|latency p50" "$W/wrk.txt"
@@ -73,8 +73,9 @@ rm -rf "$REPO" "$LOG"
 "$B" models publish eta --repo "$REPO" --from "$W/xgboost" > /dev/null
 RAW=$W/body_raw.json
 echo '{"instances": [{"pickup_zone": 74, "dropoff_zone": 236, "pickup_datetime": "2021-02-10 08:31:00", "trip_distance": 2.1}]}' > "$RAW"
+VARIED=""  # the bodies file for predict.lua's BODIES, when varied
 if [[ ${BODIES:-} == varied ]]; then
-  LUA=$PWD/bench/serving/predict_bodies.lua
+  VARIED=$W/bodies.jsonl
   if [[ ! -s $W/bodies.jsonl ]]; then
     "$B" data convert "$G/green_tripdata_2021-02.parquet" "$W/trips_2021-02.csv" > /dev/null
     # source,pickup_time,dropoff_time,pickup_zone,dropoff_zone,…,distance_miles(10),…
