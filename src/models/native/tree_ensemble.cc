@@ -100,7 +100,6 @@ class NativeTreesModel final : public Model {
       const size_t base = static_cast<size_t>(e_.tree_offset[t]);
       const size_t end = t + 1 < e_.tree_offset.size() ? static_cast<size_t>(e_.tree_offset[t + 1])
                                                        : e_.nodes.size();
-      std::vector<int> node_depth(end - base, 0);
       for (size_t k = base; k < end; ++k) {
         const TreeEnsemble::Node& n = e_.nodes[k];
         const auto i = static_cast<uint32_t>(k - base);
@@ -128,10 +127,11 @@ class NativeTreesModel final : public Model {
         }
       }
     }
+    e_.nodes = {};  // walk_ holds them now
   }
 
   TreeEnsemble e_;
-  std::vector<WalkNode> walk_;  // as e_.nodes
+  std::vector<WalkNode> walk_;  // the ensemble's nodes (e_.nodes, emptied once these are built)
   std::vector<int> depth_;      // per tree: the most steps from its root to a leaf
 };
 
