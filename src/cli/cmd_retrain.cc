@@ -43,16 +43,16 @@ int RunRetrainEta(const std::vector<std::string>& args) {
   FlagParser flags(
       "bimride retrain eta",
       "Retrain on alarm beside a running server: poll its monitor for a drift or accuracy alarm "
-      "held --hold-windows closed windows of the stable version; then train on the most recent "
-      "labelled windows read back from the prediction log (the `train eta` code), publish, and "
-      "start a progressive rollout of the new version. Every step is a tracked run. Runs until "
-      "stopped (--once: one poll).");
+      "held --hold-windows closed windows (of the last --hold-span) of the stable version; then "
+      "train on the most recent labelled windows read back from the prediction log (the `train "
+      "eta` code), publish, and start a progressive rollout of the new version. Every step is a "
+      "tracked run. Runs until stopped (--once: one poll).");
   std::string server = "127.0.0.1:8501", log_dir, repo = registry::DefaultRepositoryRoot();
   std::string name = "eta", model_kind = "xgboost", features, out;
   std::string zones_dir = DefaultDataPath("zones"), weather = DefaultDataPath(
       "weather/central_park_weather.csv");
   std::string poll = "30s", cooldown = "10m";
-  int64_t hold = 2, min_window_labels = 100, min_rows = 2000, max_train_windows = 50;
+  int64_t hold = 2, hold_span = 0, min_window_labels = 100, min_rows = 2000, max_train_windows = 50;
   int64_t threads = 2, max_rollouts = 0;
   double max_rmse = 0, max_rmse_ratio = 0, valid_fraction = 0.2;
   double min_minutes = 1, max_minutes = 60;
@@ -66,7 +66,11 @@ int RunRetrainEta(const std::vector<std::string>& args) {
                   true);
   flags.AddString("repo", &repo, "model registry (default $BIMRIDE_MODEL_REPO or ./model_repo)");
   flags.AddString("name", &name, "the model's name");
-  flags.AddInt("hold-windows", &hold, "closed windows in a row that must alarm");
+  flags.AddInt("hold-windows", &hold,
+               "closed windows that must alarm: in a row, or of the last --hold-span");
+  flags.AddInt("hold-span", &hold_span,
+               "the last closed windows looked at, of which --hold-windows must alarm (0: "
+               "--hold-windows, in a row)");
   flags.AddBool("no-drift", &no_drift, "drift alarms do not count (only --max-rmse*)");
   flags.AddDouble("max-rmse", &max_rmse, "accuracy alarm: a window's live RMSE above this (0: off)");
   flags.AddDouble("max-rmse-ratio", &max_rmse_ratio,
@@ -123,6 +127,7 @@ int RunRetrainEta(const std::vector<std::string>& args) {
   retraining::RetrainPolicy policy;
   policy.model = name;
   policy.hold_windows = hold;
+  policy.hold_span = hold_span;
   policy.on_drift = !no_drift;
   policy.max_rmse = max_rmse;
   policy.max_rmse_ratio = max_rmse_ratio;

@@ -41,6 +41,11 @@ Status ValidateRetrainPolicy(const RetrainPolicy& p) {
     return InvalidArgumentError("retrain: bad model name '" + p.model + "'");
   }
   if (p.hold_windows < 1) return InvalidArgumentError("retrain: hold_windows must be >= 1");
+  if (p.hold_span != 0 && p.hold_span < p.hold_windows) {
+    return InvalidArgumentError("retrain: hold_span must be 0 or >= hold_windows (" +
+                                std::to_string(p.hold_windows) + "), not " +
+                                std::to_string(p.hold_span));
+  }
   if (p.max_rmse < 0 || p.max_rmse_ratio < 0 || !std::isfinite(p.max_rmse) ||
       !std::isfinite(p.max_rmse_ratio)) {
     return InvalidArgumentError("retrain: max_rmse and max_rmse_ratio must be >= 0 (0: off)");
@@ -110,17 +115,21 @@ AlarmDecision DecideRetrain(const MonitorSnapshot& snapshot, int64_t version,
   for (const MonitorWindow& w : snapshot.windows) {
     if (w.version == version && w.closed) closed.push_back(&w);
   }
-  if (static_cast<int64_t>(closed.size()) < policy.hold_windows) {
+  const int64_t span = policy.hold_span > 0 ? policy.hold_span : policy.hold_windows;
+  const bool in_a_row = span == policy.hold_windows;
+  if (static_cast<int64_t>(closed.size()) < span) {
     d.why = "version " + std::to_string(version) + " has " + std::to_string(closed.size()) +
-            " closed window(s); the alarm must hold " + std::to_string(policy.hold_windows);
+            " closed window(s); the alarm must hold " +
+            (in_a_row ? std::to_string(span)
+                      : std::to_string(policy.hold_windows) + " of " + std::to_string(span));
     return d;
   }
   const double ratio_bound = policy.max_rmse_ratio > 0 && std::isfinite(reference_rmse)
                                  ? policy.max_rmse_ratio * reference_rmse
                                  : 0;
-  std::string reasons;
-  for (size_t k = closed.size() - static_cast<size_t>(policy.hold_windows); k < closed.size();
-       ++k) {
+  std::string reasons, quiet;
+  int64_t alarming = 0;
+  for (size_t k = closed.size() - static_cast<size_t>(span); k < closed.size(); ++k) {
     const MonitorWindow& w = *closed[k];
     std::string why;
     if (policy.on_drift && w.drift_alarm) why = "drift (" + w.drift_features + ")";
@@ -133,20 +142,35 @@ AlarmDecision DecideRetrain(const MonitorSnapshot& snapshot, int64_t version,
              Fmt(policy.max_rmse_ratio) + " x reference " + Fmt(reference_rmse);
     }
     if (why.empty()) {
-      d.why = "window " + std::to_string(w.window) + " of version " + std::to_string(version) +
-              " does not alarm (rmse " + Fmt(w.rmse) + " over " + std::to_string(w.labelled_rows) +
-              " labels, drift " + (w.drift_calibrated ? (w.drift_alarm ? "alarm" : "ok")
-                                                      : "uncalibrated") + ")";
-      return d;
+      if (quiet.empty()) {
+        quiet = "window " + std::to_string(w.window) + " of version " + std::to_string(version) +
+                " does not alarm (rmse " + Fmt(w.rmse) + " over " +
+                std::to_string(w.labelled_rows) + " labels, drift " +
+                (w.drift_calibrated ? (w.drift_alarm ? "alarm" : "ok") : "uncalibrated") + ")";
+      }
+      continue;
     }
+    ++alarming;
     reasons += (reasons.empty() ? "" : "; ") + std::string("window ") +
                std::to_string(w.window) + ": " + why;
   }
+  if (alarming < policy.hold_windows) {
+    d.why = in_a_row ? quiet
+                     : std::to_string(alarming) + " of the last " + std::to_string(span) +
+                           " closed windows of version " + std::to_string(version) +
+                           " alarm, fewer than " + std::to_string(policy.hold_windows) +
+                           " (first quiet: " + quiet + ")";
+    return d;
+  }
   d.alarm = true;
-  d.first_alarm_window = closed[closed.size() - static_cast<size_t>(policy.hold_windows)]->window;
+  d.first_alarm_window = closed[closed.size() - static_cast<size_t>(span)]->window;
   d.last_alarm_window = closed.back()->window;
   d.why = "version " + std::to_string(version) + ", windows " +
-          Range(d.first_alarm_window, d.last_alarm_window) + " alarm: " + reasons;
+          Range(d.first_alarm_window, d.last_alarm_window) +
+          (in_a_row ? std::string(" alarm: ")
+                    : " (" + std::to_string(alarming) + " of " + std::to_string(span) +
+                          " alarm): ") +
+          reasons;
   // The training span: back from the newest closed window.
   d.t1_us = closed.back()->last_time_us;
   for (size_t k = closed.size(); k-- > 0;) {
@@ -249,6 +273,8 @@ RetrainStep Retrainer::Retrain(int64_t stable, const AlarmDecision& alarm, int64
       {{"model", policy_.model},
        {"stable_version", std::to_string(stable)},
        {"hold_windows", std::to_string(policy_.hold_windows)},
+       {"hold_span", std::to_string(policy_.hold_span > 0 ? policy_.hold_span
+                                                          : policy_.hold_windows)},
        {"on_drift", policy_.on_drift ? "true" : "false"},
        {"max_rmse", Fmt(policy_.max_rmse)},
        {"max_rmse_ratio", Fmt(policy_.max_rmse_ratio)},

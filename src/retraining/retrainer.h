@@ -12,8 +12,10 @@
 // What alarms (RetrainPolicy): a closed window of the stable version whose drift alarm is up
 // (calibrated at publish, monitoring/drift.h), or whose live RMSE — over at least
 // min_window_labels labels — is above max_rmse, or above max_rmse_ratio × the version's
-// reference RMSE (its manifest's validation RMSE). The last hold_windows closed windows must all
-// alarm. Then nothing happens while a rollout of the model is in progress, or within cooldown_ms
+// reference RMSE (its manifest's validation RMSE). At least hold_windows of the last hold_span
+// closed windows must alarm (hold_span 0: the last hold_windows, all of them, in a row). A share
+// over a span tolerates the odd quiet window of a real drift, which small windows have, where a
+// run in a row would have to start over. Then nothing happens while a rollout of the model is in progress, or within cooldown_ms
 // of the last rollout this retrainer started.
 //
 // Thread safety: a Retrainer is driven by one thread.
@@ -34,7 +36,8 @@ namespace bimride::retraining {
 
 struct RetrainPolicy {
   std::string model = "eta";
-  int64_t hold_windows = 2;         // consecutive closed windows that must alarm
+  int64_t hold_windows = 2;         // closed windows that must alarm …
+  int64_t hold_span = 0;            // … of the last this many (0: hold_windows, in a row)
   bool on_drift = true;             // a drift alarm counts
   double max_rmse = 0;              // accuracy alarm above this live RMSE (0: off)
   double max_rmse_ratio = 0;        // … or above this × the reference RMSE (0: off)
@@ -67,7 +70,7 @@ StatusOr<MonitorSnapshot> ParseMonitorSnapshot(std::string_view json, const std:
 struct AlarmDecision {
   bool alarm = false;
   std::string why;  // what alarmed, or why not
-  int64_t first_alarm_window = -1, last_alarm_window = -1;
+  int64_t first_alarm_window = -1, last_alarm_window = -1;  // the span judged
   // The training span: the most recent closed windows of the version, back until they hold
   // min_rows labels (or max_train_windows), by log time.
   int64_t t0_us = 0, t1_us = 0;

@@ -105,6 +105,44 @@ TEST(DecideRetrain, TheAlarmMustHoldTheLastNClosedWindows) {
   EXPECT_FALSE(DecideRetrain(s, 2, 4.0, p).alarm);
 }
 
+TEST(DecideRetrain, AShareOfASpanHoldsThroughAQuietWindowThatARunInARowDoesNot) {
+  RetrainPolicy p;
+  p.hold_windows = 3;
+  p.hold_span = 5;
+  p.min_rows = 1;
+  // Closed windows 0..5 (6 is open): 3 of the last 5 (1..5) alarm, one quiet between them.
+  auto s = ParseMonitorSnapshot(MonitorJson(2, 6, {2, 4, 5}), "eta").value();
+  AlarmDecision d = DecideRetrain(s, 2, NAN, p);
+  ASSERT_TRUE(d.alarm) << d.why;
+  EXPECT_EQ(d.first_alarm_window, 1);
+  EXPECT_EQ(d.last_alarm_window, 5);
+  EXPECT_NE(d.why.find("(3 of 5 alarm)"), std::string::npos) << d.why;
+  EXPECT_NE(d.why.find("window 2: drift (pair_log_count)"), std::string::npos) << d.why;
+  // The same windows in a row (span 0): window 3 is quiet, no alarm.
+  p.hold_span = 0;
+  d = DecideRetrain(s, 2, NAN, p);
+  EXPECT_FALSE(d.alarm);
+  EXPECT_NE(d.why.find("window 3 of version 2 does not alarm"), std::string::npos) << d.why;
+  // Two of the last five: fewer than three, and the answer says how many.
+  p.hold_span = 5;
+  s = ParseMonitorSnapshot(MonitorJson(2, 6, {0, 4, 5}), "eta").value();
+  d = DecideRetrain(s, 2, NAN, p);
+  EXPECT_FALSE(d.alarm);
+  EXPECT_NE(d.why.find("2 of the last 5 closed windows of version 2 alarm, fewer than 3"),
+            std::string::npos)
+      << d.why;
+  // Fewer closed windows than the span: not judged yet.
+  s = ParseMonitorSnapshot(MonitorJson(2, 4, {1, 2, 3}), "eta").value();
+  d = DecideRetrain(s, 2, NAN, p);
+  EXPECT_FALSE(d.alarm);
+  EXPECT_NE(d.why.find("has 4 closed window(s); the alarm must hold 3 of 5"), std::string::npos)
+      << d.why;
+  // A span shorter than the windows that must alarm cannot be met: refused.
+  p.hold_span = 2;
+  EXPECT_NE(ValidateRetrainPolicy(p).message().find("hold_span must be 0 or >= hold_windows"),
+            std::string::npos);
+}
+
 class RetrainerTest : public ::testing::Test {
  protected:
   void SetUp() override {
