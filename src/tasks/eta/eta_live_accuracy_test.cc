@@ -232,7 +232,22 @@ struct DriftSummary {
   double alarm_rate = 0;
   std::map<std::string, std::pair<double, double>> features;  // → (share above, mean psi)
   std::map<std::string, CategorySummary> categories;
+  std::vector<bool> alarms;  // per closed window, in order
 };
+
+// The retrainer's rule (retraining/retrainer.h): at least `hold` of the last `span` closed
+// windows alarm. How many windows it holds at, and the first (-1: none).
+std::pair<int64_t, int64_t> HeldAlarms(const std::vector<bool>& alarms, int hold, int span) {
+  int64_t held = 0, first = -1;
+  for (size_t k = static_cast<size_t>(span) - 1; k < alarms.size(); ++k) {
+    if (std::count(alarms.begin() + static_cast<long>(k + 1 - span),
+                   alarms.begin() + static_cast<long>(k + 1), true) >= hold) {
+      ++held;
+      if (first < 0) first = static_cast<int64_t>(k);
+    }
+  }
+  return {held, first};
+}
 
 DriftSummary Summarize(const std::vector<monitoring::WindowAccuracy>& windows) {
   DriftSummary s;
@@ -242,6 +257,7 @@ DriftSummary Summarize(const std::vector<monitoring::WindowAccuracy>& windows) {
     EXPECT_TRUE(w.drift_calibrated);
     ++s.windows;
     alarms += w.drift_alarm ? 1 : 0;
+    s.alarms.push_back(w.drift_alarm);
     for (const monitoring::FeatureDrift& d : w.drift) {
       if (d.categorical) {
         EXPECT_TRUE(d.error.empty()) << d.feature << ": " << d.error;
@@ -346,6 +362,21 @@ TEST_F(EtaLiveMonitoringTest, NoFalseAlarmsOnEvenDaysAndDriftFlaggedOnLaterYears
   std::printf("| **window alarm rate** |");
   for (const auto& [name, s] : runs) {
     std::printf(" **%.1f%%** of %lld |", 100 * s.alarm_rate, static_cast<long long>(s.windows));
+  }
+  std::printf("\n\nThe retrainer's held alarm (at least H of the last N closed windows alarm): "
+              "windows it holds at (the first one)\n\n| H of N |");
+  for (const auto& [name, s] : runs) std::printf(" %s |", name.c_str());
+  std::printf("\n|---|");
+  for (size_t i = 0; i < runs.size(); ++i) std::printf("---:|");
+  std::printf("\n");
+  for (auto [hold, span] : std::vector<std::pair<int, int>>{
+           {1, 1}, {2, 2}, {3, 3}, {4, 4}, {5, 5}, {2, 4}, {3, 5}, {4, 8}, {5, 10}, {10, 20}}) {
+    std::printf("| %d of %d |", hold, span);
+    for (const auto& [name, s] : runs) {
+      auto [held, first] = HeldAlarms(s.alarms, hold, span);
+      std::printf(" %lld (%lld) |", static_cast<long long>(held), static_cast<long long>(first));
+    }
+    std::printf("\n");
   }
   std::printf("\n\n| category | replay | windows above | mean chi2 | mean Cramér's V | mean JS "
               "distance | windows with p < 0.05 |\n|---|---|---:|---:|---:|---:|---:|\n");
