@@ -399,7 +399,7 @@ void LiveMonitor::ObserveRows(VersionState& vs, const PredictionBatch& batch,
     std::optional<float> label;
     auto w8 = waiting_.empty() ? waiting_.end() : waiting_.find(RowKey(batch.request_id, r));
     if (w8 != waiting_.end()) {
-      label = w8->second;
+      label = w8->second.actual;
       waiting_.erase(w8);  // its key leaves waiting_order_ when it reaches the front
     } else {
       for (size_t e = 0; e < entries.size(); ++e) {
@@ -473,23 +473,24 @@ FeedbackOutcome LiveMonitor::AddFeedbackLocked(const std::vector<Feedback>& feed
     PendingRows<PendingEntries>::Row* pending = pending_.Find(f.request_id, f.row);
     if (pending == nullptr) {
       std::string key = RowKey(f.request_id, f.row);
-      auto [w, inserted] = waiting_.try_emplace(key, actual);
+      auto [w, inserted] = waiting_.try_emplace(key, WaitingLabel{actual, ++waiting_seq_});
       if (!inserted) {
         ++out.duplicate;
         ++counters_.duplicate;
         continue;
       }
-      waiting_order_.push_back(std::move(key));
+      waiting_order_.emplace_back(std::move(key), waiting_seq_);
       ++out.waiting;
       while (static_cast<int64_t>(waiting_order_.size()) > options_.max_waiting_labels) {
-        const std::string& old = waiting_order_.front();
-        if (auto gone = waiting_.find(old); gone != waiting_.end()) {
+        const auto& [old, seq] = waiting_order_.front();
+        // Only the entry this one pushed: one joined since may wait again under the same key.
+        if (auto gone = waiting_.find(old); gone != waiting_.end() && gone->second.seq == seq) {
           ++counters_.unmatched;
           // Persisted too (model empty: "_unmatched"): every label that arrived is on disk.
           const size_t sep = old.rfind('\x1f');
           labels_out_.push_back(LabelRecord{"", 0, "", old.substr(0, sep),
                                             std::strtoll(old.c_str() + sep + 1, nullptr, 10),
-                                            gone->second, 0, NowUs(), false});
+                                            gone->second.actual, 0, NowUs(), false});
           waiting_.erase(gone);
         }
         waiting_order_.pop_front();

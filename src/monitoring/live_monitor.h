@@ -292,8 +292,16 @@ class LiveMonitor : public PredictionObserver {
   std::map<VersionKey, VersionState> versions_;
   // (request id, row) → its logged predictions, oldest row first.
   PendingRows<PendingEntries> pending_;
-  std::unordered_map<std::string, float> waiting_;  // labels before their prediction
-  std::deque<std::string> waiting_order_;
+  // Labels before their prediction, and their arrival order (oldest pushed out first). A key
+  // leaves waiting_order_ only when it reaches the front, so a key can be there twice (a label
+  // joined, then another for the same row waits): `seq` tells the entry that is waiting now.
+  struct WaitingLabel {
+    float actual = 0;
+    uint64_t seq = 0;
+  };
+  std::unordered_map<std::string, WaitingLabel> waiting_;
+  std::deque<std::pair<std::string, uint64_t>> waiting_order_;
+  uint64_t waiting_seq_ = 0;
   MonitorCounters counters_;
   std::mutex sink_mu_;  // orders deliveries (taken before mu_, never inside it)
   LabelSink sink_;

@@ -338,6 +338,32 @@ TEST(LiveMonitor, EarlyDuplicateUnmatchedAndMissingLabelsAreCounted) {
   EXPECT_EQ(f.joined, 0);
 }
 
+TEST(LiveMonitor, AKeyThatWaitsAgainIsNotPushedOutByItsEarlierTurn) {
+  LiveMonitorOptions o;
+  o.window_rows = 100;
+  o.max_pending_rows = 1;
+  o.max_waiting_labels = 2;
+  auto m = Monitor(o);
+  m->AddFeedback({{"x", 0, 5}});     // waits
+  m->Observe(Batch("x", 1, {4}));    // joins
+  m->Observe(Batch("p1", 1, {1}));   // pushes x's prediction out (labelled: not missing)
+  FeedbackOutcome f = m->AddFeedback({{"x", 0, 7}});  // x's prediction is gone: waits again
+  EXPECT_EQ(f.waiting, 1);
+  // A third label arrives with room for two: the oldest turn in the order is x's first one,
+  // joined already; x's second label keeps waiting.
+  m->AddFeedback({{"a", 0, 1}});
+  MonitorCounters c = m->counters();
+  EXPECT_EQ(c.unmatched, 0);
+  EXPECT_EQ(c.waiting_labels, 2);
+  m->Observe(Batch("x", 1, {6}));  // a retried request under the same id: its label joins
+  EXPECT_EQ(m->counters().joined, 2);
+  // Two more labels: x's second turn has joined, so the one pushed out is "a", the oldest waiting.
+  m->AddFeedback({{"b", 0, 1}, {"c", 0, 1}});
+  c = m->counters();
+  EXPECT_EQ(c.unmatched, 1);
+  EXPECT_EQ(c.waiting_labels, 2);
+}
+
 TEST(LiveMonitor, ALabelJoinsThePrimaryAndItsShadow) {
   auto m = Monitor({});
   m->Observe(Batch("r", 1, {10}));
