@@ -15,19 +15,17 @@
 
 #include "common/file.h"
 #include "common/status.h"
+#include "common/testing/temp_dir.h"
 #include "models/tabular_data.h"
 
 namespace bimride::models::testing {
 
-// A fresh folder under TMPDIR (or /tmp); not removed, so a failing test leaves evidence.
+// A fresh folder under TMPDIR (or /tmp); removed when every test of the program passed, kept
+// when one failed (common/testing/temp_dir.h).
 inline std::string MakeTempDir(const std::string& tag) {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base ? base : "/tmp") + "/bimride_" + tag + "_XXXXXX";
-  std::vector<char> buf(pattern.begin(), pattern.end());
-  buf.push_back('\0');
-  char* dir = mkdtemp(buf.data());
-  EXPECT_NE(dir, nullptr) << pattern;
-  return dir ? dir : "/tmp";
+  std::string dir = bimride::testing::NewTempDir("bimride_" + tag + "_");
+  EXPECT_FALSE(dir.empty()) << "could not make a folder for " << tag;
+  return dir.empty() ? "/tmp" : dir;
 }
 
 // Runs a Python script with Debian's interpreter (which has torch and xgboost). Internal with

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "common/file.h"
+#include "common/testing/temp_dir.h"
 #include "data/trip_loader.h"
 #include "parquet/file_writer.h"
 
@@ -13,10 +14,9 @@ namespace bimride::simulator {
 namespace {
 
 std::string MakeTempDir() {
-  std::string pattern = ::testing::TempDir() + "city_files_test.XXXXXX";
-  char* dir = ::mkdtemp(pattern.data());
-  EXPECT_NE(dir, nullptr);
-  return pattern;
+  std::string dir = bimride::testing::NewTempDir("city_files_test.");
+  EXPECT_FALSE(dir.empty());
+  return dir;
 }
 
 CityConfig SmallCity(uint64_t seed = 77) {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/file.h"
+#include "common/testing/temp_dir.h"
 #include "models/model.h"
 #include "serving/feature_adapter.h"
 #include "serving/model_source.h"
@@ -184,10 +185,6 @@ StatusOr<std::shared_ptr<const Servable>> LoadTestServable(const std::string& re
   return std::shared_ptr<const Servable>(std::move(servable));
 }
 
-std::string MakeTempDir(const std::string& prefix) {
-  std::string templ = (std::filesystem::temp_directory_path() / (prefix + "XXXXXX")).string();
-  char* made = ::mkdtemp(templ.data());
-  return made ? std::string(made) : std::string();
-}
+std::string MakeTempDir(const std::string& prefix) { return bimride::testing::NewTempDir(prefix); }
 
 }  // namespace bimride::serving::testing
