@@ -82,6 +82,16 @@ check "no rollout without an alarm" \
 # 2023: the accuracy alarm holds; retrained, published, rolled out while 2023 traffic goes on.
 replay "$W/replay23.csv" 4000 0 0
 "$BIN" monitor status --server "127.0.0.1:$PORT" || true
+# The report with its charts: one HTML file, and Markdown with the SVGs beside it.
+check "monitor report writes HTML with a chart per version" \
+  "$BIN" monitor report --server "127.0.0.1:$PORT" --out "$W/report.html"
+check "the HTML report holds the accuracy and drift charts" \
+  test "$(grep -c "<svg " "$W/report.html")" -ge 2
+check "monitor report writes Markdown linking its SVG charts" \
+  "$BIN" monitor report --server "127.0.0.1:$PORT" --out "$W/report.md"
+check "the Markdown report's chart files are where it links them" \
+  test -s "$W/report_charts/eta_v1_accuracy.svg" -a -s "$W/report_charts/eta_v1_drift.svg"
+check "the links point at them" grep -q "](report_charts/eta_v1_accuracy.svg)" "$W/report.md"
 "${RETRAIN[@]}" --once >"$W/retrain2.log" 2>&1 || true
 # Live traffic once the rollout has started (training may take minutes on a busy machine).
 "$BIN" replay eta --data "$W/replay23.csv" --port "$PORT" --limit 12000 --skip 4000 \

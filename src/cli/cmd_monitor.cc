@@ -3,12 +3,14 @@
 // calls to the server's /v1/monitor and /v1/feedback (monitoring/live_monitor.h).
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "common/file.h"
 #include "monitoring/live_monitor.h"
+#include "monitoring/monitor_report.h"
 #include "registry/text_table.h"
 #include "serving/http/http_client.h"
 
@@ -17,122 +19,17 @@ namespace {
 
 using nlohmann::json;
 
-StatusOr<json> GetMonitor(const std::string& server) {
+// GET /v1/monitor's body (checked by the monitoring/monitor_report.h readers).
+StatusOr<std::string> GetMonitor(const std::string& server) {
   ASSIGN_OR_RETURN(auto hp, ParseServerFlag(server));
   serving::http::HttpClient client(hp.first, hp.second);
   ASSIGN_OR_RETURN(serving::http::ClientResponse r, client.Get("/v1/monitor"));
-  json j = json::parse(r.body, nullptr, false);
   if (r.status != 200) {
+    json j = json::parse(r.body, nullptr, false);
     return UnavailableError(server + "/v1/monitor: HTTP " + std::to_string(r.status) + ": " +
                             (j.is_object() && j.contains("error") ? j["error"].dump() : r.body));
   }
-  if (!j.is_object() || !j.contains("windows")) {
-    return InternalError(server + "/v1/monitor: unexpected answer");
-  }
-  return j;
-}
-
-std::string Num(const json& v, const char* fmt = "%.3f") {
-  if (!v.is_number()) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, fmt, v.get<double>());
-  return buf;
-}
-
-// "-" without a baseline; "ok"; "(open)" for a window still filling (no alarms yet); or
-// "ALARM: f1 f2 f3…" (the features above a threshold: declared categories first, by Cramér's V,
-// then the numeric ones by PSI).
-std::string DriftCell(const json& w) {
-  if (!w.contains("drift")) return "-";
-  std::vector<std::pair<double, std::string>> above;
-  for (auto it = w["drift"].begin(); it != w["drift"].end(); ++it) {
-    if (!it->contains("above")) continue;
-    if (it->value("kind", "") == "categorical") {
-      above.push_back({-1e9 - it->value("cramers_v", 0.0), it.key()});
-    } else {
-      above.push_back({-it->value("psi", 0.0), it.key()});
-    }
-  }
-  if (above.empty()) {
-    if (!w.value("drift_calibrated", false)) return "(uncalibrated)";
-    return w.value("closed", false) ? "ok" : "(open)";  // open windows do not alarm
-  }
-  std::sort(above.begin(), above.end());
-  std::string cell = "ALARM:";
-  for (size_t i = 0; i < above.size() && i < 3; ++i) cell += " " + above[i].second;
-  if (above.size() > 3) cell += " +" + std::to_string(above.size() - 3);
-  return cell;
-}
-
-// The declared categories' drift (zones, boroughs) in each version's last closed window: one
-// row per feature — chi-square (df, p-value), Cramér's V, Jensen–Shannon distance, and whether
-// it is above its calibrated threshold.
-const std::vector<std::string> kCategoryHeaders = {"MODEL", "VERSION", "WINDOW", "FEATURE",
-                                                   "CHI2", "DF", "P", "CRAMER V", "JS DIST",
-                                                   "ALARM"};
-std::vector<std::vector<std::string>> CategoryRows(const json& j) {
-  std::map<std::pair<std::string, int64_t>, const json*> last;  // per version: last closed
-  for (const json& w : j["windows"]) {
-    if (!w.value("closed", false) || !w.contains("drift")) continue;
-    last[{w["model"].get<std::string>(), w["version"].get<int64_t>()}] = &w;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& [key, w] : last) {
-    for (auto it = (*w)["drift"].begin(); it != (*w)["drift"].end(); ++it) {
-      if (it->value("kind", "") != "categorical") continue;
-      const json& f = *it;
-      std::vector<std::string> row = {key.first, std::to_string(key.second),
-                                      std::to_string((*w)["window"].get<int64_t>()), it.key()};
-      if (f.contains("error")) {
-        row.insert(row.end(), {"-", "-", "-", "-", "-", f["error"].get<std::string>()});
-      } else {
-        row.insert(row.end(), {Num(f["chi2"], "%.1f"), f["df"].dump(), Num(f["p_value"], "%.2g"),
-                               Num(f["cramers_v"]), Num(f["js_distance"]),
-                               f.contains("above") ? "ALARM: " + f["above"].get<std::string>()
-                               : (*w).value("drift_calibrated", false) ? "ok" : "(uncalibrated)"});
-      }
-      rows.push_back(std::move(row));
-    }
-  }
-  return rows;
-}
-
-std::vector<std::vector<std::string>> WindowRows(const json& j) {
-  std::vector<std::vector<std::string>> rows;
-  for (const json& w : j["windows"]) {
-    const bool labelled = w["labelled_rows"].get<int64_t>() > 0;
-    rows.push_back({w["model"].get<std::string>(), std::to_string(w["version"].get<int64_t>()),
-                    std::to_string(w["window"].get<int64_t>()) + (w["closed"].get<bool>() ? "" : "*"),
-                    std::to_string(w["predicted_rows"].get<int64_t>()),
-                    std::to_string(w["labelled_rows"].get<int64_t>()),
-                    std::to_string(w["late_labels"].get<int64_t>()),
-                    w.contains("estimated_rmse") ? Num(w["estimated_rmse"]) : "-",
-                    w.contains("estimated_rmse_unanchored") ? Num(w["estimated_rmse_unanchored"])
-                                                            : "-",
-                    w.contains("estimate_anchor_rows")
-                        ? std::to_string(w["estimate_anchor_rows"].get<int64_t>())
-                        : "-",
-                    labelled ? Num(w["rmse"]) : "-", labelled ? Num(w["mae"]) : "-",
-                    labelled ? Num(w["bias"], "%+.3f") : "-", DriftCell(w)});
-  }
-  return rows;
-}
-
-// EST RMSE: estimated before any of the window's labels — the version's loss estimator on its
-// inputs (EST RAW), anchored on ANCHOR labelled rows of the windows before it — beside the
-// realised RMSE of the labelled rows.
-const std::vector<std::string> kHeaders = {
-    "MODEL", "VERSION",  "WINDOW", "PREDICTED", "LABELLED", "LATE", "EST RMSE",
-    "EST RAW", "ANCHOR", "RMSE",   "MAE",       "BIAS",     "DRIFT"};
-const char kEstimateLegend[] =
-    "EST RMSE: estimated before the window's labels (the loss estimator on its inputs, EST RAW, "
-    "corrected by the realised/estimated error of ANCHOR labelled rows of the windows before it)";
-
-std::string CountersLine(const json& c) {
-  return "labels " + c["labels"].dump() + ", joined " + c["joined"].dump() + ", late " +
-         c["late"].dump() + ", duplicate " + c["duplicate"].dump() + ", missing " +
-         c["missing"].dump() + ", unmatched " + c["unmatched"].dump() + ", waiting " +
-         c["waiting_labels"].dump();
+  return std::move(r.body);
 }
 
 int RunStatus(const std::vector<std::string>& args) {
@@ -143,20 +40,22 @@ int RunStatus(const std::vector<std::string>& args) {
   std::string server = "127.0.0.1:8501";
   flags.AddString("server", &server, "the model server, HOST:PORT");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
-  auto j = GetMonitor(server);
-  if (!j.ok()) return ReportError(j.status());
-  registry::TextTable table(kHeaders);
-  for (size_t c = 1; c + 1 < kHeaders.size(); ++c) table.SetRightAligned(c);
-  for (auto& row : WindowRows(*j)) table.AddRow(std::move(row));
-  std::cout << table.Render() << "window = " << (*j)["window_rows"].dump()
-            << " predicted rows; " << CountersLine((*j)["counters"]) << "\n"
-            << kEstimateLegend << "\n";
-  if (auto cats = CategoryRows(*j); !cats.empty()) {
-    registry::TextTable ct(kCategoryHeaders);
-    for (size_t c = 1; c + 1 < kCategoryHeaders.size(); ++c) {
+  auto body = GetMonitor(server);
+  if (!body.ok()) return ReportError(body.status());
+  auto t = monitoring::MonitorTablesFromJson(*body, server);
+  if (!t.ok()) return ReportError(t.status());
+  registry::TextTable table(t->window_headers);
+  for (size_t c = 1; c + 1 < t->window_headers.size(); ++c) table.SetRightAligned(c);
+  for (auto& row : t->windows) table.AddRow(std::move(row));
+  std::cout << table.Render() << "window = " << t->window_rows << " predicted rows; "
+            << t->counters << "\n"
+            << monitoring::kEstimateLegend << "\n";
+  if (!t->categories.empty()) {
+    registry::TextTable ct(t->category_headers);
+    for (size_t c = 1; c + 1 < t->category_headers.size(); ++c) {
       if (c != 3) ct.SetRightAligned(c);
     }
-    for (auto& row : cats) ct.AddRow(std::move(row));
+    for (auto& row : t->categories) ct.AddRow(std::move(row));
     std::cout << "\ncategorical drift (last closed window per version; chi-square against the "
                  "training frequencies, its p-value assumes independent rows: alarms are the "
                  "calibrated thresholds):\n"
@@ -167,53 +66,54 @@ int RunStatus(const std::vector<std::string>& args) {
 
 int RunReport(const std::vector<std::string>& args) {
   FlagParser flags("bimride monitor report",
-                   "The live accuracy of a running server as a Markdown report (stdout or --out).");
-  std::string server = "127.0.0.1:8501", out;
+                   "The live accuracy and drift of a running server as a report with charts: "
+                   "Markdown (charts as SVG files in FILE's stem + '_charts/') or one "
+                   "self-contained HTML file (charts inline).");
+  std::string server = "127.0.0.1:8501", out, format;
   flags.AddString("server", &server, "the model server, HOST:PORT");
-  flags.AddString("out", &out, "write the report to this file instead of stdout");
+  flags.AddString("out", &out,
+                  "write the report to this file (standard output: Markdown without charts)");
+  flags.AddString("format", &format, "md or html (default: html when --out ends in .html)");
   if (int rc = ParseFlagsOrExit(flags, args); rc >= 0) return rc;
-  auto j = GetMonitor(server);
-  if (!j.ok()) return ReportError(j.status());
-  std::string md = "# Live accuracy (" + server + ")\n\nWindows of " +
-                   (*j)["window_rows"].dump() +
-                   " predicted rows per model version; * = still open. Metrics over the "
-                   "window's labelled rows (the code `bimride eval` uses). " +
-                   kEstimateLegend + ".\n\n|";
-  for (const std::string& h : kHeaders) md += " " + h + " |";
-  md += "\n|";
-  for (size_t c = 0; c < kHeaders.size(); ++c) md += c < 3 || c + 1 == kHeaders.size() ? "---|" : "---:|";
-  md += "\n";
-  for (const auto& row : WindowRows(*j)) {
-    md += "|";
-    for (const std::string& cell : row) md += " " + cell + " |";
-    md += "\n";
+  const bool html_name = out.size() >= 5 && (out.substr(out.size() - 5) == ".html" ||
+                                             out.substr(out.size() - 4) == ".htm");
+  if (format.empty()) format = html_name ? "html" : "md";
+  if (format != "md" && format != "html") {
+    return ReportError(InvalidArgumentError("--format must be md or html, not '" + format + "'"),
+                       true);
   }
-  md += "\nLabels: " + CountersLine((*j)["counters"]) + ".\n";
-  if (auto cats = CategoryRows(*j); !cats.empty()) {
-    md += "\n## Categorical drift\n\nDeclared categories (zones, boroughs) in each version's last "
-          "closed window: chi-square against the training frequencies (its p-value assumes "
-          "independent rows; the alarm is the calibrated threshold), Cramér's V, "
-          "Jensen–Shannon distance.\n\n|";
-    for (const std::string& h : kCategoryHeaders) md += " " + h + " |";
-    md += "\n|";
-    for (size_t c = 0; c < kCategoryHeaders.size(); ++c) {
-      md += c < 4 || c + 1 == kCategoryHeaders.size() ? "---|" : "---:|";
-    }
-    md += "\n";
-    for (const auto& row : cats) {
-      md += "|";
-      for (const std::string& cell : row) md += " " + cell + " |";
-      md += "\n";
-    }
+  const auto kind = format == "html" ? monitoring::ReportFormat::kHtml
+                                     : monitoring::ReportFormat::kMarkdown;
+  auto body = GetMonitor(server);
+  if (!body.ok()) return ReportError(body.status());
+  // Markdown's charts go to "<stem>_charts/" beside the report, linked relatively.
+  std::string charts_dir, link_prefix;
+  if (!out.empty() && kind == monitoring::ReportFormat::kMarkdown) {
+    const std::filesystem::path p(out);
+    charts_dir = (p.parent_path() / (p.stem().string() + "_charts")).string();
+    link_prefix = p.stem().string() + "_charts/";
   }
+  const bool with_charts = kind == monitoring::ReportFormat::kHtml || !out.empty();
+  auto report = monitoring::RenderMonitorReport(*body, server, kind, with_charts, link_prefix);
+  if (!report.ok()) return ReportError(report.status());
   if (out.empty()) {
-    std::cout << md;
-  } else {
-    FILE* f = std::fopen(out.c_str(), "w");
-    if (f == nullptr) return ReportError(InternalError(out + ": cannot write"));
-    std::fputs(md.c_str(), f);
-    std::fclose(f);
+    std::cout << report->text;
+    return kExitOk;
   }
+  if (!report->charts.empty()) {
+    if (Status st = MakeDirs(charts_dir); !st.ok()) return ReportError(st);
+    for (const auto& [name, svg] : report->charts) {
+      if (Status st = WriteFileAtomic(charts_dir + "/" + name, svg); !st.ok()) {
+        return ReportError(st);
+      }
+    }
+  }
+  if (Status st = WriteFileAtomic(out, report->text); !st.ok()) return ReportError(st);
+  std::printf("wrote %s (%s)%s\n", out.c_str(), format.c_str(),
+              report->charts.empty()
+                  ? ""
+                  : (", " + std::to_string(report->charts.size()) + " charts in " + charts_dir)
+                        .c_str());
   return kExitOk;
 }
 
@@ -268,7 +168,7 @@ int RunFeedback(const std::vector<std::string>& args) {
 int RunMonitor(const std::vector<std::string>& args) {
   static const std::vector<CommandInfo> kVerbs = {
       {"status", "live accuracy per model, version and window (a table)", RunStatus},
-      {"report", "the same as a Markdown report", RunReport},
+      {"report", "the same as a report with charts (Markdown or HTML)", RunReport},
       {"feedback", "post labels from a JSON or CSV file", RunFeedback},
   };
   return DispatchVerbs("bimride monitor",
