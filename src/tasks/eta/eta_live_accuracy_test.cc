@@ -629,13 +629,13 @@ TEST_F(EtaEstimatedAccuracyTest, LossEstimatorChoicesAreMadeOn2021Replays) {
         if (r < best_rel) {
           best_rel = r;
           char buf[128];
-          std::snprintf(buf, sizeof buf, "%d (%.0f%%), %.1f%% at (%lld, %.0f)", k,
+          std::snprintf(buf, sizeof buf, "%d (%.0f%%), %.2f%% at (%lld, %.0f)", k,
                         100.0 * k / total, 100 * r / total, static_cast<long long>(m), n0);
           best = buf;
         }
       }
     }
-    std::printf("| %s | %s | %lld | %d | %d (%.0f%%), %.1f%% | %d (%.0f%%), %.1f%% | %s |\n",
+    std::printf("| %s | %s | %lld | %d | %d (%.0f%%), %.2f%% | %d (%.0f%%), %.2f%% | %s |\n",
                 std::string(EtaLossRowsName(cand.rows)).c_str(), cand.objective.c_str(),
                 static_cast<long long>(loss.at("fit_rows").get<int64_t>()),
                 loss.at("rounds").get<int>(), within_raw, 100.0 * within_raw / total,

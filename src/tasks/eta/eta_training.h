@@ -112,8 +112,9 @@ struct EtaTrainConfig {
   // Which rows it learns the squared error from (EtaLossRows), and its XGBoost objective:
   // "reg:squarederror", or "reg:gamma" (a squared error is a scale times a chi-square: a gamma
   // variable; the target is floored at 1e-4 min², as gamma takes only positive values).
-  EtaLossRows loss_estimator_rows = EtaLossRows::kValidationHalf;
-  std::string loss_estimator_objective = "reg:squarederror";
+  // Chosen on 2021-02/03 replays (results/monitoring.md): out-of-fold training rows, gamma.
+  EtaLossRows loss_estimator_rows = EtaLossRows::kTrainingOutOfFold;
+  std::string loss_estimator_objective = "reg:gamma";
   int loss_estimator_folds = 5;  // kTrainingOutOfFold: fold models (rows i % folds held out)
 };
 
