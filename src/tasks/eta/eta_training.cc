@@ -42,6 +42,10 @@ std::map<std::string, std::string> ConfigParams(const EtaTrainConfig& c) {
     p["loss"] = c.huber_delta > 0 ? "huber(" + Num(c.huber_delta) + ")" : "squared_error";
     p["zone_embedding_dim"] = std::to_string(c.zone_embedding_dim);
   }
+  if (c.loss_estimator) {
+    p["loss_estimator.rows"] = std::string(EtaLossRowsName(c.loss_estimator_rows));
+    p["loss_estimator.objective"] = c.loss_estimator_objective;
+  }
   return p;
 }
 
