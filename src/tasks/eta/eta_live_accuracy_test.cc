@@ -7,7 +7,8 @@
 //     the closed windows stays at or under the target (item 5);
 //   - 2022-01 and 2023-01: drift is flagged, on the features (and the output) that moved;
 //   - the even days and five later months in windows of 1000: each window's RMSE estimated
-//     before labels by the version's loss estimator, beside the realised one (item 4).
+//     before labels by the version's loss estimator, beside the realised one (item 4); the
+//     estimator's and the anchoring's choices made on 2021-02/03 replays only.
 // Labelled data; prints the tables results/monitoring.md quotes.
 #include <gtest/gtest.h>
 
