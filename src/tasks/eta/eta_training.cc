@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <numeric>
 #include <sstream>
@@ -43,6 +44,10 @@ std::map<std::string, std::string> ConfigParams(const EtaTrainConfig& c) {
   } else {
     p["loss"] = c.huber_delta > 0 ? "huber(" + Num(c.huber_delta) + ")" : "squared_error";
     p["zone_embedding_dim"] = std::to_string(c.zone_embedding_dim);
+  }
+  if (c.loss_estimator) {
+    p["loss_estimator.rows"] = std::string(EtaLossRowsName(c.loss_estimator_rows));
+    p["loss_estimator.objective"] = c.loss_estimator_objective;
   }
   return p;
 }
@@ -226,6 +231,18 @@ void SetServedPairCounts(const EtaDataset& train, const features::EtaFeatureCont
   }
 }
 
+std::string_view EtaLossRowsName(EtaLossRows rows) {
+  switch (rows) {
+    case EtaLossRows::kValidationHalf:
+      return "validation_half";
+    case EtaLossRows::kValidationCrossFit:
+      return "validation_crossfit";
+    case EtaLossRows::kTrainingOutOfFold:
+      return "training_out_of_fold";
+  }
+  return "?";
+}
+
 bool IsDayLevelEtaFeature(std::string_view name) {
   static constexpr std::string_view kDayLevel[] = {
       "weekday",  "holiday",    "precipitation_in", "snowfall_in",
@@ -239,71 +256,179 @@ bool IsDayLevelEtaFeature(std::string_view name) {
 namespace {
 
 // Direct loss estimation (#13 item 4, as NannyML does it): a model of this model's squared
-// error from the served features and the prediction, fit on the validation rows (half of them;
-// the other half stops the boosting early and measures it), published beside the model as
+// error from the served features and the prediction, published beside the model as
 // `loss_model.json` (manifest property "loss_estimator"). The monitor turns it into each
 // window's estimated RMSE before the labels come. Shallow, heavily regularised trees: the
-// target is heavy-tailed and the validation set small.
-StatusOr<std::string> FitEtaLossEstimator(const models::TabularData& va,
+// target is heavy-tailed. Which rows it learns from: EtaLossRows (config.loss_estimator_rows).
+//
+// `tr` is the training rows as the model was fit on them (targets: minutes), `va` the
+// validation rows with the published model's `predicted` and the `actual` minutes;
+// `model_rounds` the published model's best round count (the fold models' rounds).
+StatusOr<std::string> FitEtaLossEstimator(const models::TabularData& tr,
+                                          const models::TabularData& va,
                                           const std::vector<float>& predicted,
                                           const std::vector<float>& actual,
-                                          const EtaTrainConfig& config, const std::string& out_dir,
+                                          const EtaTrainConfig& config, int model_rounds,
+                                          const std::vector<models::CategoricalColumn>& categorical,
+                                          const std::string& out_dir,
                                           std::ostringstream* summary) {
-  const int64_t n = va.rows;
+  const bool gamma = config.loss_estimator_objective == "reg:gamma";
+  if (!gamma && config.loss_estimator_objective != "reg:squarederror") {
+    return InvalidArgumentError("loss estimator: objective '" + config.loss_estimator_objective +
+                                "' (want reg:squarederror or reg:gamma)");
+  }
+  EtaLossRows mode = config.loss_estimator_rows;
+  if (mode == EtaLossRows::kTrainingOutOfFold &&
+      (config.model != "xgboost" || model_rounds < 1 || config.loss_estimator_folds < 2 ||
+       tr.rows < config.loss_estimator_folds)) {
+    *summary << "loss estimator: " << EtaLossRowsName(mode) << " needs an xgboost model and "
+             << ">= 2 folds; fitting on " << EtaLossRowsName(EtaLossRows::kValidationHalf)
+             << "\n";
+    mode = EtaLossRows::kValidationHalf;
+  }
   const int width = va.num_features + 1;
-  models::TabularData fit, stop;
-  for (models::TabularData* d : {&fit, &stop}) {
-    d->num_features = width;
-    d->num_outputs = 1;
+  auto empty = [&] {
+    models::TabularData d;
+    d.num_features = width;
+    d.num_outputs = 1;
+    return d;
+  };
+  // One row: the features, the prediction; the target its squared error (gamma: > 0).
+  auto add = [&](models::TabularData* d, const models::TabularData& x, int64_t r, float p,
+                 float y) {
+    for (int k = 0; k < x.num_features; ++k) d->features.push_back(x.feature(r, k));
+    d->features.push_back(p);
+    const float e = p - y;
+    d->targets.push_back(gamma ? std::max(e * e, 1e-4f) : e * e);
+    ++d->rows;
+  };
+  models::TabularData even = empty(), odd = empty();
+  for (int64_t r = 0; r < va.rows; ++r) {
+    add(r % 2 == 0 ? &even : &odd, va, r, predicted[static_cast<size_t>(r)],
+        actual[static_cast<size_t>(r)]);
   }
-  for (int64_t r = 0; r < n; ++r) {
-    models::TabularData& d = r % 2 == 0 ? fit : stop;
-    for (int k = 0; k < va.num_features; ++k) d.features.push_back(va.feature(r, k));
-    d.features.push_back(predicted[static_cast<size_t>(r)]);
-    const float e = predicted[static_cast<size_t>(r)] - actual[static_cast<size_t>(r)];
-    d.targets.push_back(e * e);
-    ++d.rows;
-  }
-  if (fit.rows < 200 || stop.rows < 200) {
+  if (even.rows < 200 || odd.rows < 200) {
     return FailedPreconditionError("the loss estimator needs >= 400 validation rows, have " +
-                                   std::to_string(n));
+                                   std::to_string(va.rows));
   }
   train::TrainerOptions o;
-  o.params = {{"objective", "reg:squarederror"}, {"tree_method", "hist"}, {"max_depth", "3"},
+  o.params = {{"objective", config.loss_estimator_objective},
+              {"tree_method", "hist"}, {"max_depth", "3"},
               {"eta", "0.05"}, {"subsample", "0.8"}, {"colsample_bytree", "0.8"},
               {"min_child_weight", "100"}, {"lambda", "10"}, {"rounds", "500"},
               {"early_stopping_rounds", "40"}};
   o.threads = config.threads;
   o.seed = config.seed;
   const std::string dir = out_dir + "/loss_estimator.tmp";
-  ASSIGN_OR_RETURN(train::TrainedModel trained, train::Train("xgboost", fit, &stop, o, dir));
+  std::error_code ec;
+  // The estimate on rows the published estimator (or its fold twin) did not fit: estimated vs
+  // realised RMSE.
+  double held_est = 0, held_real = 0;
+  int64_t held_rows = 0;
+  auto held_out = [&](const models::Model& m, const models::TabularData& d) -> Status {
+    ASSIGN_OR_RETURN(std::vector<float> e, m.Predict(d.features));
+    for (int64_t r = 0; r < d.rows; ++r) {
+      held_est += std::max(0.0f, e[static_cast<size_t>(r)]);
+      held_real += d.targets[static_cast<size_t>(r)];
+    }
+    held_rows += d.rows;
+    return OkStatus();
+  };
+  int64_t fit_rows = 0;
+  int rounds = 0;
+  train::TrainedModel trained;
+  if (mode == EtaLossRows::kValidationHalf) {
+    ASSIGN_OR_RETURN(trained, train::Train("xgboost", even, &odd, o, dir));
+    RETURN_IF_ERROR(held_out(*trained.model, odd));
+    fit_rows = even.rows;
+    rounds = trained.best_iterations.at(0);
+  } else if (mode == EtaLossRows::kValidationCrossFit) {
+    ASSIGN_OR_RETURN(train::TrainedModel a, train::Train("xgboost", even, &odd, o, dir + "/a"));
+    ASSIGN_OR_RETURN(train::TrainedModel b, train::Train("xgboost", odd, &even, o, dir + "/b"));
+    RETURN_IF_ERROR(held_out(*a.model, odd));
+    RETURN_IF_ERROR(held_out(*b.model, even));
+    rounds = std::max(1, (a.best_iterations.at(0) + b.best_iterations.at(0) + 1) / 2);
+    models::TabularData all = even;
+    all.features.insert(all.features.end(), odd.features.begin(), odd.features.end());
+    all.targets.insert(all.targets.end(), odd.targets.begin(), odd.targets.end());
+    all.rows += odd.rows;
+    train::TrainerOptions refit = o;
+    refit.fixed_iterations = {rounds};
+    ASSIGN_OR_RETURN(trained, train::Train("xgboost", all, nullptr, refit, dir));
+    fit_rows = all.rows;
+  } else {
+    // Out-of-fold predictions of the training rows by fold models of the same kind.
+    const int folds = config.loss_estimator_folds;
+    std::vector<float> oof(static_cast<size_t>(tr.rows), 0.0f);
+    train::TrainerOptions fo = TrainerOptionsFor(config);
+    fo.checkpoint_dir.clear();
+    fo.checkpoint_every_steps = 0;
+    fo.distributed = {};
+    fo.categorical = categorical;
+    fo.fixed_iterations = {model_rounds};
+    for (int k = 0; k < folds; ++k) {
+      models::TabularData in = empty();
+      in.num_features = tr.num_features;
+      std::vector<int64_t> held;
+      for (int64_t r = 0; r < tr.rows; ++r) {
+        if (r % folds == k) {
+          held.push_back(r);
+          continue;
+        }
+        const float* x = tr.features.data() + r * tr.num_features;
+        in.features.insert(in.features.end(), x, x + tr.num_features);
+        in.targets.push_back(tr.targets[static_cast<size_t>(r)]);
+        ++in.rows;
+      }
+      ASSIGN_OR_RETURN(train::TrainedModel m, train::Train(config.model, in, nullptr, fo,
+                                                           dir + "/fold_" + std::to_string(k)));
+      std::vector<float> x;
+      x.reserve(held.size() * tr.num_features);
+      for (int64_t r : held) {
+        const float* row = tr.features.data() + r * tr.num_features;
+        x.insert(x.end(), row, row + tr.num_features);
+      }
+      ASSIGN_OR_RETURN(std::vector<float> p, m.model->Predict(x));
+      for (size_t j = 0; j < held.size(); ++j) oof[static_cast<size_t>(held[j])] = p[j];
+    }
+    models::TabularData fit = empty();
+    for (int64_t r = 0; r < tr.rows; ++r) {
+      add(&fit, tr, r, oof[static_cast<size_t>(r)], tr.targets[static_cast<size_t>(r)]);
+    }
+    models::TabularData stop = even;  // every validation row, the published model's errors
+    stop.features.insert(stop.features.end(), odd.features.begin(), odd.features.end());
+    stop.targets.insert(stop.targets.end(), odd.targets.begin(), odd.targets.end());
+    stop.rows += odd.rows;
+    std::filesystem::remove_all(dir, ec);
+    ASSIGN_OR_RETURN(trained, train::Train("xgboost", fit, &stop, o, dir));
+    RETURN_IF_ERROR(held_out(*trained.model, stop));
+    fit_rows = fit.rows;
+    rounds = trained.best_iterations.at(0);
+  }
   if (trained.load_path != dir + "/model.json") {
     return InternalError("loss estimator: unexpected artifact " + trained.load_path);
   }
-  std::error_code ec;
   std::filesystem::rename(trained.load_path, out_dir + "/" + kEtaLossModelFile, ec);
   if (ec) return InternalError("loss estimator: " + ec.message());
   std::filesystem::remove_all(dir, ec);
-  // How well it estimates on the rows it did not fit: the estimated RMSE of the held-out half
-  // against its realised RMSE.
-  ASSIGN_OR_RETURN(std::vector<float> e, trained.model->Predict(stop.features));
-  double est = 0, real = 0;
-  for (int64_t r = 0; r < stop.rows; ++r) {
-    est += std::max(0.0f, e[static_cast<size_t>(r)]);
-    real += stop.targets[static_cast<size_t>(r)];
-  }
-  *summary << "loss estimator (squared error from the features and the prediction, "
-           << fit.rows << " validation rows, best round " << trained.best_iterations.at(0)
-           << "): held-out estimated RMSE " << std::sqrt(est / stop.rows) << " vs realised "
-           << std::sqrt(real / stop.rows) << "\n";
+  const double est_rmse = std::sqrt(held_est / static_cast<double>(held_rows));
+  const double real_rmse = std::sqrt(held_real / static_cast<double>(held_rows));
+  *summary << "loss estimator (" << config.loss_estimator_objective
+           << " of the squared error from the features and the prediction, "
+           << EtaLossRowsName(mode) << ": " << fit_rows << " rows, " << rounds
+           << " rounds): held-out estimated RMSE " << est_rmse << " vs realised " << real_rmse
+           << "\n";
   nlohmann::ordered_json j;
   j["artifact"] = kEtaLossModelFile;
   j["backend"] = trained.backend;
   j["inputs"] = "feature_names, then the prediction";
   j["target"] = "squared error";
-  j["fit_rows"] = fit.rows;
-  j["held_out_estimated_rmse"] = std::sqrt(est / stop.rows);
-  j["held_out_rmse"] = std::sqrt(real / stop.rows);
+  j["objective"] = config.loss_estimator_objective;
+  j["rows"] = std::string(EtaLossRowsName(mode));
+  j["fit_rows"] = fit_rows;
+  j["rounds"] = rounds;
+  j["held_out_estimated_rmse"] = est_rmse;
+  j["held_out_rmse"] = real_rmse;
   return j.dump();
 }
 
@@ -510,8 +635,13 @@ StatusOr<EtaTrainResult> TrainEtaModel(const EtaDataset& train, const EtaDataset
       {ModelLabel(config), EvaluateEta(predicted, valid.minutes, valid.trips)});
   if (config.loss_estimator && train::HasTrainer("xgboost") &&
       va.rows == static_cast<int64_t>(predicted.size())) {
-    StatusOr<std::string> loss =
-        FitEtaLossEstimator(va, predicted, valid.minutes, config, out_dir, &summary);
+    const int model_rounds =
+        manifest.properties.count("best_iteration") > 0
+            ? std::atoi(manifest.properties.at("best_iteration").c_str())
+            : 0;
+    StatusOr<std::string> loss = FitEtaLossEstimator(
+        tr, va, predicted, valid.minutes, config, model_rounds,
+        EtaCategoricalColumns(context, config.zone_embedding_dim), out_dir, &summary);
     if (loss.ok()) {
       manifest.properties[monitoring::kLossEstimatorProperty] = *loss;
       manifest.artifacts.push_back(kEtaLossModelFile);

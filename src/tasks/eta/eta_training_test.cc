@@ -2,11 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <random>
+
+#include <nlohmann/json.hpp>
 
 #include "common/civil_time.h"
 #include "common/file.h"
+#include "models/model.h"
 #include "registry/registry.h"
 #include "tasks/eta/eta_test_util.h"
 
@@ -131,9 +137,10 @@ TEST(EtaTrainingTest, TrackedRunRecordsParamsEpochMetricsAndRunIdInManifest) {
   auto run = (*reg)->StartRun("eta", {}, {});
   ASSERT_TRUE(run.ok());
   const std::string dir = repo + "/out";
-  auto result =
-      TrainEtaModel(train, valid, nullptr, nullptr,
-                    SmallConfig(EtaFeatureSet::kBooking, "torch"), dir, run->get());
+  EtaTrainConfig config = SmallConfig(EtaFeatureSet::kBooking, "torch");
+  config.loss_estimator_rows = EtaLossRows::kTrainingOutOfFold;  // not the defaults
+  config.loss_estimator_objective = "reg:gamma";
+  auto result = TrainEtaModel(train, valid, nullptr, nullptr, config, dir, run->get());
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->manifest.run_id, (*run)->run_id());
   ASSERT_TRUE((*run)->EndRun(registry::RunStatus::kFinished).ok());
@@ -142,6 +149,10 @@ TEST(EtaTrainingTest, TrackedRunRecordsParamsEpochMetricsAndRunIdInManifest) {
   EXPECT_EQ(record->params.at("model"), "torch");
   EXPECT_EQ(record->params.at("torch.epochs"), "4");
   EXPECT_EQ(record->params.at("torch.hidden_sizes"), "32,16");
+  // The loss estimator's configured rows and objective (a torch model falls back to
+  // validation_half when it is fit; the manifest property says what was used).
+  EXPECT_EQ(record->params.at("loss_estimator.rows"), "training_out_of_fold");
+  EXPECT_EQ(record->params.at("loss_estimator.objective"), "reg:gamma");
   int epochs_logged = 0;
   for (const auto& m : record->metrics) epochs_logged += m.key == "train_loss" ? 1 : 0;
   EXPECT_GE(epochs_logged, 1);
@@ -186,6 +197,123 @@ TEST(EtaTrainingTest, BadInputsAreClearErrors) {
         << misspelt.message();
   }
   std::filesystem::remove_all(dir);
+}
+
+// Trips from pickup zone 1 are much noisier than the rest (noise sd 5 minutes instead of 1), so
+// a loss estimator that learned anything estimates a larger squared error for them.
+EtaDataset NoisyZoneOne(int n, uint64_t seed, int64_t first_day) {
+  EtaDataset d = Dataset(n, seed, first_day);
+  std::mt19937_64 rng(seed + 1000);
+  std::normal_distribution<double> noise(0, 5.0);
+  for (size_t i = 0; i < d.minutes.size(); ++i) {
+    if (d.trips.pickup_zone[i] != 1) continue;
+    d.minutes[i] = static_cast<float>(std::clamp(d.minutes[i] + noise(rng), 1.0, 60.0));
+    d.trips.dropoff_time_us[i] =
+        d.trips.pickup_time_us[i] + static_cast<int64_t>(d.minutes[i] * kMicrosPerMinute);
+  }
+  return d;
+}
+
+// The loss estimator learns from the rows it is configured with (EtaLossRows) with the objective
+// it is given, is recorded in the manifest, loads under native_trees, and estimates the noisy
+// zone's trips as the worse ones, at about the realised level on the validation rows.
+TEST(EtaTrainingTest, LossEstimatorLearnsFromTheConfiguredRowsAndObjective) {
+  if (!train::HasTrainer("xgboost")) GTEST_SKIP() << "built without XGBoost";
+  const EtaDataset train = NoisyZoneOne(4000, 11, kJan1);
+  const EtaDataset valid = NoisyZoneOne(1200, 12, kFeb1);
+  for (EtaLossRows rows : {EtaLossRows::kValidationHalf, EtaLossRows::kValidationCrossFit,
+                           EtaLossRows::kTrainingOutOfFold}) {
+    for (const char* objective : {"reg:squarederror", "reg:gamma"}) {
+      SCOPED_TRACE(std::string(EtaLossRowsName(rows)) + " " + objective);
+      EtaTrainConfig c = SmallConfig(EtaFeatureSet::kWithDistance, "xgboost");
+      c.drift_window_rows = 0;
+      // Deep trees that fit their training rows far better than unseen ones: the estimator must
+      // learn the errors on rows the model did not see.
+      c.params["max_depth"] = "10";
+      c.params["min_child_weight"] = "1";
+      c.params["eta"] = "0.3";
+      c.params["rounds"] = "150";
+      c.loss_estimator_rows = rows;
+      c.loss_estimator_objective = objective;
+      const std::string dir = testing::TempDir("loss");
+      auto result = TrainEtaModel(train, valid, nullptr, nullptr, c, dir, nullptr);
+      ASSERT_TRUE(result.ok()) << result.status().ToString();
+      ASSERT_EQ(result->manifest.properties.count("loss_estimator"), 1u) << result->summary;
+      const nlohmann::json j =
+          nlohmann::json::parse(result->manifest.properties.at("loss_estimator"));
+      EXPECT_EQ(j.at("rows").get<std::string>(), EtaLossRowsName(rows));
+      EXPECT_EQ(j.at("objective").get<std::string>(), objective);
+      const int64_t n_valid = static_cast<int64_t>(valid.minutes.size());
+      const int64_t expected_rows = rows == EtaLossRows::kValidationHalf ? (n_valid + 1) / 2
+                                    : rows == EtaLossRows::kValidationCrossFit
+                                        ? n_valid
+                                        : static_cast<int64_t>(train.minutes.size());
+      EXPECT_EQ(j.at("fit_rows").get<int64_t>(), expected_rows);
+      EXPECT_LE(j.at("rounds").get<int>(), 500);
+      auto estimator = models::LoadModel("native_trees", dir + "/" + kEtaLossModelFile);
+      ASSERT_TRUE(estimator.ok()) << estimator.status().ToString();
+      auto loaded = LoadEtaModel(dir);
+      ASSERT_TRUE(loaded.ok());
+      auto predicted = PredictEta(*loaded, valid.trips);
+      auto x = MakeEtaTabularData(loaded->context, valid);
+      ASSERT_TRUE(predicted.ok() && x.ok());
+      ASSERT_EQ((*estimator)->num_features(), x->num_features + 1);
+      std::vector<float> in;
+      for (int64_t r = 0; r < x->rows; ++r) {
+        for (int k = 0; k < x->num_features; ++k) in.push_back(x->feature(r, k));
+        in.push_back((*predicted)[static_cast<size_t>(r)]);
+      }
+      auto e = (*estimator)->Predict(in);
+      ASSERT_TRUE(e.ok());
+      double est[2] = {0, 0}, n[2] = {0, 0}, est_all = 0, real_all = 0;
+      for (int64_t r = 0; r < x->rows; ++r) {
+        const float v = (*e)[static_cast<size_t>(r)];
+        if (std::string(objective) == "reg:gamma") {
+          EXPECT_GT(v, 0.0f) << r;  // log link
+        }
+        const int noisy = valid.trips.pickup_zone[static_cast<size_t>(r)] == 1 ? 1 : 0;
+        est[noisy] += std::max(0.0f, v);
+        n[noisy] += 1;
+        const double err = (*predicted)[static_cast<size_t>(r)] - valid.minutes[static_cast<size_t>(r)];
+        est_all += std::max(0.0f, v);
+        real_all += err * err;
+      }
+      // The noisy zone's squared error is ~25 against ~1: estimated several times larger.
+      EXPECT_GT(est[1] / n[1], 4 * est[0] / n[0]);
+      // Its level is that of the model's own errors on unseen rows (out-of-fold, not the
+      // training rows' in-sample errors): within a factor of 2 of the realised one.
+      EXPECT_GT(est_all, 0.5 * real_all);
+      EXPECT_LT(est_all, 2.0 * real_all);
+      std::printf("%s %s: estimated / realised squared error on the validation rows %.3f\n",
+                  std::string(EtaLossRowsName(rows)).c_str(), objective, est_all / real_all);
+      std::filesystem::remove_all(dir);
+    }
+  }
+  // A model kind that cannot refit for fixed rounds falls back to half the validation rows; an
+  // objective the monitor cannot run leaves the version without an estimator, saying why.
+  EtaTrainConfig c = SmallConfig(EtaFeatureSet::kWithDistance, "xgboost");
+  c.drift_window_rows = 0;
+  c.loss_estimator_objective = "reg:absoluteerror";
+  const std::string dir = testing::TempDir("loss_bad");
+  auto result = TrainEtaModel(train, valid, nullptr, nullptr, c, dir, nullptr);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->manifest.properties.count("loss_estimator"), 0u);
+  EXPECT_NE(result->summary.find("no loss estimator: loss estimator: objective 'reg:absoluteerror'"),
+            std::string::npos)
+      << result->summary;
+  std::filesystem::remove_all(dir);
+  if (train::HasTrainer("torch")) {
+    EtaTrainConfig t = SmallConfig(EtaFeatureSet::kWithDistance, "torch");
+    t.drift_window_rows = 0;
+    t.loss_estimator_rows = EtaLossRows::kTrainingOutOfFold;
+    const std::string tdir = testing::TempDir("loss_torch");
+    auto torch_result = TrainEtaModel(train, valid, nullptr, nullptr, t, tdir, nullptr);
+    ASSERT_TRUE(torch_result.ok()) << torch_result.status().ToString();
+    const nlohmann::json j =
+        nlohmann::json::parse(torch_result->manifest.properties.at("loss_estimator"));
+    EXPECT_EQ(j.at("rows").get<std::string>(), "validation_half");
+    std::filesystem::remove_all(tdir);
+  }
 }
 
 }  // namespace
