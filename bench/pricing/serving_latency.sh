@@ -3,8 +3,10 @@
 # `bimride serve` (POST /v1/models/pricing:predict, the forecast policy reading its live state
 # from the server's in-memory online store), measured as bench/serving/run.sh measures ETA
 # serving: the maximum rate with wrk -t2 -c16 (median of 3 rounds of 5 s), then the latency at
-# about half of it (wrk paced with delay(): 1 ms between requests on each connection, as many
-# connections as half the rate needs, 10 s). Both the hot path (a zone's multiplier of the
+# about half of it (wrk paced with delay(): 1 ms between requests on each connection, 10 s; how
+# many requests/s one paced connection makes depends on the path and the machine — 500 to 850
+# here — so a 3 s probe with max/1000 connections measures it, and the paced run uses as many
+# connections as half the maximum needs at that rate). Both the hot path (a zone's multiplier of the
 # current 5 minutes already set) and the cold path (every request runs the engine), and beside
 # them, from the same server in the same rounds, the ETA path (the with-distance XGBoost model
 # of results/eta.md under native_trees, raw fields, bench/serving/predict.lua): what the
@@ -77,7 +79,10 @@ done
 for r in $(seq "$ROUNDS"); do
   for mode in hot cold eta; do
     max=${MAX[$mode]}
-    paced=$(( max / 1000 + 1 ))
+    probe=$(( max / 1000 + 1 ))
+    run_wrk "$mode" "$probe" 3 1
+    paced=$(( (max / 2 * probe + RATE - 1) / (RATE > 0 ? RATE : 1) ))   # ⌈max/2 ÷ rate per connection⌉
+    (( paced >= 1 )) || paced=1
     run_wrk "$mode" "$paced" 10 1
     echo "round $r $mode: paced $paced connections, 1 ms between requests, 10 s: $RATE req/s = $(( 100 * RATE / max ))% of $max; $LAT; $ERR ($(load))"
   done
