@@ -621,12 +621,7 @@ TEST_F(EtaEstimatedAccuracyTest, LossEstimatorChoicesAreMadeOn2021Replays) {
       ASSERT_TRUE(predicted.ok());
       auto x = MakeEtaTabularData(loaded->context, d);
       ASSERT_TRUE(x.ok());
-      std::vector<float> in;
-      for (int64_t r = 0; r < x->rows; ++r) {
-        for (int k = 0; k < x->num_features; ++k) in.push_back(x->feature(r, k));
-        in.push_back((*predicted)[static_cast<size_t>(r)]);
-      }
-      auto e = (*estimator)->Predict(in);
+      auto e = (*estimator)->Predict(EtaLossEstimatorInputs(*x, *predicted));
       ASSERT_TRUE(e.ok());
       windows.emplace_back();
       for (int64_t b = 0; b + kEstimateWindow <= x->rows; b += kEstimateWindow) {

@@ -231,6 +231,17 @@ void SetServedPairCounts(const EtaDataset& train, const features::EtaFeatureCont
   }
 }
 
+std::vector<float> EtaLossEstimatorInputs(const models::TabularData& x,
+                                          const std::vector<float>& predicted) {
+  std::vector<float> in;
+  in.reserve(static_cast<size_t>(x.rows) * static_cast<size_t>(x.num_features + 1));
+  for (int64_t r = 0; r < x.rows; ++r) {
+    for (int k = 0; k < x.num_features; ++k) in.push_back(x.feature(r, k));
+    in.push_back(predicted[static_cast<size_t>(r)]);
+  }
+  return in;
+}
+
 std::string_view EtaLossRowsName(EtaLossRows rows) {
   switch (rows) {
     case EtaLossRows::kValidationHalf:

@@ -128,6 +128,10 @@ bool IsDayLevelEtaFeature(std::string_view name);
 
 // The loss estimator's artifact in the model folder (manifest property "loss_estimator").
 inline constexpr char kEtaLossModelFile[] = "loss_model.json";
+// The loss estimator's input rows, as the monitor builds them from a logged batch: each row's
+// served features, then the model's prediction (row-major, x.num_features + 1 per row).
+std::vector<float> EtaLossEstimatorInputs(const models::TabularData& x,
+                                          const std::vector<float>& predicted);
 
 // The model kind and the trainer's parameters, checked without training (InvalidArgument or
 // NotFound naming what is wrong), so a command line is refused before any data is read.

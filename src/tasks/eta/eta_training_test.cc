@@ -258,12 +258,7 @@ TEST(EtaTrainingTest, LossEstimatorLearnsFromTheConfiguredRowsAndObjective) {
       auto x = MakeEtaTabularData(loaded->context, valid);
       ASSERT_TRUE(predicted.ok() && x.ok());
       ASSERT_EQ((*estimator)->num_features(), x->num_features + 1);
-      std::vector<float> in;
-      for (int64_t r = 0; r < x->rows; ++r) {
-        for (int k = 0; k < x->num_features; ++k) in.push_back(x->feature(r, k));
-        in.push_back((*predicted)[static_cast<size_t>(r)]);
-      }
-      auto e = (*estimator)->Predict(in);
+      auto e = (*estimator)->Predict(EtaLossEstimatorInputs(*x, *predicted));
       ASSERT_TRUE(e.ok());
       double est[2] = {0, 0}, n[2] = {0, 0}, est_all = 0, real_all = 0;
       for (int64_t r = 0; r < x->rows; ++r) {
