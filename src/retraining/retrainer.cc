@@ -89,10 +89,18 @@ StatusOr<MonitorSnapshot> ParseMonitorSnapshot(std::string_view text, const std:
     ASSIGN_OR_RETURN(m.labelled_rows, Int(w, "labelled_rows", at));
     ASSIGN_OR_RETURN(m.first_time_us, Int(w, "first_time_us", at));
     ASSIGN_OR_RETURN(m.last_time_us, Int(w, "last_time_us", at));
-    m.closed = w.value("closed", false);
+    // true/false when present (json::value would throw on another type).
+    for (auto [key, out] : {std::pair<const char*, bool*>{"closed", &m.closed},
+                            {"drift_calibrated", &m.drift_calibrated},
+                            {"drift_alarm", &m.drift_alarm}}) {
+      auto b = w.find(key);
+      if (b == w.end()) continue;
+      if (!b->is_boolean()) {
+        return InvalidArgumentError(at + ": '" + key + "' not true/false");
+      }
+      *out = b->get<bool>();
+    }
     if (auto r = w.find("rmse"); r != w.end() && r->is_number()) m.rmse = r->get<double>();
-    m.drift_calibrated = w.value("drift_calibrated", false);
-    m.drift_alarm = w.value("drift_alarm", false);
     if (auto d = w.find("drift"); d != w.end() && d->is_object()) {
       for (auto f = d->begin(); f != d->end(); ++f) {
         if (f->is_object() && f->contains("above")) {

@@ -65,6 +65,16 @@ TEST(MonitorSnapshot, KeepsOneModelsWindowsAndNamesWhatIsWrong) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("windows[0]: 'version'"), std::string::npos)
       << bad.status().message();
+  // A flag of another type is refused, not thrown (found by monitor_snapshot_fuzzer).
+  for (const char* key : {"closed", "drift_calibrated", "drift_alarm"}) {
+    json j = json::parse(MonitorJson(2, 1, {}));
+    j["windows"][0][key] = 1;
+    auto wrong = ParseMonitorSnapshot(j.dump(), "eta");
+    ASSERT_FALSE(wrong.ok()) << key;
+    EXPECT_NE(wrong.status().message().find(std::string("windows[0]: '") + key + "' not true/false"),
+              std::string::npos)
+        << wrong.status().message();
+  }
 }
 
 TEST(DecideRetrain, TheAlarmMustHoldTheLastNClosedWindows) {
