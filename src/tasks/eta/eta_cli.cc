@@ -100,6 +100,7 @@ int RunTrainEta(const std::vector<std::string>& args) {
   double eta = -1, lr = -1, huber = -1, shrinkage = -1, min_child_weight = -1, subsample = -1;
   double colsample = -1, weight_decay = -1, dropout = -1;
   int64_t folds = -1, patience = -1, embedding_dim = -1, drift_window_rows = 1000;
+  int64_t loss_estimator_max_rounds = EtaTrainConfig{}.loss_estimator_max_rounds;
   double drift_target_rate = 0.05;
   std::string hidden;
   std::vector<std::string> params;
@@ -130,6 +131,8 @@ int RunTrainEta(const std::vector<std::string>& args) {
                "monitor.window_rows; 0: none)");
   flags.AddDouble("drift-target-rate", &drift_target_rate,
                   "drift alarms: the share of training windows allowed to alarm");
+  flags.AddInt("loss-estimator-max-rounds", &loss_estimator_max_rounds,
+               "the loss estimator's most trees (the server walks them all on every logged row)");
   flags.AddInt("encoding-folds", &folds,
                "out-of-fold folds for the training rows' learned encodings (1: off)");
   flags.AddDouble("shrinkage", &shrinkage, "pseudo-count shrinking pair/zone medians to fallbacks");
@@ -170,6 +173,12 @@ int RunTrainEta(const std::vector<std::string>& args) {
   }
   config.drift_window_rows = drift_window_rows;
   config.drift_target_rate = drift_target_rate;
+  if (loss_estimator_max_rounds < 1 || loss_estimator_max_rounds > 100000) {
+    return ReportError(InvalidArgumentError("--loss-estimator-max-rounds must be in [1, 100000], "
+                                            "not " + std::to_string(loss_estimator_max_rounds)),
+                       true);
+  }
+  config.loss_estimator_max_rounds = static_cast<int>(loss_estimator_max_rounds);
   // The named flags are the trainers' most used parameters; --param sets any other.
   const auto set_param = [&](const char* param, const std::string& value) {
     config.params[param] = value;

@@ -61,8 +61,11 @@ class EtaCliTest : public ::testing::Test {
 
 TEST_F(EtaCliTest, TrainsEvaluatesAndPublishesXgboostAndTorchOnGreenSamples) {
   RunResult x = Run("train eta " + Common() +
-                    " --model xgboost --features with-distance --rounds 60 --out " + dir_ + "/xgb");
+                    " --model xgboost --features with-distance --rounds 60 "
+                    "--loss-estimator-max-rounds 9 --out " + dir_ + "/xgb");
   ASSERT_EQ(x.exit_code, 0) << x.out << x.err;
+  EXPECT_NE(x.out.find("validation_half: "), std::string::npos) << x.out;
+  EXPECT_NE(ReadAll(dir_ + "/xgb/manifest.json").find(R"(\"max_rounds\":9)"), std::string::npos);
   EXPECT_NE(x.out.find("train: 1255 rows loaded"), std::string::npos) << x.out;
   EXPECT_NE(x.out.find("round     1  train_rmse"), std::string::npos) << x.out;
   EXPECT_NE(x.out.find("baseline pair-median"), std::string::npos);
@@ -131,6 +134,11 @@ TEST_F(EtaCliTest, BadInputFailsWithOneLineNamingItAndBadUsageExitsTwo) {
   EXPECT_NE(r.err.find("--train"), std::string::npos) << r.err;
   r = Run("train eta " + Common() + " --hidden 12,x");
   EXPECT_EQ(r.exit_code, 2);
+  r = Run("train eta " + Common() + " --loss-estimator-max-rounds 0");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--loss-estimator-max-rounds must be in [1, 100000], not 0"),
+            std::string::npos)
+      << r.err;
   r = Run("train eta " + Common() + " --zones " + dir_ + "/no_zones");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no_zones"), std::string::npos) << r.err;

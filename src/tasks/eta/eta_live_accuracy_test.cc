@@ -603,6 +603,7 @@ TEST_F(EtaEstimatedAccuracyTest, LossEstimatorChoicesAreMadeOn2021Replays) {
     c.drift_window_rows = 0;  // not what is compared
     c.loss_estimator_rows = cand.rows;
     c.loss_estimator_objective = cand.objective;
+    c.loss_estimator_max_rounds = 500;  // the cap these candidates were chosen under
     const std::string dir = *repo_ + "/candidate";
     std::filesystem::remove_all(dir);
     auto trained = TrainEtaModel(*train_, *valid_, zones_, nullptr, c, dir, nullptr);

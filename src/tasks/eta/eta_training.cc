@@ -48,6 +48,7 @@ std::map<std::string, std::string> ConfigParams(const EtaTrainConfig& c) {
   if (c.loss_estimator) {
     p["loss_estimator.rows"] = std::string(EtaLossRowsName(c.loss_estimator_rows));
     p["loss_estimator.objective"] = c.loss_estimator_objective;
+    p["loss_estimator.max_rounds"] = std::to_string(c.loss_estimator_max_rounds);
   }
   return p;
 }
@@ -288,6 +289,10 @@ StatusOr<std::string> FitEtaLossEstimator(const models::TabularData& tr,
     return InvalidArgumentError("loss estimator: objective '" + config.loss_estimator_objective +
                                 "' (want reg:squarederror or reg:gamma)");
   }
+  if (config.loss_estimator_max_rounds < 1) {
+    return InvalidArgumentError("loss estimator: loss_estimator_max_rounds must be >= 1, not " +
+                                std::to_string(config.loss_estimator_max_rounds));
+  }
   EtaLossRows mode = config.loss_estimator_rows;
   if (mode == EtaLossRows::kTrainingOutOfFold &&
       (config.model != "xgboost" || model_rounds < 1 || config.loss_estimator_folds < 2 ||
@@ -326,7 +331,8 @@ StatusOr<std::string> FitEtaLossEstimator(const models::TabularData& tr,
   o.params = {{"objective", config.loss_estimator_objective},
               {"tree_method", "hist"}, {"max_depth", "3"},
               {"eta", "0.05"}, {"subsample", "0.8"}, {"colsample_bytree", "0.8"},
-              {"min_child_weight", "100"}, {"lambda", "10"}, {"rounds", "500"},
+              {"min_child_weight", "100"}, {"lambda", "10"},
+              {"rounds", std::to_string(config.loss_estimator_max_rounds)},
               {"early_stopping_rounds", "40"}};
   o.threads = config.threads;
   o.seed = config.seed;
@@ -438,6 +444,7 @@ StatusOr<std::string> FitEtaLossEstimator(const models::TabularData& tr,
   j["rows"] = std::string(EtaLossRowsName(mode));
   j["fit_rows"] = fit_rows;
   j["rounds"] = rounds;
+  j["max_rounds"] = config.loss_estimator_max_rounds;
   j["held_out_estimated_rmse"] = est_rmse;
   j["held_out_rmse"] = real_rmse;
   return j.dump();

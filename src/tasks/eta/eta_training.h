@@ -121,6 +121,14 @@ struct EtaTrainConfig {
   EtaLossRows loss_estimator_rows = EtaLossRows::kValidationHalf;
   std::string loss_estimator_objective = "reg:squarederror";
   int loss_estimator_folds = 5;  // kTrainingOutOfFold: fold models (rows i % folds held out)
+  // At most this many boosting rounds (trees) for the estimator, early stopping within them.
+  // The server's monitor walks every tree on every logged row, so this bounds the log writer's
+  // work per request. With a large validation set (the logging benchmark's model: 30,741 rows)
+  // early stopping went to 261 trees, and on the next month (2021-03, windows of 1000) every
+  // cut of those trees from 150 down to 25 estimated as well or better; 50 did best
+  // (results/monitoring.md, "The loss estimator's size"). The item-4 model's estimator stops at
+  // 47, under the cap. The gamma objective (log link from base 0.5) needs more: give it 500.
+  int loss_estimator_max_rounds = 50;
 };
 
 // weekday, holiday and the weather features: one value per day (see drift_day_level).

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -235,6 +236,8 @@ TEST(EtaTrainingTest, LossEstimatorLearnsFromTheConfiguredRowsAndObjective) {
       c.params["rounds"] = "150";
       c.loss_estimator_rows = rows;
       c.loss_estimator_objective = objective;
+      // The gamma objective's log link starts from base 0.5: it needs more than the default cap.
+      if (std::string(objective) == "reg:gamma") c.loss_estimator_max_rounds = 500;
       const std::string dir = testing::TempDir("loss");
       auto result = TrainEtaModel(train, valid, nullptr, nullptr, c, dir, nullptr);
       ASSERT_TRUE(result.ok()) << result.status().ToString();
@@ -249,7 +252,8 @@ TEST(EtaTrainingTest, LossEstimatorLearnsFromTheConfiguredRowsAndObjective) {
                                         ? n_valid
                                         : static_cast<int64_t>(train.minutes.size());
       EXPECT_EQ(j.at("fit_rows").get<int64_t>(), expected_rows);
-      EXPECT_LE(j.at("rounds").get<int>(), 500);
+      EXPECT_LE(j.at("rounds").get<int>(), c.loss_estimator_max_rounds);
+      EXPECT_EQ(j.at("max_rounds").get<int>(), c.loss_estimator_max_rounds);
       auto estimator = models::LoadModel("native_trees", dir + "/" + kEtaLossModelFile);
       ASSERT_TRUE(estimator.ok()) << estimator.status().ToString();
       auto loaded = LoadEtaModel(dir);
@@ -309,6 +313,53 @@ TEST(EtaTrainingTest, LossEstimatorLearnsFromTheConfiguredRowsAndObjective) {
     EXPECT_EQ(j.at("rows").get<std::string>(), "validation_half");
     std::filesystem::remove_all(tdir);
   }
+}
+
+// The estimator's size is capped (the server walks every one of its trees on every logged row):
+// the published artifact holds at most loss_estimator_max_rounds trees, and a cap under 1 leaves
+// the version without an estimator, saying why.
+TEST(EtaTrainingTest, LossEstimatorHasAtMostItsMaxRoundsOfTrees) {
+  if (!train::HasTrainer("xgboost")) GTEST_SKIP() << "built without XGBoost";
+  const EtaDataset train = NoisyZoneOne(4000, 11, kJan1);
+  const EtaDataset valid = NoisyZoneOne(1200, 12, kFeb1);
+  auto trees_in = [](const std::string& path) {
+    std::ifstream in(path);
+    const nlohmann::json m = nlohmann::json::parse(in);
+    return m.at("learner").at("gradient_booster").at("model").at("trees").size();
+  };
+  for (int cap : {7, 500}) {
+    SCOPED_TRACE(cap);
+    EtaTrainConfig c = SmallConfig(EtaFeatureSet::kWithDistance, "xgboost");
+    c.drift_window_rows = 0;
+    c.loss_estimator_max_rounds = cap;
+    const std::string dir = testing::TempDir("loss_cap");
+    auto result = TrainEtaModel(train, valid, nullptr, nullptr, c, dir, nullptr);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    const nlohmann::json j =
+        nlohmann::json::parse(result->manifest.properties.at("loss_estimator"));
+    const size_t trees = trees_in(dir + "/" + kEtaLossModelFile);
+    EXPECT_EQ(trees, static_cast<size_t>(j.at("rounds").get<int>()));
+    EXPECT_LE(trees, static_cast<size_t>(cap));
+    // These rows need more than 7 rounds: the small cap is what stops them.
+    if (cap == 7) {
+      EXPECT_EQ(trees, 7u);
+    } else {
+      EXPECT_GT(trees, 7u);
+    }
+    EXPECT_EQ(j.at("max_rounds").get<int>(), cap);
+    std::filesystem::remove_all(dir);
+  }
+  EtaTrainConfig c = SmallConfig(EtaFeatureSet::kWithDistance, "xgboost");
+  c.drift_window_rows = 0;
+  c.loss_estimator_max_rounds = 0;
+  const std::string dir = testing::TempDir("loss_cap_bad");
+  auto result = TrainEtaModel(train, valid, nullptr, nullptr, c, dir, nullptr);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->manifest.properties.count("loss_estimator"), 0u);
+  EXPECT_NE(result->summary.find("loss_estimator_max_rounds must be >= 1, not 0"),
+            std::string::npos)
+      << result->summary;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
