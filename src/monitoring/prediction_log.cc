@@ -51,6 +51,20 @@ void AppendString(parquet::Column& c, std::string_view s) {
   ++c.num_rows;
 }
 
+// A batch's unrendered raw fields rendered into the `raw` column, exactly one text per row (an
+// empty text for a row they lack); none: an empty text per row.
+void AppendRawRows(parquet::Column& c, const PredictionBatch& b) {
+  const size_t first = c.offsets.size();
+  if (b.raw_rows) b.raw_rows->AppendJson(&c.bytes, &c.offsets);
+  const size_t want = first + static_cast<size_t>(b.rows);
+  if (c.offsets.size() > want) {
+    c.offsets.resize(want);
+    c.bytes.resize(static_cast<size_t>(c.offsets.back()));
+  }
+  while (c.offsets.size() < want) c.offsets.push_back(static_cast<int64_t>(c.bytes.size()));
+  c.num_rows += b.rows;
+}
+
 // A new Parquet file at `path` (its folder `dir` made first).
 StatusOr<std::unique_ptr<parquet::FileWriter>> CreateParquet(
     const std::string& dir, const std::string& path,
@@ -227,11 +241,6 @@ void PredictionLog::WriterLoop() {
 
 void PredictionLog::WriteAll(std::vector<PredictionBatch>& batches) {
   for (PredictionBatch& b : batches) {
-    if (b.raw.empty() && b.raw_rows) {
-      b.raw = b.raw_rows->AsJson();
-      b.raw_rows.reset();
-      if (b.raw.size() != static_cast<size_t>(b.rows)) b.raw.resize(static_cast<size_t>(b.rows));
-    }
     if (b.feature_names.empty()) {
       const size_t width = b.features.size() / static_cast<size_t>(b.rows);
       std::vector<std::string> names;
@@ -327,33 +336,42 @@ void PredictionLog::WriteRun(const std::string& key, OpenFile& f, const Predicti
                              size_t n, int64_t rows) {
   const size_t nf = f.feature_names.size(), ny = f.output_names.size();
   const size_t total = static_cast<size_t>(rows);
-  parquet::Column id = StringColumn(), model = StringColumn(), route = StringColumn(),
-                  raw = StringColumn();
-  parquet::Column time, version, row, latency;
-  time.physical = version.physical = parquet::PhysicalType::kInt64;
-  row.physical = parquet::PhysicalType::kInt32;
-  latency.physical = parquet::PhysicalType::kFloat;
-  for (parquet::Column* c : {&id, &model, &route, &raw}) c->offsets.reserve(total + 1);
+  // The file's columns in schema order (FileFor): request_id, time, model, version, route, row,
+  // raw, the features, the outputs, latency_us. Kept between runs (emptied, not freed), so a run
+  // reuses the last one's buffers.
+  using parquet::PhysicalType;
+  std::vector<parquet::Column>& cols = run_columns_;
+  cols.resize(8 + nf + ny);
+  for (size_t k = 0; k < cols.size(); ++k) {
+    parquet::Column& c = cols[k];
+    c.Clear();
+    c.physical = k == 0 || k == 2 || k == 4 || k == 6 ? PhysicalType::kByteArray
+                 : k == 1 || k == 3                   ? PhysicalType::kInt64
+                 : k == 5                             ? PhysicalType::kInt32
+                                                      : PhysicalType::kFloat;
+    if (c.physical == PhysicalType::kByteArray) {
+      c.offsets.reserve(total + 1);
+      c.offsets.push_back(0);
+    }
+  }
+  parquet::Column &id = cols[0], &time = cols[1], &model = cols[2], &version = cols[3],
+                  &route = cols[4], &row = cols[5], &raw = cols[6], &latency = cols.back();
+  parquet::Column* feats = cols.data() + 7;
+  parquet::Column* outs = feats + nf;
   time.i64.reserve(total);
   version.i64.reserve(total);
   row.i32.reserve(total);
   latency.f32.reserve(total);
-  std::vector<parquet::Column> feats(nf), outs(ny);
-  for (auto& c : feats) {
-    c.physical = parquet::PhysicalType::kFloat;
-    c.f32.reserve(total);
-  }
-  for (auto& c : outs) {
-    c.physical = parquet::PhysicalType::kFloat;
-    c.f32.reserve(total);
-  }
+  for (size_t k = 0; k < nf; ++k) feats[k].f32.reserve(total);
+  for (size_t k = 0; k < ny; ++k) outs[k].f32.reserve(total);
   for (size_t i = 0; i < n; ++i) {
     const PredictionBatch& b = batches[i];
+    if (b.raw.empty()) AppendRawRows(raw, b);
     for (int64_t r = 0; r < b.rows; ++r) {
       AppendString(id, b.request_id);
       AppendString(model, b.model);
       AppendString(route, b.route);
-      AppendString(raw, b.raw.empty() ? std::string_view() : std::string_view(b.raw[r]));
+      if (!b.raw.empty()) AppendString(raw, b.raw[r]);
       time.i64.push_back(b.time_us);
       version.i64.push_back(b.version);
       row.i32.push_back(static_cast<int32_t>(r));
@@ -364,21 +382,9 @@ void PredictionLog::WriteRun(const std::string& key, OpenFile& f, const Predicti
       for (size_t k = 0; k < ny; ++k) outs[k].f32.push_back(y[k]);
     }
   }
-  for (parquet::Column* c : {&time, &version, &row, &latency}) c->num_rows = rows;
-  for (auto& c : feats) c.num_rows = rows;
-  for (auto& c : outs) c.num_rows = rows;
-  std::vector<parquet::Column> cols;
-  cols.reserve(8 + nf + ny);
-  cols.push_back(std::move(id));
-  cols.push_back(std::move(time));
-  cols.push_back(std::move(model));
-  cols.push_back(std::move(version));
-  cols.push_back(std::move(route));
-  cols.push_back(std::move(row));
-  cols.push_back(std::move(raw));
-  for (auto& c : feats) cols.push_back(std::move(c));
-  for (auto& c : outs) cols.push_back(std::move(c));
-  cols.push_back(std::move(latency));
+  for (parquet::Column& c : cols) {
+    if (c.physical != PhysicalType::kByteArray) c.num_rows = rows;
+  }
   if (Status st = f.writer->Write(cols); !st.ok()) {
     write_errors_.fetch_add(1);
     lost_rows_.fetch_add(rows);
@@ -392,6 +398,7 @@ void PredictionLog::WriteRun(const std::string& key, OpenFile& f, const Predicti
     open_.erase(key);  // the writer's destructor removes its temporary file
     return;
   }
+  if (rows > 2 * wake_rows_) run_columns_.clear();
   f.rows += rows;
   logged_rows_.fetch_add(rows);
   if (f.rows >= options_.max_file_rows) CloseFile(key);

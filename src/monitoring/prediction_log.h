@@ -50,6 +50,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "parquet/types.h"
 
 namespace bimride::monitoring {
 
@@ -98,11 +99,13 @@ class ColumnNames {
 };
 
 // A request's raw fields as the request had them, handed to the log without rendering: the
-// writer thread turns them into one JSON object text per row (the `raw` column).
+// writer thread renders them, one JSON object text per row, straight into the `raw` column.
 class RawRows {
  public:
   virtual ~RawRows() = default;
-  virtual std::vector<std::string> AsJson() const = 0;
+  // Appends each row's JSON object text to `text` and, after each row, the end of its text in
+  // `text` to `ends` (a Parquet byte-array column's layout).
+  virtual void AppendJson(std::string* text, std::vector<int64_t>* ends) const = 0;
 };
 
 // One request's rows, as served by one model version.
@@ -117,8 +120,8 @@ struct PredictionBatch {
   ColumnNames output_names;
   int64_t rows = 0;
   std::vector<std::string> raw;   // per row (JSON object text), or empty
-  // Or the raw fields unrendered (when `raw` is empty): the writer renders them into `raw`
-  // before writing and before observers see the batch.
+  // Or the raw fields unrendered (when `raw` is empty): the writer renders them into the file's
+  // `raw` column (observers see them unrendered).
   std::shared_ptr<const RawRows> raw_rows;
   std::vector<float> features;    // rows × feature_names.size()
   std::vector<float> outputs;     // rows × output_names.size()
@@ -230,6 +233,9 @@ class PredictionLog {
 
   std::map<std::string, std::unique_ptr<OpenFile>> open_;  // writer thread only
   int64_t sequence_ = 0;
+  // WriteRun's columns, reused from run to run (writer thread only); freed after a run of more
+  // than 2 × wake_rows_, so a burst does not keep its buffers.
+  std::vector<parquet::Column> run_columns_;
 
   std::atomic<int64_t> logged_rows_{0}, sampled_out_{0}, dropped_rows_{0}, lost_rows_{0},
       write_errors_{0}, files_closed_{0}, deleted_files_{0}, bytes_on_disk_{0}, logged_labels_{0},

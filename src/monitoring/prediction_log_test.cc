@@ -133,13 +133,66 @@ TEST(PredictionLogTest, WritesOneParquetFilePerModelVersionAndDayThatReadersAgre
   fs::remove_all(dir);
 }
 
+// Unrendered raw fields that render more or fewer texts than the batch has rows still give one
+// cell per row: the extra texts are cut, missing ones are empty; a batch with neither raw form
+// gets empty cells. The rows after them keep their own texts.
+TEST(PredictionLogTest, UnrenderedRawFieldsGiveExactlyOneCellPerRow) {
+  struct Texts : RawRows {
+    explicit Texts(std::vector<std::string> rows) : rows(std::move(rows)) {}
+    void AppendJson(std::string* text, std::vector<int64_t>* ends) const override {
+      for (const std::string& r : rows) {
+        *text += r;
+        ends->push_back(static_cast<int64_t>(text->size()));
+      }
+    }
+    std::vector<std::string> rows;
+  };
+  const std::string dir = TempDir("raw_cells");
+  auto log = PredictionLog::Open({.dir = dir});
+  ASSERT_TRUE(log.ok());
+  PredictionBatch fewer = Batch("fewer", 1, 3, kDay1);  // renders 1 text for 3 rows
+  fewer.raw.clear();
+  fewer.raw_rows = std::make_shared<const Texts>(std::vector<std::string>{"{\"a\":1}"});
+  PredictionBatch more = Batch("more", 1, 2, kDay1 + 1);  // renders 4 texts for 2 rows
+  more.raw.clear();
+  more.raw_rows = std::make_shared<const Texts>(
+      std::vector<std::string>{"{\"b\":1}", "{\"b\":2}", "{\"b\":3}", "{\"b\":4}"});
+  PredictionBatch none = Batch("none", 1, 1, kDay1 + 2);
+  none.raw.clear();
+  PredictionBatch plain = Batch("plain", 1, 2, kDay1 + 3);
+  for (PredictionBatch* b : {&fewer, &more, &none, &plain}) ASSERT_TRUE((*log)->Log(std::move(*b)));
+  ASSERT_TRUE((*log)->Flush().ok());
+  EXPECT_EQ((*log)->stats().logged_rows, 8);
+  const std::vector<std::string> files = Files(dir);
+  ASSERT_EQ(files.size(), 1u);
+  auto reader = parquet::FileReader::Open(dir + "/" + files[0]);
+  ASSERT_TRUE(reader.ok());
+  auto batch = (*reader)->ReadRowGroup(0, {0, 6});
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  ASSERT_EQ(batch->num_rows, 8);
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"fewer", "{\"a\":1}"}, {"fewer", ""}, {"fewer", ""}, {"more", "{\"b\":1}"},
+      {"more", "{\"b\":2}"}, {"none", ""}, {"plain", "{\"pickup_zone\": 70}"},
+      {"plain", "{\"pickup_zone\": 71}"}};
+  for (int64_t r = 0; r < 8; ++r) {
+    EXPECT_EQ(batch->columns[0].ByteValue(r), want[static_cast<size_t>(r)].first) << r;
+    EXPECT_EQ(batch->columns[1].ByteValue(r), want[static_cast<size_t>(r)].second) << r;
+  }
+  fs::remove_all(dir);
+}
+
 // The request side may hand raw fields over unrendered (RawRows, rendered on the writer) and
 // the column names as one shared list; the writer takes the queue in runs. The files hold the
 // same cells in the same row groups as batches rendered, named and written one at a time.
 TEST(PredictionLogTest, HandedOverBatchesWrittenInOneRunGiveTheSameFileAsOneByOne) {
   struct Rendered : RawRows {
     explicit Rendered(std::vector<std::string> rows) : rows(std::move(rows)) {}
-    std::vector<std::string> AsJson() const override { return rows; }
+    void AppendJson(std::string* text, std::vector<int64_t>* ends) const override {
+      for (const std::string& r : rows) {
+        *text += r;
+        ends->push_back(static_cast<int64_t>(text->size()));
+      }
+    }
     std::vector<std::string> rows;
   };
   const auto names = std::make_shared<const std::vector<std::string>>(

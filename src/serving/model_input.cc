@@ -133,10 +133,8 @@ void AppendJsonNumber(double value, std::string* out) {
 
 }  // namespace
 
-std::vector<std::string> RawRowsAsJson(const RawBatch& raw) {
-  std::vector<std::string> rows;
-  if (raw.columns.empty()) return rows;
-  rows.reserve(static_cast<size_t>(raw.rows));
+void AppendRawRowsJson(const RawBatch& raw, std::string* text, std::vector<int64_t>* ends) {
+  if (raw.columns.empty()) return;
   // The text nlohmann::json gives for an object of these fields, without building one per row:
   // keys in its (std::map) order, and of a repeated name the last column.
   std::vector<size_t> order(raw.columns.size());
@@ -146,27 +144,45 @@ std::vector<std::string> RawRowsAsJson(const RawBatch& raw) {
   if (!std::is_sorted(order.begin(), order.end(), by_name)) {
     std::stable_sort(order.begin(), order.end(), by_name);
   }
-  auto shadowed = [&](size_t k) {  // by a later column of the same name
-    return k + 1 < order.size() && raw.columns[order[k + 1]].name == raw.columns[order[k]].name;
-  };
+  // Of a repeated name, the last column only.
+  std::vector<size_t> shown;
+  shown.reserve(order.size());
+  for (size_t k = 0; k < order.size(); ++k) {
+    if (k + 1 < order.size() && raw.columns[order[k + 1]].name == raw.columns[order[k]].name) {
+      continue;
+    }
+    shown.push_back(order[k]);
+  }
   for (int64_t r = 0; r < raw.rows; ++r) {
-    std::string row;
-    row.reserve(24 * order.size());
-    for (size_t k = 0; k < order.size(); ++k) {
-      if (shadowed(k)) continue;
-      const RawColumn& c = raw.columns[order[k]];
-      row += row.empty() ? '{' : ',';
-      AppendJsonString(c.name, &row);
-      row += ':';
+    char open = '{';
+    for (size_t k : shown) {
+      const RawColumn& c = raw.columns[k];
+      text->push_back(open);
+      open = ',';
+      AppendJsonString(c.name, text);
+      text->push_back(':');
       const RawValue& v = c.values[r];
       if (const double* d = std::get_if<double>(&v)) {
-        AppendJsonNumber(*d, &row);
+        AppendJsonNumber(*d, text);
       } else {
-        AppendJsonString(std::get<std::string>(v), &row);
+        AppendJsonString(std::get<std::string>(v), text);
       }
     }
-    row += '}';
-    rows.push_back(std::move(row));
+    text->push_back('}');
+    ends->push_back(static_cast<int64_t>(text->size()));
+  }
+}
+
+std::vector<std::string> RawRowsAsJson(const RawBatch& raw) {
+  std::string text;
+  std::vector<int64_t> ends;
+  AppendRawRowsJson(raw, &text, &ends);
+  std::vector<std::string> rows;
+  rows.reserve(ends.size());
+  int64_t begin = 0;
+  for (int64_t end : ends) {
+    rows.push_back(text.substr(static_cast<size_t>(begin), static_cast<size_t>(end - begin)));
+    begin = end;
   }
   return rows;
 }
@@ -186,7 +202,9 @@ namespace {
 class RawBatchRows : public monitoring::RawRows {
  public:
   explicit RawBatchRows(RawBatch raw) : raw_(std::move(raw)) {}
-  std::vector<std::string> AsJson() const override { return RawRowsAsJson(raw_); }
+  void AppendJson(std::string* text, std::vector<int64_t>* ends) const override {
+    AppendRawRowsJson(raw_, text, ends);
+  }
 
  private:
   RawBatch raw_;

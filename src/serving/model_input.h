@@ -41,8 +41,11 @@ StatusOr<std::vector<float>> ComputeFeatures(const Servable& servable, ModelInpu
 // Each raw row as a JSON object text ({"pickup_zone": 74, …}), for the prediction log; empty
 // for a numeric input.
 std::vector<std::string> RawRowsAsJson(const RawBatch& raw);
+// The same texts appended to `text`, each row's end in `text` pushed to `ends` (a Parquet
+// byte-array column's layout: the log's writer renders straight into its column).
+void AppendRawRowsJson(const RawBatch& raw, std::string* text, std::vector<int64_t>* ends);
 // The raw fields handed to the prediction log as they are (moved, not rendered): its writer
-// thread renders them with RawRowsAsJson. Null for a numeric input.
+// thread renders them with AppendRawRowsJson. Null for a numeric input.
 std::shared_ptr<const monitoring::RawRows> RawRowsForLog(RawBatch raw);
 // A version's feature and output names for the prediction log: its lists, shared (no copy per
 // request; they do not keep the servable loaded).
