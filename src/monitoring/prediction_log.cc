@@ -160,6 +160,7 @@ bool PredictionLog::Log(PredictionBatch batch) {
     // wake_interval_ms): a request never pays for a futex wake and a context switch.
     wake = queued_rows_ < wake_rows_ && queued_rows_ + batch.rows >= wake_rows_;
     queued_rows_ += batch.rows;
+    queued_prediction_rows_ += batch.rows;
     queue_.push_back(std::move(batch));
   }
   if (wake) wake_.notify_one();
@@ -212,13 +213,16 @@ void PredictionLog::WriterLoop() {
     // A flush asked for now covers what is queued now.
     const int64_t wanted = flush_requests_;
     const bool stopping = stop_;
-    taken.clear();
-    taken.swap(queue_);  // the whole queue at once; the request side refills an empty vector
-    for (const PredictionBatch& b : taken) queued_rows_ -= b.rows;
+    // The whole queue at once, in O(1) under the lock (the request threads wait on it): the
+    // request side refills the empty vector `taken` had, with the capacity it kept.
+    taken.swap(queue_);
+    queued_rows_ -= queued_prediction_rows_;
+    queued_prediction_rows_ = 0;
     lock.unlock();
     if (!taken.empty()) {
       WriteAll(taken);
       if (PredictionObserver* o = observer_.load()) o->ObserveAll(taken);
+      taken.clear();  // the batches freed outside the lock
     }
     // Labels after the predictions: the observer may have just joined (and queued) some.
     lock.lock();
@@ -229,6 +233,7 @@ void PredictionLog::WriterLoop() {
     }
     lock.unlock();
     for (const std::vector<LabelRecord>& l : labels) WriteLabels(l);
+    labels.clear();  // freed outside the lock
     CloseIdleFiles(/*all=*/wanted > flushes_done_ || stopping);
     lock.lock();
     if (wanted > flushes_done_) {

@@ -223,7 +223,8 @@ class PredictionLog {
   std::condition_variable drained_;
   std::vector<PredictionBatch> queue_;
   std::deque<std::vector<LabelRecord>> label_queue_;
-  int64_t queued_rows_ = 0;
+  int64_t queued_rows_ = 0;             // predictions' and labels' rows waiting
+  int64_t queued_prediction_rows_ = 0;  // of them, in queue_
   const int64_t wake_rows_;
   bool stop_ = false;
   int64_t flush_requests_ = 0;
