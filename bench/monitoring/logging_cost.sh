@@ -10,6 +10,9 @@
 #
 # PEER=/path/to/another/bimride: a third server, that binary with full logging, in the same
 # rounds (the order rotates), to compare two builds' logging side by side.
+# PEER_FROM=/path/to/a/model/folder: the peer serves that version instead (published into a
+# repository of its own; PEER defaults to this build): two models' logging side by side, e.g.
+# two loss estimators.
 # BODIES=varied: each request the next of 3,977 real trips of green 2021-02 (every 16th, in
 # file order; BODIES in bench/serving/predict.lua) instead of one body repeated: distinct values in every
 # logged column and different paths through the trees, as real traffic has.
@@ -94,12 +97,43 @@ fi
 wait_http 18182; wait_http 18183
 curl -s -XPOST -d @"$RAW" http://127.0.0.1:18183/v1/models/eta:predict; echo
 who_all="off on"
+PEER_REPO=$REPO
+if [[ -n ${PEER_FROM:-} ]]; then
+  PEER=${PEER:-$B}
+  PEER_REPO=$W/repo-peer
+  rm -rf "$PEER_REPO"
+  "$B" models publish eta --repo "$PEER_REPO" --from "$PEER_FROM" > /dev/null
+fi
 if [[ -n ${PEER:-} ]]; then
   rm -rf "$LOG-peer"
-  "${SERVER_CPU[@]}" "$PEER" serve --model-repo "$REPO" --port 18184 --io-threads "$CORES" --poll-interval-ms 0 \
+  "${SERVER_CPU[@]}" "$PEER" serve --model-repo "$PEER_REPO" --port 18184 --io-threads "$CORES" --poll-interval-ms 0 \
     --prediction-log "$LOG-peer" > "$W/serve_peer.log" 2>&1 & peer=$!; pids+=("$peer")
   wait_http 18184
   who_all="off on peer"
+fi
+# Warm-up to the steady state: no labels arrive in this benchmark, so the live monitor's
+# pending-label rows grow until its bound (monitor.max_pending_rows, 1,048,576) and from then on
+# every logged row evicts the oldest — as a busy server's do while labels lag (a trip's duration
+# comes 10–60 minutes after its prediction). The writer's work per row grows with that table, so
+# each logging server is loaded until it has logged more rows than the bound before the rounds
+# (WARMUP=0: no warm-up, the rounds start from empty tables); the server without logging gets
+# one 10-s load.
+logged_rows() { curl -s "http://127.0.0.1:$1/metrics" | awk '/^bimride_prediction_log_rows_total/ {print int($2)}'; }
+warm() {  # PORT [until this many rows are logged]
+  local n=0
+  while :; do
+    BODY=$RAW BODIES=$VARIED "${WRK_CPU[@]}" wrk -t$T -c$C -d10s -s "$LUA" \
+      "http://127.0.0.1:$1/v1/models/eta:predict" > /dev/null
+    n=$((n + 1))
+    [[ -z ${2:-} ]] && break
+    (( $(logged_rows "$1") > $2 || n >= 20 )) && break
+  done
+  echo "warm-up of :$1: $n × 10 s${2:+, $(logged_rows "$1") rows logged}"
+}
+if [[ ${WARMUP:-1} != 0 ]]; then
+  warm 18182
+  warm 18183 1100000
+  [[ -n ${PEER:-} ]] && warm 18184 1100000
 fi
 off_rates=(); on_rates=(); off_cpu=(); on_cpu=(); peer_rates=(); peer_cpu=(); on_writer=(); peer_writer=()
 for round in $(seq "$ROUNDS"); do
@@ -119,7 +153,7 @@ for round in $(seq "$ROUNDS"); do
       run_wrk http://127.0.0.1:18183/v1/models/eta:predict "$on"
       on_rates+=("$RATE"); on_cpu+=("$CPU_US"); on_writer+=("$WRITER_US")
     else
-      echo "- full logging, $PEER"
+      echo "- full logging, $PEER${PEER_FROM:+ serving $PEER_FROM}"
       run_wrk http://127.0.0.1:18184/v1/models/eta:predict "$peer"
       peer_rates+=("$RATE"); peer_cpu+=("$CPU_US"); peer_writer+=("$WRITER_US")
     fi
