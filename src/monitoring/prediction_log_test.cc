@@ -133,29 +133,31 @@ TEST(PredictionLogTest, WritesOneParquetFilePerModelVersionAndDayThatReadersAgre
   fs::remove_all(dir);
 }
 
+// Raw fields handed over unrendered whose texts are given: AppendJson appends them as they are.
+struct TextRows : RawRows {
+  explicit TextRows(std::vector<std::string> rows) : rows(std::move(rows)) {}
+  void AppendJson(std::string* text, std::vector<int64_t>* ends) const override {
+    for (const std::string& r : rows) {
+      *text += r;
+      ends->push_back(static_cast<int64_t>(text->size()));
+    }
+  }
+  std::vector<std::string> rows;
+};
+
 // Unrendered raw fields that render more or fewer texts than the batch has rows still give one
 // cell per row: the extra texts are cut, missing ones are empty; a batch with neither raw form
 // gets empty cells. The rows after them keep their own texts.
 TEST(PredictionLogTest, UnrenderedRawFieldsGiveExactlyOneCellPerRow) {
-  struct Texts : RawRows {
-    explicit Texts(std::vector<std::string> rows) : rows(std::move(rows)) {}
-    void AppendJson(std::string* text, std::vector<int64_t>* ends) const override {
-      for (const std::string& r : rows) {
-        *text += r;
-        ends->push_back(static_cast<int64_t>(text->size()));
-      }
-    }
-    std::vector<std::string> rows;
-  };
   const std::string dir = TempDir("raw_cells");
   auto log = PredictionLog::Open({.dir = dir});
   ASSERT_TRUE(log.ok());
   PredictionBatch fewer = Batch("fewer", 1, 3, kDay1);  // renders 1 text for 3 rows
   fewer.raw.clear();
-  fewer.raw_rows = std::make_shared<const Texts>(std::vector<std::string>{"{\"a\":1}"});
+  fewer.raw_rows = std::make_shared<const TextRows>(std::vector<std::string>{"{\"a\":1}"});
   PredictionBatch more = Batch("more", 1, 2, kDay1 + 1);  // renders 4 texts for 2 rows
   more.raw.clear();
-  more.raw_rows = std::make_shared<const Texts>(
+  more.raw_rows = std::make_shared<const TextRows>(
       std::vector<std::string>{"{\"b\":1}", "{\"b\":2}", "{\"b\":3}", "{\"b\":4}"});
   PredictionBatch none = Batch("none", 1, 1, kDay1 + 2);
   none.raw.clear();
@@ -185,16 +187,6 @@ TEST(PredictionLogTest, UnrenderedRawFieldsGiveExactlyOneCellPerRow) {
 // the column names as one shared list; the writer takes the queue in runs. The files hold the
 // same cells in the same row groups as batches rendered, named and written one at a time.
 TEST(PredictionLogTest, HandedOverBatchesWrittenInOneRunGiveTheSameFileAsOneByOne) {
-  struct Rendered : RawRows {
-    explicit Rendered(std::vector<std::string> rows) : rows(std::move(rows)) {}
-    void AppendJson(std::string* text, std::vector<int64_t>* ends) const override {
-      for (const std::string& r : rows) {
-        *text += r;
-        ends->push_back(static_cast<int64_t>(text->size()));
-      }
-    }
-    std::vector<std::string> rows;
-  };
   const auto names = std::make_shared<const std::vector<std::string>>(
       std::vector<std::string>{"pickup_zone", "hour"});
   const std::string dir = TempDir("runs");
@@ -210,7 +202,7 @@ TEST(PredictionLogTest, HandedOverBatchesWrittenInOneRunGiveTheSameFileAsOneByOn
       PredictionBatch b = Batch("r" + std::to_string(i), 1, 1 + i % 3, kDay1 + i);
       logged += b.rows;
       if (handed_over) {
-        b.raw_rows = std::make_shared<const Rendered>(std::move(b.raw));
+        b.raw_rows = std::make_shared<const TextRows>(std::move(b.raw));
         b.raw.clear();
         b.feature_names = ColumnNames(names);
       }
