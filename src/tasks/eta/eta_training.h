@@ -108,8 +108,8 @@ struct EtaTrainConfig {
   // <= 1: the training view.
   int drift_baseline_folds = 20;
   // Publish a loss estimator (kEtaLossModelFile; monitoring's estimated accuracy before labels):
-  // XGBoost (depth 3, at most 500 rounds) of the model's squared error. Needs the xgboost
-  // trainer.
+  // XGBoost (depth 3, at most loss_estimator_max_rounds trees) of the model's squared error.
+  // Needs the xgboost trainer.
   bool loss_estimator = true;
   // Which rows it learns the squared error from (EtaLossRows), and its XGBoost objective:
   // "reg:squarederror", or "reg:gamma" (a squared error is a scale times a chi-square: a gamma
