@@ -341,19 +341,17 @@ void PredictionLog::WriteRun(const std::string& key, OpenFile& f, const Predicti
                              size_t n, int64_t rows) {
   const size_t nf = f.feature_names.size(), ny = f.output_names.size();
   const size_t total = static_cast<size_t>(rows);
-  // The file's columns in schema order (FileFor): request_id, time, model, version, route, row,
-  // raw, the features, the outputs, latency_us. Kept between runs (emptied, not freed), so a run
-  // reuses the last one's buffers.
+  // The file's columns, typed by its schema (FileFor): request_id, time, model, version, route,
+  // row, raw, the features, the outputs, latency_us. Kept between runs (emptied, not freed), so
+  // a run reuses the last one's buffers.
   using parquet::PhysicalType;
+  const std::vector<parquet::ColumnSchema>& schema = f.writer->schema();
   std::vector<parquet::Column>& cols = run_columns_;
-  cols.resize(8 + nf + ny);
+  cols.resize(schema.size());
   for (size_t k = 0; k < cols.size(); ++k) {
     parquet::Column& c = cols[k];
     c.Clear();
-    c.physical = k == 0 || k == 2 || k == 4 || k == 6 ? PhysicalType::kByteArray
-                 : k == 1 || k == 3                   ? PhysicalType::kInt64
-                 : k == 5                             ? PhysicalType::kInt32
-                                                      : PhysicalType::kFloat;
+    c.physical = schema[k].physical;
     if (c.physical == PhysicalType::kByteArray) {
       c.offsets.reserve(total + 1);
       c.offsets.push_back(0);

@@ -202,8 +202,8 @@ class PredictionLog {
   explicit PredictionLog(PredictionLogOptions options);
   struct OpenFile;
   void WriterLoop();
-  // Writes the batches in order (renders raw rows, names positional features): each run of
-  // consecutive batches bound for one open file is one Parquet append.
+  // Writes the batches in order (names positional features): each run of consecutive batches
+  // bound for one open file is one Parquet append (WriteRun, which renders unrendered raw rows).
   void WriteAll(std::vector<PredictionBatch>& batches);
   // The open file for a batch (opened when needed), or null after counting its rows lost.
   OpenFile* FileFor(const PredictionBatch& batch, std::string* key);

@@ -67,6 +67,7 @@ class FileWriter {
   Status Close();
 
   int64_t rows_written() const { return rows_written_; }
+  const std::vector<ColumnSchema>& schema() const { return schema_; }
 
  private:
   FileWriter(std::string path, std::vector<ColumnSchema> schema, WriterOptions options);
